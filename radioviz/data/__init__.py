@@ -1,0 +1,1 @@
+"""Preprocessing (noise, clipping, cut-outs, normalisation), augmentation, splits, data sets."""

@@ -1,0 +1,177 @@
+"""From clipped band images to model-ready 64×64 cut-outs, and the normalisations models carry.
+
+Two band conventions (recorded in every :class:`Preprocessing`):
+
+* ``native`` — the paper's: each band's own 64×64 pixels around the position; since pixel
+  scales differ, the four bands cover different sky areas (56″ to 28″ pixels);
+* ``coregistered`` — all bands reprojected (``reproject_interp``) onto one TAN grid with the
+  finest band's pixel scale, so a pixel is the same sky in every band.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.nddata import Cutout2D, NoOverlapError
+from astropy.wcs import WCS
+
+from ..errors import InputError
+from ..io.fits import BandImage
+from ..io.layout import SourceStack
+from .noise import clip_dead_band, clip_image
+
+BandConvention = Literal["native", "coregistered"]
+BAND_CONVENTIONS = ("native", "coregistered")
+CUTOUT_SIZE = 64
+
+
+@dataclass
+class Normalization:
+    """Dataset-wide min-max normalisation, optionally after ``log10(1 + x)`` (Mishra et al. App. A).
+
+    ``forward`` maps Jy/beam to [0, 1]; ``to_model``/``from_model`` add the generator's
+    [−1, 1] rescaling.  The constants travel in every model card.
+    """
+
+    log: bool
+    lo: float
+    hi: float
+
+    @classmethod
+    def fit(cls, images: np.ndarray, log: bool) -> "Normalization":
+        t = _log1p10(images) if log else np.asarray(images, dtype=np.float64)
+        lo, hi = float(np.min(t)), float(np.max(t))
+        if hi <= lo:
+            raise ValueError("cannot normalise: all pixel values are equal")
+        return cls(log, lo, hi)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        t = _log1p10(x) if self.log else np.asarray(x, dtype=np.float64)
+        return ((t - self.lo) / (self.hi - self.lo)).astype(np.float32)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        t = np.asarray(y, dtype=np.float64) * (self.hi - self.lo) + self.lo
+        return (np.power(10.0, t) - 1.0 if self.log else t).astype(np.float32)
+
+    def to_model(self, x: np.ndarray) -> np.ndarray:
+        return 2.0 * self.forward(x) - 1.0
+
+    def from_model(self, z: np.ndarray) -> np.ndarray:
+        return self.inverse((np.asarray(z) + 1.0) / 2.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _log1p10(x) -> np.ndarray:
+    # log10(1 + x) is undefined for x <= -1; strongly negative (anomalous) pixels are floored.
+    return np.log10(1.0 + np.maximum(np.asarray(x, dtype=np.float64), -0.999))
+
+
+@dataclass
+class Preprocessing:
+    """Everything needed to turn raw FITS into a model input, as one serialisable record."""
+
+    cutout_size: int = CUTOUT_SIZE
+    nsigma: float = 3.0
+    band_convention: str = "native"
+    bands: list[str] = field(default_factory=lambda: ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"])
+    normalization: Normalization | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["normalization"] = None if self.normalization is None else self.normalization.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocessing":
+        d = dict(d)
+        norm = d.pop("normalization", None)
+        return cls(**d, normalization=None if norm is None else Normalization(**norm))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+@dataclass
+class ClippedStack:
+    """A source stack after noise clipping, with the per-band threshold used."""
+
+    stack: SourceStack
+    thresholds: list[float]
+    sigmas: list[float]
+
+
+def clip_stack(stack: SourceStack, nsigma: float = 3.0) -> ClippedStack:
+    images, thresholds, sigmas = [], [], []
+    for im in stack.images:
+        data, noise, t = clip_image(im.data, nsigma)
+        images.append(im.with_data(data))
+        thresholds.append(t)
+        sigmas.append(noise.sigma)
+    return ClippedStack(SourceStack(stack.name, images, stack.label, stack.split), thresholds, sigmas)
+
+
+def _position_in(image: BandImage, position) -> tuple[float, float] | SkyCoord:
+    if position is None:
+        ny, nx = image.shape
+        return ((nx - 1) / 2, (ny - 1) / 2)
+    return position
+
+
+def cutout(image: BandImage, size: int = CUTOUT_SIZE, position=None) -> BandImage:
+    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0."""
+    try:
+        cut = Cutout2D(image.data, _position_in(image, position), (size, size), wcs=image.wcs, mode="partial", fill_value=0.0)
+    except NoOverlapError:
+        raise InputError(image.path, f"position {position} is outside the image") from None
+    return image.with_data(np.asarray(cut.data, dtype=np.float32), cut.wcs)
+
+
+def common_grid(centre: SkyCoord, size: int, pixel_deg: float) -> WCS:
+    """A TAN grid of ``size``² pixels of ``pixel_deg`` centred on ``centre``."""
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    c = centre.icrs
+    w.wcs.crval = [c.ra.deg, c.dec.deg]
+    w.wcs.crpix = [(size + 1) / 2, (size + 1) / 2]
+    w.wcs.cdelt = [-pixel_deg, pixel_deg]
+    w.wcs.radesys = "ICRS"
+    return w
+
+
+def stack_cutout(clipped: ClippedStack, size: int = CUTOUT_SIZE, position=None, convention: str = "native") -> np.ndarray:
+    """(C, size, size) cut-out of every band in one of the two band conventions."""
+    images = clipped.stack.images
+    if convention == "native":
+        if position is not None and not isinstance(position, SkyCoord):
+            # pixel positions are defined on the highest-frequency band; map them through the sky
+            position = images[-1].wcs.pixel_to_world(*position)
+        return np.stack([cutout(im, size, position).data for im in images])
+    if convention != "coregistered":
+        raise ValueError(f"unknown band convention {convention!r}; use one of {BAND_CONVENTIONS}")
+    from reproject import reproject_interp
+
+    if position is None:
+        position = images[-1].centre()
+    elif not isinstance(position, SkyCoord):
+        position = images[-1].wcs.pixel_to_world(*position)
+    target = common_grid(position, size, min(im.pixel_scale_deg for im in images))
+    planes = []
+    for im, t in zip(images, clipped.thresholds):
+        out, _ = reproject_interp((im.data, im.wcs), target, shape_out=(size, size), order="bilinear")
+        planes.append(clip_dead_band(out, t))  # interpolation blurs the dead band; restore it
+    return np.stack(planes).astype(np.float32)
+
+
+def classifier_normalization(images: np.ndarray) -> Normalization:
+    """Min-max over the data set, no log (classifiers work better without, Mishra et al.)."""
+    return Normalization.fit(images, log=False)
+
+
+def generator_normalization(images: np.ndarray) -> Normalization:
+    """log10(1 + x), then min-max over the data set (then [−1, 1] via ``to_model``)."""
+    return Normalization.fit(images, log=True)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up and launch the dashboard on the bundled sample data: http://localhost:5006/app
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+VENV="${RADIOVIZ_VENV:-.venv}"
+exec "$VENV/bin/panel" serve app.py "$@"

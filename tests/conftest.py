@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny FITS files built in the test, and the real data when it is present."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.wcs import WCS
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+GLEAM = SHARED_DATA / "GLEAM-Data"
+GEN_EVAL = SHARED_DATA / "Data_for_Gen_Model_Evaluation" / "Central_clipped_images"
+
+
+def needs(path: Path):
+    return pytest.mark.skipif(not path.exists(), reason=f"real data not present at {path}")
+
+
+def celestial_header(n=32, proj="TAN", crpix=None, cdelt=0.01, ra=10.0, dec=-30.0) -> fits.Header:
+    w = WCS(naxis=2)
+    w.wcs.ctype = [f"RA---{proj}", f"DEC--{proj}"]
+    w.wcs.crval = [ra, dec]
+    w.wcs.crpix = list(crpix or ((n + 1) / 2, (n + 1) / 2))
+    w.wcs.cdelt = [-cdelt, cdelt]
+    return w.to_header()
+
+
+def write_fits(path: Path, data, header: fits.Header | None = None, big_endian=True) -> Path:
+    data = np.asarray(data, dtype=">f4" if big_endian else "<f4")
+    fits.PrimaryHDU(data, header).writeto(path, overwrite=True)
+    return path
+
+
+def noisy_image(n=32, seed=0, sigma=0.05, source=1.0):
+    rng = np.random.default_rng(seed)
+    img = rng.normal(0, sigma, (n, n))
+    img[n // 2 - 2 : n // 2 + 2, n // 2 - 2 : n // 2 + 2] += source
+    return img
+
+
+@pytest.fixture
+def gleam_like_source(tmp_path):
+    """Four band files of one source with the published name pattern."""
+
+    def make(name="abell_0001", folder=None, bands=("72-103", "103-134", "139-170", "170-231"), n=32, ra=10.0, dec=-30.0):
+        folder = Path(folder or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for k, b in enumerate(bands):
+            paths.append(write_fits(folder / f"{name}_Gleam{b}_clipped.fits", noisy_image(n, seed=k), celestial_header(n, ra=ra, dec=dec)))
+        return paths
+
+    return make
