@@ -1,0 +1,1 @@
+"""Networks (classifiers now; generators later) and their safetensors + model-card checkpoints."""
