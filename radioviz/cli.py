@@ -91,11 +91,75 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _add_train(sub):
+    p = sub.add_parser("train", help="train models (resumable)")
+    tsub = p.add_subparsers(dest="train_cmd", required=True)
+    c = tsub.add_parser("classifier", help="train a halo classifier (L, A or D) on a split of the published layout")
+    c.add_argument("--arch", choices=["L", "A", "D"], default="A")
+    c.add_argument("--data", type=Path, required=True, help="root of the published layout")
+    c.add_argument("--split", default="TRAIN")
+    c.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    c.add_argument("--offcentre", type=int, default=2, help="off-centre 'empty space' negatives per halo field")
+    c.add_argument("--val-fraction", type=float, default=0.2)
+    c.add_argument("--epochs", type=int, default=20)
+    c.add_argument("--batch-size", type=int, default=128)
+    c.add_argument("--lr", type=float, default=1e-3)
+    c.add_argument("--patience", type=int, default=5)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", type=Path, required=True, help="checkpoint path (.safetensors; the card is written beside it)")
+    c.add_argument("--resume", action="store_true", help="continue from the training state saved beside --out")
+    c.add_argument("--cache-dir", type=Path)
+    c.set_defaults(func=cmd_train_classifier)
+
+
+def cmd_train_classifier(args) -> int:
+    from .data.dataset import DatasetConfig, build_dataset
+    from .training.classifier import TrainConfig, train_classifier
+
+    dcfg = DatasetConfig(str(args.data), args.split, args.convention, val_fraction=args.val_fraction, seed=args.seed, offcentre_per_halo=args.offcentre)
+    ds, _, _ = build_dataset(dcfg, args.cache_dir, progress=True)
+    tcfg = TrainConfig(args.arch, args.epochs, args.batch_size, args.lr, args.patience, args.seed)
+    _, card = train_classifier(ds, tcfg, args.out, resume=args.resume)
+    m = card["metrics"]["validation_per_image"]
+    print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, validation accuracy {m.get('accuracy', float('nan')):.4f}, F1 {m.get('f1', float('nan')):.4f}")
+    return 0
+
+
+def _add_evaluate(sub):
+    p = sub.add_parser("evaluate-classifier", help="evaluate a classifier checkpoint on a split of the published layout")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True, help="root of the published layout")
+    p.add_argument("--split", default="TEST")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the stable contract)")
+    p.add_argument("--cache-dir", type=Path)
+    p.set_defaults(func=cmd_evaluate_classifier)
+
+
+def cmd_evaluate_classifier(args) -> int:
+    import json
+
+    from .metrics.evaluate import evaluate_classifier
+
+    result = evaluate_classifier(args.checkpoint, args.data, args.split, args.cache_dir, progress=not args.json)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for level in ("per_image", "per_source"):
+        m = result[level]
+        n = m.get("n_images", m.get("n_sources"))
+        print(f"{level:<10s} n={n:<5d} accuracy {m['accuracy']:.4f}  precision {m['precision']:.4f}  recall {m['recall']:.4f}  F1 {m['f1']:.4f}  ROC AUC {m['roc_auc']:.4f}")
+    for name, score in sorted(result["per_source"]["scores"].items()):
+        print(f"  {name:<28s} label {result['per_source']['labels'][name]}  score {score:.4f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="radioviz", description="Generative models and halo classifiers for MWA/GLEAM radio images.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_simulate(sub)
     _add_data(sub)
+    _add_train(sub)
+    _add_evaluate(sub)
     return parser
 
 

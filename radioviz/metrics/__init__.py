@@ -1,0 +1,1 @@
+"""Metrics: classification scores now; image-statistics metrics for generators later."""

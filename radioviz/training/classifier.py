@@ -1,0 +1,142 @@
+"""Training a halo classifier on a built data set (Mishra et al. §4.2), resumably.
+
+Class-balanced cross-entropy, Adam, early stopping on validation accuracy (sources held out by
+sky group).  After every epoch the current weights, the best weights and the optimiser state
+are written, so ``resume=True`` continues an interrupted run where it stopped.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..data.dataset import Dataset
+from ..data.preprocess import Preprocessing, classifier_normalization
+from ..metrics.classification import binary_metrics
+from ..models.checkpoint import save_checkpoint
+from ..models.classifiers import build_classifier, count_parameters
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "A"
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    patience: int = 5
+    seed: int = 0
+
+
+def _scores(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            out.append(torch.softmax(model(torch.from_numpy(x[i : i + batch])), 1)[:, 1].numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _save_state(path: Path, model, best, opt, epoch: int, history: list, best_acc: float):
+    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    tensors.update({f"best.{k}": v.contiguous() for k, v in best.items()})
+    params = [p for g in opt.param_groups for p in g["params"]]
+    steps = []
+    for i, p in enumerate(params):
+        st = opt.state.get(p, {})
+        steps.append(float(st.get("step", 0)))
+        for name in ("exp_avg", "exp_avg_sq"):
+            if name in st:
+                tensors[f"opt.{i}.{name}"] = st[name].contiguous()
+    save_file(tensors, str(path))
+    path.with_suffix(".json").write_text(json.dumps({"epoch": epoch, "history": history, "best_acc": best_acc, "steps": steps}))
+
+
+def _load_state(path: Path, model, opt):
+    t = load_file(str(path))
+    meta = json.loads(path.with_suffix(".json").read_text())
+    model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
+    best = {k[5:]: v for k, v in t.items() if k.startswith("best.")}
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for i, p in enumerate(params):
+        if f"opt.{i}.exp_avg" in t:
+            opt.state[p] = {"step": torch.tensor(meta["steps"][i]), "exp_avg": t[f"opt.{i}.exp_avg"], "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"]}
+    return best, meta["epoch"], meta["history"], meta["best_acc"]
+
+
+def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, extra_card: dict | None = None) -> tuple[nn.Module, dict]:
+    """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    train, val = ~ds.is_val, ds.is_val
+    norm = classifier_normalization(ds.images[train])
+    x_tr, y_tr = norm.forward(ds.images[train]), ds.labels[train]
+    x_va, y_va = norm.forward(ds.images[val]), ds.labels[val]
+    model = build_classifier(cfg.arch)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    counts = np.bincount(y_tr, minlength=2).astype(np.float64)
+    weights = torch.tensor(len(y_tr) / (2 * np.maximum(counts, 1)), dtype=torch.float32)
+    loss_fn = nn.CrossEntropyLoss(weight=weights)
+
+    out = Path(out).with_suffix(".safetensors")
+    state_path = out.with_name(out.stem + ".train-state.safetensors")
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    start, history, best_acc = 0, [], -1.0
+    if resume and state_path.exists():
+        best, done, history, best_acc = _load_state(state_path, model, opt)
+        start = done + 1
+    t0 = time.time()
+    stale = 0
+    for h in reversed(history):  # epochs since the last improvement, when resuming
+        if h["val_accuracy"] >= best_acc:
+            break
+        stale += 1
+    for epoch in range(start, cfg.epochs):
+        model.train()
+        order = rng.permutation(len(x_tr))
+        losses = []
+        for i in tqdm(range(0, len(order), cfg.batch_size), desc=f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False):
+            idx = order[i : i + cfg.batch_size]
+            xb, yb = torch.from_numpy(x_tr[idx]), torch.from_numpy(y_tr[idx]).long()
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        acc = binary_metrics(y_va, _scores(model, x_va))["accuracy"] if len(y_va) else float("nan")
+        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_accuracy": acc})
+        if progress:
+            tqdm.write(f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val accuracy {acc:.4f}")
+        if acc > best_acc:
+            best_acc, stale = acc, 0
+            best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+        _save_state(state_path, model, best, opt, epoch, history, best_acc)
+        if stale >= cfg.patience:
+            break
+    model.load_state_dict(best)
+    model.eval()
+    val_metrics = binary_metrics(y_va, _scores(model, x_va)) if len(y_va) else {}
+    pre = Preprocessing(cutout_size=ds.images.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
+    card = {
+        "kind": "classifier",
+        "arch": cfg.arch,
+        "kwargs": {},
+        "parameter_count": count_parameters(model),
+        "preprocessing": pre.to_dict(),
+        "training": {**asdict(cfg), "epochs_run": len(history), "history": history, "wall_seconds_this_run": round(time.time() - t0, 1), "torch_threads": torch.get_num_threads(), "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None},
+        "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum()), "n_val_images": int(val.sum()), "val_sources": sorted(set(ds.source_names[ds.source[val]].tolist()))},
+        "metrics": {"validation_per_image": val_metrics},
+        "labels": ["non-halo", "halo"],
+    }
+    card.update(extra_card or {})
+    save_checkpoint(model, out, card)
+    return model, card

@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from radioviz.cli import main
+from radioviz.data.dataset import DatasetConfig, build_dataset
+from radioviz.metrics.classification import binary_metrics, roc_auc
+from radioviz.metrics.evaluate import evaluate_classifier, load_classifier
+from radioviz.simulate import SimConfig, simulate_field, write_field
+from radioviz.training.classifier import TrainConfig, train_classifier
+
+
+def test_roc_auc_and_metrics_against_hand_counts():
+    y = np.array([0, 0, 1, 1, 1])
+    s = np.array([0.1, 0.6, 0.55, 0.8, 0.9])
+    assert roc_auc(y, s) == pytest.approx(5 / 6)
+    m = binary_metrics(y, s)
+    assert m["confusion"] == {"tp": 3, "tn": 1, "fp": 1, "fn": 0}
+    assert m["precision"] == pytest.approx(0.75) and m["recall"] == 1.0 and m["accuracy"] == pytest.approx(0.8)
+    assert roc_auc(np.array([1, 0]), np.array([0.5, 0.5])) == 0.5
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    for seed in range(6):
+        halo = "halo" if seed % 2 == 0 else None
+        write_field(simulate_field(SimConfig(seed=seed, halo=halo, halo_flux_jy=3.0, n_extended=0, point_density_per_deg2=3, size=96)), root, "TRAIN")
+    return root
+
+
+def test_train_resume_and_evaluate_contract(tiny_root, tmp_path):
+    ds, _, _ = build_dataset(DatasetConfig(str(tiny_root), "TRAIN", cutout_size=64, val_fraction=0.34), tmp_path / "cache", progress=False)
+    out = tmp_path / "clf"
+    _, card = train_classifier(ds, TrainConfig("L", epochs=1, batch_size=64), out, progress=False)
+    assert card["training"]["epochs_run"] == 1 and card["data"]["hash"] == ds.meta["data_hash"]
+    assert card["preprocessing"]["normalization"]["log"] is False
+    # resuming continues from the saved epoch instead of starting over
+    _, card2 = train_classifier(ds, TrainConfig("L", epochs=2, batch_size=64, patience=5), out, resume=True, progress=False)
+    assert [h["epoch"] for h in card2["training"]["history"]] == [0, 1]
+
+    model, pre, _ = load_classifier(out.with_suffix(".safetensors"))
+    assert pre.normalization is not None and pre.band_convention == "native"
+
+    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "evaluate-classifier", "--checkpoint", str(out.with_suffix(".safetensors")), "--data", str(tiny_root), "--split", "TRAIN", "--json", "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    for key in ("accuracy", "precision", "recall", "f1", "roc_auc", "n_images"):
+        assert key in result["per_image"]
+    assert result["per_image"]["n_images"] == 6 * 160
+    assert result["per_source"]["n_sources"] == 6 and len(result["per_source"]["scores"]) == 6
+    assert all(0 <= v <= 1 for v in result["per_source"]["scores"].values())
+
+
+def test_evaluate_bad_inputs_give_one_line(tmp_path, tiny_root):
+    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "evaluate-classifier", "--checkpoint", str(tmp_path / "nope.safetensors"), "--data", str(tiny_root), "--split", "TRAIN", "--json"], capture_output=True, text=True)
+    assert r.returncode == 2 and "does not exist" in r.stderr and r.stderr.count("\n") == 1
