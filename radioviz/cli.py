@@ -107,9 +107,62 @@ def _add_train(sub):
     c.add_argument("--patience", type=int, default=5)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", type=Path, required=True, help="checkpoint path (.safetensors; the card is written beside it)")
+    c.add_argument("--normalization", choices=["image", "dataset"], default="image", help="min-max per image and band, or over the data set (the paper's)")
+    c.add_argument("--images-per-epoch", type=int, default=None, help="draw this many training images per epoch (default all)")
     c.add_argument("--resume", action="store_true", help="continue from the training state saved beside --out")
     c.add_argument("--cache-dir", type=Path)
     c.set_defaults(func=cmd_train_classifier)
+
+
+def _add_cv(sub):
+    p = sub.add_parser("cv", help="cross-validate a classifier by source over several seeds; writes JSON and plots")
+    p.add_argument("--arch", choices=["L", "A", "D"], default="L")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--split", default="TRAIN")
+    p.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    p.add_argument("--offcentre", type=int, default=2)
+    p.add_argument("--k", type=int, default=4, help="folds (by sky group)")
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--images-per-epoch", type=int, default=None)
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--normalization", choices=["image", "dataset"], default="image")
+    p.add_argument("--out", type=Path, required=True, help="directory for cv_<arch>.json and the plots")
+    p.add_argument("--cache-dir", type=Path)
+    p.set_defaults(func=cmd_cv)
+
+
+def cmd_cv(args) -> int:
+    import json
+    import time
+
+    import numpy as np
+
+    from .data.dataset import DatasetConfig, build_dataset
+    from .metrics.plots import plot_confusion, plot_roc, roc_curve
+    from .metrics.classification import binary_metrics
+    from .training.classifier import TrainConfig
+    from .training.crossval import cross_validate
+
+    ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, offcentre_per_halo=args.offcentre), args.cache_dir)
+    cfg = TrainConfig(args.arch, args.epochs, patience=args.patience, normalization=args.normalization, images_per_epoch=args.images_per_epoch)
+    t0 = time.time()
+    result = cross_validate(ds, cfg, args.k, range(args.seeds))
+    result["wall_seconds"] = round(time.time() - t0, 1)
+    result["command"] = "radioviz " + " ".join(sys.argv[1:])
+    result["data_hash"] = ds.meta["data_hash"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"cv_{args.arch}.json").write_text(json.dumps(result, indent=1))
+    runs = result["runs"]
+    plot_roc([(*roc_curve(result["source_labels"], r["source_scores"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{args.arch}_per_source.png", f"{args.arch}: per-source ROC, {args.k}-fold x {args.seeds} seeds")
+    plot_roc([(*roc_curve(r["image_labels_centre"], r["image_scores_centre"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{args.arch}_per_image.png", f"{args.arch}: per-image ROC")
+    pooled = binary_metrics(np.concatenate([result["source_labels"]] * len(runs)), np.concatenate([r["source_scores"] for r in runs]))
+    plot_confusion(pooled["confusion"], args.out / f"confusion_{args.arch}_per_source.png", f"{args.arch}: per source, all seeds")
+    for level in ("per_image", "per_source"):
+        m = result[level]
+        print(f"{args.arch} {level:<10s} " + "  ".join(f"{k} {v['mean']:.4f}±{v['std']:.4f}" for k, v in m.items()))
+    print(f"{result['wall_seconds']:.0f} s; wrote {args.out}/cv_{args.arch}.json and plots")
+    return 0
 
 
 def cmd_train_classifier(args) -> int:
@@ -118,7 +171,7 @@ def cmd_train_classifier(args) -> int:
 
     dcfg = DatasetConfig(str(args.data), args.split, args.convention, val_fraction=args.val_fraction, seed=args.seed, offcentre_per_halo=args.offcentre)
     ds, _, _ = build_dataset(dcfg, args.cache_dir, progress=True)
-    tcfg = TrainConfig(args.arch, args.epochs, args.batch_size, args.lr, args.patience, args.seed)
+    tcfg = TrainConfig(args.arch, args.epochs, args.batch_size, args.lr, args.patience, args.seed, args.normalization, args.images_per_epoch)
     _, card = train_classifier(ds, tcfg, args.out, resume=args.resume)
     m = card["metrics"]["validation_per_image"]
     print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, validation accuracy {m.get('accuracy', float('nan')):.4f}, F1 {m.get('f1', float('nan')):.4f}")
@@ -159,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     _add_data(sub)
     _add_train(sub)
+    _add_cv(sub)
     _add_evaluate(sub)
     return parser
 

@@ -33,9 +33,11 @@ class TrainConfig:
     lr: float = 1e-3
     patience: int = 5
     seed: int = 0
+    normalization: str = "image"  # "image" (per image and band) or "dataset" (the paper's)
+    images_per_epoch: int | None = None  # draw this many training images per epoch (None: all)
 
 
-def _scores(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
+def predict_scores(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
     model.eval()
     out = []
     with torch.no_grad():
@@ -71,12 +73,25 @@ def _load_state(path: Path, model, opt):
     return best, meta["epoch"], meta["history"], meta["best_acc"]
 
 
-def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, extra_card: dict | None = None) -> tuple[nn.Module, dict]:
-    """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
+@dataclass
+class FitResult:
+    model: nn.Module
+    normalization: object
+    history: list
+    wall_seconds: float
+
+
+def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainConfig, state_path: Path | None = None, resume: bool = False, progress: bool = True) -> FitResult:
+    """Train on the rows ``train``, early-stop on the accuracy over the rows ``val``.
+
+    With ``state_path`` the weights, the best weights and Adam's state are saved after every
+    epoch, and ``resume`` continues from them.
+    """
+    if cfg.normalization not in ("image", "dataset"):
+        raise ValueError(f"normalization must be 'image' or 'dataset', not {cfg.normalization!r}")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    train, val = ~ds.is_val, ds.is_val
-    norm = classifier_normalization(ds.images[train])
+    norm = classifier_normalization(ds.images[train], per_image=cfg.normalization == "image")
     x_tr, y_tr = norm.forward(ds.images[train]), ds.labels[train]
     x_va, y_va = norm.forward(ds.images[val]), ds.labels[val]
     model = build_classifier(cfg.arch)
@@ -85,11 +100,9 @@ def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = Fa
     weights = torch.tensor(len(y_tr) / (2 * np.maximum(counts, 1)), dtype=torch.float32)
     loss_fn = nn.CrossEntropyLoss(weight=weights)
 
-    out = Path(out).with_suffix(".safetensors")
-    state_path = out.with_name(out.stem + ".train-state.safetensors")
     best = {k: v.clone() for k, v in model.state_dict().items()}
     start, history, best_acc = 0, [], -1.0
-    if resume and state_path.exists():
+    if resume and state_path is not None and state_path.exists():
         best, done, history, best_acc = _load_state(state_path, model, opt)
         start = done + 1
     t0 = time.time()
@@ -99,8 +112,10 @@ def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = Fa
             break
         stale += 1
     for epoch in range(start, cfg.epochs):
+        if stale >= cfg.patience:
+            break
         model.train()
-        order = rng.permutation(len(x_tr))
+        order = rng.permutation(len(x_tr))[: cfg.images_per_epoch or len(x_tr)]
         losses = []
         for i in tqdm(range(0, len(order), cfg.batch_size), desc=f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False):
             idx = order[i : i + cfg.batch_size]
@@ -110,7 +125,7 @@ def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = Fa
             loss.backward()
             opt.step()
             losses.append(loss.item())
-        acc = binary_metrics(y_va, _scores(model, x_va))["accuracy"] if len(y_va) else float("nan")
+        acc = binary_metrics(y_va, predict_scores(model, x_va))["accuracy"] if len(y_va) else float("nan")
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_accuracy": acc})
         if progress:
             tqdm.write(f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val accuracy {acc:.4f}")
@@ -119,12 +134,21 @@ def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = Fa
             best = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
-        _save_state(state_path, model, best, opt, epoch, history, best_acc)
-        if stale >= cfg.patience:
-            break
+        if state_path is not None:
+            _save_state(state_path, model, best, opt, epoch, history, best_acc)
     model.load_state_dict(best)
     model.eval()
-    val_metrics = binary_metrics(y_va, _scores(model, x_va)) if len(y_va) else {}
+    return FitResult(model, norm, history, time.time() - t0)
+
+
+def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, extra_card: dict | None = None) -> tuple[nn.Module, dict]:
+    """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
+    out = Path(out).with_suffix(".safetensors")
+    state_path = out.with_name(out.stem + ".train-state.safetensors")
+    train, val = ~ds.is_val, ds.is_val
+    res = fit_classifier(ds, train, val, cfg, state_path, resume, progress)
+    model, norm, history = res.model, res.normalization, res.history
+    val_metrics = binary_metrics(ds.labels[val], predict_scores(model, norm.forward(ds.images[val]))) if val.any() else {}
     pre = Preprocessing(cutout_size=ds.images.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
     card = {
         "kind": "classifier",
@@ -132,7 +156,7 @@ def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = Fa
         "kwargs": {},
         "parameter_count": count_parameters(model),
         "preprocessing": pre.to_dict(),
-        "training": {**asdict(cfg), "epochs_run": len(history), "history": history, "wall_seconds_this_run": round(time.time() - t0, 1), "torch_threads": torch.get_num_threads(), "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None},
+        "training": {**asdict(cfg), "epochs_run": len(history), "history": history, "wall_seconds_this_run": round(res.wall_seconds, 1), "torch_threads": torch.get_num_threads(), "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None},
         "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum()), "n_val_images": int(val.sum()), "val_sources": sorted(set(ds.source_names[ds.source[val]].tolist()))},
         "metrics": {"validation_per_image": val_metrics},
         "labels": ["non-halo", "halo"],
