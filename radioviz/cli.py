@@ -188,6 +188,34 @@ def _add_evaluate(sub):
     p.set_defaults(func=cmd_evaluate_classifier)
 
 
+def _add_scan(sub):
+    p = sub.add_parser("scan", help="score map and halo candidates over fields")
+    p.add_argument("path", type=Path, help="a FITS cube, a folder of band files, or a published-layout root")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--stride", type=int, default=4, help="pixels (of the highest-frequency band) between windows")
+    p.add_argument("--threshold", type=float, default=0.95)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--catalog", help="cluster catalogue to cross-match: a file (PSZ2 CDS, VOTable, ECSV, CSV), 'builtin' (Mishra et al. clusters) or 'psz2-online' (VizieR)")
+    p.add_argument("--radius", type=float, default=5.0, help="cross-match radius, arcmin")
+    p.set_defaults(func=cmd_scan)
+
+
+def cmd_scan(args) -> int:
+    from .scan.catalogs import builtin_clusters, fetch_psz2, read_catalog
+    from .scan.run import scan_path
+
+    catalog = None
+    if args.catalog == "builtin":
+        catalog = builtin_clusters()
+    elif args.catalog == "psz2-online":
+        catalog = fetch_psz2()
+    elif args.catalog:
+        catalog = read_catalog(args.catalog)
+    for r in scan_path(args.path, args.checkpoint, args.out, args.stride, args.threshold, catalog, args.radius):
+        print(f"{r['field']}: {r['n_candidates']} candidate(s) (max score {r['max_score']:.3f}) -> {r['candidates']}, {r['scoremap']}")
+    return 0
+
+
 def cmd_evaluate_classifier(args) -> int:
     import json
 
@@ -214,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_cv(sub)
     _add_evaluate(sub)
+    _add_scan(sub)
     return parser
 
 
