@@ -36,7 +36,15 @@ def _centres(shape: tuple[int, int], stride: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _map_wcs(ref_wcs: WCS, stride: int) -> WCS:
-    return ref_wcs.slice((slice(None, None, stride), slice(None, None, stride)))
+    """WCS in which map pixel i sits on reference pixel stride·i (sampling, not binning)."""
+    w = ref_wcs.deepcopy()
+    w.wcs.crpix = (np.asarray(w.wcs.crpix) - 1) / stride + 1
+    if w.wcs.has_cd():
+        w.wcs.cd = w.wcs.cd * stride
+    else:
+        w.wcs.cdelt = np.asarray(w.wcs.cdelt) * stride
+    w.wcs.set()
+    return w
 
 
 def _as_clipped(field, nsigma: float) -> ClippedStack:
