@@ -309,3 +309,21 @@ def write_field(fld: SimulatedField, out_dir: str | Path, split: str = "SIM") ->
     fld.catalog.write(cat, overwrite=True)
     written.append(cat)
     return written
+
+
+def halo_angular_size_arcsec(size_mpc: float, z: float) -> float:
+    """Angular diameter (arcsec) of a halo of ``size_mpc`` at redshift ``z`` (flat ΛCDM, H0 = 70)."""
+    return float(size_mpc * 1000 * COSMOLOGY.arcsec_per_kpc_proper(z).to(u.arcsec / u.kpc).value)
+
+
+def render_halo(image: BandImage, position: SkyCoord, flux_jy_200mhz: float, size_mpc: float, z: float, alpha: float = -1.3) -> np.ndarray:
+    """A halo (exponential profile, beam-convolved, Jy/beam) on ``image``'s grid, for injection."""
+    band = image.band
+    r_e = halo_angular_size_arcsec(size_mpc, z) / 2 / 2.6
+    blob = Blob(position.ra.deg, position.dec.deg, flux_jy_200mhz, alpha, r_e, r_e, 0.0, "exp", cls=3)
+    pix_arcsec = image.pixel_scale_deg * 3600
+    beam_sigma = beam_fwhm_arcmin(band) * 60 / pix_arcsec / 2.3548
+    ny, nx = image.shape
+    if ny != nx:
+        raise ValueError("render_halo needs a square image")
+    return _beam_convolve(_render([blob], image.wcs, nx, band), beam_sigma)
