@@ -109,6 +109,8 @@ def _add_train(sub):
     c.add_argument("--out", type=Path, required=True, help="checkpoint path (.safetensors; the card is written beside it)")
     c.add_argument("--normalization", choices=["image", "dataset"], default="image", help="min-max per image and band, or over the data set (the paper's)")
     c.add_argument("--images-per-epoch", type=int, default=None, help="draw this many training images per epoch (default all)")
+    c.add_argument("--generated", type=Path, help="a 'radioviz sample' .npz of generated halos to add (diffusion-assisted training)")
+    c.add_argument("--ratio", type=float, default=0.5, help="Ng/Nr: generated halos per real training image (with --generated; paper 0.5)")
     c.add_argument("--resume", action="store_true", help="continue from the training state saved beside --out")
     c.add_argument("--cache-dir", type=Path)
     c.set_defaults(func=cmd_train_classifier)
@@ -171,8 +173,12 @@ def cmd_train_classifier(args) -> int:
 
     dcfg = DatasetConfig(str(args.data), args.split, args.convention, val_fraction=args.val_fraction, seed=args.seed, offcentre_per_halo=args.offcentre)
     ds, _, _ = build_dataset(dcfg, args.cache_dir, progress=True)
-    tcfg = TrainConfig(args.arch, args.epochs, args.batch_size, args.lr, args.patience, args.seed, args.normalization, args.images_per_epoch)
-    _, card = train_classifier(ds, tcfg, args.out, resume=args.resume)
+    from .training.classifier import load_generated
+
+    generated = load_generated(args.generated, ds.images) if args.generated else None
+    tcfg = TrainConfig(args.arch, args.epochs, args.batch_size, args.lr, args.patience, args.seed, args.normalization, args.images_per_epoch, args.ratio if generated is not None else 0.0)
+    extra = {"generated": {"file": str(args.generated), "n": int(len(generated)), "ratio": args.ratio}} if generated is not None else None
+    _, card = train_classifier(ds, tcfg, args.out, resume=args.resume, generated=generated, extra_card=extra)
     m = card["metrics"]["validation_per_image"]
     print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, validation accuracy {m.get('accuracy', float('nan')):.4f}, F1 {m.get('f1', float('nan')):.4f}")
     return 0

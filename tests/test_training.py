@@ -58,3 +58,21 @@ def test_train_resume_and_evaluate_contract(tiny_root, tmp_path):
 def test_evaluate_bad_inputs_give_one_line(tmp_path, tiny_root):
     r = subprocess.run([sys.executable, "-m", "radioviz.cli", "evaluate-classifier", "--checkpoint", str(tmp_path / "nope.safetensors"), "--data", str(tiny_root), "--split", "TRAIN", "--json"], capture_output=True, text=True)
     assert r.returncode == 2 and "does not exist" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_generated_halos_are_added_at_the_ratio(tiny_root, tmp_path):
+    from radioviz.errors import InputError
+    from radioviz.training.classifier import fit_classifier, load_generated
+
+    ds, _, _ = build_dataset(DatasetConfig(str(tiny_root), "TRAIN", cutout_size=64, val_fraction=0.34, augment=False), tmp_path / "cache", progress=False)
+    gen_file = tmp_path / "samples.npz"
+    np.savez(gen_file, images=np.zeros((5, 4, 64, 64), np.float32), physical=np.random.default_rng(0).random((5, 4, 64, 64)).astype(np.float32))
+    gen = load_generated(gen_file, ds.images)
+    res = fit_classifier(ds, ~ds.is_val, ds.is_val, TrainConfig("D", epochs=1, generated_ratio=0.5), progress=False, generated=gen)
+    assert res.history and len(res.history) == 1
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, physical=np.zeros((2, 1, 8, 8), np.float32))
+    with pytest.raises(InputError, match="shape"):
+        load_generated(bad, ds.images)
+    with pytest.raises(ValueError, match="needs generated"):
+        fit_classifier(ds, ~ds.is_val, ds.is_val, TrainConfig("D", epochs=1, generated_ratio=0.5), progress=False)

@@ -35,6 +35,7 @@ class TrainConfig:
     seed: int = 0
     normalization: str = "image"  # "image" (per image and band) or "dataset" (the paper's)
     images_per_epoch: int | None = None  # draw this many training images per epoch (None: all)
+    generated_ratio: float = 0.0  # Ng/Nr: generated halos added per real training image (paper: 0.5)
 
 
 def predict_scores(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
@@ -81,7 +82,7 @@ class FitResult:
     wall_seconds: float
 
 
-def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainConfig, state_path: Path | None = None, resume: bool = False, progress: bool = True) -> FitResult:
+def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainConfig, state_path: Path | None = None, resume: bool = False, progress: bool = True, generated: np.ndarray | None = None) -> FitResult:
     """Train on the rows ``train``, early-stop on the accuracy over the rows ``val``.
 
     With ``state_path`` the weights, the best weights and Adam's state are saved after every
@@ -93,6 +94,13 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
     rng = np.random.default_rng(cfg.seed)
     norm = classifier_normalization(ds.images[train], per_image=cfg.normalization == "image")
     x_tr, y_tr = norm.forward(ds.images[train]), ds.labels[train]
+    if cfg.generated_ratio > 0:
+        if generated is None or len(generated) == 0:
+            raise ValueError("generated_ratio > 0 needs generated images")
+        n_gen = int(round(cfg.generated_ratio * len(x_tr)))
+        pick = rng.choice(len(generated), n_gen, replace=n_gen > len(generated))
+        x_tr = np.concatenate([x_tr, norm.forward(generated[pick])])
+        y_tr = np.concatenate([y_tr, np.ones(n_gen, dtype=y_tr.dtype)])
     x_va, y_va = norm.forward(ds.images[val]), ds.labels[val]
     model = build_classifier(cfg.arch)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -141,12 +149,28 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
     return FitResult(model, norm, history, time.time() - t0)
 
 
-def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, extra_card: dict | None = None) -> tuple[nn.Module, dict]:
+def load_generated(path: Path, like: np.ndarray) -> np.ndarray:
+    """The ``physical`` (Jy/beam) images of a ``radioviz sample`` file, checked against the data set."""
+    from ..errors import InputError
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "physical" not in z.files:
+                raise InputError(path, f"no 'physical' array (has {', '.join(z.files)}); expected a radioviz sample file")
+            images = np.asarray(z["physical"], dtype=np.float32)
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"cannot read as an .npz samples file ({exc})") from None
+    if images.ndim != 4 or images.shape[1:] != like.shape[1:]:
+        raise InputError(path, f"generated images have shape {images.shape[1:]}, the data set has {like.shape[1:]}")
+    return images
+
+
+def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, extra_card: dict | None = None, generated: np.ndarray | None = None) -> tuple[nn.Module, dict]:
     """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
     out = Path(out).with_suffix(".safetensors")
     state_path = out.with_name(out.stem + ".train-state.safetensors")
     train, val = ~ds.is_val, ds.is_val
-    res = fit_classifier(ds, train, val, cfg, state_path, resume, progress)
+    res = fit_classifier(ds, train, val, cfg, state_path, resume, progress, generated)
     model, norm, history = res.model, res.normalization, res.history
     val_metrics = binary_metrics(ds.labels[val], predict_scores(model, norm.forward(ds.images[val]))) if val.any() else {}
     pre = Preprocessing(cutout_size=ds.images.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
