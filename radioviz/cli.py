@@ -131,6 +131,7 @@ def _add_cv(sub):
     p.add_argument("--normalization", choices=["image", "dataset"], default="image")
     p.add_argument("--out", type=Path, required=True, help="directory for cv_<arch>.json and the plots")
     p.add_argument("--cache-dir", type=Path)
+    p.add_argument("--update-card", type=Path, help="also record the CV summary in this checkpoint's model card")
     p.set_defaults(func=cmd_cv)
 
 
@@ -164,7 +165,20 @@ def cmd_cv(args) -> int:
         m = result[level]
         print(f"{args.arch} {level:<10s} " + "  ".join(f"{k} {v['mean']:.4f}±{v['std']:.4f}" for k, v in m.items()))
     print(f"{result['wall_seconds']:.0f} s; wrote {args.out}/cv_{args.arch}.json and plots")
+    if args.update_card:
+        attach_cv_to_card(args.update_card, result)
     return 0
+
+
+def attach_cv_to_card(checkpoint: Path, result: dict) -> None:
+    """Record a CV summary (not the per-run scores) under metrics.cv in a checkpoint's card."""
+    import json
+
+    from .models.checkpoint import card_path, read_card
+
+    card = read_card(checkpoint)
+    card.setdefault("metrics", {})["cv"] = {k: result[k] for k in ("k", "seeds", "per_image", "per_source", "wall_seconds", "command", "train_config")}
+    card_path(checkpoint).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
 
 
 def cmd_train_classifier(args) -> int:

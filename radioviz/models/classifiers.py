@@ -44,7 +44,7 @@ class ClassifierA(nn.Module):
     """conv 64 → pool → conv 128 → pool → conv 192 → self-attention over the 16×16 grid →
     projection to 32 → LayerNorm → dense 64 → 2, with Gaussian-noise regularisation."""
 
-    def __init__(self, in_channels: int = 4, size: int = 64, heads: int = 4, noise: float = 0.1, token_dim: int = 32):
+    def __init__(self, in_channels: int = 4, size: int = 64, heads: int = 4, noise: float = 0.01, token_dim: int = 32):
         super().__init__()
         self.noise = GaussianNoise(noise)
         self.features = nn.Sequential(
