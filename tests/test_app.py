@@ -1,9 +1,15 @@
 """Unit tests of the app components (no browser)."""
 import numpy as np
 import panel as pn
+import pytest
+from astropy.table import Table
 
-from radioviz.app.fields import DEFAULT_DATA, FieldBrowser
+from radioviz.app import resources
+from radioviz.app.fields import FieldsView
+from radioviz.app.models_view import ModelsView, card_summary
 from radioviz.display import stretch_image
+
+from .conftest import celestial_header, noisy_image, write_fits
 
 
 def test_stretches_map_to_unit_interval():
@@ -13,33 +19,77 @@ def test_stretches_map_to_unit_interval():
         assert out.min() >= 0 and out.max() <= 1 and out.shape == img.shape
 
 
-def test_field_browser_lists_bundled_fields_and_renders_bands():
-    fb = FieldBrowser()
-    assert len(fb.param.field.objects) == 6 and fb.field == "sim_0100"
-    view = fb.bands_view()
-    layout = view[1].object if hasattr(view[1], "object") else view[1]
-    assert len(layout) == 4  # four bands
-    fb.field = "sim_0104"
-    fb.stretch = "log"
-    assert "sim_0104" in fb.bands_view()[0].object and fb.message == ""
+@pytest.fixture
+def view(tmp_path):
+    return FieldsView(labels_path=tmp_path / "labels.ecsv")
 
 
-def test_bad_folder_shows_message_and_keeps_state(tmp_path):
-    fb = FieldBrowser()
-    before = fb.field
-    fb.data_dir = str(tmp_path / "does-not-exist")
-    assert "no such file or directory" in fb.message
-    assert fb.field == before  # nothing lost
-    fb.data_dir = str(DEFAULT_DATA)
-    assert fb.message == ""
+def test_fields_view_lists_bundled_fields_and_renders(view):
+    assert len(view.param.field.objects) == 6 and view.field == "sim_0100"
+    assert view.image_element().data is not None
+    view.band = "RGB"
+    assert type(view.image_element()).__name__ == "RGB"
+    view.band, view.contour_sigma = "170-231MHz", 3
+    assert len(view.contour_element().data) > 0
+    view._on_pointer(150.0, 150.0)
+    assert view.readout.startswith("RA ") and "mJy/beam" in view.readout
+    assert isinstance(view.__panel__(), pn.Row)
 
 
-def test_broken_file_in_folder_is_reported_in_page(tmp_path):
-    d = tmp_path / "f"
-    d.mkdir()
-    (d / "bad_Gleam72-103_clipped.fits").write_bytes(b"junk")
-    fb = FieldBrowser(data_dir=str(d))
-    assert fb.field == "bad"
-    out = fb.bands_view()
-    assert "Cannot show" in out.object and "not a FITS file" in fb.message
-    assert isinstance(fb.__panel__(), pn.Row)
+def test_score_map_candidates_vetting_and_export(view, tmp_path):
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    view.stride = 16
+    smap = view.compute_scores()
+    assert smap is not None and np.isfinite(smap.scores).all()
+    view.threshold = 0.0  # every window passes: one connected candidate region at least
+    assert len(view.candidates) >= 1 and view.selected == 0
+    assert list(view.candidate_frame().columns) == ["RA", "Dec", "score", "nearest cluster", "sep (′)", "label"]
+    view.comment = "looks diffuse"
+    view.on_key("h")  # label halo, then move on
+    saved = Table.read(tmp_path / "labels.ecsv")
+    assert list(saved["label"]) == ["halo"] and list(saved["comment"]) == ["looks diffuse"]
+    assert b"circle(" in view.export_bytes(".reg").getvalue()
+    assert b"halo" in view.export_bytes(".csv").getvalue()
+    cut = view.cutouts_view()
+    assert "Candidate" in cut[0].object
+
+
+def test_cancel_leaves_no_partial_map(view):
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    view.stride = 8
+    view._cancel.set()
+    original = view._cancel.clear
+    view._cancel.clear = lambda: None  # keep the cancel flag set through the run
+    try:
+        assert view.compute_scores() is None and view.scoremap is None
+    finally:
+        view._cancel.clear = original
+
+
+def test_bad_folder_and_bad_upload_show_message_and_keep_state(view, tmp_path):
+    before = view.field
+    view.data_dir = str(tmp_path / "does-not-exist")
+    assert "no such file or directory" in view.message and view.field == before
+    assert view.upload(["junk_Gleam72-103_clipped.fits"], [b"not a fits file"]) is False
+    assert "Upload rejected" in view.message and "not a FITS file" in view.message
+    assert view.field == before
+
+
+def test_good_upload_becomes_the_current_field(view, tmp_path):
+    names, blobs = [], []
+    for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
+        p = write_fits(tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48))
+        names.append(p.name)
+        blobs.append(p.read_bytes())
+    assert view.upload(names, blobs)
+    assert view.field == "mine" and view.message == ""
+
+
+def test_models_view_summarises_cards():
+    card = {"kind": "classifier", "arch": "L", "parameters": 59114, "preprocessing": {"cutout_size": 64, "bands": ["a", "b", "c", "d"], "band_convention": "native", "normalization": {"per_image": True, "log": False}}, "metrics": {"cv": {"k": 4, "seeds": [0, 1], "per_source": {m: {"mean": 0.7, "std": 0.1} for m in ("accuracy", "f1", "roc_auc")}}}}
+    text = card_summary("x.safetensors", card)
+    assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
+    assert isinstance(ModelsView().__panel__(), pn.Column)
+    assert set(resources.checkpoint_cards()) >= set()

@@ -8,6 +8,7 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = os.environ.get("RADIOVIZ_REQUIRE_BROWSER") == "1"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +20,12 @@ def _skip_or_fail(reason):
 
 
 @pytest.fixture(scope="module")
-def server():
+def labels_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("labels") / "labels.ecsv"
+
+
+@pytest.fixture(scope="module")
+def server(labels_file):
     import panel as pn
 
     from radioviz.app import create_app
@@ -27,7 +33,7 @@ def server():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = pn.serve({"app": create_app}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"])
+    srv = pn.serve({"app": lambda: create_app(labels_path=str(labels_file))}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"])
     time.sleep(1.0)
     yield f"http://127.0.0.1:{port}/app"
     srv.stop()
@@ -47,20 +53,55 @@ def browser():
         b.close()
 
 
-def test_fields_page_renders_bands_without_console_errors(server, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1600, "height": 900})
-    errors, external = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+@pytest.fixture
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1700, "height": 1100}, accept_downloads=True)
+    page.errors, page.external = [], []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
     page.goto(server)
-    page.get_by_text("sim_0100 — halo").wait_for(timeout=30000)
-    page.locator("canvas").nth(3).wait_for(timeout=30000)  # four band plots (titles live in the canvas)
-    # choose another field from the selector
-    page.locator("select").first.select_option("sim_0104")
-    page.get_by_text("sim_0104 — non-halo").wait_for(timeout=30000)
-    shots = Path(__file__).resolve().parents[1] / "docs"
-    if os.environ.get("RADIOVIZ_SCREENSHOTS"):
-        page.screenshot(path=str(shots / "fields.png"), full_page=True)
-    assert not errors, errors
-    assert not external, f"fetched from outside: {external}"
+    page.locator("canvas").first.wait_for(timeout=60000)
+    yield page
+    assert not page.errors, page.errors
+    assert not page.external, f"fetched from outside: {page.external}"
     page.close()
+
+
+def _shot(page, name):
+    if os.environ.get("RADIOVIZ_SCREENSHOTS"):
+        page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+def test_scan_pick_candidate_label_with_keyboard_and_export(page, labels_file):
+    page.get_by_role("button", name="Compute score map").click()
+    page.get_by_text("Score map:").wait_for(timeout=120000)
+    page.locator(".tabulator-row").first.click()
+    page.get_by_text("Candidate 1/").wait_for(timeout=30000)
+    page.locator("canvas").nth(4).wait_for(timeout=30000)  # the band cut-outs are drawn
+    _shot(page, "fields.png")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("h")
+    deadline = time.time() + 20
+    while time.time() < deadline and not (labels_file.exists() and "halo" in labels_file.read_text()):
+        time.sleep(0.2)
+    assert "halo" in labels_file.read_text()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export CSV").click()
+    assert "halo" in Path(dl.value.path()).read_text()
+
+
+def test_bad_upload_shows_error_and_app_keeps_working(page, tmp_path):
+    junk = tmp_path / "junk_Gleam72-103_clipped.fits"
+    junk.write_bytes(b"this is not FITS")
+    page.locator("input[type=file]").set_input_files(str(junk))
+    page.get_by_text("Upload rejected").wait_for(timeout=30000)
+    page.locator("select").first.select_option("sim_0104")  # the field selector still works
+    page.get_by_text("Upload rejected").wait_for(state="visible")
+    page.get_by_role("button", name="Compute score map").wait_for()
+    page.locator("canvas").first.wait_for()
+
+
+def test_models_tab_lists_checkpoint_cards(page):
+    page.get_by_text("Models", exact=True).first.click()
+    page.get_by_text("classifier_L.safetensors").first.wait_for(timeout=30000)
+    _shot(page, "models.png")

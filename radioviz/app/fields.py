@@ -1,96 +1,367 @@
-"""The Fields view: pick a field (bundled sample or a GLEAM-layout folder), see it band by band."""
+"""The Fields view: open a field, see it band by band or in RGB, scan it with a classifier, vet
+the candidates and export the labels.  UI only: reading, scanning, candidates and labels all
+come from the library."""
 from __future__ import annotations
 
-from functools import lru_cache
+import io
+import os
+import tempfile
+import threading
 from pathlib import Path
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the renderer the opts below need)
 import numpy as np
+import pandas as pd
 import panel as pn
 import param
+from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
+from ..data.preprocess import stack_cutout
 from ..display import STRETCHES, stretch_image
 from ..errors import InputError
-from ..io.layout import SourceFiles, SourceStack, discover, read_stack
+from ..scan.catalogs import builtin_clusters, crossmatch
+from ..scan.scoremap import ScoreMap, find_candidates, score_map
+from ..scan.vetting import LabelStore
+from . import resources
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "sample_data"
-
-
-@lru_cache(maxsize=8)
-def _sources(root: str) -> tuple[SourceFiles, ...]:
-    """Sources under a folder, listed once per process (read-only, shared across sessions)."""
-    return tuple(discover(root))
+BAND_CHOICES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz", "RGB"]
+NEAREST_CLUSTER_ARCMIN = 30.0  # list a catalogue cluster beside a candidate only within this
 
 
-@lru_cache(maxsize=32)
-def _stack(root: str, name: str) -> SourceStack:
-    src = next(s for s in _sources(root) if s.name == name)
-    return read_stack(src)
+def default_labels_path() -> Path:
+    return Path(os.environ.get("RADIOVIZ_LABELS", Path.cwd() / "radioviz_labels.ecsv"))
 
 
-class FieldBrowser(pn.viewable.Viewer):
-    """Browse a folder of fields; each band on its native grid with a chosen stretch and colormap."""
+class FieldsView(pn.viewable.Viewer):
+    """One browser session's state for the Fields tab."""
 
-    data_dir = param.String(default=str(DEFAULT_DATA), doc="Folder of FITS files or a <SPLIT>_DATA_<class> root")
-    field = param.Selector(default=None, objects=[], doc="Source/field to show")
+    data_dir = param.String(default=str(resources.SAMPLE_DATA), doc="Folder of FITS files or a <SPLIT>_DATA_<class> root")
+    field = param.Selector(default=None, objects=[], doc="Field to show")
+    band = param.Selector(default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of 72–103 / 139–170 / 170–231 MHz")
     stretch = param.Selector(default="asinh", objects=list(STRETCHES))
     percentile = param.Number(default=99.5, bounds=(90, 100), step=0.1)
     cmap = param.Selector(default="inferno", objects=["inferno", "viridis", "gray", "magma", "cividis"])
+    contour_sigma = param.Number(default=0.0, bounds=(0, 50), step=1, doc="Contours at k×σ, 2k×σ, 4k×σ (0 = off)")
+    classifier = param.Selector(default=None, objects=[], doc="Classifier checkpoint for the score map")
+    stride = param.Integer(default=4, bounds=(1, 32))
+    threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
+    selected = param.Integer(default=-1, doc="Index of the selected candidate")
+    comment = param.String(default="")
     message = param.String(default="")
+    readout = param.String(default="")
 
-    def __init__(self, **params):
+    def __init__(self, labels_path: str | Path | None = None, **params):
         super().__init__(**params)
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
+        self._cancel = threading.Event()
+        self.scoremap: ScoreMap | None = None
+        self.candidates: list[dict] = []
+        self.labels = LabelStore(labels_path or default_labels_path())
+        self._upload_dir: str | None = None
+        names = sorted(resources.checkpoint_cards(), key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n))
+        self.param.classifier.objects = names
+        if names:
+            self.classifier = names[0]
         self._load_folder()
+
+    # -- data ------------------------------------------------------------------------------------
 
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            sources = _sources(str(Path(self.data_dir).expanduser()))
+            srcs = resources.sources(str(Path(self.data_dir).expanduser()))
         except InputError as exc:
-            self._show_error(str(exc))
+            self.show_error(str(exc))
             return
-        names = sorted(s.name for s in sources)
-        labels = {s.name: s.label for s in sources}
-        self._labels = labels
+        names = sorted(s.name for s in srcs)
+        self._labels = {s.name: s.label for s in srcs}
         self.param.field.objects = names
-        self._hide_error()
+        self.clear_error()
         if names and self.field not in names:
             self.field = names[0]
 
-    def _show_error(self, text: str):
+    @param.depends("field", watch=True)
+    def _new_field(self):
+        self.scoremap, self.candidates, self.selected = None, [], -1
+
+    def _root(self) -> str:
+        return str(Path(self.data_dir).expanduser())
+
+    def clipped(self):
+        return resources.clipped_field(self._root(), self.field)
+
+    def show_error(self, text: str):
         self._alert.object = text
         self._alert.visible = True
         self.message = text
 
-    def _hide_error(self):
+    def clear_error(self):
         self._alert.visible = False
         self.message = ""
 
-    @param.depends("field", "stretch", "percentile", "cmap")
-    def bands_view(self):
-        if not self.field:
-            return pn.pane.Markdown("No fields found in this folder.")
+    def upload(self, filenames: list[str], contents: list[bytes]) -> bool:
+        """Open uploaded FITS (one file per band, or a cube) as the current folder."""
+        d = tempfile.mkdtemp(prefix="radioviz-upload-")
+        for name, data in zip(filenames, contents):
+            (Path(d) / Path(name).name).write_bytes(data)
         try:
-            stack = _stack(str(Path(self.data_dir).expanduser()), self.field)
+            srcs = resources.sources(d)
+            if not srcs:
+                raise InputError(Path(d) / filenames[0], "no FITS images among the uploaded files")
+            resources.clipped_field(d, srcs[0].name)  # read now: a bad file is reported here
         except InputError as exc:
-            self._show_error(str(exc))
-            return pn.pane.Markdown(f"Cannot show **{self.field}**.")
-        self._hide_error()
-        plots = []
-        for im in stack.images:
-            shown = stretch_image(im.data, self.stretch, self.percentile)
-            ny, nx = im.shape
-            sigma = estimate_noise(im.data).sigma
-            title = f"{im.band.name}  ({im.pixel_scale_deg * 3600:.0f}″/px, σ={sigma * 1e3:.1f} mJy/beam)"
-            plots.append(hv.Image(shown[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]).opts(cmap=self.cmap, title=title, width=330, height=300, xaxis=None, yaxis=None, toolbar="above", tools=["hover"]))
-        label = {0: "non-halo", 1: "halo", None: "unlabelled"}[self._labels.get(self.field)]
-        c = stack.centre()
-        header = pn.pane.Markdown(f"### {self.field} — {label}\nCentre RA {c.ra.deg:.4f}°, Dec {c.dec.deg:.4f}° · each band on its native grid (they cover different sky areas)")
-        return pn.Column(header, hv.Layout(plots).cols(4).opts(shared_axes=False))
+            self.show_error(f"Upload rejected — {exc}")
+            return False
+        self._upload_dir = d
+        self.data_dir = d
+        return True
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def _plane(self) -> np.ndarray:
+        planes = resources.display_planes(self._root(), self.field)
+        if self.band == "RGB":
+            return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
+        return planes[BAND_CHOICES.index(self.band)]
+
+    @param.depends("field", "band", "stretch", "percentile", "cmap")
+    def image_element(self):
+        if not self.field:
+            return hv.Image(np.zeros((2, 2)))
+        try:
+            plane = self._plane()
+        except InputError as exc:
+            self.show_error(str(exc))
+            return hv.Image(np.zeros((2, 2)))
+        ny, nx = plane.shape[:2]
+        if self.band == "RGB":
+            return hv.RGB(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"])
+        shown = stretch_image(plane, self.stretch, self.percentile)
+        return hv.Image(shown[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]).opts(cmap=self.cmap)
+
+    @param.depends("field", "band", "contour_sigma")
+    def contour_element(self):
+        if not self.field or self.contour_sigma <= 0 or self.band == "RGB":
+            return hv.Contours([])
+        plane = resources.display_planes(self._root(), self.field)[BAND_CHOICES.index(self.band)]
+        sigma = estimate_noise(plane).sigma or 1.0
+        ny, nx = plane.shape
+        levels = [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)]
+        return hv.operation.contours(hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False).opts(line_color="white", line_width=0.8)
+
+    @param.depends("field", "threshold", "selected")
+    def score_element(self):
+        smap = self.scoremap
+        if smap is None:
+            return hv.Image(np.full((2, 2), np.nan)).opts(alpha=0)
+        s = smap.scores
+        ny, nx = s.shape
+        st = smap.stride
+        masked = np.where(s >= self.threshold, s, np.nan)
+        bounds = (0.5 - st / 2, 0.5 - st / 2, 0.5 + st * (nx - 0.5), 0.5 + st * (ny - 0.5))
+        return hv.Image(masked[::-1], bounds=bounds, kdims=["x", "y"], vdims="score").opts(cmap="Greens", alpha=0.55, clim=(self.threshold, 1.0), colorbar=True)
+
+    @param.depends("field", "threshold", "selected")
+    def candidate_element(self):
+        pts = [(c["x"] + 0.5, c["y"] + 0.5, c["peak_score"], i) for i, c in enumerate(self.candidates)]
+        el = hv.Points(pts, kdims=["x", "y"], vdims=["score", "index"])
+        return el.opts(size=12, marker="circle", fill_alpha=0, line_color="cyan", line_width=2, tools=["tap", "hover"], nonselection_alpha=1.0)
+
+    def _on_pointer(self, x, y):
+        if x is None or not self.field:
+            return
+        ref = self.clipped().stack.images[-1]
+        ny, nx = ref.shape
+        if not (0 <= x < nx and 0 <= y < ny):
+            self.readout = ""
+            return
+        sky = ref.wcs.pixel_to_world(x - 0.5, y - 0.5)
+        plane = resources.display_planes(self._root(), self.field)
+        b = 3 if self.band == "RGB" else BAND_CHOICES.index(self.band)
+        value = plane[b, int(y), int(x)]
+        self.readout = f"RA {sky.ra.deg:.4f}°  Dec {sky.dec.deg:+.4f}°  {BAND_CHOICES[b]}: {value * 1e3:.1f} mJy/beam"
+
+    def _on_tap(self, x, y):
+        if x is None or not self.candidates:
+            return
+        d = [(c["x"] + 0.5 - x) ** 2 + (c["y"] + 0.5 - y) ** 2 for c in self.candidates]
+        k = int(np.argmin(d))
+        if d[k] <= (3 * self.stride + 6) ** 2:
+            self.selected = k
+
+    def field_plot(self):
+        hv.Store.set_current_backend("bokeh")
+        img = regrid(hv.DynamicMap(self.image_element), dynamic=True)
+        candidates = hv.DynamicMap(self.candidate_element)
+        pointer = hv.streams.PointerXY(source=img)
+        pointer.add_subscriber(lambda x, y: self._on_pointer(x, y))
+        tap = hv.streams.Tap(source=candidates)
+        tap.add_subscriber(lambda x, y: self._on_tap(x, y))
+        overlay = img * hv.DynamicMap(self.contour_element) * hv.DynamicMap(self.score_element) * candidates
+        return overlay.opts(hv.opts.Image(width=620, height=560, tools=["hover"], xaxis=None, yaxis=None, active_tools=["wheel_zoom"]), hv.opts.RGB(width=620, height=560, xaxis=None, yaxis=None, active_tools=["wheel_zoom"]))
+
+    # -- scoring and candidates -------------------------------------------------------------------
+
+    def compute_scores(self) -> ScoreMap | None:
+        """Score the current field (runs in a worker thread when served; cancellable)."""
+        if not self.classifier:
+            self.show_error("No classifier checkpoint found in checkpoints/.")
+            return None
+        model, pre, _ = resources.classifier(resources.CHECKPOINTS / self.classifier)
+        self._cancel.clear()
+        self.progress.value, self.progress.visible = 0, True
+
+        def callback(done, total):
+            self.progress.value = int(100 * done / total)
+            return self._cancel.is_set()
+
+        try:
+            smap = score_map(self.clipped(), model, self.stride, pre, batch=512, callback=callback)
+        finally:
+            self.progress.visible = False
+        if self._cancel.is_set():
+            self._status.object = "Score map cancelled."
+            return None
+        self.scoremap = smap
+        self._update_candidates()
+        self._status.object = f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+        return smap
+
+    def cancel(self):
+        self._cancel.set()
+
+    @param.depends("threshold", watch=True)
+    def _update_candidates(self):
+        if self.scoremap is None:
+            return
+        self.candidates = find_candidates(self.scoremap, self.threshold)
+        if self.candidates:
+            m = crossmatch(np.array([c["ra"] for c in self.candidates]), np.array([c["dec"] for c in self.candidates]), builtin_clusters(), 10.0)
+            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"]):
+                near = sep <= NEAREST_CLUSTER_ARCMIN
+                c["nearest_cluster"], c["separation_arcmin"] = (str(name), float(sep)) if near else ("", float("nan"))
+        self.selected = 0 if self.candidates else -1
+        self.param.trigger("selected")
+
+    def candidate_id(self, c: dict) -> str:
+        return f"{self.field}@{c['x']},{c['y']}"
+
+    def candidate_frame(self) -> pd.DataFrame:
+        rows = []
+        for c in self.candidates:
+            lab = self.labels.get(self.candidate_id(c))
+            rows.append({"RA": round(c["ra"], 4), "Dec": round(c["dec"], 4), "score": round(c["peak_score"], 4), "nearest cluster": c.get("nearest_cluster", ""), "sep (′)": round(c.get("separation_arcmin", np.nan), 1), "label": lab.label if lab else ""})
+        return pd.DataFrame(rows, columns=["RA", "Dec", "score", "nearest cluster", "sep (′)", "label"])
+
+    @param.depends("selected", "field")
+    def cutouts_view(self):
+        if not (0 <= self.selected < len(self.candidates)):
+            return pn.pane.Markdown("Compute a score map, then pick a candidate (click it on the map or in the table).")
+        c = self.candidates[self.selected]
+        cuts = stack_cutout(self.clipped(), 64, (float(c["x"]), float(c["y"])), "native")
+        panels = [
+            pn.pane.HoloViews(hv.Image(stretch_image(p, self.stretch, self.percentile)[::-1], bounds=(0, 0, 64, 64), kdims=["cx", "cy"]).opts(cmap=self.cmap, width=170, height=170, xaxis=None, yaxis=None, title=name, toolbar=None), linked_axes=False, sizing_mode="fixed")
+            for p, name in zip(cuts, BAND_CHOICES[:4])
+        ]
+        lab = self.labels.get(self.candidate_id(c))
+        head = pn.pane.Markdown(f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} ({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**")
+        return pn.Column(head, pn.Row(*panels))
+
+    # -- vetting ---------------------------------------------------------------------------------
+
+    def label_selected(self, label: str) -> bool:
+        if not (0 <= self.selected < len(self.candidates)):
+            return False
+        c = self.candidates[self.selected]
+        self.labels.set(self.candidate_id(c), self.field, c["ra"], c["dec"], c["peak_score"], label, self.comment)
+        self.comment = ""
+        self.param.trigger("selected")
+        return True
+
+    def move(self, step: int):
+        if self.candidates:
+            self.selected = (self.selected + step) % len(self.candidates)
+
+    def on_key(self, key: str):
+        actions = {"h": lambda: self.label_selected("halo"), "n": lambda: self.label_selected("not halo"), "u": lambda: self.label_selected("unsure"), "j": lambda: self.move(1), "k": lambda: self.move(-1)}
+        if key in actions:
+            actions[key]()
+            if key in "hnu":
+                self.move(1)
+
+    def export_bytes(self, suffix: str) -> io.BytesIO:
+        with tempfile.TemporaryDirectory() as d:
+            path = self.labels.export(Path(d) / f"labels{suffix}")
+            return io.BytesIO(path.read_bytes())
+
+    # -- layout ----------------------------------------------------------------------------------
 
     def __panel__(self):
-        controls = pn.Param(self.param, parameters=["data_dir", "field", "stretch", "percentile", "cmap"], widgets={"percentile": pn.widgets.FloatSlider}, show_name=False, width=280)
-        return pn.Row(controls, pn.Column(self._alert, self.bands_view, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        from .shortcuts import KeyboardShortcuts
+
+        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", name="Upload FITS")
+
+        def on_upload(event):
+            if upload.value:
+                values = upload.value if isinstance(upload.value, list) else [upload.value]
+                names = upload.filename if isinstance(upload.filename, list) else [upload.filename]
+                self.upload(names, values)
+
+        upload.param.watch(on_upload, "value")
+        compute = pn.widgets.Button(name="Compute score map", button_type="primary")
+        cancel = pn.widgets.Button(name="Cancel", button_type="warning")
+        compute.on_click(lambda e: self._safe(self.compute_scores))
+        cancel.on_click(lambda e: self.cancel())
+        table = pn.widgets.Tabulator(self.candidate_frame(), selectable=1, disabled=True, height=220, sizing_mode="stretch_width", show_index=False)
+
+        def refresh_table(*_):
+            table.value = self.candidate_frame()
+            table.selection = [self.selected] if self.selected >= 0 else []
+
+        self.param.watch(refresh_table, ["selected", "field", "threshold"])
+        table.param.watch(lambda e: e.new and setattr(self, "selected", e.new[0]), "selection")
+        buttons = []
+        for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
+            b = pn.widgets.Button(name=f"{label} ({key})", button_type="light")
+            b.on_click(lambda e, k=key: self.on_key(k))
+            buttons.append(b)
+        prev_b, next_b = pn.widgets.Button(name="◀ prev (k)"), pn.widgets.Button(name="next (j) ▶")
+        prev_b.on_click(lambda e: self.move(-1))
+        next_b.on_click(lambda e: self.move(1))
+        keys = KeyboardShortcuts()
+        keys.param.watch(lambda e: self.on_key(keys.key), "presses")
+        downloads = [pn.widgets.FileDownload(callback=lambda s=s: self.export_bytes(s), filename=f"radioviz_labels{s}", label=f"Export {s[1:].upper()}") for s in (".ecsv", ".csv", ".reg")]
+        controls = pn.Column(
+            pn.Param(self.param, parameters=["data_dir", "field", "band", "stretch", "percentile", "cmap", "contour_sigma"], widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider}, show_name=False),
+            upload,
+            pn.pane.Markdown("#### Classifier"),
+            pn.Param(self.param, parameters=["classifier", "stride", "threshold"], widgets={"threshold": pn.widgets.FloatSlider}, show_name=False),
+            pn.Row(compute, cancel),
+            self.progress,
+            width=300,
+        )
+        vetting = pn.Column(
+            self.cutouts_view,
+            pn.Row(*buttons, prev_b, next_b),
+            pn.widgets.TextInput.from_param(self.param.comment, placeholder="comment for the next label"),
+            keys,
+            pn.Row(*downloads),
+            pn.pane.Markdown(f"Labels are saved on every change to `{self.labels.path}`."),
+            sizing_mode="stretch_width",
+        )
+        readout = pn.pane.Markdown(pn.bind(lambda r: r or "Move the cursor over the image for RA, Dec and value.", self.param.readout))
+        main = pn.Column(self._alert, self._status, pn.Row(self.field_plot(), pn.Column(table, vetting, sizing_mode="stretch_width")), readout, sizing_mode="stretch_width")
+        return pn.Row(controls, main, sizing_mode="stretch_width")
+
+    def _safe(self, fn):
+        try:
+            self.clear_error()
+            return fn()
+        except InputError as exc:
+            self.show_error(str(exc))
+        except Exception as exc:  # keep the server up; show what went wrong
+            self.show_error(f"{type(exc).__name__}: {exc}")

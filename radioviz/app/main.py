@@ -4,13 +4,15 @@ from __future__ import annotations
 import holoviews as hv
 import panel as pn
 
-from .fields import FieldBrowser
+from .fields import FieldsView
+from .models_view import ModelsView
 
 
-def create_app(data_dir: str | None = None) -> pn.viewable.Viewable:
-    """The RadioViz page (a new one per browser session)."""
-    pn.extension(sizing_mode="stretch_width")
+def create_app(data_dir: str | None = None, labels_path: str | None = None) -> pn.viewable.Viewable:
+    """The RadioViz page (a new one per browser session; models and fields are shared)."""
+    pn.extension("tabulator", sizing_mode="stretch_width", nthreads=4, notifications=False)
     hv.extension("bokeh", logo=False)
-    browser = FieldBrowser(**({"data_dir": data_dir} if data_dir else {}))
-    tabs = pn.Tabs(("Fields", browser), dynamic=True)
-    return pn.Column(pn.pane.Markdown("# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models."), tabs, sizing_mode="stretch_width")
+    fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
+    tabs = pn.Tabs(("Fields", fields), ("Models", ModelsView()), dynamic=True)
+    header = pn.pane.Markdown("# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models.")
+    return pn.Column(header, tabs, sizing_mode="stretch_width")

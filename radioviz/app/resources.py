@@ -1,0 +1,64 @@
+"""Process-wide, read-only resources shared by every browser session: fields and models.
+
+Everything here is cached by path (and file modification time), never by array, and callers
+must not mutate what they get back.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..data.preprocess import ClippedStack, clip_stack
+from ..io.layout import SourceFiles, discover, read_stack
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_DATA = REPO / "sample_data"
+CHECKPOINTS = REPO / "checkpoints"
+
+
+@lru_cache(maxsize=16)
+def sources(root: str) -> tuple[SourceFiles, ...]:
+    return tuple(discover(root))
+
+
+@lru_cache(maxsize=32)
+def clipped_field(root: str, name: str) -> ClippedStack:
+    src = next(s for s in sources(root) if s.name == name)
+    return clip_stack(read_stack(src))
+
+
+@lru_cache(maxsize=32)
+def display_planes(root: str, name: str) -> np.ndarray:
+    """(4, H, W): every band on the reference (highest-frequency) band's grid, for display."""
+    from ..scan.scoremap import _coregistered_field
+
+    return _coregistered_field(clipped_field(root, name))
+
+
+def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
+    """``{file name: card}`` of every checkpoint with a card (cards are small: read each call)."""
+    out = {}
+    for card in sorted(Path(directory).glob("*.json")):
+        weights = card.with_suffix(".safetensors")
+        if weights.exists() and ".train-state" not in card.name:
+            try:
+                out[weights.name] = json.loads(card.read_text())
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+@lru_cache(maxsize=8)
+def _classifier(path: str, mtime: float):
+    from ..metrics.evaluate import load_classifier
+
+    return load_classifier(path)
+
+
+def classifier(path: str | Path):
+    """(model, preprocessing, card), loaded once per process and file version."""
+    p = Path(path)
+    return _classifier(str(p), p.stat().st_mtime)

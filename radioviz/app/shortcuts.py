@@ -1,0 +1,33 @@
+"""Page-wide keyboard shortcuts as a tiny JS component: key presses become a Python param."""
+from __future__ import annotations
+
+import param
+from panel.custom import JSComponent
+
+
+class KeyboardShortcuts(JSComponent):
+    """Reports presses of ``keys`` (ignored while typing in a text field) as ``key``/``presses``."""
+
+    keys = param.List(default=["h", "n", "u", "j", "k"])
+    key = param.String(default="")
+    presses = param.Integer(default=0)
+
+    _esm = """
+    export function render({ model }) {
+      const handler = (e) => {
+        const origin = (e.composedPath && e.composedPath()[0]) || e.target;
+        const tag = (origin && origin.tagName) || "";
+        if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+        if (model.keys.includes(e.key)) {
+          model.key = e.key;
+          model.presses = model.presses + 1;
+        }
+      };
+      document.addEventListener("keydown", handler);
+      model.on("remove", () => document.removeEventListener("keydown", handler));
+      const el = document.createElement("span");
+      el.className = "rv-shortcuts";
+      el.textContent = "Keys: h halo · n not halo · u unsure · j next · k previous";
+      return el;
+    }
+    """
