@@ -84,3 +84,17 @@ def test_normalizations_round_trip_and_serialise():
     pp = Preprocessing(band_convention="coregistered", normalization=g)
     again = Preprocessing.from_dict(__import__("json").loads(pp.to_json()))
     assert again == pp
+
+
+def test_snr_scale_uses_each_bands_dead_band():
+    from radioviz.data.preprocess import snr_scale
+
+    img = np.zeros((2, 8, 8))
+    img[0, 0, 0], img[0, 1, 1] = 0.3, 30.0  # band 0: t = 0.3 -> σ = 0.1
+    img[1, 2, 2], img[1, 3, 3] = 0.03, -0.06  # band 1: t = 0.03 -> σ = 0.01
+    out = snr_scale(img)
+    assert out[0, 0, 0] == pytest.approx(np.arcsinh(3) / np.arcsinh(1000))
+    assert out[0, 1, 1] == pytest.approx(np.arcsinh(300) / np.arcsinh(1000))
+    assert out[1, 3, 3] == pytest.approx(-np.arcsinh(6) / np.arcsinh(1000))
+    assert out[0, 5, 5] == 0
+    np.testing.assert_allclose(snr_scale(img * 1.3), out, rtol=1e-6)  # pixel scaling cannot change it

@@ -44,6 +44,7 @@ class Normalization:
     lo: float
     hi: float
     per_image: bool = False
+    snr: bool = False  # asinh of each band in units of its own noise σ (dead band t = 3σ), / asinh(1000)
 
     @classmethod
     def fit(cls, images: np.ndarray, log: bool, per_image: bool = False) -> "Normalization":
@@ -54,6 +55,8 @@ class Normalization:
         return cls(log, lo, hi, per_image)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.snr:
+            return snr_scale(x)
         t = _log1p10(x) if self.log else np.asarray(x, dtype=np.float64)
         if self.per_image:
             lo = t.min(axis=(-2, -1), keepdims=True)
@@ -62,7 +65,7 @@ class Normalization:
         return ((t - self.lo) / (self.hi - self.lo)).astype(np.float32)
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
-        if self.per_image:
+        if self.per_image or self.snr:
             raise ValueError("a per-image normalisation cannot be inverted (each image had its own scale)")
         t = np.asarray(y, dtype=np.float64) * (self.hi - self.lo) + self.lo
         return (np.power(10.0, t) - 1.0 if self.log else t).astype(np.float32)
@@ -75,6 +78,19 @@ class Normalization:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def snr_scale(x: np.ndarray) -> np.ndarray:
+    """asinh(x / σ) / asinh(1000) per image and band, σ = (smallest non-zero |x|) / 3.
+
+    The dead band of a clipped image sits at 3σ, so its edge gives each band's noise without any
+    data-set constant; faint diffuse emission stays visible next to a bright radio galaxy.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    t = np.where(a > 0, a, np.inf).min(axis=(-2, -1), keepdims=True)
+    sigma = np.where(np.isfinite(t), t / 3.0, 1.0)
+    return (np.arcsinh(x / sigma) / np.arcsinh(1000.0)).astype(np.float32)
 
 
 def _log1p10(x) -> np.ndarray:
@@ -178,9 +194,11 @@ def stack_cutout(clipped: ClippedStack, size: int = CUTOUT_SIZE, position=None, 
     return np.stack(planes).astype(np.float32)
 
 
-def classifier_normalization(images: np.ndarray, per_image: bool = False) -> Normalization:
-    """Min-max, no log (classifiers work better without, Mishra et al.)."""
-    return Normalization.fit(images, log=False, per_image=per_image)
+def classifier_normalization(images: np.ndarray, per_image: bool = False, snr: bool = False) -> Normalization:
+    """Min-max, no log (classifiers work better without, Mishra et al.); or the noise-unit scale."""
+    norm = Normalization.fit(images, log=False, per_image=per_image)
+    norm.snr = snr
+    return norm
 
 
 def generator_normalization(images: np.ndarray) -> Normalization:

@@ -33,7 +33,7 @@ class TrainConfig:
     lr: float = 1e-3
     patience: int = 5
     seed: int = 0
-    normalization: str = "image"  # "image" (per image and band) or "dataset" (the paper's)
+    normalization: str = "image"  # "image" (min-max per image and band), "dataset" (the paper's) or "snr"
     images_per_epoch: int | None = None  # draw this many training images per epoch (None: all)
     generated_ratio: float = 0.0  # Ng/Nr: generated halos added per real training image (paper: 0.5)
 
@@ -88,11 +88,11 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
     With ``state_path`` the weights, the best weights and Adam's state are saved after every
     epoch, and ``resume`` continues from them.
     """
-    if cfg.normalization not in ("image", "dataset"):
-        raise ValueError(f"normalization must be 'image' or 'dataset', not {cfg.normalization!r}")
+    if cfg.normalization not in ("image", "dataset", "snr"):
+        raise ValueError(f"normalization must be 'image', 'dataset' or 'snr', not {cfg.normalization!r}")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    norm = classifier_normalization(ds.images[train], per_image=cfg.normalization == "image")
+    norm = classifier_normalization(ds.images[train], per_image=cfg.normalization == "image", snr=cfg.normalization == "snr")
     x_tr, y_tr = norm.forward(ds.images[train]), ds.labels[train]
     if cfg.generated_ratio > 0:
         if generated is None or len(generated) == 0:
