@@ -35,8 +35,11 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    tpr = tp / (tp + fn) if tp + fn else 0.0
+    tnr = tn / (tn + fp) if tn + fp else 0.0
     return {
         "accuracy": (tp + tn) / max(len(labels), 1),
+        "balanced_accuracy": 0.5 * (tpr + tnr),
         "precision": precision,
         "recall": recall,
         "f1": f1,

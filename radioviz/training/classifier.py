@@ -1,7 +1,8 @@
 """Training a halo classifier on a built data set (Mishra et al. §4.2), resumably.
 
-Class-balanced cross-entropy, Adam, early stopping on validation accuracy (sources held out by
-sky group).  After every epoch the current weights, the best weights and the optimiser state
+Class-balanced cross-entropy, Adam, early stopping on validation *balanced* accuracy (sources
+held out by sky group; the validation set is mostly negatives, so plain accuracy would keep an
+all-non-halo model).  After every epoch the current weights, the best weights and the optimiser state
 are written, so ``resume=True`` continues an interrupted run where it stopped.
 """
 from __future__ import annotations
@@ -116,7 +117,7 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
     t0 = time.time()
     stale = 0
     for h in reversed(history):  # epochs since the last improvement, when resuming
-        if h["val_accuracy"] >= best_acc:
+        if h["val_balanced_accuracy"] >= best_acc:
             break
         stale += 1
     for epoch in range(start, cfg.epochs):
@@ -133,10 +134,12 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
             loss.backward()
             opt.step()
             losses.append(loss.item())
-        acc = binary_metrics(y_va, predict_scores(model, x_va))["accuracy"] if len(y_va) else float("nan")
-        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_accuracy": acc})
+        # balanced accuracy: the validation set is mostly negatives (off-centre cut-outs), where plain
+        # accuracy would reward a model that calls everything non-halo
+        acc = binary_metrics(y_va, predict_scores(model, x_va))["balanced_accuracy"] if len(y_va) else float("nan")
+        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_balanced_accuracy": acc})
         if progress:
-            tqdm.write(f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val accuracy {acc:.4f}")
+            tqdm.write(f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val balanced accuracy {acc:.4f}")
         if acc > best_acc:
             best_acc, stale = acc, 0
             best = {k: v.detach().clone() for k, v in model.state_dict().items()}
