@@ -155,7 +155,7 @@ def cmd_cv(args) -> int:
     result["command"] = "radioviz " + " ".join(sys.argv[1:])
     result["data_hash"] = ds.meta["data_hash"]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"cv_{args.arch}.json").write_text(json.dumps(result, indent=1))
+    (args.out / f"cv_{args.arch}.json").write_text(json.dumps(result))
     runs = result["runs"]
     plot_roc([(*roc_curve(result["source_labels"], r["source_scores"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{args.arch}_per_source.png", f"{args.arch}: per-source ROC, {args.k}-fold x {args.seeds} seeds")
     plot_roc([(*roc_curve(r["image_labels_centre"], r["image_scores_centre"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{args.arch}_per_image.png", f"{args.arch}: per-image ROC")
