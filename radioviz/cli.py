@@ -114,6 +114,7 @@ def _add_train(sub):
     c.add_argument("--resume", action="store_true", help="continue from the training state saved beside --out")
     c.add_argument("--cache-dir", type=Path)
     c.set_defaults(func=cmd_train_classifier)
+    _add_train_ddpm(tsub)
 
 
 def _add_cv(sub):
@@ -179,6 +180,73 @@ def attach_cv_to_card(checkpoint: Path, result: dict) -> None:
     card = read_card(checkpoint)
     card.setdefault("metrics", {})["cv"] = {k: result[k] for k in ("k", "seeds", "per_image", "per_source", "wall_seconds", "command", "train_config")}
     card_path(checkpoint).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
+
+
+def _add_train_ddpm(tsub):
+    d = tsub.add_parser("ddpm", help="train a class-conditional DDPM (resumable; EMA weights saved)")
+    d.add_argument("--data", type=Path, required=True)
+    d.add_argument("--split", default="TRAIN")
+    d.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    d.add_argument("--steps", type=int, default=20000)
+    d.add_argument("--batch-size", type=int, default=32)
+    d.add_argument("--lr", type=float, default=2e-4)
+    d.add_argument("--base", type=int, default=16, help="U-Net base width")
+    d.add_argument("--unconditional", action="store_true")
+    d.add_argument("--save-every", type=int, default=500)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--resume", action="store_true")
+    d.add_argument("--cache-dir", type=Path)
+    d.set_defaults(func=cmd_train_ddpm)
+
+
+def cmd_train_ddpm(args) -> int:
+    from .data.dataset import DatasetConfig, build_dataset
+    from .training.diffusion import DDPMConfig, train_ddpm
+
+    ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, seed=args.seed), args.cache_dir)
+    cfg = DDPMConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, base=args.base, conditional=not args.unconditional, save_every=args.save_every, seed=args.seed)
+    card = train_ddpm(ds, cfg, args.out, resume=args.resume)
+    print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, {card['training']['iterations']} iterations, {card['training']['wall_seconds']} s")
+    return 0
+
+
+def _add_sample(sub):
+    p = sub.add_parser("sample", help="generate images from a diffusion checkpoint")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--label", help="class label (see the model card: non-halo, H, cH, mH)")
+    p.add_argument("--sampler", choices=["ddpm", "ddim", "heun", "euler"], default="ddim")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--eta", type=float, default=0.0)
+    p.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance ω")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help=".npz with images, physical and meta")
+    p.set_defaults(func=cmd_sample)
+
+
+def cmd_sample(args) -> int:
+    import json
+
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from .sampling.generate import generate
+
+    bars = []  # created at the first step, so a rejected option prints only its one-line error
+
+    def progress(info):
+        if not bars:
+            bars.append(tqdm(total=info["n"], desc=f"sampling ({args.sampler})", unit="step"))
+        bars[0].update(1)
+
+    g = generate(args.checkpoint, args.n, args.label, args.sampler, args.steps, args.eta, args.seed, args.guidance, progress)
+    for b in bars:
+        b.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, images=g.images, physical=g.physical, meta=json.dumps(g.meta))
+    print(f"wrote {args.out}: {g.images.shape}, {g.meta['nfe']} network evaluations, {g.meta['wall_seconds']} s")
+    return 0
 
 
 def cmd_train_classifier(args) -> int:
@@ -292,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(sub)
     _add_scan(sub)
     _add_inject(sub)
+    _add_sample(sub)
     return parser
 
 

@@ -1,0 +1,64 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from radioviz.cli import main
+from radioviz.data.dataset import DatasetConfig, build_dataset
+from radioviz.sampling.generate import generate
+from radioviz.simulate import SimConfig, simulate_field, write_field
+from radioviz.training.diffusion import LABEL_NAMES, DDPMConfig, source_subtypes, train_ddpm
+
+
+@pytest.fixture(scope="module")
+def tiny_ddpm(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gen")
+    for seed, halo in ((1, "halo"), (2, None), (3, "minihalo")):
+        write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)), root, "TRAIN")
+    ds, _, _ = build_dataset(DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False)
+    cfg = DDPMConfig(steps=2, batch_size=4, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1)
+    out = root / "ddpm"
+    card = train_ddpm(ds, cfg, out, progress=False)
+    return ds, cfg, out, card
+
+
+def test_subtypes_and_card(tiny_ddpm):
+    ds, cfg, out, card = tiny_ddpm
+    sub = source_subtypes(ds)
+    assert all(LABEL_NAMES[s] == "non-halo" for s, lab in zip(sub, ds.source_labels) if lab == 0)
+    assert card["labels"] == list(LABEL_NAMES) and card["training"]["iterations"] == 2
+    assert card["preprocessing"]["normalization"]["log"] is True
+
+
+def test_resume_continues_the_step_count(tiny_ddpm):
+    ds, cfg, out, _ = tiny_ddpm
+    from dataclasses import replace
+
+    card = train_ddpm(ds, replace(cfg, steps=3), out, resume=True, progress=False)
+    assert card["training"]["iterations"] == 3
+
+
+@pytest.mark.parametrize("sampler, steps, nfe", [("ddim", 3, 3), ("heun", 3, 5), ("euler", 3, 3)])
+def test_generate_is_deterministic_and_records_a_trajectory(tiny_ddpm, sampler, steps, nfe):
+    _, _, out, _ = tiny_ddpm
+    ckpt = out.with_suffix(".safetensors")
+    a = generate(ckpt, 2, "H", sampler, steps, seed=5, guidance=1.0)
+    b = generate(ckpt, 2, "H", sampler, steps, seed=5, guidance=1.0)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert a.images.shape == (2, 4, 16, 16) and a.images.min() >= 0 and a.images.max() <= 1
+    assert a.meta["nfe"] == nfe and len(a.trajectory) == steps
+
+
+def test_sample_cli_contract_and_bad_label(tiny_ddpm, tmp_path):
+    _, _, out, _ = tiny_ddpm
+    ckpt = out.with_suffix(".safetensors")
+    f = tmp_path / "s.npz"
+    assert main(["sample", "--checkpoint", str(ckpt), "--n", "3", "--label", "cH", "--sampler", "ddim", "--steps", "2", "--seed", "1", "--out", str(f)]) == 0
+    z = np.load(f)
+    assert z["images"].shape == z["physical"].shape == (3, 4, 16, 16) and z["images"].dtype == np.float32
+    meta = json.loads(str(z["meta"]))
+    assert meta["sampler"] == "ddim" and meta["nfe"] == 2 and meta["seed"] == 1 and meta["label"] == "cH"
+    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "sample", "--checkpoint", str(ckpt), "--label", "relic", "--out", str(tmp_path / "x.npz")], capture_output=True, text=True)
+    assert r.returncode == 2 and "accepts non-halo, H, cH, mH" in r.stderr and r.stderr.count("\n") == 1
