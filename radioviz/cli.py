@@ -289,7 +289,7 @@ def _add_scan(sub):
 
 
 def cmd_scan(args) -> int:
-    from .scan.catalogs import builtin_clusters, fetch_psz2, read_catalog
+    from .io.catalogs import builtin_clusters, fetch_psz2, read_catalog
     from .scan.run import scan_path
 
     catalog = None

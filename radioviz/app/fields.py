@@ -21,7 +21,7 @@ from ..data.noise import estimate_noise
 from ..data.preprocess import stack_cutout
 from ..display import STRETCHES, stretch_image
 from ..errors import InputError
-from ..scan.catalogs import builtin_clusters, crossmatch
+from ..io.catalogs import builtin_clusters, crossmatch
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelStore
 from . import resources

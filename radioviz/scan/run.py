@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..io.layout import discover, read_stack
 from ..metrics.evaluate import load_classifier
-from .catalogs import crossmatch
+from ..io.catalogs import crossmatch
 from .scoremap import ScoreMap, find_candidates, score_map
 
 

@@ -25,7 +25,7 @@ from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.unet import UNet
 from ..sampling.schedules import DiscreteSchedule
-from ..scan.catalogs import builtin_clusters, crossmatch
+from ..io.catalogs import builtin_clusters, crossmatch
 
 LABEL_NAMES = ("non-halo", "H", "cH", "mH")
 _SUBTYPE = {"H": "H", "cH": "cH", "cmH": "mH", "mH": "mH"}
