@@ -249,6 +249,33 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _add_compare(sub):
+    p = sub.add_parser("compare", help="compare generated images with real ones (histograms, statistics, FID/KID, memorisation, pass rate)")
+    p.add_argument("--real", type=Path, required=True, help="published-layout root")
+    p.add_argument("--split", default="TRAIN")
+    p.add_argument("--generated", type=Path, required=True, help="a 'radioviz sample' .npz")
+    p.add_argument("--classifier", type=Path, default=Path(__file__).resolve().parents[1] / "checkpoints" / "classifier_A.safetensors", help="classifier for pass rates and FID/KID features (default: the shipped A)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--cache-dir", type=Path)
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args) -> int:
+    import json
+
+    from .metrics.compare import compare
+
+    r = compare(args.real, args.split, args.generated, args.classifier, args.cache_dir)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    for k in ("n_real", "n_generated", "hist_mean_abs_rel_err", "zero_fraction_real", "zero_fraction_gen", "nn_ssim_max", "fid_domain", "kid_domain", "classifier_pass_rate_0.5", "classifier_pass_rate_0.95"):
+        print(f"{k:<28s} {r[k]}")
+    if r.get("fid_note"):
+        print(r["fid_note"])
+    return 0
+
+
 def cmd_train_classifier(args) -> int:
     from .data.dataset import DatasetConfig, build_dataset
     from .training.classifier import TrainConfig, train_classifier
@@ -361,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan(sub)
     _add_inject(sub)
     _add_sample(sub)
+    _add_compare(sub)
     return parser
 
 

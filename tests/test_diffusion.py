@@ -62,3 +62,20 @@ def test_sample_cli_contract_and_bad_label(tiny_ddpm, tmp_path):
     assert meta["sampler"] == "ddim" and meta["nfe"] == 2 and meta["seed"] == 1 and meta["label"] == "cH"
     r = subprocess.run([sys.executable, "-m", "radioviz.cli", "sample", "--checkpoint", str(ckpt), "--label", "relic", "--out", str(tmp_path / "x.npz")], capture_output=True, text=True)
     assert r.returncode == 2 and "accepts non-halo, H, cH, mH" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_compare_contract(tiny_ddpm, tmp_path):
+    from radioviz.models.checkpoint import save_checkpoint
+    from radioviz.models.classifiers import build_classifier
+
+    ds, _, out, _ = tiny_ddpm
+    root = out.parent
+    f = tmp_path / "s.npz"
+    assert main(["sample", "--checkpoint", str(out.with_suffix(".safetensors")), "--n", "4", "--label", "H", "--steps", "2", "--out", str(f)]) == 0
+    clf = save_checkpoint(build_classifier("A", size=16), tmp_path / "a", {"kind": "classifier", "arch": "A", "kwargs": {"size": 16}, "preprocessing": {"cutout_size": 16, "normalization": {"log": False, "lo": 0.0, "hi": 1.0, "per_image": True}}})
+    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "compare", "--real", str(root), "--split", "TRAIN", "--generated", str(f), "--classifier", str(clf), "--json", "--cache-dir", str(root / "cache")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    for key in ("hist_mean_abs_rel_err", "zero_fraction_real", "zero_fraction_gen", "fid_domain", "kid_domain", "nn_ssim_max", "classifier_pass_rate_0.5", "classifier_pass_rate_0.95"):
+        assert key in res
+    assert 0 <= res["classifier_pass_rate_0.5"] <= 1 and res["fid_domain"] is not None and "InceptionV3" in res["fid_note"]
