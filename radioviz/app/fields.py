@@ -157,7 +157,7 @@ class FieldsView(pn.viewable.Viewer):
     def score_element(self):
         smap = self.scoremap
         if smap is None:
-            return hv.Image(np.full((2, 2), np.nan)).opts(alpha=0)
+            return hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims="score").opts(alpha=0)
         s = smap.scores
         ny, nx = s.shape
         st = smap.stride
