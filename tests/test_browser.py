@@ -73,6 +73,7 @@ def _shot(page, name):
 
 
 def test_scan_pick_candidate_label_with_keyboard_and_export(page, labels_file):
+    page.locator("select").nth(4).select_option("classifier_L.safetensors")  # the fast one
     page.get_by_role("button", name="Compute score map").click()
     page.get_by_text("Score map:").wait_for(timeout=120000)
     page.locator(".tabulator-row").first.click()
