@@ -60,7 +60,7 @@ def page(server, browser):
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
     page.goto(server)
-    page.locator("canvas").first.wait_for(timeout=60000)
+    page.locator("canvas").first.wait_for(timeout=120000)
     yield page
     assert not page.errors, page.errors
     assert not page.external, f"fetched from outside: {page.external}"

@@ -1,7 +1,6 @@
 import subprocess
 import sys
 
-import pytest
 
 from radioviz.cli import main
 

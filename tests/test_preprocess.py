@@ -4,7 +4,6 @@ from astropy import units as u
 
 from radioviz.data.noise import clip_dead_band, clip_image, estimate_noise
 from radioviz.data.preprocess import Normalization, Preprocessing, clip_stack, cutout, stack_cutout
-from radioviz.io.layout import discover, read_stack
 from radioviz.simulate import SimConfig, simulate_field
 
 

@@ -11,7 +11,6 @@ from radioviz.models.checkpoint import save_checkpoint
 from radioviz.models.classifiers import build_classifier
 from radioviz.scan import find_candidates, score_map, score_map_naive
 from radioviz.io.catalogs import builtin_clusters, crossmatch, fetch_psz2, read_catalog, read_psz2
-from radioviz.scan.run import scan_path
 from radioviz.simulate import SimConfig, simulate_field, write_field
 
 from .conftest import SHARED_DATA, needs

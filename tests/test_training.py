@@ -5,10 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from radioviz.cli import main
 from radioviz.data.dataset import DatasetConfig, build_dataset
 from radioviz.metrics.classification import binary_metrics, roc_auc
-from radioviz.metrics.evaluate import evaluate_classifier, load_classifier
+from radioviz.metrics.evaluate import load_classifier
 from radioviz.simulate import SimConfig, simulate_field, write_field
 from radioviz.training.classifier import TrainConfig, train_classifier
 

@@ -7,7 +7,6 @@ are written, so ``resume=True`` continues an interrupted run where it stopped.
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -24,6 +22,7 @@ from ..data.preprocess import Preprocessing, classifier_normalization
 from ..metrics.classification import binary_metrics
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import build_classifier, count_parameters
+from .state import load_state, save_state
 
 
 @dataclass
@@ -49,30 +48,13 @@ def predict_scores(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndar
 
 
 def _save_state(path: Path, model, best, opt, epoch: int, history: list, best_acc: float):
-    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
-    tensors.update({f"best.{k}": v.contiguous() for k, v in best.items()})
-    params = [p for g in opt.param_groups for p in g["params"]]
-    steps = []
-    for i, p in enumerate(params):
-        st = opt.state.get(p, {})
-        steps.append(float(st.get("step", 0)))
-        for name in ("exp_avg", "exp_avg_sq"):
-            if name in st:
-                tensors[f"opt.{i}.{name}"] = st[name].contiguous()
-    save_file(tensors, str(path))
-    path.with_suffix(".json").write_text(json.dumps({"epoch": epoch, "history": history, "best_acc": best_acc, "steps": steps}))
+    save_state(path, {"model": model.state_dict(), "best": best}, opt, {"epoch": epoch, "history": history, "best_acc": best_acc})
 
 
 def _load_state(path: Path, model, opt):
-    t = load_file(str(path))
-    meta = json.loads(path.with_suffix(".json").read_text())
-    model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
-    best = {k[5:]: v for k, v in t.items() if k.startswith("best.")}
-    params = [p for g in opt.param_groups for p in g["params"]]
-    for i, p in enumerate(params):
-        if f"opt.{i}.exp_avg" in t:
-            opt.state[p] = {"step": torch.tensor(meta["steps"][i]), "exp_avg": t[f"opt.{i}.exp_avg"], "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"]}
-    return best, meta["epoch"], meta["history"], meta["best_acc"]
+    parts, meta = load_state(path, opt)
+    model.load_state_dict(parts["model"])
+    return parts["best"], meta["epoch"], meta["history"], meta["best_acc"]
 
 
 @dataclass

@@ -8,7 +8,6 @@ the unconditional score (classifier-free guidance).  EMA weights are what the ch
 from __future__ import annotations
 
 import copy
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
@@ -25,6 +23,7 @@ from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.unet import UNet
 from ..sampling.schedules import DiscreteSchedule
+from .state import load_state, save_state
 from ..io.catalogs import builtin_clusters, crossmatch
 
 LABEL_NAMES = ("non-halo", "H", "cH", "mH")
@@ -82,30 +81,15 @@ def train_ddpm(ds: Dataset, cfg: DDPMConfig, out: Path, resume: bool = False, pr
     acp = sched.alphas_cumprod.float()
     step, losses, wall = 0, [], 0.0
     if resume and state_path.exists():
-        t = load_file(str(state_path))
-        meta = json.loads(state_path.with_suffix(".json").read_text())
-        model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
-        ema.load_state_dict({k[4:]: v for k, v in t.items() if k.startswith("ema.")})
-        params = list(model.parameters())
-        for i, p in enumerate(params):
-            if f"opt.{i}.exp_avg" in t:
-                opt.state[p] = {"step": torch.tensor(float(meta["opt_steps"][i])), "exp_avg": t[f"opt.{i}.exp_avg"], "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"]}
+        parts, meta = load_state(state_path, opt)
+        model.load_state_dict(parts["model"])
+        ema.load_state_dict(parts["ema"])
         step, losses, wall = meta["step"], meta["losses"], meta["wall_seconds"]
         rng = np.random.default_rng(cfg.seed + step)
         torch.manual_seed(cfg.seed + step)
 
-    def save_state():
-        tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
-        tensors.update({f"ema.{k}": v.contiguous() for k, v in ema.state_dict().items()})
-        steps = []
-        for i, p in enumerate(model.parameters()):
-            st = opt.state.get(p, {})
-            steps.append(float(st.get("step", 0)))
-            for name in ("exp_avg", "exp_avg_sq"):
-                if name in st:
-                    tensors[f"opt.{i}.{name}"] = st[name].contiguous()
-        save_file(tensors, str(state_path))
-        state_path.with_suffix(".json").write_text(json.dumps({"step": step, "losses": losses, "wall_seconds": wall, "opt_steps": steps}))
+    def save():
+        save_state(state_path, {"model": model.state_dict(), "ema": ema.state_dict()}, opt, {"step": step, "losses": losses, "wall_seconds": wall})
 
     t0 = time.time()
     bar = tqdm(total=cfg.steps, initial=step, desc="ddpm", disable=not progress)
@@ -130,7 +114,7 @@ def train_ddpm(ds: Dataset, cfg: DDPMConfig, out: Path, resume: bool = False, pr
         bar.update(1)
         if step % cfg.save_every == 0 or step == cfg.steps:
             wall, t0 = wall + time.time() - t0, time.time()
-            save_state()
+            save()
     bar.close()
     pre = Preprocessing(cutout_size=x_all.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
     card = {

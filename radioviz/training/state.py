@@ -1,0 +1,38 @@
+"""Resumable training state without pickle: named state dicts and Adam's moments in one
+safetensors file, everything else (step counters, history) in a JSON file beside it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def save_state(path: Path, parts: dict[str, dict[str, torch.Tensor]], opt: torch.optim.Optimizer, meta: dict) -> None:
+    """Write ``parts`` (prefix -> state dict), the optimiser's Adam moments and ``meta``."""
+    tensors = {f"{prefix}.{k}": v.detach().contiguous() for prefix, sd in parts.items() for k, v in sd.items()}
+    steps = []
+    for i, p in enumerate(p for g in opt.param_groups for p in g["params"]):
+        st = opt.state.get(p, {})
+        steps.append(float(st.get("step", 0)))
+        for name in ("exp_avg", "exp_avg_sq"):
+            if name in st:
+                tensors[f"opt.{i}.{name}"] = st[name].contiguous()
+    save_file(tensors, str(path))
+    Path(path).with_suffix(".json").write_text(json.dumps({**meta, "opt_steps": steps}))
+
+
+def load_state(path: Path, opt: torch.optim.Optimizer) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
+    """Restore Adam's moments into ``opt``; return (prefix -> state dict, meta)."""
+    t = load_file(str(path))
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    for i, p in enumerate(p for g in opt.param_groups for p in g["params"]):
+        if f"opt.{i}.exp_avg" in t:
+            opt.state[p] = {"step": torch.tensor(meta["opt_steps"][i]), "exp_avg": t[f"opt.{i}.exp_avg"], "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"]}
+    parts: dict[str, dict[str, torch.Tensor]] = {}
+    for k, v in t.items():
+        prefix, _, name = k.partition(".")
+        if prefix != "opt":
+            parts.setdefault(prefix, {})[name] = v
+    return parts, meta
