@@ -61,7 +61,6 @@ class FieldsView(pn.viewable.Viewer):
         self.scoremap: ScoreMap | None = None
         self.candidates: list[dict] = []
         self.labels = LabelStore(labels_path or default_labels_path())
-        self._upload_dir: str | None = None
         names = sorted(resources.checkpoint_cards(), key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n))
         self.param.classifier.objects = names
         if names:
@@ -116,7 +115,6 @@ class FieldsView(pn.viewable.Viewer):
         except InputError as exc:
             self.show_error(f"Upload rejected — {exc}")
             return False
-        self._upload_dir = d
         self.data_dir = d
         return True
 

@@ -10,12 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
 from ..models.checkpoint import load_checkpoint
-from ..models.classifiers import CLASSIFIERS
+from ..models.classifiers import CLASSIFIERS, predict_halo_scores
 from .classification import binary_metrics
 
 
@@ -27,12 +26,7 @@ def load_classifier(path: str | Path):
 
 def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256) -> np.ndarray:
     """Halo scores of (N, C, H, W) clipped Jy/beam cut-outs."""
-    x = pre.normalization.forward(images)
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            out.append(torch.softmax(model(torch.from_numpy(x[i : i + batch])), 1)[:, 1].numpy())
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
+    return predict_halo_scores(model, pre.normalization.forward(images), batch)
 
 
 def evaluate_classifier(checkpoint: str | Path, root: str | Path, split: str, cache_dir: Path | None = None, progress: bool = False) -> dict:

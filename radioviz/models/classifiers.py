@@ -101,3 +101,12 @@ def count_parameters(model: nn.Module) -> int:
 def halo_score(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Probability of the halo class, in [0, 1]."""
     return torch.softmax(model(x), dim=1)[:, 1]
+
+
+def predict_halo_scores(model: nn.Module, x, batch: int = 512):
+    """Halo scores of already-normalised (N, C, H, W) numpy inputs, in eval mode and batches."""
+    import numpy as np
+
+    model.eval()
+    out = [halo_score(model, torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))).numpy() for i in range(0, len(x), batch)]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)

@@ -20,6 +20,7 @@ from scipy import ndimage
 
 from ..data.preprocess import ClippedStack, Preprocessing, clip_stack, stack_cutout
 from ..io.layout import SourceStack
+from ..models.classifiers import predict_halo_scores
 
 
 @dataclass
@@ -94,8 +95,7 @@ def _coregistered_field(clipped: ClippedStack) -> np.ndarray:
 
 
 def _predict(model: torch.nn.Module, pre: Preprocessing, windows: np.ndarray) -> np.ndarray:
-    with torch.no_grad():
-        return torch.softmax(model(torch.from_numpy(pre.normalization.forward(windows))), 1)[:, 1].numpy()
+    return predict_halo_scores(model, pre.normalization.forward(windows), batch=len(windows) or 1)
 
 
 def score_map(field, model: torch.nn.Module, stride: int = 4, preprocessing: Preprocessing | None = None, batch: int = 1024, callback: Callable[[int, int], bool | None] | None = None) -> ScoreMap:

@@ -21,7 +21,7 @@ from ..data.dataset import Dataset
 from ..data.preprocess import Preprocessing, classifier_normalization
 from ..metrics.classification import binary_metrics
 from ..models.checkpoint import save_checkpoint
-from ..models.classifiers import build_classifier, count_parameters
+from ..models.classifiers import build_classifier, count_parameters, predict_halo_scores as predict_scores
 from .state import load_state, save_state
 
 
@@ -36,15 +36,6 @@ class TrainConfig:
     normalization: str = "image"  # "image" (min-max per image and band), "dataset" (the paper's) or "snr"
     images_per_epoch: int | None = None  # draw this many training images per epoch (None: all)
     generated_ratio: float = 0.0  # Ng/Nr: generated halos added per real training image (paper: 0.5)
-
-
-def predict_scores(model: nn.Module, x: np.ndarray, batch: int = 512) -> np.ndarray:
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            out.append(torch.softmax(model(torch.from_numpy(x[i : i + batch])), 1)[:, 1].numpy())
-    return np.concatenate(out) if out else np.zeros(0)
 
 
 def _save_state(path: Path, model, best, opt, epoch: int, history: list, best_acc: float):

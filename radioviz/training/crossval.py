@@ -21,7 +21,8 @@ from ..data.augment import SCALES
 from ..data.dataset import Dataset
 from ..data.splits import group_folds
 from ..metrics.classification import binary_metrics
-from .classifier import TrainConfig, fit_classifier, predict_scores
+from ..models.classifiers import predict_halo_scores as predict_scores
+from .classifier import TrainConfig, fit_classifier
 
 
 def _source_rows(ds: Dataset, sources: np.ndarray) -> np.ndarray:
