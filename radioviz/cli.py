@@ -114,7 +114,9 @@ def _add_train(sub):
     c.add_argument("--resume", action="store_true", help="continue from the training state saved beside --out")
     c.add_argument("--cache-dir", type=Path)
     c.set_defaults(func=cmd_train_classifier)
-    _add_train_ddpm(tsub)
+    _add_train_diffusion(tsub, "ddpm", "train a class-conditional discrete DDPM (resumable; EMA weights saved)")
+    _add_train_wgan(tsub)
+    _add_train_diffusion(tsub, "edm", "train a continuous-time EDM model with class (and --flux) conditioning (resumable)")
 
 
 def _add_cv(sub):
@@ -182,44 +184,77 @@ def attach_cv_to_card(checkpoint: Path, result: dict) -> None:
     card_path(checkpoint).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
 
 
-def _add_train_ddpm(tsub):
-    d = tsub.add_parser("ddpm", help="train a class-conditional DDPM (resumable; EMA weights saved)")
+def _add_train_diffusion(tsub, kind: str, help: str):
+    d = tsub.add_parser(kind, help=help)
     d.add_argument("--data", type=Path, required=True)
     d.add_argument("--split", default="TRAIN")
     d.add_argument("--convention", choices=["native", "coregistered"], default="native")
     d.add_argument("--steps", type=int, default=20000)
     d.add_argument("--batch-size", type=int, default=32)
-    d.add_argument("--lr", type=float, default=2e-4)
+    d.add_argument("--lr", type=float, default=3e-4)
     d.add_argument("--base", type=int, default=16, help="U-Net base width")
-    d.add_argument("--unconditional", action="store_true")
+    d.add_argument("--unconditional", action="store_true", help="no class label")
+    d.add_argument("--flux", action="store_true", help="also condition on peak flux (Box-Cox, standardised)")
+    d.add_argument("--mask", action="store_true", help="also condition on a segmentation mask derived with photutils (RADiff)")
+    d.add_argument("--background", action="store_true", help="also condition on a background reference image (RADiff; dropped 50 %%)")
     d.add_argument("--save-every", type=int, default=500)
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--resume", action="store_true")
     d.add_argument("--cache-dir", type=Path)
-    d.set_defaults(func=cmd_train_ddpm)
+    d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 
-def cmd_train_ddpm(args) -> int:
+def cmd_train_diffusion(args) -> int:
     from .data.dataset import DatasetConfig, build_dataset
-    from .training.diffusion import DDPMConfig, train_ddpm
+    from .training.diffusion import DiffusionConfig, train_diffusion
 
     ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, seed=args.seed), args.cache_dir)
-    cfg = DDPMConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, base=args.base, conditional=not args.unconditional, save_every=args.save_every, seed=args.seed)
-    card = train_ddpm(ds, cfg, args.out, resume=args.resume)
+    cfg = DiffusionConfig(kind=args.kind, steps=args.steps, batch_size=args.batch_size, lr=args.lr, base=args.base, conditional=not args.unconditional, flux=args.flux, mask=args.mask, background=args.background, save_every=args.save_every, seed=args.seed)
+    card = train_diffusion(ds, cfg, args.out, resume=args.resume)
     print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, {card['training']['iterations']} iterations, {card['training']['wall_seconds']} s")
     return 0
 
 
+def _add_train_wgan(tsub):
+    w = tsub.add_parser("wgan", help="train the conditional WGAN-GP (Mishra et al. Tables A1/A2; resumable)")
+    w.add_argument("--data", type=Path, required=True)
+    w.add_argument("--split", default="TRAIN")
+    w.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    w.add_argument("--iterations", type=int, default=2000, help="generator steps (each after n_critic = 5 critic steps)")
+    w.add_argument("--batch-size", type=int, default=32)
+    w.add_argument("--width", type=int, default=128, help="generator width (the paper's is 256)")
+    w.add_argument("--save-every", type=int, default=100)
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--out", type=Path, required=True)
+    w.add_argument("--resume", action="store_true")
+    w.add_argument("--cache-dir", type=Path)
+    w.set_defaults(func=cmd_train_wgan)
+
+
+def cmd_train_wgan(args) -> int:
+    from .data.dataset import DatasetConfig, build_dataset
+    from .training.wgan import WGANConfig, train_wgan
+
+    ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, seed=args.seed), args.cache_dir)
+    cfg = WGANConfig(iterations=args.iterations, batch_size=args.batch_size, width=args.width, save_every=args.save_every, seed=args.seed)
+    card = train_wgan(ds, cfg, args.out, resume=args.resume)
+    print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} generator parameters, {card['training']['iterations']} iterations, {card['training']['wall_seconds']} s")
+    return 0
+
+
 def _add_sample(sub):
-    p = sub.add_parser("sample", help="generate images from a diffusion checkpoint")
+    p = sub.add_parser("sample", help="generate images from a generator checkpoint (DDPM, EDM, WGAN)")
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--label", help="class label (see the model card: non-halo, H, cH, mH)")
-    p.add_argument("--sampler", choices=["ddpm", "ddim", "heun", "euler"], default="ddim")
-    p.add_argument("--steps", type=int)
+    p.add_argument("--sampler", choices=["ddpm", "ddim", "heun", "euler", "oneshot"], help="default: the model's own (DDPM: ddim, EDM: heun, WGAN: oneshot)")
+    p.add_argument("--steps", type=int, help="default: ddpm 1000, ddim 50, heun/euler 25")
     p.add_argument("--eta", type=float, default=0.0)
-    p.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance ω")
+    p.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance ω: D = (1+ω)·D_cond − ω·D_uncond")
+    p.add_argument("--flux", type=float, help="peak flux in Jy/beam (models trained with --flux)")
+    p.add_argument("--mask", type=Path, help="segmentation mask: .fits or .npy, 64×64 class indices (mask-conditioned models)")
+    p.add_argument("--background", type=Path, help="background reference FITS (one file per band cube, or any band file of a source)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help=".npz with images, physical and meta")
     p.set_defaults(func=cmd_sample)
@@ -235,12 +270,16 @@ def cmd_sample(args) -> int:
 
     bars = []  # created at the first step, so a rejected option prints only its one-line error
 
+    from .data.conditions import read_background, read_mask
+
     def progress(info):
         if not bars:
-            bars.append(tqdm(total=info["n"], desc=f"sampling ({args.sampler})", unit="step"))
+            bars.append(tqdm(total=info["n"], desc="sampling", unit="step"))
         bars[0].update(1)
 
-    g = generate(args.checkpoint, args.n, args.label, args.sampler, args.steps, args.eta, args.seed, args.guidance, progress)
+    mask = read_mask(args.mask) if args.mask else None
+    background = read_background(args.background) if args.background else None
+    g = generate(args.checkpoint, args.n, args.label, args.sampler, args.steps, args.eta, args.seed, args.guidance, progress, flux=args.flux, mask=mask, background=background)
     for b in bars:
         b.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +295,7 @@ def _add_compare(sub):
     p.add_argument("--generated", type=Path, required=True, help="a 'radioviz sample' .npz")
     p.add_argument("--classifier", type=Path, default=Path(__file__).resolve().parents[1] / "checkpoints" / "classifier_A.safetensors", help="classifier for pass rates and FID/KID features (default: the shipped A)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--plots", type=Path, metavar="DIR", help="also write a comparison figure (histograms with relative error, statistics, spectral index, nearest neighbours) here")
     p.add_argument("--cache-dir", type=Path)
     p.set_defaults(func=cmd_compare)
 
@@ -265,7 +305,7 @@ def cmd_compare(args) -> int:
 
     from .metrics.compare import compare
 
-    r = compare(args.real, args.split, args.generated, args.classifier, args.cache_dir)
+    r = compare(args.real, args.split, args.generated, args.classifier, args.cache_dir, args.plots)
     if args.json:
         print(json.dumps(r))
         return 0

@@ -9,7 +9,7 @@ from radioviz.cli import main
 from radioviz.data.dataset import DatasetConfig, build_dataset
 from radioviz.sampling.generate import generate
 from radioviz.simulate import SimConfig, simulate_field, write_field
-from radioviz.training.diffusion import LABEL_NAMES, DDPMConfig, source_subtypes, train_ddpm
+from radioviz.training.diffusion import LABEL_NAMES, DiffusionConfig, source_subtypes, train_diffusion
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +18,9 @@ def tiny_ddpm(tmp_path_factory):
     for seed, halo in ((1, "halo"), (2, None), (3, "minihalo")):
         write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)), root, "TRAIN")
     ds, _, _ = build_dataset(DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False)
-    cfg = DDPMConfig(steps=2, batch_size=4, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1)
+    cfg = DiffusionConfig(steps=2, batch_size=4, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1)
     out = root / "ddpm"
-    card = train_ddpm(ds, cfg, out, progress=False)
+    card = train_diffusion(ds, cfg, out, progress=False)
     return ds, cfg, out, card
 
 
@@ -36,7 +36,7 @@ def test_resume_continues_the_step_count(tiny_ddpm):
     ds, cfg, out, _ = tiny_ddpm
     from dataclasses import replace
 
-    card = train_ddpm(ds, replace(cfg, steps=3), out, resume=True, progress=False)
+    card = train_diffusion(ds, replace(cfg, steps=3), out, resume=True, progress=False)
     assert card["training"]["iterations"] == 3
 
 
@@ -61,7 +61,7 @@ def test_sample_cli_contract_and_bad_label(tiny_ddpm, tmp_path):
     meta = json.loads(str(z["meta"]))
     assert meta["sampler"] == "ddim" and meta["nfe"] == 2 and meta["seed"] == 1 and meta["label"] == "cH"
     r = subprocess.run([sys.executable, "-m", "radioviz.cli", "sample", "--checkpoint", str(ckpt), "--label", "relic", "--out", str(tmp_path / "x.npz")], capture_output=True, text=True)
-    assert r.returncode == 2 and "accepts non-halo, H, cH, mH" in r.stderr and r.stderr.count("\n") == 1
+    assert r.returncode == 2 and "labels non-halo, H, cH, mH" in r.stderr and r.stderr.count("\n") == 1
 
 
 def test_compare_contract(tiny_ddpm, tmp_path):

@@ -61,7 +61,7 @@ class FieldsView(pn.viewable.Viewer):
         self.scoremap: ScoreMap | None = None
         self.candidates: list[dict] = []
         self.labels = LabelStore(labels_path or default_labels_path())
-        names = sorted(resources.checkpoint_cards(), key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n))
+        names = sorted(resources.classifier_cards(), key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n))
         self.param.classifier.objects = names
         if names:
             self.classifier = names[0]

@@ -4,8 +4,11 @@ from __future__ import annotations
 import holoviews as hv
 import panel as pn
 
+from .compare_view import CompareView
 from .fields import FieldsView
+from .generate_view import GenerateView
 from .models_view import ModelsView
+from .trajectory_view import TrajectoryView
 
 
 def create_app(data_dir: str | None = None, labels_path: str | None = None) -> pn.viewable.Viewable:
@@ -13,6 +16,7 @@ def create_app(data_dir: str | None = None, labels_path: str | None = None) -> p
     pn.extension("tabulator", sizing_mode="stretch_width", nthreads=4, notifications=False)
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
-    tabs = pn.Tabs(("Fields", fields), ("Models", ModelsView()), dynamic=True)
+    generate = GenerateView(data_dir=data_dir)
+    tabs = pn.Tabs(("Fields", fields), ("Generate", generate), ("Trajectory", TrajectoryView(generate, data_dir=data_dir)), ("Compare", CompareView(generate)), ("Models", ModelsView()), dynamic=True)
     header = pn.pane.Markdown("# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models.")
     return pn.Column(header, tabs, sizing_mode="stretch_width")

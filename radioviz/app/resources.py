@@ -62,3 +62,33 @@ def classifier(path: str | Path):
     """(model, preprocessing, card), loaded once per process and file version."""
     p = Path(path)
     return _classifier(str(p), p.stat().st_mtime)
+
+
+def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
+    """Cards of the generator checkpoints (DDPM, EDM, WGAN)."""
+    return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") in ("ddpm", "edm", "wgan")}
+
+
+def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
+    return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") == "classifier"}
+
+
+@lru_cache(maxsize=8)
+def _generator(path: str, mtime: float):
+    from ..sampling.generate import load_generator
+
+    return load_generator(path)
+
+
+def generator(path: str | Path):
+    """(model, card), loaded once per process and file version; read-only across sessions."""
+    p = Path(path)
+    return _generator(str(p), p.stat().st_mtime)
+
+
+@lru_cache(maxsize=32)
+def central_cutout(root: str, name: str) -> np.ndarray:
+    """(4, 64, 64) Jy/beam central cut-out of a bundled field (native convention)."""
+    from ..data.preprocess import stack_cutout
+
+    return stack_cutout(clipped_field(root, name), 64)

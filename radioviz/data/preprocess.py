@@ -204,3 +204,22 @@ def classifier_normalization(images: np.ndarray, per_image: bool = False, snr: b
 def generator_normalization(images: np.ndarray) -> Normalization:
     """log10(1 + x), then min-max over the data set (then [−1, 1] via ``to_model``)."""
     return Normalization.fit(images, log=True)
+
+
+def dead_band_floor(images: np.ndarray) -> list[float]:
+    """Per band, the median over images of the smallest non-zero pixel: the clip level below
+    which the published data are exactly 0.  Generated images are clipped at it too, so their
+    zero fraction is comparable with the real one."""
+    out = []
+    for b in range(images.shape[1]):
+        mins = [float(np.min(p[p > 0])) for p in images[:, b] if np.any(p > 0)]
+        out.append(float(np.median(mins)) if mins else 0.0)
+    return out
+
+
+def apply_dead_band(images: np.ndarray, floor: list[float] | None) -> np.ndarray:
+    """Zero every pixel below its band's ``floor`` (no-op when None)."""
+    if not floor:
+        return images
+    f = np.asarray(floor, dtype=images.dtype).reshape(1, -1, 1, 1)
+    return np.where(images >= f, images, 0).astype(images.dtype)

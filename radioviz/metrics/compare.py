@@ -1,20 +1,38 @@
-"""The ``radioviz compare`` report: every generated-vs-real metric as one JSON-ready dict."""
+"""The ``radioviz compare`` report: every generated-vs-real metric as one JSON-ready dict, plus
+the arrays behind it (for plots in the docs and the app's Compare tab)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..data.dataset import DatasetConfig, build_dataset
-from ..data.preprocess import Preprocessing, generator_normalization
+from ..data.preprocess import Normalization, Preprocessing, generator_normalization
 from ..errors import InputError
 from ..models.checkpoint import read_card
 from .evaluate import load_classifier, score_images
-from .images import frechet_distance, histogram_comparison, kernel_inception_distance, nearest_neighbour_ssim, spectral_indices, statistics_comparison, zero_fraction
+from .images import dihedral, frechet_distance, histogram_comparison, image_statistics, kernel_inception_distance, nearest_neighbours, spectral_indices, statistics_comparison, zero_fraction
 
 FID_NOTE = "FID/KID use the penultimate (64-d) features of the shipped A classifier, not InceptionV3: Inception weights cannot be downloaded here, so these numbers are not comparable with published Inception FIDs."
+
+
+@dataclass
+class Comparison:
+    """A compare report and the arrays it was computed from (Jy/beam images)."""
+
+    report: dict
+    real: np.ndarray
+    gen: np.ndarray
+    stats_real: dict = field(default_factory=dict)
+    stats_gen: dict = field(default_factory=dict)
+    alpha_real: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    alpha_gen: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    nn_ssim: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    nn_images: np.ndarray = field(default_factory=lambda: np.zeros(0))  # nearest training image per generated one
+    scores: np.ndarray | None = None
 
 
 def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -29,25 +47,12 @@ def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
         raise InputError(path, f"cannot read samples ({exc})") from None
 
 
-def compare(real_root: str | Path, split: str, generated: str | Path, classifier: str | Path | None = None, cache_dir: Path | None = None) -> dict:
-    images01, physical, meta = load_samples(generated)
-    card = None
-    if meta.get("checkpoint") and Path(meta["checkpoint"]).exists():
-        card = read_card(meta["checkpoint"])
-    pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
-    ds, _, _ = build_dataset(DatasetConfig(str(real_root), split, pre.band_convention, pre.cutout_size, pre.nsigma, augment=False), cache_dir, progress=False)
-    real = ds.images
-    label = meta.get("label")
-    if label is not None:
-        real = real[ds.labels == (0 if label == "non-halo" else 1)]
-    if real.shape[1:] != physical.shape[1:]:
-        raise InputError(generated, f"generated images {physical.shape[1:]} do not match the real cut-outs {real.shape[1:]}")
-    norm = pre.normalization or generator_normalization(real)
+def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, classifier: str | Path | None = None, classifier_model=None) -> Comparison:
+    """All metrics for generated ``physical`` against ``real`` (both (N, C, H, W) Jy/beam)."""
     hist = histogram_comparison(real, physical)
-    out = {
+    rep = {
         "n_real": int(len(real)),
         "n_generated": int(len(physical)),
-        "label": label,
         "hist_mean_abs_rel_err": hist["hist_mean_abs_rel_err"],
         "histogram": hist,
         "zero_fraction_real": zero_fraction(real),
@@ -55,25 +60,57 @@ def compare(real_root: str | Path, split: str, generated: str | Path, classifier
         "image_statistics": statistics_comparison(real, physical),
     }
     a_real, a_gen = spectral_indices(real), spectral_indices(physical)
-    out["spectral_index"] = {"median_real": float(np.median(a_real)) if a_real.size else None, "median_gen": float(np.median(a_gen)) if a_gen.size else None, "n_pixels_real": int(a_real.size), "n_pixels_gen": int(a_gen.size), "bands": "72-103 vs 170-231 MHz"}
-    nn = nearest_neighbour_ssim(np.clip(norm.forward(physical), 0, 1), np.clip(norm.forward(real), 0, 1))
-    out["nn_ssim_max"] = float(nn.max())
-    out["nn_ssim_median"] = float(np.median(nn))
-    out["fid_domain"] = out["kid_domain"] = None
-    out["classifier_pass_rate_0.5"] = out["classifier_pass_rate_0.95"] = None
-    if classifier is not None and Path(classifier).exists():
-        model, cpre, ccard = load_classifier(classifier)
+    rep["spectral_index"] = {"median_real": float(np.median(a_real)) if a_real.size else None, "median_gen": float(np.median(a_gen)) if a_gen.size else None, "n_pixels_real": int(a_real.size), "n_pixels_gen": int(a_gen.size), "bands": "72-103 vs 170-231 MHz"}
+    train = dihedral(real)
+    nn, idx = nearest_neighbours(np.clip(norm.forward(physical), 0, 1), np.clip(norm.forward(train), 0, 1))
+    rep["nn_ssim_max"] = float(nn.max())
+    rep["nn_ssim_median"] = float(np.median(nn))
+    rep["nn_reference"] = f"{len(real)} real central cut-outs × 8 orientations"
+    rep["fid_domain"] = rep["kid_domain"] = None
+    rep["classifier_pass_rate_0.5"] = rep["classifier_pass_rate_0.95"] = None
+    cmp = Comparison(rep, real, physical, image_statistics(real), image_statistics(physical), a_real, a_gen, nn, train[idx])
+    if classifier_model is None and classifier is not None and Path(classifier).exists():
+        classifier_model = load_classifier(classifier)
+    if classifier_model is not None:
+        model, cpre, ccard = classifier_model
         scores = score_images(model, cpre, physical)
-        out["classifier_pass_rate_0.5"] = float(np.mean(scores >= 0.5))
-        out["classifier_pass_rate_0.95"] = float(np.mean(scores >= 0.95))
-        out["classifier"] = str(classifier)
+        cmp.scores = scores
+        rep["classifier_pass_rate_0.5"] = float(np.mean(scores >= 0.5))
+        rep["classifier_pass_rate_0.95"] = float(np.mean(scores >= 0.95))
+        rep["classifier"] = str(classifier) if classifier else ccard.get("arch")
         if ccard["arch"] == "A":
             with torch.no_grad():
                 f_real = model.embed(torch.from_numpy(cpre.normalization.forward(real))).numpy()
                 f_gen = model.embed(torch.from_numpy(cpre.normalization.forward(physical))).numpy()
-            out["fid_domain"] = frechet_distance(f_real, f_gen)
-            out["kid_domain"] = kernel_inception_distance(f_real, f_gen)
-            out["fid_note"] = FID_NOTE
+            rep["fid_domain"] = frechet_distance(f_real, f_gen)
+            rep["kid_domain"] = kernel_inception_distance(f_real, f_gen)
+            rep["fid_note"] = FID_NOTE
         else:
-            out["fid_note"] = f"FID/KID need the A classifier's features; {Path(classifier).name} is {ccard['arch']}"
-    return out
+            rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard['arch']}"
+    return cmp
+
+
+def real_cutouts(real_root: str | Path, split: str, pre: Preprocessing, label: str | None, cache_dir: Path | None = None) -> np.ndarray:
+    """The split's central cut-outs (no augmentation) in the generator's convention; only the
+    matching class (halo for H/cH/mH, non-halo) when a label is given."""
+    ds, _, _ = build_dataset(DatasetConfig(str(real_root), split, pre.band_convention, pre.cutout_size, pre.nsigma, augment=False), cache_dir, progress=False)
+    real = ds.images
+    if label is not None:
+        real = real[ds.labels == (0 if label == "non-halo" else 1)]
+    return real
+
+
+def compare(real_root: str | Path, split: str, generated: str | Path, classifier: str | Path | None = None, cache_dir: Path | None = None, plots_dir: Path | None = None) -> dict:
+    images01, physical, meta = load_samples(generated)
+    card = read_card(meta["checkpoint"]) if meta.get("checkpoint") and Path(meta["checkpoint"]).exists() else None
+    pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
+    real = real_cutouts(real_root, split, pre, meta.get("label"), cache_dir)
+    if real.shape[1:] != physical.shape[1:]:
+        raise InputError(generated, f"generated images {physical.shape[1:]} do not match the real cut-outs {real.shape[1:]}")
+    cmp = compare_images(real, physical, pre.normalization or generator_normalization(real), classifier)
+    cmp.report["label"] = meta.get("label")
+    if plots_dir is not None:
+        from .compare_plots import plot_comparison
+
+        cmp.report["plot"] = str(plot_comparison(cmp, Path(plots_dir) / f"{Path(generated).stem}_compare.png", title=f"{Path(generated).name}: {meta.get('sampler')} {meta.get('label') or ''}"))
+    return cmp.report

@@ -102,6 +102,34 @@ def ssim(a: np.ndarray, b: np.ndarray, sigma: float = 1.5, data_range: float = 1
     return float(s.mean())
 
 
+def ssim_many(a: np.ndarray, bs: np.ndarray, sigma: float = 1.5, data_range: float = 1.0) -> np.ndarray:
+    """SSIM of one image against each of a stack (vectorised :func:`ssim`)."""
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    f = lambda x: ndimage.gaussian_filter(x, sigma=[0] * (x.ndim - 2) + [sigma, sigma])  # noqa: E731
+    a = np.broadcast_to(a, bs.shape)
+    mu_a, mu_b = f(a), f(bs)
+    saa, sbb, sab = f(a * a) - mu_a**2, f(bs * bs) - mu_b**2, f(a * bs) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2))
+    return s.reshape(len(bs), -1).mean(1)
+
+
+def nearest_neighbours(gen01: np.ndarray, train01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each generated image (in [0, 1]): the highest SSIM against any training image, and
+    that image's index — memorisation shows as SSIM near 1."""
+    best = [ssim_many(g, train01) for g in gen01]
+    return np.array([b.max() for b in best]), np.array([int(b.argmax()) for b in best])
+
+
 def nearest_neighbour_ssim(gen01: np.ndarray, train01: np.ndarray) -> np.ndarray:
-    """For each generated image (in [0, 1]), the highest SSIM against any training image."""
-    return np.array([max(ssim(g, t) for t in train01) for g in gen01])
+    return nearest_neighbours(gen01, train01)[0]
+
+
+def dihedral(images: np.ndarray) -> np.ndarray:
+    """The 4 right-angle rotations × {none, up-down flip} of each image, (N, C, H, W) ->
+    (8N, C, H, W): copies a generator trained with rotation/flip augmentation could reproduce."""
+    out = []
+    for flip in (False, True):
+        x = images[..., ::-1, :] if flip else images
+        for k in range(4):
+            out.append(np.rot90(x, k, axes=(-2, -1)))
+    return np.ascontiguousarray(np.concatenate(out))

@@ -1,10 +1,18 @@
 """A U-Net after Ho et al. (2020), sized for CPU training: GroupNorm, SiLU (swish), sinusoidal
-time embedding, residual blocks, self-attention at 16×16 and below, and an optional class
-label with a learned null class (index ``num_classes``) for classifier-free guidance.
+time embedding, residual blocks, self-attention at 16×16 and below.
 
-The embedding of time (or noise level) and condition enters every residual block by
-scale-and-shift after its first GroupNorm (FiLM), which serves both the ε-DDPM here and the
-EDM model later (its preconditioning lives outside this network).
+Optional conditions, each through a small GELU MLP added to the time (noise-level) embedding,
+which enters every residual block by scale-and-shift after its GroupNorm (FiLM):
+
+- ``num_classes``: a class label with a learned null class (index ``num_classes``) for
+  classifier-free guidance;
+- ``flux_cond``: a standardised scalar (Box-Cox peak flux, Martinez et al.); absent → zeros
+  plus a "present" flag of 0, so dropping it is learned too;
+- ``background``: a reference image encoded to one global embedding (RADiff); absent → zeros;
+- ``mask_classes``: a segmentation mask as one-hot channels concatenated to the input (RADiff).
+
+The same network serves the ε-DDPM and the EDM model; EDM's preconditioning lives outside it
+(:mod:`radioviz.models.precond`).
 """
 from __future__ import annotations
 
@@ -59,17 +67,44 @@ class AttnBlock(nn.Module):
         return x + a.transpose(1, 2).reshape(n, c, h, w)
 
 
-class UNet(nn.Module):
-    """ε(x, t, label) for (N, C, 64, 64) images; ``label`` None or (N,) ints, ``num_classes`` = null."""
+class BackgroundEncoder(nn.Module):
+    """A reference image -> one global embedding (three strided convs, mean-pooled)."""
 
-    def __init__(self, in_channels: int = 4, base: int = 32, mults: tuple[int, ...] = (1, 2, 2, 2), num_res: int = 1, attn_resolutions: tuple[int, ...] = (16, 8), num_classes: int = 0, dropout: float = 0.0, size: int = 64):
+    def __init__(self, in_channels: int, base: int, emb_dim: int):
         super().__init__()
-        self.num_classes = num_classes
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, base, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(base, 2 * base, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(2 * base, 4 * base, 3, stride=2, padding=1), nn.SiLU(),
+        )
+        self.proj = nn.Sequential(nn.Linear(4 * base, emb_dim), nn.GELU(), nn.Linear(emb_dim, emb_dim))
+
+    def forward(self, x):
+        return self.proj(self.net(x).mean(dim=(2, 3)))
+
+
+def _mlp(cin: int, dim: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(cin, dim), nn.GELU(), nn.Linear(dim, dim))
+
+
+class UNet(nn.Module):
+    """Output of the same shape as x for (N, C, 64, 64) images at time/noise level ``t``.
+
+    ``label``: None or (N,) ints (``num_classes`` = null); ``flux``: None or (N,) floats, NaN =
+    absent; ``mask``: (N, mask_classes, H, W) one-hot; ``background``: None or (N, C, H, W), an
+    all-NaN image meaning absent.
+    """
+
+    def __init__(self, in_channels: int = 4, base: int = 32, mults: tuple[int, ...] = (1, 2, 2, 2), num_res: int = 1, attn_resolutions: tuple[int, ...] = (16, 8), num_classes: int = 0, dropout: float = 0.0, size: int = 64, flux_cond: bool = False, mask_classes: int = 0, background: bool = False):
+        super().__init__()
+        self.num_classes, self.mask_classes = num_classes, mask_classes
         emb_dim = base * 4
         self.time_mlp = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.base = base
-        self.label_emb = nn.Embedding(num_classes + 1, emb_dim) if num_classes else None
-        self.inp = nn.Conv2d(in_channels, base, 3, padding=1)
+        self.label_emb = nn.Sequential(nn.Embedding(num_classes + 1, emb_dim), nn.GELU(), nn.Linear(emb_dim, emb_dim)) if num_classes else None
+        self.flux_mlp = _mlp(2, emb_dim) if flux_cond else None
+        self.background_enc = BackgroundEncoder(in_channels, base, emb_dim) if background else None
+        self.inp = nn.Conv2d(in_channels + mask_classes, base, 3, padding=1)
         self.down = nn.ModuleList()
         chans, ch, res = [base], base, size
         for level, m in enumerate(mults):
@@ -100,16 +135,28 @@ class UNet(nn.Module):
         nn.init.zeros_(self.out[-1].weight)
         nn.init.zeros_(self.out[-1].bias)
 
-    def embed(self, t: torch.Tensor, label: torch.Tensor | None) -> torch.Tensor:
+    def embed(self, t: torch.Tensor, label=None, flux=None, background=None) -> torch.Tensor:
+        n = t.shape[0]
         emb = self.time_mlp(timestep_embedding(t, self.base))
         if self.label_emb is not None:
             if label is None:
-                label = torch.full((t.shape[0],), self.num_classes, dtype=torch.long, device=t.device)
+                label = torch.full((n,), self.num_classes, dtype=torch.long, device=t.device)
             emb = emb + self.label_emb(label)
+        if self.flux_mlp is not None:
+            f = torch.full((n,), float("nan"), device=t.device) if flux is None else flux.float().reshape(n)
+            present = torch.isfinite(f)
+            emb = emb + self.flux_mlp(torch.stack([torch.where(present, f, 0.0), present.float()], dim=1))
+        if self.background_enc is not None and background is not None:
+            present = torch.isfinite(background).flatten(1).all(1, keepdim=True).float()  # all-NaN = dropped
+            emb = emb + self.background_enc(torch.nan_to_num(background)) * present
         return emb
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
-        emb = self.embed(t, label)
+    def forward(self, x: torch.Tensor, t: torch.Tensor, label=None, flux=None, mask=None, background=None) -> torch.Tensor:
+        emb = self.embed(t, label, flux, background)
+        if self.mask_classes:
+            if mask is None:
+                mask = x.new_zeros(x.shape[0], self.mask_classes, *x.shape[2:])
+            x = torch.cat([x, mask.to(x.dtype)], dim=1)
         h = self.inp(x)
         skips = [h]
         for blocks in self.down:
@@ -124,3 +171,11 @@ class UNet(nn.Module):
             for b in blocks:
                 h = b(h, emb) if isinstance(b, ResBlock) else b(h)
         return self.out(h)
+
+
+def build_unet(**kw) -> UNet:
+    """A UNet from a model card's kwargs (lists there, tuples here)."""
+    kw = dict(kw)
+    kw["mults"] = tuple(kw.get("mults", (1, 2, 2, 2)))
+    kw["attn_resolutions"] = tuple(kw.get("attn_resolutions", (16, 8)))
+    return UNet(**kw)

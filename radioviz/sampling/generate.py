@@ -1,7 +1,15 @@
-"""Generating images from a diffusion checkpoint with a chosen label, sampler and seed.
+"""Generating images from a generator checkpoint with chosen conditions, sampler and seed.
 
-Returns images in the model's [0, 1] normalised space and in Jy/beam (the inverse of the
-generator normalisation), the trajectory record, and the metadata ``radioviz sample`` writes.
+One entry point for every generator kind:
+
+- ``ddpm``: a discrete ε-model; samplers ``ddpm`` (ancestral), ``ddim`` and, through
+  :class:`EpsDenoiser`, ``heun``/``euler`` on the Karras schedule;
+- ``edm``: a preconditioned σ-space denoiser; ``heun`` (default, 25 steps = 49 NFE), ``euler``;
+- ``wgan``: one-shot (``oneshot``); the trajectory then holds the single generated frame.
+
+Conditions a model does not accept are refused with one line naming what it accepts.  Returns
+images in the model's [0, 1] space, in Jy/beam (inverse normalisation), the trajectory record,
+and the metadata ``radioviz sample`` writes.  The same arguments and seed give the same images.
 """
 from __future__ import annotations
 
@@ -12,22 +20,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.preprocess import Preprocessing
+from ..data.conditions import derive_mask
+from ..data.flux import FluxTransform
+from ..data.preprocess import Preprocessing, apply_dead_band
 from ..errors import InputError
 from ..models.checkpoint import load_checkpoint
-from ..models.unet import UNet
-from .samplers import EpsDenoiser, default_karras, sample_ddim, sample_ddpm, sample_euler, sample_heun
+from ..models.precond import EDMPrecond
+from ..models.unet import build_unet
+from ..models.wgan import build_wgan_generator
+from .samplers import EpsDenoiser, default_karras, karras_sigmas, sample_ddim, sample_ddpm, sample_euler, sample_heun
 from .schedules import DiscreteSchedule
-from .trajectory import Trajectory
+from .trajectory import Recorder, Trajectory
 
-SAMPLERS = ("ddpm", "ddim", "heun", "euler")
-
-
-def _build_unet(**kw):
-    kw = dict(kw)
-    kw["mults"] = tuple(kw.get("mults", (1, 2, 2, 2)))
-    kw["attn_resolutions"] = tuple(kw.get("attn_resolutions", (16, 8)))
-    return UNet(**kw)
+SAMPLERS = {"ddpm": ("ddim", "ddpm", "heun", "euler"), "edm": ("heun", "euler"), "wgan": ("oneshot",)}
+DEFAULT_STEPS = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25, "oneshot": 1}
 
 
 @dataclass
@@ -39,49 +45,123 @@ class Generated:
 
 
 def load_generator(path: str | Path):
-    model, card = load_checkpoint(path, {"unet": _build_unet})
-    if card["kind"] != "ddpm":
-        raise InputError(path, f"is a {card['kind']} checkpoint; sampling needs a diffusion model (ddpm)")
-    return model, card
+    model, card = load_checkpoint(path, {"unet": build_unet, "wgan-generator": build_wgan_generator})
+    if card["kind"] not in SAMPLERS:
+        raise InputError(path, f"is a {card['kind']} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})")
+    return model.eval(), card
 
 
-def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0, seed: int = 0, guidance: float = 0.0, callback=None, record_stride: int = 1, model_and_card=None) -> Generated:
-    """Sample ``n`` images; the same arguments and seed always give the same images."""
+def accepted(card: dict) -> dict:
+    """What a generator accepts: samplers, labels, and which of flux/guidance/mask/background."""
+    kw = card.get("kwargs", {})
+    return {
+        "samplers": SAMPLERS[card["kind"]],
+        "labels": list(card.get("labels") or []),
+        "flux": bool(kw.get("flux_cond")),
+        "mask_classes": list(card.get("mask_classes") or []),
+        "background": bool(kw.get("background")),
+        "guidance": card["kind"] in ("ddpm", "edm") and bool(card.get("labels") or kw.get("flux_cond") or kw.get("background")),
+    }
+
+
+def _check(card: dict, path, sampler, label, flux, guidance, mask, background) -> None:
+    acc = accepted(card)
+
+    def refuse(what: str):
+        raise InputError(path, f"{what}; this {card['kind']} model accepts: samplers {', '.join(acc['samplers'])}; "
+                         f"labels {', '.join(acc['labels']) or 'none'}; flux {'yes' if acc['flux'] else 'no'}; "
+                         f"guidance {'yes' if acc['guidance'] else 'no'}; mask {'yes' if acc['mask_classes'] else 'no'}; background {'yes' if acc['background'] else 'no'}")
+
+    if sampler not in acc["samplers"]:
+        refuse(f"sampler {sampler!r} not supported")
+    if label is not None and label not in acc["labels"]:
+        refuse(f"label {label!r} not accepted")
+    if flux is not None and not acc["flux"]:
+        refuse("--flux not supported")
+    if guidance and not acc["guidance"]:
+        refuse("guidance not supported")
+    if mask is not None and not acc["mask_classes"]:
+        refuse("--mask not supported")
+    if background is not None and not acc["background"]:
+        refuse("--background not supported")
+
+
+def _conditions(card: dict, n: int, label, flux, mask, background, pre: Preprocessing) -> tuple[dict, dict]:
+    """(conditional, unconditional) keyword arguments for the network."""
+    acc = accepted(card)
+    cond, uncond = {}, {}
+    if acc["labels"]:
+        null = len(acc["labels"])
+        cond["label"] = torch.full((n,), acc["labels"].index(label) if label is not None else null, dtype=torch.long)
+        uncond["label"] = torch.full((n,), null, dtype=torch.long)
+    if acc["flux"]:
+        v = float("nan") if flux is None else float(FluxTransform.from_dict(card["flux"]).to_model([flux])[0])
+        cond["flux"] = torch.full((n,), v)
+        uncond["flux"] = torch.full((n,), float("nan"))
+    if acc["mask_classes"]:
+        m = torch.from_numpy(np.asarray(mask)).long() if mask is not None else torch.zeros(card["kwargs"].get("size", 64), card["kwargs"].get("size", 64), dtype=torch.long)
+        onehot = torch.nn.functional.one_hot(m, len(acc["mask_classes"])).permute(2, 0, 1).float()
+        cond["mask"] = uncond["mask"] = onehot.expand(n, *onehot.shape)
+    if acc["background"] and background is not None:
+        bg = np.nan_to_num(np.asarray(background, dtype=np.float32))
+        b = pre.normalization.to_model(bg[None])[0]
+        b[:, derive_mask(bg) > 0] = -1.0  # sources blanked, as in training: only the background is the condition
+        b = torch.from_numpy(b).float()[None]
+        cond["background"] = b.expand(n, *b.shape[1:])
+    return cond, uncond
+
+
+def _guided(fn, cond: dict, uncond: dict, guidance: float):
+    """D = (1 + ω)·D_cond − ω·D_uncond (classifier-free guidance; ω = 0 is plain conditional)."""
+    if not guidance:
+        return lambda x, s: fn(x, s, **cond)
+    return lambda x, s: (1 + guidance) * fn(x, s, **cond) - guidance * fn(x, s, **uncond)
+
+
+def _oneshot(model, shape, cond: dict, generator, callback) -> Trajectory:
+    rec = Recorder(1, 1, callback, "oneshot")
+    z = torch.randn((shape[0], model.latent_dim), generator=generator)
+    with torch.no_grad():
+        x = model(z, cond.get("label"))
+    rec.step(0, x, x, 0.0)
+    return rec.finish(x, 1)
+
+
+def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: str | None = None, steps: int | None = None, eta: float = 0.0, seed: int = 0, guidance: float = 0.0, callback=None, record_stride: int = 1, model_and_card=None, flux: float | None = None, mask=None, background=None) -> Generated:
+    """Sample ``n`` images; ``flux`` is a peak flux in Jy/beam, ``mask`` a (64, 64) class-index
+    array, ``background`` a (C, 64, 64) Jy/beam reference image."""
     model, card = model_and_card or load_generator(checkpoint)
-    labels = card.get("labels") or []
-    if sampler not in SAMPLERS:
-        raise InputError(checkpoint, f"unknown sampler {sampler!r}; this model accepts {', '.join(SAMPLERS)}")
-    if label is not None and label not in labels:
-        accepts = ", ".join(labels) if labels else "no labels (unconditional model)"
-        raise InputError(checkpoint, f"label {label!r} not accepted; this model accepts {accepts}")
-    if guidance and not labels:
-        raise InputError(checkpoint, "guidance needs a conditional model; this one is unconditional")
+    kind = card["kind"]
+    sampler = sampler or SAMPLERS[kind][0]
+    _check(card, checkpoint, sampler, label, flux, guidance, mask, background)
     pre = Preprocessing.from_dict(card["preprocessing"])
-    c = card["kwargs"]["in_channels"]
+    c = card["kwargs"].get("in_channels", card["kwargs"].get("channels", 4))
     size = card["kwargs"].get("size", pre.cutout_size)
     shape = (n, c, size, size)
-    y = None if label is None else torch.full((n,), labels.index(label), dtype=torch.long)
-    null = torch.full((n,), len(labels), dtype=torch.long) if labels else None
-
-    def eps(x, t):
-        if y is None or guidance == 0:
-            return model(x, t, y if y is not None else null)
-        return (1 + guidance) * model(x, t, y) - guidance * model(x, t, null)
-
-    sched = DiscreteSchedule(**card.get("schedule", {}))
+    cond, uncond = _conditions(card, n, label, flux, mask, background, pre)
     gen = torch.Generator().manual_seed(seed)
+    steps = steps or DEFAULT_STEPS[sampler]
     t0 = time.time()
-    if sampler == "ddpm":
-        traj = sample_ddpm(eps, shape, sched, gen, callback, record_stride)
-    elif sampler == "ddim":
-        traj = sample_ddim(eps, shape, sched, steps or 50, eta, gen, callback, record_stride)
-    else:
-        den = EpsDenoiser(eps, sched)
-        sig = default_karras(den, steps or 25)
-        traj = (sample_heun if sampler == "heun" else sample_euler)(den, shape, sig, gen, callback, record_stride)
+    with torch.no_grad():
+        if kind == "wgan":
+            traj = _oneshot(model, shape, cond, gen, callback)
+        elif kind == "ddpm":
+            sched = DiscreteSchedule(**card.get("schedule", {}))
+            eps = _guided(model, cond, uncond, guidance)
+            if sampler == "ddpm":
+                traj = sample_ddpm(eps, shape, sched, gen, callback, record_stride)
+            elif sampler == "ddim":
+                traj = sample_ddim(eps, shape, sched, steps, eta, gen, callback, record_stride)
+            else:
+                den = EpsDenoiser(eps, sched)
+                traj = (sample_heun if sampler == "heun" else sample_euler)(den, shape, default_karras(den, steps), gen, callback, record_stride)
+        else:
+            pc = card.get("precond", {})
+            den = _guided(EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0)), cond, uncond, guidance)
+            lo, hi = card.get("sigma_range", [0.002, 80.0])
+            traj = (sample_heun if sampler == "heun" else sample_euler)(den, shape, karras_sigmas(steps, lo, hi), gen, callback, record_stride)
     wall = time.time() - t0
-    z = np.clip(traj.samples, -1.0, 1.0)
-    images = ((z + 1.0) / 2.0).astype(np.float32)
-    physical = pre.normalization.from_model(z)
-    meta = {"checkpoint": str(checkpoint), "label": label, "sampler": sampler, "steps": steps, "eta": eta, "guidance": guidance, "nfe": traj.nfe, "seed": seed, "wall_seconds": round(wall, 3), "n": n}
+    physical = apply_dead_band(pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32), card.get("dead_band_jy"))
+    images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
+    meta = {"checkpoint": str(checkpoint), "kind": kind, "label": label, "flux": flux, "sampler": sampler, "steps": steps, "eta": eta, "guidance": guidance, "nfe": traj.nfe, "seed": seed, "wall_seconds": round(wall, 3), "n": n, "mask": mask is not None, "background": background is not None}
     return Generated(images, physical.astype(np.float32), traj, meta)

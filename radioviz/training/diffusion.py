@@ -1,9 +1,12 @@
-"""Training a class-conditional ε-DDPM (Ho et al.; Mishra et al. §4) on 4-band cut-outs, resumably.
+"""Training diffusion generators on 4-band cut-outs, resumably: the discrete ε-DDPM (Ho et al.;
+Mishra et al. §4) and the continuous-time EDM model (Karras et al. 2022; Martinez et al.).
 
-Labels are the halo subtypes of Mishra et al. Table 1 — ``non-halo``, ``H``, ``cH``, ``mH``
-(mini-halos and candidate mini-halos) — found by matching each source's position to the
-built-in cluster table; 10 % of labels are dropped to the null class so the model also learns
-the unconditional score (classifier-free guidance).  EMA weights are what the checkpoint holds.
+Both share one loop; they differ only in the loss (:func:`ddpm_loss`, :func:`edm_loss`).
+Conditions: the class label — ``non-halo``, ``H``, ``cH``, ``mH`` (mini-halos and candidate
+mini-halos, Mishra et al. Table 1), found by matching each source's position to the built-in
+cluster table — and, optionally, the Box-Cox-standardised peak flux.  Each is dropped 10 % of
+the time (null class / absent flux) so the model also learns the unconditional score that
+classifier-free guidance needs.  EMA weights (with warm-up) are what the checkpoint holds.
 """
 from __future__ import annotations
 
@@ -17,14 +20,17 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..data.conditions import MASK_CLASSES, derive_mask
 from ..data.dataset import Dataset
-from ..data.preprocess import Preprocessing, generator_normalization
+from ..data.flux import FluxTransform, peak_flux
+from ..data.preprocess import Preprocessing, dead_band_floor, generator_normalization
+from ..io.catalogs import builtin_clusters, crossmatch
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
-from ..models.unet import UNet
+from ..models.precond import EDMPrecond
+from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
 from .state import load_state, save_state
-from ..io.catalogs import builtin_clusters, crossmatch
 
 LABEL_NAMES = ("non-halo", "H", "cH", "mH")
 _SUBTYPE = {"H": "H", "cH": "cH", "cmH": "mH", "mH": "mH"}
@@ -45,89 +51,162 @@ def source_subtypes(ds: Dataset, radius_arcmin: float = 10.0) -> np.ndarray:
 
 
 @dataclass
-class DDPMConfig:
+class DiffusionConfig:
+    kind: str = "ddpm"  # "ddpm" (discrete ε) or "edm" (continuous σ, preconditioned)
     steps: int = 20000
     batch_size: int = 32
-    lr: float = 2e-4
+    lr: float = 3e-4
     ema_decay: float = 0.999
     base: int = 16
     mults: tuple[int, ...] = (1, 2, 2, 2)
     attn_resolutions: tuple[int, ...] = (16, 8)
     cond_drop: float = 0.1
-    conditional: bool = True
+    conditional: bool = True  # class label
+    flux: bool = False  # peak-flux condition
+    mask: bool = False  # segmentation mask (RADiff): one-hot channels, derived with photutils
+    background: bool = False  # background reference (RADiff): the image with its sources blanked
+    background_drop: float = 0.5
     save_every: int = 500
     seed: int = 0
+    p_mean: float = -1.2  # EDM: ln σ ~ N(p_mean, p_std²) in training
+    p_std: float = 1.2
+    sigma_data: float = 0.5
 
 
-def _unet_kwargs(cfg: DDPMConfig, channels: int, size: int) -> dict:
-    return {"in_channels": channels, "base": cfg.base, "mults": list(cfg.mults), "num_res": 1, "attn_resolutions": list(cfg.attn_resolutions), "num_classes": len(LABEL_NAMES) if cfg.conditional else 0, "size": size}
+def unet_kwargs(cfg: DiffusionConfig, channels: int, size: int) -> dict:
+    return {"in_channels": channels, "base": cfg.base, "mults": list(cfg.mults), "num_res": 1, "attn_resolutions": list(cfg.attn_resolutions), "num_classes": len(LABEL_NAMES) if cfg.conditional else 0, "size": size, "flux_cond": cfg.flux, "mask_classes": len(MASK_CLASSES) if cfg.mask else 0, "background": cfg.background}
 
 
-def train_ddpm(ds: Dataset, cfg: DDPMConfig, out: Path, resume: bool = False, progress: bool = True) -> dict:
+def drop_conditions(cond: dict, p: float, num_classes: int, p_background: float = 0.5) -> dict:
+    """Replace each condition by its null (class ``num_classes`` / NaN flux / NaN background)
+    with probability p (``p_background`` for the background); the mask is never dropped."""
+    out = dict(cond)
+    if "background" in out:
+        b = out["background"].clone()
+        b[torch.rand(len(b)) < p_background] = float("nan")
+        out["background"] = b
+    if "label" in out:
+        y = out["label"].clone()
+        y[torch.rand(len(y)) < p] = num_classes
+        out["label"] = y
+    if "flux" in out:
+        f = out["flux"].clone()
+        f[torch.rand(len(f)) < p] = float("nan")
+        out["flux"] = f
+    return out
+
+
+def ddpm_loss(model, x0, cond, acp: torch.Tensor) -> torch.Tensor:
+    """Ho et al.'s simple loss: ‖ε − ε̂(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t uniform."""
+    t = torch.randint(0, len(acp), (len(x0),))
+    noise = torch.randn_like(x0)
+    a = acp[t].reshape(-1, 1, 1, 1)
+    return (model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, **cond) - noise).pow(2).mean()
+
+
+def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torch.Tensor:
+    """Karras et al.'s loss: λ(σ)‖D(x0 + σn; σ) − x0‖² with ln σ ~ N(p_mean, p_std²)."""
+    sigma = (torch.randn(len(x0)) * p_std + p_mean).exp()
+    noisy = x0 + sigma.reshape(-1, 1, 1, 1) * torch.randn_like(x0)
+    w = precond.loss_weight(sigma).reshape(-1, 1, 1, 1)
+    return (w * (precond(noisy, sigma, **cond) - x0).pow(2)).mean()
+
+
+def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool = False, progress: bool = True) -> dict:
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
+    if cfg.kind not in ("ddpm", "edm"):
+        raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
     out = Path(out).with_suffix(".safetensors")
     state_path = out.with_name(out.stem + ".train-state.safetensors")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     train = ds.is_centre  # a generator learns from every central cut-out (no validation hold-out)
     norm = generator_normalization(ds.images[train])
+    floor = dead_band_floor(ds.images[train])
     x_all = torch.from_numpy(norm.to_model(ds.images[train]))
-    y_all = torch.from_numpy(source_subtypes(ds)[ds.source[train]])
-    kwargs = _unet_kwargs(cfg, x_all.shape[1], x_all.shape[-1])
-    model = UNet(**{**kwargs, "mults": tuple(kwargs["mults"]), "attn_resolutions": tuple(kwargs["attn_resolutions"])})
-    ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    conds = {}
+    if cfg.conditional:
+        conds["label"] = torch.from_numpy(source_subtypes(ds)[ds.source[train]])
+    flux_tf = None
+    if cfg.flux:
+        peaks = peak_flux(ds.images[train])
+        flux_tf = FluxTransform.fit(peaks)
+        conds["flux"] = torch.from_numpy(flux_tf.to_model(peaks))
+    if cfg.mask or cfg.background:
+        masks = np.stack([derive_mask(im) for im in tqdm(ds.images[train], desc="deriving masks (photutils)", disable=not progress)])
+        if cfg.mask:
+            conds["mask"] = torch.nn.functional.one_hot(torch.from_numpy(masks).long(), len(MASK_CLASSES)).permute(0, 3, 1, 2).to(torch.uint8)
+        if cfg.background:
+            conds["background"] = torch.where(torch.from_numpy(masks > 0)[:, None], torch.tensor(-1.0), x_all)
+    kwargs = unet_kwargs(cfg, x_all.shape[1], x_all.shape[-1])
+    net = build_unet(**kwargs)
+    ema = copy.deepcopy(net).requires_grad_(False)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = DiscreteSchedule()
     acp = sched.alphas_cumprod.float()
+    precond = EDMPrecond(net, cfg.sigma_data)
     step, losses, wall = 0, [], 0.0
     if resume and state_path.exists():
         parts, meta = load_state(state_path, opt)
-        model.load_state_dict(parts["model"])
+        net.load_state_dict(parts["model"])
         ema.load_state_dict(parts["ema"])
         step, losses, wall = meta["step"], meta["losses"], meta["wall_seconds"]
         rng = np.random.default_rng(cfg.seed + step)
         torch.manual_seed(cfg.seed + step)
 
+    def make_card() -> dict:
+        pre = Preprocessing(cutout_size=x_all.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
+        card = {
+            "kind": cfg.kind,
+            "arch": "unet",
+            "kwargs": kwargs,
+            "parameter_count": count_parameters(net),
+            "labels": list(LABEL_NAMES) if cfg.conditional else [],
+            "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
+            "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
+            "preprocessing": pre.to_dict(),
+            "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "loss_curve": [float(np.mean(losses[i:i + 100])) for i in range(0, len(losses), 100)], "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
+            "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())},
+            "dead_band_jy": floor,
+        }
+        if cfg.kind == "ddpm":
+            card.update(schedule=asdict(sched), prediction="epsilon")
+        else:
+            card.update(precond={"type": "edm", "sigma_data": cfg.sigma_data, "time_scale": precond.time_scale}, sigma_range=[0.002, 80.0])
+        if flux_tf is not None:
+            card["flux"] = {**flux_tf.to_dict(), "definition": "brightest pixel over all bands, Jy/beam", "train_range": [float(peak_flux(ds.images[train]).min()), float(peak_flux(ds.images[train]).max())]}
+        return card
+
     def save():
-        save_state(state_path, {"model": model.state_dict(), "ema": ema.state_dict()}, opt, {"step": step, "losses": losses, "wall_seconds": wall})
+        """Resumable state and a usable checkpoint (EMA weights + card) at every save."""
+        save_state(state_path, {"model": net.state_dict(), "ema": ema.state_dict()}, opt, {"step": step, "losses": losses, "wall_seconds": wall})
+        save_checkpoint(ema, out, make_card())
 
     t0 = time.time()
-    bar = tqdm(total=cfg.steps, initial=step, desc="ddpm", disable=not progress)
+    bar = tqdm(total=cfg.steps, initial=step, desc=cfg.kind, disable=not progress)
     while step < cfg.steps:
         idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
-        x0, y = x_all[idx], y_all[idx].clone()
-        if cfg.conditional:
-            y[torch.rand(len(y)) < cfg.cond_drop] = len(LABEL_NAMES)  # null class
-        t = torch.randint(0, sched.T, (len(x0),))
-        noise = torch.randn_like(x0)
-        a = acp[t].reshape(-1, 1, 1, 1)
-        xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
-        loss = (model(xt, t, y if cfg.conditional else None) - noise).pow(2).mean()
+        cond = drop_conditions({k: v[idx] for k, v in conds.items()}, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop)
+        if cfg.kind == "ddpm":
+            loss = ddpm_loss(net, x_all[idx], cond, acp)
+        else:
+            loss = edm_loss(precond, x_all[idx], cond, cfg.p_mean, cfg.p_std)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        decay = min(cfg.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(cfg.ema_decay).add_(pm, alpha=1 - cfg.ema_decay)
+            for pe, pm in zip(ema.parameters(), net.parameters()):
+                pe.mul_(decay).add_(pm, alpha=1 - decay)
         step += 1
         losses.append(round(loss.item(), 5))
         bar.update(1)
-        if step % cfg.save_every == 0 or step == cfg.steps:
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        if step % cfg.save_every == 0 and step < cfg.steps:
             wall, t0 = wall + time.time() - t0, time.time()
             save()
     bar.close()
-    pre = Preprocessing(cutout_size=x_all.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
-    card = {
-        "kind": "ddpm",
-        "arch": "unet",
-        "kwargs": kwargs,
-        "parameter_count": count_parameters(model),
-        "labels": list(LABEL_NAMES) if cfg.conditional else [],
-        "schedule": asdict(sched),
-        "prediction": "epsilon",
-        "preprocessing": pre.to_dict(),
-        "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
-        "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())},
-    }
-    save_checkpoint(ema, out, card)
-    return card
+    wall = wall + time.time() - t0
+    save()
+    return make_card()

@@ -1,0 +1,245 @@
+"""The Generate view: pick a generator, set only the conditions it accepts, generate with
+progress and Cancel, look at the gallery (each image with its classifier score) and download.
+
+UI only: sampling, conditions and scoring come from :mod:`radioviz.sampling.generate`,
+:mod:`radioviz.data.conditions` and :mod:`radioviz.metrics.evaluate`.
+"""
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+from astropy.io import fits
+
+from ..data.conditions import derive_mask, read_mask
+from ..display import stretch_image
+from ..errors import InputError
+from ..metrics.evaluate import score_images
+from ..sampling.generate import Generated, accepted, generate
+from ..sampling.trajectory import SamplingCancelled
+from . import resources
+from .mask_canvas import MaskCanvas
+
+NONE = "(none)"
+
+
+def samples_npz(g: Generated) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, images=g.images, physical=g.physical, meta=json.dumps(g.meta))
+    return buf.getvalue()
+
+
+def samples_fits(g: Generated, bands: list[str]) -> bytes:
+    """One image HDU per sample: a (bands, 64, 64) Jy/beam cube, the metadata in the header."""
+    hdus = [fits.PrimaryHDU()]
+    hdus[0].header["ORIGIN"] = "RadioViz generator (SIMULATED/GENERATED, not an observation)"
+    for k, v in g.meta.items():
+        if isinstance(v, (int, float, str, bool)) and v is not None:
+            hdus[0].header[f"HIERARCH RV {k.upper()}"] = v
+    for i, img in enumerate(g.physical):
+        h = fits.ImageHDU(img, name=f"SAMPLE{i}")
+        h.header["BUNIT"] = "Jy/beam"
+        for j, b in enumerate(bands):
+            h.header[f"BAND{j}"] = b
+        hdus.append(h)
+    buf = io.BytesIO()
+    fits.HDUList(hdus).writeto(buf)
+    return buf.getvalue()
+
+
+class GenerateView(pn.viewable.Viewer):
+    model = param.Selector(default=None, objects=[], doc="Generator checkpoint")
+    label = param.Selector(default=NONE, objects=[NONE])
+    use_flux = param.Boolean(default=False, doc="Condition on peak flux")
+    flux = param.Number(default=2.0, bounds=(0.05, 100.0), step=0.1, doc="Peak flux, Jy/beam")
+    guidance = param.Number(default=0.0, bounds=(0.0, 6.0), step=0.5, doc="Classifier-free guidance ω")
+    sampler = param.Selector(default="ddim", objects=["ddim"])
+    steps = param.Integer(default=50, bounds=(1, 1000))
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
+    n = param.Integer(default=4, bounds=(1, 32))
+    background = param.Selector(default=NONE, objects=[NONE], doc="Background reference (a bundled field's centre)")
+    mask_field = param.Selector(default=NONE, objects=[NONE], doc="Derive the mask from this field's centre")
+    result = param.Parameter(default=None, doc="The latest Generated")
+    run = param.Event()
+    cancel = param.Event()
+
+    def __init__(self, data_dir: str | None = None, **params):
+        super().__init__(**params)
+        self.data_dir = str(data_dir or resources.SAMPLE_DATA)
+        self.canvas = MaskCanvas()
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
+        self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._cancel = threading.Event()
+        self.scores: np.ndarray | None = None
+        try:
+            names = sorted(s.name for s in resources.sources(self.data_dir))
+        except InputError:
+            names = []
+        self.param.background.objects = [NONE, *names]
+        self.param.mask_field.objects = [NONE, *names]
+        gens = resources.generator_cards()
+        self.param.model.objects = list(gens)
+        if gens:
+            self.model = next((n for n in gens if n.startswith("ddpm")), list(gens)[0])
+        self._model_changed()
+
+    # -- what the chosen model accepts ------------------------------------------------------------
+
+    def card(self) -> dict:
+        return resources.generator_cards().get(self.model, {}) if self.model else {}
+
+    def accepts(self) -> dict:
+        card = self.card()
+        return accepted(card) if card else {"samplers": [], "labels": [], "flux": False, "mask_classes": [], "background": False, "guidance": False}
+
+    @param.depends("model", watch=True)
+    def _model_changed(self):
+        acc = self.accepts()
+        self.param.sampler.objects = list(acc["samplers"]) or ["ddim"]
+        self.sampler = self.param.sampler.objects[0]
+        self.param.label.objects = [NONE, *acc["labels"]]
+        self.label = "H" if "H" in acc["labels"] else NONE
+        if not acc["flux"]:
+            self.use_flux = False
+        if not acc["guidance"]:
+            self.guidance = 0.0
+
+    @param.depends("sampler", watch=True)
+    def _sampler_changed(self):
+        self.steps = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25, "oneshot": 1}.get(self.sampler, 50)
+
+    @param.depends("mask_field", watch=True)
+    def _derive_mask(self):
+        if self.mask_field != NONE:
+            self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, self.mask_field)))
+
+    def load_mask_file(self, filename: str, content: bytes) -> bool:
+        import tempfile
+
+        suffix = "".join(Path(filename).suffixes) or ".npy"
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / f"upload{suffix}"
+            p.write_bytes(content)
+            try:
+                m = read_mask(p)
+            except InputError as exc:
+                self.show_error(str(exc).replace(str(p), filename))
+                return False
+        self.canvas.set_base(m)
+        self.clear_error()
+        return True
+
+    def show_error(self, text: str):
+        self.alert.object, self.alert.visible = text, True
+
+    def clear_error(self):
+        self.alert.visible = False
+
+    # -- generating --------------------------------------------------------------------------------
+
+    def conditions(self) -> dict:
+        acc = self.accepts()
+        kw = {"label": None if self.label == NONE else self.label, "guidance": self.guidance if acc["guidance"] else 0.0}
+        if acc["flux"] and self.use_flux:
+            kw["flux"] = self.flux
+        if acc["mask_classes"]:
+            kw["mask"] = self.canvas.mask
+        if acc["background"] and self.background != NONE:
+            kw["background"] = resources.central_cutout(self.data_dir, self.background)
+        return kw
+
+    @param.depends("run", watch=True)
+    def generate(self) -> Generated | None:
+        """Sample with the current settings (a worker thread when served; cancellable)."""
+        if not self.model:
+            self.show_error("No generator checkpoint in checkpoints/.")
+            return None
+        self.clear_error()
+        self._cancel.clear()
+        self.progress.value, self.progress.visible = 0, True
+        self.status.object = f"Generating {self.n} with {self.model} ({self.sampler}, {self.steps} steps)…"
+
+        def callback(info):
+            self.progress.value = int(100 * (info["i"] + 1) / info["n"])
+            return self._cancel.is_set()
+
+        path = resources.CHECKPOINTS / self.model
+        try:
+            g = generate(path, self.n, sampler=self.sampler, steps=self.steps, seed=self.seed, callback=callback, record_stride=max(1, self.steps // 100), model_and_card=resources.generator(path), **self.conditions())
+        except SamplingCancelled as exc:
+            self.status.object = f"Cancelled ({exc})."
+            return None
+        except InputError as exc:
+            self.show_error(str(exc))
+            self.status.object = ""
+            return None
+        finally:
+            self.progress.visible = False
+        self.scores = self._score(g)
+        self.result = g
+        self.status.object = f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network evaluations."
+        return g
+
+    @param.depends("cancel", watch=True)
+    def _cancel_run(self):
+        self._cancel.set()
+
+    def _score(self, g: Generated) -> np.ndarray | None:
+        cards = resources.classifier_cards()
+        name = "classifier_A.safetensors" if "classifier_A.safetensors" in cards else next(iter(cards), None)
+        if name is None:
+            return None
+        model, pre, _ = resources.classifier(resources.CHECKPOINTS / name)
+        return score_images(model, pre, g.physical)
+
+    @param.depends("result")
+    def gallery(self):
+        g = self.result
+        if g is None:
+            return pn.pane.Markdown("Press **Generate**. Images show the 72–103 MHz band (asinh stretch); the score is the shipped A classifier's halo score.")
+        tiles = []
+        for i, img in enumerate(g.physical):
+            score = f" · score {self.scores[i]:.2f}" if self.scores is not None else ""
+            el = hv.Image(stretch_image(img[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(cmap="inferno", width=170, height=170, xaxis=None, yaxis=None, toolbar=None, title=f"#{i}{score}")
+            tiles.append(pn.pane.HoloViews(el, linked_axes=False, sizing_mode="fixed"))
+        return pn.GridBox(*tiles, ncols=4)
+
+    def downloads(self):
+        bands = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
+        npz = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_npz(self.result)) if self.result else io.BytesIO(), filename="radioviz_samples.npz", label="Download .npz", button_type="default")
+        fts = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_fits(self.result, bands)) if self.result else io.BytesIO(), filename="radioviz_samples.fits", label="Download FITS", button_type="default")
+        return pn.Row(npz, fts)
+
+    @param.depends("model")
+    def controls(self):
+        acc = self.accepts()
+        w = [pn.widgets.Select.from_param(self.param.model, name="Model")]
+        if acc["labels"]:
+            w.append(pn.widgets.Select.from_param(self.param.label, name="Class"))
+        if acc["flux"]:
+            w += [pn.widgets.Checkbox.from_param(self.param.use_flux, name="condition on peak flux"), pn.widgets.FloatInput.from_param(self.param.flux, name="Peak flux (Jy/beam)")]
+        if acc["guidance"]:
+            w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, name="Guidance ω"))
+        w += [pn.widgets.Select.from_param(self.param.sampler, name="Sampler"), pn.widgets.IntInput.from_param(self.param.steps, name="Steps"), pn.widgets.IntInput.from_param(self.param.seed, name="Seed"), pn.widgets.IntSlider.from_param(self.param.n, name="How many")]
+        if acc["background"]:
+            w.append(pn.widgets.Select.from_param(self.param.background, name="Background reference"))
+        card = self.card()
+        info = f"**{card.get('kind', '?').upper()}** · {card.get('parameter_count', '?'):,} parameters · {card.get('training', {}).get('iterations', '?')} training steps · accepts: {', '.join(card.get('conditions', [])) or 'nothing'}" if card else ""
+        col = pn.Column(pn.pane.Markdown(info), *w, width=320)
+        if acc["mask_classes"]:
+            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", name="Mask file")
+            upload.param.watch(lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value")
+            mask_col = pn.Column(self.canvas, pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"), upload, pn.widgets.Select.from_param(self.param.mask_field, name="…or derive it from a field"), width=360)
+            return pn.Row(col, mask_col)
+        return col
+
+    def __panel__(self):
+        buttons = pn.Row(pn.widgets.Button.from_param(self.param.run, name="Generate", button_type="primary"), pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"))
+        return pn.Column(self.alert, pn.Row(self.controls, pn.Column(buttons, self.progress, self.status, self.gallery, self.downloads(), sizing_mode="stretch_width")), sizing_mode="stretch_width")
