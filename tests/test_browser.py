@@ -1,9 +1,11 @@
 """End to end: the served app in headless Chromium (Debian's /usr/bin/chromium via Playwright)."""
 import os
+import re
 import socket
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -106,3 +108,49 @@ def test_models_tab_lists_checkpoint_cards(page):
     page.get_by_text("Models", exact=True).first.click()
     page.get_by_text("classifier_L.safetensors").first.wait_for(timeout=30000)
     _shot(page, "models.png")
+
+
+def _tab(page, name):
+    page.get_by_text(name, exact=True).first.click()
+
+
+def test_generate_tab_draw_mask_and_generate(page):
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate").first.wait_for(timeout=30000)
+    page.locator("select").first.select_option("edm_mask_gleam.safetensors")
+    page.get_by_text("mask: empty").wait_for(timeout=30000)
+    box = page.locator("canvas").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35)
+    page.mouse.down()
+    for k in range(12):  # a closed loop: filled as a diffuse region
+        a = 2 * 3.14159 * k / 11
+        page.mouse.move(box["x"] + box["width"] * (0.45 + 0.12 * np.cos(a)), box["y"] + box["height"] * (0.45 + 0.12 * np.sin(a)), steps=3)
+    page.mouse.up()
+    page.get_by_text(re.compile(r"diffuse [1-9]\d* px")).wait_for(timeout=30000)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("image(s) in").wait_for(timeout=240000)
+    page.locator("canvas").nth(4).wait_for(timeout=30000)  # the mask canvas and four gallery tiles
+    _shot(page, "generate.png")
+
+
+def test_trajectory_slider_changes_the_image_and_compare_tab(page):
+    _tab(page, "Trajectory")
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.get_by_text("recorded steps").wait_for(timeout=240000)
+    page.get_by_text("step 1/").wait_for(timeout=30000)
+    frame = page.locator("canvas").nth(1)
+    before = frame.screenshot()
+    page.locator("input[type=range]").first.fill("30")
+    page.get_by_text("step 31/").wait_for(timeout=30000)
+    time.sleep(1.0)
+    assert page.locator("canvas").nth(1).screenshot() != before
+    _shot(page, "trajectory.png")
+    page.get_by_role("button", name="Use last Generate result").wait_for()
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("image(s) in").wait_for(timeout=240000)
+    _tab(page, "Compare")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_text("generated vs").wait_for(timeout=240000)
+    page.get_by_text("Nearest training neighbours").wait_for(timeout=60000)
+    _shot(page, "compare.png")

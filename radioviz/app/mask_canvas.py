@@ -71,6 +71,7 @@ class MaskCanvas(pn.viewable.Viewer):
         fig.grid.visible = False
         self.figure = fig
         self._counts = {"free": 0, "poly": 0}
+        self.summary = pn.pane.Markdown("mask: empty (draw on the canvas)")
         self.free.on_change("data", lambda attr, old, new: self._changed("free"))
         self.poly.on_change("data", lambda attr, old, new: self._changed("poly"))
 
@@ -120,6 +121,7 @@ class MaskCanvas(pn.viewable.Viewer):
                     m[rasterize_shape(xs, ys, kind)] = MASK_CLASSES.index(cls)
         self.image.data = {"image": [self._rgba(m)]}
         self.mask = m
+        self.summary.object = "mask: " + " · ".join(f"{c} {int((m == i).sum())} px" for i, c in enumerate(MASK_CLASSES) if i)
 
     @param.depends("undo", watch=True)
     def _undo(self):
@@ -151,6 +153,7 @@ class MaskCanvas(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.Bokeh(self.figure),
             pn.pane.HTML(legend),
+            self.summary,
             pn.widgets.RadioButtonGroup.from_param(self.param.draw_class, button_type="default"),
             pn.Row(pn.widgets.Button.from_param(self.param.undo, name="Undo"), pn.widgets.Button.from_param(self.param.clear, name="Clear")),
         )

@@ -18,8 +18,15 @@ def card_summary(name: str, card: dict) -> str:
         norm = pre.get("normalization") or {}
         lines.append(f"Input: {pre.get('cutout_size')}×{pre.get('cutout_size')} × {len(pre.get('bands', []))} bands ({pre.get('band_convention')} convention); min-max {'per image' if norm.get('per_image') else 'over the data set'}{', log10(1+x)' if norm.get('log') else ''}")
     tr = card.get("training", {})
-    if tr:
+    if tr and "iterations" in tr:
+        lines.append(f"Training: {tr['iterations']:,} iterations, {tr.get('wall_seconds', '?')} s wall on {tr.get('torch_threads', '?')} thread(s); command `{tr.get('command')}`")
+        if card.get("conditions"):
+            lines.append(f"Conditions: {', '.join(card['conditions'])}" + (f"; labels {', '.join(card.get('labels', []))}" if card.get("labels") else ""))
+    elif tr:
         lines.append(f"Training: {tr.get('epochs_run', '?')} epochs, {tr.get('wall_seconds_this_run', '?')} s; command `{tr.get('command')}`")
+    gm = card.get("metrics", {}).get("generation")
+    if gm:
+        lines.append("Generation metrics: " + ", ".join(f"{k} {v}" for k, v in gm.items() if not isinstance(v, (dict, list))))
     data = card.get("data", {})
     if data:
         lines.append(f"Data hash `{str(data.get('hash', ''))[:16]}…`, {data.get('n_train_images', '?')} training / {data.get('n_val_images', '?')} validation images")

@@ -66,6 +66,7 @@ class TrajectoryView(pn.viewable.Viewer):
         if names:
             self.forward_field = names[0]
         self._noise = np.random.default_rng(0).standard_normal((4, 64, 64)).astype(np.float32)
+
         self._model_changed()
 
     @param.depends("model", watch=True)
@@ -152,6 +153,14 @@ class TrajectoryView(pn.viewable.Viewer):
 
     # -- views (indexing cached frames only) -------------------------------------------------------
 
+    @param.depends("trajectory")
+    def player(self):
+        """A new Player per trajectory (its range is fixed once drawn in the browser)."""
+        n = len(self.trajectory) if self.trajectory is not None else 1
+        p = pn.widgets.Player(name="step", start=0, end=max(1, n - 1), value=0, loop_policy="once", interval=150, show_value=True, width=520)
+        p.param.watch(lambda e: setattr(self, "step", min(e.new, n - 1)), "value")
+        return p
+
     @param.depends("trajectory", "step", "band")
     def frames(self):
         t = self.trajectory
@@ -193,7 +202,6 @@ class TrajectoryView(pn.viewable.Viewer):
         return pn.Row(*[pn.pane.HoloViews(_img(np.clip(s[b], -1, 1), f"{name}: {nfe} NFE, {sec:.1f} s"), linked_axes=False) for name, nfe, sec, s in self.side_by_side])
 
     def __panel__(self):
-        player = pn.widgets.Player.from_param(self.param.step, name="step", loop_policy="once", interval=150, show_value=True, width=520)
         use = pn.widgets.Button(name="Use last Generate result")
         use.on_click(lambda e: self.use_generated())
         controls = pn.Column(
@@ -204,4 +212,4 @@ class TrajectoryView(pn.viewable.Viewer):
             use, self.progress, self.status, width=300)
         forward = pn.Column("### Forward process: noising a real image", pn.widgets.Select.from_param(self.param.forward_field, name="Field"), pn.widgets.IntSlider.from_param(self.param.forward_t, name="t"), self.forward_view)
         side = pn.Column("### Same seed, three samplers", pn.widgets.Button.from_param(self.param.compare_samplers, name="Run DDPM-1000 / DDIM-50 / Heun-25"), self.side_by_side_view)
-        return pn.Column(self.alert, pn.Row(controls, pn.Column(player, self.frames)), forward, side, sizing_mode="stretch_width")
+        return pn.Column(self.alert, pn.Row(controls, pn.Column(self.player, self.frames)), forward, side, sizing_mode="stretch_width")
