@@ -142,3 +142,30 @@ def test_mask_canvas_strokes_polygons_undo_clear():
     assert c.mask[40, 40] == 0 and c.mask[6, 6] == 1
     c.param.trigger("clear")
     assert not c.mask.any()
+
+
+def test_compose_places_sources_without_overlap_and_writes_fits_and_truth(tiny_edm, root, tmp_path):
+    from astropy.io import fits
+    from astropy.table import Table
+
+    from radioviz.data.preprocess import clip_stack
+    from radioviz.io.layout import read_stack, source_of
+    from radioviz.sampling.compose import compose, place_without_overlap, write_composition
+
+    corners = place_without_overlap(5, (64, 64), 16, np.random.default_rng(1))
+    assert all(abs(a[0] - b[0]) >= 16 or abs(a[1] - b[1]) >= 16 for i, a in enumerate(corners) for b in corners[i + 1:])
+    with pytest.raises(ValueError, match="fit"):
+        place_without_overlap(20, (64, 64), 16)
+    _, path, _ = tiny_edm
+    band_file = next((root / "TRAIN_DATA_1").glob("*72-103MHz*"))
+    field = clip_stack(read_stack(source_of(band_file)))
+    m = np.zeros((16, 16), int)
+    m[4:12, 4:12] = 3
+    comp = compose(field, [m, m, m], path, seed=2, label="H")
+    assert len(comp.catalog) == 3 and (comp.mask == 3).sum() == 3 * 64
+    changed = comp.bands[0] != field.stack.images[0].data
+    assert changed.any() and not changed.all()
+    out, cat = write_composition(comp, field, tmp_path / "comp.fits", {"seed": 2})
+    with fits.open(out) as h:
+        assert [x.name for x in h][-1] == "MASK" and len(h) == 6 and "CTYPE1" in h[1].header
+    assert len(Table.read(cat)) == 3

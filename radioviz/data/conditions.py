@@ -20,7 +20,7 @@ from photutils.utils.exceptions import NoDetectionsWarning
 
 from ..errors import InputError
 from ..io.fits import read_image
-from ..io.layout import discover, read_stack
+from ..io.layout import read_stack, source_of
 from .preprocess import CUTOUT_SIZE, clip_stack, stack_cutout
 
 MASK_CLASSES = ("background", "compact", "extended", "diffuse")
@@ -90,9 +90,4 @@ def read_mask(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:
 def read_background(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:
     """The central ``size``×``size`` 4-band cut-out (Jy/beam, noise-clipped) of the source that
     ``path`` (a band file, a cube or a source directory) belongs to."""
-    sources = discover(path)
-    if not sources:
-        raise InputError(path, "no FITS source found for the background reference")
-    name = Path(path).name
-    src = next((s for s in sources if name.startswith(s.name)), sources[0])
-    return stack_cutout(clip_stack(read_stack(src)), size)
+    return stack_cutout(clip_stack(read_stack(source_of(path))), size)

@@ -167,3 +167,20 @@ def stack_array(stack: SourceStack) -> np.ndarray:
     if len(shapes) != 1:
         raise InputError(stack.images[0].path, f"bands of '{stack.name}' differ in shape {sorted(shapes)}")
     return np.stack([im.data for im in stack.images])
+
+
+def source_of(path: str | Path) -> SourceFiles:
+    """The source a path names: a directory holding one source, a cube, or any one band file of
+    a source (its sibling band files are found in the same directory)."""
+    path = Path(path)
+    if path.is_file():
+        name, _ = source_key(path.name)
+        matches = [s for s in discover(path.parent) if s.name == name]
+        if matches:
+            return matches[0]
+    found = discover(path)
+    if not found:
+        raise InputError(path, "no FITS source found here")
+    if len(found) > 1:
+        raise InputError(path, f"holds {len(found)} sources; name one band file of the one you want")
+    return found[0]
