@@ -323,6 +323,21 @@ def cmd_compose(args) -> int:
     return 0
 
 
+def _add_fetch(sub):
+    p = sub.add_parser("fetch", help="download a GLEAM field (4 bands) from SkyView by cluster name or 'RA, Dec' (needs network + astroquery)")
+    p.add_argument("target", help="a cluster name (built-in table or any name SkyView resolves) or 'RA, Dec' in degrees")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--pixels", type=int, default=300)
+    p.set_defaults(func=cmd_fetch)
+
+
+def cmd_fetch(args) -> int:
+    from .io.skyview import fetch_gleam_field
+
+    print(f"wrote {fetch_gleam_field(args.target, args.out, args.pixels)}")
+    return 0
+
+
 def _add_compare(sub):
     p = sub.add_parser("compare", help="compare generated images with real ones (histograms, statistics, FID/KID, memorisation, pass rate)")
     p.add_argument("--real", type=Path, required=True, help="published-layout root")
@@ -465,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sample(sub)
     _add_compare(sub)
     _add_compose(sub)
+    _add_fetch(sub)
     return parser
 
 

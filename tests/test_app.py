@@ -175,3 +175,30 @@ def test_compare_view_on_bundled_fields(generated_view):
     assert cmp is not None and cmp.report["n_generated"] == 2 and "generated vs" in c.status.object
     assert c.plots() is not None
     assert not c.upload("x.npz", b"junk") and c.alert.visible
+
+
+def test_skyview_fetch_offline_gives_one_clear_message(view, monkeypatch):
+    import sys
+    import types
+
+    from radioviz.io.skyview import resolve_target
+
+    name, pos = resolve_target("Abell 2744")
+    assert name == "Abell_2744" and abs(pos.ra.deg - 3.58) < 0.1  # built-in clusters resolve offline
+    assert resolve_target("10.5, -30")[0] == "ra10.500_dec-30.000"
+
+    class OfflineSkyView:
+        @staticmethod
+        def get_images(**kw):
+            raise ConnectionError("Failed to establish a new connection: network is unreachable")
+
+    fake = types.ModuleType("astroquery.skyview")
+    fake.SkyView = OfflineSkyView
+    monkeypatch.setitem(sys.modules, "astroquery", types.ModuleType("astroquery"))
+    monkeypatch.setitem(sys.modules, "astroquery.skyview", fake)
+    field_before = view.field
+    assert not view.fetch("Abell 2744")
+    assert view._alert.visible and "offline" in view._alert.object and "\\n" not in view._alert.object
+    assert view.field == field_before  # nothing lost
+    monkeypatch.setitem(sys.modules, "astroquery.skyview", None)  # not installed
+    assert not view.fetch("Abell 2744") and "astroquery" in view._alert.object

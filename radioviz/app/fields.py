@@ -310,6 +310,9 @@ class FieldsView(pn.viewable.Viewer):
                 self.upload(names, values)
 
         upload.param.watch(on_upload, "value")
+        target = pn.widgets.TextInput(name="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)")
+        fetch = pn.widgets.Button(name="Fetch GLEAM field")
+        fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
         compute = pn.widgets.Button(name="Compute score map", button_type="primary")
         cancel = pn.widgets.Button(name="Cancel", button_type="warning")
         compute.on_click(lambda e: self._safe(self.compute_scores))
@@ -336,6 +339,8 @@ class FieldsView(pn.viewable.Viewer):
         controls = pn.Column(
             pn.Param(self.param, parameters=["data_dir", "field", "band", "stretch", "percentile", "cmap", "contour_sigma"], widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider}, show_name=False),
             upload,
+            target,
+            fetch,
             pn.pane.Markdown("#### Classifier"),
             pn.Param(self.param, parameters=["classifier", "stride", "threshold"], widgets={"threshold": pn.widgets.FloatSlider}, show_name=False),
             pn.Row(compute, cancel),
@@ -354,6 +359,21 @@ class FieldsView(pn.viewable.Viewer):
         readout = pn.pane.Markdown(pn.bind(lambda r: r or "Move the cursor over the image for RA, Dec and value.", self.param.readout))
         main = pn.Column(self._alert, self._status, pn.Row(self.field_plot(), pn.Column(table, vetting, sizing_mode="stretch_width")), readout, sizing_mode="stretch_width")
         return pn.Row(controls, main, sizing_mode="stretch_width")
+
+    def fetch(self, target: str) -> bool:
+        """Fetch a GLEAM field through SkyView into a temporary folder and open it (online only)."""
+        from ..io.skyview import fetch_gleam_field
+
+        self._status.object = f"Fetching {target!r} from SkyView…"
+        try:
+            folder = fetch_gleam_field(target, Path(tempfile.mkdtemp(prefix="radioviz_skyview_")))
+        except InputError as exc:
+            self._status.object = ""
+            self.show_error(str(exc))
+            return False
+        self.data_dir = str(folder)
+        self._status.object = f"Fetched {folder.name} from SkyView."
+        return True
 
     def _safe(self, fn):
         try:

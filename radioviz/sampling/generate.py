@@ -95,8 +95,8 @@ def _conditions(card: dict, n: int, label, flux, mask, background, pre: Preproce
         cond["label"] = torch.full((n,), acc["labels"].index(label) if label is not None else null, dtype=torch.long)
         uncond["label"] = torch.full((n,), null, dtype=torch.long)
     if acc["flux"]:
-        v = float("nan") if flux is None else float(FluxTransform.from_dict(card["flux"]).to_model([flux])[0])
-        cond["flux"] = torch.full((n,), v)
+        v = np.full(n, np.nan, np.float32) if flux is None else FluxTransform.from_dict(card["flux"]).to_model(np.broadcast_to(np.asarray(flux, np.float64), (n,)))
+        cond["flux"] = torch.from_numpy(np.ascontiguousarray(v, np.float32))
         uncond["flux"] = torch.full((n,), float("nan"))
     if acc["mask_classes"]:
         m = torch.from_numpy(np.asarray(mask)).long() if mask is not None else torch.zeros(card["kwargs"].get("size", 64), card["kwargs"].get("size", 64), dtype=torch.long)
@@ -128,8 +128,8 @@ def _oneshot(model, shape, cond: dict, generator, callback) -> Trajectory:
 
 
 def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: str | None = None, steps: int | None = None, eta: float = 0.0, seed: int = 0, guidance: float = 0.0, callback=None, record_stride: int = 1, model_and_card=None, flux: float | None = None, mask=None, background=None) -> Generated:
-    """Sample ``n`` images; ``flux`` is a peak flux in Jy/beam, ``mask`` a (64, 64) class-index
-    array, ``background`` a (C, 64, 64) Jy/beam reference image."""
+    """Sample ``n`` images; ``flux`` is a peak flux in Jy/beam (one, or one per image), ``mask``
+    a (64, 64) class-index array, ``background`` a (C, 64, 64) Jy/beam reference image."""
     model, card = model_and_card or load_generator(checkpoint)
     kind = card["kind"]
     sampler = sampler or SAMPLERS[kind][0]
@@ -163,5 +163,5 @@ def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: 
     wall = time.time() - t0
     physical = apply_dead_band(pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32), card.get("dead_band_jy"))
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
-    meta = {"checkpoint": str(checkpoint), "kind": kind, "label": label, "flux": flux, "sampler": sampler, "steps": steps, "eta": eta, "guidance": guidance, "nfe": traj.nfe, "seed": seed, "wall_seconds": round(wall, 3), "n": n, "mask": mask is not None, "background": background is not None}
+    meta = {"checkpoint": str(checkpoint), "kind": kind, "label": label, "flux": flux if flux is None or np.ndim(flux) == 0 else "per image", "sampler": sampler, "steps": steps, "eta": eta, "guidance": guidance, "nfe": traj.nfe, "seed": seed, "wall_seconds": round(wall, 3), "n": n, "mask": mask is not None, "background": background is not None}
     return Generated(images, physical.astype(np.float32), traj, meta)
