@@ -27,7 +27,7 @@ SAMPLER_RUNS = (("DDPM-1000", "ddpm", 1000), ("DDIM-50", "ddim", 50), ("Heun-25"
 def _img(a: np.ndarray, title: str, cmap: str = "gray", sym: bool = False) -> hv.Image:
     lim = float(np.abs(a).max()) or 1.0
     clim = (-lim, lim) if sym else (-1.0, 1.0)
-    return hv.Image(a[::-1], bounds=(0, 0, 64, 64)).opts(cmap=cmap, clim=clim, width=260, height=260, xaxis=None, yaxis=None, toolbar=None, title=title, colorbar=False)
+    return hv.Image(a[::-1], bounds=(0, 0, 64, 64)).opts(cmap=cmap, clim=clim, width=260, height=260, xaxis=None, yaxis=None, toolbar=None, title=title, colorbar=False, framewise=True)
 
 
 class TrajectoryView(pn.viewable.Viewer):
@@ -161,23 +161,62 @@ class TrajectoryView(pn.viewable.Viewer):
         p.param.watch(lambda e: setattr(self, "step", min(e.new, n - 1)), "value")
         return p
 
-    @param.depends("trajectory", "step", "band")
-    def frames(self):
+    def _frame(self):
+        """(x_t on the data scale, x̂0, σ, recorded index) of the current step and band."""
         t = self.trajectory
-        if t is None or not len(t):
-            return pn.pane.Markdown("Press **Sample** (or use the Generate tab's latest result).")
         k, b = min(self.step, len(t) - 1), BAND_NAMES.index(self.band)
         sig = t.sigmas[k]
         # discrete samplers record x_t = √ᾱ·x0 + …; σ-space ones x0 + σ·n: show both on the data scale
         x = t.xs[k][0, b] if t.ts else t.xs[k][0, b] / np.sqrt(1 + sig**2)
-        x0 = t.denoised[k][0, b]
-        hist = hv.Histogram(np.histogram(t.xs[k][0, b], 60)).opts(width=300, height=230, title="histogram of x_t", toolbar=None)
-        sched = hv.Curve((np.arange(len(t.sigmas)), t.sigmas), "recorded step", "σ").opts(logy=True, width=300, height=230, title="noise level σ", toolbar=None)
-        marker = hv.VLine(k).opts(color="red")
+        return x, t.denoised[k][0, b], sig, k
+
+    def _empty(self):
+        return self.trajectory is None or not len(self.trajectory)
+
+    @param.depends("trajectory", "step", "band")
+    def _xt_el(self):
+        return _img(np.zeros((64, 64)), "x_t") if self._empty() else _img(self._frame()[0], "x_t (data scale)")
+
+    @param.depends("trajectory", "step", "band")
+    def _x0_el(self):
+        return _img(np.zeros((64, 64)), "predicted x̂0") if self._empty() else _img(self._frame()[1], "predicted x̂0")
+
+    @param.depends("trajectory", "step", "band")
+    def _diff_el(self):
+        if self._empty():
+            return _img(np.zeros((64, 64)), "x̂0 − x_t", "RdBu_r", sym=True)
+        x, x0, _, _ = self._frame()
+        return _img(x0 - x, "x̂0 − x_t", "RdBu_r", sym=True)
+
+    @param.depends("trajectory", "step", "band")
+    def _hist_el(self):
+        v = np.zeros(10) if self._empty() else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, BAND_NAMES.index(self.band)]
+        return hv.Histogram(np.histogram(v, 60)).opts(width=300, height=230, title="histogram of x_t", toolbar=None, framewise=True)
+
+    @param.depends("trajectory")
+    def _schedule_el(self):
+        sig = [1.0] if self._empty() else self.trajectory.sigmas
+        return hv.Curve((np.arange(len(sig)), np.maximum(sig, 1e-4)), "recorded step", "σ").opts(logy=True, width=300, height=230, title="noise level σ", toolbar=None, framewise=True)
+
+    @param.depends("trajectory", "step")
+    def _marker_el(self):
+        return hv.VLine(0 if self._empty() else min(self.step, len(self.trajectory) - 1)).opts(color="red")
+
+    @param.depends("trajectory", "step")
+    def step_text(self):
+        if self._empty():
+            return pn.pane.Markdown("Press **Sample** (or use the Generate tab's latest result).")
+        _, _, sig, k = self._frame()
+        t = self.trajectory
+        return pn.pane.Markdown(f"step {k + 1}/{len(t)} · σ = {sig:.4g}" + (f" · t = {t.ts[k]}" if t.ts else ""))
+
+    def frames(self):
+        """Plots built once; a step change only swaps their data (no new figures, no model call)."""
+        dm = lambda fn: pn.pane.HoloViews(hv.DynamicMap(fn), linked_axes=False)  # noqa: E731
         return pn.Column(
-            pn.pane.Markdown(f"step {k + 1}/{len(t)} · σ = {sig:.4g}" + (f" · t = {t.ts[k]}" if t.ts else "")),
-            pn.Row(pn.pane.HoloViews(_img(x, "x_t (scaled)"), linked_axes=False), pn.pane.HoloViews(_img(x0, "predicted x̂0"), linked_axes=False), pn.pane.HoloViews(_img(x0 - x, "x̂0 − x_t", "RdBu_r", sym=True), linked_axes=False)),
-            pn.Row(pn.pane.HoloViews(sched * marker, linked_axes=False), pn.pane.HoloViews(hist, linked_axes=False)),
+            self.step_text,
+            pn.Row(dm(self._xt_el), dm(self._x0_el), dm(self._diff_el)),
+            pn.Row(pn.pane.HoloViews(hv.DynamicMap(self._schedule_el) * hv.DynamicMap(self._marker_el), linked_axes=False), dm(self._hist_el)),
         )
 
     @param.depends("forward_field", "forward_t", "band")
@@ -212,4 +251,4 @@ class TrajectoryView(pn.viewable.Viewer):
             use, self.progress, self.status, width=300)
         forward = pn.Column("### Forward process: noising a real image", pn.widgets.Select.from_param(self.param.forward_field, name="Field"), pn.widgets.IntSlider.from_param(self.param.forward_t, name="t"), self.forward_view)
         side = pn.Column("### Same seed, three samplers", pn.widgets.Button.from_param(self.param.compare_samplers, name="Run DDPM-1000 / DDIM-50 / Heun-25"), self.side_by_side_view)
-        return pn.Column(self.alert, pn.Row(controls, pn.Column(self.player, self.frames)), forward, side, sizing_mode="stretch_width")
+        return pn.Column(self.alert, pn.Row(controls, pn.Column(self.player, self.frames())), forward, side, sizing_mode="stretch_width")

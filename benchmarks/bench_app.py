@@ -1,0 +1,133 @@
+"""Dashboard responsiveness, server side, in one run (median over repeats):
+
+- a Trajectory step change (the frames view for a new step, rendered to Bokeh models) and the
+  number of network calls it makes (must be 0: scrubbing indexes the recorded trajectory);
+- a stretch change on a 300×300 field (Fields tab image element, rendered);
+- re-rendering an 8000×8000 simulated mosaic when panning/zooming: datashader ``regrid`` to an
+  800×800 viewport at several zoom levels (what HoloViews runs on each range change);
+- with --browser: seconds from navigation until the first page is interactive in headless
+  Chromium (/usr/bin/chromium).
+
+Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import time
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+
+
+def median_time(fn, repeats: int) -> float:
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def bench_trajectory(repeats: int) -> dict:
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView()
+    t.steps = 50
+    t.sample()
+    calls = t.model_calls
+    view = pn.panel(t.frames())
+    view.get_root()  # the page as a browser session holds it; a step change then updates it in place
+    k = iter(range(1, 10**6))
+    sec = median_time(lambda: setattr(t, "step", next(k) % len(t.trajectory)), repeats)
+    return {"trajectory_step_change_ms": round(1000 * sec, 1), "model_calls_per_scrub": (t.model_calls - calls) / repeats, "recorded_steps": len(t.trajectory)}
+
+
+def bench_stretch(repeats: int) -> dict:
+    import tempfile
+
+    from radioviz.app.fields import FieldsView
+
+    v = FieldsView(labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v.image_element()
+    names = ["linear", "sqrt", "log", "asinh"]
+    k = iter(range(10**6))
+
+    def change():
+        v.stretch = names[next(k) % 4]
+        hv.render(v.image_element())
+
+    shape = v.image_element().data.shape if hasattr(v.image_element().data, "shape") else None
+    return {"stretch_change_ms": round(1000 * median_time(change, repeats), 1), "field_shape": list(shape) if shape else "300x300"}
+
+
+def bench_mosaic(repeats: int, size: int = 8000) -> dict:
+    from holoviews.operation.datashader import regrid
+
+    rng = np.random.default_rng(0)
+    img = rng.normal(0, 0.01, (size, size)).astype(np.float32)
+    img[rng.integers(0, size, 4000), rng.integers(0, size, 4000)] = 1.0
+    el = hv.Image(img, bounds=(0, 0, size, size))
+    out = {}
+    for frac in (1.0, 0.25, 0.02):
+        w = size * frac
+        x0 = (size - w) / 2
+        sec = median_time(lambda: regrid(el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False), max(3, repeats // 4))
+        out[f"regrid_{frac:g}_of_width_ms"] = round(1000 * sec, 1)
+    out["mosaic_pixels"] = size * size
+    return out
+
+
+def bench_first_page() -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from radioviz.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = pn.serve({"app": create_app}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}"])
+    time.sleep(1.0)
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"])
+            times = []
+            for _ in range(3):
+                page = b.new_page(viewport={"width": 1600, "height": 1000})
+                t0 = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/app")
+                page.get_by_role("button", name="Compute score map").wait_for(timeout=120000)
+                page.locator("canvas").first.wait_for(timeout=120000)
+                times.append(time.perf_counter() - t0)
+                page.close()
+            b.close()
+    finally:
+        srv.stop()
+    return {"first_page_interactive_s": round(statistics.median(times), 2), "first_page_runs_s": [round(t, 2) for t in times]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--browser", action="store_true")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    pn.extension()
+    hv.extension("bokeh")
+    res = {}
+    for name, fn in (("trajectory", lambda: bench_trajectory(a.repeats)), ("stretch", lambda: bench_stretch(a.repeats)), ("mosaic", lambda: bench_mosaic(a.repeats))):
+        res.update(fn())
+        print(name, res, flush=True)
+    if a.browser:
+        res.update(bench_first_page())
+        print("first page", res, flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
