@@ -51,17 +51,20 @@ def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
     return out
 
 
-@lru_cache(maxsize=8)
-def _classifier(path: str, mtime: float):
-    from ..metrics.evaluate import load_classifier
+@lru_cache(maxsize=16)
+def _load(kind: str, path: str, mtime: float):
+    if kind == "classifier":
+        from ..metrics.evaluate import load_classifier
 
-    return load_classifier(path)
+        return load_classifier(path)
+    from ..sampling.generate import load_generator
+
+    return load_generator(path)
 
 
 def classifier(path: str | Path):
     """(model, preprocessing, card), loaded once per process and file version."""
-    p = Path(path)
-    return _classifier(str(p), p.stat().st_mtime)
+    return _load("classifier", str(path), Path(path).stat().st_mtime)
 
 
 def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
@@ -73,17 +76,9 @@ def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
     return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") == "classifier"}
 
 
-@lru_cache(maxsize=8)
-def _generator(path: str, mtime: float):
-    from ..sampling.generate import load_generator
-
-    return load_generator(path)
-
-
 def generator(path: str | Path):
     """(model, card), loaded once per process and file version; read-only across sessions."""
-    p = Path(path)
-    return _generator(str(p), p.stat().st_mtime)
+    return _load("generator", str(path), Path(path).stat().st_mtime)
 
 
 @lru_cache(maxsize=32)

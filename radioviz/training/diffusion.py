@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
-from .state import load_state, save_state
+from .state import SaveClock, load_state, save_state
 
 LABEL_NAMES = ("non-halo", "H", "cH", "mH")
 _SUBTYPE = {"H": "H", "cH": "cH", "cmH": "mH", "mH": "mH"}
@@ -165,7 +164,7 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
             "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
             "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
             "preprocessing": pre.to_dict(),
-            "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "loss_curve": [float(np.mean(losses[i:i + 100])) for i in range(0, len(losses), 100)], "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
+            "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(clock.wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "loss_curve": [float(np.mean(losses[i:i + 100])) for i in range(0, len(losses), 100)], "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
             "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())},
             "dead_band_jy": floor,
         }
@@ -179,10 +178,10 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
 
     def save():
         """Resumable state and a usable checkpoint (EMA weights + card) at every save."""
-        save_state(state_path, {"model": net.state_dict(), "ema": ema.state_dict()}, opt, {"step": step, "losses": losses, "wall_seconds": wall})
+        save_state(state_path, {"model": net.state_dict(), "ema": ema.state_dict()}, opt, {"step": step, "losses": losses, "wall_seconds": clock.wall})
         save_checkpoint(ema, out, make_card())
 
-    t0 = time.time()
+    clock = SaveClock(save, cfg.save_every, cfg.steps, wall)
     bar = tqdm(total=cfg.steps, initial=step, desc=cfg.kind, disable=not progress)
     while step < cfg.steps:
         idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
@@ -203,10 +202,7 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
         bar.update(1)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        if step % cfg.save_every == 0 and step < cfg.steps:
-            wall, t0 = wall + time.time() - t0, time.time()
-            save()
+        clock.tick(step)
     bar.close()
-    wall = wall + time.time() - t0
-    save()
+    clock.finish()
     return make_card()

@@ -3,6 +3,7 @@ safetensors file, everything else (step counters, history) in a JSON file beside
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import torch
@@ -36,3 +37,24 @@ def load_state(path: Path, opt: torch.optim.Optimizer) -> tuple[dict[str, dict[s
         if prefix != "opt":
             parts.setdefault(prefix, {})[name] = v
     return parts, meta
+
+
+class SaveClock:
+    """Wall-clock accounting and periodic saving shared by the training loops: ``tick(i)`` after
+    step i saves every ``every`` steps (not the last, which ``finish`` saves)."""
+
+    def __init__(self, save, every: int, total: int, wall: float = 0.0):
+        self.save, self.every, self.total, self.wall = save, every, total, wall
+        self._t0 = time.time()
+
+    def _flush(self):
+        now = time.time()
+        self.wall, self._t0 = self.wall + now - self._t0, now
+        self.save()
+
+    def tick(self, i: int) -> None:
+        if i % self.every == 0 and i < self.total:
+            self._flush()
+
+    def finish(self) -> None:
+        self._flush()

@@ -7,7 +7,6 @@ normalisation as the diffusion models, so the two are compared on equal terms.
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
 from .diffusion import LABEL_NAMES, source_subtypes
-from .state import load_state, save_state
+from .state import SaveClock, load_state, save_state
 
 
 @dataclass
@@ -74,17 +73,17 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
             "labels": list(LABEL_NAMES),
             "conditions": ["label"],
             "preprocessing": pre.to_dict(),
-            "training": {**asdict(cfg), "iterations": it, "wall_seconds": round(wall, 1), "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]])) if history else None, "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
+            "training": {**asdict(cfg), "iterations": it, "wall_seconds": round(clock.wall, 1), "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]])) if history else None, "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
             "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())},
             "dead_band_jy": floor,
         }
 
     def save():
-        save_state(state_path, {"gen": gen.state_dict(), "critic": critic.state_dict()}, opt_g, {"iteration": it, "history": history, "wall_seconds": wall})
+        save_state(state_path, {"gen": gen.state_dict(), "critic": critic.state_dict()}, opt_g, {"iteration": it, "history": history, "wall_seconds": clock.wall})
         save_state(state_path.with_name(state_path.stem + "-critic.safetensors"), {}, opt_c, {})
         save_checkpoint(gen, out, make_card())
 
-    t0 = time.time()
+    clock = SaveClock(save, cfg.save_every, cfg.iterations, wall)
     bar = tqdm(total=cfg.iterations, initial=it, desc="wgan", disable=not progress)
     while it < cfg.iterations:
         for _ in range(cfg.n_critic):
@@ -106,10 +105,7 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
         history.append([round(w_dist.item(), 4), round(loss_g.item(), 4)])
         bar.update(1)
         bar.set_postfix(W=f"{w_dist.item():.3f}")
-        if it % cfg.save_every == 0 and it < cfg.iterations:
-            wall, t0 = wall + time.time() - t0, time.time()
-            save()
+        clock.tick(it)
     bar.close()
-    wall = wall + time.time() - t0
-    save()
+    clock.finish()
     return make_card()
