@@ -33,6 +33,7 @@ from .schedules import DiscreteSchedule
 from .trajectory import Recorder, Trajectory
 
 SAMPLERS = {"ddpm": ("ddim", "ddpm", "heun", "euler"), "edm": ("heun", "euler"), "wgan": ("oneshot",)}
+CLIP_X0 = 1.0  # the generators' data range is [−1, 1]
 DEFAULT_STEPS = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25, "oneshot": 1}
 
 
@@ -148,12 +149,14 @@ def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: 
         elif kind == "ddpm":
             sched = DiscreteSchedule(**card.get("schedule", {}))
             eps = _guided(model, cond, uncond, guidance)
+            # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
+            # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
             if sampler == "ddpm":
-                traj = sample_ddpm(eps, shape, sched, gen, callback, record_stride)
+                traj = sample_ddpm(eps, shape, sched, gen, callback, record_stride, clip_x0=CLIP_X0)
             elif sampler == "ddim":
-                traj = sample_ddim(eps, shape, sched, steps, eta, gen, callback, record_stride)
+                traj = sample_ddim(eps, shape, sched, steps, eta, gen, callback, record_stride, clip_x0=CLIP_X0)
             else:
-                den = EpsDenoiser(eps, sched)
+                den = EpsDenoiser(eps, sched, clip_x0=CLIP_X0)
                 traj = (sample_heun if sampler == "heun" else sample_euler)(den, shape, default_karras(den, steps), gen, callback, record_stride)
         else:
             pc = card.get("precond", {})

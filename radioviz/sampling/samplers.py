@@ -82,8 +82,8 @@ class EpsDenoiser:
     interpolated to a fractional t, rounded for models that take integer t).
     """
 
-    def __init__(self, eps_model: EpsModel, schedule: DiscreteSchedule = DiscreteSchedule()):
-        self.eps_model = eps_model
+    def __init__(self, eps_model: EpsModel, schedule: DiscreteSchedule = DiscreteSchedule(), clip_x0: float | None = None):
+        self.eps_model, self.clip_x0 = eps_model, clip_x0
         self.log_sigmas = schedule.sigmas.float().log()
         self.sigma_min, self.sigma_max = float(schedule.sigmas[0]), float(schedule.sigmas[-1])
 
@@ -98,7 +98,8 @@ class EpsDenoiser:
         s = sigma.reshape(-1, *([1] * (x.ndim - 1)))
         t = self.t_for(sigma).round().long()
         eps = self.eps_model(x / (1 + s**2).sqrt(), t)
-        return x - s * eps
+        den = x - s * eps
+        return den if self.clip_x0 is None else den.clamp(-self.clip_x0, self.clip_x0)
 
 
 @torch.no_grad()
