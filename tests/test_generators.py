@@ -1,6 +1,5 @@
 """Generators II and the WGAN: EDM preconditioning, flux/mask/background conditions, guidance,
 refusals naming what a model accepts, the WGAN, dead-band clipping of samples, masks."""
-import json
 import subprocess
 import sys
 
