@@ -153,3 +153,19 @@ def build_dataset(config: DatasetConfig, cache_dir: Path | None = None, progress
     )
     ds.save(path)
     return ds, path, False
+
+
+def clip_levels(ds: Dataset, rows: np.ndarray) -> list[float]:
+    """Per-band dead-band clip level (Jy/beam) of the source data behind ``rows``: read from
+    right-angle rotations only (45° ones interpolate across the dead band's edge), with the
+    intensity scaling of each augmentation undone."""
+    from .augment import all_augmentations
+    from .preprocess import dead_band_floor
+
+    rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    if not ds.meta["config"].get("augment", True):
+        return dead_band_floor(ds.images[rows])
+    augs = all_augmentations()
+    keep = np.array([augs[a].rotation_deg % 90 == 0 for a in ds.aug[rows]])
+    rows = rows[keep]
+    return dead_band_floor(ds.images[rows], [augs[a].scale for a in ds.aug[rows]])

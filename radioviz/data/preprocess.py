@@ -206,13 +206,14 @@ def generator_normalization(images: np.ndarray) -> Normalization:
     return Normalization.fit(images, log=True)
 
 
-def dead_band_floor(images: np.ndarray) -> list[float]:
-    """Per band, the median over images of the smallest non-zero pixel: the clip level below
-    which the published data are exactly 0.  Generated images are clipped at it too, so their
-    zero fraction is comparable with the real one."""
+def dead_band_floor(images: np.ndarray, scales=None) -> list[float]:
+    """Per band, the median over images of the smallest non-zero pixel (divided by the image's
+    intensity scaling, when augmented): the clip level below which the published data are
+    exactly 0.  Generated images are clipped at it too, so their zero fraction is comparable."""
+    scales = np.ones(len(images)) if scales is None else np.asarray(scales, float)
     out = []
     for b in range(images.shape[1]):
-        mins = [float(np.min(p[p > 0])) for p in images[:, b] if np.any(p > 0)]
+        mins = [float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales) if np.any(p > 0)]
         out.append(float(np.median(mins)) if mins else 0.0)
     return out
 

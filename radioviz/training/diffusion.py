@@ -20,9 +20,9 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.conditions import MASK_CLASSES, derive_mask
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, clip_levels
 from ..data.flux import FluxTransform, peak_flux
-from ..data.preprocess import Preprocessing, dead_band_floor, generator_normalization
+from ..data.preprocess import Preprocessing, generator_normalization
 from ..io.catalogs import builtin_clusters, crossmatch
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
@@ -121,7 +121,7 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
     rng = np.random.default_rng(cfg.seed)
     train = ds.is_centre  # a generator learns from every central cut-out (no validation hold-out)
     norm = generator_normalization(ds.images[train])
-    floor = dead_band_floor(ds.images[train])
+    floor = clip_levels(ds, train)
     x_all = torch.from_numpy(norm.to_model(ds.images[train]))
     conds = {}
     if cfg.conditional:

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..data.dataset import Dataset
-from ..data.preprocess import Preprocessing, dead_band_floor, generator_normalization
+from ..data.dataset import Dataset, clip_levels
+from ..data.preprocess import Preprocessing, generator_normalization
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
@@ -45,7 +45,7 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
     rng = np.random.default_rng(cfg.seed)
     train = ds.is_centre
     norm = generator_normalization(ds.images[train])
-    floor = dead_band_floor(ds.images[train])
+    floor = clip_levels(ds, train)
     x_all = torch.from_numpy(norm.to_model(ds.images[train]))
     y_all = torch.from_numpy(source_subtypes(ds)[ds.source[train]])
     gkw = {"channels": int(x_all.shape[1]), "num_classes": len(LABEL_NAMES), "latent_dim": cfg.latent_dim, "size": int(x_all.shape[-1]), "width": cfg.width}
