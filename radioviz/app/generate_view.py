@@ -87,7 +87,7 @@ class GenerateView(pn.viewable.Viewer):
         gens = resources.generator_cards()
         self.param.model.objects = list(gens)
         if gens:
-            self.model = next((n for n in gens if n.startswith("ddpm")), list(gens)[0])
+            self.model = "edm_gleam.safetensors" if "edm_gleam.safetensors" in gens else list(gens)[0]  # the best-behaved one
         self._model_changed()
 
     # -- what the chosen model accepts ------------------------------------------------------------
