@@ -81,6 +81,48 @@ def bench_mosaic(repeats: int, size: int = 8000) -> dict:
     return out
 
 
+def bench_mosaic_field(size: int = 8000) -> dict:
+    """The Fields tab on a simulated 4-band size×size mosaic: open, first image, a stretch change,
+    and the regrid on pan/zoom, all through the app's own FieldsView."""
+    import tempfile
+    from pathlib import Path
+
+    from holoviews.operation.datashader import regrid
+
+    from radioviz.app.fields import FieldsView
+    from radioviz.io.bands import GLEAM_BANDS
+    from radioviz.io.fits import BandImage, write_image
+    from radioviz.simulate.sky import band_wcs
+
+    rng = np.random.default_rng(0)
+    d = Path(tempfile.mkdtemp(prefix="rv_mosaic_"))
+    from astropy.coordinates import SkyCoord
+
+    centre = SkyCoord(150.0, -30.0, unit="deg")
+    for band in GLEAM_BANDS:
+        img = rng.normal(0, 0.01, (size, size)).astype(np.float32)
+        img[np.abs(img) < 0.03] = 0  # the published dead band
+        img[rng.integers(0, size, 20000), rng.integers(0, size, 20000)] = 1.0
+        write_image(d / f"mosaic_GLEAM_{band.name}_clipped.fits", BandImage(img, band_wcs(centre, band, size), band))
+        del img
+    out = {"mosaic_field_pixels_per_band": size * size}
+    t0 = time.perf_counter()
+    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v.band = "170-231MHz"
+    el = v.image_element()
+    out["mosaic_open_and_first_image_s"] = round(time.perf_counter() - t0, 2)
+    names = iter(["linear", "sqrt", "asinh"] * 3)
+    out["mosaic_stretch_change_s"] = round(median_time(lambda: (setattr(v, "stretch", next(names)), v.image_element()), 3), 2)
+    for frac in (1.0, 0.1):
+        w = size * frac
+        x0 = (size - w) / 2
+        out[f"mosaic_field_regrid_{frac:g}_ms"] = round(1000 * median_time(lambda: regrid(el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False), 3), 1)
+    for f in d.iterdir():
+        f.unlink()
+    d.rmdir()
+    return out
+
+
 def bench_first_page() -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -113,6 +155,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--browser", action="store_true")
+    ap.add_argument("--mosaic-field", type=int, default=0, metavar="SIZE", help="also open a simulated SIZE×SIZE 4-band field in the Fields view (e.g. 8000; needs ~6 GB RAM, 1 GB disk)")
     ap.add_argument("--json")
     a = ap.parse_args()
     pn.extension()
@@ -121,6 +164,9 @@ def main():
     for name, fn in (("trajectory", lambda: bench_trajectory(a.repeats)), ("stretch", lambda: bench_stretch(a.repeats)), ("mosaic", lambda: bench_mosaic(a.repeats))):
         res.update(fn())
         print(name, res, flush=True)
+    if a.mosaic_field:
+        res.update(bench_mosaic_field(a.mosaic_field))
+        print("mosaic field", res, flush=True)
     if a.browser:
         res.update(bench_first_page())
         print("first page", res, flush=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from astropy.visualization import AsinhStretch, LinearStretch, LogStretch, PercentileInterval, SqrtStretch
 
+SAMPLE_LIMIT = 1_000_000  # percentile limits of bigger images come from a regular subsample
+
 STRETCHES = {"linear": LinearStretch, "sqrt": SqrtStretch, "log": lambda: LogStretch(a=1000), "asinh": lambda: AsinhStretch(a=0.02)}
 
 
@@ -11,13 +13,14 @@ def stretch_image(data: np.ndarray, stretch: str = "asinh", percentile: float = 
     """Map an image to [0, 1] for display: percentile interval, then the named stretch."""
     if stretch not in STRETCHES:
         raise ValueError(f"unknown stretch {stretch!r}; choose from {sorted(STRETCHES)}")
-    d = np.nan_to_num(np.asarray(data, dtype=np.float64))
-    nonzero = d[d != 0]
+    d = np.nan_to_num(np.asarray(data, dtype=np.float32))  # float32: a 8000×8000 mosaic is 256 MB, not 512
+    sample = d if d.size <= SAMPLE_LIMIT else d.reshape(-1)[:: d.size // SAMPLE_LIMIT]  # limits from ≤ 1 M pixels
+    nonzero = sample[sample != 0]
     interval = PercentileInterval(percentile)
-    vmin, vmax = interval.get_limits(nonzero if nonzero.size > 10 else d)
-    if np.median(d) >= 0:
+    vmin, vmax = interval.get_limits(nonzero if nonzero.size > 10 else sample)
+    if np.median(sample) >= 0:
         vmin = 0.0  # the dead band (exact zeros) is the background: show it as the darkest colour
     if vmax <= vmin:
         vmax = vmin + 1.0
-    scaled = np.clip((d - vmin) / (vmax - vmin), 0, 1)
-    return STRETCHES[stretch]()(scaled)
+    scaled = np.clip((d - np.float32(vmin)) / np.float32(vmax - vmin), 0, 1)
+    return np.asarray(STRETCHES[stretch]()(scaled), dtype=np.float32)

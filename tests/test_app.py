@@ -202,3 +202,23 @@ def test_skyview_fetch_offline_gives_one_clear_message(view, monkeypatch):
     assert view.field == field_before  # nothing lost
     monkeypatch.setitem(sys.modules, "astroquery.skyview", None)  # not installed
     assert not view.fetch("Abell 2744") and "astroquery" in view._alert.object
+
+
+def test_big_fields_are_shown_band_by_band_on_native_grids(view, monkeypatch):
+    monkeypatch.setattr(resources, "BIG_FIELD_PIXELS", 100 * 100)  # the bundled 300×300 fields count as big
+    assert resources.is_big(view._root(), view.field)
+    view.band = "72-103MHz"
+    el = view.image_element()
+    native = resources.clipped_field(view._root(), view.field).stack.images[0]
+    assert el.data.shape == native.data.shape
+    view._on_pointer(150.0, 150.0)
+    assert "72-103MHz" in view.readout and "RA" in view.readout
+    view.band = "RGB"
+    view.image_element()
+    assert view._alert.visible and "co-registered" in view._alert.object
+
+
+def test_stretch_limits_come_from_a_subsample_of_big_images():
+    big = np.random.default_rng(1).lognormal(size=(1500, 1500)).astype(np.float32)
+    out = stretch_image(big, "linear", 99)
+    assert out.dtype == np.float32 and 0.97 < np.mean(out < 1) < 1.0  # ≈ 1 % saturated, as a full percentile would give

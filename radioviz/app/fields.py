@@ -121,10 +121,12 @@ class FieldsView(pn.viewable.Viewer):
     # -- display ---------------------------------------------------------------------------------
 
     def _plane(self) -> np.ndarray:
-        planes = resources.display_planes(self._root(), self.field)
         if self.band == "RGB":
+            if resources.is_big(self._root(), self.field):
+                raise InputError(self.field, f"RGB needs the bands co-registered, which is not offered above {resources.BIG_FIELD_PIXELS} pixels a band; pick one band")
+            planes = resources.display_planes(self._root(), self.field)
             return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
-        return planes[BAND_CHOICES.index(self.band)]
+        return resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
 
     @param.depends("field", "band", "stretch", "percentile", "cmap")
     def image_element(self):
@@ -145,7 +147,7 @@ class FieldsView(pn.viewable.Viewer):
     def contour_element(self):
         if not self.field or self.contour_sigma <= 0 or self.band == "RGB":
             return hv.Contours([])
-        plane = resources.display_planes(self._root(), self.field)[BAND_CHOICES.index(self.band)]
+        plane = resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
         sigma = estimate_noise(plane).sigma or 1.0
         ny, nx = plane.shape
         levels = [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)]
@@ -172,15 +174,14 @@ class FieldsView(pn.viewable.Viewer):
     def _on_pointer(self, x, y):
         if x is None or not self.field:
             return
-        ref = self.clipped().stack.images[-1]
-        ny, nx = ref.shape
+        b = 3 if self.band == "RGB" else BAND_CHOICES.index(self.band)
+        plane, wcs = resources.display_plane(self._root(), self.field, b)
+        ny, nx = plane.shape
         if not (0 <= x < nx and 0 <= y < ny):
             self.readout = ""
             return
-        sky = ref.wcs.pixel_to_world(x - 0.5, y - 0.5)
-        plane = resources.display_planes(self._root(), self.field)
-        b = 3 if self.band == "RGB" else BAND_CHOICES.index(self.band)
-        value = plane[b, int(y), int(x)]
+        sky = wcs.pixel_to_world(x - 0.5, y - 0.5)
+        value = plane[int(y), int(x)]
         self.readout = f"RA {sky.ra.deg:.4f}°  Dec {sky.dec.deg:+.4f}°  {BAND_CHOICES[b]}: {value * 1e3:.1f} mJy/beam"
 
     def _on_tap(self, x, y):

@@ -30,6 +30,25 @@ def clipped_field(root: str, name: str) -> ClippedStack:
     return clip_stack(read_stack(src))
 
 
+#: Above this many pixels in a band, a field is shown band by band on its own grid (survey
+#: mosaics): co-registering every band of an 8000×8000 mosaic for display is not worth its cost.
+BIG_FIELD_PIXELS = 2048 * 2048
+
+
+def is_big(root: str, name: str) -> bool:
+    return any(im.data.size > BIG_FIELD_PIXELS for im in clipped_field(root, name).stack.images)
+
+
+def display_plane(root: str, name: str, band: int):
+    """(plane, WCS) of one band for display: on the reference (170–231 MHz) grid for ordinary
+    fields, on the band's own grid for big mosaics."""
+    cf = clipped_field(root, name)
+    if is_big(root, name):
+        im = cf.stack.images[band]
+        return im.data, im.wcs
+    return display_planes(root, name)[band], cf.stack.images[-1].wcs
+
+
 @lru_cache(maxsize=32)
 def display_planes(root: str, name: str) -> np.ndarray:
     """(4, H, W): every band on the reference (highest-frequency) band's grid, for display."""
