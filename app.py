@@ -3,4 +3,4 @@ import os
 
 from radioviz.app import create_app
 
-create_app(os.environ.get("RADIOVIZ_DATA")).servable(title="RadioViz")
+create_app(os.environ.get("RADIOVIZ_DATA"), template=True).servable(title="RadioViz")

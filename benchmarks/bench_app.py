@@ -131,7 +131,7 @@ def bench_first_page() -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = pn.serve({"app": create_app}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}"])
+    srv = pn.serve({"app": lambda: create_app(template=True)}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}"])
     time.sleep(1.0)
     try:
         with sync_playwright() as p:

@@ -222,3 +222,14 @@ def test_stretch_limits_come_from_a_subsample_of_big_images():
     big = np.random.default_rng(1).lognormal(size=(1500, 1500)).astype(np.float32)
     out = stretch_image(big, "linear", 99)
     assert out.dtype == np.float32 and 0.97 < np.mean(out < 1) < 1.0  # ≈ 1 % saturated, as a full percentile would give
+
+
+def test_the_same_app_renders_inline_in_a_notebook():
+    """What Jupyter displays for ``create_app()`` as a cell's last expression: the Bokeh/Panel
+    mime bundle (needs IPython, as any notebook has)."""
+    pytest.importorskip("IPython")
+    from radioviz.app import create_app
+
+    bundle = create_app()._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.holoviews_exec.v0+json" in data and "<div" in data["text/html"]

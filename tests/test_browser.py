@@ -35,7 +35,7 @@ def server(labels_file):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = pn.serve({"app": lambda: create_app(labels_path=str(labels_file))}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"])
+    srv = pn.serve({"app": lambda: create_app(labels_path=str(labels_file), template=True)}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"])
     time.sleep(1.0)
     yield f"http://127.0.0.1:{port}/app"
     srv.stop()

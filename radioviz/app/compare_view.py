@@ -96,8 +96,9 @@ class CompareView(pn.viewable.Viewer):
         r, h = cmp.report, cmp.report["histogram"]
         edges = np.asarray(h["edges"])
         centres = np.sqrt(edges[:-1] * edges[1:])
-        real = hv.Histogram((edges, np.maximum(h["counts_real"], 0.5)), kdims="|pixel| (Jy/beam)", vdims="pixels", label="real").opts(alpha=0.5, color="black")
-        gen = hv.Histogram((edges, np.maximum(h["counts_gen_scaled"], 0.5)), kdims="|pixel| (Jy/beam)", vdims="pixels", label="generated").opts(alpha=0.5, color="orange")
+        # step curves, not bars: bars start at 0, which a log axis cannot draw
+        real = hv.Curve((centres, np.maximum(h["counts_real"], 0.5)), "|pixel| (Jy/beam)", "pixels", label="real").opts(interpolation="steps-mid", color="black", line_width=2)
+        gen = hv.Curve((centres, np.maximum(h["counts_gen_scaled"], 0.5)), "|pixel| (Jy/beam)", "pixels", label="generated").opts(interpolation="steps-mid", color="orange", line_width=2)
         hist = (real * gen).opts(logx=True, logy=True, width=520, height=280, title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / gen {r['zero_fraction_gen']:.3f}", legend_position="top_right", toolbar=None)
         rel = (hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "2(c1−c2)/(c1+c2)") * hv.HLine(0).opts(color="gray")).opts(logx=True, width=520, height=170, ylim=(-2, 2), title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}", toolbar=None)
         dists = []
@@ -115,7 +116,7 @@ class CompareView(pn.viewable.Viewer):
             f"| metric | value |\n|---|---|\n| FID (A features) | {fmt(r['fid_domain'], 2)} |\n| KID (A features) | {fmt(r['kid_domain'])} |\n| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} / {fmt(r['nn_ssim_median'])} |\n"
             f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} / {fmt(r['classifier_pass_rate_0.95'], 2)} |\n| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}", width=520)
         order = np.argsort(-cmp.nn_ssim)[:4]
-        pairs = [pn.Column(*[pn.pane.HoloViews(hv.Image(stretch_image(im[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(cmap="inferno", width=140, height=140, xaxis=None, yaxis=None, toolbar=None, title=t), linked_axes=False, sizing_mode="fixed") for im, t in ((cmp.gen[i], f"gen #{i}, SSIM {cmp.nn_ssim[i]:.2f}"), (cmp.nn_images[i], "nearest real"))]) for i in order]
+        pairs = [pn.Column(*[pn.pane.HoloViews(hv.Image(stretch_image(im[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(cmap="inferno", width=140, height=140, xaxis=None, yaxis=None, toolbar=None, title=t), linked_axes=False, sizing_mode="fixed") for im, t in ((cmp.gen[i], f"#{i} SSIM {cmp.nn_ssim[i]:.2f}"), (cmp.nn_images[i], "nearest real"))]) for i in order]
         return pn.Column(pn.Row(pn.Column(pn.pane.HoloViews(hist, linked_axes=False), pn.pane.HoloViews(rel, linked_axes=False)), numbers), pn.Row(*[pn.pane.HoloViews(d, linked_axes=False) for d in dists], pn.pane.HoloViews(alpha, linked_axes=False)), pn.pane.Markdown("**Nearest training neighbours** (highest SSIM first; memorisation shows as SSIM ≥ 0.95)"), pn.Row(*pairs))
 
     def __panel__(self):

@@ -11,12 +11,18 @@ from .models_view import ModelsView
 from .trajectory_view import TrajectoryView
 
 
-def create_app(data_dir: str | None = None, labels_path: str | None = None) -> pn.viewable.Viewable:
-    """The RadioViz page (a new one per browser session; models and fields are shared)."""
+def create_app(data_dir: str | None = None, labels_path: str | None = None, template: bool = False) -> pn.viewable.Viewable:
+    """The RadioViz page (a new one per browser session; models and fields are shared).
+
+    ``template=True`` (what ``app.py`` serves) wraps it in Panel's Bootstrap template, whose
+    resources Panel serves locally; without, it is a plain layout that displays inline in Jupyter.
+    """
     pn.extension("tabulator", sizing_mode="stretch_width", nthreads=4, notifications=False)
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
     generate = GenerateView(data_dir=data_dir)
     tabs = pn.Tabs(("Fields", fields), ("Generate", generate), ("Trajectory", TrajectoryView(generate, data_dir=data_dir)), ("Compare", CompareView(generate)), ("Models", ModelsView()), dynamic=True)
+    if template:
+        return pn.template.BootstrapTemplate(title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models", main=[tabs], header_background="#1f2a44")
     header = pn.pane.Markdown("# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models.")
     return pn.Column(header, tabs, sizing_mode="stretch_width")
