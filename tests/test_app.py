@@ -233,3 +233,17 @@ def test_the_same_app_renders_inline_in_a_notebook():
     bundle = create_app()._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.holoviews_exec.v0+json" in data and "<div" in data["text/html"]
+
+
+def test_mask_from_a_field_photutils_or_simulator_truth():
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "edm_mask_gleam.safetensors"
+    truths = [o for o in g.param.mask_field.objects if o.endswith("(simulator truth)")]
+    assert len(truths) == 6
+    g.mask_field = "sim_0100 (simulator truth)"
+    truth = g.canvas.mask.copy()
+    assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
+    g.mask_field = "sim_0100 (photutils)"
+    assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()

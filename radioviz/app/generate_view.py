@@ -64,7 +64,7 @@ class GenerateView(pn.viewable.Viewer):
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
     n = param.Integer(default=4, bounds=(1, 32))
     background = param.Selector(default=NONE, objects=[NONE], doc="Background reference (a bundled field's centre)")
-    mask_field = param.Selector(default=NONE, objects=[NONE], doc="Derive the mask from this field's centre")
+    mask_field = param.Selector(default=NONE, objects=[NONE], doc="Use this field's central mask: derived with photutils, or the simulator's truth")
     result = param.Parameter(default=None, doc="The latest Generated")
     run = param.Event()
     cancel = param.Event()
@@ -83,7 +83,8 @@ class GenerateView(pn.viewable.Viewer):
         except InputError:
             names = []
         self.param.background.objects = [NONE, *names]
-        self.param.mask_field.objects = [NONE, *names]
+        truths = [f"{n} (simulator truth)" for n in names if resources.truth_mask(self.data_dir, n) is not None]
+        self.param.mask_field.objects = [NONE, *[f"{n} (photutils)" for n in names], *truths]
         gens = resources.generator_cards()
         self.param.model.objects = list(gens)
         if gens:
@@ -117,8 +118,14 @@ class GenerateView(pn.viewable.Viewer):
 
     @param.depends("mask_field", watch=True)
     def _derive_mask(self):
-        if self.mask_field != NONE:
-            self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, self.mask_field)))
+        """A field's mask under the drawing: derived with photutils, or the simulator's truth."""
+        if self.mask_field == NONE:
+            return
+        name, kind = self.mask_field.rsplit(" (", 1)
+        if kind.startswith("simulator"):
+            self.canvas.set_base(resources.truth_mask(self.data_dir, name))
+        else:
+            self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, name)))
 
     def load_mask_file(self, filename: str, content: bytes) -> bool:
         import tempfile
@@ -236,7 +243,7 @@ class GenerateView(pn.viewable.Viewer):
         if acc["mask_classes"]:
             upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", name="Mask file")
             upload.param.watch(lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value")
-            mask_col = pn.Column(self.canvas, pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"), upload, pn.widgets.Select.from_param(self.param.mask_field, name="…or derive it from a field"), width=360)
+            mask_col = pn.Column(self.canvas, pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"), upload, pn.widgets.Select.from_param(self.param.mask_field, name="…or take a field's mask"), width=360)
             return pn.Row(col, mask_col)
         return col
 

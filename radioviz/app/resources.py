@@ -106,3 +106,16 @@ def central_cutout(root: str, name: str) -> np.ndarray:
     from ..data.preprocess import stack_cutout
 
     return stack_cutout(clipped_field(root, name), 64)
+
+
+def truth_mask(root: str, name: str, size: int = 64) -> np.ndarray | None:
+    """The simulator's truth mask (72–103 MHz, central size×size) of a simulated field, if the
+    folder has one (``<root>/truth/<name>_GLEAM_72-103MHz_mask.fits*``)."""
+    from ..io.fits import read_image
+
+    found = sorted((Path(root) / "truth").glob(f"{name}_GLEAM_72-103MHz_mask.fits*"))
+    if not found:
+        return None
+    m = read_image(found[0]).data
+    cy, cx = m.shape[0] // 2, m.shape[1] // 2
+    return np.rint(m[cy - size // 2:cy + size // 2, cx - size // 2:cx + size // 2]).astype(np.int64)
