@@ -184,11 +184,32 @@ def attach_cv_to_card(checkpoint: Path, result: dict) -> None:
     card_path(checkpoint).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
 
 
+def _add_generator_training_args(p, save_every: int):
+    """What every generator trainer takes: its data, output, resumption and cache."""
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--split", default="TRAIN")
+    p.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    p.add_argument("--save-every", type=int, default=save_every)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--cache-dir", type=Path)
+
+
+def _generator_training_set(args):
+    from .data.dataset import DatasetConfig, build_dataset
+
+    return build_dataset(DatasetConfig(str(args.data), args.split, args.convention, seed=args.seed), args.cache_dir)[0]
+
+
+def _report_trained(args, card: dict, what: str = "parameters") -> int:
+    print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} {what}, {card['training']['iterations']} iterations, {card['training']['wall_seconds']} s")
+    return 0
+
+
 def _add_train_diffusion(tsub, kind: str, help: str):
     d = tsub.add_parser(kind, help=help)
-    d.add_argument("--data", type=Path, required=True)
-    d.add_argument("--split", default="TRAIN")
-    d.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    _add_generator_training_args(d, save_every=500)
     d.add_argument("--steps", type=int, default=20000)
     d.add_argument("--batch-size", type=int, default=32)
     d.add_argument("--lr", type=float, default=3e-4)
@@ -197,50 +218,30 @@ def _add_train_diffusion(tsub, kind: str, help: str):
     d.add_argument("--flux", action="store_true", help="also condition on peak flux (Box-Cox, standardised)")
     d.add_argument("--mask", action="store_true", help="also condition on a segmentation mask derived with photutils (RADiff)")
     d.add_argument("--background", action="store_true", help="also condition on a background reference image (RADiff; dropped 50 %%)")
-    d.add_argument("--save-every", type=int, default=500)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--out", type=Path, required=True)
-    d.add_argument("--resume", action="store_true")
-    d.add_argument("--cache-dir", type=Path)
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 
 def cmd_train_diffusion(args) -> int:
-    from .data.dataset import DatasetConfig, build_dataset
     from .training.diffusion import DiffusionConfig, train_diffusion
 
-    ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, seed=args.seed), args.cache_dir)
     cfg = DiffusionConfig(kind=args.kind, steps=args.steps, batch_size=args.batch_size, lr=args.lr, base=args.base, conditional=not args.unconditional, flux=args.flux, mask=args.mask, background=args.background, save_every=args.save_every, seed=args.seed)
-    card = train_diffusion(ds, cfg, args.out, resume=args.resume)
-    print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, {card['training']['iterations']} iterations, {card['training']['wall_seconds']} s")
-    return 0
+    return _report_trained(args, train_diffusion(_generator_training_set(args), cfg, args.out, resume=args.resume))
 
 
 def _add_train_wgan(tsub):
     w = tsub.add_parser("wgan", help="train the conditional WGAN-GP (Mishra et al. Tables A1/A2; resumable)")
-    w.add_argument("--data", type=Path, required=True)
-    w.add_argument("--split", default="TRAIN")
-    w.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    _add_generator_training_args(w, save_every=100)
     w.add_argument("--iterations", type=int, default=2000, help="generator steps (each after n_critic = 5 critic steps)")
     w.add_argument("--batch-size", type=int, default=32)
     w.add_argument("--width", type=int, default=128, help="generator width (the paper's is 256)")
-    w.add_argument("--save-every", type=int, default=100)
-    w.add_argument("--seed", type=int, default=0)
-    w.add_argument("--out", type=Path, required=True)
-    w.add_argument("--resume", action="store_true")
-    w.add_argument("--cache-dir", type=Path)
     w.set_defaults(func=cmd_train_wgan)
 
 
 def cmd_train_wgan(args) -> int:
-    from .data.dataset import DatasetConfig, build_dataset
     from .training.wgan import WGANConfig, train_wgan
 
-    ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, seed=args.seed), args.cache_dir)
     cfg = WGANConfig(iterations=args.iterations, batch_size=args.batch_size, width=args.width, save_every=args.save_every, seed=args.seed)
-    card = train_wgan(ds, cfg, args.out, resume=args.resume)
-    print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} generator parameters, {card['training']['iterations']} iterations, {card['training']['wall_seconds']} s")
-    return 0
+    return _report_trained(args, train_wgan(_generator_training_set(args), cfg, args.out, resume=args.resume), "generator parameters")
 
 
 def _add_sample(sub):
