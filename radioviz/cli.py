@@ -262,12 +262,9 @@ def _add_sample(sub):
 
 
 def cmd_sample(args) -> int:
-    import json
-
-    import numpy as np
     from tqdm.auto import tqdm
 
-    from .sampling.generate import generate
+    from .sampling.generate import generate, save_samples
 
     bars = []  # created at the first step, so a rejected option prints only its one-line error
 
@@ -284,7 +281,7 @@ def cmd_sample(args) -> int:
     for b in bars:
         b.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, images=g.images, physical=g.physical, meta=json.dumps(g.meta))
+    save_samples(g, args.out)
     print(f"wrote {args.out}: {g.images.shape}, {g.meta['nfe']} network evaluations, {g.meta['wall_seconds']} s")
     return 0
 

@@ -7,7 +7,6 @@ UI only: sampling, conditions and scoring come from :mod:`radioviz.sampling.gene
 from __future__ import annotations
 
 import io
-import json
 import threading
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from ..data.conditions import derive_mask, read_mask
 from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
-from ..sampling.generate import Generated, accepted, generate
+from ..sampling.generate import Generated, accepted, generate, save_samples
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
 from .mask_canvas import MaskCanvas
@@ -31,7 +30,7 @@ NONE = "(none)"
 
 def samples_npz(g: Generated) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, images=g.images, physical=g.physical, meta=json.dumps(g.meta))
+    save_samples(g, buf)
     return buf.getvalue()
 
 

@@ -168,3 +168,11 @@ def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: 
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
     meta = {"checkpoint": str(checkpoint), "kind": kind, "label": label, "flux": flux if flux is None or np.ndim(flux) == 0 else "per image", "sampler": sampler, "steps": steps, "eta": eta, "guidance": guidance, "nfe": traj.nfe, "seed": seed, "wall_seconds": round(wall, 3), "n": n, "mask": mask is not None, "background": background is not None}
     return Generated(images, physical.astype(np.float32), traj, meta)
+
+
+def save_samples(g: Generated, target) -> None:
+    """The ``radioviz sample`` file: ``images``, ``physical`` and a ``meta`` JSON string, to a
+    path or a binary file object (read back by :func:`radioviz.metrics.compare.load_samples`)."""
+    import json
+
+    np.savez(target, images=g.images, physical=g.physical, meta=json.dumps(g.meta))

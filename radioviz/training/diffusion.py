@@ -11,7 +11,6 @@ classifier-free guidance needs.  EMA weights (with warm-up) are what the checkpo
 from __future__ import annotations
 
 import copy
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,34 +19,15 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.conditions import MASK_CLASSES, derive_mask
-from ..data.dataset import Dataset, clip_levels
+from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
-from ..data.preprocess import Preprocessing, generator_normalization
-from ..io.catalogs import builtin_clusters, crossmatch
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
+from .generator_data import LABEL_NAMES, generator_data, source_subtypes, training_command  # noqa: F401 (re-exported)
 from .state import SaveClock, load_state, save_state
-
-LABEL_NAMES = ("non-halo", "H", "cH", "mH")
-_SUBTYPE = {"H": "H", "cH": "cH", "cmH": "mH", "mH": "mH"}
-
-
-def source_subtypes(ds: Dataset, radius_arcmin: float = 10.0) -> np.ndarray:
-    """Label index (into LABEL_NAMES) per source: non-halo for class 0, else the Table 1 subtype
-    of the nearest listed cluster (a halo source with no listed match counts as ``H``)."""
-    clusters = builtin_clusters()
-    t1 = clusters[clusters["table"] == "T1"]
-    m = crossmatch(ds.source_ra, ds.source_dec, t1, radius_arcmin)
-    types = {str(n): str(k) for n, k in zip(t1["name"], t1["type"])}
-    out = np.zeros(len(ds.source_names), dtype=np.int64)
-    for i, (lab, near, ok) in enumerate(zip(ds.source_labels, m["nearest"], m["matched"])):
-        if lab == 1:
-            out[i] = LABEL_NAMES.index(_SUBTYPE.get(types.get(str(near), "H"), "H")) if ok else 1
-    return out
-
 
 @dataclass
 class DiffusionConfig:
@@ -119,20 +99,19 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
     state_path = out.with_name(out.stem + ".train-state.safetensors")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    train = ds.is_centre  # a generator learns from every central cut-out (no validation hold-out)
-    norm = generator_normalization(ds.images[train])
-    floor = clip_levels(ds, train)
-    x_all = torch.from_numpy(norm.to_model(ds.images[train]))
+    gd = generator_data(ds)
+    x_all = gd.x
     conds = {}
     if cfg.conditional:
-        conds["label"] = torch.from_numpy(source_subtypes(ds)[ds.source[train]])
-    flux_tf = None
+        conds["label"] = gd.labels
+    flux_card = None
     if cfg.flux:
-        peaks = peak_flux(ds.images[train])
+        peaks = peak_flux(gd.images)
         flux_tf = FluxTransform.fit(peaks)
         conds["flux"] = torch.from_numpy(flux_tf.to_model(peaks))
+        flux_card = {**flux_tf.to_dict(), "definition": "brightest pixel over all bands, Jy/beam", "train_range": [float(peaks.min()), float(peaks.max())]}
     if cfg.mask or cfg.background:
-        masks = np.stack([derive_mask(im) for im in tqdm(ds.images[train], desc="deriving masks (photutils)", disable=not progress)])
+        masks = np.stack([derive_mask(im) for im in tqdm(gd.images, desc="deriving masks (photutils)", disable=not progress)])
         if cfg.mask:
             conds["mask"] = torch.nn.functional.one_hot(torch.from_numpy(masks).long(), len(MASK_CLASSES)).permute(0, 3, 1, 2).to(torch.uint8)
         if cfg.background:
@@ -154,7 +133,6 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
         torch.manual_seed(cfg.seed + step)
 
     def make_card() -> dict:
-        pre = Preprocessing(cutout_size=x_all.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
         card = {
             "kind": cfg.kind,
             "arch": "unet",
@@ -163,17 +141,15 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
             "labels": list(LABEL_NAMES) if cfg.conditional else [],
             "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
             "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
-            "preprocessing": pre.to_dict(),
-            "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(clock.wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "loss_curve": [float(np.mean(losses[i:i + 100])) for i in range(0, len(losses), 100)], "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
-            "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())},
-            "dead_band_jy": floor,
+            **gd.card,
+            "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(clock.wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "loss_curve": [float(np.mean(losses[i:i + 100])) for i in range(0, len(losses), 100)], "command": training_command(), "torch_threads": torch.get_num_threads()},
         }
         if cfg.kind == "ddpm":
             card.update(schedule=asdict(sched), prediction="epsilon")
         else:
             card.update(precond={"type": "edm", "sigma_data": cfg.sigma_data, "time_scale": precond.time_scale}, sigma_range=[0.002, 80.0])
-        if flux_tf is not None:
-            card["flux"] = {**flux_tf.to_dict(), "definition": "brightest pixel over all bands, Jy/beam", "train_range": [float(peak_flux(ds.images[train]).min()), float(peak_flux(ds.images[train]).max())]}
+        if flux_card is not None:
+            card["flux"] = flux_card
         return card
 
     def save():

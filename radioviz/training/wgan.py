@@ -6,7 +6,6 @@ normalisation as the diffusion models, so the two are compared on equal terms.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,12 +13,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..data.dataset import Dataset, clip_levels
-from ..data.preprocess import Preprocessing, generator_normalization
+from ..data.dataset import Dataset
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
-from .diffusion import LABEL_NAMES, source_subtypes
+from .generator_data import LABEL_NAMES, generator_data, training_command
 from .state import SaveClock, load_state, save_state
 
 
@@ -43,11 +41,8 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
     state_path = out.with_name(out.stem + ".train-state.safetensors")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    train = ds.is_centre
-    norm = generator_normalization(ds.images[train])
-    floor = clip_levels(ds, train)
-    x_all = torch.from_numpy(norm.to_model(ds.images[train]))
-    y_all = torch.from_numpy(source_subtypes(ds)[ds.source[train]])
+    gd = generator_data(ds)
+    x_all, y_all = gd.x, gd.labels
     gkw = {"channels": int(x_all.shape[1]), "num_classes": len(LABEL_NAMES), "latent_dim": cfg.latent_dim, "size": int(x_all.shape[-1]), "width": cfg.width}
     gen, critic = WGANGenerator(**gkw), WGANCritic(int(x_all.shape[1]), len(LABEL_NAMES))
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -63,7 +58,6 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
         torch.manual_seed(cfg.seed + it)
 
     def make_card() -> dict:
-        pre = Preprocessing(cutout_size=int(x_all.shape[-1]), band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
         return {
             "kind": "wgan",
             "arch": "wgan-generator",
@@ -72,10 +66,8 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
             "critic_parameter_count": count_parameters(critic),
             "labels": list(LABEL_NAMES),
             "conditions": ["label"],
-            "preprocessing": pre.to_dict(),
-            "training": {**asdict(cfg), "iterations": it, "wall_seconds": round(clock.wall, 1), "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]])) if history else None, "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None, "torch_threads": torch.get_num_threads()},
-            "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())},
-            "dead_band_jy": floor,
+            **gd.card,
+            "training": {**asdict(cfg), "iterations": it, "wall_seconds": round(clock.wall, 1), "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]])) if history else None, "command": training_command(), "torch_threads": torch.get_num_threads()},
         }
 
     def save():
