@@ -109,7 +109,7 @@ def _add_train(sub):
     c.add_argument("--out", type=Path, required=True, help="checkpoint path (.safetensors; the card is written beside it)")
     c.add_argument("--normalization", choices=["image", "dataset", "snr"], default="image", help="min-max per image and band, over the data set (the paper's), or asinh in noise units")
     c.add_argument("--images-per-epoch", type=int, default=None, help="draw this many training images per epoch (default all)")
-    c.add_argument("--generated", type=Path, help="a 'radioviz sample' .npz of generated halos to add (diffusion-assisted training)")
+    c.add_argument("--generated", type=Path, nargs="+", help="'radioviz sample' .npz files of generated halos to add (diffusion-assisted training)")
     c.add_argument("--ratio", type=float, default=0.5, help="Ng/Nr: generated halos per real training image (with --generated; paper 0.5)")
     c.add_argument("--resume", action="store_true", help="continue from the training state saved beside --out")
     c.add_argument("--cache-dir", type=Path)
@@ -135,6 +135,8 @@ def _add_cv(sub):
     p.add_argument("--out", type=Path, required=True, help="directory for cv_<arch>.json and the plots")
     p.add_argument("--cache-dir", type=Path)
     p.add_argument("--update-card", type=Path, help="also record the CV summary in this checkpoint's model card")
+    p.add_argument("--generated", type=Path, nargs="+", help="'radioviz sample' .npz files of generated halos (diffusion-assisted variant; each fold uses only those nearest its own training sources)")
+    p.add_argument("--ratio", type=float, default=0.5, help="Ng/Nr with --generated (paper 0.5)")
     p.set_defaults(func=cmd_cv)
 
 
@@ -147,27 +149,31 @@ def cmd_cv(args) -> int:
     from .data.dataset import DatasetConfig, build_dataset
     from .metrics.plots import plot_confusion, plot_roc, roc_curve
     from .metrics.classification import binary_metrics
-    from .training.classifier import TrainConfig
+    from .training.classifier import TrainConfig, load_generated
     from .training.crossval import cross_validate
 
     ds, _, _ = build_dataset(DatasetConfig(str(args.data), args.split, args.convention, offcentre_per_halo=args.offcentre), args.cache_dir)
-    cfg = TrainConfig(args.arch, args.epochs, patience=args.patience, normalization=args.normalization, images_per_epoch=args.images_per_epoch)
+    generated = load_generated(args.generated, ds.images) if args.generated else None
+    cfg = TrainConfig(args.arch, args.epochs, patience=args.patience, normalization=args.normalization, images_per_epoch=args.images_per_epoch, generated_ratio=args.ratio if generated is not None else 0.0)
+    tag = args.arch + ("_generated" if generated is not None else "")
     t0 = time.time()
-    result = cross_validate(ds, cfg, args.k, range(args.seeds))
+    result = cross_validate(ds, cfg, args.k, range(args.seeds), generated=generated)
+    if generated is not None:
+        result["generated"]["files"] = [str(p) for p in args.generated]
     result["wall_seconds"] = round(time.time() - t0, 1)
     result["command"] = "radioviz " + " ".join(sys.argv[1:])
     result["data_hash"] = ds.meta["data_hash"]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"cv_{args.arch}.json").write_text(json.dumps(result))
+    (args.out / f"cv_{tag}.json").write_text(json.dumps(result))
     runs = result["runs"]
-    plot_roc([(*roc_curve(result["source_labels"], r["source_scores"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{args.arch}_per_source.png", f"{args.arch}: per-source ROC, {args.k}-fold x {args.seeds} seeds")
-    plot_roc([(*roc_curve(r["image_labels_centre"], r["image_scores_centre"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{args.arch}_per_image.png", f"{args.arch}: per-image ROC")
+    plot_roc([(*roc_curve(result["source_labels"], r["source_scores"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{tag}_per_source.png", f"{tag}: per-source ROC, {args.k}-fold x {args.seeds} seeds")
+    plot_roc([(*roc_curve(r["image_labels_centre"], r["image_scores_centre"]), f"seed {r['seed']}") for r in runs], args.out / f"roc_{tag}_per_image.png", f"{tag}: per-image ROC")
     pooled = binary_metrics(np.concatenate([result["source_labels"]] * len(runs)), np.concatenate([r["source_scores"] for r in runs]))
-    plot_confusion(pooled["confusion"], args.out / f"confusion_{args.arch}_per_source.png", f"{args.arch}: per source, all seeds")
+    plot_confusion(pooled["confusion"], args.out / f"confusion_{tag}_per_source.png", f"{tag}: per source, all seeds")
     for level in ("per_image", "per_source"):
         m = result[level]
-        print(f"{args.arch} {level:<10s} " + "  ".join(f"{k} {v['mean']:.4f}±{v['std']:.4f}" for k, v in m.items()))
-    print(f"{result['wall_seconds']:.0f} s; wrote {args.out}/cv_{args.arch}.json and plots")
+        print(f"{tag} {level:<10s} " + "  ".join(f"{k} {v['mean']:.4f}±{v['std']:.4f}" for k, v in m.items()))
+    print(f"{result['wall_seconds']:.0f} s; wrote {args.out}/cv_{tag}.json and plots")
     if args.update_card:
         attach_cv_to_card(args.update_card, result)
     return 0
@@ -188,7 +194,7 @@ def _add_generator_training_args(p, save_every: int):
     """What every generator trainer takes: its data, output, resumption and cache."""
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--split", default="TRAIN")
-    p.add_argument("--convention", choices=["native", "coregistered"], default="native")
+    p.add_argument("--convention", choices=["native", "coregistered", "single-frequency"], default="native", help="'single-frequency': every FITS file under --data is one 1-channel image (Mishra et al.'s WGAN-vs-DDPM set)")
     p.add_argument("--save-every", type=int, default=save_every)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
@@ -366,15 +372,13 @@ def cmd_compare(args) -> int:
 
 def cmd_train_classifier(args) -> int:
     from .data.dataset import DatasetConfig, build_dataset
-    from .training.classifier import TrainConfig, train_classifier
+    from .training.classifier import TrainConfig, load_generated, train_classifier
 
     dcfg = DatasetConfig(str(args.data), args.split, args.convention, val_fraction=args.val_fraction, seed=args.seed, offcentre_per_halo=args.offcentre)
     ds, _, _ = build_dataset(dcfg, args.cache_dir, progress=True)
-    from .training.classifier import load_generated
-
     generated = load_generated(args.generated, ds.images) if args.generated else None
     tcfg = TrainConfig(args.arch, args.epochs, args.batch_size, args.lr, args.patience, args.seed, args.normalization, args.images_per_epoch, args.ratio if generated is not None else 0.0)
-    extra = {"generated": {"file": str(args.generated), "n": int(len(generated)), "ratio": args.ratio}} if generated is not None else None
+    extra = {"generated": {"files": [str(p) for p in args.generated], "n": int(len(generated)), "ratio": args.ratio}} if generated is not None else None
     _, card = train_classifier(ds, tcfg, args.out, resume=args.resume, generated=generated, extra_card=extra)
     m = card["metrics"]["validation_per_image"]
     print(f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, validation accuracy {m.get('accuracy', float('nan')):.4f}, F1 {m.get('f1', float('nan')):.4f}")

@@ -75,3 +75,16 @@ def test_generated_halos_are_added_at_the_ratio(tiny_root, tmp_path):
         load_generated(bad, ds.images)
     with pytest.raises(ValueError, match="needs generated"):
         fit_classifier(ds, ~ds.is_val, ds.is_val, TrainConfig("D", epochs=1, generated_ratio=0.5), progress=False)
+
+
+def test_diffusion_assisted_cv_keeps_copies_of_held_out_halos_out(tiny_root, tmp_path):
+    from radioviz.training.crossval import cross_validate, nearest_real_source
+
+    ds, _, _ = build_dataset(DatasetConfig(str(tiny_root), "TRAIN", cutout_size=64, augment=False), tmp_path / "cache", progress=False)
+    halos = np.flatnonzero(ds.labels == 1)
+    copies = np.rot90(ds.images[halos], 1, axes=(-2, -1)).copy()  # a generator that memorised each halo
+    np.testing.assert_array_equal(nearest_real_source(ds, copies), ds.source[halos])
+    res = cross_validate(ds, TrainConfig("D", epochs=1, generated_ratio=0.5), k=3, seeds=[0], progress=False, generated=copies)
+    # every fold holds out at least one halo source, so its copy never reaches that fold's training
+    assert res["generated"]["pool_per_fold_mean"] < len(copies)
+    assert np.isfinite(res["per_source"]["accuracy"]["mean"])

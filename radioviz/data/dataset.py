@@ -22,6 +22,7 @@ from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, read_stack, split_sources
 from .augment import augment
 from .preprocess import clip_stack, stack_cutout
+from .single_frequency import SINGLE_FREQUENCY, read_single_frequency_set, single_frequency_files
 from .splits import DEFAULT_LINK_RADIUS_DEG, sky_groups, train_val_split
 
 #: Offset (deg) of the "empty space" negatives from a halo field's centre (Mishra et al. §4).
@@ -98,35 +99,24 @@ def source_paths(sources: list[SourceFiles]) -> list[Path]:
 def build_dataset(config: DatasetConfig, cache_dir: Path | None = None, progress: bool = True, force: bool = False) -> tuple[Dataset, Path, bool]:
     """Build (or load from cache) a data set; returns (dataset, cache path, was_cached)."""
     root = Path(config.root)
-    sources = split_sources(root, config.split)
-    data_hash = hash_files(source_paths(sources), root)
+    if config.band_convention == SINGLE_FREQUENCY:
+        sources, files = [], single_frequency_files(root)
+    else:
+        sources = split_sources(root, config.split)
+        files = source_paths(sources)
+    data_hash = hash_files(files, root)
     cache_dir = Path(cache_dir or default_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / f"dataset-{config.split}-{config.key(data_hash)}.npz"
     if path.exists() and not force:
         return Dataset.load(path), path, True
 
-    rng = np.random.default_rng(config.seed)
-    cutouts, rows = [], []  # rows: (source index, label, is_centre)
-    names, labels, ras, decs = [], [], [], []
-    for si, src in enumerate(tqdm(sources, desc=f"reading {config.split}", disable=not progress)):
-        clipped = clip_stack(read_stack(src), config.nsigma)
-        centre = clipped.stack.centre()
-        names.append(src.name)
-        labels.append(int(src.label))
-        ras.append(centre.ra.deg)
-        decs.append(centre.dec.deg)
-        cutouts.append(stack_cutout(clipped, config.cutout_size, None, config.band_convention))
-        rows.append((si, int(src.label), True))
-        if src.label == 1:
-            finest = clipped.stack.images[-1]  # the smallest field: keep the off-centre cut-out inside it
-            half = (min(finest.shape) - config.cutout_size) / 2 * finest.pixel_scale_deg
-            radius = min(OFFCENTRE_RADIUS_DEG, half)
-            for _ in range(config.offcentre_per_halo):
-                pa = rng.uniform(0, 360) * u.deg
-                pos = centre.directional_offset_by(pa, radius * u.deg)
-                cutouts.append(stack_cutout(clipped, config.cutout_size, pos, config.band_convention))
-                rows.append((si, 0, False))
+    if config.band_convention == SINGLE_FREQUENCY:
+        cutouts, rows, names, labels, ras, decs = _read_single_frequency(config, progress)
+        bands = [SINGLE_FREQUENCY]
+    else:
+        cutouts, rows, names, labels, ras, decs = _read_sources(sources, config, progress)
+        bands = [b.name for b in GLEAM_BANDS]
 
     positions = SkyCoord(ras * u.deg, decs * u.deg)
     groups = sky_groups(positions, config.link_radius_deg)
@@ -149,10 +139,44 @@ def build_dataset(config: DatasetConfig, cache_dir: Path | None = None, progress
         source_ra=np.array(ras),
         source_dec=np.array(decs),
         source_group=groups,
-        meta={"config": asdict(config), "data_hash": data_hash, "n_sources": len(sources), "bands": [b.name for b in GLEAM_BANDS]},
+        meta={"config": asdict(config), "data_hash": data_hash, "n_sources": len(names), "bands": bands},
     )
     ds.save(path)
     return ds, path, False
+
+
+def _read_sources(sources: list[SourceFiles], config: DatasetConfig, progress: bool):
+    """Central (and off-centre) 4-band cut-outs of every source of a published-layout split."""
+    rng = np.random.default_rng(config.seed)
+    cutouts, rows = [], []  # rows: (source index, label, is_centre)
+    names, labels, ras, decs = [], [], [], []
+    for si, src in enumerate(tqdm(sources, desc=f"reading {config.split}", disable=not progress)):
+        clipped = clip_stack(read_stack(src), config.nsigma)
+        centre = clipped.stack.centre()
+        names.append(src.name)
+        labels.append(int(src.label))
+        ras.append(centre.ra.deg)
+        decs.append(centre.dec.deg)
+        cutouts.append(stack_cutout(clipped, config.cutout_size, None, config.band_convention))
+        rows.append((si, int(src.label), True))
+        if src.label == 1:
+            finest = clipped.stack.images[-1]  # the smallest field: keep the off-centre cut-out inside it
+            half = (min(finest.shape) - config.cutout_size) / 2 * finest.pixel_scale_deg
+            radius = min(OFFCENTRE_RADIUS_DEG, half)
+            for _ in range(config.offcentre_per_halo):
+                pa = rng.uniform(0, 360) * u.deg
+                pos = centre.directional_offset_by(pa, radius * u.deg)
+                cutouts.append(stack_cutout(clipped, config.cutout_size, pos, config.band_convention))
+                rows.append((si, 0, False))
+
+    return cutouts, rows, names, labels, ras, decs
+
+
+def _read_single_frequency(config: DatasetConfig, progress: bool):
+    """One 1-channel central cut-out per file; every image is a halo cluster (Mishra et al. §3)."""
+    images = read_single_frequency_set(config.root, config.cutout_size, config.nsigma, progress)
+    rows = [(i, 1, True) for i in range(len(images))]
+    return [im.cutout for im in images], rows, [im.name for im in images], [1] * len(images), [im.ra for im in images], [im.dec for im in images]
 
 
 def clip_levels(ds: Dataset, rows: np.ndarray) -> list[float]:

@@ -47,6 +47,14 @@ def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
         raise InputError(path, f"cannot read samples ({exc})") from None
 
 
+def domain_fid_kid(model, pre: Preprocessing, real: np.ndarray, gen: np.ndarray) -> tuple[float, float]:
+    """FID and KID between the A classifier's penultimate features of two Jy/beam image sets."""
+    with torch.no_grad():
+        f_real = model.embed(torch.from_numpy(pre.normalization.forward(real))).numpy()
+        f_gen = model.embed(torch.from_numpy(pre.normalization.forward(gen))).numpy()
+    return frechet_distance(f_real, f_gen), kernel_inception_distance(f_real, f_gen)
+
+
 def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, classifier: str | Path | None = None, classifier_model=None) -> Comparison:
     """All metrics for generated ``physical`` against ``real`` (both (N, C, H, W) Jy/beam)."""
     hist = histogram_comparison(real, physical)
@@ -60,7 +68,7 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
         "image_statistics": statistics_comparison(real, physical),
     }
     a_real, a_gen = spectral_indices(real), spectral_indices(physical)
-    rep["spectral_index"] = {"median_real": float(np.median(a_real)) if a_real.size else None, "median_gen": float(np.median(a_gen)) if a_gen.size else None, "n_pixels_real": int(a_real.size), "n_pixels_gen": int(a_gen.size), "bands": "72-103 vs 170-231 MHz"}
+    rep["spectral_index"] = {"median_real": float(np.median(a_real)) if a_real.size else None, "median_gen": float(np.median(a_gen)) if a_gen.size else None, "n_pixels_real": int(a_real.size), "n_pixels_gen": int(a_gen.size), "bands": "72-103 vs 170-231 MHz" if real.shape[1] > 1 else "none: single-frequency images"}
     train = dihedral(real)
     nn, idx = nearest_neighbours(np.clip(norm.forward(physical), 0, 1), np.clip(norm.forward(train), 0, 1))
     rep["nn_ssim_max"] = float(nn.max())
@@ -71,7 +79,15 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
     cmp = Comparison(rep, real, physical, image_statistics(real), image_statistics(physical), a_real, a_gen, nn, train[idx])
     if classifier_model is None and classifier is not None and Path(classifier).exists():
         classifier_model = load_classifier(classifier)
-    if classifier_model is not None:
+    if classifier_model is not None and physical.shape[1] == 1 and len(classifier_model[1].bands) > 1:
+        # a single-frequency generator: the 4-band classifier cannot judge it, but its features
+        # still give a domain FID/KID with the one band copied into every input band (as
+        # InceptionV3 FIDs copy a grey image into R, G and B)
+        model, cpre, ccard = classifier_model
+        c = len(cpre.bands)
+        rep["fid_domain"], rep["kid_domain"] = domain_fid_kid(model, cpre, np.repeat(real, c, 1), np.repeat(physical, c, 1))
+        rep["fid_note"] = FID_NOTE + f" Single-frequency images: the one band is copied into all {c} classifier bands; no pass rates (the classifier judges {c}-band images)."
+    elif classifier_model is not None:
         model, cpre, ccard = classifier_model
         scores = score_images(model, cpre, physical)
         cmp.scores = scores
@@ -79,11 +95,7 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
         rep["classifier_pass_rate_0.95"] = float(np.mean(scores >= 0.95))
         rep["classifier"] = str(classifier) if classifier else ccard.get("arch")
         if ccard["arch"] == "A":
-            with torch.no_grad():
-                f_real = model.embed(torch.from_numpy(cpre.normalization.forward(real))).numpy()
-                f_gen = model.embed(torch.from_numpy(cpre.normalization.forward(physical))).numpy()
-            rep["fid_domain"] = frechet_distance(f_real, f_gen)
-            rep["kid_domain"] = kernel_inception_distance(f_real, f_gen)
+            rep["fid_domain"], rep["kid_domain"] = domain_fid_kid(model, cpre, real, physical)
             rep["fid_note"] = FID_NOTE
         else:
             rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard['arch']}"

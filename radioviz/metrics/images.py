@@ -66,6 +66,8 @@ def spectral_indices(images: np.ndarray, low: int = 0, high: int = -1, freqs=BAN
     Only meaningful where the bands share a grid (co-registered convention) or for extended
     emission centred in the cut-out; the native convention compares different sky areas.
     """
+    if images.shape[1] < 2:
+        return np.zeros(0)  # single-frequency images have no spectral index
     a, b = images[:, low], images[:, high]
     ok = (a > 0) & (b > 0)
     return (np.log(a[ok] / b[ok]) / np.log(freqs[low] / freqs[high])).astype(np.float64)

@@ -125,9 +125,13 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
     return FitResult(model, norm, history, time.time() - t0)
 
 
-def load_generated(path: Path, like: np.ndarray) -> np.ndarray:
-    """The ``physical`` (Jy/beam) images of a ``radioviz sample`` file, checked against the data set."""
+def load_generated(paths: Path | list[Path], like: np.ndarray) -> np.ndarray:
+    """The ``physical`` (Jy/beam) images of ``radioviz sample`` files, checked against the data set."""
+    if isinstance(paths, (list, tuple)):
+        return np.concatenate([load_generated(p, like) for p in paths])
     from ..errors import InputError
+
+    path = paths
 
     try:
         with np.load(path, allow_pickle=False) as z:
