@@ -247,3 +247,29 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
     assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
     g.mask_field = "sim_0100 (photutils)"
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
+
+
+def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, monkeypatch):
+    """A 1-channel generator: no 4-band classifier score, one band to step through, and Compare
+    against single-frequency real images (RADIOVIZ_REAL_SINGLE), with a message when absent."""
+    from radioviz.app.compare_view import CompareView
+    from radioviz.app.generate_view import GenerateView
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    g = GenerateView()
+    g.model = "ddpm_single.safetensors"
+    g.sampler, g.n, g.steps = "ddim", 2, 3
+    assert g.generate() is not None and g.result.images.shape == (2, 1, 64, 64) and g.scores is None
+    assert g.gallery() is not None
+    t = TrajectoryView(g)
+    t.model = "ddpm_single.safetensors"
+    assert t.param.band.objects == ["single-frequency"] and t.band == "single-frequency"
+    assert t.use_generated() and t.frames() is not None and t.forward_view() is not None
+    for k in range(3):
+        write_fits(tmp_path / f"abell000{k}mwa2154mhzbriggs0_Halo.fits", noisy_image(80, seed=k), celestial_header(80, ra=10.0 * (k + 1)))
+    monkeypatch.setenv("RADIOVIZ_REAL_SINGLE", str(tmp_path))
+    c = CompareView(g, real_root=str(resources.SAMPLE_DATA))
+    cmp = c.compare_latest()
+    assert cmp is not None and cmp.report["n_real"] == 3 and cmp.real.shape[1] == 1 and tmp_path.name in c.status.object
+    monkeypatch.setenv("RADIOVIZ_REAL_SINGLE", str(tmp_path / "missing"))
+    assert c.compare_latest() is None and c.alert.visible and "missing" in c.alert.object

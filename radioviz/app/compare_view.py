@@ -12,6 +12,7 @@ import panel as pn
 import param
 
 from ..data.preprocess import Preprocessing, generator_normalization
+from ..data.single_frequency import SINGLE_FREQUENCY
 from ..display import stretch_image
 from ..errors import InputError
 from ..io.layout import find_splits
@@ -19,6 +20,15 @@ from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples
 from . import resources
 
 SHARED_GLEAM = resources.REPO.parent / "shared" / "data" / "GLEAM-Data"
+SHARED_SINGLE = resources.REPO.parent / "shared" / "data" / "Data_for_Gen_Model_Evaluation"
+
+
+def single_frequency_root() -> Path | None:
+    """RADIOVIZ_REAL_SINGLE, else the shared single-frequency evaluation images when present."""
+    env = os.environ.get("RADIOVIZ_REAL_SINGLE")
+    if env:
+        return Path(env)
+    return SHARED_SINGLE if SHARED_SINGLE.exists() else None
 
 
 def default_real_root() -> str:
@@ -50,8 +60,14 @@ class CompareView(pn.viewable.Viewer):
     def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
         pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
+        root = self.real_root
+        if pre.band_convention == SINGLE_FREQUENCY:
+            root = single_frequency_root()
+            if root is None:
+                self.alert.object, self.alert.visible = "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) are not here; set RADIOVIZ_REAL_SINGLE to their folder.", True
+                return None
         try:
-            real = real_cutouts(self.real_root, self.split, pre, meta.get("label"))
+            real = real_cutouts(root, self.split, pre, meta.get("label"))
         except InputError as exc:
             self.alert.object, self.alert.visible = str(exc), True
             return None
@@ -61,7 +77,8 @@ class CompareView(pn.viewable.Viewer):
         self.alert.visible = False
         self.comparison = cmp
         r = cmp.report
-        self.status.object = f"{r['n_generated']} generated vs {r['n_real']} real ({Path(self.real_root).name}/{self.split}, label {meta.get('label')})"
+        where = Path(root).name if pre.band_convention == SINGLE_FREQUENCY else f"{Path(root).name}/{self.split}"
+        self.status.object = f"{r['n_generated']} generated vs {r['n_real']} real ({where}, label {meta.get('label')})"
         return cmp
 
     @param.depends("run", watch=True)

@@ -203,13 +203,15 @@ class GenerateView(pn.viewable.Viewer):
         if name is None:
             return None
         model, pre, _ = resources.classifier(resources.CHECKPOINTS / name)
+        if len(pre.bands) != g.physical.shape[1]:
+            return None  # a single-frequency generator: the 4-band classifier cannot judge it
         return score_images(model, pre, g.physical)
 
     @param.depends("result")
     def gallery(self):
         g = self.result
         if g is None:
-            return pn.pane.Markdown("Press **Generate**. Images show the 72–103 MHz band (asinh stretch); the score is the shipped A classifier's halo score.")
+            return pn.pane.Markdown("Press **Generate**. Images show the first band (72–103 MHz; the only one for single-frequency models) with an asinh stretch; the score is the shipped A classifier's halo score (4-band models only).")
         tiles = []
         for i, img in enumerate(g.physical):
             score = f" · score {self.scores[i]:.2f}" if self.scores is not None else ""
@@ -218,9 +220,8 @@ class GenerateView(pn.viewable.Viewer):
         return pn.GridBox(*tiles, ncols=4)
 
     def downloads(self):
-        bands = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
         npz = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_npz(self.result)) if self.result else io.BytesIO(), filename="radioviz_samples.npz", label="Download .npz", button_type="default")
-        fts = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_fits(self.result, bands)) if self.result else io.BytesIO(), filename="radioviz_samples.fits", label="Download FITS", button_type="default")
+        fts = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_fits(self.result, resources.model_bands(self.card()))) if self.result else io.BytesIO(), filename="radioviz_samples.fits", label="Download FITS", button_type="default")
         return pn.Row(npz, fts)
 
     @param.depends("model")

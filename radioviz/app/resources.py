@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.preprocess import ClippedStack, clip_stack
+from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,6 +94,11 @@ def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
 
 def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
     return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") == "classifier"}
+
+
+def model_bands(card: dict | None) -> list[str]:
+    """The band names a model's images carry (one name for single-frequency generators)."""
+    return list(((card or {}).get("preprocessing") or {}).get("bands") or [b.name for b in GLEAM_BANDS])
 
 
 def generator(path: str | Path):

@@ -74,6 +74,10 @@ class TrajectoryView(pn.viewable.Viewer):
         card = resources.generator_cards().get(self.model) if self.model else None
         self.param.sampler.objects = list(accepted(card)["samplers"]) if card else ["ddim"]
         self.sampler = self.param.sampler.objects[0]
+        bands = resources.model_bands(card)
+        self.param.band.objects = bands
+        if self.band not in bands:
+            self.band = bands[0]
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
@@ -164,11 +168,15 @@ class TrajectoryView(pn.viewable.Viewer):
     def _frame(self):
         """(x_t on the data scale, x̂0, σ, recorded index) of the current step and band."""
         t = self.trajectory
-        k, b = min(self.step, len(t) - 1), BAND_NAMES.index(self.band)
+        k = min(self.step, len(t) - 1)
+        b = min(self._band_index(), t.xs[k].shape[1] - 1)
         sig = t.sigmas[k]
         # discrete samplers record x_t = √ᾱ·x0 + …; σ-space ones x0 + σ·n: show both on the data scale
         x = t.xs[k][0, b] if t.ts else t.xs[k][0, b] / np.sqrt(1 + sig**2)
         return x, t.denoised[k][0, b], sig, k
+
+    def _band_index(self) -> int:
+        return self.param.band.objects.index(self.band) if self.band in self.param.band.objects else 0
 
     def _empty(self):
         return self.trajectory is None or not len(self.trajectory)
@@ -190,7 +198,7 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("trajectory", "step", "band")
     def _hist_el(self):
-        v = np.zeros(10) if self._empty() else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, BAND_NAMES.index(self.band)]
+        v = np.zeros(10) if self._empty() else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, min(self._band_index(), self.trajectory.xs[0].shape[1] - 1)]
         return hv.Histogram(np.histogram(v, 60)).opts(width=300, height=230, title="histogram of x_t", toolbar=None, framewise=True)
 
     @param.depends("trajectory")
@@ -227,10 +235,13 @@ class TrajectoryView(pn.viewable.Viewer):
 
         card = resources.generator_cards()[self.model]
         pre = Preprocessing.from_dict(card["preprocessing"])
-        x0 = pre.normalization.to_model(resources.central_cutout(self.data_dir, self.forward_field)[None])[0]
+        cut = resources.central_cutout(self.data_dir, self.forward_field)
+        if len(pre.bands) == 1:
+            cut = cut[2:3]  # a single-frequency model: the 139–170 MHz band (it holds 154 MHz)
+        x0 = pre.normalization.to_model(cut[None])[0]
         a = float(DiscreteSchedule().alphas_cumprod[self.forward_t])
-        xt = np.sqrt(a) * x0 + np.sqrt(1 - a) * self._noise
-        b = BAND_NAMES.index(self.band)
+        xt = np.sqrt(a) * x0 + np.sqrt(1 - a) * self._noise[: len(x0)]
+        b = min(self._band_index(), len(x0) - 1)
         return pn.Row(pn.pane.HoloViews(_img(x0[b], "x0 (real)"), linked_axes=False), pn.pane.HoloViews(_img(xt[b], f"x_t, t = {self.forward_t}, ᾱ = {a:.3f}"), linked_axes=False))
 
     @param.depends("trajectory")

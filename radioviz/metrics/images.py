@@ -7,6 +7,8 @@ are over non-zero pixels.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from astropy.stats import poisson_conf_interval
 from scipy import linalg, ndimage
@@ -76,7 +78,9 @@ def spectral_indices(images: np.ndarray, low: int = 0, high: int = -1, freqs=BAN
 def frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
     mu1, mu2 = f1.mean(0), f2.mean(0)
     s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
-    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
+    with warnings.catch_warnings():  # rank-deficient covariances (fewer images than features) are expected
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1 @ s2)
     covmean = covmean.real
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
 
