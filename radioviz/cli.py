@@ -240,14 +240,18 @@ def _add_train_wgan(tsub):
     w.add_argument("--iterations", type=int, default=2000, help="generator steps (each after n_critic = 5 critic steps)")
     w.add_argument("--batch-size", type=int, default=32)
     w.add_argument("--width", type=int, default=128, help="generator width (the paper's is 256)")
+    w.add_argument("--head", type=int, default=16, help="channels before the final 3x3 conv (0: one per band, the shipped 4-band model's layout)")
     w.set_defaults(func=cmd_train_wgan)
 
 
 def cmd_train_wgan(args) -> int:
     from .training.wgan import WGANConfig, train_wgan
 
-    cfg = WGANConfig(iterations=args.iterations, batch_size=args.batch_size, width=args.width, save_every=args.save_every, seed=args.seed)
-    return _report_trained(args, train_wgan(_generator_training_set(args), cfg, args.out, resume=args.resume), "generator parameters")
+    cfg = WGANConfig(iterations=args.iterations, batch_size=args.batch_size, width=args.width, head=args.head, save_every=args.save_every, seed=args.seed)
+    card = train_wgan(_generator_training_set(args), cfg, args.out, resume=args.resume)
+    if card["output_std_over_samples"] < 1e-4:
+        print(f"warning: {args.out}: the generator's output no longer depends on its input (collapsed to one image); restart with another --seed or --head", file=sys.stderr)
+    return _report_trained(args, card, "generator parameters")
 
 
 def _add_sample(sub):

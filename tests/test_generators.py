@@ -83,6 +83,7 @@ def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
     out = tmp_path / "w"
     card = train_wgan(ds, cfg, out, progress=False)
     assert card["kind"] == "wgan" and card["training"]["iterations"] == 1
+    assert card["kwargs"]["head"] == 16 and card["output_std_over_samples"] > 1e-4  # not collapsed
     from dataclasses import replace
 
     card = train_wgan(ds, replace(cfg, iterations=2), out, resume=True, progress=False)

@@ -12,6 +12,11 @@ kernels (stride 2, padding 1); the generator's widths default to half the table'
 its transposed convolutions were 90 % of an iteration's cost; ``width=256`` restores them); the
 final dense 4096 → 4096 layer would need 268 M weights for four bands, so a 3×3 convolution +
 tanh replaces it; the critic's sigmoid is dropped (a Wasserstein critic is unbounded).
+
+``head``: channels of the last transposed convolution, before that 3×3 convolution.  ``0`` (the
+shipped 4-band model's layout) makes it ``channels``; with one channel that is a single ReLU map,
+which died within 50 iterations on the single-frequency set (every sample the same constant
+image), so new models use ``head=16``.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from torch import nn
 
 
 class WGANGenerator(nn.Module):
-    def __init__(self, channels: int = 4, num_classes: int = 4, latent_dim: int = 128, size: int = 64, width: int = 128):
+    def __init__(self, channels: int = 4, num_classes: int = 4, latent_dim: int = 128, size: int = 64, width: int = 128, head: int = 0):
         super().__init__()
         if size != 64:
             raise ValueError("the WGAN generator is built for 64×64 images")
@@ -33,8 +38,8 @@ class WGANGenerator(nn.Module):
             nn.ConvTranspose2d(257, w, 4, 2, 1), nn.ReLU(),  # 4 → 8
             nn.ConvTranspose2d(w, w // 2, 4, 2, 1), nn.ReLU(),  # 8 → 16
             nn.ConvTranspose2d(w // 2, w // 4, 4, 2, 1), nn.ReLU(),  # 16 → 32
-            nn.ConvTranspose2d(w // 4, channels, 4, 2, 1), nn.ReLU(),  # 32 → 64
-            nn.Conv2d(channels, channels, 3, padding=1), nn.Tanh(),
+            nn.ConvTranspose2d(w // 4, head or channels, 4, 2, 1), nn.ReLU(),  # 32 → 64
+            nn.Conv2d(head or channels, channels, 3, padding=1), nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:

@@ -6,7 +6,7 @@ normalisation as the diffusion models, so the two are compared on equal terms.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
-from ..models.checkpoint import save_checkpoint
+from ..models.checkpoint import read_card, save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
 from .generator_data import LABEL_NAMES, generator_data, training_command
@@ -31,6 +31,7 @@ class WGANConfig:
     gp_lambda: float = 10.0
     latent_dim: int = 128
     width: int = 128
+    head: int = 16  # channels before the final 3×3 conv (see models.wgan; 0 = the shipped 4-band layout)
     save_every: int = 100
     seed: int = 0
 
@@ -39,11 +40,13 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
     """Train (or continue) and write ``out`` (.safetensors: the generator) and its card."""
     out = Path(out).with_suffix(".safetensors")
     state_path = out.with_name(out.stem + ".train-state.safetensors")
+    if resume and out.exists():  # keep the layout the run started with (older cards have no head)
+        cfg = replace(cfg, head=int(read_card(out)["kwargs"].get("head", 0)))
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     gd = generator_data(ds)
     x_all, y_all = gd.x, gd.labels
-    gkw = {"channels": int(x_all.shape[1]), "num_classes": len(LABEL_NAMES), "latent_dim": cfg.latent_dim, "size": int(x_all.shape[-1]), "width": cfg.width}
+    gkw = {"channels": int(x_all.shape[1]), "num_classes": len(LABEL_NAMES), "latent_dim": cfg.latent_dim, "size": int(x_all.shape[-1]), "width": cfg.width, **({"head": cfg.head} if cfg.head else {})}
     gen, critic = WGANGenerator(**gkw), WGANCritic(int(x_all.shape[1]), len(LABEL_NAMES))
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -57,6 +60,12 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
         rng = np.random.default_rng(cfg.seed + it)
         torch.manual_seed(cfg.seed + it)
 
+    def output_spread() -> float:
+        """Std over 16 samples, averaged over pixels: ~0 means the generator collapsed to a constant."""
+        with torch.no_grad():
+            y = y_all[torch.from_numpy(np.random.default_rng(0).integers(0, len(x_all), 16))]
+            return float(gen(torch.randn(16, cfg.latent_dim, generator=torch.Generator().manual_seed(0)), y).std(0).mean())
+
     def make_card() -> dict:
         return {
             "kind": "wgan",
@@ -67,6 +76,7 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
             "labels": list(LABEL_NAMES),
             "conditions": ["label"],
             **gd.card,
+            "output_std_over_samples": output_spread(),
             "training": {**asdict(cfg), "iterations": it, "wall_seconds": round(clock.wall, 1), "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]])) if history else None, "command": training_command(), "torch_threads": torch.get_num_threads()},
         }
 
