@@ -11,7 +11,8 @@ for f in sorted(folder.glob("cv_*.json")):
     for level in ("per_source", "per_image"):
         m = r[level]
         cells = " | ".join(f"{m[k]['mean']:.3f} ± {m[k]['std']:.3f}" for k in ("accuracy", "precision", "recall", "f1", "roc_auc"))
-        name = f.stem[3:].replace("_generated", " + generated (Ng/Nr {:g})".format(r["train_config"]["generated_ratio"]))
+        gen = r["train_config"].get("generated_ratio", 0)
+        name = r["arch"] + (f" + generated (Ng/Nr {gen:g})" if gen else "")
         norm = r["train_config"].get("normalization", "image")
         name += "" if norm == "image" else f", {norm} normalisation"
         print(f"| {name} | {level.replace('_', ' ')} | {cells} | {len(r['seeds'])} × {r['k']} | {r.get('wall_seconds', 0) / 60:.0f} min |")

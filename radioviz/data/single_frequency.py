@@ -40,7 +40,6 @@ class SingleFrequencyImage:
     cutout: np.ndarray  # (1, size, size) clipped Jy/beam
     ra: float
     dec: float
-    freq_mhz: float | None
 
 
 def read_single_frequency(path: Path, size: int, nsigma: float) -> SingleFrequencyImage:
@@ -52,7 +51,7 @@ def read_single_frequency(path: Path, size: int, nsigma: float) -> SingleFrequen
     data, _, _ = clip_image(im.data, nsigma)
     cut = cutout(im.with_data(np.nan_to_num(data, nan=0.0)), size)
     centre = im.centre()
-    return SingleFrequencyImage(path.stem, cut.data[None].astype(np.float32), float(centre.ra.deg), float(centre.dec.deg), im.band.low if im.band else None)
+    return SingleFrequencyImage(path.stem, cut.data[None].astype(np.float32), float(centre.ra.deg), float(centre.dec.deg))
 
 
 def read_single_frequency_set(root: str | Path, size: int, nsigma: float, progress: bool = True) -> list[SingleFrequencyImage]:
