@@ -42,6 +42,8 @@ def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) ->
         a.hist(cmp.alpha_gen, bins, alpha=0.5, color="C1", density=True, label="gen")
         a.axvline(-1.3, color="C2", ls="--", lw=1)
         a.legend(fontsize=8)
+    else:
+        a.text(0.5, 0.5, "no spectral index: single-frequency images" if cmp.real.shape[1] < 2 else "no pixel positive in both bands", ha="center", va="center", transform=a.transAxes)
     a.set(title="spectral index α (72–103 vs 170–231 MHz)")
     a = fig.add_subplot(gs[1, 4])
     a.hist(cmp.nn_ssim, np.linspace(0, 1, 21), color="C0")
