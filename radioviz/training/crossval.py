@@ -31,11 +31,16 @@ def _source_rows(ds: Dataset, sources: np.ndarray) -> np.ndarray:
     return np.isin(ds.source, sources)
 
 
+def _identity_scale(ds: Dataset) -> float:
+    """Intensity scale of augmentation 0 (the identity rotation): SCALES[0] in augmented sets."""
+    return SCALES[0] if ds.meta["config"].get("augment", True) else 1.0
+
+
 def nearest_real_source(ds: Dataset, generated: np.ndarray) -> np.ndarray:
     """For each generated halo, the halo source whose central cut-out (in any of 8 orientations)
     it resembles most (SSIM in the generators' log min-max scale)."""
     rows = np.flatnonzero(ds.is_centre & (ds.aug == 0) & (ds.labels == 1))
-    real = ds.images[rows] / (SCALES[0] if ds.meta["config"].get("augment", True) else 1.0)
+    real = ds.images[rows] / _identity_scale(ds)
     norm = generator_normalization(real)
     _, idx = nearest_neighbours(np.clip(norm.forward(generated), 0, 1), np.clip(norm.forward(dihedral(real)), 0, 1))
     return ds.source[rows][idx % len(rows)]
@@ -75,7 +80,7 @@ def cross_validate(ds: Dataset, cfg: TrainConfig, k: int = 4, seeds: list[int] |
             img_scores[rows] = predict_scores(res.model, res.normalization.forward(ds.images[rows]))
             # the un-augmented central cut-out: augmentation 0 is the identity at scale SCALES[0]
             ident = np.flatnonzero(rows & (ds.aug == 0))
-            src_scores[ds.source[ident]] = predict_scores(res.model, res.normalization.forward(ds.images[ident] / SCALES[0]))
+            src_scores[ds.source[ident]] = predict_scores(res.model, res.normalization.forward(ds.images[ident] / _identity_scale(ds)))
         rows = centre & np.isfinite(img_scores)
         per_image = binary_metrics(ds.labels[rows], img_scores[rows])
         per_source = binary_metrics(ds.source_labels, src_scores)
