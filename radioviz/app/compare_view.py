@@ -25,18 +25,19 @@ SHARED_SINGLE = resources.REPO.parent / "shared" / "data" / "Data_for_Gen_Model_
 
 def single_frequency_root() -> Path | None:
     """RADIOVIZ_REAL_SINGLE, else the shared single-frequency evaluation images when present."""
-    env = os.environ.get("RADIOVIZ_REAL_SINGLE")
-    if env:
-        return Path(env)
-    return SHARED_SINGLE if SHARED_SINGLE.exists() else None
+    return _configured("RADIOVIZ_REAL_SINGLE", SHARED_SINGLE)
+
+
+def _configured(env: str, shared: Path) -> Path | None:
+    """The folder named by ``env``, else ``shared`` when present."""
+    if os.environ.get(env):
+        return Path(os.environ[env])
+    return shared if shared.exists() else None
 
 
 def default_real_root() -> str:
     """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields."""
-    env = os.environ.get("RADIOVIZ_REAL")
-    if env:
-        return env
-    return str(SHARED_GLEAM if SHARED_GLEAM.exists() else resources.SAMPLE_DATA)
+    return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
 class CompareView(pn.viewable.Viewer):

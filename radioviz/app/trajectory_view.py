@@ -169,14 +169,17 @@ class TrajectoryView(pn.viewable.Viewer):
         """(x_t on the data scale, x̂0, σ, recorded index) of the current step and band."""
         t = self.trajectory
         k = min(self.step, len(t) - 1)
-        b = min(self._band_index(), t.xs[k].shape[1] - 1)
+        b = self._band_index()
         sig = t.sigmas[k]
         # discrete samplers record x_t = √ᾱ·x0 + …; σ-space ones x0 + σ·n: show both on the data scale
         x = t.xs[k][0, b] if t.ts else t.xs[k][0, b] / np.sqrt(1 + sig**2)
         return x, t.denoised[k][0, b], sig, k
 
     def _band_index(self) -> int:
-        return self.param.band.objects.index(self.band) if self.band in self.param.band.objects else 0
+        """The chosen band's index, kept inside the shown trajectory's channels (it may come
+        from another model than the one now selected)."""
+        b = self.param.band.objects.index(self.band) if self.band in self.param.band.objects else 0
+        return b if self._empty() else min(b, self.trajectory.xs[0].shape[1] - 1)
 
     def _empty(self):
         return self.trajectory is None or not len(self.trajectory)
@@ -198,7 +201,7 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("trajectory", "step", "band")
     def _hist_el(self):
-        v = np.zeros(10) if self._empty() else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, min(self._band_index(), self.trajectory.xs[0].shape[1] - 1)]
+        v = np.zeros(10) if self._empty() else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, self._band_index()]
         return hv.Histogram(np.histogram(v, 60)).opts(width=300, height=230, title="histogram of x_t", toolbar=None, framewise=True)
 
     @param.depends("trajectory")

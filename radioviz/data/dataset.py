@@ -112,7 +112,7 @@ def build_dataset(config: DatasetConfig, cache_dir: Path | None = None, progress
         return Dataset.load(path), path, True
 
     if config.band_convention == SINGLE_FREQUENCY:
-        cutouts, rows, names, labels, ras, decs = _read_single_frequency(config, progress)
+        cutouts, rows, names, labels, ras, decs = _read_single_frequency(files, config, progress)
         bands = [SINGLE_FREQUENCY]
     else:
         cutouts, rows, names, labels, ras, decs = _read_sources(sources, config, progress)
@@ -172,9 +172,9 @@ def _read_sources(sources: list[SourceFiles], config: DatasetConfig, progress: b
     return cutouts, rows, names, labels, ras, decs
 
 
-def _read_single_frequency(config: DatasetConfig, progress: bool):
+def _read_single_frequency(files: list[Path], config: DatasetConfig, progress: bool):
     """One 1-channel central cut-out per file; every image is a halo cluster (Mishra et al. §3)."""
-    images = read_single_frequency_set(config.root, config.cutout_size, config.nsigma, progress)
+    images = read_single_frequency_set(files, config.cutout_size, config.nsigma, progress)
     rows = [(i, 1, True) for i in range(len(images))]
     return [im.cutout for im in images], rows, [im.name for im in images], [1] * len(images), [im.ra for im in images], [im.dec for im in images]
 

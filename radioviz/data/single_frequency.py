@@ -54,5 +54,6 @@ def read_single_frequency(path: Path, size: int, nsigma: float) -> SingleFrequen
     return SingleFrequencyImage(path.stem, cut.data[None].astype(np.float32), float(centre.ra.deg), float(centre.dec.deg))
 
 
-def read_single_frequency_set(root: str | Path, size: int, nsigma: float, progress: bool = True) -> list[SingleFrequencyImage]:
-    return [read_single_frequency(p, size, nsigma) for p in tqdm(single_frequency_files(root), desc="reading single-frequency images", disable=not progress)]
+def read_single_frequency_set(files: list[Path], size: int, nsigma: float, progress: bool = True) -> list[SingleFrequencyImage]:
+    """Every file of ``single_frequency_files(root)`` read as one image."""
+    return [read_single_frequency(p, size, nsigma) for p in tqdm(files, desc="reading single-frequency images", disable=not progress)]
