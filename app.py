@@ -1,4 +1,5 @@
 """Serve the RadioViz dashboard: ``panel serve app.py`` (bundled sample data, no network needed)."""
+
 import os
 
 from radioviz.app import create_app

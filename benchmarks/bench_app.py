@@ -10,6 +10,7 @@
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,11 @@ def bench_trajectory(repeats: int) -> dict:
     view.get_root()  # the page as a browser session holds it; a step change then updates it in place
     k = iter(range(1, 10**6))
     sec = median_time(lambda: setattr(t, "step", next(k) % len(t.trajectory)), repeats)
-    return {"trajectory_step_change_ms": round(1000 * sec, 1), "model_calls_per_scrub": (t.model_calls - calls) / repeats, "recorded_steps": len(t.trajectory)}
+    return {
+        "trajectory_step_change_ms": round(1000 * sec, 1),
+        "model_calls_per_scrub": (t.model_calls - calls) / repeats,
+        "recorded_steps": len(t.trajectory),
+    }
 
 
 def bench_stretch(repeats: int) -> dict:
@@ -61,7 +66,10 @@ def bench_stretch(repeats: int) -> dict:
         hv.render(v.image_element())
 
     shape = v.image_element().data.shape if hasattr(v.image_element().data, "shape") else None
-    return {"stretch_change_ms": round(1000 * median_time(change, repeats), 1), "field_shape": list(shape) if shape else "300x300"}
+    return {
+        "stretch_change_ms": round(1000 * median_time(change, repeats), 1),
+        "field_shape": list(shape) if shape else "300x300",
+    }
 
 
 def bench_mosaic(repeats: int, size: int = 8000) -> dict:
@@ -75,7 +83,12 @@ def bench_mosaic(repeats: int, size: int = 8000) -> dict:
     for frac in (1.0, 0.25, 0.02):
         w = size * frac
         x0 = (size - w) / 2
-        sec = median_time(lambda: regrid(el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False), max(3, repeats // 4))
+        sec = median_time(
+            lambda: regrid(
+                el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False
+            ),
+            max(3, repeats // 4),
+        )
         out[f"regrid_{frac:g}_of_width_ms"] = round(1000 * sec, 1)
     out["mosaic_pixels"] = size * size
     return out
@@ -103,7 +116,9 @@ def bench_mosaic_field(size: int = 8000) -> dict:
         img = rng.normal(0, 0.01, (size, size)).astype(np.float32)
         img[np.abs(img) < 0.03] = 0  # the published dead band
         img[rng.integers(0, size, 20000), rng.integers(0, size, 20000)] = 1.0
-        write_image(d / f"mosaic_GLEAM_{band.name}_clipped.fits", BandImage(img, band_wcs(centre, band, size), band))
+        write_image(
+            d / f"mosaic_GLEAM_{band.name}_clipped.fits", BandImage(img, band_wcs(centre, band, size), band)
+        )
         del img
     out = {"mosaic_field_pixels_per_band": size * size}
     t0 = time.perf_counter()
@@ -112,11 +127,22 @@ def bench_mosaic_field(size: int = 8000) -> dict:
     el = v.image_element()
     out["mosaic_open_and_first_image_s"] = round(time.perf_counter() - t0, 2)
     names = iter(["linear", "sqrt", "asinh"] * 3)
-    out["mosaic_stretch_change_s"] = round(median_time(lambda: (setattr(v, "stretch", next(names)), v.image_element()), 3), 2)
+    out["mosaic_stretch_change_s"] = round(
+        median_time(lambda: (setattr(v, "stretch", next(names)), v.image_element()), 3), 2
+    )
     for frac in (1.0, 0.1):
         w = size * frac
         x0 = (size - w) / 2
-        out[f"mosaic_field_regrid_{frac:g}_ms"] = round(1000 * median_time(lambda: regrid(el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False), 3), 1)
+        out[f"mosaic_field_regrid_{frac:g}_ms"] = round(
+            1000
+            * median_time(
+                lambda: regrid(
+                    el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False
+                ),
+                3,
+            ),
+            1,
+        )
     for f in d.iterdir():
         f.unlink()
     d.rmdir()
@@ -131,11 +157,20 @@ def bench_first_page() -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = pn.serve({"app": lambda: create_app(template=True)}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}"])
+    srv = pn.serve(
+        {"app": lambda: create_app(template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}"],
+    )
     time.sleep(1.0)
     try:
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"])
+            b = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
             times = []
             for _ in range(3):
                 page = b.new_page(viewport={"width": 1600, "height": 1000})
@@ -148,20 +183,33 @@ def bench_first_page() -> dict:
             b.close()
     finally:
         srv.stop()
-    return {"first_page_interactive_s": round(statistics.median(times), 2), "first_page_runs_s": [round(t, 2) for t in times]}
+    return {
+        "first_page_interactive_s": round(statistics.median(times), 2),
+        "first_page_runs_s": [round(t, 2) for t in times],
+    }
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--browser", action="store_true")
-    ap.add_argument("--mosaic-field", type=int, default=0, metavar="SIZE", help="also open a simulated SIZE×SIZE 4-band field in the Fields view (e.g. 8000; needs ~6 GB RAM, 1 GB disk)")
+    ap.add_argument(
+        "--mosaic-field",
+        type=int,
+        default=0,
+        metavar="SIZE",
+        help="also open a simulated SIZE×SIZE 4-band field in the Fields view (e.g. 8000; needs ~6 GB RAM, 1 GB disk)",
+    )
     ap.add_argument("--json")
     a = ap.parse_args()
     pn.extension()
     hv.extension("bokeh")
     res = {}
-    for name, fn in (("trajectory", lambda: bench_trajectory(a.repeats)), ("stretch", lambda: bench_stretch(a.repeats)), ("mosaic", lambda: bench_mosaic(a.repeats))):
+    for name, fn in (
+        ("trajectory", lambda: bench_trajectory(a.repeats)),
+        ("stretch", lambda: bench_stretch(a.repeats)),
+        ("mosaic", lambda: bench_mosaic(a.repeats)),
+    ):
         res.update(fn())
         print(name, res, flush=True)
     if a.mosaic_field:

@@ -9,6 +9,7 @@ convolutional autoencoder (×4 downsampling, as latent diffusion would use) with
 downsampled to 16×16, plus (c) the autoencoder's own training step and its encode+decode cost
 per sample — the price of the latent route.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,24 @@ from radioviz.models.unet import UNet
 
 
 def autoencoder(ch: int = 4, latent: int = 4, width: int = 32) -> tuple[nn.Module, nn.Module]:
-    enc = nn.Sequential(nn.Conv2d(ch, width, 3, padding=1), nn.SiLU(), nn.Conv2d(width, width, 4, 2, 1), nn.SiLU(), nn.Conv2d(width, 2 * width, 4, 2, 1), nn.SiLU(), nn.Conv2d(2 * width, latent, 3, padding=1))
-    dec = nn.Sequential(nn.Conv2d(latent, 2 * width, 3, padding=1), nn.SiLU(), nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.SiLU(), nn.ConvTranspose2d(width, width, 4, 2, 1), nn.SiLU(), nn.Conv2d(width, ch, 3, padding=1))
+    enc = nn.Sequential(
+        nn.Conv2d(ch, width, 3, padding=1),
+        nn.SiLU(),
+        nn.Conv2d(width, width, 4, 2, 1),
+        nn.SiLU(),
+        nn.Conv2d(width, 2 * width, 4, 2, 1),
+        nn.SiLU(),
+        nn.Conv2d(2 * width, latent, 3, padding=1),
+    )
+    dec = nn.Sequential(
+        nn.Conv2d(latent, 2 * width, 3, padding=1),
+        nn.SiLU(),
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
+        nn.SiLU(),
+        nn.ConvTranspose2d(width, width, 4, 2, 1),
+        nn.SiLU(),
+        nn.Conv2d(width, ch, 3, padding=1),
+    )
     return enc, dec
 
 
@@ -47,7 +64,12 @@ def main():
     pixel = UNet(4, 16, (1, 2, 2, 2), 1, (16, 8), num_classes=4, mask_classes=4, background=True, size=64)
     latent = UNet(4, 16, (1, 2, 2), 1, (8, 4), num_classes=4, mask_classes=4, background=True, size=16)
     enc, dec = autoencoder()
-    x, m, y, t = torch.randn(n, 4, 64, 64), torch.rand(n, 4, 64, 64), torch.randint(0, 4, (n,)), torch.randint(0, 1000, (n,))
+    x, m, y, t = (
+        torch.randn(n, 4, 64, 64),
+        torch.rand(n, 4, 64, 64),
+        torch.randint(0, 4, (n,)),
+        torch.randint(0, 1000, (n,)),
+    )
     z, mz = torch.randn(n, 4, 16, 16), torch.rand(n, 4, 16, 16)
 
     def train_step(model, inputs):
@@ -58,6 +80,7 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
+
         return f
 
     ae = nn.Sequential(enc, dec)
@@ -73,9 +96,12 @@ def main():
         codec = step_time(lambda: dec(enc(x)), a.steps) / n
     res = {
         "batch": n,
-        "pixel_unet_parameters": count_parameters(pixel), "pixel_step_s": round(step_time(train_step(pixel, (x, t, y, None, m, x)), a.steps), 3),
-        "latent_unet_parameters": count_parameters(latent), "latent_step_s": round(step_time(train_step(latent, (z, t, y, None, mz, z)), a.steps), 3),
-        "autoencoder_parameters": count_parameters(ae), "autoencoder_step_s": round(step_time(ae_step, a.steps), 3),
+        "pixel_unet_parameters": count_parameters(pixel),
+        "pixel_step_s": round(step_time(train_step(pixel, (x, t, y, None, m, x)), a.steps), 3),
+        "latent_unet_parameters": count_parameters(latent),
+        "latent_step_s": round(step_time(train_step(latent, (z, t, y, None, mz, z)), a.steps), 3),
+        "autoencoder_parameters": count_parameters(ae),
+        "autoencoder_step_s": round(step_time(ae_step, a.steps), 3),
         "encode_decode_ms_per_sample": round(1000 * codec, 2),
     }
     res["latent_speedup_per_step"] = round(res["pixel_step_s"] / res["latent_step_s"], 2)

@@ -12,6 +12,7 @@ Run:  python benchmarks/bench_single_frequency.py --real ../shared/data/Data_for
           --ddpm checkpoints/ddpm_single.safetensors --wgan checkpoints/wgan_single.safetensors \
           --n 64 --json docs/benchmarks/single_frequency.json --plots docs/generators
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,11 @@ def main():
     a = ap.parse_args()
     paths = {"ddpm": a.ddpm, "wgan": a.wgan}
     clf = load_classifier(a.classifier)
-    ds, _, _ = build_dataset(DatasetConfig(str(a.real), band_convention="single-frequency", augment=False), a.cache_dir, progress=False)
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(a.real), band_convention="single-frequency", augment=False),
+        a.cache_dir,
+        progress=False,
+    )
     counts = label_counts(source_subtypes(ds)[ds.source], a.n)
     print(f"{len(ds.images)} real images; sampling {counts}", flush=True)
     rows = []
@@ -63,25 +68,64 @@ def main():
         if not paths[kind] or (a.rows and name not in a.rows):
             continue
         mc = load_generator(paths[kind])
-        gens = [generate(paths[kind], k, lab, sampler, steps, seed=a.seed + i, model_and_card=mc) for i, (lab, k) in enumerate(counts.items())]
+        gens = [
+            generate(paths[kind], k, lab, sampler, steps, seed=a.seed + i, model_and_card=mc)
+            for i, (lab, k) in enumerate(counts.items())
+        ]
         physical = np.concatenate([g.physical for g in gens])
         seconds = sum(g.meta["wall_seconds"] for g in gens)
         pre = Preprocessing.from_dict(mc[1]["preprocessing"])
         cmp = compare_images(ds.images, physical, pre.normalization, classifier_model=clf)
         r = cmp.report
-        row = {"row": name, "checkpoint": paths[kind], "iterations": mc[1]["training"]["iterations"], "training_wall_seconds": mc[1]["training"].get("wall_seconds"), "nfe": gens[0].meta["nfe"], "seconds_per_sample": round(seconds / a.n, 3), "fid_domain": round(r["fid_domain"], 2), "kid_domain": round(r["kid_domain"], 4), "paper_fid_inception": PAPER.get(name, {}).get("fid"), "paper_kid_inception": PAPER.get(name, {}).get("kid"), "hist_mean_abs_rel_err": round(r["hist_mean_abs_rel_err"], 3), "zero_fraction_real": round(r["zero_fraction_real"], 3), "zero_fraction_gen": round(r["zero_fraction_gen"], 3), "nn_ssim_max": round(r["nn_ssim_max"], 3), "nn_ssim_median": round(r["nn_ssim_median"], 3)}
+        row = {
+            "row": name,
+            "checkpoint": paths[kind],
+            "iterations": mc[1]["training"]["iterations"],
+            "training_wall_seconds": mc[1]["training"].get("wall_seconds"),
+            "nfe": gens[0].meta["nfe"],
+            "seconds_per_sample": round(seconds / a.n, 3),
+            "fid_domain": round(r["fid_domain"], 2),
+            "kid_domain": round(r["kid_domain"], 4),
+            "paper_fid_inception": PAPER.get(name, {}).get("fid"),
+            "paper_kid_inception": PAPER.get(name, {}).get("kid"),
+            "hist_mean_abs_rel_err": round(r["hist_mean_abs_rel_err"], 3),
+            "zero_fraction_real": round(r["zero_fraction_real"], 3),
+            "zero_fraction_gen": round(r["zero_fraction_gen"], 3),
+            "nn_ssim_max": round(r["nn_ssim_max"], 3),
+            "nn_ssim_median": round(r["nn_ssim_median"], 3),
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
         if a.plots:
             from radioviz.metrics.compare_plots import plot_comparison
 
-            plot_comparison(cmp, a.plots / f"single_frequency_{name.split('-')[0].lower()}.png", title=f"single frequency: {name}, n={a.n}")
-    print(f"\n{'model':<11}{'FID (A)':>9}{'KID (A)':>9}{'paper FID/KID':>15}{'hist err':>10}{'zero gen/real':>15}{'NN SSIM':>9}{'s/sample':>10}")
+            plot_comparison(
+                cmp,
+                a.plots / f"single_frequency_{name.split('-')[0].lower()}.png",
+                title=f"single frequency: {name}, n={a.n}",
+            )
+    print(
+        f"\n{'model':<11}{'FID (A)':>9}{'KID (A)':>9}{'paper FID/KID':>15}{'hist err':>10}{'zero gen/real':>15}{'NN SSIM':>9}{'s/sample':>10}"
+    )
     for r in rows:
         paper = f"{r['paper_fid_inception']}/{r['paper_kid_inception']}" if r["paper_fid_inception"] else "—"
-        print(f"{r['row']:<11}{r['fid_domain']:>9}{r['kid_domain']:>9}{paper:>15}{r['hist_mean_abs_rel_err']:>10}{r['zero_fraction_gen']:>8}/{r['zero_fraction_real']:<6}{r['nn_ssim_max']:>9}{r['seconds_per_sample']:>10}")
+        print(
+            f"{r['row']:<11}{r['fid_domain']:>9}{r['kid_domain']:>9}{paper:>15}{r['hist_mean_abs_rel_err']:>10}{r['zero_fraction_gen']:>8}/{r['zero_fraction_real']:<6}{r['nn_ssim_max']:>9}{r['seconds_per_sample']:>10}"
+        )
     if a.json:
-        Path(a.json).write_text(json.dumps({"n": a.n, "seed": a.seed, "labels": counts, "n_real": int(len(ds.images)), "fid_note": cmp.report.get("fid_note"), "rows": rows}, indent=1))
+        Path(a.json).write_text(
+            json.dumps(
+                {
+                    "n": a.n,
+                    "seed": a.seed,
+                    "labels": counts,
+                    "n_real": int(len(ds.images)),
+                    "fid_note": cmp.report.get("fid_note"),
+                    "rows": rows,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

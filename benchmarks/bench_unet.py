@@ -3,6 +3,7 @@ backward + Adam at the given batch on 64×64×4), to choose a width CPU training
 
 Run:  python benchmarks/bench_unet.py [--bases 8 16 24] [--batch 16] [--steps 5] [--threads 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,17 @@ def main():
             t0 = time.perf_counter()
             net(x, t, y)
             fwd = time.perf_counter() - t0
-        rows.append({"base": base, "parameters": count_parameters(net), "batch": a.batch, "threads": a.threads, "s_per_step": round(times[len(times) // 2], 3), "images_per_s": round(a.batch / times[len(times) // 2], 1), "forward_ms_per_image": round(1000 * fwd / a.batch, 1)})
+        rows.append(
+            {
+                "base": base,
+                "parameters": count_parameters(net),
+                "batch": a.batch,
+                "threads": a.threads,
+                "s_per_step": round(times[len(times) // 2], 3),
+                "images_per_s": round(a.batch / times[len(times) // 2], 1),
+                "forward_ms_per_image": round(1000 * fwd / a.batch, 1),
+            }
+        )
         print(rows[-1], flush=True)
     if a.json:
         with open(a.json, "w") as f:

@@ -1,4 +1,5 @@
 """Display helpers shared by the app and notebooks: stretches with percentile clipping."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,12 @@ from astropy.visualization import AsinhStretch, LinearStretch, LogStretch, Perce
 
 SAMPLE_LIMIT = 1_000_000  # percentile limits of bigger images come from a regular subsample
 
-STRETCHES = {"linear": LinearStretch, "sqrt": SqrtStretch, "log": lambda: LogStretch(a=1000), "asinh": lambda: AsinhStretch(a=0.02)}
+STRETCHES = {
+    "linear": LinearStretch,
+    "sqrt": SqrtStretch,
+    "log": lambda: LogStretch(a=1000),
+    "asinh": lambda: AsinhStretch(a=0.02),
+}
 
 
 def stretch_image(data: np.ndarray, stretch: str = "asinh", percentile: float = 99.5) -> np.ndarray:
@@ -14,7 +20,9 @@ def stretch_image(data: np.ndarray, stretch: str = "asinh", percentile: float = 
     if stretch not in STRETCHES:
         raise ValueError(f"unknown stretch {stretch!r}; choose from {sorted(STRETCHES)}")
     d = np.nan_to_num(np.asarray(data, dtype=np.float32))  # float32: a 8000×8000 mosaic is 256 MB, not 512
-    sample = d if d.size <= SAMPLE_LIMIT else d.reshape(-1)[:: d.size // SAMPLE_LIMIT]  # limits from ≤ 1 M pixels
+    sample = (
+        d if d.size <= SAMPLE_LIMIT else d.reshape(-1)[:: d.size // SAMPLE_LIMIT]
+    )  # limits from ≤ 1 M pixels
     nonzero = sample[sample != 0]
     interval = PercentileInterval(percentile)
     vmin, vmax = interval.get_limits(nonzero if nonzero.size > 10 else sample)

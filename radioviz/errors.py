@@ -4,6 +4,7 @@ Every problem with a user's file is raised as an :class:`InputError` whose messa
 file and the problem in one line.  The CLI and the app catch this one type and show the message;
 anything else is a bug.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

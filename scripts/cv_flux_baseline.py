@@ -5,6 +5,7 @@ on each fold's training sources for balanced accuracy.
 
 Run:  python scripts/cv_flux_baseline.py --data ../shared/data/GLEAM-Data [--json docs/classifiers/flux_baseline_cv.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,9 @@ def main():
     ap.add_argument("--cache-dir", type=Path)
     ap.add_argument("--json")
     a = ap.parse_args()
-    ds, _, _ = build_dataset(DatasetConfig(a.data, "TRAIN", offcentre_per_halo=2), a.cache_dir, progress=False)
+    ds, _, _ = build_dataset(
+        DatasetConfig(a.data, "TRAIN", offcentre_per_halo=2), a.cache_dir, progress=False
+    )
     rows = np.flatnonzero(ds.is_centre & (ds.aug == 0))
     peak = np.zeros((len(ds.source_names), ds.images.shape[1]))
     peak[ds.source[rows]] = np.log10(np.maximum(ds.images[rows].max(axis=(2, 3)), 1e-4))
@@ -50,10 +53,25 @@ def main():
                 cut = fit_threshold(peak[tr, b], y[tr])
                 score[te] = 1.0 / (1.0 + np.exp(4 * (peak[te, b] - cut)))  # ≥ 0.5 below the cut
             runs.append(binary_metrics(y, score))
-        out[band] = {m: {"mean": float(np.mean([r[m] for r in runs])), "std": float(np.std([r[m] for r in runs]))} for m in ("accuracy", "f1", "roc_auc")}
-        print(f"{band:>12s}  accuracy {out[band]['accuracy']['mean']:.3f} ± {out[band]['accuracy']['std']:.3f}  F1 {out[band]['f1']['mean']:.3f}  ROC AUC {out[band]['roc_auc']['mean']:.3f}")
+        out[band] = {
+            m: {"mean": float(np.mean([r[m] for r in runs])), "std": float(np.std([r[m] for r in runs]))}
+            for m in ("accuracy", "f1", "roc_auc")
+        }
+        print(
+            f"{band:>12s}  accuracy {out[band]['accuracy']['mean']:.3f} ± {out[band]['accuracy']['std']:.3f}  F1 {out[band]['f1']['mean']:.3f}  ROC AUC {out[band]['roc_auc']['mean']:.3f}"
+        )
     if a.json:
-        Path(a.json).write_text(json.dumps({"k": a.k, "seeds": a.seeds, "feature": "log10 peak of the central 64x64 cut-out", "per_band": out}, indent=1))
+        Path(a.json).write_text(
+            json.dumps(
+                {
+                    "k": a.k,
+                    "seeds": a.seeds,
+                    "feature": "log10 peak of the central 64x64 cut-out",
+                    "per_band": out,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Run:  python scripts/eval_generators.py --real ../shared/data/GLEAM-Data [--n 16
 - masks (RADiff): IoU of the photutils mask of each sample with the mask it was generated
   from, against the ceiling photutils reaches on simulated fields with known truth masks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,21 +63,46 @@ def main():
     real = real_cutouts(a.real, "TRAIN", pre, None, a.cache_dir)
     from radioviz.data.dataset import DatasetConfig, build_dataset
 
-    ds, _, _ = build_dataset(DatasetConfig(a.real, "TRAIN", pre.band_convention, pre.cutout_size, pre.nsigma, augment=False), a.cache_dir, progress=False)
+    ds, _, _ = build_dataset(
+        DatasetConfig(a.real, "TRAIN", pre.band_convention, pre.cutout_size, pre.nsigma, augment=False),
+        a.cache_dir,
+        progress=False,
+    )
     if "flux" not in a.skip:
         t0 = time.time()
         fr = flux_relation(a.edm, edm, real, seed=0)
         fr["seconds"] = round(time.time() - t0, 1)
         result["flux"] = {k: v for k, v in fr.items()}
         fig, ax = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
-        ax[0].scatter(fr["scaled_peak_flux"], fr["delta_plus_real"], c="k", s=14, label=f"real (ρ = {fr['spearman_real']:.2f})")
-        ax[0].scatter(fr["scaled_peak_flux"], fr["delta_plus_gen"], c="C1", s=14, label=f"generated (ρ = {fr['spearman_gen']:.2f})")
-        ax[0].set(xlabel="standardised Box-Cox peak flux", ylabel="Δ+ (positive emission outside sources / peak)", yscale="log", title="Flux conditioning (cf. Martinez et al. Fig. 17)")
+        ax[0].scatter(
+            fr["scaled_peak_flux"],
+            fr["delta_plus_real"],
+            c="k",
+            s=14,
+            label=f"real (ρ = {fr['spearman_real']:.2f})",
+        )
+        ax[0].scatter(
+            fr["scaled_peak_flux"],
+            fr["delta_plus_gen"],
+            c="C1",
+            s=14,
+            label=f"generated (ρ = {fr['spearman_gen']:.2f})",
+        )
+        ax[0].set(
+            xlabel="standardised Box-Cox peak flux",
+            ylabel="Δ+ (positive emission outside sources / peak)",
+            yscale="log",
+            title="Flux conditioning (cf. Martinez et al. Fig. 17)",
+        )
         ax[0].legend(fontsize=8)
         ax[1].loglog(fr["peak_requested"], fr["peak_gen"], "o", ms=4)
         lim = [min(fr["peak_requested"]), max(fr["peak_requested"])]
         ax[1].plot(lim, lim, "k--", lw=0.8)
-        ax[1].set(xlabel="requested peak flux (Jy/beam)", ylabel="generated peak (Jy/beam)", title=f"Spearman ρ = {fr['spearman_peak_requested_vs_generated']:.2f}")
+        ax[1].set(
+            xlabel="requested peak flux (Jy/beam)",
+            ylabel="generated peak (Jy/beam)",
+            title=f"Spearman ρ = {fr['spearman_peak_requested_vs_generated']:.2f}",
+        )
         fig.tight_layout()
         fig.savefig(OUT / "flux_relation.png")
         plt.close(fig)
@@ -92,7 +118,12 @@ def main():
         ax.plot(om, [r["halo_pass_0.5"] for r in gs["rows"]], "s--", label="H samples scored ≥ 0.5")
         ax.plot(om, [r["nonhalo_rejected"] for r in gs["rows"]], "^--", label="non-halo samples scored < 0.5")
         ax.axhline(gs["real_accuracy"], color="k", ls=":", label=f"real images ({gs['real_accuracy']:.2f})")
-        ax.set(xlabel="guidance ω", ylabel="fraction", ylim=(0, 1.05), title="Class conditioning vs ω (A classifier; cf. Table 7)")
+        ax.set(
+            xlabel="guidance ω",
+            ylabel="fraction",
+            ylim=(0, 1.05),
+            title="Class conditioning vs ω (A classifier; cf. Table 7)",
+        )
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(OUT / "guidance_sweep.png")
@@ -104,17 +135,43 @@ def main():
         mf = mask_fidelity(a.mask_model, mm, real)
         gen = mf.pop("generated")
         ceiling = simulated_ceiling()
-        cmp = compare_images(real, gen, Preprocessing.from_dict(mm[1]["preprocessing"]).normalization, classifier_model=clf)
-        result["masks"] = {**mf, "ceiling_simulated": ceiling, "ratio_to_ceiling": mf["iou_mean"] / ceiling["iou_mean"], "fid_domain": cmp.report["fid_domain"], "kid_domain": cmp.report["kid_domain"], "hist_mean_abs_rel_err": cmp.report["hist_mean_abs_rel_err"], "seconds": round(time.time() - t0, 1)}
+        cmp = compare_images(
+            real, gen, Preprocessing.from_dict(mm[1]["preprocessing"]).normalization, classifier_model=clf
+        )
+        result["masks"] = {
+            **mf,
+            "ceiling_simulated": ceiling,
+            "ratio_to_ceiling": mf["iou_mean"] / ceiling["iou_mean"],
+            "fid_domain": cmp.report["fid_domain"],
+            "kid_domain": cmp.report["kid_domain"],
+            "hist_mean_abs_rel_err": cmp.report["hist_mean_abs_rel_err"],
+            "seconds": round(time.time() - t0, 1),
+        }
         order = np.argsort(-np.asarray(mf["iou"]))[[0, len(real) // 2, -1]]
         fig, axes = plt.subplots(3, 4, figsize=(9, 7), dpi=100)
         for row, i in zip(axes, order):
             m = derive_mask(real[i])
-            for axx, (img, title) in zip(row, ((stretch_image(real[i, 0]), "real"), (m, "mask given"), (stretch_image(gen[i, 0]), "generated"), (derive_mask(gen[i]), f"mask found, IoU {mf['iou'][i]:.2f}"))):
-                axx.imshow(img, origin="lower", cmap="inferno" if "mask" not in title else "viridis", vmin=0, vmax=(3 if "mask" in title else 1))
+            for axx, (img, title) in zip(
+                row,
+                (
+                    (stretch_image(real[i, 0]), "real"),
+                    (m, "mask given"),
+                    (stretch_image(gen[i, 0]), "generated"),
+                    (derive_mask(gen[i]), f"mask found, IoU {mf['iou'][i]:.2f}"),
+                ),
+            ):
+                axx.imshow(
+                    img,
+                    origin="lower",
+                    cmap="inferno" if "mask" not in title else "viridis",
+                    vmin=0,
+                    vmax=(3 if "mask" in title else 1),
+                )
                 axx.set_title(title, fontsize=8)
                 axx.axis("off")
-        fig.suptitle(f"Mask-conditioned EDM: mean IoU {mf['iou_mean']:.2f} vs photutils ceiling {ceiling['iou_mean']:.2f} (simulated truth)")
+        fig.suptitle(
+            f"Mask-conditioned EDM: mean IoU {mf['iou_mean']:.2f} vs photutils ceiling {ceiling['iou_mean']:.2f} (simulated truth)"
+        )
         fig.tight_layout()
         fig.savefig(OUT / "mask_examples.png")
         plt.close(fig)

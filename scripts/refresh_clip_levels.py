@@ -6,6 +6,7 @@ The clip level is a property of the data, not of the weights, so a card can be b
 date without retraining: the same dataset config (recorded in the card) is rebuilt and
 ``radioviz.data.dataset.clip_levels`` applied to its central cut-outs, as the trainers now do.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,9 @@ def main():
             raise SystemExit(f"{ck}: the data no longer match the card's hash")
         old = card.get("dead_band_jy")
         card["dead_band_jy"] = clip_levels(ds, ds.is_centre)
-        card["dead_band_jy_note"] = "recomputed by scripts/refresh_clip_levels.py from the training data (right-angle rotations, intensity scaling undone)"
+        card["dead_band_jy_note"] = (
+            "recomputed by scripts/refresh_clip_levels.py from the training data (right-angle rotations, intensity scaling undone)"
+        )
         cp.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
         print(f"{ck.name}: {old} -> {card['dead_band_jy']}")
 

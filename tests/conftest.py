@@ -1,4 +1,5 @@
 """Shared fixtures: tiny FITS files built in the test, and the real data when it is present."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,12 +45,25 @@ def noisy_image(n=32, seed=0, sigma=0.05, source=1.0):
 def gleam_like_source(tmp_path):
     """Four band files of one source with the published name pattern."""
 
-    def make(name="abell_0001", folder=None, bands=("72-103", "103-134", "139-170", "170-231"), n=32, ra=10.0, dec=-30.0):
+    def make(
+        name="abell_0001",
+        folder=None,
+        bands=("72-103", "103-134", "139-170", "170-231"),
+        n=32,
+        ra=10.0,
+        dec=-30.0,
+    ):
         folder = Path(folder or tmp_path)
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
         for k, b in enumerate(bands):
-            paths.append(write_fits(folder / f"{name}_Gleam{b}_clipped.fits", noisy_image(n, seed=k), celestial_header(n, ra=ra, dec=dec)))
+            paths.append(
+                write_fits(
+                    folder / f"{name}_Gleam{b}_clipped.fits",
+                    noisy_image(n, seed=k),
+                    celestial_header(n, ra=ra, dec=dec),
+                )
+            )
         return paths
 
     return make

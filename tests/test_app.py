@@ -1,4 +1,5 @@
 """Unit tests of the app components (no browser)."""
+
 import numpy as np
 import panel as pn
 import pytest
@@ -44,7 +45,14 @@ def test_score_map_candidates_vetting_and_export(view, tmp_path):
     assert smap is not None and np.isfinite(smap.scores).all()
     view.threshold = 0.0  # every window passes: one connected candidate region at least
     assert len(view.candidates) >= 1 and view.selected == 0
-    assert list(view.candidate_frame().columns) == ["RA", "Dec", "score", "nearest cluster", "sep (′)", "label"]
+    assert list(view.candidate_frame().columns) == [
+        "RA",
+        "Dec",
+        "score",
+        "nearest cluster",
+        "sep (′)",
+        "label",
+    ]
     view.comment = "looks diffuse"
     view.on_key("h")  # label halo, then move on
     saved = Table.read(tmp_path / "labels.ecsv")
@@ -80,7 +88,9 @@ def test_bad_folder_and_bad_upload_show_message_and_keep_state(view, tmp_path):
 def test_good_upload_becomes_the_current_field(view, tmp_path):
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
-        p = write_fits(tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48))
+        p = write_fits(
+            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48)
+        )
         names.append(p.name)
         blobs.append(p.read_bytes())
     assert view.upload(names, blobs)
@@ -88,7 +98,24 @@ def test_good_upload_becomes_the_current_field(view, tmp_path):
 
 
 def test_models_view_summarises_cards():
-    card = {"kind": "classifier", "arch": "L", "parameters": 59114, "preprocessing": {"cutout_size": 64, "bands": ["a", "b", "c", "d"], "band_convention": "native", "normalization": {"per_image": True, "log": False}}, "metrics": {"cv": {"k": 4, "seeds": [0, 1], "per_source": {m: {"mean": 0.7, "std": 0.1} for m in ("accuracy", "f1", "roc_auc")}}}}
+    card = {
+        "kind": "classifier",
+        "arch": "L",
+        "parameters": 59114,
+        "preprocessing": {
+            "cutout_size": 64,
+            "bands": ["a", "b", "c", "d"],
+            "band_convention": "native",
+            "normalization": {"per_image": True, "log": False},
+        },
+        "metrics": {
+            "cv": {
+                "k": 4,
+                "seeds": [0, 1],
+                "per_source": {m: {"mean": 0.7, "std": 0.1} for m in ("accuracy", "f1", "roc_auc")},
+            }
+        },
+    }
     text = card_summary("x.safetensors", card)
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
@@ -221,7 +248,9 @@ def test_big_fields_are_shown_band_by_band_on_native_grids(view, monkeypatch):
 def test_stretch_limits_come_from_a_subsample_of_big_images():
     big = np.random.default_rng(1).lognormal(size=(1500, 1500)).astype(np.float32)
     out = stretch_image(big, "linear", 99)
-    assert out.dtype == np.float32 and 0.97 < np.mean(out < 1) < 1.0  # ≈ 1 % saturated, as a full percentile would give
+    assert (
+        out.dtype == np.float32 and 0.97 < np.mean(out < 1) < 1.0
+    )  # ≈ 1 % saturated, as a full percentile would give
 
 
 def test_the_same_app_renders_inline_in_a_notebook():
@@ -266,10 +295,19 @@ def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, mon
     assert t.param.band.objects == ["single-frequency"] and t.band == "single-frequency"
     assert t.use_generated() and t.frames() is not None and t.forward_view() is not None
     for k in range(3):
-        write_fits(tmp_path / f"abell000{k}mwa2154mhzbriggs0_Halo.fits", noisy_image(80, seed=k), celestial_header(80, ra=10.0 * (k + 1)))
+        write_fits(
+            tmp_path / f"abell000{k}mwa2154mhzbriggs0_Halo.fits",
+            noisy_image(80, seed=k),
+            celestial_header(80, ra=10.0 * (k + 1)),
+        )
     monkeypatch.setenv("RADIOVIZ_REAL_SINGLE", str(tmp_path))
     c = CompareView(g, real_root=str(resources.SAMPLE_DATA))
     cmp = c.compare_latest()
-    assert cmp is not None and cmp.report["n_real"] == 3 and cmp.real.shape[1] == 1 and tmp_path.name in c.status.object
+    assert (
+        cmp is not None
+        and cmp.report["n_real"] == 3
+        and cmp.real.shape[1] == 1
+        and tmp_path.name in c.status.object
+    )
     monkeypatch.setenv("RADIOVIZ_REAL_SINGLE", str(tmp_path / "missing"))
     assert c.compare_latest() is None and c.alert.visible and "missing" in c.alert.object

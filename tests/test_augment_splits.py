@@ -34,7 +34,10 @@ def test_rotations_exact_for_right_angles_and_orientations_distinct():
 
 def test_two_names_one_field_share_a_group():
     # ORC 2 and ORC 3 are ~2' apart: one field, two names
-    pos = SkyCoord([100.0, 100.0 + 2 / 60 / np.cos(np.deg2rad(-30)), 150.0, 200.0] * u.deg, [-30.0, -30.0, 10.0, 40.0] * u.deg)
+    pos = SkyCoord(
+        [100.0, 100.0 + 2 / 60 / np.cos(np.deg2rad(-30)), 150.0, 200.0] * u.deg,
+        [-30.0, -30.0, 10.0, 40.0] * u.deg,
+    )
     g = sky_groups(pos, 1.0)
     assert g[0] == g[1] and len(set(g)) == 3
 
@@ -55,9 +58,16 @@ def test_split_keeps_groups_together_and_balances_classes():
 def sim_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("simroot")
     for seed, halo in ((1, "halo"), (2, None), (3, "halo"), (4, None), (5, "halo"), (6, None)):
-        write_field(simulate_field(SimConfig(seed=seed, halo=halo, n_extended=1, point_density_per_deg2=5, size=128)), root, "TRAIN")
+        write_field(
+            simulate_field(SimConfig(seed=seed, halo=halo, n_extended=1, point_density_per_deg2=5, size=128)),
+            root,
+            "TRAIN",
+        )
     # the same sky under a second name (two names, one field)
-    dup = simulate_field(SimConfig(seed=1, halo="halo", n_extended=1, point_density_per_deg2=5, size=128), name="sim_0001_alias")
+    dup = simulate_field(
+        SimConfig(seed=1, halo="halo", n_extended=1, point_density_per_deg2=5, size=128),
+        name="sim_0001_alias",
+    )
     write_field(dup, root, "TRAIN")
     return root
 

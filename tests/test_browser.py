@@ -1,4 +1,5 @@
 """End to end: the served app in headless Chromium (Debian's /usr/bin/chromium via Playwright)."""
+
 import os
 import re
 import socket
@@ -35,7 +36,14 @@ def server(labels_file):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = pn.serve({"app": lambda: create_app(labels_path=str(labels_file), template=True)}, port=port, address="127.0.0.1", show=False, threaded=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"])
+    srv = pn.serve(
+        {"app": lambda: create_app(labels_path=str(labels_file), template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
+    )
     time.sleep(1.0)
     yield f"http://127.0.0.1:{port}/app"
     srv.stop()
@@ -50,7 +58,18 @@ def browser():
     except ImportError:
         _skip_or_fail("playwright is not installed (pip install -e '.[test]')")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -60,7 +79,14 @@ def page(server, browser):
     page = browser.new_page(viewport={"width": 1700, "height": 1100}, accept_downloads=True)
     page.errors, page.external = [], []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+    page.on(
+        "request",
+        lambda r: (
+            page.external.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+            else None
+        ),
+    )
     page.goto(server)
     page.locator("canvas").first.wait_for(timeout=120000)
     yield page
@@ -124,7 +150,11 @@ def test_generate_tab_draw_mask_and_generate(page):
     page.mouse.down()
     for k in range(12):  # a closed loop: filled as a diffuse region
         a = 2 * 3.14159 * k / 11
-        page.mouse.move(box["x"] + box["width"] * (0.45 + 0.12 * np.cos(a)), box["y"] + box["height"] * (0.45 + 0.12 * np.sin(a)), steps=3)
+        page.mouse.move(
+            box["x"] + box["width"] * (0.45 + 0.12 * np.cos(a)),
+            box["y"] + box["height"] * (0.45 + 0.12 * np.sin(a)),
+            steps=3,
+        )
     page.mouse.up()
     page.get_by_text(re.compile(r"diffuse [1-9]\d* px")).wait_for(timeout=30000)
     page.get_by_role("button", name="Generate", exact=True).click()

@@ -1,14 +1,19 @@
 import subprocess
 import sys
 
-
 from radioviz.cli import main
 
-from .conftest import REPO, noisy_image, celestial_header, write_fits
+from .conftest import REPO, celestial_header, noisy_image, write_fits
 
 
 def test_help_for_every_subcommand():
-    for args in (["--help"], ["simulate", "--help"], ["data", "--help"], ["data", "inspect", "--help"], ["data", "build", "--help"]):
+    for args in (
+        ["--help"],
+        ["simulate", "--help"],
+        ["data", "--help"],
+        ["data", "inspect", "--help"],
+        ["data", "build", "--help"],
+    ):
         r = subprocess.run([sys.executable, "-m", "radioviz.cli", *args], capture_output=True, text=True)
         assert r.returncode == 0 and "usage" in r.stdout
 
@@ -18,7 +23,24 @@ def test_simulate_then_inspect_then_build(tmp_path, capsys):
     assert main(["data", "inspect", str(tmp_path / "sim")]) == 0
     out = capsys.readouterr().out
     assert "sim_0007" in out and "halo" in out and "2 sources" in out
-    assert main(["data", "build", "--data", str(tmp_path / "sim"), "--split", "SIM", "--cache-dir", str(tmp_path / "c"), "--no-augment", "--val-fraction", "0.5"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "build",
+                "--data",
+                str(tmp_path / "sim"),
+                "--split",
+                "SIM",
+                "--cache-dir",
+                str(tmp_path / "c"),
+                "--no-augment",
+                "--val-fraction",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     assert "built" in capsys.readouterr().out
 
 
@@ -34,7 +56,11 @@ def test_inspect_reports_bad_files_and_exits_nonzero(tmp_path, gleam_like_source
 
 def test_errors_are_one_line_without_traceback(tmp_path):
     write_fits(tmp_path / "x_Gleam72-103_clipped.fits", noisy_image(16), celestial_header(16))
-    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "data", "build", "--data", str(tmp_path)], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "radioviz.cli", "data", "build", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
     assert "no TRAIN_DATA_0/ or TRAIN_DATA_1/" in r.stderr
@@ -44,5 +70,7 @@ def test_readme_commands_are_the_ones_ci_runs():
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
     assert "panel serve app.py" in readme
-    test_cmd = next(line.strip() for line in readme.splitlines() if line.strip().startswith("bash scripts/test.sh"))
+    test_cmd = next(
+        line.strip() for line in readme.splitlines() if line.strip().startswith("bash scripts/test.sh")
+    )
     assert test_cmd in ci

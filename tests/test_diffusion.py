@@ -16,8 +16,14 @@ from radioviz.training.diffusion import LABEL_NAMES, DiffusionConfig, source_sub
 def tiny_ddpm(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen")
     for seed, halo in ((1, "halo"), (2, None), (3, "minihalo")):
-        write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)), root, "TRAIN")
-    ds, _, _ = build_dataset(DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False)
+        write_field(
+            simulate_field(SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)),
+            root,
+            "TRAIN",
+        )
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False
+    )
     cfg = DiffusionConfig(steps=2, batch_size=4, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1)
     out = root / "ddpm"
     card = train_diffusion(ds, cfg, out, progress=False)
@@ -55,12 +61,48 @@ def test_sample_cli_contract_and_bad_label(tiny_ddpm, tmp_path):
     _, _, out, _ = tiny_ddpm
     ckpt = out.with_suffix(".safetensors")
     f = tmp_path / "s.npz"
-    assert main(["sample", "--checkpoint", str(ckpt), "--n", "3", "--label", "cH", "--sampler", "ddim", "--steps", "2", "--seed", "1", "--out", str(f)]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                "--checkpoint",
+                str(ckpt),
+                "--n",
+                "3",
+                "--label",
+                "cH",
+                "--sampler",
+                "ddim",
+                "--steps",
+                "2",
+                "--seed",
+                "1",
+                "--out",
+                str(f),
+            ]
+        )
+        == 0
+    )
     z = np.load(f)
     assert z["images"].shape == z["physical"].shape == (3, 4, 16, 16) and z["images"].dtype == np.float32
     meta = json.loads(str(z["meta"]))
     assert meta["sampler"] == "ddim" and meta["nfe"] == 2 and meta["seed"] == 1 and meta["label"] == "cH"
-    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "sample", "--checkpoint", str(ckpt), "--label", "relic", "--out", str(tmp_path / "x.npz")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "radioviz.cli",
+            "sample",
+            "--checkpoint",
+            str(ckpt),
+            "--label",
+            "relic",
+            "--out",
+            str(tmp_path / "x.npz"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "labels non-halo, H, cH, mH" in r.stderr and r.stderr.count("\n") == 1
 
 
@@ -71,11 +113,73 @@ def test_compare_contract(tiny_ddpm, tmp_path):
     ds, _, out, _ = tiny_ddpm
     root = out.parent
     f = tmp_path / "s.npz"
-    assert main(["sample", "--checkpoint", str(out.with_suffix(".safetensors")), "--n", "4", "--label", "H", "--steps", "2", "--out", str(f)]) == 0
-    clf = save_checkpoint(build_classifier("A", size=16), tmp_path / "a", {"kind": "classifier", "arch": "A", "kwargs": {"size": 16}, "preprocessing": {"cutout_size": 16, "normalization": {"log": False, "lo": 0.0, "hi": 1.0, "per_image": True}}})
-    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "compare", "--real", str(root), "--split", "TRAIN", "--generated", str(f), "--classifier", str(clf), "--json", "--cache-dir", str(root / "cache")], capture_output=True, text=True)
+    assert (
+        main(
+            [
+                "sample",
+                "--checkpoint",
+                str(out.with_suffix(".safetensors")),
+                "--n",
+                "4",
+                "--label",
+                "H",
+                "--steps",
+                "2",
+                "--out",
+                str(f),
+            ]
+        )
+        == 0
+    )
+    clf = save_checkpoint(
+        build_classifier("A", size=16),
+        tmp_path / "a",
+        {
+            "kind": "classifier",
+            "arch": "A",
+            "kwargs": {"size": 16},
+            "preprocessing": {
+                "cutout_size": 16,
+                "normalization": {"log": False, "lo": 0.0, "hi": 1.0, "per_image": True},
+            },
+        },
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "radioviz.cli",
+            "compare",
+            "--real",
+            str(root),
+            "--split",
+            "TRAIN",
+            "--generated",
+            str(f),
+            "--classifier",
+            str(clf),
+            "--json",
+            "--cache-dir",
+            str(root / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
-    for key in ("hist_mean_abs_rel_err", "zero_fraction_real", "zero_fraction_gen", "fid_domain", "kid_domain", "nn_ssim_max", "classifier_pass_rate_0.5", "classifier_pass_rate_0.95"):
+    for key in (
+        "hist_mean_abs_rel_err",
+        "zero_fraction_real",
+        "zero_fraction_gen",
+        "fid_domain",
+        "kid_domain",
+        "nn_ssim_max",
+        "classifier_pass_rate_0.5",
+        "classifier_pass_rate_0.95",
+    ):
         assert key in res
-    assert 0 <= res["classifier_pass_rate_0.5"] <= 1 and res["fid_domain"] is not None and "InceptionV3" in res["fid_note"]
+    assert (
+        0 <= res["classifier_pass_rate_0.5"] <= 1
+        and res["fid_domain"] is not None
+        and "InceptionV3" in res["fid_note"]
+    )

@@ -1,5 +1,6 @@
 """Generators II and the WGAN: EDM preconditioning, flux/mask/background conditions, guidance,
 refusals naming what a model accepts, the WGAN, dead-band clipping of samples, masks."""
+
 import subprocess
 import sys
 
@@ -22,14 +23,31 @@ from radioviz.training.wgan import WGANConfig, train_wgan
 def root(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen2")
     for seed, halo in ((1, "halo"), (2, None), (3, "minihalo")):
-        write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)), root, "TRAIN")
+        write_field(
+            simulate_field(SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)),
+            root,
+            "TRAIN",
+        )
     return root
 
 
 @pytest.fixture(scope="module")
 def tiny_edm(root):
-    ds, _, _ = build_dataset(DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False)
-    cfg = DiffusionConfig(kind="edm", steps=2, batch_size=4, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1, flux=True, mask=True, background=True)
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False
+    )
+    cfg = DiffusionConfig(
+        kind="edm",
+        steps=2,
+        batch_size=4,
+        base=8,
+        mults=(1, 2),
+        attn_resolutions=(8,),
+        save_every=1,
+        flux=True,
+        mask=True,
+        background=True,
+    )
     card = train_diffusion(ds, cfg, root / "edm", progress=False)
     return ds, root / "edm.safetensors", card
 
@@ -59,7 +77,9 @@ def test_edm_sampling_with_every_condition_is_deterministic(tiny_edm, root):
     ds, path, _ = tiny_edm
     m = np.zeros((16, 16), int)
     m[4:10, 4:10] = 3
-    kw = dict(label="H", sampler="heun", steps=3, seed=3, flux=2.0, guidance=1.5, mask=m, background=ds.images[0])
+    kw = dict(
+        label="H", sampler="heun", steps=3, seed=3, flux=2.0, guidance=1.5, mask=m, background=ds.images[0]
+    )
     a, b = generate(path, 2, **kw), generate(path, 2, **kw)
     np.testing.assert_array_equal(a.physical, b.physical)
     assert a.meta["nfe"] == 5 and a.meta["kind"] == "edm" and a.meta["mask"] and a.meta["background"]
@@ -69,16 +89,55 @@ def test_edm_sampling_with_every_condition_is_deterministic(tiny_edm, root):
 
 def test_refusals_name_what_the_model_accepts(tiny_edm, root, tmp_path):
     _, path, _ = tiny_edm
-    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "sample", "--checkpoint", str(path), "--sampler", "ddpm", "--out", str(tmp_path / "x.npz")], capture_output=True, text=True)
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "samplers heun, euler" in r.stderr and "flux yes" in r.stderr
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "radioviz.cli",
+            "sample",
+            "--checkpoint",
+            str(path),
+            "--sampler",
+            "ddpm",
+            "--out",
+            str(tmp_path / "x.npz"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        r.returncode == 2
+        and r.stderr.count("\n") == 1
+        and "samplers heun, euler" in r.stderr
+        and "flux yes" in r.stderr
+    )
     bad = tmp_path / "bad.npy"
     np.save(bad, np.full((16, 16), 7))
-    r = subprocess.run([sys.executable, "-m", "radioviz.cli", "sample", "--checkpoint", str(path), "--mask", str(bad), "--out", str(tmp_path / "x.npz")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "radioviz.cli",
+            "sample",
+            "--checkpoint",
+            str(path),
+            "--mask",
+            str(bad),
+            "--out",
+            str(tmp_path / "x.npz"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "bad.npy" in r.stderr and r.stderr.count("\n") == 1
 
 
 def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
-    ds, _, _ = build_dataset(DatasetConfig(str(root), "TRAIN", cutout_size=64, val_fraction=0.34, augment=False), root / "cache", progress=False)
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(root), "TRAIN", cutout_size=64, val_fraction=0.34, augment=False),
+        root / "cache",
+        progress=False,
+    )
     cfg = WGANConfig(iterations=1, batch_size=4, n_critic=2, width=32, save_every=1)
     out = tmp_path / "w"
     card = train_wgan(ds, cfg, out, progress=False)
@@ -89,8 +148,15 @@ def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
     card = train_wgan(ds, replace(cfg, iterations=2), out, resume=True, progress=False)
     assert card["training"]["iterations"] == 2
     g = generate(out.with_suffix(".safetensors"), 3, "H", seed=1)
-    assert g.images.shape == (3, 4, 64, 64) and g.meta["nfe"] == 1 and g.meta["sampler"] == "oneshot" and len(g.trajectory) == 1
-    np.testing.assert_array_equal(g.physical, generate(out.with_suffix(".safetensors"), 3, "H", seed=1).physical)
+    assert (
+        g.images.shape == (3, 4, 64, 64)
+        and g.meta["nfe"] == 1
+        and g.meta["sampler"] == "oneshot"
+        and len(g.trajectory) == 1
+    )
+    np.testing.assert_array_equal(
+        g.physical, generate(out.with_suffix(".safetensors"), 3, "H", seed=1).physical
+    )
     with pytest.raises(Exception, match="guidance not supported"):
         generate(out.with_suffix(".safetensors"), 1, "H", guidance=1.0)
 
@@ -109,7 +175,9 @@ def test_dead_band_clipping_gives_exact_zeros():
 def test_derived_mask_tells_compact_from_diffuse_and_mask_files_are_checked(tmp_path):
     yy, xx = np.mgrid[:64, :64]
     img = np.zeros((4, 64, 64))
-    img[:] += 30 * np.exp(-((xx - 12) ** 2 + (yy - 12) ** 2) / (2 * 1.9**2))  # a point source (beam σ ≈ 1.9 px)
+    img[:] += 30 * np.exp(
+        -((xx - 12) ** 2 + (yy - 12) ** 2) / (2 * 1.9**2)
+    )  # a point source (beam σ ≈ 1.9 px)
     img[:] += 1.5 * np.exp(-((xx - 42) ** 2 + (yy - 40) ** 2) / (2 * 9.0**2))  # a faint smooth blob
     img[img < 0.3] = 0  # the dead band: the smallest non-zero value sets the 3σ level
     m = derive_mask(img)
@@ -153,7 +221,11 @@ def test_compose_places_sources_without_overlap_and_writes_fits_and_truth(tiny_e
     from radioviz.sampling.compose import compose, place_without_overlap, write_composition
 
     corners = place_without_overlap(5, (64, 64), 16, np.random.default_rng(1))
-    assert all(abs(a[0] - b[0]) >= 16 or abs(a[1] - b[1]) >= 16 for i, a in enumerate(corners) for b in corners[i + 1:])
+    assert all(
+        abs(a[0] - b[0]) >= 16 or abs(a[1] - b[1]) >= 16
+        for i, a in enumerate(corners)
+        for b in corners[i + 1 :]
+    )
     with pytest.raises(ValueError, match="fit"):
         place_without_overlap(20, (64, 64), 16)
     _, path, _ = tiny_edm

@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from radioviz.metrics.images import frechet_distance, histogram_comparison, kernel_inception_distance, nearest_neighbour_ssim, spectral_indices, ssim, statistics_comparison, zero_fraction
+from radioviz.metrics.images import (
+    frechet_distance,
+    histogram_comparison,
+    kernel_inception_distance,
+    nearest_neighbour_ssim,
+    spectral_indices,
+    ssim,
+    statistics_comparison,
+    zero_fraction,
+)
 
 
 def _images(seed, n=20, scale=1.0):

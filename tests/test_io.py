@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from radioviz.errors import AxisError, EmptyImageError, InputError, MissingBandError, NotFITSError, TruncatedFITSError, WCSError
+from radioviz.errors import (
+    AxisError,
+    EmptyImageError,
+    InputError,
+    MissingBandError,
+    NotFITSError,
+    TruncatedFITSError,
+    WCSError,
+)
 from radioviz.io.bands import GLEAM_BANDS, Band, band_from_name, detect_band
 from radioviz.io.fits import read_image, read_planes
 from radioviz.io.layout import discover, find_splits, read_stack, source_key, split_sources

@@ -7,7 +7,9 @@ from radioviz.models.checkpoint import CheckpointError, load_checkpoint, save_ch
 from radioviz.models.classifiers import CLASSIFIERS, build_classifier, count_parameters, halo_score
 
 
-@pytest.mark.parametrize("arch, low, high", [("L", 50_000, 70_000), ("A", 800_000, 1_100_000), ("D", 1_000_000, 1_100_000)])
+@pytest.mark.parametrize(
+    "arch, low, high", [("L", 50_000, 70_000), ("A", 800_000, 1_100_000), ("D", 1_000_000, 1_100_000)]
+)
 def test_classifier_shapes_scores_and_sizes(arch, low, high):
     model = build_classifier(arch).eval()
     x = torch.rand(3, 4, 64, 64)

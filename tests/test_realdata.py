@@ -1,4 +1,5 @@
 """Checks on the real data in ../shared/data; skipped with a reason where it is absent."""
+
 import numpy as np
 import pytest
 
@@ -15,7 +16,11 @@ pytestmark = pytest.mark.realdata
 
 @needs(SHARED_DATA)
 def test_every_fits_file_in_shared_data_reads():
-    files = [p for p in SHARED_DATA.rglob("*") if p.is_file() and is_fits_name(p.name) and "catalogs" not in p.parts]
+    files = [
+        p
+        for p in SHARED_DATA.rglob("*")
+        if p.is_file() and is_fits_name(p.name) and "catalogs" not in p.parts
+    ]
     assert len(files) >= 144
     for p in files:
         planes = read_planes(p)

@@ -1,10 +1,19 @@
 """Samplers checked against an exact model: for Gaussian data N(0, s²) the ideal denoiser and
 ε-predictor are known in closed form, so every sampler must return samples with std s."""
+
 import numpy as np
 import pytest
 import torch
 
-from radioviz.sampling.samplers import EpsDenoiser, ddim_timesteps, default_karras, sample_ddim, sample_ddpm, sample_euler, sample_heun
+from radioviz.sampling.samplers import (
+    EpsDenoiser,
+    ddim_timesteps,
+    default_karras,
+    sample_ddim,
+    sample_ddpm,
+    sample_euler,
+    sample_heun,
+)
 from radioviz.sampling.schedules import DiscreteSchedule, karras_sigmas
 from radioviz.sampling.trajectory import SamplingCancelled
 
@@ -32,10 +41,22 @@ def _gen(seed=0):
     [
         (lambda cb=None: sample_ddpm(eps_oracle, SHAPE, SCHED, _gen(), cb, record_stride=100), 1000),
         (lambda cb=None: sample_ddim(eps_oracle, SHAPE, SCHED, 50, 0.0, _gen(), cb), 50),
-        (lambda cb=None: sample_ddim(eps_oracle, SHAPE, SCHED, 200, 1.0, _gen(), cb), 200),  # stochastic: needs small steps
+        (
+            lambda cb=None: sample_ddim(eps_oracle, SHAPE, SCHED, 200, 1.0, _gen(), cb),
+            200,
+        ),  # stochastic: needs small steps
         (lambda cb=None: sample_heun(denoiser_oracle, SHAPE, karras_sigmas(25), _gen(), cb), 49),
         (lambda cb=None: sample_euler(denoiser_oracle, SHAPE, karras_sigmas(100), _gen(), cb), 100),
-        (lambda cb=None: sample_heun(EpsDenoiser(eps_oracle, SCHED), SHAPE, default_karras(EpsDenoiser(eps_oracle, SCHED), 25), _gen(), cb), 49),
+        (
+            lambda cb=None: sample_heun(
+                EpsDenoiser(eps_oracle, SCHED),
+                SHAPE,
+                default_karras(EpsDenoiser(eps_oracle, SCHED), 25),
+                _gen(),
+                cb,
+            ),
+            49,
+        ),
     ],
     ids=["ddpm-1000", "ddim-50", "ddim-200-eta1", "heun-25", "euler-100", "heun-on-ddpm"],
 )
@@ -65,8 +86,17 @@ def test_same_seed_same_samples_and_cancel():
 
 
 def test_schedules():
-    assert ddim_timesteps(1000, 50)[0] == 999 and ddim_timesteps(1000, 50)[-1] == 0 and len(ddim_timesteps(1000, 50)) == 50
+    assert (
+        ddim_timesteps(1000, 50)[0] == 999
+        and ddim_timesteps(1000, 50)[-1] == 0
+        and len(ddim_timesteps(1000, 50)) == 50
+    )
     k = karras_sigmas(25)
-    assert len(k) == 26 and float(k[0]) == pytest.approx(80) and float(k[-2]) == pytest.approx(0.002) and float(k[-1]) == 0
+    assert (
+        len(k) == 26
+        and float(k[0]) == pytest.approx(80)
+        and float(k[-2]) == pytest.approx(0.002)
+        and float(k[-1]) == 0
+    )
     den = EpsDenoiser(eps_oracle, SCHED)
     assert float(den.t_for(SCHED.sigmas[500:501].float())[0]) == pytest.approx(500, abs=1e-3)

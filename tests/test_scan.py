@@ -6,11 +6,11 @@ from astropy.table import Table
 
 from radioviz.data.preprocess import Preprocessing, classifier_normalization
 from radioviz.errors import InputError
+from radioviz.io.catalogs import builtin_clusters, crossmatch, fetch_psz2, read_catalog, read_psz2
 from radioviz.io.layout import SourceStack
 from radioviz.models.checkpoint import save_checkpoint
 from radioviz.models.classifiers import build_classifier
 from radioviz.scan import find_candidates, score_map, score_map_naive
-from radioviz.io.catalogs import builtin_clusters, crossmatch, fetch_psz2, read_catalog, read_psz2
 from radioviz.simulate import SimConfig, simulate_field, write_field
 
 from .conftest import SHARED_DATA, needs
@@ -25,7 +25,11 @@ def field():
 @pytest.fixture(scope="module")
 def model_pre():
     torch.manual_seed(1)
-    pre = Preprocessing(normalization=classifier_normalization(np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2), per_image=True))
+    pre = Preprocessing(
+        normalization=classifier_normalization(
+            np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2), per_image=True
+        )
+    )
     return build_classifier("L").eval(), pre
 
 
@@ -63,11 +67,37 @@ def test_candidates_are_connected_regions_with_their_peak(field, model_pre):
 
 def test_scan_cli_writes_scoremap_and_ecsv(tmp_path, model_pre):
     model, pre = model_pre
-    ckpt = save_checkpoint(model, tmp_path / "m", {"kind": "classifier", "arch": "L", "kwargs": {}, "preprocessing": pre.to_dict()})
-    write_field(simulate_field(SimConfig(seed=8, size=72, point_density_per_deg2=5, n_extended=0)), tmp_path / "fields", "SIM")
+    ckpt = save_checkpoint(
+        model,
+        tmp_path / "m",
+        {"kind": "classifier", "arch": "L", "kwargs": {}, "preprocessing": pre.to_dict()},
+    )
+    write_field(
+        simulate_field(SimConfig(seed=8, size=72, point_density_per_deg2=5, n_extended=0)),
+        tmp_path / "fields",
+        "SIM",
+    )
     from radioviz.cli import main
 
-    assert main(["scan", str(tmp_path / "fields"), "--checkpoint", str(ckpt), "--stride", "9", "--threshold", "0.0", "--out", str(tmp_path / "out"), "--catalog", "builtin"]) == 0
+    assert (
+        main(
+            [
+                "scan",
+                str(tmp_path / "fields"),
+                "--checkpoint",
+                str(ckpt),
+                "--stride",
+                "9",
+                "--threshold",
+                "0.0",
+                "--out",
+                str(tmp_path / "out"),
+                "--catalog",
+                "builtin",
+            ]
+        )
+        == 0
+    )
     hdr = fits.getheader(tmp_path / "out" / "sim_0008_scoremap.fits")
     assert hdr["CTYPE1"] == "RA---TAN" and hdr["STRIDE"] == 9
     t = Table.read(tmp_path / "out" / "sim_0008_candidates.ecsv")

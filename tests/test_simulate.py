@@ -37,7 +37,10 @@ def test_masks_agree_with_catalogue(fld):
     for im, mask in zip(fld.images, fld.masks):
         assert set(np.unique(mask)) <= set(range(len(MASK_CLASSES)))
         x, y = im.wcs.world_to_pixel_values(halo["ra"], halo["dec"])
-        assert mask[int(round(float(y))), int(round(float(x)))] in (1, 3)  # diffuse, unless a point sits on it
+        assert mask[int(round(float(y))), int(round(float(x)))] in (
+            1,
+            3,
+        )  # diffuse, unless a point sits on it
         assert (mask == 3).sum() > 20
         assert (im.data[mask == 0] != 0).mean() < 0.05  # emission outside the mask is only noise peaks
         # bright point sources are compact in the mask

@@ -1,6 +1,7 @@
 """The Compare view: real vs generated pixel histograms (log counts) with the per-bin relative
 error beneath, image mean / std / peak distributions, spectral indices, domain FID/KID and the
 nearest-training-neighbour pairs.  All numbers come from :func:`radioviz.metrics.compare.compare_images`."""
+
 from __future__ import annotations
 
 import os
@@ -65,7 +66,10 @@ class CompareView(pn.viewable.Viewer):
         if pre.band_convention == SINGLE_FREQUENCY:
             root = single_frequency_root()
             if root is None:
-                self.alert.object, self.alert.visible = "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) are not here; set RADIOVIZ_REAL_SINGLE to their folder.", True
+                self.alert.object, self.alert.visible = (
+                    "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) are not here; set RADIOVIZ_REAL_SINGLE to their folder.",
+                    True,
+                )
                 return None
         try:
             real = real_cutouts(root, self.split, pre, meta.get("label"))
@@ -73,18 +77,31 @@ class CompareView(pn.viewable.Viewer):
             self.alert.object, self.alert.visible = str(exc), True
             return None
         cards = resources.classifier_cards()
-        clf = resources.classifier(resources.CHECKPOINTS / "classifier_A.safetensors") if "classifier_A.safetensors" in cards else None
-        cmp = compare_images(real, physical, pre.normalization or generator_normalization(real), classifier_model=clf)
+        clf = (
+            resources.classifier(resources.CHECKPOINTS / "classifier_A.safetensors")
+            if "classifier_A.safetensors" in cards
+            else None
+        )
+        cmp = compare_images(
+            real, physical, pre.normalization or generator_normalization(real), classifier_model=clf
+        )
         self.alert.visible = False
         self.comparison = cmp
         r = cmp.report
-        where = Path(root).name if pre.band_convention == SINGLE_FREQUENCY else f"{Path(root).name}/{self.split}"
-        self.status.object = f"{r['n_generated']} generated vs {r['n_real']} real ({where}, label {meta.get('label')})"
+        where = (
+            Path(root).name if pre.band_convention == SINGLE_FREQUENCY else f"{Path(root).name}/{self.split}"
+        )
+        self.status.object = (
+            f"{r['n_generated']} generated vs {r['n_real']} real ({where}, label {meta.get('label')})"
+        )
         return cmp
 
     @param.depends("run", watch=True)
     def compare_latest(self):
-        src = self._uploaded or (getattr(self.generate_view, "result", None) and (self.generate_view.result.physical, self.generate_view.result.meta))
+        src = self._uploaded or (
+            getattr(self.generate_view, "result", None)
+            and (self.generate_view.result.physical, self.generate_view.result.meta)
+        )
         if not src:
             self.status.object = "Generate images first (Generate tab) or upload a samples .npz."
             return None
@@ -110,35 +127,121 @@ class CompareView(pn.viewable.Viewer):
     def plots(self):
         cmp = self.comparison
         if cmp is None:
-            return pn.pane.Markdown("Press **Compare** to compare the latest generated images with real ones.")
+            return pn.pane.Markdown(
+                "Press **Compare** to compare the latest generated images with real ones."
+            )
         r, h = cmp.report, cmp.report["histogram"]
         edges = np.asarray(h["edges"])
         centres = np.sqrt(edges[:-1] * edges[1:])
         # step curves, not bars: bars start at 0, which a log axis cannot draw
-        real = hv.Curve((centres, np.maximum(h["counts_real"], 0.5)), "|pixel| (Jy/beam)", "pixels", label="real").opts(interpolation="steps-mid", color="black", line_width=2)
-        gen = hv.Curve((centres, np.maximum(h["counts_gen_scaled"], 0.5)), "|pixel| (Jy/beam)", "pixels", label="generated").opts(interpolation="steps-mid", color="orange", line_width=2)
-        hist = (real * gen).opts(logx=True, logy=True, width=520, height=280, title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / gen {r['zero_fraction_gen']:.3f}", legend_position="top_right", toolbar=None)
-        rel = (hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "2(c1−c2)/(c1+c2)") * hv.HLine(0).opts(color="gray")).opts(logx=True, width=520, height=170, ylim=(-2, 2), title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}", toolbar=None)
+        real = hv.Curve(
+            (centres, np.maximum(h["counts_real"], 0.5)), "|pixel| (Jy/beam)", "pixels", label="real"
+        ).opts(interpolation="steps-mid", color="black", line_width=2)
+        gen = hv.Curve(
+            (centres, np.maximum(h["counts_gen_scaled"], 0.5)),
+            "|pixel| (Jy/beam)",
+            "pixels",
+            label="generated",
+        ).opts(interpolation="steps-mid", color="orange", line_width=2)
+        hist = (real * gen).opts(
+            logx=True,
+            logy=True,
+            width=520,
+            height=280,
+            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / gen {r['zero_fraction_gen']:.3f}",
+            legend_position="top_right",
+            toolbar=None,
+        )
+        rel = (
+            hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "2(c1−c2)/(c1+c2)")
+            * hv.HLine(0).opts(color="gray")
+        ).opts(
+            logx=True,
+            width=520,
+            height=170,
+            ylim=(-2, 2),
+            title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}",
+            toolbar=None,
+        )
         dists = []
         for key in ("mean", "std", "peak"):
             both = np.concatenate([cmp.stats_real[key], cmp.stats_gen[key]])
             bins = np.histogram_bin_edges(both, 20)
-            dists.append((hv.Histogram(np.histogram(cmp.stats_real[key], bins, density=True), label="real").opts(alpha=0.5, color="black") * hv.Histogram(np.histogram(cmp.stats_gen[key], bins, density=True), label="generated").opts(alpha=0.5, color="orange")).opts(width=260, height=220, title=f"image {key}", show_legend=False, toolbar=None))
+            dists.append(
+                (
+                    hv.Histogram(np.histogram(cmp.stats_real[key], bins, density=True), label="real").opts(
+                        alpha=0.5, color="black"
+                    )
+                    * hv.Histogram(
+                        np.histogram(cmp.stats_gen[key], bins, density=True), label="generated"
+                    ).opts(alpha=0.5, color="orange")
+                ).opts(width=260, height=220, title=f"image {key}", show_legend=False, toolbar=None)
+            )
         bins = np.linspace(-4, 2, 40)
+
         def dens(a):
             return np.histogram(a, bins, density=True) if a.size else (np.zeros(len(bins) - 1), bins)
 
-        alpha = (hv.Histogram(dens(cmp.alpha_real), kdims="α").opts(alpha=0.5, color="black") * hv.Histogram(dens(cmp.alpha_gen), kdims="α").opts(alpha=0.5, color="orange") * hv.VLine(-1.3).opts(color="green", line_dash="dashed")).opts(width=300, height=220, title="spectral index α (72–103 vs 170–231 MHz)", toolbar=None)
+        alpha = (
+            hv.Histogram(dens(cmp.alpha_real), kdims="α").opts(alpha=0.5, color="black")
+            * hv.Histogram(dens(cmp.alpha_gen), kdims="α").opts(alpha=0.5, color="orange")
+            * hv.VLine(-1.3).opts(color="green", line_dash="dashed")
+        ).opts(width=300, height=220, title="spectral index α (72–103 vs 170–231 MHz)", toolbar=None)
         fmt = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
         numbers = pn.pane.Markdown(
             f"| metric | value |\n|---|---|\n| FID (A features) | {fmt(r['fid_domain'], 2)} |\n| KID (A features) | {fmt(r['kid_domain'])} |\n| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} / {fmt(r['nn_ssim_median'])} |\n"
-            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} / {fmt(r['classifier_pass_rate_0.95'], 2)} |\n| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}", width=520)
+            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} / {fmt(r['classifier_pass_rate_0.95'], 2)} |\n| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
+            width=520,
+        )
         order = np.argsort(-cmp.nn_ssim)[:4]
-        pairs = [pn.Column(*[pn.pane.HoloViews(hv.Image(stretch_image(im[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(cmap="inferno", width=140, height=140, xaxis=None, yaxis=None, toolbar=None, title=t), linked_axes=False, sizing_mode="fixed") for im, t in ((cmp.gen[i], f"#{i} SSIM {cmp.nn_ssim[i]:.2f}"), (cmp.nn_images[i], "nearest real"))]) for i in order]
-        return pn.Column(pn.Row(pn.Column(pn.pane.HoloViews(hist, linked_axes=False), pn.pane.HoloViews(rel, linked_axes=False)), numbers), pn.Row(*[pn.pane.HoloViews(d, linked_axes=False) for d in dists], pn.pane.HoloViews(alpha, linked_axes=False)), pn.pane.Markdown("**Nearest training neighbours** (highest SSIM first; memorisation shows as SSIM ≥ 0.95)"), pn.Row(*pairs))
+        pairs = [
+            pn.Column(
+                *[
+                    pn.pane.HoloViews(
+                        hv.Image(stretch_image(im[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(
+                            cmap="inferno",
+                            width=140,
+                            height=140,
+                            xaxis=None,
+                            yaxis=None,
+                            toolbar=None,
+                            title=t,
+                        ),
+                        linked_axes=False,
+                        sizing_mode="fixed",
+                    )
+                    for im, t in (
+                        (cmp.gen[i], f"#{i} SSIM {cmp.nn_ssim[i]:.2f}"),
+                        (cmp.nn_images[i], "nearest real"),
+                    )
+                ]
+            )
+            for i in order
+        ]
+        return pn.Column(
+            pn.Row(
+                pn.Column(
+                    pn.pane.HoloViews(hist, linked_axes=False), pn.pane.HoloViews(rel, linked_axes=False)
+                ),
+                numbers,
+            ),
+            pn.Row(
+                *[pn.pane.HoloViews(d, linked_axes=False) for d in dists],
+                pn.pane.HoloViews(alpha, linked_axes=False),
+            ),
+            pn.pane.Markdown(
+                "**Nearest training neighbours** (highest SSIM first; memorisation shows as SSIM ≥ 0.95)"
+            ),
+            pn.Row(*pairs),
+        )
 
     def __panel__(self):
         up = pn.widgets.FileInput(accept=".npz")
         up.param.watch(lambda e: self.upload(up.filename, e.new) if e.new else None, "value")
-        controls = pn.Row(pn.widgets.TextInput.from_param(self.param.real_root, name="Real data root", width=420), pn.widgets.TextInput.from_param(self.param.split, name="Split", width=100), pn.Column(pn.pane.Markdown("Samples .npz (optional; default: the latest Generate result)"), up), pn.widgets.Button.from_param(self.param.run, name="Compare", button_type="primary", align="end"))
+        controls = pn.Row(
+            pn.widgets.TextInput.from_param(self.param.real_root, name="Real data root", width=420),
+            pn.widgets.TextInput.from_param(self.param.split, name="Split", width=100),
+            pn.Column(pn.pane.Markdown("Samples .npz (optional; default: the latest Generate result)"), up),
+            pn.widgets.Button.from_param(self.param.run, name="Compare", button_type="primary", align="end"),
+        )
         return pn.Column(self.alert, controls, self.status, self.plots, sizing_mode="stretch_width")

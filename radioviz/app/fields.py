@@ -1,6 +1,7 @@
 """The Fields view: open a field, see it band by band or in RGB, scan it with a classifier, vet
 the candidates and export the labels.  UI only: reading, scanning, candidates and labels all
 come from the library."""
+
 from __future__ import annotations
 
 import io
@@ -37,13 +38,19 @@ def default_labels_path() -> Path:
 class FieldsView(pn.viewable.Viewer):
     """One browser session's state for the Fields tab."""
 
-    data_dir = param.String(default=str(resources.SAMPLE_DATA), doc="Folder of FITS files or a <SPLIT>_DATA_<class> root")
+    data_dir = param.String(
+        default=str(resources.SAMPLE_DATA), doc="Folder of FITS files or a <SPLIT>_DATA_<class> root"
+    )
     field = param.Selector(default=None, objects=[], doc="Field to show")
-    band = param.Selector(default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of 72–103 / 139–170 / 170–231 MHz")
+    band = param.Selector(
+        default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of 72–103 / 139–170 / 170–231 MHz"
+    )
     stretch = param.Selector(default="asinh", objects=list(STRETCHES))
     percentile = param.Number(default=99.5, bounds=(90, 100), step=0.1)
     cmap = param.Selector(default="inferno", objects=["inferno", "viridis", "gray", "magma", "cividis"])
-    contour_sigma = param.Number(default=0.0, bounds=(0, 50), step=1, doc="Contours at k×σ, 2k×σ, 4k×σ (0 = off)")
+    contour_sigma = param.Number(
+        default=0.0, bounds=(0, 50), step=1, doc="Contours at k×σ, 2k×σ, 4k×σ (0 = off)"
+    )
     classifier = param.Selector(default=None, objects=[], doc="Classifier checkpoint for the score map")
     stride = param.Integer(default=4, bounds=(1, 32))
     threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
@@ -61,7 +68,10 @@ class FieldsView(pn.viewable.Viewer):
         self.scoremap: ScoreMap | None = None
         self.candidates: list[dict] = []
         self.labels = LabelStore(labels_path or default_labels_path())
-        names = sorted(resources.classifier_cards(), key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n))
+        names = sorted(
+            resources.classifier_cards(),
+            key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n),
+        )
         self.param.classifier.objects = names
         if names:
             self.classifier = names[0]
@@ -123,7 +133,10 @@ class FieldsView(pn.viewable.Viewer):
     def _plane(self) -> np.ndarray:
         if self.band == "RGB":
             if resources.is_big(self._root(), self.field):
-                raise InputError(self.field, f"RGB needs the bands co-registered, which is not offered above {resources.BIG_FIELD_PIXELS} pixels a band; pick one band")
+                raise InputError(
+                    self.field,
+                    f"RGB needs the bands co-registered, which is not offered above {resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
+                )
             planes = resources.display_planes(self._root(), self.field)
             return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
         return resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
@@ -151,7 +164,9 @@ class FieldsView(pn.viewable.Viewer):
         sigma = estimate_noise(plane).sigma or 1.0
         ny, nx = plane.shape
         levels = [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)]
-        return hv.operation.contours(hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False).opts(line_color="white", line_width=0.8)
+        return hv.operation.contours(
+            hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False
+        ).opts(line_color="white", line_width=0.8)
 
     @param.depends("field", "threshold", "selected")
     def score_element(self):
@@ -163,13 +178,23 @@ class FieldsView(pn.viewable.Viewer):
         st = smap.stride
         masked = np.where(s >= self.threshold, s, np.nan)
         bounds = (0.5 - st / 2, 0.5 - st / 2, 0.5 + st * (nx - 0.5), 0.5 + st * (ny - 0.5))
-        return hv.Image(masked[::-1], bounds=bounds, kdims=["x", "y"], vdims="score").opts(cmap="Greens", alpha=0.55, clim=(self.threshold, 1.0), colorbar=True)
+        return hv.Image(masked[::-1], bounds=bounds, kdims=["x", "y"], vdims="score").opts(
+            cmap="Greens", alpha=0.55, clim=(self.threshold, 1.0), colorbar=True
+        )
 
     @param.depends("field", "threshold", "selected")
     def candidate_element(self):
         pts = [(c["x"] + 0.5, c["y"] + 0.5, c["peak_score"], i) for i, c in enumerate(self.candidates)]
         el = hv.Points(pts, kdims=["x", "y"], vdims=["score", "index"])
-        return el.opts(size=12, marker="circle", fill_alpha=0, line_color="cyan", line_width=2, tools=["tap", "hover"], nonselection_alpha=1.0)
+        return el.opts(
+            size=12,
+            marker="circle",
+            fill_alpha=0,
+            line_color="cyan",
+            line_width=2,
+            tools=["tap", "hover"],
+            nonselection_alpha=1.0,
+        )
 
     def _on_pointer(self, x, y):
         if x is None or not self.field:
@@ -182,7 +207,9 @@ class FieldsView(pn.viewable.Viewer):
             return
         sky = wcs.pixel_to_world(x - 0.5, y - 0.5)
         value = plane[int(y), int(x)]
-        self.readout = f"RA {sky.ra.deg:.4f}°  Dec {sky.dec.deg:+.4f}°  {BAND_CHOICES[b]}: {value * 1e3:.1f} mJy/beam"
+        self.readout = (
+            f"RA {sky.ra.deg:.4f}°  Dec {sky.dec.deg:+.4f}°  {BAND_CHOICES[b]}: {value * 1e3:.1f} mJy/beam"
+        )
 
     def _on_tap(self, x, y):
         if x is None or not self.candidates:
@@ -201,7 +228,12 @@ class FieldsView(pn.viewable.Viewer):
         tap = hv.streams.Tap(source=candidates)
         tap.add_subscriber(lambda x, y: self._on_tap(x, y))
         overlay = img * hv.DynamicMap(self.contour_element) * hv.DynamicMap(self.score_element) * candidates
-        return overlay.opts(hv.opts.Image(width=620, height=560, tools=["hover"], xaxis=None, yaxis=None, active_tools=["wheel_zoom"]), hv.opts.RGB(width=620, height=560, xaxis=None, yaxis=None, active_tools=["wheel_zoom"]))
+        return overlay.opts(
+            hv.opts.Image(
+                width=620, height=560, tools=["hover"], xaxis=None, yaxis=None, active_tools=["wheel_zoom"]
+            ),
+            hv.opts.RGB(width=620, height=560, xaxis=None, yaxis=None, active_tools=["wheel_zoom"]),
+        )
 
     # -- scoring and candidates -------------------------------------------------------------------
 
@@ -239,10 +271,17 @@ class FieldsView(pn.viewable.Viewer):
             return
         self.candidates = find_candidates(self.scoremap, self.threshold)
         if self.candidates:
-            m = crossmatch(np.array([c["ra"] for c in self.candidates]), np.array([c["dec"] for c in self.candidates]), builtin_clusters(), 10.0)
+            m = crossmatch(
+                np.array([c["ra"] for c in self.candidates]),
+                np.array([c["dec"] for c in self.candidates]),
+                builtin_clusters(),
+                10.0,
+            )
             for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"]):
                 near = sep <= NEAREST_CLUSTER_ARCMIN
-                c["nearest_cluster"], c["separation_arcmin"] = (str(name), float(sep)) if near else ("", float("nan"))
+                c["nearest_cluster"], c["separation_arcmin"] = (
+                    (str(name), float(sep)) if near else ("", float("nan"))
+                )
         self.selected = 0 if self.candidates else -1
         self.param.trigger("selected")
 
@@ -253,21 +292,44 @@ class FieldsView(pn.viewable.Viewer):
         rows = []
         for c in self.candidates:
             lab = self.labels.get(self.candidate_id(c))
-            rows.append({"RA": round(c["ra"], 4), "Dec": round(c["dec"], 4), "score": round(c["peak_score"], 4), "nearest cluster": c.get("nearest_cluster", ""), "sep (′)": round(c.get("separation_arcmin", np.nan), 1), "label": lab.label if lab else ""})
+            rows.append(
+                {
+                    "RA": round(c["ra"], 4),
+                    "Dec": round(c["dec"], 4),
+                    "score": round(c["peak_score"], 4),
+                    "nearest cluster": c.get("nearest_cluster", ""),
+                    "sep (′)": round(c.get("separation_arcmin", np.nan), 1),
+                    "label": lab.label if lab else "",
+                }
+            )
         return pd.DataFrame(rows, columns=["RA", "Dec", "score", "nearest cluster", "sep (′)", "label"])
 
     @param.depends("selected", "field")
     def cutouts_view(self):
         if not (0 <= self.selected < len(self.candidates)):
-            return pn.pane.Markdown("Compute a score map, then pick a candidate (click it on the map or in the table).")
+            return pn.pane.Markdown(
+                "Compute a score map, then pick a candidate (click it on the map or in the table)."
+            )
         c = self.candidates[self.selected]
         cuts = stack_cutout(self.clipped(), 64, (float(c["x"]), float(c["y"])), "native")
         panels = [
-            pn.pane.HoloViews(hv.Image(stretch_image(p, self.stretch, self.percentile)[::-1], bounds=(0, 0, 64, 64), kdims=["cx", "cy"]).opts(cmap=self.cmap, width=170, height=170, xaxis=None, yaxis=None, title=name, toolbar=None), linked_axes=False, sizing_mode="fixed")
+            pn.pane.HoloViews(
+                hv.Image(
+                    stretch_image(p, self.stretch, self.percentile)[::-1],
+                    bounds=(0, 0, 64, 64),
+                    kdims=["cx", "cy"],
+                ).opts(
+                    cmap=self.cmap, width=170, height=170, xaxis=None, yaxis=None, title=name, toolbar=None
+                ),
+                linked_axes=False,
+                sizing_mode="fixed",
+            )
             for p, name in zip(cuts, BAND_CHOICES[:4])
         ]
         lab = self.labels.get(self.candidate_id(c))
-        head = pn.pane.Markdown(f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} ({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**")
+        head = pn.pane.Markdown(
+            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} ({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
+        )
         return pn.Column(head, pn.Row(*panels))
 
     # -- vetting ---------------------------------------------------------------------------------
@@ -276,7 +338,9 @@ class FieldsView(pn.viewable.Viewer):
         if not (0 <= self.selected < len(self.candidates)):
             return False
         c = self.candidates[self.selected]
-        self.labels.set(self.candidate_id(c), self.field, c["ra"], c["dec"], c["peak_score"], label, self.comment)
+        self.labels.set(
+            self.candidate_id(c), self.field, c["ra"], c["dec"], c["peak_score"], label, self.comment
+        )
         self.comment = ""
         self.param.trigger("selected")
         return True
@@ -286,7 +350,13 @@ class FieldsView(pn.viewable.Viewer):
             self.selected = (self.selected + step) % len(self.candidates)
 
     def on_key(self, key: str):
-        actions = {"h": lambda: self.label_selected("halo"), "n": lambda: self.label_selected("not halo"), "u": lambda: self.label_selected("unsure"), "j": lambda: self.move(1), "k": lambda: self.move(-1)}
+        actions = {
+            "h": lambda: self.label_selected("halo"),
+            "n": lambda: self.label_selected("not halo"),
+            "u": lambda: self.label_selected("unsure"),
+            "j": lambda: self.move(1),
+            "k": lambda: self.move(-1),
+        }
         if key in actions:
             actions[key]()
             if key in "hnu":
@@ -311,14 +381,23 @@ class FieldsView(pn.viewable.Viewer):
                 self.upload(names, values)
 
         upload.param.watch(on_upload, "value")
-        target = pn.widgets.TextInput(name="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)")
+        target = pn.widgets.TextInput(
+            name="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
+        )
         fetch = pn.widgets.Button(name="Fetch GLEAM field")
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
         compute = pn.widgets.Button(name="Compute score map", button_type="primary")
         cancel = pn.widgets.Button(name="Cancel", button_type="warning")
         compute.on_click(lambda e: self._safe(self.compute_scores))
         cancel.on_click(lambda e: self.cancel())
-        table = pn.widgets.Tabulator(self.candidate_frame(), selectable=1, disabled=True, height=220, sizing_mode="stretch_width", show_index=False)
+        table = pn.widgets.Tabulator(
+            self.candidate_frame(),
+            selectable=1,
+            disabled=True,
+            height=220,
+            sizing_mode="stretch_width",
+            show_index=False,
+        )
 
         def refresh_table(*_):
             table.value = self.candidate_frame()
@@ -336,14 +415,31 @@ class FieldsView(pn.viewable.Viewer):
         next_b.on_click(lambda e: self.move(1))
         keys = KeyboardShortcuts()
         keys.param.watch(lambda e: self.on_key(keys.key), "presses")
-        downloads = [pn.widgets.FileDownload(callback=lambda s=s: self.export_bytes(s), filename=f"radioviz_labels{s}", label=f"Export {s[1:].upper()}") for s in (".ecsv", ".csv", ".reg")]
+        downloads = [
+            pn.widgets.FileDownload(
+                callback=lambda s=s: self.export_bytes(s),
+                filename=f"radioviz_labels{s}",
+                label=f"Export {s[1:].upper()}",
+            )
+            for s in (".ecsv", ".csv", ".reg")
+        ]
         controls = pn.Column(
-            pn.Param(self.param, parameters=["data_dir", "field", "band", "stretch", "percentile", "cmap", "contour_sigma"], widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider}, show_name=False),
+            pn.Param(
+                self.param,
+                parameters=["data_dir", "field", "band", "stretch", "percentile", "cmap", "contour_sigma"],
+                widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider},
+                show_name=False,
+            ),
             upload,
             target,
             fetch,
             pn.pane.Markdown("#### Classifier"),
-            pn.Param(self.param, parameters=["classifier", "stride", "threshold"], widgets={"threshold": pn.widgets.FloatSlider}, show_name=False),
+            pn.Param(
+                self.param,
+                parameters=["classifier", "stride", "threshold"],
+                widgets={"threshold": pn.widgets.FloatSlider},
+                show_name=False,
+            ),
             pn.Row(compute, cancel),
             self.progress,
             width=300,
@@ -357,8 +453,18 @@ class FieldsView(pn.viewable.Viewer):
             pn.pane.Markdown(f"Labels are saved on every change to `{self.labels.path}`."),
             sizing_mode="stretch_width",
         )
-        readout = pn.pane.Markdown(pn.bind(lambda r: r or "Move the cursor over the image for RA, Dec and value.", self.param.readout))
-        main = pn.Column(self._alert, self._status, pn.Row(self.field_plot(), pn.Column(table, vetting, sizing_mode="stretch_width")), readout, sizing_mode="stretch_width")
+        readout = pn.pane.Markdown(
+            pn.bind(
+                lambda r: r or "Move the cursor over the image for RA, Dec and value.", self.param.readout
+            )
+        )
+        main = pn.Column(
+            self._alert,
+            self._status,
+            pn.Row(self.field_plot(), pn.Column(table, vetting, sizing_mode="stretch_width")),
+            readout,
+            sizing_mode="stretch_width",
+        )
         return pn.Row(controls, main, sizing_mode="stretch_width")
 
     def fetch(self, target: str) -> bool:

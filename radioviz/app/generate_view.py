@@ -4,6 +4,7 @@ progress and Cancel, look at the gallery (each image with its classifier score) 
 UI only: sampling, conditions and scoring come from :mod:`radioviz.sampling.generate`,
 :mod:`radioviz.data.conditions` and :mod:`radioviz.metrics.evaluate`.
 """
+
 from __future__ import annotations
 
 import io
@@ -62,8 +63,14 @@ class GenerateView(pn.viewable.Viewer):
     steps = param.Integer(default=50, bounds=(1, 1000))
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
     n = param.Integer(default=4, bounds=(1, 32))
-    background = param.Selector(default=NONE, objects=[NONE], doc="Background reference (a bundled field's centre)")
-    mask_field = param.Selector(default=NONE, objects=[NONE], doc="Use this field's central mask: derived with photutils, or the simulator's truth")
+    background = param.Selector(
+        default=NONE, objects=[NONE], doc="Background reference (a bundled field's centre)"
+    )
+    mask_field = param.Selector(
+        default=NONE,
+        objects=[NONE],
+        doc="Use this field's central mask: derived with photutils, or the simulator's truth",
+    )
     result = param.Parameter(default=None, doc="The latest Generated")
     run = param.Event()
     cancel = param.Event()
@@ -82,12 +89,16 @@ class GenerateView(pn.viewable.Viewer):
         except InputError:
             names = []
         self.param.background.objects = [NONE, *names]
-        truths = [f"{n} (simulator truth)" for n in names if resources.truth_mask(self.data_dir, n) is not None]
+        truths = [
+            f"{n} (simulator truth)" for n in names if resources.truth_mask(self.data_dir, n) is not None
+        ]
         self.param.mask_field.objects = [NONE, *[f"{n} (photutils)" for n in names], *truths]
         gens = resources.generator_cards()
         self.param.model.objects = list(gens)
         if gens:
-            self.model = "edm_gleam.safetensors" if "edm_gleam.safetensors" in gens else list(gens)[0]  # the best-behaved one
+            self.model = (
+                "edm_gleam.safetensors" if "edm_gleam.safetensors" in gens else list(gens)[0]
+            )  # the best-behaved one
         self._model_changed()
 
     # -- what the chosen model accepts ------------------------------------------------------------
@@ -97,7 +108,18 @@ class GenerateView(pn.viewable.Viewer):
 
     def accepts(self) -> dict:
         card = self.card()
-        return accepted(card) if card else {"samplers": [], "labels": [], "flux": False, "mask_classes": [], "background": False, "guidance": False}
+        return (
+            accepted(card)
+            if card
+            else {
+                "samplers": [],
+                "labels": [],
+                "flux": False,
+                "mask_classes": [],
+                "background": False,
+                "guidance": False,
+            }
+        )
 
     @param.depends("model", watch=True)
     def _model_changed(self):
@@ -152,7 +174,10 @@ class GenerateView(pn.viewable.Viewer):
 
     def conditions(self) -> dict:
         acc = self.accepts()
-        kw = {"label": None if self.label == NONE else self.label, "guidance": self.guidance if acc["guidance"] else 0.0}
+        kw = {
+            "label": None if self.label == NONE else self.label,
+            "guidance": self.guidance if acc["guidance"] else 0.0,
+        }
         if acc["flux"] and self.use_flux:
             kw["flux"] = self.flux
         if acc["mask_classes"]:
@@ -178,7 +203,17 @@ class GenerateView(pn.viewable.Viewer):
 
         path = resources.CHECKPOINTS / self.model
         try:
-            g = generate(path, self.n, sampler=self.sampler, steps=self.steps, seed=self.seed, callback=callback, record_stride=max(1, self.steps // 100), model_and_card=resources.generator(path), **self.conditions())
+            g = generate(
+                path,
+                self.n,
+                sampler=self.sampler,
+                steps=self.steps,
+                seed=self.seed,
+                callback=callback,
+                record_stride=max(1, self.steps // 100),
+                model_and_card=resources.generator(path),
+                **self.conditions(),
+            )
         except SamplingCancelled as exc:
             self.status.object = f"Cancelled ({exc})."
             return None
@@ -190,7 +225,9 @@ class GenerateView(pn.viewable.Viewer):
             self.progress.visible = False
         self.scores = self._score(g)
         self.result = g
-        self.status.object = f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network evaluations."
+        self.status.object = (
+            f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network evaluations."
+        )
         return g
 
     @param.depends("cancel", watch=True)
@@ -211,17 +248,41 @@ class GenerateView(pn.viewable.Viewer):
     def gallery(self):
         g = self.result
         if g is None:
-            return pn.pane.Markdown("Press **Generate**. Images show the first band (72–103 MHz; the only one for single-frequency models) with an asinh stretch; the score is the shipped A classifier's halo score (4-band models only).")
+            return pn.pane.Markdown(
+                "Press **Generate**. Images show the first band (72–103 MHz; the only one for single-frequency models) with an asinh stretch; the score is the shipped A classifier's halo score (4-band models only)."
+            )
         tiles = []
         for i, img in enumerate(g.physical):
             score = f" · score {self.scores[i]:.2f}" if self.scores is not None else ""
-            el = hv.Image(stretch_image(img[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(cmap="inferno", width=170, height=170, xaxis=None, yaxis=None, toolbar=None, title=f"#{i}{score}")
+            el = hv.Image(stretch_image(img[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(
+                cmap="inferno",
+                width=170,
+                height=170,
+                xaxis=None,
+                yaxis=None,
+                toolbar=None,
+                title=f"#{i}{score}",
+            )
             tiles.append(pn.pane.HoloViews(el, linked_axes=False, sizing_mode="fixed"))
         return pn.GridBox(*tiles, ncols=4)
 
     def downloads(self):
-        npz = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_npz(self.result)) if self.result else io.BytesIO(), filename="radioviz_samples.npz", label="Download .npz", button_type="default")
-        fts = pn.widgets.FileDownload(callback=lambda: io.BytesIO(samples_fits(self.result, resources.model_bands(self.card()))) if self.result else io.BytesIO(), filename="radioviz_samples.fits", label="Download FITS", button_type="default")
+        npz = pn.widgets.FileDownload(
+            callback=lambda: io.BytesIO(samples_npz(self.result)) if self.result else io.BytesIO(),
+            filename="radioviz_samples.npz",
+            label="Download .npz",
+            button_type="default",
+        )
+        fts = pn.widgets.FileDownload(
+            callback=lambda: (
+                io.BytesIO(samples_fits(self.result, resources.model_bands(self.card())))
+                if self.result
+                else io.BytesIO()
+            ),
+            filename="radioviz_samples.fits",
+            label="Download FITS",
+            button_type="default",
+        )
         return pn.Row(npz, fts)
 
     @param.depends("model")
@@ -231,22 +292,59 @@ class GenerateView(pn.viewable.Viewer):
         if acc["labels"]:
             w.append(pn.widgets.Select.from_param(self.param.label, name="Class"))
         if acc["flux"]:
-            w += [pn.widgets.Checkbox.from_param(self.param.use_flux, name="condition on peak flux"), pn.widgets.FloatInput.from_param(self.param.flux, name="Peak flux (Jy/beam)")]
+            w += [
+                pn.widgets.Checkbox.from_param(self.param.use_flux, name="condition on peak flux"),
+                pn.widgets.FloatInput.from_param(self.param.flux, name="Peak flux (Jy/beam)"),
+            ]
         if acc["guidance"]:
             w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, name="Guidance ω"))
-        w += [pn.widgets.Select.from_param(self.param.sampler, name="Sampler"), pn.widgets.IntInput.from_param(self.param.steps, name="Steps"), pn.widgets.IntInput.from_param(self.param.seed, name="Seed"), pn.widgets.IntSlider.from_param(self.param.n, name="How many")]
+        w += [
+            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
+            pn.widgets.IntSlider.from_param(self.param.n, name="How many"),
+        ]
         if acc["background"]:
             w.append(pn.widgets.Select.from_param(self.param.background, name="Background reference"))
         card = self.card()
-        info = f"**{card.get('kind', '?').upper()}** · {card.get('parameter_count', '?'):,} parameters · {card.get('training', {}).get('iterations', '?')} training steps · accepts: {', '.join(card.get('conditions', [])) or 'nothing'}" if card else ""
+        info = (
+            f"**{card.get('kind', '?').upper()}** · {card.get('parameter_count', '?'):,} parameters · {card.get('training', {}).get('iterations', '?')} training steps · accepts: {', '.join(card.get('conditions', [])) or 'nothing'}"
+            if card
+            else ""
+        )
         col = pn.Column(pn.pane.Markdown(info), *w, width=320)
         if acc["mask_classes"]:
             upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", name="Mask file")
-            upload.param.watch(lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value")
-            mask_col = pn.Column(self.canvas, pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"), upload, pn.widgets.Select.from_param(self.param.mask_field, name="…or take a field's mask"), width=360)
+            upload.param.watch(
+                lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value"
+            )
+            mask_col = pn.Column(
+                self.canvas,
+                pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
+                upload,
+                pn.widgets.Select.from_param(self.param.mask_field, name="…or take a field's mask"),
+                width=360,
+            )
             return pn.Row(col, mask_col)
         return col
 
     def __panel__(self):
-        buttons = pn.Row(pn.widgets.Button.from_param(self.param.run, name="Generate", button_type="primary"), pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"))
-        return pn.Column(self.alert, pn.Row(self.controls, pn.Column(buttons, self.progress, self.status, self.gallery, self.downloads(), sizing_mode="stretch_width")), sizing_mode="stretch_width")
+        buttons = pn.Row(
+            pn.widgets.Button.from_param(self.param.run, name="Generate", button_type="primary"),
+            pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
+        )
+        return pn.Column(
+            self.alert,
+            pn.Row(
+                self.controls,
+                pn.Column(
+                    buttons,
+                    self.progress,
+                    self.status,
+                    self.gallery,
+                    self.downloads(),
+                    sizing_mode="stretch_width",
+                ),
+            ),
+            sizing_mode="stretch_width",
+        )

@@ -1,4 +1,5 @@
 """Assemble the app page."""
+
 from __future__ import annotations
 
 import holoviews as hv
@@ -11,7 +12,9 @@ from .models_view import ModelsView
 from .trajectory_view import TrajectoryView
 
 
-def create_app(data_dir: str | None = None, labels_path: str | None = None, template: bool = False) -> pn.viewable.Viewable:
+def create_app(
+    data_dir: str | None = None, labels_path: str | None = None, template: bool = False
+) -> pn.viewable.Viewable:
     """The RadioViz page (a new one per browser session; models and fields are shared).
 
     ``template=True`` (what ``app.py`` serves) wraps it in Panel's Bootstrap template, whose
@@ -21,8 +24,21 @@ def create_app(data_dir: str | None = None, labels_path: str | None = None, temp
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
     generate = GenerateView(data_dir=data_dir)
-    tabs = pn.Tabs(("Fields", fields), ("Generate", generate), ("Trajectory", TrajectoryView(generate, data_dir=data_dir)), ("Compare", CompareView(generate)), ("Models", ModelsView()), dynamic=True)
+    tabs = pn.Tabs(
+        ("Fields", fields),
+        ("Generate", generate),
+        ("Trajectory", TrajectoryView(generate, data_dir=data_dir)),
+        ("Compare", CompareView(generate)),
+        ("Models", ModelsView()),
+        dynamic=True,
+    )
     if template:
-        return pn.template.BootstrapTemplate(title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models", main=[tabs], header_background="#1f2a44")
-    header = pn.pane.Markdown("# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models.")
+        return pn.template.BootstrapTemplate(
+            title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
+            main=[tabs],
+            header_background="#1f2a44",
+        )
+    header = pn.pane.Markdown(
+        "# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models."
+    )
     return pn.Column(header, tabs, sizing_mode="stretch_width")

@@ -6,6 +6,7 @@ shape is drawn), and the mask is re-rasterised from all shapes on every change. 
 the most recent shape; Clear removes all; a mask can also be loaded from a file or derived
 from a field (both replace the drawing with a fixed base layer under it).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,12 @@ def rasterize_shape(xs, ys, kind: str, size: int = SIZE, brush: float = 1.5) -> 
 
 
 class MaskCanvas(pn.viewable.Viewer):
-    draw_class = param.Selector(default="diffuse", objects=list(DRAW_CLASSES), doc="Class of the next stroke or polygon")
-    mask = param.Array(default=np.zeros((SIZE, SIZE), np.int64), doc="Class indices (0 background … 3 diffuse)")
+    draw_class = param.Selector(
+        default="diffuse", objects=list(DRAW_CLASSES), doc="Class of the next stroke or polygon"
+    )
+    mask = param.Array(
+        default=np.zeros((SIZE, SIZE), np.int64), doc="Class indices (0 background … 3 diffuse)"
+    )
     undo = param.Event()
     clear = param.Event()
 
@@ -59,12 +64,30 @@ class MaskCanvas(pn.viewable.Viewer):
         self.free = ColumnDataSource({"xs": [], "ys": [], "cls": []})
         self.poly = ColumnDataSource({"xs": [], "ys": [], "cls": []})
         self.image = ColumnDataSource({"image": [self._rgba(self.mask)]})
-        fig = figure(x_range=(0, SIZE), y_range=(0, SIZE), width=340, height=340, tools="", toolbar_location="right", title="mask (64×64): draw strokes or polygons")
+        fig = figure(
+            x_range=(0, SIZE),
+            y_range=(0, SIZE),
+            width=340,
+            height=340,
+            tools="",
+            toolbar_location="right",
+            title="mask (64×64): draw strokes or polygons",
+        )
         fig.image_rgba("image", x=0, y=0, dw=SIZE, dh=SIZE, source=self.image)
-        r_free = fig.multi_line("xs", "ys", source=self.free, line_width=3, line_color="white", line_alpha=0.6)
-        r_poly = fig.patches("xs", "ys", source=self.poly, fill_alpha=0.15, fill_color="white", line_color="white")
-        self.free_tool = FreehandDrawTool(renderers=[r_free], empty_value=self.draw_class, description="Freehand stroke")
-        self.poly_tool = PolyDrawTool(renderers=[r_poly], empty_value=self.draw_class, description="Polygon: tap vertices, double-tap to finish")
+        r_free = fig.multi_line(
+            "xs", "ys", source=self.free, line_width=3, line_color="white", line_alpha=0.6
+        )
+        r_poly = fig.patches(
+            "xs", "ys", source=self.poly, fill_alpha=0.15, fill_color="white", line_color="white"
+        )
+        self.free_tool = FreehandDrawTool(
+            renderers=[r_free], empty_value=self.draw_class, description="Freehand stroke"
+        )
+        self.poly_tool = PolyDrawTool(
+            renderers=[r_poly],
+            empty_value=self.draw_class,
+            description="Polygon: tap vertices, double-tap to finish",
+        )
         fig.add_tools(self.free_tool, self.poly_tool)
         fig.toolbar.active_drag = self.free_tool
         fig.background_fill_color = "#111111"
@@ -121,7 +144,9 @@ class MaskCanvas(pn.viewable.Viewer):
                     m[rasterize_shape(xs, ys, kind)] = MASK_CLASSES.index(cls)
         self.image.data = {"image": [self._rgba(m)]}
         self.mask = m
-        self.summary.object = "mask: " + " · ".join(f"{c} {int((m == i).sum())} px" for i, c in enumerate(MASK_CLASSES) if i)
+        self.summary.object = "mask: " + " · ".join(
+            f"{c} {int((m == i).sum())} px" for i, c in enumerate(MASK_CLASSES) if i
+        )
 
     @param.depends("undo", watch=True)
     def _undo(self):
@@ -149,11 +174,16 @@ class MaskCanvas(pn.viewable.Viewer):
         self._render()
 
     def __panel__(self):
-        legend = " · ".join(f"<span style='color:rgb{COLOURS[i][:3]}'>■</span> {c}" for i, c in enumerate(MASK_CLASSES) if i)
+        legend = " · ".join(
+            f"<span style='color:rgb{COLOURS[i][:3]}'>■</span> {c}" for i, c in enumerate(MASK_CLASSES) if i
+        )
         return pn.Column(
             pn.pane.Bokeh(self.figure),
             pn.pane.HTML(legend),
             self.summary,
             pn.widgets.RadioButtonGroup.from_param(self.param.draw_class, button_type="default"),
-            pn.Row(pn.widgets.Button.from_param(self.param.undo, name="Undo"), pn.widgets.Button.from_param(self.param.clear, name="Clear")),
+            pn.Row(
+                pn.widgets.Button.from_param(self.param.undo, name="Undo"),
+                pn.widgets.Button.from_param(self.param.clear, name="Clear"),
+            ),
         )

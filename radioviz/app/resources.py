@@ -3,6 +3,7 @@
 Everything here is cached by path (and file modification time), never by array, and callers
 must not mutate what they get back.
 """
+
 from __future__ import annotations
 
 import json
@@ -124,4 +125,4 @@ def truth_mask(root: str, name: str, size: int = 64) -> np.ndarray | None:
         return None
     m = read_image(found[0]).data
     cy, cx = m.shape[0] // 2, m.shape[1] // 2
-    return np.rint(m[cy - size // 2:cy + size // 2, cx - size // 2:cx + size // 2]).astype(np.int64)
+    return np.rint(m[cy - size // 2 : cy + size // 2, cx - size // 2 : cx + size // 2]).astype(np.int64)

@@ -1,4 +1,5 @@
 """Page-wide keyboard shortcuts as a tiny JS component: key presses become a Python param."""
+
 from __future__ import annotations
 
 import param

@@ -5,6 +5,7 @@ the forward (noising) process on a real image and the same seed under three samp
 Scrubbing only indexes the recorded trajectory: no network call per frame
 (``model_calls`` counts them, for the benchmark and the tests).
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,7 +28,18 @@ SAMPLER_RUNS = (("DDPM-1000", "ddpm", 1000), ("DDIM-50", "ddim", 50), ("Heun-25"
 def _img(a: np.ndarray, title: str, cmap: str = "gray", sym: bool = False) -> hv.Image:
     lim = float(np.abs(a).max()) or 1.0
     clim = (-lim, lim) if sym else (-1.0, 1.0)
-    return hv.Image(a[::-1], bounds=(0, 0, 64, 64)).opts(cmap=cmap, clim=clim, width=260, height=260, xaxis=None, yaxis=None, toolbar=None, title=title, colorbar=False, framewise=True)
+    return hv.Image(a[::-1], bounds=(0, 0, 64, 64)).opts(
+        cmap=cmap,
+        clim=clim,
+        width=260,
+        height=260,
+        xaxis=None,
+        yaxis=None,
+        toolbar=None,
+        title=title,
+        colorbar=False,
+        framewise=True,
+    )
 
 
 class TrajectoryView(pn.viewable.Viewer):
@@ -96,7 +108,17 @@ class TrajectoryView(pn.viewable.Viewer):
             self.progress.value = int(100 * (info["i"] + 1) / info["n"])
             return self._cancel.is_set()
 
-        return generate(path, 1, sampler=sampler, steps=steps, seed=self.seed, callback=callback, record_stride=stride, model_and_card=resources.generator(path), **self._conditions())
+        return generate(
+            path,
+            1,
+            sampler=sampler,
+            steps=steps,
+            seed=self.seed,
+            callback=callback,
+            record_stride=stride,
+            model_and_card=resources.generator(path),
+            **self._conditions(),
+        )
 
     @param.depends("run", watch=True)
     def sample(self) -> Trajectory | None:
@@ -113,7 +135,10 @@ class TrajectoryView(pn.viewable.Viewer):
             return None
         finally:
             self.progress.visible = False
-        self.set_trajectory(g.trajectory, f"{self.sampler}, {self.steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s")
+        self.set_trajectory(
+            g.trajectory,
+            f"{self.sampler}, {self.steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s",
+        )
         return g.trajectory
 
     def set_trajectory(self, traj: Trajectory, text: str = "") -> None:
@@ -161,7 +186,16 @@ class TrajectoryView(pn.viewable.Viewer):
     def player(self):
         """A new Player per trajectory (its range is fixed once drawn in the browser)."""
         n = len(self.trajectory) if self.trajectory is not None else 1
-        p = pn.widgets.Player(name="step", start=0, end=max(1, n - 1), value=0, loop_policy="once", interval=150, show_value=True, width=520)
+        p = pn.widgets.Player(
+            name="step",
+            start=0,
+            end=max(1, n - 1),
+            value=0,
+            loop_policy="once",
+            interval=150,
+            show_value=True,
+            width=520,
+        )
         p.param.watch(lambda e: setattr(self, "step", min(e.new, n - 1)), "value")
         return p
 
@@ -186,11 +220,17 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("trajectory", "step", "band")
     def _xt_el(self):
-        return _img(np.zeros((64, 64)), "x_t") if self._empty() else _img(self._frame()[0], "x_t (data scale)")
+        return (
+            _img(np.zeros((64, 64)), "x_t") if self._empty() else _img(self._frame()[0], "x_t (data scale)")
+        )
 
     @param.depends("trajectory", "step", "band")
     def _x0_el(self):
-        return _img(np.zeros((64, 64)), "predicted x̂0") if self._empty() else _img(self._frame()[1], "predicted x̂0")
+        return (
+            _img(np.zeros((64, 64)), "predicted x̂0")
+            if self._empty()
+            else _img(self._frame()[1], "predicted x̂0")
+        )
 
     @param.depends("trajectory", "step", "band")
     def _diff_el(self):
@@ -201,13 +241,21 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("trajectory", "step", "band")
     def _hist_el(self):
-        v = np.zeros(10) if self._empty() else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, self._band_index()]
-        return hv.Histogram(np.histogram(v, 60)).opts(width=300, height=230, title="histogram of x_t", toolbar=None, framewise=True)
+        v = (
+            np.zeros(10)
+            if self._empty()
+            else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, self._band_index()]
+        )
+        return hv.Histogram(np.histogram(v, 60)).opts(
+            width=300, height=230, title="histogram of x_t", toolbar=None, framewise=True
+        )
 
     @param.depends("trajectory")
     def _schedule_el(self):
         sig = [1.0] if self._empty() else self.trajectory.sigmas
-        return hv.Curve((np.arange(len(sig)), np.maximum(sig, 1e-4)), "recorded step", "σ").opts(logy=True, width=300, height=230, title="noise level σ", toolbar=None, framewise=True)
+        return hv.Curve((np.arange(len(sig)), np.maximum(sig, 1e-4)), "recorded step", "σ").opts(
+            logy=True, width=300, height=230, title="noise level σ", toolbar=None, framewise=True
+        )
 
     @param.depends("trajectory", "step")
     def _marker_el(self):
@@ -219,7 +267,9 @@ class TrajectoryView(pn.viewable.Viewer):
             return pn.pane.Markdown("Press **Sample** (or use the Generate tab's latest result).")
         _, _, sig, k = self._frame()
         t = self.trajectory
-        return pn.pane.Markdown(f"step {k + 1}/{len(t)} · σ = {sig:.4g}" + (f" · t = {t.ts[k]}" if t.ts else ""))
+        return pn.pane.Markdown(
+            f"step {k + 1}/{len(t)} · σ = {sig:.4g}" + (f" · t = {t.ts[k]}" if t.ts else "")
+        )
 
     def frames(self):
         """Plots built once; a step change only swaps their data (no new figures, no model call)."""
@@ -227,7 +277,12 @@ class TrajectoryView(pn.viewable.Viewer):
         return pn.Column(
             self.step_text,
             pn.Row(dm(self._xt_el), dm(self._x0_el), dm(self._diff_el)),
-            pn.Row(pn.pane.HoloViews(hv.DynamicMap(self._schedule_el) * hv.DynamicMap(self._marker_el), linked_axes=False), dm(self._hist_el)),
+            pn.Row(
+                pn.pane.HoloViews(
+                    hv.DynamicMap(self._schedule_el) * hv.DynamicMap(self._marker_el), linked_axes=False
+                ),
+                dm(self._hist_el),
+            ),
         )
 
     @param.depends("forward_field", "forward_t", "band")
@@ -245,24 +300,60 @@ class TrajectoryView(pn.viewable.Viewer):
         a = float(DiscreteSchedule().alphas_cumprod[self.forward_t])
         xt = np.sqrt(a) * x0 + np.sqrt(1 - a) * self._noise[: len(x0)]
         b = min(self._band_index(), len(x0) - 1)
-        return pn.Row(pn.pane.HoloViews(_img(x0[b], "x0 (real)"), linked_axes=False), pn.pane.HoloViews(_img(xt[b], f"x_t, t = {self.forward_t}, ᾱ = {a:.3f}"), linked_axes=False))
+        return pn.Row(
+            pn.pane.HoloViews(_img(x0[b], "x0 (real)"), linked_axes=False),
+            pn.pane.HoloViews(_img(xt[b], f"x_t, t = {self.forward_t}, ᾱ = {a:.3f}"), linked_axes=False),
+        )
 
     @param.depends("trajectory")
     def side_by_side_view(self):
         if not self.side_by_side:
             return pn.pane.Markdown("Same seed, three samplers: press **Run DDPM-1000 / DDIM-50 / Heun-25**.")
         b = 0
-        return pn.Row(*[pn.pane.HoloViews(_img(np.clip(s[b], -1, 1), f"{name}: {nfe} NFE, {sec:.1f} s"), linked_axes=False) for name, nfe, sec, s in self.side_by_side])
+        return pn.Row(
+            *[
+                pn.pane.HoloViews(
+                    _img(np.clip(s[b], -1, 1), f"{name}: {nfe} NFE, {sec:.1f} s"), linked_axes=False
+                )
+                for name, nfe, sec, s in self.side_by_side
+            ]
+        )
 
     def __panel__(self):
         use = pn.widgets.Button(name="Use last Generate result")
         use.on_click(lambda e: self.use_generated())
         controls = pn.Column(
-            pn.widgets.Select.from_param(self.param.model, name="Model"), pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"), pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
+            pn.widgets.Select.from_param(self.param.model, name="Model"),
+            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
             pn.widgets.Select.from_param(self.param.band, name="Band"),
-            pn.Row(pn.widgets.Button.from_param(self.param.run, name="Sample", button_type="primary"), pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning")),
-            use, self.progress, self.status, width=300)
-        forward = pn.Column("### Forward process: noising a real image", pn.widgets.Select.from_param(self.param.forward_field, name="Field"), pn.widgets.IntSlider.from_param(self.param.forward_t, name="t"), self.forward_view)
-        side = pn.Column("### Same seed, three samplers", pn.widgets.Button.from_param(self.param.compare_samplers, name="Run DDPM-1000 / DDIM-50 / Heun-25"), self.side_by_side_view)
-        return pn.Column(self.alert, pn.Row(controls, pn.Column(self.player, self.frames())), forward, side, sizing_mode="stretch_width")
+            pn.Row(
+                pn.widgets.Button.from_param(self.param.run, name="Sample", button_type="primary"),
+                pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
+            ),
+            use,
+            self.progress,
+            self.status,
+            width=300,
+        )
+        forward = pn.Column(
+            "### Forward process: noising a real image",
+            pn.widgets.Select.from_param(self.param.forward_field, name="Field"),
+            pn.widgets.IntSlider.from_param(self.param.forward_t, name="t"),
+            self.forward_view,
+        )
+        side = pn.Column(
+            "### Same seed, three samplers",
+            pn.widgets.Button.from_param(
+                self.param.compare_samplers, name="Run DDPM-1000 / DDIM-50 / Heun-25"
+            ),
+            self.side_by_side_view,
+        )
+        return pn.Column(
+            self.alert,
+            pn.Row(controls, pn.Column(self.player, self.frames())),
+            forward,
+            side,
+            sizing_mode="stretch_width",
+        )

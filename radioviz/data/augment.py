@@ -6,6 +6,7 @@ Flips are {none, up-down}: with all eight rotations a left-right flip is an up-d
 by 180°, so {none, up-down} already yields every left-right-flipped image once; listing
 up-down and left-right as the two flips would make half the images duplicates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ def augment(images: np.ndarray) -> np.ndarray:
 
 def augment_batch(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, C, H, W) -> (N·160, C, H, W) and the index of each output's source image."""
-    out = np.concatenate([augment(im) for im in images]) if len(images) else np.zeros((0,) + images.shape[1:], np.float32)
+    out = (
+        np.concatenate([augment(im) for im in images])
+        if len(images)
+        else np.zeros((0,) + images.shape[1:], np.float32)
+    )
     index = np.repeat(np.arange(len(images)), len(ROTATIONS_DEG) * len(FLIPS) * len(SCALES))
     return out, index

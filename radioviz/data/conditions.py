@@ -9,6 +9,7 @@ peak below 20 σ) and *extended* otherwise.  Checked against the simulator's tru
 (72–103 MHz, 12 fields): IoU compact 0.57, extended 0.26, diffuse ≈ 0 — simulated halos sit on
 radio galaxies and merge into their segments, so "diffuse" is the weak class (docs/generators.md).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -33,7 +34,14 @@ def _band_scale(band: np.ndarray) -> float:
     return float(pos.min() / 3.0) if pos.size else 1.0
 
 
-def derive_mask(image: np.ndarray, band: int = 0, beam_fwhm_px: float = BEAM_FWHM_PX, npixels: int = 5, diffuse_fill: float = 0.3, diffuse_peak_snr: float = 20.0) -> np.ndarray:
+def derive_mask(
+    image: np.ndarray,
+    band: int = 0,
+    beam_fwhm_px: float = BEAM_FWHM_PX,
+    npixels: int = 5,
+    diffuse_fill: float = 0.3,
+    diffuse_peak_snr: float = 20.0,
+) -> np.ndarray:
     """(C, H, W) Jy/beam (noise-clipped) -> (H, W) uint8 class indices (MASK_CLASSES), on the
     pixel grid of ``band`` (default 72–103 MHz: in the native convention each band has its own
     grid, so a mask belongs to one of them)."""
@@ -83,7 +91,9 @@ def read_mask(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:
     if m.shape != (size, size):
         raise InputError(path, f"mask has shape {m.shape}; a {size}×{size} array of class indices is needed")
     if not np.all(np.isfinite(m)) or np.any(m != np.round(m)) or m.min() < 0 or m.max() >= len(MASK_CLASSES):
-        raise InputError(path, f"mask values must be integers 0…{len(MASK_CLASSES) - 1} ({', '.join(MASK_CLASSES)})")
+        raise InputError(
+            path, f"mask values must be integers 0…{len(MASK_CLASSES) - 1} ({', '.join(MASK_CLASSES)})"
+        )
     return m.astype(np.int64)
 
 

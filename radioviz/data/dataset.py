@@ -5,6 +5,7 @@ sky-position groups and a train/validation split *before* augmenting, then augme
 is saved as an ``.npz`` whose name is a hash of the configuration and of the input files, so a
 second build with the same inputs is a cache hit.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,7 +73,7 @@ class Dataset:
         return path
 
     @classmethod
-    def load(cls, path: Path) -> "Dataset":
+    def load(cls, path: Path) -> Dataset:
         with np.load(path, allow_pickle=False) as z:
             fields = {k: z[k] for k in z.files if k != "meta"}
             meta = json.loads(str(z["meta"]))
@@ -96,7 +97,9 @@ def source_paths(sources: list[SourceFiles]) -> list[Path]:
     return [p for s in sources for p in list(s.files.values()) + s.unbanded]
 
 
-def build_dataset(config: DatasetConfig, cache_dir: Path | None = None, progress: bool = True, force: bool = False) -> tuple[Dataset, Path, bool]:
+def build_dataset(
+    config: DatasetConfig, cache_dir: Path | None = None, progress: bool = True, force: bool = False
+) -> tuple[Dataset, Path, bool]:
     """Build (or load from cache) a data set; returns (dataset, cache path, was_cached)."""
     root = Path(config.root)
     if config.band_convention == SINGLE_FREQUENCY:
@@ -124,7 +127,11 @@ def build_dataset(config: DatasetConfig, cache_dir: Path | None = None, progress
 
     base = np.stack(cutouts)
     n_aug = 160 if config.augment else 1
-    images = np.concatenate([augment(im) for im in tqdm(base, desc="augmenting", disable=not progress)]) if config.augment else base
+    images = (
+        np.concatenate([augment(im) for im in tqdm(base, desc="augmenting", disable=not progress)])
+        if config.augment
+        else base
+    )
     row = np.repeat(np.arange(len(base)), n_aug)
     src_idx = np.array([r[0] for r in rows])[row]
     ds = Dataset(
@@ -176,7 +183,14 @@ def _read_single_frequency(files: list[Path], config: DatasetConfig, progress: b
     """One 1-channel central cut-out per file; every image is a halo cluster (Mishra et al. §3)."""
     images = read_single_frequency_set(files, config.cutout_size, config.nsigma, progress)
     rows = [(i, 1, True) for i in range(len(images))]
-    return [im.cutout for im in images], rows, [im.name for im in images], [1] * len(images), [im.ra for im in images], [im.dec for im in images]
+    return (
+        [im.cutout for im in images],
+        rows,
+        [im.name for im in images],
+        [1] * len(images),
+        [im.ra for im in images],
+        [im.dec for im in images],
+    )
 
 
 def clip_levels(ds: Dataset, rows: np.ndarray) -> list[float]:

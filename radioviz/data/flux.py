@@ -4,6 +4,7 @@ Peak flux here is the brightest pixel of a cut-out over all four bands, in Jy/be
 steep-spectrum sources that is the 72–103 MHz band's peak).  λ, mean and std are fitted on the
 training images and stored in the model card, so ``to_model``/``from_model`` round-trip.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -25,7 +26,7 @@ class FluxTransform:
     floor: float = 1e-3  # Jy/beam; Box-Cox needs positive values
 
     @classmethod
-    def fit(cls, peaks: np.ndarray) -> "FluxTransform":
+    def fit(cls, peaks: np.ndarray) -> FluxTransform:
         p = np.maximum(np.asarray(peaks, dtype=np.float64), 1e-3)
         z, lam = stats.boxcox(p)
         return cls(float(lam), float(z.mean()), float(z.std() + 1e-12))
@@ -37,11 +38,13 @@ class FluxTransform:
 
     def from_model(self, values) -> np.ndarray:
         z = np.asarray(values, dtype=np.float64) * self.std + self.mean
-        return np.exp(z) if abs(self.lam) < 1e-8 else np.power(np.maximum(z * self.lam + 1, 1e-12), 1 / self.lam)
+        return (
+            np.exp(z) if abs(self.lam) < 1e-8 else np.power(np.maximum(z * self.lam + 1, 1e-12), 1 / self.lam)
+        )
 
     def to_dict(self) -> dict:
         return {"transform": "box-cox, standardised", **asdict(self)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FluxTransform":
+    def from_dict(cls, d: dict) -> FluxTransform:
         return cls(d["lam"], d["mean"], d["std"], d.get("floor", 1e-3))

@@ -1,4 +1,5 @@
 """What is in a file or directory: sources, classes, bands, noise, anomalies, unreadable files."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,7 +53,18 @@ def inspect_band(path: Path) -> list[BandReport]:
         finite = d[np.isfinite(d)]
         noise = estimate_noise(d)
         med = float(np.median(finite))
-        out.append(BandReport(im.band, path, im.shape, noise, med, float(finite.max()), float(1 - finite.size / d.size), anomalies(noise, med)))
+        out.append(
+            BandReport(
+                im.band,
+                path,
+                im.shape,
+                noise,
+                med,
+                float(finite.max()),
+                float(1 - finite.size / d.size),
+                anomalies(noise, med),
+            )
+        )
     return out
 
 

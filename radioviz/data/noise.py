@@ -8,6 +8,7 @@ Two cases, told apart by the data:
   The noise is then read from how many pixels fell inside the dead band versus below ``−t``:
   ``N(x < −t) / N(|x| < t) = Φ(−t/σ) / (1 − 2Φ(−t/σ))`` for zero-mean Gaussian noise.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -57,7 +58,9 @@ def fit_lower_gaussian(values: np.ndarray, bins: int = 120) -> tuple[float, floa
     if use.sum() < 5:
         return med, s0
     try:
-        (amp, mu, sigma), _ = curve_fit(gaussian, centres[use], counts[use], p0=(counts.max(), peak, s0), maxfev=5000)
+        (amp, mu, sigma), _ = curve_fit(
+            gaussian, centres[use], counts[use], p0=(counts.max(), peak, s0), maxfev=5000
+        )
     except (RuntimeError, ValueError):
         return med, s0
     sigma = abs(float(sigma))

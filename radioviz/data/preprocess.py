@@ -7,6 +7,7 @@ Two band conventions (recorded in every :class:`Preprocessing`):
 * ``coregistered`` — all bands reprojected (``reproject_interp``) onto one TAN grid with the
   finest band's pixel scale, so a pixel is the same sky in every band.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,7 @@ class Normalization:
     snr: bool = False  # asinh of each band in units of its own noise σ (dead band t = 3σ), / asinh(1000)
 
     @classmethod
-    def fit(cls, images: np.ndarray, log: bool, per_image: bool = False) -> "Normalization":
+    def fit(cls, images: np.ndarray, log: bool, per_image: bool = False) -> Normalization:
         t = _log1p10(images) if log else np.asarray(images, dtype=np.float64)
         lo, hi = float(np.min(t)), float(np.max(t))
         if hi <= lo:
@@ -114,7 +115,7 @@ class Preprocessing:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Preprocessing":
+    def from_dict(cls, d: dict) -> Preprocessing:
         d = dict(d)
         norm = d.pop("normalization", None)
         return cls(**d, normalization=None if norm is None else Normalization(**norm))
@@ -152,7 +153,14 @@ def _position_in(image: BandImage, position) -> tuple[float, float] | SkyCoord:
 def cutout(image: BandImage, size: int = CUTOUT_SIZE, position=None) -> BandImage:
     """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0."""
     try:
-        cut = Cutout2D(image.data, _position_in(image, position), (size, size), wcs=image.wcs, mode="partial", fill_value=0.0)
+        cut = Cutout2D(
+            image.data,
+            _position_in(image, position),
+            (size, size),
+            wcs=image.wcs,
+            mode="partial",
+            fill_value=0.0,
+        )
     except NoOverlapError:
         raise InputError(image.path, f"position {position} is outside the image") from None
     return image.with_data(np.asarray(cut.data, dtype=np.float32), cut.wcs)
@@ -170,7 +178,9 @@ def common_grid(centre: SkyCoord, size: int, pixel_deg: float) -> WCS:
     return w
 
 
-def stack_cutout(clipped: ClippedStack, size: int = CUTOUT_SIZE, position=None, convention: str = "native") -> np.ndarray:
+def stack_cutout(
+    clipped: ClippedStack, size: int = CUTOUT_SIZE, position=None, convention: str = "native"
+) -> np.ndarray:
     """(C, size, size) cut-out of every band in one of the two band conventions."""
     images = clipped.stack.images
     if convention == "native":

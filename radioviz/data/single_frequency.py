@@ -6,6 +6,7 @@ SIN/ZEA grids) before moving to the four GLEAM bands.  Files of one cluster at d
 frequencies or weightings are *different images* here, not bands of one source, so they are not
 grouped; sky groups (``splits.sky_groups``) still keep one cluster's images together.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,9 +52,16 @@ def read_single_frequency(path: Path, size: int, nsigma: float) -> SingleFrequen
     data, _, _ = clip_image(im.data, nsigma)
     cut = cutout(im.with_data(np.nan_to_num(data, nan=0.0)), size)
     centre = im.centre()
-    return SingleFrequencyImage(path.stem, cut.data[None].astype(np.float32), float(centre.ra.deg), float(centre.dec.deg))
+    return SingleFrequencyImage(
+        path.stem, cut.data[None].astype(np.float32), float(centre.ra.deg), float(centre.dec.deg)
+    )
 
 
-def read_single_frequency_set(files: list[Path], size: int, nsigma: float, progress: bool = True) -> list[SingleFrequencyImage]:
+def read_single_frequency_set(
+    files: list[Path], size: int, nsigma: float, progress: bool = True
+) -> list[SingleFrequencyImage]:
     """Every file of ``single_frequency_files(root)`` read as one image."""
-    return [read_single_frequency(p, size, nsigma) for p in tqdm(files, desc="reading single-frequency images", disable=not progress)]
+    return [
+        read_single_frequency(p, size, nsigma)
+        for p in tqdm(files, desc="reading single-frequency images", disable=not progress)
+    ]

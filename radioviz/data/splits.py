@@ -5,6 +5,7 @@ group and always land on the same side of a split: ORC 2 and ORC 3, for example,
 for one field 2′ apart.  The default radius is 1°, the width of a 64-pixel cut-out in the
 coarsest band, so no two sides share sky.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,7 +52,9 @@ def group_folds(groups: np.ndarray, labels: np.ndarray, k: int, seed: int = 0) -
     return fold
 
 
-def train_val_split(groups: np.ndarray, labels: np.ndarray, val_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+def train_val_split(
+    groups: np.ndarray, labels: np.ndarray, val_fraction: float = 0.2, seed: int = 0
+) -> np.ndarray:
     """Boolean mask of validation sources; about ``val_fraction`` of each class, by group."""
     k = max(2, int(round(1 / val_fraction)))
     return group_folds(groups, labels, k, seed) == 0

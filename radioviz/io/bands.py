@@ -4,6 +4,7 @@ The published files carry no frequency keyword, so the band comes from the heade
 frequency is there and otherwise from the file name (both published name patterns, plus the
 single-frequency names of the MWA Phase-II evaluation set).
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ One entry point, :func:`read_planes`, turns any 2D image or 3D/4D cube into 2D
 that names the file and the problem.  Degenerate FREQ/STOKES axes are dropped; one
 non-degenerate FREQ axis makes a multi-band cube; a non-degenerate STOKES axis keeps Stokes I.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -48,7 +49,7 @@ class BandImage:
         ny, nx = self.shape
         return self.wcs.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
 
-    def with_data(self, data: np.ndarray, wcs: WCS | None = None) -> "BandImage":
+    def with_data(self, data: np.ndarray, wcs: WCS | None = None) -> BandImage:
         return replace(self, data=data, wcs=self.wcs if wcs is None else wcs)
 
 
@@ -107,7 +108,10 @@ def _check_signature(path: Path) -> None:
 
 def _first_image_hdu(path: Path, hdul: fits.HDUList):
     for hdu in hdul:
-        if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) >= 2:
+        if (
+            isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU))
+            and hdu.header.get("NAXIS", 0) >= 2
+        ):
             if hdu.data is None:
                 break
             return hdu
@@ -126,7 +130,12 @@ def _planes_from_array(path: Path, data: np.ndarray, header: fits.Header) -> lis
         raise WCSError(path, f"invalid WCS ({str(exc).splitlines()[0]})") from None
     if not wcs.has_celestial:
         raise WCSError(path, "no celestial (RA/Dec) axes in the WCS")
-    celestial_axes = {i for i, t in enumerate(wcs.wcs.ctype) if t[:4] in ("RA--", "DEC-", "GLON", "GLAT", "ELON", "ELAT") or wcs.world_axis_physical_types[i] in ("pos.eq.ra", "pos.eq.dec")}
+    celestial_axes = {
+        i
+        for i, t in enumerate(wcs.wcs.ctype)
+        if t[:4] in ("RA--", "DEC-", "GLON", "GLAT", "ELON", "ELAT")
+        or wcs.world_axis_physical_types[i] in ("pos.eq.ra", "pos.eq.dec")
+    }
     # numpy axis k corresponds to FITS axis ndim-1-k
     extra = [i for i in range(data.ndim) if i not in celestial_axes]
     nondegenerate = [i for i in extra if data.shape[data.ndim - 1 - i] > 1]
@@ -155,9 +164,14 @@ def _planes_from_array(path: Path, data: np.ndarray, header: fits.Header) -> lis
             for k in range(n):
                 index[data.ndim - 1 - ax] = k
                 f_mhz = float(np.ravel(freqs)[k]) / 1e6
-                planes.append((data[tuple(index)], gleam_band_for(f_mhz) or Band(round(f_mhz, 3), round(f_mhz, 3))))
+                planes.append(
+                    (data[tuple(index)], gleam_band_for(f_mhz) or Band(round(f_mhz, 3), round(f_mhz, 3)))
+                )
         else:
-            raise AxisError(path, f"non-degenerate extra axis {ctype or '(unnamed)'} of length {n}; expected FREQ or STOKES")
+            raise AxisError(
+                path,
+                f"non-degenerate extra axis {ctype or '(unnamed)'} of length {n}; expected FREQ or STOKES",
+            )
     else:
         planes.append((data[tuple(index)], _band_of(path, header, wcs, None)))
 
@@ -180,7 +194,9 @@ def _band_of(path: Path, header: fits.Header, wcs: WCS, default: Band | None) ->
     return detect_band(header, path.name) or default
 
 
-def write_image(path: str | Path, image: BandImage, extra_header: dict | None = None, overwrite: bool = True) -> Path:
+def write_image(
+    path: str | Path, image: BandImage, extra_header: dict | None = None, overwrite: bool = True
+) -> Path:
     """Write a 2D image with its WCS (and band) as a FITS file (``.gz`` compresses)."""
     path = Path(path)
     header = image.wcs.to_header()

@@ -4,6 +4,7 @@ A *source* is one sky field observed in several bands (one file per band, or one
 published GLEAM-Data layout is ``<root>/<SPLIT>_DATA_<class>/`` with class 0 = non-halo and
 1 = halo; any split name is accepted.
 """
+
 from __future__ import annotations
 
 import re
@@ -157,7 +158,9 @@ def read_stack(source: SourceFiles, bands: tuple[Band, ...] = GLEAM_BANDS) -> So
     if missing:
         where = next(iter(source.files.values()), None) or (source.unbanded[0] if source.unbanded else None)
         names = ", ".join(b.name for b in missing)
-        raise MissingBandError(where, f"source '{source.name}' is missing band(s) {names}; a {len(bands)}-band stack is needed")
+        raise MissingBandError(
+            where, f"source '{source.name}' is missing band(s) {names}; a {len(bands)}-band stack is needed"
+        )
     return SourceStack(source.name, [images[b] for b in bands], source.label, source.split)
 
 

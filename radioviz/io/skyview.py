@@ -5,6 +5,7 @@ local FITS files instead; nothing else depends on the network.  A cluster name f
 built-in table (Mishra et al.) resolves locally; other names go to SkyView's resolver; "RA, Dec"
 in degrees is read directly.  Each band is fetched at its native GLEAM pixel scale, 300 × 300.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def resolve_target(target: str) -> tuple[str, SkyCoord | str]:
     clusters = builtin_clusters()
     for row in clusters:
         if str(row["name"]).replace(" ", "").lower() == text.replace(" ", "").lower():
-            return str(row["name"]).replace(" ", "_"), SkyCoord(float(row["ra"]) * u.deg, float(row["dec"]) * u.deg)
+            return str(row["name"]).replace(" ", "_"), SkyCoord(
+                float(row["ra"]) * u.deg, float(row["dec"]) * u.deg
+            )
     if not text:
         raise InputError(None, "give a cluster name or 'RA, Dec' in degrees")
     return re.sub(r"[^A-Za-z0-9+-]+", "_", text), text
@@ -44,20 +47,32 @@ def fetch_gleam_field(target: str, out_dir: str | Path, pixels: int = 300) -> Pa
     try:
         from astroquery.skyview import SkyView
     except ImportError:
-        raise InputError(None, f"fetching from SkyView needs astroquery (pip install 'radioviz[online]') and a network; {OFFLINE_HINT}") from None
+        raise InputError(
+            None,
+            f"fetching from SkyView needs astroquery (pip install 'radioviz[online]') and a network; {OFFLINE_HINT}",
+        ) from None
     out = Path(out_dir) / name
     out.mkdir(parents=True, exist_ok=True)
     for band, survey in SKYVIEW_SURVEYS.items():
         width = pixels * GLEAM_PIXEL_DEG[band] * u.deg
         try:
-            hdus = SkyView.get_images(position=position, survey=[survey], pixels=pixels, width=width, height=width)
+            hdus = SkyView.get_images(
+                position=position, survey=[survey], pixels=pixels, width=width, height=width
+            )
         except Exception as exc:  # noqa: BLE001 - any network/service failure is one line
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(None, f"cannot reach SkyView for {target!r} (offline?): {first}; {OFFLINE_HINT}") from None
+            raise InputError(
+                None, f"cannot reach SkyView for {target!r} (offline?): {first}; {OFFLINE_HINT}"
+            ) from None
         if not hdus:
-            raise InputError(None, f"SkyView returned no {survey} image for {target!r} (outside GLEAM's sky?)")
+            raise InputError(
+                None, f"SkyView returned no {survey} image for {target!r} (outside GLEAM's sky?)"
+            )
         hdu = hdus[0][0]
         from astropy.wcs import WCS
 
-        write_image(out / f"{name}_GLEAM_{band.name}.fits", BandImage(hdu.data.astype("float32"), WCS(hdu.header).celestial, band))
+        write_image(
+            out / f"{name}_GLEAM_{band.name}.fits",
+            BandImage(hdu.data.astype("float32"), WCS(hdu.header).celestial, band),
+        )
     return out

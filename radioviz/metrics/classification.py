@@ -1,4 +1,5 @@
 """Binary classification metrics without extra dependencies (labels 1 = halo)."""
+
 from __future__ import annotations
 
 import numpy as np

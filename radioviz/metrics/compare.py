@@ -1,5 +1,6 @@
 """The ``radioviz compare`` report: every generated-vs-real metric as one JSON-ready dict, plus
 the arrays behind it (for plots in the docs and the app's Compare tab)."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,17 @@ from ..data.preprocess import Normalization, Preprocessing, generator_normalizat
 from ..errors import InputError
 from ..models.checkpoint import read_card
 from .evaluate import load_classifier, score_images
-from .images import dihedral, frechet_distance, histogram_comparison, image_statistics, kernel_inception_distance, nearest_neighbours, spectral_indices, statistics_comparison, zero_fraction
+from .images import (
+    dihedral,
+    frechet_distance,
+    histogram_comparison,
+    image_statistics,
+    kernel_inception_distance,
+    nearest_neighbours,
+    spectral_indices,
+    statistics_comparison,
+    zero_fraction,
+)
 
 FID_NOTE = "FID/KID use the penultimate (64-d) features of the shipped A classifier, not InceptionV3: Inception weights cannot be downloaded here, so these numbers are not comparable with published Inception FIDs."
 
@@ -31,7 +42,9 @@ class Comparison:
     alpha_real: np.ndarray = field(default_factory=lambda: np.zeros(0))
     alpha_gen: np.ndarray = field(default_factory=lambda: np.zeros(0))
     nn_ssim: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    nn_images: np.ndarray = field(default_factory=lambda: np.zeros(0))  # nearest training image per generated one
+    nn_images: np.ndarray = field(
+        default_factory=lambda: np.zeros(0)
+    )  # nearest training image per generated one
     scores: np.ndarray | None = None
 
 
@@ -42,7 +55,11 @@ def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
             missing = {"images", "physical", "meta"} - set(z.files)
             if missing:
                 raise InputError(path, f"not a radioviz samples file (missing {', '.join(sorted(missing))})")
-            return z["images"].astype(np.float32), z["physical"].astype(np.float32), json.loads(str(z["meta"]))
+            return (
+                z["images"].astype(np.float32),
+                z["physical"].astype(np.float32),
+                json.loads(str(z["meta"])),
+            )
     except (OSError, ValueError) as exc:
         raise InputError(path, f"cannot read samples ({exc})") from None
 
@@ -55,7 +72,13 @@ def domain_fid_kid(model, pre: Preprocessing, real: np.ndarray, gen: np.ndarray)
     return frechet_distance(f_real, f_gen), kernel_inception_distance(f_real, f_gen)
 
 
-def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, classifier: str | Path | None = None, classifier_model=None) -> Comparison:
+def compare_images(
+    real: np.ndarray,
+    physical: np.ndarray,
+    norm: Normalization,
+    classifier: str | Path | None = None,
+    classifier_model=None,
+) -> Comparison:
     """All metrics for generated ``physical`` against ``real`` (both (N, C, H, W) Jy/beam)."""
     hist = histogram_comparison(real, physical)
     rep = {
@@ -68,7 +91,13 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
         "image_statistics": statistics_comparison(real, physical),
     }
     a_real, a_gen = spectral_indices(real), spectral_indices(physical)
-    rep["spectral_index"] = {"median_real": float(np.median(a_real)) if a_real.size else None, "median_gen": float(np.median(a_gen)) if a_gen.size else None, "n_pixels_real": int(a_real.size), "n_pixels_gen": int(a_gen.size), "bands": "72-103 vs 170-231 MHz" if real.shape[1] > 1 else "none: single-frequency images"}
+    rep["spectral_index"] = {
+        "median_real": float(np.median(a_real)) if a_real.size else None,
+        "median_gen": float(np.median(a_gen)) if a_gen.size else None,
+        "n_pixels_real": int(a_real.size),
+        "n_pixels_gen": int(a_gen.size),
+        "bands": "72-103 vs 170-231 MHz" if real.shape[1] > 1 else "none: single-frequency images",
+    }
     # an empty real cut-out is not a source a generator could memorise, and any empty sample
     # would match it with SSIM 1: only cut-outs with emission are references
     has_emission = real.reshape(len(real), -1).max(axis=1) > 0
@@ -76,10 +105,14 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
     nn, idx = nearest_neighbours(np.clip(norm.forward(physical), 0, 1), np.clip(norm.forward(train), 0, 1))
     rep["nn_ssim_max"] = float(nn.max())
     rep["nn_ssim_median"] = float(np.median(nn))
-    rep["nn_reference"] = f"{int(has_emission.sum())} real central cut-outs with emission × 8 orientations ({int((~has_emission).sum())} empty ones left out)"
+    rep["nn_reference"] = (
+        f"{int(has_emission.sum())} real central cut-outs with emission × 8 orientations ({int((~has_emission).sum())} empty ones left out)"
+    )
     rep["fid_domain"] = rep["kid_domain"] = None
     rep["classifier_pass_rate_0.5"] = rep["classifier_pass_rate_0.95"] = None
-    cmp = Comparison(rep, real, physical, image_statistics(real), image_statistics(physical), a_real, a_gen, nn, train[idx])
+    cmp = Comparison(
+        rep, real, physical, image_statistics(real), image_statistics(physical), a_real, a_gen, nn, train[idx]
+    )
     if classifier_model is None and classifier is not None and Path(classifier).exists():
         classifier_model = load_classifier(classifier)
     if classifier_model is not None and physical.shape[1] == 1 and len(classifier_model[1].bands) > 1:
@@ -88,8 +121,13 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
         # InceptionV3 FIDs copy a grey image into R, G and B)
         model, cpre, ccard = classifier_model
         c = len(cpre.bands)
-        rep["fid_domain"], rep["kid_domain"] = domain_fid_kid(model, cpre, np.repeat(real, c, 1), np.repeat(physical, c, 1))
-        rep["fid_note"] = FID_NOTE + f" Single-frequency images: the one band is copied into all {c} classifier bands; no pass rates (the classifier judges {c}-band images)."
+        rep["fid_domain"], rep["kid_domain"] = domain_fid_kid(
+            model, cpre, np.repeat(real, c, 1), np.repeat(physical, c, 1)
+        )
+        rep["fid_note"] = (
+            FID_NOTE
+            + f" Single-frequency images: the one band is copied into all {c} classifier bands; no pass rates (the classifier judges {c}-band images)."
+        )
     elif classifier_model is not None:
         model, cpre, ccard = classifier_model
         scores = score_images(model, cpre, physical)
@@ -105,27 +143,53 @@ def compare_images(real: np.ndarray, physical: np.ndarray, norm: Normalization, 
     return cmp
 
 
-def real_cutouts(real_root: str | Path, split: str, pre: Preprocessing, label: str | None, cache_dir: Path | None = None) -> np.ndarray:
+def real_cutouts(
+    real_root: str | Path, split: str, pre: Preprocessing, label: str | None, cache_dir: Path | None = None
+) -> np.ndarray:
     """The split's central cut-outs (no augmentation) in the generator's convention; only the
     matching class (halo for H/cH/mH, non-halo) when a label is given."""
-    ds, _, _ = build_dataset(DatasetConfig(str(real_root), split, pre.band_convention, pre.cutout_size, pre.nsigma, augment=False), cache_dir, progress=False)
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(real_root), split, pre.band_convention, pre.cutout_size, pre.nsigma, augment=False),
+        cache_dir,
+        progress=False,
+    )
     real = ds.images
     if label is not None:
         real = real[ds.labels == (0 if label == "non-halo" else 1)]
     return real
 
 
-def compare(real_root: str | Path, split: str, generated: str | Path, classifier: str | Path | None = None, cache_dir: Path | None = None, plots_dir: Path | None = None) -> dict:
+def compare(
+    real_root: str | Path,
+    split: str,
+    generated: str | Path,
+    classifier: str | Path | None = None,
+    cache_dir: Path | None = None,
+    plots_dir: Path | None = None,
+) -> dict:
     images01, physical, meta = load_samples(generated)
-    card = read_card(meta["checkpoint"]) if meta.get("checkpoint") and Path(meta["checkpoint"]).exists() else None
+    card = (
+        read_card(meta["checkpoint"])
+        if meta.get("checkpoint") and Path(meta["checkpoint"]).exists()
+        else None
+    )
     pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
     real = real_cutouts(real_root, split, pre, meta.get("label"), cache_dir)
     if real.shape[1:] != physical.shape[1:]:
-        raise InputError(generated, f"generated images {physical.shape[1:]} do not match the real cut-outs {real.shape[1:]}")
+        raise InputError(
+            generated,
+            f"generated images {physical.shape[1:]} do not match the real cut-outs {real.shape[1:]}",
+        )
     cmp = compare_images(real, physical, pre.normalization or generator_normalization(real), classifier)
     cmp.report["label"] = meta.get("label")
     if plots_dir is not None:
         from .compare_plots import plot_comparison
 
-        cmp.report["plot"] = str(plot_comparison(cmp, Path(plots_dir) / f"{Path(generated).stem}_compare.png", title=f"{Path(generated).name}: {meta.get('sampler')} {meta.get('label') or ''}"))
+        cmp.report["plot"] = str(
+            plot_comparison(
+                cmp,
+                Path(plots_dir) / f"{Path(generated).stem}_compare.png",
+                title=f"{Path(generated).name}: {meta.get('sampler')} {meta.get('label') or ''}",
+            )
+        )
     return cmp.report

@@ -1,5 +1,6 @@
 """One figure per comparison: pixel histograms with the per-bin relative error beneath, image
 mean / std / peak distributions, spectral indices, and nearest-training-neighbour pairs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,16 +19,30 @@ def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) ->
     fig = plt.figure(figsize=(13, 7.5), dpi=100)
     gs = fig.add_gridspec(3, 5, height_ratios=[2, 1, 2], hspace=0.45, wspace=0.35)
     ax = fig.add_subplot(gs[0, 0:2])
-    for key, ci, c, lab in (("counts_real", "ci_real", "k", "real"), ("counts_gen_scaled", "ci_gen_scaled", "C1", "generated (scaled)")):
+    for key, ci, c, lab in (
+        ("counts_real", "ci_real", "k", "real"),
+        ("counts_gen_scaled", "ci_gen_scaled", "C1", "generated (scaled)"),
+    ):
         ax.step(centres, h[key], where="mid", color=c, label=lab)
         lo, hi = np.asarray(h[ci])
         ax.fill_between(centres, lo, hi, step="mid", color=c, alpha=0.2)
-    ax.set(xscale="log", yscale="log", ylabel="pixels", title=f"non-zero pixels (zero fraction real {cmp.report['zero_fraction_real']:.3f}, gen {cmp.report['zero_fraction_gen']:.3f})")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        ylabel="pixels",
+        title=f"non-zero pixels (zero fraction real {cmp.report['zero_fraction_real']:.3f}, gen {cmp.report['zero_fraction_gen']:.3f})",
+    )
     ax.legend(fontsize=8)
     ax2 = fig.add_subplot(gs[1, 0:2], sharex=ax)
     ax2.axhline(0, color="k", lw=0.5)
     ax2.plot(centres, h["rel_err"], "o-", ms=3, color="C3")
-    ax2.set(xscale="log", ylim=(-2, 2), xlabel="|pixel| (Jy/beam)", ylabel="2(c1−c2)/(c1+c2)", title=f"mean |rel. err| {cmp.report['hist_mean_abs_rel_err']:.3f}")
+    ax2.set(
+        xscale="log",
+        ylim=(-2, 2),
+        xlabel="|pixel| (Jy/beam)",
+        ylabel="2(c1−c2)/(c1+c2)",
+        title=f"mean |rel. err| {cmp.report['hist_mean_abs_rel_err']:.3f}",
+    )
     for j, key in enumerate(("mean", "std", "peak")):
         a = fig.add_subplot(gs[0, 2 + j])
         r, g = cmp.stats_real[key], cmp.stats_gen[key]
@@ -43,7 +58,16 @@ def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) ->
         a.axvline(-1.3, color="C2", ls="--", lw=1)
         a.legend(fontsize=8)
     else:
-        a.text(0.5, 0.5, "no spectral index: single-frequency images" if cmp.real.shape[1] < 2 else "no pixel positive in both bands", ha="center", va="center", transform=a.transAxes)
+        a.text(
+            0.5,
+            0.5,
+            "no spectral index: single-frequency images"
+            if cmp.real.shape[1] < 2
+            else "no pixel positive in both bands",
+            ha="center",
+            va="center",
+            transform=a.transAxes,
+        )
     a.set(title="spectral index α (72–103 vs 170–231 MHz)")
     a = fig.add_subplot(gs[1, 4])
     a.hist(cmp.nn_ssim, np.linspace(0, 1, 21), color="C0")

@@ -4,6 +4,7 @@ Per image: every one of the 160 augmentations of each source's central cut-out. 
 the central cut-out itself.  Classification metrics use a 0.5 threshold on the halo score
 (the paper flags candidates at 0.95; the score is reported so either can be applied).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -29,10 +30,18 @@ def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256
     return predict_halo_scores(model, pre.normalization.forward(images), batch)
 
 
-def evaluate_classifier(checkpoint: str | Path, root: str | Path, split: str, cache_dir: Path | None = None, progress: bool = False) -> dict:
+def evaluate_classifier(
+    checkpoint: str | Path,
+    root: str | Path,
+    split: str,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+) -> dict:
     """The ``evaluate-classifier --json`` contract as a dict."""
     model, pre, card = load_classifier(checkpoint)
-    cfg = DatasetConfig(str(root), split, pre.band_convention, pre.cutout_size, pre.nsigma, val_fraction=0.5, augment=True)
+    cfg = DatasetConfig(
+        str(root), split, pre.band_convention, pre.cutout_size, pre.nsigma, val_fraction=0.5, augment=True
+    )
     aug, _, _ = build_dataset(cfg, cache_dir, progress=progress)
     plain, _, _ = build_dataset(replace(cfg, augment=False), cache_dir, progress=progress)
     per_image_scores = score_images(model, pre, aug.images)
@@ -43,4 +52,11 @@ def evaluate_classifier(checkpoint: str | Path, root: str | Path, split: str, ca
     per_source["n_sources"] = int(len(plain.labels))
     per_source["scores"] = {str(n): float(s) for n, s in zip(plain.source_names[plain.source], src_scores)}
     per_source["labels"] = {str(n): int(y) for n, y in zip(plain.source_names[plain.source], plain.labels)}
-    return {"checkpoint": str(checkpoint), "split": split, "arch": card["arch"], "threshold": 0.5, "per_image": per_image, "per_source": per_source}
+    return {
+        "checkpoint": str(checkpoint),
+        "split": split,
+        "arch": card["arch"],
+        "threshold": 0.5,
+        "per_image": per_image,
+        "per_source": per_source,
+    }

@@ -5,6 +5,7 @@ All functions take physical (Jy/beam) arrays of shape (N, C, H, W).  About 94 % 
 are exactly zero (the dead band), so the zero fraction is reported on its own and histograms
 are over non-zero pixels.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -59,7 +60,14 @@ def image_statistics(images: np.ndarray) -> dict[str, np.ndarray]:
 
 def statistics_comparison(real: np.ndarray, gen: np.ndarray) -> dict:
     sr, sg = image_statistics(real), image_statistics(gen)
-    return {k: {"median_real": float(np.median(sr[k])), "median_gen": float(np.median(sg[k])), "wasserstein": float(wasserstein_distance(sr[k], sg[k]))} for k in sr}
+    return {
+        k: {
+            "median_real": float(np.median(sr[k])),
+            "median_gen": float(np.median(sg[k])),
+            "wasserstein": float(wasserstein_distance(sr[k], sg[k])),
+        }
+        for k in sr
+    }
 
 
 def spectral_indices(images: np.ndarray, low: int = 0, high: int = -1, freqs=BAND_CENTRES_MHZ) -> np.ndarray:
@@ -94,7 +102,11 @@ def kernel_inception_distance(f1: np.ndarray, f2: np.ndarray) -> float:
 
     m, n = len(f1), len(f2)
     kxx, kyy, kxy = k(f1, f1), k(f2, f2), k(f1, f2)
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
+    return float(
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+        - 2 * kxy.mean()
+    )
 
 
 def ssim(a: np.ndarray, b: np.ndarray, sigma: float = 1.5, data_range: float = 1.0) -> float:

@@ -1,4 +1,5 @@
 """Figures written as images: ROC curves and confusion matrices (matplotlib, no display)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,9 @@ def plot_roc(curves: list[tuple[np.ndarray, np.ndarray, str]], path: str | Path,
     for fpr, tpr, label in curves:
         ax.plot(fpr, tpr, lw=1.2, alpha=0.8, label=label)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-    ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01))
+    ax.set(
+        xlabel="false-positive rate", ylabel="true-positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01)
+    )
     if len(curves) <= 12:
         ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()

@@ -4,11 +4,13 @@ Loading never unpickles.  The card names the architecture and its constructor ar
 model is rebuilt from them and the weights must match its state dict key for key and shape for
 shape, else a :class:`CheckpointError` says what differs.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -58,14 +60,18 @@ def read_card(path: str | Path) -> dict[str, Any]:
     return card
 
 
-def load_checkpoint(path: str | Path, builders: dict[str, Callable[..., torch.nn.Module]], kind: str | None = None) -> tuple[torch.nn.Module, dict]:
+def load_checkpoint(
+    path: str | Path, builders: dict[str, Callable[..., torch.nn.Module]], kind: str | None = None
+) -> tuple[torch.nn.Module, dict]:
     """Rebuild the model its card describes and load the weights into it (eval mode)."""
     path = Path(path)
     card = read_card(path)
     if kind is not None and card["kind"] != kind:
         raise CheckpointError(path, f"is a {card['kind']} checkpoint, not a {kind}")
     if card["arch"] not in builders:
-        raise CheckpointError(path, f"unknown architecture {card['arch']!r} (known: {', '.join(sorted(builders))})")
+        raise CheckpointError(
+            path, f"unknown architecture {card['arch']!r} (known: {', '.join(sorted(builders))})"
+        )
     model = builders[card["arch"]](**card["kwargs"])
     try:
         state = load_file(str(path))
@@ -75,10 +81,16 @@ def load_checkpoint(path: str | Path, builders: dict[str, Callable[..., torch.nn
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
-        raise CheckpointError(path, f"weights do not match architecture {card['arch']}: missing {missing[:3]}, unexpected {extra[:3]}")
+        raise CheckpointError(
+            path,
+            f"weights do not match architecture {card['arch']}: missing {missing[:3]}, unexpected {extra[:3]}",
+        )
     for k, v in expected.items():
         if tuple(state[k].shape) != tuple(v.shape):
-            raise CheckpointError(path, f"weight {k} has shape {tuple(state[k].shape)}, architecture {card['arch']} needs {tuple(v.shape)}")
+            raise CheckpointError(
+                path,
+                f"weight {k} has shape {tuple(state[k].shape)}, architecture {card['arch']} needs {tuple(v.shape)}",
+            )
     model.load_state_dict(state)
     model.eval()
     return model, card

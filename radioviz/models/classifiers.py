@@ -5,6 +5,7 @@ The paper's L and D take one band; here every network takes the four GLEAM bands
 convolution and D's first dense layer are wider than in the tables (counts in
 :data:`PARAMETER_COUNTS_PAPER` vs :func:`count_parameters`).
 """
+
 from __future__ import annotations
 
 import torch
@@ -30,8 +31,12 @@ class ClassifierL(nn.Module):
     def __init__(self, in_channels: int = 4, size: int = 64):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 8, 3), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
-            nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(in_channels, 8, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(8, 16, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2, ceil_mode=True),
         )
         n = self.features(torch.zeros(1, in_channels, size, size)).numel()
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(n, 16), nn.ReLU(), nn.Linear(16, 2))
@@ -44,19 +49,28 @@ class ClassifierA(nn.Module):
     """conv 64 → pool → conv 128 → pool → conv 192 → self-attention over the 16×16 grid →
     projection to 32 → LayerNorm → dense 64 → 2, with Gaussian-noise regularisation."""
 
-    def __init__(self, in_channels: int = 4, size: int = 64, heads: int = 4, noise: float = 0.01, token_dim: int = 32):
+    def __init__(
+        self, in_channels: int = 4, size: int = 64, heads: int = 4, noise: float = 0.01, token_dim: int = 32
+    ):
         super().__init__()
         self.noise = GaussianNoise(noise)
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(128, 192, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(in_channels, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(128, 192, 3, padding=1),
+            nn.ReLU(),
         )
         self.attention = nn.MultiheadAttention(192, heads, batch_first=True)
         self.project = nn.Linear(192, token_dim)
         self.norm = nn.LayerNorm(token_dim)
         tokens = (size // 4) ** 2
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(tokens * token_dim, 64), nn.ReLU(), nn.Linear(64, 2))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(tokens * token_dim, 64), nn.ReLU(), nn.Linear(64, 2)
+        )
 
     def embed(self, x):
         """Penultimate features (the 64-d layer): the domain features for FID/KID later."""
@@ -76,8 +90,14 @@ class ClassifierD(nn.Module):
     def __init__(self, in_channels: int = 4, size: int = 64):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(in_channels * size * size, 64), nn.ReLU(),
-            nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 2),
+            nn.Flatten(),
+            nn.Linear(in_channels * size * size, 64),
+            nn.ReLU(),
+            nn.Linear(64, 32),
+            nn.ReLU(),
+            nn.Linear(32, 16),
+            nn.ReLU(),
+            nn.Linear(16, 2),
         )
 
     def forward(self, x):
@@ -108,5 +128,8 @@ def predict_halo_scores(model: nn.Module, x, batch: int = 512):
     import numpy as np
 
     model.eval()
-    out = [halo_score(model, torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))).numpy() for i in range(0, len(x), batch)]
+    out = [
+        halo_score(model, torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))).numpy()
+        for i in range(0, len(x), batch)
+    ]
     return np.concatenate(out) if out else np.zeros(0, np.float32)

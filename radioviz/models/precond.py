@@ -5,6 +5,7 @@ deviation (0.5 for images in [−1, 1]).  The wrapped network is any :class:`~ra
 its "time" input receives c_noise = ln(σ)/4, scaled by ``time_scale`` so the sinusoidal embedding
 (built for DDPM's integer steps 0…999) resolves it.
 """
+
 from __future__ import annotations
 
 import torch

@@ -14,6 +14,7 @@ which enters every residual block by scale-and-shift after its GroupNorm (FiLM):
 The same network serves the ε-DDPM and the EDM model; EDM's preconditioning lives outside it
 (:mod:`radioviz.models.precond`).
 """
+
 from __future__ import annotations
 
 import math
@@ -73,9 +74,12 @@ class BackgroundEncoder(nn.Module):
     def __init__(self, in_channels: int, base: int, emb_dim: int):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(in_channels, base, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(base, 2 * base, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(2 * base, 4 * base, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(in_channels, base, 3, stride=2, padding=1),
+            nn.SiLU(),
+            nn.Conv2d(base, 2 * base, 3, stride=2, padding=1),
+            nn.SiLU(),
+            nn.Conv2d(2 * base, 4 * base, 3, stride=2, padding=1),
+            nn.SiLU(),
         )
         self.proj = nn.Sequential(nn.Linear(4 * base, emb_dim), nn.GELU(), nn.Linear(emb_dim, emb_dim))
 
@@ -95,13 +99,30 @@ class UNet(nn.Module):
     all-NaN image meaning absent.
     """
 
-    def __init__(self, in_channels: int = 4, base: int = 32, mults: tuple[int, ...] = (1, 2, 2, 2), num_res: int = 1, attn_resolutions: tuple[int, ...] = (16, 8), num_classes: int = 0, dropout: float = 0.0, size: int = 64, flux_cond: bool = False, mask_classes: int = 0, background: bool = False):
+    def __init__(
+        self,
+        in_channels: int = 4,
+        base: int = 32,
+        mults: tuple[int, ...] = (1, 2, 2, 2),
+        num_res: int = 1,
+        attn_resolutions: tuple[int, ...] = (16, 8),
+        num_classes: int = 0,
+        dropout: float = 0.0,
+        size: int = 64,
+        flux_cond: bool = False,
+        mask_classes: int = 0,
+        background: bool = False,
+    ):
         super().__init__()
         self.num_classes, self.mask_classes = num_classes, mask_classes
         emb_dim = base * 4
         self.time_mlp = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.base = base
-        self.label_emb = nn.Sequential(nn.Embedding(num_classes + 1, emb_dim), nn.GELU(), nn.Linear(emb_dim, emb_dim)) if num_classes else None
+        self.label_emb = (
+            nn.Sequential(nn.Embedding(num_classes + 1, emb_dim), nn.GELU(), nn.Linear(emb_dim, emb_dim))
+            if num_classes
+            else None
+        )
         self.flux_mlp = _mlp(2, emb_dim) if flux_cond else None
         self.background_enc = BackgroundEncoder(in_channels, base, emb_dim) if background else None
         self.inp = nn.Conv2d(in_channels + mask_classes, base, 3, padding=1)
@@ -119,7 +140,9 @@ class UNet(nn.Module):
                 self.down.append(nn.ModuleList([nn.Conv2d(ch, ch, 3, stride=2, padding=1)]))
                 chans.append(ch)
                 res //= 2
-        self.mid = nn.ModuleList([ResBlock(ch, ch, emb_dim, dropout), AttnBlock(ch), ResBlock(ch, ch, emb_dim, dropout)])
+        self.mid = nn.ModuleList(
+            [ResBlock(ch, ch, emb_dim, dropout), AttnBlock(ch), ResBlock(ch, ch, emb_dim, dropout)]
+        )
         self.up = nn.ModuleList()
         for level, m in reversed(list(enumerate(mults))):
             for _ in range(num_res + 1):
@@ -129,7 +152,11 @@ class UNet(nn.Module):
                     blocks.append(AttnBlock(ch))
                 self.up.append(nn.ModuleList(blocks))
             if level > 0:
-                self.up.append(nn.ModuleList([nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch, ch, 3, padding=1)]))
+                self.up.append(
+                    nn.ModuleList(
+                        [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch, ch, 3, padding=1)]
+                    )
+                )
                 res *= 2
         self.out = nn.Sequential(_norm(ch), nn.SiLU(), nn.Conv2d(ch, in_channels, 3, padding=1))
         nn.init.zeros_(self.out[-1].weight)
@@ -151,7 +178,9 @@ class UNet(nn.Module):
             emb = emb + self.background_enc(torch.nan_to_num(background)) * present
         return emb
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, label=None, flux=None, mask=None, background=None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, label=None, flux=None, mask=None, background=None
+    ) -> torch.Tensor:
         emb = self.embed(t, label, flux, background)
         if self.mask_classes:
             if mask is None:

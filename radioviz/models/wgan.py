@@ -18,6 +18,7 @@ shipped 4-band model's layout) makes it ``channels``; with one channel that is a
 which died within 50 iterations on the single-frequency set (every sample the same constant
 image), so new models use ``head=16``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,7 +26,15 @@ from torch import nn
 
 
 class WGANGenerator(nn.Module):
-    def __init__(self, channels: int = 4, num_classes: int = 4, latent_dim: int = 128, size: int = 64, width: int = 128, head: int = 0):
+    def __init__(
+        self,
+        channels: int = 4,
+        num_classes: int = 4,
+        latent_dim: int = 128,
+        size: int = 64,
+        width: int = 128,
+        head: int = 0,
+    ):
         super().__init__()
         if size != 64:
             raise ValueError("the WGAN generator is built for 64×64 images")
@@ -35,18 +44,25 @@ class WGANGenerator(nn.Module):
         self.dense = nn.Linear(latent_dim, 4096)  # → 256 × 4 × 4
         w = width
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(257, w, 4, 2, 1), nn.ReLU(),  # 4 → 8
-            nn.ConvTranspose2d(w, w // 2, 4, 2, 1), nn.ReLU(),  # 8 → 16
-            nn.ConvTranspose2d(w // 2, w // 4, 4, 2, 1), nn.ReLU(),  # 16 → 32
-            nn.ConvTranspose2d(w // 4, head or channels, 4, 2, 1), nn.ReLU(),  # 32 → 64
-            nn.Conv2d(head or channels, channels, 3, padding=1), nn.Tanh(),
+            nn.ConvTranspose2d(257, w, 4, 2, 1),
+            nn.ReLU(),  # 4 → 8
+            nn.ConvTranspose2d(w, w // 2, 4, 2, 1),
+            nn.ReLU(),  # 8 → 16
+            nn.ConvTranspose2d(w // 2, w // 4, 4, 2, 1),
+            nn.ReLU(),  # 16 → 32
+            nn.ConvTranspose2d(w // 4, head or channels, 4, 2, 1),
+            nn.ReLU(),  # 32 → 64
+            nn.Conv2d(head or channels, channels, 3, padding=1),
+            nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         n = z.shape[0]
         if label is None or self.num_classes == 0:
             label = torch.zeros(n, dtype=torch.long)
-        lab = self.label_map(self.label_emb(label.clamp(max=self.label_emb.num_embeddings - 1))).reshape(n, 1, 4, 4)
+        lab = self.label_map(self.label_emb(label.clamp(max=self.label_emb.num_embeddings - 1))).reshape(
+            n, 1, 4, 4
+        )
         h = self.dense(z).reshape(n, 256, 4, 4)
         return self.net(torch.cat([h, lab], dim=1))
 
@@ -58,10 +74,14 @@ class WGANCritic(nn.Module):
         self.label_dense = nn.Linear(64, 512)
         act = lambda: nn.LeakyReLU(0.2)  # noqa: E731
         self.conv = nn.Sequential(
-            nn.Conv2d(channels, 32, 4, 2, 1), act(),  # 64 → 32
-            nn.Conv2d(32, 64, 4, 2, 1), act(),  # 32 → 16
-            nn.Conv2d(64, 128, 4, 2, 1), act(),  # 16 → 8
-            nn.Conv2d(128, 256, 4, 2, 1), act(),  # 8 → 4
+            nn.Conv2d(channels, 32, 4, 2, 1),
+            act(),  # 64 → 32
+            nn.Conv2d(32, 64, 4, 2, 1),
+            act(),  # 32 → 16
+            nn.Conv2d(64, 128, 4, 2, 1),
+            act(),  # 16 → 8
+            nn.Conv2d(128, 256, 4, 2, 1),
+            act(),  # 8 → 4
         )
         self.dense = nn.Linear(4096, 1024)
         self.head = nn.Sequential(nn.Linear(1536, 1024), act(), nn.Linear(1024, 1))
@@ -79,7 +99,9 @@ def build_wgan_generator(**kw) -> WGANGenerator:
     return WGANGenerator(**kw)
 
 
-def gradient_penalty(critic: WGANCritic, real: torch.Tensor, fake: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(
+    critic: WGANCritic, real: torch.Tensor, fake: torch.Tensor, label: torch.Tensor
+) -> torch.Tensor:
     """Gulrajani et al.: (‖∇ critic(x̂)‖ − 1)² at random points between real and fake."""
     a = torch.rand(len(real), 1, 1, 1)
     xh = (a * real + (1 - a) * fake).requires_grad_(True)

@@ -9,6 +9,7 @@ Each band's cut-out is pasted on that band's own grid at the same sky position (
 convention the generator was trained in).  Output: a multi-extension FITS (one image per band
 with its WCS, plus the composed mask) and an ECSV truth catalogue.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ class Composition:
     catalog: Table
 
 
-def place_without_overlap(n: int, shape: tuple[int, int], size: int = CUT, rng=None, tries: int = 2000) -> list[tuple[int, int]]:
+def place_without_overlap(
+    n: int, shape: tuple[int, int], size: int = CUT, rng=None, tries: int = 2000
+) -> list[tuple[int, int]]:
     """``n`` lower-left corners of size×size boxes inside ``shape`` that do not overlap."""
     rng = rng or np.random.default_rng(0)
     ny, nx = shape
@@ -53,14 +56,26 @@ def place_without_overlap(n: int, shape: tuple[int, int], size: int = CUT, rng=N
     return placed
 
 
-def compose(field: ClippedStack, masks: list[np.ndarray], checkpoint: str | Path, seed: int = 0, label: str | None = None, progress=None) -> Composition:
+def compose(
+    field: ClippedStack,
+    masks: list[np.ndarray],
+    checkpoint: str | Path,
+    seed: int = 0,
+    label: str | None = None,
+    progress=None,
+) -> Composition:
     model, card = load_generator(checkpoint)
     if not card.get("mask_classes"):
-        raise InputError(checkpoint, f"is not mask-conditioned (conditions: {', '.join(card.get('conditions', [])) or 'none'}); composition needs a model trained with --mask")
+        raise InputError(
+            checkpoint,
+            f"is not mask-conditioned (conditions: {', '.join(card.get('conditions', [])) or 'none'}); composition needs a model trained with --mask",
+        )
     size = int(card["kwargs"].get("size", CUT))
     for i, m in enumerate(masks):
         if np.shape(m) != (size, size):
-            raise InputError(checkpoint, f"mask {i} has shape {np.shape(m)}; this model takes {size}×{size} masks")
+            raise InputError(
+                checkpoint, f"mask {i} has shape {np.shape(m)}; this model takes {size}×{size} masks"
+            )
     rng = np.random.default_rng(seed)
     images = [im.data.astype(np.float32).copy() for im in field.stack.images]
     ref = field.stack.images[0]
@@ -72,8 +87,12 @@ def compose(field: ClippedStack, masks: list[np.ndarray], checkpoint: str | Path
     for k, ((x0, y0), m) in enumerate(zip(corners, masks)):
         cx, cy = x0 + (size - 1) / 2, y0 + (size - 1) / 2
         sky = ref.wcs.pixel_to_world(cx, cy)
-        background = stack_cutout(field, size, (cx, cy), "native") if card["kwargs"].get("background") else None
-        g = generate(checkpoint, 1, label, seed=seed + k, mask=m, background=background, model_and_card=(model, card))
+        background = (
+            stack_cutout(field, size, (cx, cy), "native") if card["kwargs"].get("background") else None
+        )
+        g = generate(
+            checkpoint, 1, label, seed=seed + k, mask=m, background=background, model_and_card=(model, card)
+        )
         src = g.physical[0]
         keep = ndimage.binary_dilation(m > 0, iterations=2)
         for b, im in enumerate(field.stack.images):
@@ -83,10 +102,23 @@ def compose(field: ClippedStack, masks: list[np.ndarray], checkpoint: str | Path
             ty, tx = ys + by0, xs + bx0
             ok = (ty >= 0) & (ty < im.shape[0]) & (tx >= 0) & (tx < im.shape[1])
             images[b][ty[ok], tx[ok]] += src[b][ys[ok], xs[ok]] * scale[b]
-        region = out_mask[y0:y0 + size, x0:x0 + size]
+        region = out_mask[y0 : y0 + size, x0 : x0 + size]
         region[m > 0] = m[m > 0]
         counts = np.bincount(np.asarray(m).ravel(), minlength=len(MASK_CLASSES))
-        rows.append({"id": k, "ra": sky.ra.deg, "dec": sky.dec.deg, "x": cx, "y": cy, "label": label or "", "n_compact": int(counts[1]), "n_extended": int(counts[2]), "n_diffuse": int(counts[3]), **{f"peak_b{b}": float((src[b] * keep).max() * scale[b]) for b in range(len(images))}})
+        rows.append(
+            {
+                "id": k,
+                "ra": sky.ra.deg,
+                "dec": sky.dec.deg,
+                "x": cx,
+                "y": cy,
+                "label": label or "",
+                "n_compact": int(counts[1]),
+                "n_extended": int(counts[2]),
+                "n_diffuse": int(counts[3]),
+                **{f"peak_b{b}": float((src[b] * keep).max() * scale[b]) for b in range(len(images))},
+            }
+        )
         if progress:
             progress(k + 1, len(masks))
     cat = Table(rows=rows) if rows else Table()
@@ -95,7 +127,9 @@ def compose(field: ClippedStack, masks: list[np.ndarray], checkpoint: str | Path
     return Composition(images, out_mask, cat)
 
 
-def write_composition(comp: Composition, field: ClippedStack, out: str | Path, meta: dict) -> tuple[Path, Path]:
+def write_composition(
+    comp: Composition, field: ClippedStack, out: str | Path, meta: dict
+) -> tuple[Path, Path]:
     """A multi-extension FITS (primary: provenance; one image per band with its own WCS; MASK on
     band 0's grid) and ``<out>.ecsv`` with the truth catalogue."""
     out = Path(out)
@@ -106,7 +140,9 @@ def write_composition(comp: Composition, field: ClippedStack, out: str | Path, m
         prim.header[f"HIERARCH RV {k.upper()}"] = str(v)
     hdus = [prim]
     for im, data in zip(field.stack.images, comp.bands):
-        h = fits.ImageHDU(data.astype(np.float32), im.wcs.to_header(), name=im.band.name if im.band else "BAND")
+        h = fits.ImageHDU(
+            data.astype(np.float32), im.wcs.to_header(), name=im.band.name if im.band else "BAND"
+        )
         h.header["BUNIT"] = "Jy/beam"
         hdus.append(h)
     mh = fits.ImageHDU(comp.mask, field.stack.images[0].wcs.to_header(), name="MASK")

@@ -11,6 +11,7 @@ Conditions a model does not accept are refused with one line naming what it acce
 images in the model's [0, 1] space, in Jy/beam (inverse normalisation), the trajectory record,
 and the metadata ``radioviz sample`` writes.  The same arguments and seed give the same images.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,7 +29,15 @@ from ..models.checkpoint import load_checkpoint
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..models.wgan import build_wgan_generator
-from .samplers import EpsDenoiser, default_karras, karras_sigmas, sample_ddim, sample_ddpm, sample_euler, sample_heun
+from .samplers import (
+    EpsDenoiser,
+    default_karras,
+    karras_sigmas,
+    sample_ddim,
+    sample_ddpm,
+    sample_euler,
+    sample_heun,
+)
 from .schedules import DiscreteSchedule
 from .trajectory import Recorder, Trajectory
 
@@ -48,7 +57,9 @@ class Generated:
 def load_generator(path: str | Path):
     model, card = load_checkpoint(path, {"unet": build_unet, "wgan-generator": build_wgan_generator})
     if card["kind"] not in SAMPLERS:
-        raise InputError(path, f"is a {card['kind']} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})")
+        raise InputError(
+            path, f"is a {card['kind']} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})"
+        )
     return model.eval(), card
 
 
@@ -61,7 +72,8 @@ def accepted(card: dict) -> dict:
         "flux": bool(kw.get("flux_cond")),
         "mask_classes": list(card.get("mask_classes") or []),
         "background": bool(kw.get("background")),
-        "guidance": card["kind"] in ("ddpm", "edm") and bool(card.get("labels") or kw.get("flux_cond") or kw.get("background")),
+        "guidance": card["kind"] in ("ddpm", "edm")
+        and bool(card.get("labels") or kw.get("flux_cond") or kw.get("background")),
     }
 
 
@@ -69,9 +81,12 @@ def _check(card: dict, path, sampler, label, flux, guidance, mask, background) -
     acc = accepted(card)
 
     def refuse(what: str):
-        raise InputError(path, f"{what}; this {card['kind']} model accepts: samplers {', '.join(acc['samplers'])}; "
-                         f"labels {', '.join(acc['labels']) or 'none'}; flux {'yes' if acc['flux'] else 'no'}; "
-                         f"guidance {'yes' if acc['guidance'] else 'no'}; mask {'yes' if acc['mask_classes'] else 'no'}; background {'yes' if acc['background'] else 'no'}")
+        raise InputError(
+            path,
+            f"{what}; this {card['kind']} model accepts: samplers {', '.join(acc['samplers'])}; "
+            f"labels {', '.join(acc['labels']) or 'none'}; flux {'yes' if acc['flux'] else 'no'}; "
+            f"guidance {'yes' if acc['guidance'] else 'no'}; mask {'yes' if acc['mask_classes'] else 'no'}; background {'yes' if acc['background'] else 'no'}",
+        )
 
     if sampler not in acc["samplers"]:
         refuse(f"sampler {sampler!r} not supported")
@@ -93,20 +108,34 @@ def _conditions(card: dict, n: int, label, flux, mask, background, pre: Preproce
     cond, uncond = {}, {}
     if acc["labels"]:
         null = len(acc["labels"])
-        cond["label"] = torch.full((n,), acc["labels"].index(label) if label is not None else null, dtype=torch.long)
+        cond["label"] = torch.full(
+            (n,), acc["labels"].index(label) if label is not None else null, dtype=torch.long
+        )
         uncond["label"] = torch.full((n,), null, dtype=torch.long)
     if acc["flux"]:
-        v = np.full(n, np.nan, np.float32) if flux is None else FluxTransform.from_dict(card["flux"]).to_model(np.broadcast_to(np.asarray(flux, np.float64), (n,)))
+        v = (
+            np.full(n, np.nan, np.float32)
+            if flux is None
+            else FluxTransform.from_dict(card["flux"]).to_model(
+                np.broadcast_to(np.asarray(flux, np.float64), (n,))
+            )
+        )
         cond["flux"] = torch.from_numpy(np.ascontiguousarray(v, np.float32))
         uncond["flux"] = torch.full((n,), float("nan"))
     if acc["mask_classes"]:
-        m = torch.from_numpy(np.asarray(mask)).long() if mask is not None else torch.zeros(card["kwargs"].get("size", 64), card["kwargs"].get("size", 64), dtype=torch.long)
+        m = (
+            torch.from_numpy(np.asarray(mask)).long()
+            if mask is not None
+            else torch.zeros(card["kwargs"].get("size", 64), card["kwargs"].get("size", 64), dtype=torch.long)
+        )
         onehot = torch.nn.functional.one_hot(m, len(acc["mask_classes"])).permute(2, 0, 1).float()
         cond["mask"] = uncond["mask"] = onehot.expand(n, *onehot.shape)
     if acc["background"] and background is not None:
         bg = np.nan_to_num(np.asarray(background, dtype=np.float32))
         b = pre.normalization.to_model(bg[None])[0]
-        b[:, derive_mask(bg) > 0] = -1.0  # sources blanked, as in training: only the background is the condition
+        b[
+            :, derive_mask(bg) > 0
+        ] = -1.0  # sources blanked, as in training: only the background is the condition
         b = torch.from_numpy(b).float()[None]
         cond["background"] = b.expand(n, *b.shape[1:])
     return cond, uncond
@@ -128,7 +157,22 @@ def _oneshot(model, shape, cond: dict, generator, callback) -> Trajectory:
     return rec.finish(x, 1)
 
 
-def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: str | None = None, steps: int | None = None, eta: float = 0.0, seed: int = 0, guidance: float = 0.0, callback=None, record_stride: int = 1, model_and_card=None, flux: float | None = None, mask=None, background=None) -> Generated:
+def generate(
+    checkpoint: str | Path,
+    n: int,
+    label: str | None = None,
+    sampler: str | None = None,
+    steps: int | None = None,
+    eta: float = 0.0,
+    seed: int = 0,
+    guidance: float = 0.0,
+    callback=None,
+    record_stride: int = 1,
+    model_and_card=None,
+    flux: float | None = None,
+    mask=None,
+    background=None,
+) -> Generated:
     """Sample ``n`` images; ``flux`` is a peak flux in Jy/beam (one, or one per image), ``mask``
     a (64, 64) class-index array, ``background`` a (C, 64, 64) Jy/beam reference image."""
     model, card = model_and_card or load_generator(checkpoint)
@@ -154,19 +198,48 @@ def generate(checkpoint: str | Path, n: int, label: str | None = None, sampler: 
             if sampler == "ddpm":
                 traj = sample_ddpm(eps, shape, sched, gen, callback, record_stride, clip_x0=CLIP_X0)
             elif sampler == "ddim":
-                traj = sample_ddim(eps, shape, sched, steps, eta, gen, callback, record_stride, clip_x0=CLIP_X0)
+                traj = sample_ddim(
+                    eps, shape, sched, steps, eta, gen, callback, record_stride, clip_x0=CLIP_X0
+                )
             else:
                 den = EpsDenoiser(eps, sched, clip_x0=CLIP_X0)
-                traj = (sample_heun if sampler == "heun" else sample_euler)(den, shape, default_karras(den, steps), gen, callback, record_stride)
+                traj = (sample_heun if sampler == "heun" else sample_euler)(
+                    den, shape, default_karras(den, steps), gen, callback, record_stride
+                )
         else:
             pc = card.get("precond", {})
-            den = _guided(EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0)), cond, uncond, guidance)
+            den = _guided(
+                EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0)),
+                cond,
+                uncond,
+                guidance,
+            )
             lo, hi = card.get("sigma_range", [0.002, 80.0])
-            traj = (sample_heun if sampler == "heun" else sample_euler)(den, shape, karras_sigmas(steps, lo, hi), gen, callback, record_stride)
+            traj = (sample_heun if sampler == "heun" else sample_euler)(
+                den, shape, karras_sigmas(steps, lo, hi), gen, callback, record_stride
+            )
     wall = time.time() - t0
-    physical = apply_dead_band(pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32), card.get("dead_band_jy"))
+    physical = apply_dead_band(
+        pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),
+        card.get("dead_band_jy"),
+    )
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
-    meta = {"checkpoint": str(checkpoint), "kind": kind, "label": label, "flux": flux if flux is None or np.ndim(flux) == 0 else "per image", "sampler": sampler, "steps": steps, "eta": eta, "guidance": guidance, "nfe": traj.nfe, "seed": seed, "wall_seconds": round(wall, 3), "n": n, "mask": mask is not None, "background": background is not None}
+    meta = {
+        "checkpoint": str(checkpoint),
+        "kind": kind,
+        "label": label,
+        "flux": flux if flux is None or np.ndim(flux) == 0 else "per image",
+        "sampler": sampler,
+        "steps": steps,
+        "eta": eta,
+        "guidance": guidance,
+        "nfe": traj.nfe,
+        "seed": seed,
+        "wall_seconds": round(wall, 3),
+        "n": n,
+        "mask": mask is not None,
+        "background": background is not None,
+    }
     return Generated(images, physical.astype(np.float32), traj, meta)
 
 

@@ -5,9 +5,10 @@ variance-exploding parametrisation x = x0 + σ·n.  :class:`EpsDenoiser` turns a
 into a denoiser (as k-diffusion's ``external.py`` does), so Euler and Heun run on DDPMs too.
 Conditioning is closed over by the caller (e.g. ``lambda x, t: model(x, t, labels)``).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -27,7 +28,15 @@ def _x0_from_eps(x: torch.Tensor, eps: torch.Tensor, a: torch.Tensor) -> torch.T
 
 
 @torch.no_grad()
-def sample_ddpm(eps_model: EpsModel, shape, schedule: DiscreteSchedule = DiscreteSchedule(), generator=None, callback=None, record_stride: int = 1, clip_x0: float | None = None) -> Trajectory:
+def sample_ddpm(
+    eps_model: EpsModel,
+    shape,
+    schedule: DiscreteSchedule = DiscreteSchedule(),
+    generator=None,
+    callback=None,
+    record_stride: int = 1,
+    clip_x0: float | None = None,
+) -> Trajectory:
     """Ancestral sampling through all T steps (Ho et al. Algorithm 2, σ_t² = β_t)."""
     betas, acp = schedule.betas.float(), schedule.alphas_cumprod.float()
     rec = Recorder(schedule.T, record_stride, callback, "ddpm")
@@ -53,7 +62,17 @@ def ddim_timesteps(T: int, steps: int) -> list[int]:
 
 
 @torch.no_grad()
-def sample_ddim(eps_model: EpsModel, shape, schedule: DiscreteSchedule = DiscreteSchedule(), steps: int = 50, eta: float = 0.0, generator=None, callback=None, record_stride: int = 1, clip_x0: float | None = None) -> Trajectory:
+def sample_ddim(
+    eps_model: EpsModel,
+    shape,
+    schedule: DiscreteSchedule = DiscreteSchedule(),
+    steps: int = 50,
+    eta: float = 0.0,
+    generator=None,
+    callback=None,
+    record_stride: int = 1,
+    clip_x0: float | None = None,
+) -> Trajectory:
     """DDIM (Song et al. 2021) on any subsequence of timesteps; η = 0 deterministic, 1 ≈ DDPM."""
     acp = schedule.alphas_cumprod.float()
     ts = ddim_timesteps(schedule.T, steps)
@@ -82,7 +101,12 @@ class EpsDenoiser:
     interpolated to a fractional t, rounded for models that take integer t).
     """
 
-    def __init__(self, eps_model: EpsModel, schedule: DiscreteSchedule = DiscreteSchedule(), clip_x0: float | None = None):
+    def __init__(
+        self,
+        eps_model: EpsModel,
+        schedule: DiscreteSchedule = DiscreteSchedule(),
+        clip_x0: float | None = None,
+    ):
         self.eps_model, self.clip_x0 = eps_model, clip_x0
         self.log_sigmas = schedule.sigmas.float().log()
         self.sigma_min, self.sigma_max = float(schedule.sigmas[0]), float(schedule.sigmas[-1])
@@ -103,7 +127,9 @@ class EpsDenoiser:
 
 
 @torch.no_grad()
-def sample_euler(denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None, callback=None, record_stride: int = 1) -> Trajectory:
+def sample_euler(
+    denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None, callback=None, record_stride: int = 1
+) -> Trajectory:
     """Euler steps of the probability-flow ODE dx/dσ = (x − D(x, σ))/σ (one NFE per step)."""
     sigmas = sigmas.float()
     n = len(sigmas) - 1
@@ -118,7 +144,9 @@ def sample_euler(denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None
 
 
 @torch.no_grad()
-def sample_heun(denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None, callback=None, record_stride: int = 1) -> Trajectory:
+def sample_heun(
+    denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None, callback=None, record_stride: int = 1
+) -> Trajectory:
     """Heun's 2nd-order method (Karras et al. Algorithm 1, no churn); no correction on the last
     step (to σ = 0), so N steps cost 2N − 1 network evaluations."""
     sigmas = sigmas.float()
@@ -142,7 +170,9 @@ def sample_heun(denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None,
     return rec.finish(x, nfe)
 
 
-def default_karras(denoiser, n: int = 25, rho: float = 7.0, sigma_min: float | None = None, sigma_max: float | None = None) -> torch.Tensor:
+def default_karras(
+    denoiser, n: int = 25, rho: float = 7.0, sigma_min: float | None = None, sigma_max: float | None = None
+) -> torch.Tensor:
     """Karras σs for a denoiser, clamped to its range when it has one (e.g. a wrapped DDPM)."""
     lo = sigma_min if sigma_min is not None else getattr(denoiser, "sigma_min", 0.002)
     hi = sigma_max if sigma_max is not None else min(getattr(denoiser, "sigma_max", 80.0), 80.0)

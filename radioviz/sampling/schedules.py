@@ -1,4 +1,5 @@
 """Noise schedules: the discrete DDPM β schedule and the Karras (EDM) σ schedule."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ class DiscreteSchedule:
         return ((1 - a) / a).sqrt()
 
 
-def karras_sigmas(n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0) -> torch.Tensor:
+def karras_sigmas(
+    n: int, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0
+) -> torch.Tensor:
     """n σ values from σmax down to σmin (Karras et al. 2022, eq. 5), then a final 0."""
     ramp = torch.linspace(0, 1, n, dtype=torch.float64)
     lo, hi = sigma_min ** (1 / rho), sigma_max ** (1 / rho)

@@ -1,8 +1,9 @@
 """The record every sampler returns: x_t, the predicted clean image and the noise level per step."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -35,18 +36,28 @@ class Trajectory:
 class Recorder:
     """Collects steps into a Trajectory and relays them to the user's callback."""
 
-    def __init__(self, n_steps: int, stride: int = 1, callback: Callable[[dict], bool | None] | None = None, sampler: str = ""):
+    def __init__(
+        self,
+        n_steps: int,
+        stride: int = 1,
+        callback: Callable[[dict], bool | None] | None = None,
+        sampler: str = "",
+    ):
         self.n_steps, self.stride, self.callback = n_steps, max(1, stride), callback
         self.traj = Trajectory(samples=np.zeros(0), sampler=sampler)
 
-    def step(self, i: int, x: torch.Tensor, denoised: torch.Tensor, sigma: float, t: int | None = None) -> None:
+    def step(
+        self, i: int, x: torch.Tensor, denoised: torch.Tensor, sigma: float, t: int | None = None
+    ) -> None:
         if i % self.stride == 0 or i == self.n_steps - 1:
             self.traj.xs.append(x.detach().float().cpu().numpy())
             self.traj.denoised.append(denoised.detach().float().cpu().numpy())
             self.traj.sigmas.append(float(sigma))
             if t is not None:
                 self.traj.ts.append(int(t))
-        if self.callback is not None and self.callback({"i": i, "n": self.n_steps, "x": x, "denoised": denoised, "sigma": float(sigma), "t": t}):
+        if self.callback is not None and self.callback(
+            {"i": i, "n": self.n_steps, "x": x, "denoised": denoised, "sigma": float(sigma), "t": t}
+        ):
             raise SamplingCancelled(f"cancelled at step {i + 1} of {self.n_steps}")
 
     def finish(self, x: torch.Tensor, nfe: int) -> Trajectory:

@@ -7,6 +7,7 @@ sit ``offset_deg`` from each field's centre at several position angles, away fro
 cut-out the classifier was trained on.  The same positions without an injection give the
 false-positive rate on halo-free sky.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,13 @@ def _inject(clipped: ClippedStack, position, flux: float, size: float, z: float)
     return ClippedStack(SourceStack(clipped.stack.name, images, 1), clipped.thresholds, clipped.sigmas)
 
 
-def injection_recovery(fields: list[SourceStack], score_fn, pre: Preprocessing, grid: InjectionGrid = InjectionGrid(), progress: bool = True) -> tuple[Table, Table]:
+def injection_recovery(
+    fields: list[SourceStack],
+    score_fn,
+    pre: Preprocessing,
+    grid: InjectionGrid = InjectionGrid(),
+    progress: bool = True,
+) -> tuple[Table, Table]:
     """(per-injection table, summary table).  ``score_fn(images) -> scores`` classifies (N, C, H, W)."""
     rows, blanks = [], []
     for stack in tqdm(fields, desc="injecting", disable=not progress):
@@ -50,18 +57,44 @@ def injection_recovery(fields: list[SourceStack], score_fn, pre: Preprocessing, 
             blanks.append(stack_cutout(clipped, pre.cutout_size, pos, pre.band_convention))
             for flux in grid.fluxes_jy:
                 for size in grid.sizes_mpc:
-                    cut = stack_cutout(_inject(clipped, pos, flux, size, grid.redshift), pre.cutout_size, pos, pre.band_convention)
+                    cut = stack_cutout(
+                        _inject(clipped, pos, flux, size, grid.redshift),
+                        pre.cutout_size,
+                        pos,
+                        pre.band_convention,
+                    )
                     rows.append((stack.name, pa, flux, size, cut))
     scores = score_fn(np.stack([r[4] for r in rows]))
     blank_scores = score_fn(np.stack(blanks))
-    per = Table({"field": [r[0] for r in rows], "pa_deg": [r[1] for r in rows], "flux_jy_200mhz": [r[2] for r in rows], "size_mpc": [r[3] for r in rows], "score": scores})
+    per = Table(
+        {
+            "field": [r[0] for r in rows],
+            "pa_deg": [r[1] for r in rows],
+            "flux_jy_200mhz": [r[2] for r in rows],
+            "size_mpc": [r[3] for r in rows],
+            "score": scores,
+        }
+    )
     summary = []
     for flux in grid.fluxes_jy:
         for size in grid.sizes_mpc:
             s = scores[(per["flux_jy_200mhz"] == flux) & (per["size_mpc"] == size)]
-            summary.append((flux, size, len(s), float(np.mean(s >= 0.5)), float(np.mean(s >= 0.95)), float(np.median(s))))
-    summ = Table(rows=summary, names=("flux_jy_200mhz", "size_mpc", "n", "completeness_0.5", "completeness_0.95", "median_score"))
-    summ.meta.update({"false_positive_rate_0.5": float(np.mean(blank_scores >= 0.5)), "false_positive_rate_0.95": float(np.mean(blank_scores >= 0.95)), "n_blank": int(len(blank_scores)), "redshift": grid.redshift, "offset_deg": grid.offset_deg})
+            summary.append(
+                (flux, size, len(s), float(np.mean(s >= 0.5)), float(np.mean(s >= 0.95)), float(np.median(s)))
+            )
+    summ = Table(
+        rows=summary,
+        names=("flux_jy_200mhz", "size_mpc", "n", "completeness_0.5", "completeness_0.95", "median_score"),
+    )
+    summ.meta.update(
+        {
+            "false_positive_rate_0.5": float(np.mean(blank_scores >= 0.5)),
+            "false_positive_rate_0.95": float(np.mean(blank_scores >= 0.95)),
+            "n_blank": int(len(blank_scores)),
+            "redshift": grid.redshift,
+            "offset_deg": grid.offset_deg,
+        }
+    )
     return per, summ
 
 
@@ -73,9 +106,19 @@ def plot_completeness(summary: Table, path, title: str):
     for size in sorted(set(summary["size_mpc"])):
         s = summary[summary["size_mpc"] == size]
         ax.plot(s["flux_jy_200mhz"], s["completeness_0.5"], "o-", label=f"{size:g} Mpc, score ≥ 0.5")
-        ax.plot(s["flux_jy_200mhz"], s["completeness_0.95"], "s--", alpha=0.6, label=f"{size:g} Mpc, score ≥ 0.95")
-    ax.axhline(summary.meta["false_positive_rate_0.5"], color="k", ls=":", lw=1, label="false-positive rate (≥ 0.5)")
-    ax.set(xscale="log", xlabel="injected halo flux at 200 MHz (Jy)", ylabel="completeness", ylim=(-0.02, 1.02), title=title)
+        ax.plot(
+            s["flux_jy_200mhz"], s["completeness_0.95"], "s--", alpha=0.6, label=f"{size:g} Mpc, score ≥ 0.95"
+        )
+    ax.axhline(
+        summary.meta["false_positive_rate_0.5"], color="k", ls=":", lw=1, label="false-positive rate (≥ 0.5)"
+    )
+    ax.set(
+        xscale="log",
+        xlabel="injected halo flux at 200 MHz (Jy)",
+        ylabel="completeness",
+        ylim=(-0.02, 1.02),
+        title=title,
+    )
     ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path)

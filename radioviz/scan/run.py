@@ -1,8 +1,9 @@
 """Scanning fields from files: score-map FITS plus an ECSV candidate list per field."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from astropy import units as u
@@ -10,13 +11,15 @@ from astropy.io import fits
 from astropy.table import Table
 from tqdm.auto import tqdm
 
+from ..io.catalogs import crossmatch
 from ..io.layout import discover, read_stack
 from ..metrics.evaluate import load_classifier
-from ..io.catalogs import crossmatch
 from .scoremap import ScoreMap, find_candidates, score_map
 
 
-def candidates_table(smap: ScoreMap, threshold: float, catalog: Table | None = None, radius_arcmin: float = 5.0) -> Table:
+def candidates_table(
+    smap: ScoreMap, threshold: float, catalog: Table | None = None, radius_arcmin: float = 5.0
+) -> Table:
     cands = find_candidates(smap, threshold)
     t = Table(
         {
@@ -48,7 +51,17 @@ def write_scoremap(smap: ScoreMap, path: Path, meta: dict) -> Path:
     return path
 
 
-def scan_path(path: str | Path, checkpoint: str | Path, out: str | Path, stride: int = 4, threshold: float = 0.95, catalog: Table | None = None, radius_arcmin: float = 5.0, progress: bool = True, callback: Callable | None = None) -> list[dict]:
+def scan_path(
+    path: str | Path,
+    checkpoint: str | Path,
+    out: str | Path,
+    stride: int = 4,
+    threshold: float = 0.95,
+    catalog: Table | None = None,
+    radius_arcmin: float = 5.0,
+    progress: bool = True,
+    callback: Callable | None = None,
+) -> list[dict]:
     """Scan every 4-band field under ``path``; returns one summary dict per field."""
     model, pre, card = load_classifier(checkpoint)
     out = Path(out)
@@ -58,10 +71,20 @@ def scan_path(path: str | Path, checkpoint: str | Path, out: str | Path, stride:
         stack = read_stack(src)
         smap = score_map(stack, model, stride, pre, callback=callback)
         safe = src.name.replace(" ", "_")
-        fits_path = write_scoremap(smap, out / f"{safe}_scoremap.fits", {"CHECKPT": Path(checkpoint).name, "ARCH": card["arch"]})
+        fits_path = write_scoremap(
+            smap, out / f"{safe}_scoremap.fits", {"CHECKPT": Path(checkpoint).name, "ARCH": card["arch"]}
+        )
         table = candidates_table(smap, threshold, catalog, radius_arcmin)
         table.meta["field"] = src.name
         ecsv = out / f"{safe}_candidates.ecsv"
         table.write(ecsv, overwrite=True)
-        results.append({"field": src.name, "scoremap": str(fits_path), "candidates": str(ecsv), "n_candidates": len(table), "max_score": float(np.nanmax(smap.scores))})
+        results.append(
+            {
+                "field": src.name,
+                "scoremap": str(fits_path),
+                "candidates": str(ecsv),
+                "n_candidates": len(table),
+                "max_score": float(np.nanmax(smap.scores)),
+            }
+        )
     return results

@@ -7,10 +7,11 @@ windows at the edges are zero-filled).  :func:`score_map` gathers all windows wi
 view per band and classifies them in large batches; :func:`score_map_naive` is the
 one-window-at-a-time loop it is benchmarked and tested against.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -56,7 +57,9 @@ def _as_clipped(field, nsigma: float) -> ClippedStack:
     raise TypeError("field must be a SourceStack or ClippedStack")
 
 
-def window_batch(clipped: ClippedStack, xs: np.ndarray, ys: np.ndarray, size: int, convention: str) -> np.ndarray:
+def window_batch(
+    clipped: ClippedStack, xs: np.ndarray, ys: np.ndarray, size: int, convention: str
+) -> np.ndarray:
     """(N, C, size, size) windows centred on reference-band pixels (xs, ys), all at once."""
     images = clipped.stack.images
     ref = images[-1]
@@ -98,7 +101,14 @@ def _predict(model: torch.nn.Module, pre: Preprocessing, windows: np.ndarray) ->
     return predict_halo_scores(model, pre.normalization.forward(windows), batch=len(windows) or 1)
 
 
-def score_map(field, model: torch.nn.Module, stride: int = 4, preprocessing: Preprocessing | None = None, batch: int = 1024, callback: Callable[[int, int], bool | None] | None = None) -> ScoreMap:
+def score_map(
+    field,
+    model: torch.nn.Module,
+    stride: int = 4,
+    preprocessing: Preprocessing | None = None,
+    batch: int = 1024,
+    callback: Callable[[int, int], bool | None] | None = None,
+) -> ScoreMap:
     """Halo score of a window centred on every ``stride``-th reference-band pixel.
 
     ``callback(done, total)`` is called after each batch; returning True cancels (a partial
@@ -162,5 +172,14 @@ def find_candidates(smap: ScoreMap, threshold: float = 0.95) -> list[dict]:
         flat = np.where(region, smap.scores, -np.inf)
         j, i = np.unravel_index(np.argmax(flat), flat.shape)
         sky = smap.wcs.pixel_to_world(i, j)
-        out.append({"ra": float(sky.ra.deg), "dec": float(sky.dec.deg), "peak_score": float(smap.scores[j, i]), "x": int(i * smap.stride), "y": int(j * smap.stride), "n_pixels": int(region.sum())})
+        out.append(
+            {
+                "ra": float(sky.ra.deg),
+                "dec": float(sky.dec.deg),
+                "peak_score": float(smap.scores[j, i]),
+                "x": int(i * smap.stride),
+                "y": int(j * smap.stride),
+                "n_pixels": int(region.sum()),
+            }
+        )
     return sorted(out, key=lambda c: -c["peak_score"])

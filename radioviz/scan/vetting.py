@@ -4,12 +4,13 @@ A :class:`LabelStore` is bound to one ECSV file: every ``set`` rewrites it atomi
 temporary file, then rename), so a server that stops loses nothing.  Exports: ECSV, CSV and a
 DS9 region file (circles coloured by label) through ``regions``.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from astropy import units as u
@@ -45,9 +46,14 @@ class LabelStore:
             try:
                 t = Table.read(self.path, format="ascii.ecsv")
             except Exception as exc:
-                raise InputError(self.path, f"cannot read the labels file ({str(exc).splitlines()[0]})") from None
+                raise InputError(
+                    self.path, f"cannot read the labels file ({str(exc).splitlines()[0]})"
+                ) from None
             for c in ("candidate_id", "field", "label", "comment", "time"):  # empty strings read back masked
-                t[c] = [("" if getattr(t[c], "mask", None) is not None and t[c].mask[i] else str(v)) for i, v in enumerate(t[c])]
+                t[c] = [
+                    ("" if getattr(t[c], "mask", None) is not None and t[c].mask[i] else str(v))
+                    for i, v in enumerate(t[c])
+                ]
             for row in t:
                 lab = Label(**{c: (row[c].item() if hasattr(row[c], "item") else row[c]) for c in _COLUMNS})
                 self._labels[str(lab.candidate_id)] = lab
@@ -58,10 +64,28 @@ class LabelStore:
     def get(self, candidate_id: str) -> Label | None:
         return self._labels.get(candidate_id)
 
-    def set(self, candidate_id: str, field: str, ra: float, dec: float, score: float, label: str, comment: str = "") -> Label:
+    def set(
+        self,
+        candidate_id: str,
+        field: str,
+        ra: float,
+        dec: float,
+        score: float,
+        label: str,
+        comment: str = "",
+    ) -> Label:
         if label not in LABELS:
             raise ValueError(f"label must be one of {LABELS}, not {label!r}")
-        lab = Label(candidate_id, field, float(ra), float(dec), float(score), label, comment, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        lab = Label(
+            candidate_id,
+            field,
+            float(ra),
+            float(dec),
+            float(score),
+            label,
+            comment,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
         self._labels[candidate_id] = lab
         self._save()
         return lab
@@ -72,7 +96,10 @@ class LabelStore:
 
     def table(self) -> Table:
         rows = list(self._labels.values())
-        t = Table({c: [getattr(r, c) for r in rows] for c in _COLUMNS}, dtype=[str, str, float, float, float, str, str, str] if not rows else None)
+        t = Table(
+            {c: [getattr(r, c) for r in rows] for c in _COLUMNS},
+            dtype=[str, str, float, float, float, str, str, str] if not rows else None,
+        )
         t["ra"].unit = t["dec"].unit = u.deg
         return t
 

@@ -1,4 +1,5 @@
 """Is the simulator realistic?  Per-band statistics of simulated vs real fields, side by side."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ def image_stats(im: BandImage) -> dict[str, float]:
     noise = estimate_noise(d)
     nz = d[d != 0]
     q = np.percentile(nz, [50, 90, 99]) if nz.size else [np.nan] * 3
-    return {"sigma": noise.sigma, "zero_fraction": noise.zero_fraction, "negative_fraction": noise.negative_fraction, "q50": q[0], "q90": q[1], "q99": q[2], "peak": float(d.max())}
+    return {
+        "sigma": noise.sigma,
+        "zero_fraction": noise.zero_fraction,
+        "negative_fraction": noise.negative_fraction,
+        "q50": q[0],
+        "q90": q[1],
+        "q99": q[2],
+        "peak": float(d.max()),
+    }
 
 
 def band_stats(stacks: list[list[BandImage]], bands: tuple[Band, ...] = GLEAM_BANDS) -> list[BandStats]:

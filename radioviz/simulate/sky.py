@@ -11,6 +11,7 @@ Components: point sources (power-law counts, α = −0.7 ± 0.2), extended radio
 FRII, bent-tail), radio halos with I(r) = I0·exp(−r/r_e) (Murgia et al. 2009; α = −1.3 ± 0.2,
 0.5–1.5 Mpc at z = 0.05–0.45) and mini-halos around a bright central galaxy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -126,23 +127,49 @@ def radio_galaxy(rng, centre: SkyCoord, kind: str, flux: float) -> list[Blob]:
         for side in (0, 180):
             for frac, w, f in ((1.0, 0.12, 0.30), (0.8, 0.3, 0.15)):
                 p = _offset(centre, pa + side, frac * size / 2)
-                blobs.append(Blob(p.ra.deg, p.dec.deg, f * flux, alpha, w * size, 0.5 * w * size, pa + side, cls=2))
+                blobs.append(
+                    Blob(p.ra.deg, p.dec.deg, f * flux, alpha, w * size, 0.5 * w * size, pa + side, cls=2)
+                )
     elif kind == "FRI":
         for side in (0, 180):
             for k in range(1, 6):
                 p = _offset(centre, pa + side, k / 5 * size / 2)
-                blobs.append(Blob(p.ra.deg, p.dec.deg, flux * 0.19 * (1.3 - k / 5), alpha, 0.1 * size * (1 + k / 3), 0.07 * size, pa + side, cls=2))
+                blobs.append(
+                    Blob(
+                        p.ra.deg,
+                        p.dec.deg,
+                        flux * 0.19 * (1.3 - k / 5),
+                        alpha,
+                        0.1 * size * (1 + k / 3),
+                        0.07 * size,
+                        pa + side,
+                        cls=2,
+                    )
+                )
     else:  # bent: jets swept back along a common direction
         bend = rng.uniform(40, 120)
         for side in (+1, -1):
             for k in range(1, 7):
                 ang = pa + side * (90 - bend * k / 6)
                 p = _offset(centre, ang, k / 6 * size / 2)
-                blobs.append(Blob(p.ra.deg, p.dec.deg, flux * 0.16 * (1.2 - k / 7), alpha, 0.12 * size, 0.07 * size, ang, cls=2))
+                blobs.append(
+                    Blob(
+                        p.ra.deg,
+                        p.dec.deg,
+                        flux * 0.16 * (1.2 - k / 7),
+                        alpha,
+                        0.12 * size,
+                        0.07 * size,
+                        ang,
+                        cls=2,
+                    )
+                )
     return blobs
 
 
-def halo_blob(rng, centre: SkyCoord, kind: str, flux: float | None, size_mpc: float | None, z: float | None) -> tuple[list[Blob], dict]:
+def halo_blob(
+    rng, centre: SkyCoord, kind: str, flux: float | None, size_mpc: float | None, z: float | None
+) -> tuple[list[Blob], dict]:
     """A halo (0.5–1.5 Mpc, α ≈ −1.3) or a mini-halo (0.1–0.5 Mpc, with its central galaxy)."""
     z = float(z if z is not None else rng.uniform(0.05, 0.45))
     if kind == "halo":
@@ -156,9 +183,23 @@ def halo_blob(rng, centre: SkyCoord, kind: str, flux: float | None, size_mpc: fl
     arcsec_per_mpc = COSMOLOGY.arcsec_per_kpc_proper(z).to(u.arcsec / u.kpc).value * 1000
     diameter_arcsec = size_mpc * arcsec_per_mpc
     r_e = diameter_arcsec / 2 / 2.6  # R_H ≈ 2.6 r_e (Murgia et al. 2009; Cassano et al. 2007)
-    blobs = [Blob(centre.ra.deg, centre.dec.deg, flux, alpha, r_e, r_e * rng.uniform(0.7, 1.0), rng.uniform(0, 180), "exp", cls=3)]
+    blobs = [
+        Blob(
+            centre.ra.deg,
+            centre.dec.deg,
+            flux,
+            alpha,
+            r_e,
+            r_e * rng.uniform(0.7, 1.0),
+            rng.uniform(0, 180),
+            "exp",
+            cls=3,
+        )
+    ]
     if kind == "minihalo":
-        blobs.append(Blob(centre.ra.deg, centre.dec.deg, rng.uniform(0.3, 2.0) * flux, rng.normal(-0.7, 0.2), cls=1))
+        blobs.append(
+            Blob(centre.ra.deg, centre.dec.deg, rng.uniform(0.3, 2.0) * flux, rng.normal(-0.7, 0.2), cls=1)
+        )
     info = dict(z=z, size_mpc=size_mpc, size_arcsec=diameter_arcsec, r_e_arcsec=r_e, alpha=alpha, flux=flux)
     return blobs, info
 
@@ -181,7 +222,12 @@ def _render(blobs: list[Blob], wcs: WCS, size: int, band: Band) -> np.ndarray:
         if b.major_arcsec <= 0:  # point: bilinear deposit keeps sub-pixel positions
             ix, iy = int(np.floor(bx)), int(np.floor(by))
             fx, fy = bx - ix, by - iy
-            for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+            for dx, dy, w in (
+                (0, 0, (1 - fx) * (1 - fy)),
+                (1, 0, fx * (1 - fy)),
+                (0, 1, (1 - fx) * fy),
+                (1, 1, fx * fy),
+            ):
                 if 0 <= ix + dx < size and 0 <= iy + dy < size:
                     img[iy + dy, ix + dx] += s * w
             continue
@@ -220,7 +266,11 @@ def simulate_field(config: SimConfig | None = None, name: str | None = None) -> 
     cfg = config or SimConfig()
     rng = np.random.default_rng(cfg.seed)
     ra = cfg.ra_deg if cfg.ra_deg is not None else rng.uniform(0, 360)
-    dec = cfg.dec_deg if cfg.dec_deg is not None else np.rad2deg(np.arcsin(rng.uniform(-1, np.sin(np.deg2rad(25)))))
+    dec = (
+        cfg.dec_deg
+        if cfg.dec_deg is not None
+        else np.rad2deg(np.arcsin(rng.uniform(-1, np.sin(np.deg2rad(25)))))
+    )
     centre = SkyCoord(ra * u.deg, dec * u.deg, frame="fk5")
     name = name or f"sim_{cfg.seed:04d}"
     half = max(GLEAM_PIXEL_DEG.get(b, 0.0078) for b in cfg.bands) * cfg.size / 2 * 1.05
@@ -262,14 +312,24 @@ def simulate_field(config: SimConfig | None = None, name: str | None = None) -> 
         wcs = band_wcs(centre, band, cfg.size)
         pix_arcsec = abs(wcs.wcs.cdelt[1]) * 3600
         beam_sigma = beam_fwhm_arcmin(band) * 60 / pix_arcsec / 2.3548
-        per_class = [_beam_convolve(_render([b for b in blobs if b.cls == c], wcs, cfg.size, band), beam_sigma) for c in (1, 2, 3)]
+        per_class = [
+            _beam_convolve(_render([b for b in blobs if b.cls == c], wcs, cfg.size, band), beam_sigma)
+            for c in (1, 2, 3)
+        ]
         sigma = BAND_NOISE.get(band, 0.01) * cfg.noise_scale
         sky = sum(per_class) + _noise(rng, cfg.size, beam_sigma, sigma)
         t = cfg.nsigma_clip * sigma
         clipped = clip_dead_band(sky, t)
         stacked = np.stack(per_class)
         mask = np.where(stacked.max(0) >= t, stacked.argmax(0) + 1, 0).astype(np.uint8)
-        header = {"SIMULATE": (True, "SIMULATED by RadioViz, not real data"), "ORIGIN": "RadioViz simulator: SIMULATED", "SIMSEED": cfg.seed, "OBJECT": name, "BMAJ": beam_fwhm_arcmin(band) / 60, "BMIN": beam_fwhm_arcmin(band) / 60}
+        header = {
+            "SIMULATE": (True, "SIMULATED by RadioViz, not real data"),
+            "ORIGIN": "RadioViz simulator: SIMULATED",
+            "SIMSEED": cfg.seed,
+            "OBJECT": name,
+            "BMAJ": beam_fwhm_arcmin(band) / 60,
+            "BMIN": beam_fwhm_arcmin(band) / 60,
+        }
         im = BandImage(clipped.astype(np.float32), wcs, band)
         im.header.update({k: v for k, v in header.items()})
         images.append(im)
@@ -289,7 +349,9 @@ def simulate_field(config: SimConfig | None = None, name: str | None = None) -> 
     )
     for band in cfg.bands:
         catalog[f"flux_{band.name}"] = [r[2] * (band.centre / REFERENCE_MHZ) ** r[3] for r in rows] * u.Jy
-    catalog.meta.update({"field": name, "seed": cfg.seed, "simulated": True, "ra_centre": ra, "dec_centre": dec})
+    catalog.meta.update(
+        {"field": name, "seed": cfg.seed, "simulated": True, "ra_centre": ra, "dec_centre": dec}
+    )
     return SimulatedField(name, images, masks, catalog, cfg, noises)
 
 
@@ -304,7 +366,13 @@ def write_field(fld: SimulatedField, out_dir: str | Path, split: str = "SIM") ->
         written.append(write_image(data_dir / f"{fld.name}_GLEAM_{im.band.name}_clipped.fits.gz", im, extra))
         mhdr = dict(extra)
         mhdr["MASKCLS"] = ",".join(MASK_CLASSES)
-        written.append(write_image(truth / f"{fld.name}_GLEAM_{im.band.name}_mask.fits.gz", BandImage(mask.astype(np.float32), im.wcs, im.band), mhdr))
+        written.append(
+            write_image(
+                truth / f"{fld.name}_GLEAM_{im.band.name}_mask.fits.gz",
+                BandImage(mask.astype(np.float32), im.wcs, im.band),
+                mhdr,
+            )
+        )
     cat = truth / f"{fld.name}_catalog.ecsv"
     fld.catalog.write(cat, overwrite=True)
     written.append(cat)
@@ -316,7 +384,14 @@ def halo_angular_size_arcsec(size_mpc: float, z: float) -> float:
     return float(size_mpc * 1000 * COSMOLOGY.arcsec_per_kpc_proper(z).to(u.arcsec / u.kpc).value)
 
 
-def render_halo(image: BandImage, position: SkyCoord, flux_jy_200mhz: float, size_mpc: float, z: float, alpha: float = -1.3) -> np.ndarray:
+def render_halo(
+    image: BandImage,
+    position: SkyCoord,
+    flux_jy_200mhz: float,
+    size_mpc: float,
+    z: float,
+    alpha: float = -1.3,
+) -> np.ndarray:
     """A halo (exponential profile, beam-convolved, Jy/beam) on ``image``'s grid, for injection."""
     band = image.band
     r_e = halo_angular_size_arcsec(size_mpc, z) / 2 / 2.6

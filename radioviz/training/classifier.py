@@ -5,6 +5,7 @@ held out by sky group; the validation set is mostly negatives, so plain accuracy
 all-non-halo model).  After every epoch the current weights, the best weights and the optimiser state
 are written, so ``resume=True`` continues an interrupted run where it stopped.
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,7 +22,8 @@ from ..data.dataset import Dataset
 from ..data.preprocess import Preprocessing, classifier_normalization
 from ..metrics.classification import binary_metrics
 from ..models.checkpoint import save_checkpoint
-from ..models.classifiers import build_classifier, count_parameters, predict_halo_scores as predict_scores
+from ..models.classifiers import build_classifier, count_parameters
+from ..models.classifiers import predict_halo_scores as predict_scores
 from .state import load_state, save_state
 
 
@@ -39,7 +41,12 @@ class TrainConfig:
 
 
 def _save_state(path: Path, model, best, opt, epoch: int, history: list, best_acc: float):
-    save_state(path, {"model": model.state_dict(), "best": best}, opt, {"epoch": epoch, "history": history, "best_acc": best_acc})
+    save_state(
+        path,
+        {"model": model.state_dict(), "best": best},
+        opt,
+        {"epoch": epoch, "history": history, "best_acc": best_acc},
+    )
 
 
 def _load_state(path: Path, model, opt):
@@ -56,7 +63,16 @@ class FitResult:
     wall_seconds: float
 
 
-def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainConfig, state_path: Path | None = None, resume: bool = False, progress: bool = True, generated: np.ndarray | None = None) -> FitResult:
+def fit_classifier(
+    ds: Dataset,
+    train: np.ndarray,
+    val: np.ndarray,
+    cfg: TrainConfig,
+    state_path: Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    generated: np.ndarray | None = None,
+) -> FitResult:
     """Train on the rows ``train``, early-stop on the accuracy over the rows ``val``.
 
     With ``state_path`` the weights, the best weights and Adam's state are saved after every
@@ -66,7 +82,9 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
         raise ValueError(f"normalization must be 'image', 'dataset' or 'snr', not {cfg.normalization!r}")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    norm = classifier_normalization(ds.images[train], per_image=cfg.normalization == "image", snr=cfg.normalization == "snr")
+    norm = classifier_normalization(
+        ds.images[train], per_image=cfg.normalization == "image", snr=cfg.normalization == "snr"
+    )
     x_tr, y_tr = norm.forward(ds.images[train]), ds.labels[train]
     if cfg.generated_ratio > 0:
         if generated is None or len(generated) == 0:
@@ -99,7 +117,12 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
         model.train()
         order = rng.permutation(len(x_tr))[: cfg.images_per_epoch or len(x_tr)]
         losses = []
-        for i in tqdm(range(0, len(order), cfg.batch_size), desc=f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False):
+        for i in tqdm(
+            range(0, len(order), cfg.batch_size),
+            desc=f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs}",
+            disable=not progress,
+            leave=False,
+        ):
             idx = order[i : i + cfg.batch_size]
             xb, yb = torch.from_numpy(x_tr[idx]), torch.from_numpy(y_tr[idx]).long()
             opt.zero_grad()
@@ -109,10 +132,16 @@ def fit_classifier(ds: Dataset, train: np.ndarray, val: np.ndarray, cfg: TrainCo
             losses.append(loss.item())
         # balanced accuracy: the validation set is mostly negatives (off-centre cut-outs), where plain
         # accuracy would reward a model that calls everything non-halo
-        acc = binary_metrics(y_va, predict_scores(model, x_va))["balanced_accuracy"] if len(y_va) else float("nan")
+        acc = (
+            binary_metrics(y_va, predict_scores(model, x_va))["balanced_accuracy"]
+            if len(y_va)
+            else float("nan")
+        )
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_balanced_accuracy": acc})
         if progress:
-            tqdm.write(f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val balanced accuracy {acc:.4f}")
+            tqdm.write(
+                f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val balanced accuracy {acc:.4f}"
+            )
         if acc > best_acc:
             best_acc, stale = acc, 0
             best = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -136,32 +165,69 @@ def load_generated(paths: Path | list[Path], like: np.ndarray) -> np.ndarray:
     try:
         with np.load(path, allow_pickle=False) as z:
             if "physical" not in z.files:
-                raise InputError(path, f"no 'physical' array (has {', '.join(z.files)}); expected a radioviz sample file")
+                raise InputError(
+                    path, f"no 'physical' array (has {', '.join(z.files)}); expected a radioviz sample file"
+                )
             images = np.asarray(z["physical"], dtype=np.float32)
     except (OSError, ValueError) as exc:
         raise InputError(path, f"cannot read as an .npz samples file ({exc})") from None
     if images.ndim != 4 or images.shape[1:] != like.shape[1:]:
-        raise InputError(path, f"generated images have shape {images.shape[1:]}, the data set has {like.shape[1:]}")
+        raise InputError(
+            path, f"generated images have shape {images.shape[1:]}, the data set has {like.shape[1:]}"
+        )
     return images
 
 
-def train_classifier(ds: Dataset, cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, extra_card: dict | None = None, generated: np.ndarray | None = None) -> tuple[nn.Module, dict]:
+def train_classifier(
+    ds: Dataset,
+    cfg: TrainConfig,
+    out: Path,
+    resume: bool = False,
+    progress: bool = True,
+    extra_card: dict | None = None,
+    generated: np.ndarray | None = None,
+) -> tuple[nn.Module, dict]:
     """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
     out = Path(out).with_suffix(".safetensors")
     state_path = out.with_name(out.stem + ".train-state.safetensors")
     train, val = ~ds.is_val, ds.is_val
     res = fit_classifier(ds, train, val, cfg, state_path, resume, progress, generated)
     model, norm, history = res.model, res.normalization, res.history
-    val_metrics = binary_metrics(ds.labels[val], predict_scores(model, norm.forward(ds.images[val]))) if val.any() else {}
-    pre = Preprocessing(cutout_size=ds.images.shape[-1], band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
+    val_metrics = (
+        binary_metrics(ds.labels[val], predict_scores(model, norm.forward(ds.images[val])))
+        if val.any()
+        else {}
+    )
+    pre = Preprocessing(
+        cutout_size=ds.images.shape[-1],
+        band_convention=ds.meta["config"]["band_convention"],
+        nsigma=ds.meta["config"]["nsigma"],
+        bands=ds.meta["bands"],
+        normalization=norm,
+    )
     card = {
         "kind": "classifier",
         "arch": cfg.arch,
         "kwargs": {},
         "parameter_count": count_parameters(model),
         "preprocessing": pre.to_dict(),
-        "training": {**asdict(cfg), "epochs_run": len(history), "history": history, "wall_seconds_this_run": round(res.wall_seconds, 1), "torch_threads": torch.get_num_threads(), "command": " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None},
-        "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum()), "n_val_images": int(val.sum()), "val_sources": sorted(set(ds.source_names[ds.source[val]].tolist()))},
+        "training": {
+            **asdict(cfg),
+            "epochs_run": len(history),
+            "history": history,
+            "wall_seconds_this_run": round(res.wall_seconds, 1),
+            "torch_threads": torch.get_num_threads(),
+            "command": " ".join(["radioviz", *sys.argv[1:]])
+            if sys.argv and sys.argv[0].endswith("radioviz")
+            else None,
+        },
+        "data": {
+            "hash": ds.meta["data_hash"],
+            "config": ds.meta["config"],
+            "n_train_images": int(train.sum()),
+            "n_val_images": int(val.sum()),
+            "val_sources": sorted(set(ds.source_names[ds.source[val]].tolist())),
+        },
         "metrics": {"validation_per_image": val_metrics},
         "labels": ["non-halo", "halo"],
     }

@@ -10,6 +10,7 @@ group of its training sources.  Every source thus gets an out-of-fold score:
 Metrics are computed per seed over all out-of-fold predictions; the report gives mean ± std
 over seeds.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, replace
@@ -21,8 +22,8 @@ from ..data.augment import SCALES
 from ..data.dataset import Dataset
 from ..data.preprocess import generator_normalization
 from ..data.splits import group_folds
-from ..metrics.images import dihedral, nearest_neighbours
 from ..metrics.classification import binary_metrics
+from ..metrics.images import dihedral, nearest_neighbours
 from ..models.classifiers import predict_halo_scores as predict_scores
 from .classifier import TrainConfig, fit_classifier
 
@@ -42,11 +43,20 @@ def nearest_real_source(ds: Dataset, generated: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(ds.is_centre & (ds.aug == 0) & (ds.labels == 1))
     real = ds.images[rows] / _identity_scale(ds)
     norm = generator_normalization(real)
-    _, idx = nearest_neighbours(np.clip(norm.forward(generated), 0, 1), np.clip(norm.forward(dihedral(real)), 0, 1))
+    _, idx = nearest_neighbours(
+        np.clip(norm.forward(generated), 0, 1), np.clip(norm.forward(dihedral(real)), 0, 1)
+    )
     return ds.source[rows][idx % len(rows)]
 
 
-def cross_validate(ds: Dataset, cfg: TrainConfig, k: int = 4, seeds: list[int] | range = range(10), progress: bool = True, generated: np.ndarray | None = None) -> dict:
+def cross_validate(
+    ds: Dataset,
+    cfg: TrainConfig,
+    k: int = 4,
+    seeds: list[int] | range = range(10),
+    progress: bool = True,
+    generated: np.ndarray | None = None,
+) -> dict:
     """Out-of-fold scores and metrics for every seed; see the module docstring.
 
     With ``generated`` halos and ``cfg.generated_ratio`` > 0 (the diffusion-assisted variants),
@@ -54,7 +64,9 @@ def cross_validate(ds: Dataset, cfg: TrainConfig, k: int = 4, seeds: list[int] |
     generator trained on every source reproduces them closely, and a copy of a held-out halo in
     the training set would inflate the held-out score.
     """
-    gen_source = nearest_real_source(ds, generated) if generated is not None and cfg.generated_ratio > 0 else None
+    gen_source = (
+        nearest_real_source(ds, generated) if generated is not None and cfg.generated_ratio > 0 else None
+    )
     pool_sizes = []
     n_src = len(ds.source_names)
     centre = ds.is_centre
@@ -67,24 +79,48 @@ def cross_validate(ds: Dataset, cfg: TrainConfig, k: int = 4, seeds: list[int] |
             test_src = np.flatnonzero(folds == f)
             train_src = np.flatnonzero(folds != f)
             # an inner fold of the training sources, by group, for early stopping
-            inner = group_folds(ds.source_group[train_src], ds.source_labels[train_src], max(k - 1, 2), seed + 1000)
+            inner = group_folds(
+                ds.source_group[train_src], ds.source_labels[train_src], max(k - 1, 2), seed + 1000
+            )
             val_src = train_src[inner == 0]
             fit_src = train_src[inner != 0]
             pool = None
             if gen_source is not None:
                 pool = generated[np.isin(gen_source, fit_src)]
                 pool_sizes.append(len(pool))
-            fold_cfg = replace(cfg, seed=seed * 100 + f, generated_ratio=cfg.generated_ratio if pool is None or len(pool) else 0.0)
-            res = fit_classifier(ds, _source_rows(ds, fit_src), _source_rows(ds, val_src), fold_cfg, progress=False, generated=pool)
+            fold_cfg = replace(
+                cfg,
+                seed=seed * 100 + f,
+                generated_ratio=cfg.generated_ratio if pool is None or len(pool) else 0.0,
+            )
+            res = fit_classifier(
+                ds,
+                _source_rows(ds, fit_src),
+                _source_rows(ds, val_src),
+                fold_cfg,
+                progress=False,
+                generated=pool,
+            )
             rows = _source_rows(ds, test_src) & centre
             img_scores[rows] = predict_scores(res.model, res.normalization.forward(ds.images[rows]))
             # the un-augmented central cut-out: augmentation 0 is the identity at scale SCALES[0]
             ident = np.flatnonzero(rows & (ds.aug == 0))
-            src_scores[ds.source[ident]] = predict_scores(res.model, res.normalization.forward(ds.images[ident] / _identity_scale(ds)))
+            src_scores[ds.source[ident]] = predict_scores(
+                res.model, res.normalization.forward(ds.images[ident] / _identity_scale(ds))
+            )
         rows = centre & np.isfinite(img_scores)
         per_image = binary_metrics(ds.labels[rows], img_scores[rows])
         per_source = binary_metrics(ds.source_labels, src_scores)
-        per_seed.append({"seed": seed, "per_image": per_image, "per_source": per_source, "source_scores": src_scores.tolist(), "image_scores_centre": img_scores[rows].tolist(), "image_labels_centre": ds.labels[rows].tolist()})
+        per_seed.append(
+            {
+                "seed": seed,
+                "per_image": per_image,
+                "per_source": per_source,
+                "source_scores": src_scores.tolist(),
+                "image_scores_centre": img_scores[rows].tolist(),
+                "image_labels_centre": ds.labels[rows].tolist(),
+            }
+        )
 
     def summary(level: str) -> dict:
         out = {}
@@ -101,7 +137,16 @@ def cross_validate(ds: Dataset, cfg: TrainConfig, k: int = 4, seeds: list[int] |
         "n_sources": n_src,
         "source_names": ds.source_names.tolist(),
         "source_labels": ds.source_labels.tolist(),
-        "generated": None if gen_source is None else {"n_images": int(len(generated)), "ratio": cfg.generated_ratio, "pool_per_fold_min": int(min(pool_sizes)), "pool_per_fold_mean": float(np.mean(pool_sizes)), "folds_without_generated": int(sum(n == 0 for n in pool_sizes)), "rule": "a fold draws only generated halos whose nearest real halo source (SSIM, 8 orientations) it trains on"},
+        "generated": None
+        if gen_source is None
+        else {
+            "n_images": int(len(generated)),
+            "ratio": cfg.generated_ratio,
+            "pool_per_fold_min": int(min(pool_sizes)),
+            "pool_per_fold_mean": float(np.mean(pool_sizes)),
+            "folds_without_generated": int(sum(n == 0 for n in pool_sizes)),
+            "rule": "a fold draws only generated halos whose nearest real halo source (SSIM, 8 orientations) it trains on",
+        },
         "per_image": summary("per_image"),
         "per_source": summary("per_source"),
         "runs": per_seed,

@@ -8,6 +8,7 @@ cluster table — and, optionally, the Box-Cox-standardised peak flux.  Each is 
 the time (null class / absent flux) so the model also learns the unconditional score that
 classifier-free guidance needs.  EMA weights (with warm-up) are what the checkpoint holds.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,6 +29,7 @@ from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
 from .generator_data import LABEL_NAMES, generator_data, source_subtypes, training_command  # noqa: F401 (re-exported)
 from .state import SaveClock, load_state, save_state
+
 
 @dataclass
 class DiffusionConfig:
@@ -53,7 +55,18 @@ class DiffusionConfig:
 
 
 def unet_kwargs(cfg: DiffusionConfig, channels: int, size: int) -> dict:
-    return {"in_channels": channels, "base": cfg.base, "mults": list(cfg.mults), "num_res": 1, "attn_resolutions": list(cfg.attn_resolutions), "num_classes": len(LABEL_NAMES) if cfg.conditional else 0, "size": size, "flux_cond": cfg.flux, "mask_classes": len(MASK_CLASSES) if cfg.mask else 0, "background": cfg.background}
+    return {
+        "in_channels": channels,
+        "base": cfg.base,
+        "mults": list(cfg.mults),
+        "num_res": 1,
+        "attn_resolutions": list(cfg.attn_resolutions),
+        "num_classes": len(LABEL_NAMES) if cfg.conditional else 0,
+        "size": size,
+        "flux_cond": cfg.flux,
+        "mask_classes": len(MASK_CLASSES) if cfg.mask else 0,
+        "background": cfg.background,
+    }
 
 
 def drop_conditions(cond: dict, p: float, num_classes: int, p_background: float = 0.5) -> dict:
@@ -91,7 +104,9 @@ def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torc
     return (w * (precond(noisy, sigma, **cond) - x0).pow(2)).mean()
 
 
-def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool = False, progress: bool = True) -> dict:
+def train_diffusion(
+    ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool = False, progress: bool = True
+) -> dict:
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
     if cfg.kind not in ("ddpm", "edm"):
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
@@ -109,11 +124,24 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
         peaks = peak_flux(gd.images)
         flux_tf = FluxTransform.fit(peaks)
         conds["flux"] = torch.from_numpy(flux_tf.to_model(peaks))
-        flux_card = {**flux_tf.to_dict(), "definition": "brightest pixel over all bands, Jy/beam", "train_range": [float(peaks.min()), float(peaks.max())]}
+        flux_card = {
+            **flux_tf.to_dict(),
+            "definition": "brightest pixel over all bands, Jy/beam",
+            "train_range": [float(peaks.min()), float(peaks.max())],
+        }
     if cfg.mask or cfg.background:
-        masks = np.stack([derive_mask(im) for im in tqdm(gd.images, desc="deriving masks (photutils)", disable=not progress)])
+        masks = np.stack(
+            [
+                derive_mask(im)
+                for im in tqdm(gd.images, desc="deriving masks (photutils)", disable=not progress)
+            ]
+        )
         if cfg.mask:
-            conds["mask"] = torch.nn.functional.one_hot(torch.from_numpy(masks).long(), len(MASK_CLASSES)).permute(0, 3, 1, 2).to(torch.uint8)
+            conds["mask"] = (
+                torch.nn.functional.one_hot(torch.from_numpy(masks).long(), len(MASK_CLASSES))
+                .permute(0, 3, 1, 2)
+                .to(torch.uint8)
+            )
         if cfg.background:
             conds["background"] = torch.where(torch.from_numpy(masks > 0)[:, None], torch.tensor(-1.0), x_all)
     kwargs = unet_kwargs(cfg, x_all.shape[1], x_all.shape[-1])
@@ -142,26 +170,44 @@ def train_diffusion(ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool =
             "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
             "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
             **gd.card,
-            "training": {**asdict(cfg), "iterations": step, "wall_seconds": round(clock.wall, 1), "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None, "loss_curve": [float(np.mean(losses[i:i + 100])) for i in range(0, len(losses), 100)], "command": training_command(), "torch_threads": torch.get_num_threads()},
+            "training": {
+                **asdict(cfg),
+                "iterations": step,
+                "wall_seconds": round(clock.wall, 1),
+                "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None,
+                "loss_curve": [float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
+                "command": training_command(),
+                "torch_threads": torch.get_num_threads(),
+            },
         }
         if cfg.kind == "ddpm":
             card.update(schedule=asdict(sched), prediction="epsilon")
         else:
-            card.update(precond={"type": "edm", "sigma_data": cfg.sigma_data, "time_scale": precond.time_scale}, sigma_range=[0.002, 80.0])
+            card.update(
+                precond={"type": "edm", "sigma_data": cfg.sigma_data, "time_scale": precond.time_scale},
+                sigma_range=[0.002, 80.0],
+            )
         if flux_card is not None:
             card["flux"] = flux_card
         return card
 
     def save():
         """Resumable state and a usable checkpoint (EMA weights + card) at every save."""
-        save_state(state_path, {"model": net.state_dict(), "ema": ema.state_dict()}, opt, {"step": step, "losses": losses, "wall_seconds": clock.wall})
+        save_state(
+            state_path,
+            {"model": net.state_dict(), "ema": ema.state_dict()},
+            opt,
+            {"step": step, "losses": losses, "wall_seconds": clock.wall},
+        )
         save_checkpoint(ema, out, make_card())
 
     clock = SaveClock(save, cfg.save_every, cfg.steps, wall)
     bar = tqdm(total=cfg.steps, initial=step, desc=cfg.kind, disable=not progress)
     while step < cfg.steps:
         idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
-        cond = drop_conditions({k: v[idx] for k, v in conds.items()}, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop)
+        cond = drop_conditions(
+            {k: v[idx] for k, v in conds.items()}, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop
+        )
         if cfg.kind == "ddpm":
             loss = ddpm_loss(net, x_all[idx], cond, acp)
         else:

@@ -6,6 +6,7 @@ Labels are the halo subtypes of Mishra et al. Table 1 — ``non-halo``, ``H``, `
 (mini-halos and candidate mini-halos) — found by matching each source's position to the
 built-in cluster table.
 """
+
 from __future__ import annotations
 
 import sys
@@ -50,9 +51,28 @@ def generator_data(ds: Dataset) -> GeneratorData:
     train = ds.is_centre
     images = ds.images[train]
     norm = generator_normalization(images)
-    pre = Preprocessing(cutout_size=int(images.shape[-1]), band_convention=ds.meta["config"]["band_convention"], nsigma=ds.meta["config"]["nsigma"], bands=ds.meta["bands"], normalization=norm)
-    card = {"preprocessing": pre.to_dict(), "data": {"hash": ds.meta["data_hash"], "config": ds.meta["config"], "n_train_images": int(train.sum())}, "dead_band_jy": clip_levels(ds, train)}
-    return GeneratorData(torch.from_numpy(norm.to_model(images)), torch.from_numpy(source_subtypes(ds)[ds.source[train]]), images, card)
+    pre = Preprocessing(
+        cutout_size=int(images.shape[-1]),
+        band_convention=ds.meta["config"]["band_convention"],
+        nsigma=ds.meta["config"]["nsigma"],
+        bands=ds.meta["bands"],
+        normalization=norm,
+    )
+    card = {
+        "preprocessing": pre.to_dict(),
+        "data": {
+            "hash": ds.meta["data_hash"],
+            "config": ds.meta["config"],
+            "n_train_images": int(train.sum()),
+        },
+        "dead_band_jy": clip_levels(ds, train),
+    }
+    return GeneratorData(
+        torch.from_numpy(norm.to_model(images)),
+        torch.from_numpy(source_subtypes(ds)[ds.source[train]]),
+        images,
+        card,
+    )
 
 
 def training_command() -> str | None:

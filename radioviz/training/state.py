@@ -1,5 +1,6 @@
 """Resumable training state without pickle: named state dicts and Adam's moments in one
 safetensors file, everything else (step counters, history) in a JSON file beside it."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 
-def save_state(path: Path, parts: dict[str, dict[str, torch.Tensor]], opt: torch.optim.Optimizer, meta: dict) -> None:
+def save_state(
+    path: Path, parts: dict[str, dict[str, torch.Tensor]], opt: torch.optim.Optimizer, meta: dict
+) -> None:
     """Write ``parts`` (prefix -> state dict), the optimiser's Adam moments and ``meta``."""
-    tensors = {f"{prefix}.{k}": v.detach().contiguous() for prefix, sd in parts.items() for k, v in sd.items()}
+    tensors = {
+        f"{prefix}.{k}": v.detach().contiguous() for prefix, sd in parts.items() for k, v in sd.items()
+    }
     steps = []
     for i, p in enumerate(p for g in opt.param_groups for p in g["params"]):
         st = opt.state.get(p, {})
@@ -30,7 +35,11 @@ def load_state(path: Path, opt: torch.optim.Optimizer) -> tuple[dict[str, dict[s
     meta = json.loads(Path(path).with_suffix(".json").read_text())
     for i, p in enumerate(p for g in opt.param_groups for p in g["params"]):
         if f"opt.{i}.exp_avg" in t:
-            opt.state[p] = {"step": torch.tensor(meta["opt_steps"][i]), "exp_avg": t[f"opt.{i}.exp_avg"], "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"]}
+            opt.state[p] = {
+                "step": torch.tensor(meta["opt_steps"][i]),
+                "exp_avg": t[f"opt.{i}.exp_avg"],
+                "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"],
+            }
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for k, v in t.items():
         prefix, _, name = k.partition(".")

@@ -4,6 +4,7 @@ Gulrajani et al.'s recipe: n_critic = 5 critic steps per generator step, gradien
 λ = 10, Adam lr 2e-4, β = (0.5, 0.999), batch 32.  Same data, labels and generator
 normalisation as the diffusion models, so the two are compared on equal terms.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
@@ -46,7 +47,14 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
     rng = np.random.default_rng(cfg.seed)
     gd = generator_data(ds)
     x_all, y_all = gd.x, gd.labels
-    gkw = {"channels": int(x_all.shape[1]), "num_classes": len(LABEL_NAMES), "latent_dim": cfg.latent_dim, "size": int(x_all.shape[-1]), "width": cfg.width, **({"head": cfg.head} if cfg.head else {})}
+    gkw = {
+        "channels": int(x_all.shape[1]),
+        "num_classes": len(LABEL_NAMES),
+        "latent_dim": cfg.latent_dim,
+        "size": int(x_all.shape[-1]),
+        "width": cfg.width,
+        **({"head": cfg.head} if cfg.head else {}),
+    }
     gen, critic = WGANGenerator(**gkw), WGANCritic(int(x_all.shape[1]), len(LABEL_NAMES))
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -64,7 +72,11 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
         """Std over 16 samples, averaged over pixels: ~0 means the generator collapsed to a constant."""
         with torch.no_grad():
             y = y_all[torch.from_numpy(np.random.default_rng(0).integers(0, len(x_all), 16))]
-            return float(gen(torch.randn(16, cfg.latent_dim, generator=torch.Generator().manual_seed(0)), y).std(0).mean())
+            return float(
+                gen(torch.randn(16, cfg.latent_dim, generator=torch.Generator().manual_seed(0)), y)
+                .std(0)
+                .mean()
+            )
 
     def make_card() -> dict:
         return {
@@ -77,11 +89,25 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
             "conditions": ["label"],
             **gd.card,
             "output_std_over_samples": output_spread(),
-            "training": {**asdict(cfg), "iterations": it, "wall_seconds": round(clock.wall, 1), "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]])) if history else None, "command": training_command(), "torch_threads": torch.get_num_threads()},
+            "training": {
+                **asdict(cfg),
+                "iterations": it,
+                "wall_seconds": round(clock.wall, 1),
+                "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]]))
+                if history
+                else None,
+                "command": training_command(),
+                "torch_threads": torch.get_num_threads(),
+            },
         }
 
     def save():
-        save_state(state_path, {"gen": gen.state_dict(), "critic": critic.state_dict()}, opt_g, {"iteration": it, "history": history, "wall_seconds": clock.wall})
+        save_state(
+            state_path,
+            {"gen": gen.state_dict(), "critic": critic.state_dict()},
+            opt_g,
+            {"iteration": it, "history": history, "wall_seconds": clock.wall},
+        )
         save_state(state_path.with_name(state_path.stem + "-critic.safetensors"), {}, opt_c, {})
         save_checkpoint(gen, out, make_card())
 
