@@ -22,7 +22,7 @@ from .classification import binary_metrics
 def load_classifier(path: str | Path):
     """(model, preprocessing, card) of a classifier checkpoint."""
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
-    return model, Preprocessing.from_dict(card["preprocessing"]), card
+    return model, card.preprocessing or Preprocessing(), card
 
 
 def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -55,7 +55,7 @@ def evaluate_classifier(
     return {
         "checkpoint": str(checkpoint),
         "split": split,
-        "arch": card["arch"],
+        "arch": card.arch,
         "threshold": 0.5,
         "per_image": per_image,
         "per_source": per_source,
