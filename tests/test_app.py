@@ -271,12 +271,12 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
 
     g = GenerateView()
     g.model = "edm_mask_gleam.safetensors"
-    truths = [o for o in g.param.mask_field.objects if o.endswith("(simulator truth)")]
+    truths = [label for label in g.param.mask_field.names if label.endswith("(simulator truth)")]
     assert len(truths) == 6
-    g.mask_field = "sim_0100 (simulator truth)"
+    g.mask_field = ("sim_0100", "truth")
     truth = g.canvas.mask.copy()
     assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
-    g.mask_field = "sim_0100 (photutils)"
+    g.mask_field = g.param.mask_field.names["sim_0100 (photutils)"]
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
 
 

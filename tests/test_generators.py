@@ -147,7 +147,7 @@ def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
 
     card = train_wgan(ds, replace(cfg, iterations=2), out, resume=True, progress=False)
     assert card.training.steps == 2
-    g = generate(out.with_suffix(".safetensors"), 3, "H", seed=1)
+    g = generate(out.with_suffix(".safetensors"), 3, label="H", seed=1)
     assert (
         g.images.shape == (3, 4, 64, 64)
         and g.meta["nfe"] == 1
@@ -155,10 +155,10 @@ def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
         and len(g.trajectory) == 1
     )
     np.testing.assert_array_equal(
-        g.physical, generate(out.with_suffix(".safetensors"), 3, "H", seed=1).physical
+        g.physical, generate(out.with_suffix(".safetensors"), 3, label="H", seed=1).physical
     )
     with pytest.raises(Exception, match="guidance not supported"):
-        generate(out.with_suffix(".safetensors"), 1, "H", guidance=1.0)
+        generate(out.with_suffix(".safetensors"), 1, label="H", guidance=1.0)
 
 
 def test_dead_band_clipping_gives_exact_zeros():

@@ -17,12 +17,15 @@ import param
 
 from ..errors import InputError
 from ..sampling.generate import accepted, generate
+from ..sampling.registry import SAMPLERS, default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
-SAMPLER_RUNS = (("DDPM-1000", "ddpm", 1000), ("DDIM-50", "ddim", 50), ("Heun-25", "heun", 25))
+#: The side-by-side runs: (tag, sampler, steps) at the registry's default steps.
+SAMPLER_RUNS = tuple((SAMPLERS[s].tag(), s, default_steps(s)) for s in ("ddpm", "ddim", "heun"))
+RUNS_TEXT = " / ".join(tag for tag, _, _ in SAMPLER_RUNS)
 
 
 def _img(a: np.ndarray, title: str, cmap: str = "gray", sym: bool = False) -> hv.Image:
@@ -93,7 +96,7 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
-        self.steps = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25}.get(self.sampler, 50)
+        self.steps = default_steps(self.sampler)
 
     def _conditions(self) -> dict:
         card = resources.generator_cards()[self.model]
@@ -186,7 +189,7 @@ class TrajectoryView(pn.viewable.Viewer):
         """A new Player per trajectory (its range is fixed once drawn in the browser)."""
         n = len(self.trajectory) if self.trajectory is not None else 1
         p = pn.widgets.Player(
-            name="step",
+            label="step",
             start=0,
             end=max(1, n - 1),
             value=0,
@@ -304,7 +307,7 @@ class TrajectoryView(pn.viewable.Viewer):
     @param.depends("trajectory")
     def side_by_side_view(self):
         if not self.side_by_side:
-            return pn.pane.Markdown("Same seed, three samplers: press **Run DDPM-1000 / DDIM-50 / Heun-25**.")
+            return pn.pane.Markdown(f"Same seed, three samplers: press **Run {RUNS_TEXT}**.")
         b = 0
         return pn.Row(
             *[
@@ -316,17 +319,17 @@ class TrajectoryView(pn.viewable.Viewer):
         )
 
     def __panel__(self):
-        use = pn.widgets.Button(name="Use last Generate result")
+        use = pn.widgets.Button(label="Use last Generate result")
         use.on_click(lambda e: self.use_generated())
         controls = pn.Column(
-            pn.widgets.Select.from_param(self.param.model, name="Model"),
-            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
-            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
-            pn.widgets.Select.from_param(self.param.band, name="Band"),
+            pn.widgets.Select.from_param(self.param.model, label="Model"),
+            pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            pn.widgets.Select.from_param(self.param.band, label="Band"),
             pn.Row(
-                pn.widgets.Button.from_param(self.param.run, name="Sample", button_type="primary"),
-                pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
+                pn.widgets.Button.from_param(self.param.run, label="Sample", color="primary"),
+                pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
             ),
             use,
             self.progress,
@@ -335,15 +338,13 @@ class TrajectoryView(pn.viewable.Viewer):
         )
         forward = pn.Column(
             "### Forward process: noising a real image",
-            pn.widgets.Select.from_param(self.param.forward_field, name="Field"),
-            pn.widgets.IntSlider.from_param(self.param.forward_t, name="t"),
+            pn.widgets.Select.from_param(self.param.forward_field, label="Field"),
+            pn.widgets.IntSlider.from_param(self.param.forward_t, label="t"),
             self.forward_view,
         )
         side = pn.Column(
             "### Same seed, three samplers",
-            pn.widgets.Button.from_param(
-                self.param.compare_samplers, name="Run DDPM-1000 / DDIM-50 / Heun-25"
-            ),
+            pn.widgets.Button.from_param(self.param.compare_samplers, label=f"Run {RUNS_TEXT}"),
             self.side_by_side_view,
         )
         return pn.Column(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..sampling.registry import DEFAULT_SAMPLER, SAMPLERS, steps_help
 from . import options
 
 
@@ -15,12 +16,13 @@ def register(sub) -> None:
     )
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--label", help="class label (see the model card: non-halo, H, cH, mH)")
+    own = ", ".join(f"{kind.upper()}: {name}" for kind, name in DEFAULT_SAMPLER.items())
+    p.add_argument("--sampler", choices=list(SAMPLERS), help=f"default: the model's own ({own})")
     p.add_argument(
-        "--sampler",
-        choices=["ddpm", "ddim", "heun", "euler", "oneshot"],
-        help="default: the model's own (DDPM: ddim, EDM: heun, WGAN: oneshot)",
+        "--steps",
+        type=int,
+        help=f"default: {steps_help()}; ddpm (ancestral) runs exactly the schedule's T steps",
     )
-    p.add_argument("--steps", type=int, help="default: ddpm 1000, ddim 50, heun/euler 25")
     p.add_argument("--eta", type=float, default=0.0)
     p.add_argument(
         "--guidance",
@@ -61,16 +63,16 @@ def cmd_sample(args) -> int:
     g = generate(
         args.checkpoint,
         args.n,
-        args.label,
-        args.sampler,
-        args.steps,
-        args.eta,
-        args.seed,
-        args.guidance,
-        progress,
+        label=args.label,
+        sampler=args.sampler,
+        steps=args.steps,
+        eta=args.eta,
+        seed=args.seed,
+        guidance=args.guidance,
         flux=args.flux,
         mask=mask,
         background=background,
+        callback=progress,
     )
     for b in bars:
         b.close()

@@ -85,12 +85,18 @@ def compose(
     scale = np.asarray(field.sigmas) / np.where(sigma_train > 0, sigma_train, 1.0)
     out_mask = np.zeros(ref.shape, np.uint8)
     rows = []
-    for k, ((x0, y0), m) in enumerate(zip(corners, masks)):
+    for k, ((x0, y0), m) in enumerate(zip(corners, masks, strict=True)):
         cx, cy = x0 + (size - 1) / 2, y0 + (size - 1) / 2
         sky = ref.wcs.pixel_to_world(cx, cy)
         background = stack_cutout(field, size, (cx, cy), "native") if card.takes_background else None
         g = generate(
-            checkpoint, 1, label, seed=seed + k, mask=m, background=background, model_and_card=(model, card)
+            checkpoint,
+            1,
+            label=label,
+            seed=seed + k,
+            mask=m,
+            background=background,
+            model_and_card=(model, card),
         )
         src = g.physical[0]
         keep = ndimage.binary_dilation(m > 0, iterations=2)
@@ -138,7 +144,7 @@ def write_composition(
     for k, v in meta.items():
         prim.header[f"HIERARCH RV {k.upper()}"] = str(v)
     hdus = [prim]
-    for im, data in zip(field.stack.images, comp.bands):
+    for im, data in zip(field.stack.images, comp.bands, strict=True):
         h = fits.ImageHDU(
             data.astype(np.float32), im.wcs.to_header(), name=im.band.name if im.band else "BAND"
         )

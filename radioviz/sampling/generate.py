@@ -25,25 +25,17 @@ from ..data.conditions import derive_mask
 from ..data.flux import FluxTransform
 from ..data.preprocess import Preprocessing, apply_dead_band
 from ..errors import InputError
+from ..models.card import GENERATOR_KINDS
 from ..models.checkpoint import ModelCard, load_checkpoint
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..models.wgan import build_wgan_generator
-from .samplers import (
-    EpsDenoiser,
-    default_karras,
-    karras_sigmas,
-    sample_ddim,
-    sample_ddpm,
-    sample_euler,
-    sample_heun,
-)
+from .registry import SAMPLERS, Target, resolve_steps, samplers_for
+from .samplers import EpsDenoiser
 from .schedules import DiscreteSchedule
-from .trajectory import Recorder, Trajectory
+from .trajectory import Trajectory
 
-SAMPLERS = {"ddpm": ("ddim", "ddpm", "heun", "euler"), "edm": ("heun", "euler"), "wgan": ("oneshot",)}
 CLIP_X0 = 1.0  # the generators' data range is [−1, 1]
-DEFAULT_STEPS = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25, "oneshot": 1}
 
 
 @dataclass
@@ -56,9 +48,9 @@ class Generated:
 
 def load_generator(path: str | Path) -> tuple[torch.nn.Module, ModelCard]:
     model, card = load_checkpoint(path, {"unet": build_unet, "wgan-generator": build_wgan_generator})
-    if card.kind not in SAMPLERS:
+    if card.kind not in GENERATOR_KINDS:
         raise InputError(
-            path, f"is a {card.kind} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})"
+            path, f"is a {card.kind} checkpoint; generating needs a generator ({', '.join(GENERATOR_KINDS)})"
         )
     return model.eval(), card
 
@@ -66,7 +58,7 @@ def load_generator(path: str | Path) -> tuple[torch.nn.Module, ModelCard]:
 def accepted(card: ModelCard) -> dict:
     """What a generator accepts: samplers, labels, and which of flux/guidance/mask/background."""
     return {
-        "samplers": SAMPLERS[card.kind],
+        "samplers": samplers_for(card.kind),
         "labels": list(card.labels),
         "flux": card.takes_flux,
         "mask_classes": list(card.mask_classes),
@@ -79,12 +71,16 @@ def accepted(card: ModelCard) -> dict:
 def _check(card: ModelCard, path, sampler, label, flux, guidance, mask, background) -> None:
     acc = accepted(card)
 
+    def yes(v) -> str:
+        return "yes" if v else "no"
+
     def refuse(what: str):
         raise InputError(
             path,
             f"{what}; this {card.kind} model accepts: samplers {', '.join(acc['samplers'])}; "
-            f"labels {', '.join(acc['labels']) or 'none'}; flux {'yes' if acc['flux'] else 'no'}; "
-            f"guidance {'yes' if acc['guidance'] else 'no'}; mask {'yes' if acc['mask_classes'] else 'no'}; background {'yes' if acc['background'] else 'no'}",
+            f"labels {', '.join(acc['labels']) or 'none'}; flux {yes(acc['flux'])}; "
+            f"guidance {yes(acc['guidance'])}; mask {yes(acc['mask_classes'])}; "
+            f"background {yes(acc['background'])}",
         )
 
     if sampler not in acc["samplers"]:
@@ -149,76 +145,73 @@ def _guided(fn, cond: dict, uncond: dict, guidance: float):
     return lambda x, s: (1 + guidance) * fn(x, s, **cond) - guidance * fn(x, s, **uncond)
 
 
-def _oneshot(model, shape, cond: dict, generator, callback) -> Trajectory:
-    rec = Recorder(1, 1, callback, "oneshot")
-    z = torch.randn((shape[0], model.latent_dim), generator=generator)
-    with torch.no_grad():
-        x = model(z, cond.get("label"))
-    rec.step(0, x, x, 0.0)
-    return rec.finish(x, 1)
+def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -> Target:
+    """The model as the registry's samplers see it, conditions and guidance closed over."""
+    if card.kind == "wgan":
+        return Target(
+            oneshot=lambda shape, g: model(
+                torch.randn((shape[0], model.latent_dim), generator=g), cond.get("label")
+            )
+        )
+    if card.kind == "ddpm":
+        sched = DiscreteSchedule(**(card.schedule or {}))
+        eps = _guided(model, cond, uncond, guidance)
+        # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
+        # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
+        den = EpsDenoiser(eps, sched, clip_x0=CLIP_X0)
+        return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=CLIP_X0)
+    pc = card.precond or {}
+    den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0))
+    lo, hi = card.sigma_range or (0.002, 80.0)
+    return Target(denoiser=_guided(den, cond, uncond, guidance), sigma_range=(lo, hi))
 
 
 def generate(
     checkpoint: str | Path,
-    n: int,
+    n: int = 1,
+    *,
     label: str | None = None,
     sampler: str | None = None,
     steps: int | None = None,
     eta: float = 0.0,
     seed: int = 0,
     guidance: float = 0.0,
-    callback=None,
-    record_stride: int = 1,
-    model_and_card=None,
     flux: float | None = None,
     mask=None,
     background=None,
+    callback=None,
+    record_stride: int = 1,
+    model_and_card=None,
 ) -> Generated:
-    """Sample ``n`` images; ``flux`` is a peak flux in Jy/beam (one, or one per image), ``mask``
-    a (64, 64) class-index array, ``background`` a (C, 64, 64) Jy/beam reference image."""
+    """Sample ``n`` images from ``checkpoint``.
+
+    ``sampler`` and ``steps`` default to the model's own from the registry (DDPM ancestral runs
+    exactly the schedule's T steps); ``flux`` is a peak flux in Jy/beam (one, or one per image),
+    ``mask`` a (size, size) class-index array, ``background`` a (C, size, size) Jy/beam reference.
+    ``callback(info)`` is called at every step and cancels by returning True;
+    ``model_and_card`` reuses an already loaded (model, card).
+    """
     model, card = model_and_card or load_generator(checkpoint)
     card = ModelCard.coerce(card, checkpoint)
     kind = card.kind
-    sampler = sampler or SAMPLERS[kind][0]
+    sampler = sampler or samplers_for(kind)[0]
     _check(card, checkpoint, sampler, label, flux, guidance, mask, background)
-    pre = card.preprocessing
+    target = _target(
+        model, card, *_conditions(card, n, label, flux, mask, background, card.preprocessing), guidance
+    )
+    try:
+        steps = resolve_steps(sampler, steps, target.T)
+    except ValueError as exc:
+        raise InputError(checkpoint, str(exc)) from None
     shape = (n, card.channels, card.size, card.size)
-    cond, uncond = _conditions(card, n, label, flux, mask, background, pre)
     gen = torch.Generator().manual_seed(seed)
-    steps = steps or DEFAULT_STEPS[sampler]
     t0 = time.time()
     with torch.no_grad():
-        if kind == "wgan":
-            traj = _oneshot(model, shape, cond, gen, callback)
-        elif kind == "ddpm":
-            sched = DiscreteSchedule(**(card.schedule or {}))
-            eps = _guided(model, cond, uncond, guidance)
-            # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
-            # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
-            if sampler == "ddpm":
-                traj = sample_ddpm(eps, shape, sched, gen, callback, record_stride, clip_x0=CLIP_X0)
-            elif sampler == "ddim":
-                traj = sample_ddim(
-                    eps, shape, sched, steps, eta, gen, callback, record_stride, clip_x0=CLIP_X0
-                )
-            else:
-                den = EpsDenoiser(eps, sched, clip_x0=CLIP_X0)
-                traj = (sample_heun if sampler == "heun" else sample_euler)(
-                    den, shape, default_karras(den, steps), gen, callback, record_stride
-                )
-        else:
-            pc = card.precond or {}
-            den = _guided(
-                EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0)),
-                cond,
-                uncond,
-                guidance,
-            )
-            lo, hi = card.sigma_range or [0.002, 80.0]
-            traj = (sample_heun if sampler == "heun" else sample_euler)(
-                den, shape, karras_sigmas(steps, lo, hi), gen, callback, record_stride
-            )
+        traj = SAMPLERS[sampler].run(
+            target, shape, steps, eta=eta, generator=gen, callback=callback, record_stride=record_stride
+        )
     wall = time.time() - t0
+    pre = card.preprocessing
     physical = apply_dead_band(
         pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),
         card.dead_band_jy,
