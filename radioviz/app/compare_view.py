@@ -67,7 +67,8 @@ class CompareView(pn.viewable.Viewer):
             root = single_frequency_root()
             if root is None:
                 self.alert.object, self.alert.visible = (
-                    "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) are not here; set RADIOVIZ_REAL_SINGLE to their folder.",
+                    "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) "
+                    "are not here; set RADIOVIZ_REAL_SINGLE to their folder.",
                     True,
                 )
                 return None
@@ -148,7 +149,8 @@ class CompareView(pn.viewable.Viewer):
             logy=True,
             width=520,
             height=280,
-            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / gen {r['zero_fraction_gen']:.3f}",
+            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} "
+            f"/ gen {r['zero_fraction_gen']:.3f}",
             legend_position="top_right",
             toolbar=None,
         )
@@ -189,8 +191,15 @@ class CompareView(pn.viewable.Viewer):
         ).opts(width=300, height=220, title="spectral index α (72–103 vs 170–231 MHz)", toolbar=None)
         fmt = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
         numbers = pn.pane.Markdown(
-            f"| metric | value |\n|---|---|\n| FID (A features) | {fmt(r['fid_domain'], 2)} |\n| KID (A features) | {fmt(r['kid_domain'])} |\n| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} / {fmt(r['nn_ssim_median'])} |\n"
-            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} / {fmt(r['classifier_pass_rate_0.95'], 2)} |\n| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
+            "| metric | value |\n|---|---|\n"
+            f"| FID (A features) | {fmt(r['fid_domain'], 2)} |\n"
+            f"| KID (A features) | {fmt(r['kid_domain'])} |\n"
+            f"| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} "
+            f"/ {fmt(r['nn_ssim_median'])} |\n"
+            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} "
+            f"/ {fmt(r['classifier_pass_rate_0.95'], 2)} |\n"
+            f"| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} "
+            f"/ {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
             width=520,
         )
         order = np.argsort(-cmp.nn_ssim)[:4]
@@ -239,9 +248,9 @@ class CompareView(pn.viewable.Viewer):
         up = pn.widgets.FileInput(accept=".npz")
         up.param.watch(lambda e: self.upload(up.filename, e.new) if e.new else None, "value")
         controls = pn.Row(
-            pn.widgets.TextInput.from_param(self.param.real_root, name="Real data root", width=420),
-            pn.widgets.TextInput.from_param(self.param.split, name="Split", width=100),
+            pn.widgets.TextInput.from_param(self.param.real_root, label="Real data root", width=420),
+            pn.widgets.TextInput.from_param(self.param.split, label="Split", width=100),
             pn.Column(pn.pane.Markdown("Samples .npz (optional; default: the latest Generate result)"), up),
-            pn.widgets.Button.from_param(self.param.run, name="Compare", button_type="primary", align="end"),
+            pn.widgets.Button.from_param(self.param.run, label="Compare", color="primary", align="end"),
         )
         return pn.Column(self.alert, controls, self.status, self.plots, sizing_mode="stretch_width")

@@ -115,7 +115,7 @@ class FieldsView(pn.viewable.Viewer):
     def upload(self, filenames: list[str], contents: list[bytes]) -> bool:
         """Open uploaded FITS (one file per band, or a cube) as the current folder."""
         d = tempfile.mkdtemp(prefix="radioviz-upload-")
-        for name, data in zip(filenames, contents):
+        for name, data in zip(filenames, contents, strict=True):
             (Path(d) / Path(name).name).write_bytes(data)
         try:
             srcs = resources.sources(d)
@@ -135,7 +135,8 @@ class FieldsView(pn.viewable.Viewer):
             if resources.is_big(self._root(), self.field):
                 raise InputError(
                     self.field,
-                    f"RGB needs the bands co-registered, which is not offered above {resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
+                    "RGB needs the bands co-registered, which is not offered above "
+                    f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
                 )
             planes = resources.display_planes(self._root(), self.field)
             return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
@@ -259,7 +260,10 @@ class FieldsView(pn.viewable.Viewer):
             return None
         self.scoremap = smap
         self._update_candidates()
-        self._status.object = f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+        self._status.object = (
+            f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; "
+            f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+        )
         return smap
 
     def cancel(self):
@@ -277,7 +281,7 @@ class FieldsView(pn.viewable.Viewer):
                 builtin_clusters(),
                 10.0,
             )
-            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"]):
+            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"], strict=True):
                 near = sep <= NEAREST_CLUSTER_ARCMIN
                 c["nearest_cluster"], c["separation_arcmin"] = (
                     (str(name), float(sep)) if near else ("", float("nan"))
@@ -324,11 +328,13 @@ class FieldsView(pn.viewable.Viewer):
                 linked_axes=False,
                 sizing_mode="fixed",
             )
-            for p, name in zip(cuts, BAND_CHOICES[:4])
+            for p, name in zip(cuts, BAND_CHOICES[:4], strict=True)
         ]
         lab = self.labels.get(self.candidate_id(c))
         head = pn.pane.Markdown(
-            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} ({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
+            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · "
+            f"RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} "
+            f"({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
         )
         return pn.Column(head, pn.Row(*panels))
 
@@ -372,7 +378,7 @@ class FieldsView(pn.viewable.Viewer):
     def __panel__(self):
         from .shortcuts import KeyboardShortcuts
 
-        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", name="Upload FITS")
+        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", label="Upload FITS")
 
         def on_upload(event):
             if upload.value:
@@ -382,12 +388,12 @@ class FieldsView(pn.viewable.Viewer):
 
         upload.param.watch(on_upload, "value")
         target = pn.widgets.TextInput(
-            name="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
+            label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
-        fetch = pn.widgets.Button(name="Fetch GLEAM field")
+        fetch = pn.widgets.Button(label="Fetch GLEAM field")
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
-        compute = pn.widgets.Button(name="Compute score map", button_type="primary")
-        cancel = pn.widgets.Button(name="Cancel", button_type="warning")
+        compute = pn.widgets.Button(label="Compute score map", color="primary")
+        cancel = pn.widgets.Button(label="Cancel", color="warning")
         compute.on_click(lambda e: self._safe(self.compute_scores))
         cancel.on_click(lambda e: self.cancel())
         table = pn.widgets.Tabulator(
@@ -407,10 +413,10 @@ class FieldsView(pn.viewable.Viewer):
         table.param.watch(lambda e: e.new and setattr(self, "selected", e.new[0]), "selection")
         buttons = []
         for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
-            b = pn.widgets.Button(name=f"{label} ({key})", button_type="light")
+            b = pn.widgets.Button(label=f"{label} ({key})", color="light")
             b.on_click(lambda e, k=key: self.on_key(k))
             buttons.append(b)
-        prev_b, next_b = pn.widgets.Button(name="◀ prev (k)"), pn.widgets.Button(name="next (j) ▶")
+        prev_b, next_b = pn.widgets.Button(label="◀ prev (k)"), pn.widgets.Button(label="next (j) ▶")
         prev_b.on_click(lambda e: self.move(-1))
         next_b.on_click(lambda e: self.move(1))
         keys = KeyboardShortcuts()

@@ -88,7 +88,7 @@ class ModelsView(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Column(
-            pn.widgets.Button.from_param(self.param.refresh, name="Reload cards"),
+            pn.widgets.Button.from_param(self.param.refresh, label="Reload cards"),
             self.cards,
             sizing_mode="stretch_width",
         )

@@ -54,9 +54,9 @@ def display_plane(root: str, name: str, band: int):
 @lru_cache(maxsize=32)
 def display_planes(root: str, name: str) -> np.ndarray:
     """(4, H, W): every band on the reference (highest-frequency) band's grid, for display."""
-    from ..scan.scoremap import _coregistered_field
+    from ..scan.scoremap import coregistered_field
 
-    return _coregistered_field(clipped_field(root, name))
+    return coregistered_field(clipped_field(root, name))
 
 
 def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:

@@ -36,14 +36,7 @@ def cmd_cv(args) -> int:
         args.cache_dir,
     )
     generated = load_generated(args.generated, ds.images) if args.generated else None
-    cfg = TrainConfig(
-        args.arch,
-        args.epochs,
-        patience=args.patience,
-        normalization=args.normalization,
-        images_per_epoch=args.images_per_epoch,
-        generated_ratio=args.ratio if generated is not None else 0.0,
-    )
+    cfg = options.config_from(TrainConfig, args, generated_ratio=args.ratio if generated is not None else 0.0)
     tag = cv_tag(args.arch, generated is not None)
     t0 = time.time()
     result = cross_validate(ds, cfg, args.k, range(args.seeds), generated=generated)

@@ -9,6 +9,7 @@ with ``parser.set_defaults(split="TEST")``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,6 +18,13 @@ CHECKPOINTS = REPO / "checkpoints"
 CONVENTIONS = ("native", "coregistered")
 GENERATOR_CONVENTIONS = (*CONVENTIONS, "single-frequency")
 NORMALIZATIONS = ("image", "dataset", "snr")
+
+
+def config_from(cls, args: argparse.Namespace, **overrides):
+    """A dataclass config from the parsed options named like its fields (``overrides`` win):
+    the options keep the config's names, so a new field needs only its option."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{**{k: v for k, v in vars(args).items() if k in names}, **overrides})
 
 
 def _parent() -> argparse.ArgumentParser:

@@ -56,16 +56,8 @@ def cmd_train_classifier(args) -> int:
     )
     ds, _, _ = build_dataset(dcfg, args.cache_dir, progress=True)
     generated = load_generated(args.generated, ds.images) if args.generated else None
-    tcfg = TrainConfig(
-        args.arch,
-        args.epochs,
-        args.batch_size,
-        args.lr,
-        args.patience,
-        args.seed,
-        args.normalization,
-        args.images_per_epoch,
-        args.ratio if generated is not None else 0.0,
+    tcfg = options.config_from(
+        TrainConfig, args, generated_ratio=args.ratio if generated is not None else 0.0
     )
     extra = None
     if generated is not None:
@@ -133,19 +125,7 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
 def cmd_train_diffusion(args) -> int:
     from ..training.diffusion import DiffusionConfig, train_diffusion
 
-    cfg = DiffusionConfig(
-        kind=args.kind,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        base=args.base,
-        conditional=not args.unconditional,
-        flux=args.flux,
-        mask=args.mask,
-        background=args.background,
-        save_every=args.save_every,
-        seed=args.seed,
-    )
+    cfg = options.config_from(DiffusionConfig, args, conditional=not args.unconditional)
     return _report_trained(
         args, train_diffusion(_generator_training_set(args), cfg, args.out, resume=args.resume)
     )
@@ -174,14 +154,7 @@ def _register_wgan(tsub) -> None:
 def cmd_train_wgan(args) -> int:
     from ..training.wgan import WGANConfig, train_wgan
 
-    cfg = WGANConfig(
-        iterations=args.iterations,
-        batch_size=args.batch_size,
-        width=args.width,
-        head=args.head,
-        save_every=args.save_every,
-        seed=args.seed,
-    )
+    cfg = options.config_from(WGANConfig, args)
     card = train_wgan(_generator_training_set(args), cfg, args.out, resume=args.resume)
     if card.extra["output_std_over_samples"] < 1e-4:
         print(

@@ -111,7 +111,8 @@ def format_report(report: InspectReport) -> str:
             dead = f"t={n.dead_band:.4f}" if n.clipped else "raw"
             bflag = ("  ! " + "; ".join(b.flags)) if b.flags else ""
             lines.append(
-                f"    {(b.band.name if b.band else '?'):<11s} {b.shape[1]}x{b.shape[0]}  sigma={n.sigma:.4f} ({n.method}, check {n.sigma_check:.4f})"
+                f"    {(b.band.name if b.band else '?'):<11s} {b.shape[1]}x{b.shape[0]}  "
+                f"sigma={n.sigma:.4f} ({n.method}, check {n.sigma_check:.4f})"
                 f"  {dead}  zeros={100 * n.zero_fraction:.1f}%  peak={b.peak:.3g}{bflag}"
             )
     summary = ", ".join(f"{v} {k}" for k, v in sorted(n_by_class.items()))

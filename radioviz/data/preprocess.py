@@ -198,7 +198,7 @@ def stack_cutout(
         position = images[-1].wcs.pixel_to_world(*position)
     target = common_grid(position, size, min(im.pixel_scale_deg for im in images))
     planes = []
-    for im, t in zip(images, clipped.thresholds):
+    for im, t in zip(images, clipped.thresholds, strict=True):
         out, _ = reproject_interp((im.data, im.wcs), target, shape_out=(size, size), order="bilinear")
         planes.append(clip_dead_band(out, t))  # interpolation blurs the dead band; restore it
     return np.stack(planes).astype(np.float32)
@@ -223,7 +223,9 @@ def dead_band_floor(images: np.ndarray, scales=None) -> list[float]:
     scales = np.ones(len(images)) if scales is None else np.asarray(scales, float)
     out = []
     for b in range(images.shape[1]):
-        mins = [float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales) if np.any(p > 0)]
+        mins = [
+            float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales, strict=True) if np.any(p > 0)
+        ]
         out.append(float(np.median(mins)) if mins else 0.0)
     return out
 

@@ -50,8 +50,12 @@ def evaluate_classifier(
     src_scores = score_images(model, pre, plain.images)
     per_source = binary_metrics(plain.labels, src_scores)
     per_source["n_sources"] = int(len(plain.labels))
-    per_source["scores"] = {str(n): float(s) for n, s in zip(plain.source_names[plain.source], src_scores)}
-    per_source["labels"] = {str(n): int(y) for n, y in zip(plain.source_names[plain.source], plain.labels)}
+    per_source["scores"] = {
+        str(n): float(s) for n, s in zip(plain.source_names[plain.source], src_scores, strict=True)
+    }
+    per_source["labels"] = {
+        str(n): int(y) for n, y in zip(plain.source_names[plain.source], plain.labels, strict=True)
+    }
     return {
         "checkpoint": str(checkpoint),
         "split": split,
