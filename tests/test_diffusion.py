@@ -35,6 +35,7 @@ def test_subtypes_and_card(tiny_ddpm):
     sub = source_subtypes(ds)
     assert all(LABEL_NAMES[s] == "non-halo" for s, lab in zip(sub, ds.source_labels, strict=True) if lab == 0)
     assert card.labels == list(LABEL_NAMES) and card.training.steps == 2
+    assert {"wall_seconds", "cpu_hours", "command", "torch_threads"} <= set(card.training.record)
     assert card.preprocessing.normalization.log is True
 
 

@@ -51,6 +51,7 @@ def test_train_resume_and_evaluate_contract(tiny_root, tmp_path):
     _, card = train_classifier(ds, TrainConfig("L", epochs=1, batch_size=64), out, progress=False)
     assert card.training.steps == 1 and card.data["hash"] == ds.meta["data_hash"]
     assert card.training.step_unit == "epoch" and len(card.training.learning_curve) == 1
+    assert {"wall_seconds", "cpu_hours", "command", "torch_threads"} <= set(card.training.record)
     assert card.preprocessing.normalization.log is False
     # resuming continues from the saved epoch instead of starting over
     _, card2 = train_classifier(

@@ -22,13 +22,13 @@ from tqdm.auto import tqdm
 from ..data.conditions import MASK_CLASSES, derive_mask
 from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
-from ..models.checkpoint import ModelCard, read_card, save_checkpoint
+from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
 from .generator_data import LABEL_NAMES, generator_data, source_subtypes, training_command  # noqa: F401 (re-exported)
-from .state import SaveClock, load_state, save_state
+from .run import Run
 
 
 @dataclass
@@ -110,10 +110,7 @@ def train_diffusion(
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
     if cfg.kind not in ("ddpm", "edm"):
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
-    out = Path(out).with_suffix(".safetensors")
-    state_path = out.with_name(out.stem + ".train-state.safetensors")
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    run = Run(out, cfg.seed, resume=resume, progress=progress)
     gd = generator_data(ds)
     x_all = gd.x
     conds = {}
@@ -151,14 +148,12 @@ def train_diffusion(
     sched = DiscreteSchedule()
     acp = sched.alphas_cumprod.float()
     precond = EDMPrecond(net, cfg.sigma_data)
-    step, losses, wall = 0, [], 0.0
-    if resume and state_path.exists():
-        parts, meta = load_state(state_path, opt)
+    losses = []
+    parts = run.restore(opt)
+    if parts is not None:
         net.load_state_dict(parts["model"])
         ema.load_state_dict(parts["ema"])
-        step, losses, wall = meta["step"], meta["losses"], meta["wall_seconds"]
-        rng = np.random.default_rng(cfg.seed + step)
-        torch.manual_seed(cfg.seed + step)
+        losses = run.meta["losses"]
 
     def make_card() -> dict:
         card = {
@@ -170,15 +165,12 @@ def train_diffusion(
             "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
             "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
             **gd.card,
-            "training": {
-                **asdict(cfg),
-                "iterations": step,
-                "wall_seconds": round(clock.wall, 1),
-                "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None,
-                "loss_curve": [float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
-                "command": training_command(),
-                "torch_threads": torch.get_num_threads(),
-            },
+            "training": run.training_record(
+                cfg,
+                iterations=run.step,
+                final_loss_mean_last_100=float(np.mean(losses[-100:])) if losses else None,
+                loss_curve=[float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
+            ),
         }
         if cfg.kind == "ddpm":
             card.update(schedule=asdict(sched), prediction="epsilon")
@@ -193,18 +185,16 @@ def train_diffusion(
 
     def save():
         """Resumable state and a usable checkpoint (EMA weights + card) at every save."""
-        save_state(
-            state_path,
-            {"model": net.state_dict(), "ema": ema.state_dict()},
-            opt,
-            {"step": step, "losses": losses, "wall_seconds": clock.wall},
+        run.save_state(
+            {"model": net.state_dict(), "ema": ema.state_dict()}, opt, step=run.step, losses=losses
         )
-        save_checkpoint(ema, out, make_card())
+        run.write(ema, make_card())
 
-    clock = SaveClock(save, cfg.save_every, cfg.steps, wall)
-    bar = tqdm(total=cfg.steps, initial=step, desc=cfg.kind, disable=not progress)
+    run.start_clock(save, cfg.save_every, cfg.steps)
+    bar = run.bar(cfg.steps, cfg.kind)
+    step = run.step
     while step < cfg.steps:
-        idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
+        idx = torch.from_numpy(run.rng.integers(0, len(x_all), cfg.batch_size))
         cond = drop_conditions(
             {k: v[idx] for k, v in conds.items()}, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop
         )
@@ -217,14 +207,14 @@ def train_diffusion(
         opt.step()
         decay = min(cfg.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), net.parameters()):
+            for pe, pm in zip(ema.parameters(), net.parameters(), strict=True):
                 pe.mul_(decay).add_(pm, alpha=1 - decay)
         step += 1
         losses.append(round(loss.item(), 5))
         bar.update(1)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        clock.tick(step)
+        run.tick(step)
     bar.close()
-    clock.finish()
-    return read_card(out)
+    run.finish()
+    return run.card()

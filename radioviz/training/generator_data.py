@@ -29,9 +29,9 @@ def source_subtypes(ds: Dataset, radius_arcmin: float = 10.0) -> np.ndarray:
     clusters = builtin_clusters()
     t1 = clusters[clusters["table"] == "T1"]
     m = crossmatch(ds.source_ra, ds.source_dec, t1, radius_arcmin)
-    types = {str(n): str(k) for n, k in zip(t1["name"], t1["type"])}
+    types = {str(n): str(k) for n, k in zip(t1["name"], t1["type"], strict=True)}
     out = np.zeros(len(ds.source_names), dtype=np.int64)
-    for i, (lab, near, ok) in enumerate(zip(ds.source_labels, m["nearest"], m["matched"])):
+    for i, (lab, near, ok) in enumerate(zip(ds.source_labels, m["nearest"], m["matched"], strict=True)):
         if lab == 1:
             out[i] = LABEL_NAMES.index(_SUBTYPE.get(types.get(str(near), "H"), "H")) if ok else 1
     return out
