@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import RadioVizError
+from .errors import error_line
 
 
 def _add_simulate(sub):
@@ -807,15 +807,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # non-UTF-8 file names print as escapes, never crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except RadioVizError as exc:
-        print(f"radioviz: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("radioviz: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - user-caused errors become one line; bugs re-raise
+        line = error_line(exc)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

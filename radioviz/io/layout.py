@@ -98,6 +98,35 @@ def fits_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).iterdir() if p.is_file() and is_fits_name(p.name))
 
 
+def odd_entries(directory: Path) -> list[InputError]:
+    """Entries named like FITS files that :func:`fits_files` passes over because they are not
+    regular files (a directory, FIFO, symbolic-link loop or broken link): each as an error."""
+    from ..errors import UnreadableError
+    from .fits import check_fits
+
+    out: list[InputError] = []
+    for p in sorted(Path(directory).iterdir()):
+        if is_fits_name(p.name) and not p.is_file():
+            try:
+                check_fits(p)
+            except InputError as exc:
+                out.append(exc)
+            else:  # pragma: no cover - check_fits refuses whatever is not a regular file
+                out.append(UnreadableError(p, "is not a regular file"))
+    return out
+
+
+def walked_directories(path: str | Path) -> list[Path]:
+    """The directories :func:`discover` lists files from."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    splits = find_splits(path)
+    if splits:
+        return [d for classes in splits.values() for d in classes.values()]
+    return [path]
+
+
 def find_splits(root: str | Path) -> dict[str, dict[int, Path]]:
     """``{split: {class: directory}}`` for every ``<SPLIT>_DATA_<class>`` folder under ``root``."""
     root = Path(root)
@@ -129,6 +158,9 @@ def discover(path: str | Path) -> list[SourceFiles]:
     if path.is_file():
         return group_files([path])
     if not path.is_dir():
+        from .fits import check_fits
+
+        check_fits(path)  # names what the path is instead (a link loop, a FIFO, missing)
         raise InputError(path, "no such file or directory")
     splits = find_splits(path)
     if splits:

@@ -54,16 +54,64 @@ def read_card(path: str | Path) -> dict[str, Any]:
         card = json.loads(cp.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(cp, f"model card is not valid JSON ({exc})") from None
+    if not isinstance(card, dict):
+        raise CheckpointError(cp, f"model card is a JSON {type(card).__name__}, not an object")
     for key in ("kind", "arch", "kwargs"):
         if key not in card:
             raise CheckpointError(cp, f"model card lacks '{key}'")
+    for key, kind in (("kind", str), ("arch", str), ("kwargs", dict)):
+        if not isinstance(card[key], kind):
+            need = "an object" if kind is dict else "a string"
+            raise CheckpointError(cp, f"model card field '{key}' must be {need}, not {card[key]!r:.60}")
     return card
+
+
+def _weights_header(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """``{name: (shape, dtype)}`` from the safetensors header alone (no tensor is read)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            out = {}
+            for k in f.keys():
+                sl = f.get_slice(k)
+                out[k] = (tuple(sl.get_shape()), str(sl.get_dtype()))
+            return out
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(path, f"not a readable safetensors file ({str(exc).splitlines()[0]})") from None
+
+
+def _build(path: Path, card: dict, builder: Callable[..., torch.nn.Module], device: str | None = None):
+    """The architecture of ``card``; a card whose arguments the builder rejects is the card's fault."""
+    try:
+        if device is None:
+            return builder(**card["kwargs"])
+        with torch.device(device):
+            return builder(**card["kwargs"])
+    except (
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        ZeroDivisionError,
+        RuntimeError,
+    ) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(
+            card_path(path), f"model card kwargs do not build architecture {card['arch']} ({msg})"
+        ) from None
 
 
 def load_checkpoint(
     path: str | Path, builders: dict[str, Callable[..., torch.nn.Module]], kind: str | None = None
 ) -> tuple[torch.nn.Module, dict]:
-    """Rebuild the model its card describes and load the weights into it (eval mode)."""
+    """Rebuild the model its card describes and load the weights into it (eval mode).
+
+    The card's architecture is first built on PyTorch's meta device (no memory) and its shapes
+    compared with the safetensors header, so a card claiming a huge network is refused before
+    anything is allocated; the weights must then be finite.
+    """
     path = Path(path)
     card = read_card(path)
     if kind is not None and card["kind"] != kind:
@@ -72,25 +120,35 @@ def load_checkpoint(
         raise CheckpointError(
             path, f"unknown architecture {card['arch']!r} (known: {', '.join(sorted(builders))})"
         )
-    model = builders[card["arch"]](**card["kwargs"])
+    builder = builders[card["arch"]]
+    stored = _weights_header(path)
+    expected = {k: tuple(v.shape) for k, v in _build(path, card, builder, "meta").state_dict().items()}
+    _compare(path, card, expected, {k: v[0] for k, v in stored.items()})
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(path, f"not a readable safetensors file ({str(exc).splitlines()[0]})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
+    for k, v in state.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            bad = int((~torch.isfinite(v)).sum())
+            raise CheckpointError(path, f"weight {k} has {bad} of {v.numel()} values NaN or infinite")
+    model = _build(path, card, builder)
+    model.load_state_dict(state)
+    model.eval()
+    return model, card
+
+
+def _compare(path: Path, card: dict, expected: dict, stored: dict) -> None:
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
     if missing or extra:
         raise CheckpointError(
             path,
             f"weights do not match architecture {card['arch']}: missing {missing[:3]}, unexpected {extra[:3]}",
         )
-    for k, v in expected.items():
-        if tuple(state[k].shape) != tuple(v.shape):
+    for k, shape in expected.items():
+        if tuple(stored[k]) != tuple(shape):
             raise CheckpointError(
                 path,
-                f"weight {k} has shape {tuple(state[k].shape)}, architecture {card['arch']} needs {tuple(v.shape)}",
+                f"weight {k} has shape {tuple(stored[k])}, architecture {card['arch']} needs {tuple(shape)}",
             )
-    model.load_state_dict(state)
-    model.eval()
-    return model, card
