@@ -276,7 +276,8 @@ def test_data_root_refuses_everything_outside_it_alike(root, tmp_path):
     assert resources.resolve_user_path(str(root / "fields")) == root / "fields"
     assert resources.resolve_user_path("") == root
     msgs = set()
-    for text in ("/etc", "/root/.bashrc", "/no/such/place", "../secret", "escape", "escape/key.fits", "~"):
+    assert resources.resolve_user_path("~") == root / "~"  # not the server account's home
+    for text in ("/etc", "/root/.bashrc", "/no/such/place", "../secret", "escape", "escape/key.fits"):
         with pytest.raises(resources.PathPolicyError) as e:
             resources.resolve_user_path(text)
         msgs.add(str(e.value).replace(text, "<typed>"))

@@ -60,7 +60,35 @@ def load_generator(path: str | Path):
         raise InputError(
             path, f"is a {card['kind']} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})"
         )
+    _check_card_fields(path, card)
     return model.eval(), card
+
+
+def _check_card_fields(path, card: dict) -> None:
+    """The card fields generating reads, checked once here so a tampered card is one error
+    naming the card (the full schema with bounds lives with the model card type)."""
+    from ..models.checkpoint import CheckpointError, card_path
+
+    try:
+        for key in ("labels", "mask_classes", "conditions"):
+            value = card.get(key)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise TypeError(f"'{key}' must be a list of names, not {value!r:.60}")
+        accepted(card)
+        pre = Preprocessing.from_dict(card["preprocessing"])
+        if pre.normalization is not None:
+            pre.normalization.to_model(np.zeros((1, 1, 2, 2), np.float32))
+        if card.get("flux") is not None:
+            FluxTransform.from_dict(card["flux"])
+        if card.get("dead_band_jy") is not None:
+            np.asarray(card["dead_band_jy"], dtype=np.float64)
+        for key in ("schedule", "precond"):
+            if not isinstance(card.get(key, {}), dict):
+                raise TypeError(f"'{key}' must be an object")
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise CheckpointError(
+            card_path(Path(path)), f"model card is malformed ({str(exc).splitlines()[0][:160]})"
+        ) from None
 
 
 def accepted(card: dict) -> dict:
