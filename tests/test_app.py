@@ -119,7 +119,9 @@ def test_models_view_summarises_cards():
     text = card_summary("x.safetensors", card)
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
-    assert set(resources.checkpoint_cards()) >= set()
+    shipped = resources.checkpoint_cards()
+    assert shipped["classifier_L.safetensors"]["kind"] == "classifier"
+    assert not any(".train-state" in name for name in shipped)
 
 
 # -- Generate / Trajectory / Compare ---------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +29,7 @@ CHECKPOINTS = REPO / "checkpoints"
 _DATA_ROOT: Path | None = None
 
 #: Upload limits (bytes of one upload, pixels of one image), before anything is decoded.
-DEFAULT_MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # below Bokeh's 20 MB websocket message, base64 included
+DEFAULT_MAX_UPLOAD_BYTES = 12 * 1024 * 1024  # base64 of it stays under Bokeh's 20 MB websocket message
 DEFAULT_MAX_UPLOAD_PIXELS = 4096 * 4096 * 4
 
 
@@ -96,8 +95,6 @@ def public_message(text: str, uploads: dict[str, str] | None = None) -> str:
     prefixes = [str(p) for p in {root, root.resolve()} if p is not None] if root else []
     for prefix in sorted(set(prefixes + [str(REPO), str(REPO.resolve())]), key=len, reverse=True):
         text = text.replace(prefix.rstrip("/") + "/", "").replace(prefix, ".")
-    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
-    text = re.sub(tmp + r"/[^/\s]+/", "", text)
     if root is not None:
         text = re.sub(r"(?<![\w.])/(?:[^/\s:]+/)+", "", text)
     return text

@@ -7,6 +7,7 @@ published GLEAM-Data layout is ``<root>/<SPLIT>_DATA_<class>/`` with class 0 = n
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,9 +159,10 @@ def discover(path: str | Path) -> list[SourceFiles]:
     if path.is_file():
         return group_files([path])
     if not path.is_dir():
-        from .fits import check_fits
+        if os.path.lexists(path):
+            from .fits import check_fits
 
-        check_fits(path)  # names what the path is instead (a link loop, a FIFO, missing)
+            check_fits(path)  # names what it is instead: a link loop, a broken link, a FIFO
         raise InputError(path, "no such file or directory")
     splits = find_splits(path)
     if splits:
