@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import socket
 import tempfile
 import time
@@ -86,7 +87,9 @@ def test_typed_paths_stay_inside_the_data_root(page, served):
     assert page.locator("input[type=text]").first.input_value() == "."
     for typed in ("/etc", "escape", str(base / "secret"), "../secret"):
         _type_folder(page, typed)
-        page.get_by_text(f"{typed}: outside the data folder this server shares").wait_for(timeout=30000)
+        shown = Path(typed).name if typed.startswith("/") else typed  # absolute paths: the name only
+        page.get_by_text(re.compile(re.escape(shown) + ": outside the data folder")).wait_for(timeout=30000)
+        assert str(base) not in page.content()
     _type_folder(page, "fields")
     page.locator("select").first.locator("option", has_text="abell_0001").wait_for(state="attached")
     _type_folder(page, "fields/nothing-here")
