@@ -67,7 +67,7 @@ class CompareView(pn.viewable.Viewer):
 
     def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
-        pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
+        pre = (card.preprocessing if card else None) or Preprocessing()
         try:
             root = str(resources.resolve_user_path(self.real_root))
         except InputError as exc:

@@ -33,13 +33,13 @@ def cmd_inject(args) -> int:
         fields, lambda x: score_images(model, pre, x), pre, InjectionGrid(redshift=args.redshift)
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"injection_{card['arch']}"
+    stem = f"injection_{card.arch}"
     per.write(args.out / f"{stem}_all.ecsv", overwrite=True)
     summ.write(args.out / f"{stem}.ecsv", overwrite=True)
     plot_completeness(
         summ,
         args.out / f"{stem}.png",
-        f"{card['arch']}: injected halos in {len(fields)} real non-halo fields",
+        f"{card.arch}: injected halos in {len(fields)} real non-halo fields",
     )
     summ.pprint(max_lines=-1, max_width=-1)
     meta = summ.meta

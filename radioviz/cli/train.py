@@ -77,9 +77,9 @@ def cmd_train_classifier(args) -> int:
             }
         }
     _, card = train_classifier(ds, tcfg, args.out, resume=args.resume, generated=generated, extra_card=extra)
-    m = card["metrics"]["validation_per_image"]
+    m = card.metric("validation_per_image")
     print(
-        f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} parameters, "
+        f"wrote {Path(args.out).with_suffix('.safetensors')}: {card.parameters} parameters, "
         f"validation accuracy {m.get('accuracy', float('nan')):.4f}, F1 {m.get('f1', float('nan')):.4f}"
     )
     return 0
@@ -101,10 +101,10 @@ def _generator_training_set(args):
     )[0]
 
 
-def _report_trained(args, card: dict, what: str = "parameters") -> int:
+def _report_trained(args, card, what: str = "parameters") -> int:
     print(
-        f"wrote {Path(args.out).with_suffix('.safetensors')}: {card['parameter_count']} {what}, "
-        f"{card['training']['iterations']} iterations, {card['training']['wall_seconds']} s"
+        f"wrote {Path(args.out).with_suffix('.safetensors')}: {card.parameters} {what}, "
+        f"{card.training.steps} iterations, {card.training.wall_seconds} s"
     )
     return 0
 
@@ -183,7 +183,7 @@ def cmd_train_wgan(args) -> int:
         seed=args.seed,
     )
     card = train_wgan(_generator_training_set(args), cfg, args.out, resume=args.resume)
-    if card["output_std_over_samples"] < 1e-4:
+    if card.extra["output_std_over_samples"] < 1e-4:
         print(
             f"warning: {args.out}: the generator's output no longer depends on its input "
             "(collapsed to one image); restart with another --seed or --head",

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
-from ..models.checkpoint import CheckpointError, card_path, load_checkpoint
+from ..models.checkpoint import load_checkpoint
 from ..models.classifiers import CLASSIFIERS, predict_halo_scores
 from .classification import binary_metrics
 
@@ -22,14 +22,7 @@ from .classification import binary_metrics
 def load_classifier(path: str | Path):
     """(model, preprocessing, card) of a classifier checkpoint."""
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
-    try:
-        pre = Preprocessing.from_dict(card["preprocessing"])
-        pre.normalization.forward(np.zeros((1, 4, 2, 2), np.float32))  # its numbers are numbers
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise CheckpointError(
-            card_path(Path(path)), f"model card field 'preprocessing' is missing or malformed ({exc!s:.120})"
-        ) from None
-    return model, pre, card
+    return model, card.preprocessing or Preprocessing(), card
 
 
 def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -62,7 +55,7 @@ def evaluate_classifier(
     return {
         "checkpoint": str(checkpoint),
         "split": split,
-        "arch": card["arch"],
+        "arch": card.arch,
         "threshold": 0.5,
         "per_image": per_image,
         "per_source": per_source,

@@ -7,7 +7,6 @@ shape, else a :class:`CheckpointError` says what differs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,114 +15,98 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..errors import InputError
+from .card import CARD_VERSION, CheckpointError, ModelCard, ModelCardError, card_path
 
-CARD_VERSION = 1
+__all__ = [
+    "CARD_VERSION",
+    "CheckpointError",
+    "ModelCard",
+    "ModelCardError",
+    "card_path",
+    "load_checkpoint",
+    "read_card",
+    "save_checkpoint",
+]
 
 
-class CheckpointError(InputError):
-    """A checkpoint or its card is missing, unreadable, or does not match its architecture."""
+def save_checkpoint(model: torch.nn.Module, path: str | Path, card: ModelCard | dict[str, Any]) -> Path:
+    """Write ``path`` (.safetensors) and its card (.json); the card must hold kind/arch/kwargs.
 
-
-def card_path(weights: Path) -> Path:
-    return Path(weights).with_suffix(".json")
-
-
-def save_checkpoint(model: torch.nn.Module, path: str | Path, card: dict[str, Any]) -> Path:
-    """Write ``path`` (.safetensors) and its card (.json); the card must hold kind/arch/kwargs."""
+    The card is validated first (a trainer cannot write one that would be refused on loading).
+    """
     path = Path(path).with_suffix(".safetensors")
-    for key in ("kind", "arch", "kwargs"):
-        if key not in card:
-            raise ValueError(f"model card needs '{key}'")
+    card = ModelCard.coerce(card, card_path(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, str(path))
-    full = {"card_version": CARD_VERSION, **card, "parameters": sum(v.numel() for v in state.values())}
-    card_path(path).write_text(json.dumps(full, indent=2, sort_keys=True, default=str))
+    card.parameters = sum(v.numel() for v in state.values())
+    card.write(path)
     return path
 
 
-def read_card(path: str | Path) -> dict[str, Any]:
+def read_card(path: str | Path) -> ModelCard:
+    """The validated card of the checkpoint ``path`` (whose weights must exist)."""
     path = Path(path)
-    cp = card_path(path)
     if not path.exists():
         raise CheckpointError(path, "checkpoint file does not exist")
-    if not cp.exists():
-        raise CheckpointError(path, f"model card {cp.name} is missing")
-    try:
-        card = json.loads(cp.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(cp, f"model card is not valid JSON ({exc})") from None
-    if not isinstance(card, dict):
-        raise CheckpointError(cp, f"model card is a JSON {type(card).__name__}, not an object")
-    for key in ("kind", "arch", "kwargs"):
-        if key not in card:
-            raise CheckpointError(cp, f"model card lacks '{key}'")
-    for key, kind in (("kind", str), ("arch", str), ("kwargs", dict)):
-        if not isinstance(card[key], kind):
-            need = "an object" if kind is dict else "a string"
-            raise CheckpointError(cp, f"model card field '{key}' must be {need}, not {card[key]!r:.60}")
-    return card
+    return ModelCard.read(path)
 
 
-def _weights_header(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
-    """``{name: (shape, dtype)}`` from the safetensors header alone (no tensor is read)."""
+def _weights_header(path: Path) -> dict[str, tuple[int, ...]]:
+    """``{name: shape}`` from the safetensors header alone (no tensor is read)."""
     from safetensors import safe_open
 
     try:
         with safe_open(str(path), framework="pt") as f:
-            out = {}
-            for k in f.keys():
-                sl = f.get_slice(k)
-                out[k] = (tuple(sl.get_shape()), str(sl.get_dtype()))
-            return out
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(path, f"not a readable safetensors file ({str(exc).splitlines()[0]})") from None
 
 
-def _build(path: Path, card: dict, builder: Callable[..., torch.nn.Module], device: str | None = None):
-    """The architecture of ``card``; a card whose arguments the builder rejects is the card's fault."""
+def _build(path: Path, card: ModelCard, builder: Callable[..., torch.nn.Module], device: str | None = None):
+    """The card's architecture (on ``device``); arguments the builder refuses are the card's fault."""
     try:
         if device is None:
-            return builder(**card["kwargs"])
+            return builder(**card.kwargs)
         with torch.device(device):
-            return builder(**card["kwargs"])
-    except (
-        TypeError,
-        ValueError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        ZeroDivisionError,
-        RuntimeError,
-    ) as exc:
+            return builder(**card.kwargs)
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, RuntimeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CheckpointError(
-            card_path(path), f"model card kwargs do not build architecture {card['arch']} ({msg})"
-        ) from None
+        raise ModelCardError(card_path(path), "kwargs", msg) from None
 
 
 def load_checkpoint(
     path: str | Path, builders: dict[str, Callable[..., torch.nn.Module]], kind: str | None = None
-) -> tuple[torch.nn.Module, dict]:
+) -> tuple[torch.nn.Module, ModelCard]:
     """Rebuild the model its card describes and load the weights into it (eval mode).
 
-    The card's architecture is first built on PyTorch's meta device (no memory) and its shapes
-    compared with the safetensors header, so a card claiming a huge network is refused before
-    anything is allocated; the weights must then be finite.
+    The card is validated (bounds included) before anything is built; the architecture is then
+    built on PyTorch's meta device (no memory) and its shapes compared with the safetensors
+    header, so weights that do not fit are refused before anything is allocated; the weights
+    must be finite (a NaN or Inf tensor is refused naming the file and the tensor).
     """
     path = Path(path)
     card = read_card(path)
-    if kind is not None and card["kind"] != kind:
-        raise CheckpointError(path, f"is a {card['kind']} checkpoint, not a {kind}")
-    if card["arch"] not in builders:
-        raise CheckpointError(
-            path, f"unknown architecture {card['arch']!r} (known: {', '.join(sorted(builders))})"
-        )
-    builder = builders[card["arch"]]
-    stored = _weights_header(path)
+    if kind is not None and card.kind != kind:
+        raise CheckpointError(path, f"is a {card.kind} checkpoint, not a {kind}")
+    if card.arch not in builders:
+        known = ", ".join(sorted(builders))
+        raise CheckpointError(path, f"unknown architecture {card.arch!r} (known: {known})")
+    builder = builders[card.arch]
     expected = {k: tuple(v.shape) for k, v in _build(path, card, builder, "meta").state_dict().items()}
-    _compare(path, card, expected, {k: v[0] for k, v in stored.items()})
+    stored = _weights_header(path)
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
+    if missing or extra:
+        raise CheckpointError(
+            path,
+            f"weights do not match architecture {card.arch}: missing {missing[:3]}, unexpected {extra[:3]}",
+        )
+    for k, shape in expected.items():
+        if stored[k] != shape:
+            raise CheckpointError(
+                path, f"weight {k} has shape {stored[k]}, architecture {card.arch} needs {shape}"
+            )
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -136,19 +119,3 @@ def load_checkpoint(
     model.load_state_dict(state)
     model.eval()
     return model, card
-
-
-def _compare(path: Path, card: dict, expected: dict, stored: dict) -> None:
-    missing = sorted(set(expected) - set(stored))
-    extra = sorted(set(stored) - set(expected))
-    if missing or extra:
-        raise CheckpointError(
-            path,
-            f"weights do not match architecture {card['arch']}: missing {missing[:3]}, unexpected {extra[:3]}",
-        )
-    for k, shape in expected.items():
-        if tuple(stored[k]) != tuple(shape):
-            raise CheckpointError(
-                path,
-                f"weight {k} has shape {tuple(stored[k])}, architecture {card['arch']} needs {tuple(shape)}",
-            )

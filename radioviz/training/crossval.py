@@ -192,13 +192,9 @@ def write_cv_report(result: dict, out: Path, tag: str) -> Path:
 
 def attach_cv_to_card(checkpoint: Path, result: dict) -> None:
     """Record a CV summary (not the per-run scores) under metrics.cv in a checkpoint's card."""
-    import json
-
-    from ..models.checkpoint import card_path, read_card
+    from ..models.checkpoint import read_card
 
     card = read_card(checkpoint)
-    card.setdefault("metrics", {})["cv"] = {
-        k: result[k]
-        for k in ("k", "seeds", "per_image", "per_source", "wall_seconds", "command", "train_config")
-    }
-    card_path(checkpoint).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
+    keys = ("k", "seeds", "per_image", "per_source", "wall_seconds", "command", "train_config")
+    card.metrics["cv"] = {k: result[k] for k in keys}
+    card.write(checkpoint)
