@@ -707,11 +707,64 @@ class Corpus:
             for command, argv in runs.items():
                 self._run(f"card:{case.name}", command, argv, case.valid, timeout=min(self.timeout, 60))
 
+    def _app_run(self, case: str, command: str, call: Callable[[], tuple[bool, str]], valid: bool):
+        """One app loader call: it must return (accepted, message) without raising."""
+        t0 = time.time()
+        try:
+            ok, message = call()
+            outcome = (
+                ("correct" if valid else "wrong_success") if ok else ("wrong_refusal" if valid else "clean")
+            )
+            if not ok and (not message or "\n" in message.strip()):
+                outcome = "traceback"  # refused without one line to show
+        except BaseException as exc:  # noqa: BLE001 - an exception escaping a loader is what we count
+            outcome, message = "traceback", f"{type(exc).__name__}: {exc}"
+        run = Run(case, command, outcome, None, round(time.time() - t0, 2), message[:300])
+        self.tally.runs.append(run)
+        self.log(f"{outcome:<14s} {case:<28s} {command:<22s} {run.seconds:6.2f}s  {message[:160]}")
+
+    def run_app_loaders(self):
+        """The app's loaders: a Fields upload of each malformed band file (with three good bands)
+        and a Generate mask upload of each mask file."""
+        from radioviz.app.fields import FieldsView
+        from radioviz.app.generate_view import GenerateView
+
+        view = FieldsView(labels_path=self.work / "labels.ecsv")
+        for case in fits_cases():
+            folder = self.work / "upload" / case.name
+            victim = write_source(folder, "up", 10.0, 0, case)
+            if not victim.is_file() or (case.needs_nonroot and os.geteuid() == 0):
+                continue  # only regular files can be uploaded
+            files = sorted(p for p in folder.iterdir() if p.is_file())
+            try:
+                blobs = [p.read_bytes() for p in files]
+            except OSError:
+                continue
+
+            def upload(files=files, blobs=blobs):
+                return view.upload([p.name for p in files], blobs), view.message
+
+            self._app_run(case.name, "app: Fields upload", upload, case.valid)
+        gen = GenerateView()
+        for case in mask_cases():
+            p = self.work / "masks_app" / f"{case.name}{case.suffix}"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            case.make(p)
+            if not p.is_file():
+                continue
+
+            def load(p=p):
+                ok = gen.load_mask_file(p.name, p.read_bytes())
+                return ok, ("" if ok else gen.alert.object)
+
+            self._app_run(f"mask:{case.name}", "app: mask upload", load, case.valid)
+
     def run_all(self) -> Tally:
         self.run_fits()
         self.run_non_utf8()
         self.run_masks()
         self.run_cards()
+        self.run_app_loaders()
         return self.tally
 
 

@@ -19,7 +19,7 @@ import param
 from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
-from ..data.preprocess import stack_cutout
+from ..data.preprocess import require_cutout_size, stack_cutout
 from ..display import STRETCHES, stretch_image
 from ..errors import InputError
 from ..io.catalogs import builtin_clusters, crossmatch
@@ -132,7 +132,8 @@ class FieldsView(pn.viewable.Viewer):
             srcs = resources.sources(d)
             if not srcs:
                 raise InputError(None, "no FITS images among the uploaded files")
-            resources.clipped_field(d, srcs[0].name)  # read now: a bad file is reported here
+            for im in resources.clipped_field(d, srcs[0].name).stack.images:  # a bad file: reported here
+                require_cutout_size(im)  # a band no classifier or cut-out can use
         except (InputError, OSError) as exc:
             self.show_error(f"Upload rejected — {resources.public_message(str(exc), {d: 'the upload'})}")
             tmp.cleanup()
@@ -141,7 +142,11 @@ class FieldsView(pn.viewable.Viewer):
         label += f" (+{len(filenames) - 2})" if len(filenames) > 2 else ""
         self._forget_uploads()
         self._uploads[label] = tmp
-        self.data_dir = label
+        if self.data_dir == label:  # the same names again: a new folder all the same
+            self._load_folder()
+            self.param.trigger("field")
+        else:
+            self.data_dir = label
         return True
 
     def _forget_uploads(self):
