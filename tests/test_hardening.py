@@ -194,7 +194,7 @@ def test_hash_files_permission_error_is_one_line(tmp_path, monkeypatch, capsys):
     assert main(["data", "build", "--data", str(root), "--cache-dir", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.strip().splitlines()[-1].endswith(
-        "_clipped.fits: permission denied"
+        "_clipped.fits: cannot be read (permission denied)"
     )
 
 

@@ -116,16 +116,11 @@ def read_image(path: str | Path) -> BandImage:
     return planes[0]
 
 
-def check_fits(path: str | Path, max_pixels: int | None = None) -> int:
-    """Check a FITS file without reading its data into memory; return the largest image's pixels.
-
-    Raises one :class:`~radioviz.errors.InputError` for: a path that is not a readable regular
-    file (directory, FIFO, link loop, permissions), an empty or non-FITS file, a header that
-    declares more than ``max_pixels`` pixels in one image, data shorter than its headers declare,
-    and (for gzip) a stream that does not decompress to its end with a matching CRC.
-    """
+def require_regular_file(path: str | Path) -> os.stat_result:
+    """The stat of ``path`` if it is a regular file; else one :class:`~radioviz.errors.InputError`
+    saying what it is (missing, a broken link, a link loop, a directory, a FIFO, no permission).
+    Checked before opening: opening a FIFO would wait for a writer forever."""
     path = Path(path)
-    budget = pixel_budget() if max_pixels is None else max_pixels
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -137,6 +132,20 @@ def check_fits(path: str | Path, max_pixels: int | None = None) -> int:
         raise UnreadableError(path, "is a directory, not a FITS file")
     if not stat.S_ISREG(st.st_mode):
         raise UnreadableError(path, "is not a regular file (a FIFO, socket or device)")
+    return st
+
+
+def check_fits(path: str | Path, max_pixels: int | None = None) -> int:
+    """Check a FITS file without reading its data into memory; return the largest image's pixels.
+
+    Raises one :class:`~radioviz.errors.InputError` for: a path that is not a readable regular
+    file (directory, FIFO, link loop, permissions), an empty or non-FITS file, a header that
+    declares more than ``max_pixels`` pixels in one image, data shorter than its headers declare,
+    and (for gzip) a stream that does not decompress to its end with a matching CRC.
+    """
+    path = Path(path)
+    budget = pixel_budget() if max_pixels is None else max_pixels
+    st = require_regular_file(path)
     try:
         with open(path, "rb") as raw:
             magic = raw.read(2)

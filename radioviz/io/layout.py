@@ -96,18 +96,19 @@ def group_files(paths: list[Path], label: int | None = None, split: str | None =
 
 
 def fits_files(directory: Path) -> list[Path]:
-    return sorted(p for p in Path(directory).iterdir() if p.is_file() and is_fits_name(p.name))
+    """Entries named like FITS files, directories excepted: a link loop, a broken link or a FIFO
+    is kept, so that reading it says what it is instead of a band going missing."""
+    return sorted(p for p in Path(directory).iterdir() if is_fits_name(p.name) and not p.is_dir())
 
 
 def odd_entries(directory: Path) -> list[InputError]:
-    """Entries named like FITS files that :func:`fits_files` passes over because they are not
-    regular files (a directory, FIFO, symbolic-link loop or broken link): each as an error."""
+    """Directories named like FITS files (which :func:`fits_files` passes over), as errors."""
     from ..errors import UnreadableError
     from .fits import check_fits
 
     out: list[InputError] = []
     for p in sorted(Path(directory).iterdir()):
-        if is_fits_name(p.name) and not p.is_file():
+        if is_fits_name(p.name) and p.is_dir():
             try:
                 check_fits(p)
             except InputError as exc:
