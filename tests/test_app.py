@@ -90,7 +90,7 @@ def test_good_upload_becomes_the_current_field(view, tmp_path):
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
         p = write_fits(
-            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48)
+            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
         )
         names.append(p.name)
         blobs.append(p.read_bytes())
@@ -121,7 +121,9 @@ def test_models_view_summarises_cards():
     text = card_summary("x.safetensors", ModelCard.from_dict(card))
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
-    assert set(resources.checkpoint_cards()) >= set()
+    shipped = resources.checkpoint_cards()
+    assert shipped["classifier_L.safetensors"].kind == "classifier"
+    assert not any(".train-state" in name for name in shipped)
 
 
 # -- Generate / Trajectory / Compare ---------------------------------------------------------------

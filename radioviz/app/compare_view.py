@@ -37,7 +37,10 @@ def _configured(env: str, shared: Path) -> Path | None:
 
 
 def default_real_root() -> str:
-    """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields."""
+    """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields;
+    with a data root (served to others) that root itself, shown as '.'."""
+    if resources.data_root() is not None:
+        return resources.shown_path(os.environ["RADIOVIZ_REAL"]) if os.environ.get("RADIOVIZ_REAL") else "."
     return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
@@ -53,7 +56,10 @@ class CompareView(pn.viewable.Viewer):
         if not self.real_root:
             self.real_root = default_real_root()
         if not self.split:
-            splits = list(find_splits(self.real_root)) if Path(self.real_root).exists() else []
+            try:
+                splits = list(find_splits(resources.resolve_user_path(self.real_root)))
+            except InputError:
+                splits = []
             self.split = "TRAIN" if "TRAIN" in splits else (splits[0] if splits else "TRAIN")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self.status = pn.pane.Markdown("")
@@ -62,7 +68,11 @@ class CompareView(pn.viewable.Viewer):
     def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
         pre = (card.preprocessing if card else None) or Preprocessing()
-        root = self.real_root
+        try:
+            root = str(resources.resolve_user_path(self.real_root))
+        except InputError as exc:
+            self.alert.object, self.alert.visible = resources.public_message(str(exc)), True
+            return None
         if pre.band_convention == SINGLE_FREQUENCY:
             root = single_frequency_root()
             if root is None:
@@ -75,7 +85,7 @@ class CompareView(pn.viewable.Viewer):
         try:
             real = real_cutouts(root, self.split, pre, meta.get("label"))
         except InputError as exc:
-            self.alert.object, self.alert.visible = str(exc), True
+            self.alert.object, self.alert.visible = resources.public_message(str(exc)), True
             return None
         cards = resources.classifier_cards()
         clf = (

@@ -19,7 +19,7 @@ import param
 from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
-from ..data.preprocess import stack_cutout
+from ..data.preprocess import require_cutout_size, stack_cutout
 from ..display import STRETCHES, stretch_image
 from ..errors import InputError
 from ..io.catalogs import builtin_clusters, crossmatch
@@ -60,6 +60,10 @@ class FieldsView(pn.viewable.Viewer):
     readout = param.String(default="")
 
     def __init__(self, labels_path: str | Path | None = None, **params):
+        if resources.data_root() is not None:  # served with a data root: show paths inside it
+            params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
+        self._dir = None  # the folder last opened (a resolved server path, never shown)
+        self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -82,10 +86,13 @@ class FieldsView(pn.viewable.Viewer):
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            srcs = resources.sources(str(Path(self.data_dir).expanduser()))
+            folder = self._uploads.get(self.data_dir)
+            folder = getattr(folder, "name", folder) or str(resources.resolve_user_path(self.data_dir))
+            srcs = resources.sources(folder)
         except InputError as exc:
             self.show_error(str(exc))
             return
+        self._dir = folder
         names = sorted(s.name for s in srcs)
         self._labels = {s.name: s.label for s in srcs}
         self.param.field.objects = names
@@ -98,12 +105,14 @@ class FieldsView(pn.viewable.Viewer):
         self.scoremap, self.candidates, self.selected = None, [], -1
 
     def _root(self) -> str:
-        return str(Path(self.data_dir).expanduser())
+        return self._dir
 
     def clipped(self):
         return resources.clipped_field(self._root(), self.field)
 
     def show_error(self, text: str):
+        shown = {getattr(d, "name", d): label for label, d in self._uploads.items()}
+        text = resources.public_message(text, shown)
         self._alert.object = text
         self._alert.visible = True
         self.message = text
@@ -113,20 +122,39 @@ class FieldsView(pn.viewable.Viewer):
         self.message = ""
 
     def upload(self, filenames: list[str], contents: list[bytes]) -> bool:
-        """Open uploaded FITS (one file per band, or a cube) as the current folder."""
-        d = tempfile.mkdtemp(prefix="radioviz-upload-")
-        for name, data in zip(filenames, contents, strict=True):
-            (Path(d) / Path(name).name).write_bytes(data)
+        """Open uploaded FITS (one file per band, or a cube) as the current folder.  Sizes are
+        checked before decoding; the temporary folder goes when refused, replaced or the
+        session ends."""
+        tmp = tempfile.TemporaryDirectory(prefix="radioviz-upload-")
+        d = tmp.name
         try:
+            resources.check_upload(filenames, contents, Path(d))
             srcs = resources.sources(d)
             if not srcs:
-                raise InputError(Path(d) / filenames[0], "no FITS images among the uploaded files")
-            resources.clipped_field(d, srcs[0].name)  # read now: a bad file is reported here
-        except InputError as exc:
-            self.show_error(f"Upload rejected — {exc}")
+                raise InputError(None, "no FITS images among the uploaded files")
+            for im in resources.clipped_field(d, srcs[0].name).stack.images:  # a bad file: reported here
+                require_cutout_size(im)  # a band no classifier or cut-out can use
+        except (InputError, OSError) as exc:
+            self.show_error(f"Upload rejected — {resources.public_message(str(exc), {d: 'the upload'})}")
+            tmp.cleanup()
             return False
-        self.data_dir = d
+        label = "upload: " + ", ".join(Path(str(n)).name for n in filenames[:2])
+        label += f" (+{len(filenames) - 2})" if len(filenames) > 2 else ""
+        self._forget_uploads()
+        self._uploads[label] = tmp
+        if self.data_dir == label:  # the same names again: a new folder all the same
+            self._load_folder()
+            self.param.trigger("field")
+        else:
+            self.data_dir = label
         return True
+
+    def _forget_uploads(self):
+        """Remove this session's uploaded folders (on a new upload and when the session ends)."""
+        for tmp in self._uploads.values():
+            if hasattr(tmp, "cleanup"):
+                tmp.cleanup()
+        self._uploads.clear()
 
     # -- display ---------------------------------------------------------------------------------
 
@@ -387,6 +415,8 @@ class FieldsView(pn.viewable.Viewer):
                 self.upload(names, values)
 
         upload.param.watch(on_upload, "value")
+        if pn.state.curdoc is not None:
+            pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
         target = pn.widgets.TextInput(
             label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
@@ -484,7 +514,9 @@ class FieldsView(pn.viewable.Viewer):
             self._status.object = ""
             self.show_error(str(exc))
             return False
-        self.data_dir = str(folder)
+        label = f"SkyView: {folder.name}"
+        self._uploads[label] = str(folder)
+        self.data_dir = label
         self._status.object = f"Fetched {folder.name} from SkyView."
         return True
 

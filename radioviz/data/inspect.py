@@ -11,8 +11,9 @@ from tqdm.auto import tqdm
 from ..errors import InputError
 from ..io.bands import Band
 from ..io.fits import read_planes
-from ..io.layout import CLASS_NAMES, SourceFiles, discover
+from ..io.layout import CLASS_NAMES, SourceFiles, discover, odd_entries, walked_directories
 from .noise import NoiseEstimate, anomalies, estimate_noise
+from .preprocess import CUTOUT_SIZE
 
 
 @dataclass
@@ -62,10 +63,16 @@ def inspect_band(path: Path) -> list[BandReport]:
                 med,
                 float(finite.max()),
                 float(1 - finite.size / d.size),
-                anomalies(noise, med),
+                anomalies(noise, med) + _size_flags(im.shape),
             )
         )
     return out
+
+
+def _size_flags(shape: tuple[int, int]) -> list[str]:
+    if min(shape) < CUTOUT_SIZE:
+        return [f"smaller than the {CUTOUT_SIZE}×{CUTOUT_SIZE} cut-out: no model can use it"]
+    return []
 
 
 def inspect_source(src: SourceFiles) -> tuple[SourceReport, list[InputError]]:
@@ -87,8 +94,14 @@ def inspect_source(src: SourceFiles) -> tuple[SourceReport, list[InputError]]:
 
 
 def inspect_path(path: str | Path, progress: bool = False) -> InspectReport:
+    """Every source under ``path``; unreadable files, FITS-named entries that are not files
+    (directories, FIFOs, link loops) and a place with no FITS at all are errors."""
     sources = discover(path)
     reports, errors = [], []
+    for d in walked_directories(path):
+        errors.extend(odd_entries(d))
+    if not sources and not errors:
+        errors.append(InputError(path, "no FITS files here"))
     for src in tqdm(sources, desc="inspecting", disable=not progress):
         rep, errs = inspect_source(src)
         reports.append(rep)

@@ -150,8 +150,19 @@ def _position_in(image: BandImage, position) -> tuple[float, float] | SkyCoord:
     return position
 
 
+def require_cutout_size(image: BandImage, size: int = CUTOUT_SIZE) -> None:
+    """Refuse a band smaller than the cut-out, naming its file (see :func:`cutout`)."""
+    if min(image.shape) < size:
+        ny, nx = image.shape
+        raise InputError(image.path, f"band is {nx}×{ny} pixels, smaller than the {size}×{size} cut-out")
+
+
 def cutout(image: BandImage, size: int = CUTOUT_SIZE, position=None) -> BandImage:
-    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0."""
+    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0.
+
+    An image smaller than the cut-out is refused: zero-padding a 10×10 band to 64×64 would make
+    an input no model was trained on, and a score of it would mean nothing."""
+    require_cutout_size(image, size)
     try:
         cut = Cutout2D(
             image.data,

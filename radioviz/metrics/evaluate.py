@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
-from ..models.checkpoint import load_checkpoint
+from ..models.checkpoint import ModelCardError, card_path, load_checkpoint
 from ..models.classifiers import CLASSIFIERS, predict_halo_scores
 from .classification import binary_metrics
 
@@ -22,7 +22,12 @@ from .classification import binary_metrics
 def load_classifier(path: str | Path):
     """(model, preprocessing, card) of a classifier checkpoint."""
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
-    return model, card.preprocessing or Preprocessing(), card
+    pre = card.preprocessing or Preprocessing()
+    if pre.normalization is None:  # a classifier's inputs are scaled as in training, or not at all
+        raise ModelCardError(
+            card_path(Path(path)), "preprocessing.normalization", "missing (a classifier needs it)"
+        )
+    return model, pre, card
 
 
 def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256) -> np.ndarray:

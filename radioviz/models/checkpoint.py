@@ -52,12 +52,38 @@ def read_card(path: str | Path) -> ModelCard:
     return ModelCard.read(path)
 
 
+def _weights_header(path: Path) -> dict[str, tuple[int, ...]]:
+    """``{name: shape}`` from the safetensors header alone (no tensor is read)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(path, f"not a readable safetensors file ({str(exc).splitlines()[0]})") from None
+
+
+def _build(path: Path, card: ModelCard, builder: Callable[..., torch.nn.Module], device: str | None = None):
+    """The card's architecture (on ``device``); arguments the builder refuses are the card's fault."""
+    try:
+        if device is None:
+            return builder(**card.kwargs)
+        with torch.device(device):
+            return builder(**card.kwargs)
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, RuntimeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelCardError(card_path(path), "kwargs", msg) from None
+
+
 def load_checkpoint(
     path: str | Path, builders: dict[str, Callable[..., torch.nn.Module]], kind: str | None = None
 ) -> tuple[torch.nn.Module, ModelCard]:
     """Rebuild the model its card describes and load the weights into it (eval mode).
 
-    The card is validated (bounds included) before anything is built.
+    The card is validated (bounds included) before anything is built; the architecture is then
+    built on PyTorch's meta device (no memory) and its shapes compared with the safetensors
+    header, so weights that do not fit are refused before anything is allocated; the weights
+    must be finite (a NaN or Inf tensor is refused naming the file and the tensor).
     """
     path = Path(path)
     card = read_card(path)
@@ -66,29 +92,30 @@ def load_checkpoint(
     if card.arch not in builders:
         known = ", ".join(sorted(builders))
         raise CheckpointError(path, f"unknown architecture {card.arch!r} (known: {known})")
-    try:
-        model = builders[card.arch](**card.kwargs)
-    except (TypeError, ValueError) as exc:  # an argument the constructor does not take or refuses
-        raise ModelCardError(card_path(path), "kwargs", str(exc)) from None
-    try:
-        state = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(path, f"not a readable safetensors file ({str(exc).splitlines()[0]})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
+    builder = builders[card.arch]
+    expected = {k: tuple(v.shape) for k, v in _build(path, card, builder, "meta").state_dict().items()}
+    stored = _weights_header(path)
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
     if missing or extra:
         raise CheckpointError(
             path,
             f"weights do not match architecture {card.arch}: missing {missing[:3]}, unexpected {extra[:3]}",
         )
-    for k, v in expected.items():
-        if tuple(state[k].shape) != tuple(v.shape):
+    for k, shape in expected.items():
+        if stored[k] != shape:
             raise CheckpointError(
-                path,
-                f"weight {k} has shape {tuple(state[k].shape)}, "
-                f"architecture {card.arch} needs {tuple(v.shape)}",
+                path, f"weight {k} has shape {stored[k]}, architecture {card.arch} needs {shape}"
             )
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(path, f"not a readable safetensors file ({str(exc).splitlines()[0]})") from None
+    for k, v in state.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            bad = int((~torch.isfinite(v)).sum())
+            raise CheckpointError(path, f"weight {k} has {bad} of {v.numel()} values NaN or infinite")
+    model = _build(path, card, builder)
     model.load_state_dict(state)
     model.eval()
     return model, card

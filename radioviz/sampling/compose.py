@@ -142,7 +142,9 @@ def write_composition(
     prim = fits.PrimaryHDU()
     prim.header["ORIGIN"] = "RadioViz compose: GENERATED sources on a field"
     for k, v in meta.items():
-        prim.header[f"HIERARCH RV {k.upper()}"] = str(v)
+        # FITS headers hold printable ASCII only: a non-UTF-8 or accented field name is escaped
+        text = str(v).encode("ascii", "backslashreplace").decode("ascii")
+        prim.header[f"HIERARCH RV {k.upper()}"] = "".join(c if " " <= c <= "~" else "?" for c in text)
     hdus = [prim]
     for im, data in zip(field.stack.images, comp.bands, strict=True):
         h = fits.ImageHDU(

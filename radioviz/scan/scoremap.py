@@ -19,7 +19,7 @@ from astropy.wcs import WCS
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
-from ..data.preprocess import ClippedStack, Preprocessing, clip_stack, stack_cutout
+from ..data.preprocess import ClippedStack, Preprocessing, clip_stack, require_cutout_size, stack_cutout
 from ..io.layout import SourceStack
 from ..models.classifiers import predict_halo_scores
 
@@ -117,6 +117,8 @@ def score_map(
     """
     pre = preprocessing or model.preprocessing  # type: ignore[attr-defined]
     clipped = _as_clipped(field, pre.nsigma)
+    for im in clipped.stack.images:
+        require_cutout_size(im, pre.cutout_size)
     model.eval()
     ref = clipped.stack.images[-1]
     cy, cx = _centres(ref.shape, stride)
