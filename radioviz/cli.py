@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_survey import register as add_survey
 from .errors import RadioVizError
 
 
@@ -798,6 +799,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cv(sub)
     _add_evaluate(sub)
     _add_scan(sub)
+    add_survey(sub)
     _add_inject(sub)
     _add_sample(sub)
     _add_compare(sub)
