@@ -43,7 +43,7 @@ def register(sub) -> None:
     p.add_argument(
         "--skyview",
         action="store_true",
-        help="positions mode: fetch positions no local image covers from SkyView (cached in DIR/skyview_cache)",
+        help="positions mode: fetch uncovered positions from SkyView (cached in DIR/skyview_cache)",
     )
     p.add_argument("--catalog", help="cross-match candidates: a catalogue file or 'builtin'")
     p.add_argument("--limit", type=int, help="only the first N fields / positions")
@@ -82,9 +82,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
             print(f"Dask dashboard: {s.dashboard}")
         if s.skipped:
             print(f"resuming: {s.skipped} of {s.total} already done in {s.out}")
-        bar = tqdm(total=s.total, initial=s.skipped, desc="survey", unit="task")
+        bar = tqdm(total=s.total, initial=s.skipped, desc="survey", unit="task")  # mosaic tiles count too
 
     def progress(done, total, row):
+        if bar.total != total:
+            bar.total = total
         bar.update(1)
         if row["status"] != "ok":
             tqdm.write(f"{row['name']}: {row['status']}: {row['reason']}")

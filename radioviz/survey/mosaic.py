@@ -143,7 +143,7 @@ def _cube_planes(path: Path) -> list[tuple[Band, WCS]]:
 
 
 def _clipped_block(block: np.ndarray, thresholds: list[float]) -> np.ndarray:
-    return np.stack([clip_dead_band(b, t) for b, t in zip(block, thresholds)])
+    return np.stack([clip_dead_band(b, t) for b, t in zip(block, thresholds, strict=False)])
 
 
 def mosaic_scores(

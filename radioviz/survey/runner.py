@@ -121,7 +121,8 @@ def run_survey(
 ) -> SurveySummary:
     """Survey ``target`` (a folder of fields, mosaics, a cube, or a positions table) into ``out``.
 
-    ``progress(done, total, row)`` is called in this process after each finished task; raising
+    ``progress(done, total, row)`` is called in this process after each finished task or mosaic
+    tile (``total`` grows when a mosaic's tiles are planned); raising
     from it (or Ctrl-C) stops the run with everything finished so far saved.
     """
     t_start = time.perf_counter()
@@ -129,27 +130,6 @@ def run_survey(
     scorer = load_scorer(checkpoint)  # a bad checkpoint fails here, before any cluster starts
     checkpoint = str(Path(checkpoint).resolve())
     table = read_targets(target)
-    store = ResultStore(out)
-    cfg = TaskConfig(
-        checkpoint,
-        stride,
-        threshold,
-        cutout,
-        radius_arcmin,
-        str(out / "skyview_cache") if skyview else None,
-    )
-    store.check_config(
-        {
-            "target": str(target),
-            "checkpoint": checkpoint,
-            "kind": scorer.kind,
-            "stride": stride,
-            "threshold": threshold,
-            "chunk": chunk,
-            "cutout": cutout,
-            "images": [str(p) for p in images or []],
-        }
-    )
     summary = SurveySummary(str(out))
     if table is not None:
         if limit:
@@ -165,22 +145,48 @@ def run_survey(
         mosaics = [s for s in sources if is_mosaic(s)]
         names = {s.name for s in mosaics}
         tasks = field_tasks([s for s in sources if s.name not in names][:limit])
+    cfg = TaskConfig(
+        checkpoint,
+        stride,
+        threshold,
+        cutout,
+        radius_arcmin,
+        str(out / "skyview_cache") if skyview else None,
+    )
+    store = ResultStore(out)
+    store.check_config(
+        {
+            "target": str(target),
+            "checkpoint": checkpoint,
+            "kind": scorer.kind,
+            "stride": stride,
+            "threshold": threshold,
+            "chunk": chunk,
+            "cutout": cutout,
+            "images": [str(p) for p in images or []],
+        }
+    )
     pending = [t for t in tasks if not store.done(t.key)]
     mosaic_keys = [f"mosaic:{m.name}" for m in mosaics]
     summary.total = len(tasks) + len(mosaics)
     summary.skipped = summary.total - len(pending) - sum(not store.done(k) for k in mosaic_keys)
 
-    own = None
+    own = None  # (client, cluster or None) when this run made them
     if client is None and (pending or any(not store.done(k) for k in mosaic_keys)):
-        client, own = start_client(scheduler, n_workers)
+        client, cluster = start_client(scheduler, n_workers)
+        own = (client, cluster)
     if client is not None:
         summary.dashboard = dashboard_link(client)
     if on_start:
         on_start(summary)
-    done_count = summary.skipped
+    units = {"done": summary.skipped, "total": summary.total}
+
+    def tick(row: dict) -> None:
+        units["done"] += 1
+        if progress:
+            progress(units["done"], units["total"], row)
 
     def finished(key: str, result: dict):
-        nonlocal done_count
         row = result["row"]
         if result.get("map") is not None:
             scores, header = result["map"]
@@ -188,19 +194,32 @@ def run_survey(
         cands = _matched(result["candidates"], match_catalog, match_radius_arcmin)
         store.record(key, row, cands)
         setattr(summary, _bucket(row["status"]), getattr(summary, _bucket(row["status"])) + 1)
-        done_count += 1
-        if progress:
-            progress(done_count, summary.total, row)
+        tick(row)
 
     try:
         if client is not None:
-            _run(client, pending, cfg, mosaics, store, stride, threshold, chunk, checkpoint, scorer, finished)
+            _run(
+                client,
+                pending,
+                cfg,
+                mosaics,
+                store,
+                stride,
+                threshold,
+                chunk,
+                checkpoint,
+                scorer,
+                finished,
+                units,
+                tick,
+            )
     finally:
         summary.results, summary.candidates = map(str, store.write_catalogues())
         summary.seconds = time.perf_counter() - t_start
         if own is not None:
-            client.close()
-            own.close()
+            own[0].close()
+            if own[1] is not None:
+                own[1].close()
     return summary
 
 
@@ -208,7 +227,9 @@ def _bucket(status: str) -> str:
     return {"ok": "ok", "failed": "failed"}.get(status, "errors")
 
 
-def _run(client, pending, cfg, mosaics, store, stride, threshold, chunk, checkpoint, scorer, finished):
+def _run(
+    client, pending, cfg, mosaics, store, stride, threshold, chunk, checkpoint, scorer, finished, units, tick
+):
     from dask.distributed import as_completed
 
     token = f"{os.getpid()}-{time.time_ns()}"
@@ -232,13 +253,15 @@ def _run(client, pending, cfg, mosaics, store, stride, threshold, chunk, checkpo
         tiles = {f"tile:{m.name}:{i}_{j}": scores.blocks[i, j] for i, j in np.ndindex(scores.numblocks)}
         opened[key] = (m, {"tiles": tiles, "grid": scores.numblocks, "src": src})
         todo = [(k, b) for k, b in tiles.items() if not store.done(k)]
-        for (k, _), fut in zip(todo, client.compute([b for _, b in todo], retries=2)):
+        units["total"] += len(todo)
+        for (k, _), fut in zip(todo, client.compute([b for _, b in todo], retries=2), strict=False):
             what[fut.key] = ("tile", k, key)
             futures.append(fut)
         if not todo:
             _stitch(store, key, opened[key], stride, threshold, finished)
     closed: set[str] = set()
-    for fut in as_completed(futures):
+
+    def handle(fut) -> None:
         kind = what[fut.key]
         try:
             result = fut.result()
@@ -252,13 +275,21 @@ def _run(client, pending, cfg, mosaics, store, stride, threshold, chunk, checkpo
                     "candidates": [],
                 }
             finished(kind[1], result)
-            continue
+            return
         _, tile_key, mkey = kind
         if err is None:
             store.save_tile(tile_key, result)
+        tick(
+            {
+                "kind": "tile",
+                "name": tile_key,
+                "status": "ok" if err is None else "error",
+                "reason": err or "",
+            }
+        )
         m, info = opened[mkey]
         if mkey in closed:
-            continue
+            return
         if all(store.done(k) for k in info["tiles"]):
             closed.add(mkey)
             _stitch(store, mkey, opened[mkey], stride, threshold, finished)
@@ -267,6 +298,13 @@ def _run(client, pending, cfg, mosaics, store, stride, threshold, chunk, checkpo
             finished(
                 mkey, {"row": _mosaic_row(info["src"], "error", f"tile {tile_key}: {err}"), "candidates": []}
             )
+
+    try:
+        for fut in as_completed(futures):
+            handle(fut)
+    except BaseException:  # interrupted: stop the rest, keep what finished
+        client.cancel(futures)
+        raise
 
 
 def _mosaic_row(src: SourceFiles, status: str, reason: str) -> dict:
@@ -317,7 +355,7 @@ def _matched(cands: list[dict], catalog: Table | None, radius: float) -> list[di
     m = crossmatch(np.array([c["ra"] for c in cands]), np.array([c["dec"] for c in cands]), catalog, radius)
     return [
         {**c, "nearest_cluster": str(n), "separation_arcmin": float(s)}
-        for c, n, s in zip(cands, m["nearest"], m["separation_arcmin"])
+        for c, n, s in zip(cands, m["nearest"], m["separation_arcmin"], strict=False)
     ]
 
 

@@ -61,7 +61,7 @@ def simulate_mosaic(
         noise = ndimage.gaussian_filter(rng.standard_normal((size, size), np.float32), beam_px, mode="wrap")
         img += noise * np.float32(BAND_NOISE[band] / noise.std())
         del noise
-        for x, y, s, fwhm, a in zip(hx, hy, h_flux, h_fwhm, h_alpha):
+        for x, y, s, fwhm, a in zip(hx, hy, h_flux, h_fwhm, h_alpha, strict=False):
             _add_halo(img, x, y, s * nu**a, fwhm, beam_fwhm_arcmin(band), pix_deg)
         img = clip_dead_band(img, 3 * BAND_NOISE[band])
         im = BandImage(img, wcs, band)

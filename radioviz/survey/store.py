@@ -87,7 +87,8 @@ class ResultStore:
             if diff:
                 raise InputError(
                     self.out,
-                    f"holds a survey with other settings ({', '.join(diff)} differ); resume with the same ones or use a new --out",
+                    f"holds a survey with other settings ({', '.join(diff)} differ); "
+                    "resume with the same ones or use a new --out",
                 )
             return
         _atomic_write(path, json.dumps({"config": config}, indent=2, default=str))
@@ -156,7 +157,7 @@ class ResultStore:
         for t in (results, candidates):
             t.meta["survey"] = str(self.out)
         paths = self.out / "results.ecsv", self.out / "candidates.ecsv"
-        for t, p in zip((results, candidates), paths):
+        for t, p in zip((results, candidates), paths, strict=False):
             tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp.ecsv")
             t.write(tmp, format="ascii.ecsv", overwrite=True)
             os.replace(tmp, p)

@@ -97,7 +97,8 @@ def _stack_for(task: Task, cfg: TaskConfig) -> tuple[SourceStack, str]:
         return _skyview_stack(task, pos, cfg), "SkyView"
     raise InputError(
         None,
-        f"{task.name}: no local field or mosaic covers RA {task.ra:.4f}, Dec {task.dec:+.4f} (give --images, or --skyview when online)",
+        f"{task.name}: no local field or mosaic covers RA {task.ra:.4f}, Dec {task.dec:+.4f} "
+        "(give --images, or --skyview when online)",
     )
 
 
