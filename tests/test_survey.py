@@ -313,3 +313,23 @@ def test_fields_view_opens_a_survey_result(fields, checkpoint, tmp_path, local_c
     assert v.field == name and v.scoremap is not None
     n_survey = int(np.sum(res.candidates["name"] == name))
     assert len(v.candidates) == n_survey
+
+
+def test_survey_view_runs_shows_progress_and_opens_in_fields(fields, checkpoint, tmp_path, local_client):
+    from radioviz.app.fields import FieldsView
+    from radioviz.app.survey_view import SurveyView
+
+    fv = FieldsView(labels_path=tmp_path / "labels.ecsv")
+    v = SurveyView(fields=fv, target=str(fields), out=str(tmp_path / "o"), stride=8, threshold=0.5)
+    v.checkpoint, v.scheduler = str(checkpoint), local_client.scheduler.address
+    seen = []
+    v.param.watch(lambda e: seen.append(e.new), "done")
+    v.run()
+    assert v.status.startswith(f"Finished: {N_FIELDS} ok") and seen[-1] == N_FIELDS
+    assert len(v.results_frame()) == N_FIELDS
+    name = v.openable()[0]
+    assert v.open_in_fields(name) and fv.field == name and fv.scoremap is not None
+    v.target = str(tmp_path / "nowhere")
+    v.out = str(tmp_path / "o2")
+    v.run()
+    assert v.status.startswith("Error:") and "nowhere" in v.status and not v.running
