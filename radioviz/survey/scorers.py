@@ -118,29 +118,50 @@ class DenseScorer(Scorer):
         return core[::stride, ::stride].copy()
 
 
+class DetectorScorer(DenseScorer):
+    """The diffuse-emission detector (#12's :class:`radioviz.models.segmenter.Detector`): fields go
+    through its own path (its grid, then resampled onto the reference band's strided grid); mosaic
+    tiles through its network on the mosaic's grid with the same noise-unit scaling (σ of each
+    band from the survey-wide clip level) and its calibration.  Its GroupNorm layers see a whole
+    tile, so the overlap is the detector's own tiling overlap (as its tiled one-pass prediction)."""
+
+    def __init__(self, detector, overlap: int = 32):
+        from ..data.preprocess import Normalization
+
+        self.detector = detector
+        pre = Preprocessing(normalization=Normalization(False, 0.0, 1.0, snr=True))
+        pre.nsigma = float(getattr(getattr(detector, "spec", None), "nsigma", 3.0))
+
+        def predict(x: torch.Tensor) -> torch.Tensor:
+            raw = detector.raw_probability(x[0].numpy())
+            return torch.from_numpy(detector.calibration(raw))
+
+        super().__init__(predict, pre, overlap)
+
+    def field_map(self, stack, stride: int) -> ScoreMap:
+        from ..scan.detector import detector_score_map
+
+        return detector_score_map(stack, self.detector, stride)
+
+
 def _load_classifier(path: Path, card: dict) -> Scorer:
     from ..metrics.evaluate import load_classifier
 
     model, pre, _ = load_classifier(path)
+    if getattr(model, "is_detector", False):  # a detector checkpoint loads as a Detector
+        return DetectorScorer(model)
     return ClassifierScorer(model, pre)
 
 
 def _load_segmenter(path: Path, card: dict) -> Scorer:
-    """The #12 detector: ``radioviz.models.segmenter`` provides ``SEGMENTERS`` (arch builders)."""
+    """The detector (#12): ``radioviz.metrics.evaluate.load_classifier`` rebuilds it from its card."""
     try:
-        from ..models import segmenter
+        from ..models import segmenter  # noqa: F401
     except ImportError:
         raise InputError(
-            path, "segmenter checkpoints need radioviz.models.segmenter (not in this build)"
+            path, "detector checkpoints need radioviz.models.segmenter (not in this build)"
         ) from None
-    from ..models.checkpoint import load_checkpoint
-
-    model, card = load_checkpoint(path, segmenter.SEGMENTERS, kind="segmenter")
-    pre = Preprocessing.from_dict(card["preprocessing"])
-    fn = getattr(segmenter, "predict_probability", None)
-    predict = functools.partial(fn, model) if fn else (lambda x: torch.sigmoid(model(x))[:, 0])
-    halo = int(card.get("receptive_field", card.get("kwargs", {}).get("receptive_field", 64))) // 2 + 1
-    return DenseScorer(predict, pre, halo)
+    return _load_classifier(path, card)
 
 
 #: checkpoint kind (the card's ``kind``) -> loader.  The one place a new model kind plugs in.
@@ -163,7 +184,8 @@ def load_scorer(checkpoint: str | Path) -> Scorer:
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime: int) -> Scorer:
     card = read_card(path)
-    loader = SCORERS.get(card["kind"])
+    kind = "segmenter" if card.get("arch") == "segmenter" else card["kind"]
+    loader = SCORERS.get(kind)
     if loader is None:
         raise InputError(
             path, f"a {card['kind']} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
