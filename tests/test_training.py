@@ -161,3 +161,15 @@ def test_diffusion_assisted_cv_keeps_copies_of_held_out_halos_out(tiny_root, tmp
     # every fold holds out at least one halo source, so its copy never reaches that fold's training
     assert res["generated"]["pool_per_fold_mean"] < len(copies)
     assert np.isfinite(res["per_source"]["accuracy"]["mean"])
+    # the report `radioviz cv` writes: the JSON and its three plots
+    from radioviz.training.crossval import write_cv_report
+
+    res["wall_seconds"], res["command"] = 1.0, "radioviz cv"
+    path = write_cv_report(res, tmp_path / "cv", "D_generated")
+    assert json.loads(path.read_text())["seeds"] == [0]
+    assert {p.name for p in (tmp_path / "cv").iterdir()} == {
+        "cv_D_generated.json",
+        "roc_D_generated_per_source.png",
+        "roc_D_generated_per_image.png",
+        "confusion_D_generated_per_source.png",
+    }

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import options
+from .scan import load_catalog
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "survey",
+        parents=[options.checkpoint(help="classifier or detector checkpoint (.safetensors)")],
         help="search many fields, a catalogue of positions or whole mosaics as Dask tasks (resumable)",
         description=(
             "Score every field / position / mosaic tile as a Dask task on an embedded LocalCluster "
@@ -23,7 +27,6 @@ def register(sub) -> None:
         help="a folder of fields or mosaics (any layout), a FITS cube, a positions table "
         "(ECSV, CSV, VOTable, FITS table, the PSZ2 CDS file) or 'builtin' (Mishra et al. clusters)",
     )
-    p.add_argument("--checkpoint", type=Path, required=True, help="classifier (or detector) checkpoint")
     p.add_argument("--out", type=Path, required=True, help="output directory (also the resume state)")
     p.add_argument("--stride", type=int, default=4, help="pixels between window centres / map samples")
     p.add_argument("--threshold", type=float, default=0.95, help="candidate score threshold")
@@ -45,7 +48,9 @@ def register(sub) -> None:
         action="store_true",
         help="positions mode: fetch uncovered positions from SkyView (cached in DIR/skyview_cache)",
     )
-    p.add_argument("--catalog", help="cross-match candidates: a catalogue file or 'builtin'")
+    p.add_argument(
+        "--catalog", help="cross-match candidates: a catalogue file, 'builtin' or 'psz2-online' (VizieR)"
+    )
     p.add_argument("--limit", type=int, help="only the first N fields / positions")
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run on an existing Dask cluster")
     p.add_argument("--workers", type=int, help="embedded cluster: worker processes (default: CPU count)")
@@ -61,19 +66,14 @@ def register(sub) -> None:
 def cmd_survey(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .io.catalogs import builtin_clusters, read_catalog
-    from .survey import run_survey
+    from ..survey import run_survey
 
     if args.simulate_mosaic:
-        from .survey.simulate import simulate_mosaic
+        from ..survey.simulate import simulate_mosaic
 
         paths = simulate_mosaic(args.target, args.simulate_mosaic)
         print(f"simulated mosaic: {len(paths)} band files in {args.target}")
-    catalog = None
-    if args.catalog == "builtin":
-        catalog = builtin_clusters()
-    elif args.catalog:
-        catalog = read_catalog(args.catalog)
+    catalog = load_catalog(args.catalog)
     bar = None
 
     def on_start(s):
