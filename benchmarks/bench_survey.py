@@ -12,6 +12,11 @@ ratio, and the load average before and after (the machine is shared: read the ra
 
 Run:  python benchmarks/bench_survey.py [--arch L D] [--size 8000] [--stride 32] [--fields 16]
       [--json out.json]
+      python benchmarks/bench_survey.py --project docs/benchmarks/survey.json   # the projection only
+
+The projection (docs/survey.md) turns the 1-worker mosaic windows/s into worker-hours for all of
+GLEAM and GLEAM-X at several strides, and the workers a one-hour search needs at the measured
+2-vs-1 scaling efficiency.
 """
 
 from __future__ import annotations
@@ -57,8 +62,43 @@ def survey_once(target, checkpoint, workers: int, stride: int, chunk: int) -> di
     return {"seconds": round(sec, 2), "tasks": s.total}
 
 
+GLEAM_DEG2 = 24_800.0
+GLEAM_PIXEL_DEG = 0.007778  # 170-231 MHz, 28 arcsec
+GLEAMX_PIXEL_DEG = GLEAM_PIXEL_DEG * 45 / 120  # assumption: pixels scale with the beam, 45" vs ~2'
+A_OVER_L_PER_WINDOW = 0.0097 / 0.00188  # batched cost per window, docs/benchmarks/scan.json
+
+
+def project(result: dict, strides=(32, 16, 4, 1)) -> list[dict]:
+    """Worker-hours and workers-for-one-hour for GLEAM and GLEAM-X from the measured rates."""
+    rows = []
+    by = {(r["arch"], r["case"], r["workers"]): r for r in result["rows"]}
+    rates = {arch: by[(arch, "mosaic", 1)]["windows_per_s"] for arch, c, w in by if c == "mosaic" and w == 1}
+    if "L" in rates and "A" not in rates:
+        rates["A (est.)"] = rates["L"] / A_OVER_L_PER_WINDOW
+    for arch, rate in rates.items():
+        two = by.get((arch, "mosaic", 2)) or by.get(("L", "mosaic", 2))
+        eff = min(1.0, two["speedup_vs_1_worker"] / 2) if two and "speedup_vs_1_worker" in two else 1.0
+        for survey, pix in (("GLEAM", GLEAM_PIXEL_DEG), ("GLEAM-X", GLEAMX_PIXEL_DEG)):
+            n_px = GLEAM_DEG2 / pix**2
+            for st in strides:
+                hours = n_px / st**2 / rate / 3600
+                rows.append(
+                    {
+                        "arch": arch,
+                        "survey": survey,
+                        "pixels_per_band": float(f"{n_px:.3g}"),
+                        "stride": st,
+                        "worker_hours": round(hours, 1),
+                        "workers_for_1h": int(-(-hours // eff)),
+                        "efficiency": round(eff, 2),
+                    }
+                )
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--project", type=Path, help="print the projection from an earlier --json result")
     ap.add_argument("--arch", nargs="+", default=["L", "D"])
     ap.add_argument("--size", type=int, default=8000)
     ap.add_argument("--stride", type=int, default=32)
@@ -68,6 +108,10 @@ def main():
     ap.add_argument("--keep", type=Path, help="keep the simulated data here (reused if present)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    if args.project:
+        for r in project(json.loads(args.project.read_text())):
+            print(json.dumps(r))
+        return
 
     from radioviz.simulate import SimConfig, simulate_field, write_field
     from radioviz.survey.simulate import simulate_mosaic
@@ -120,6 +164,7 @@ def main():
         "stride": args.stride,
         "rows": rows,
     }
+    result["projection"] = project(result)
     print(json.dumps(result, indent=1))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

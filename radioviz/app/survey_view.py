@@ -162,20 +162,16 @@ class SurveyView(pn.viewable.Viewer):
                 pick.options = self.openable()
 
         self.param.watch(refresh, ["done", "total", "running"])
-        controls = pn.Param(
-            self.param,
-            parameters=[
-                "target",
-                "images",
-                "checkpoint",
-                "out",
-                "stride",
-                "threshold",
-                "workers",
-                "scheduler",
-            ],
-            widgets={"threshold": pn.widgets.FloatSlider},
-            show_name=False,
+        text = pn.widgets.TextInput.from_param
+        controls = pn.Column(
+            text(self.param.target, placeholder="folder, positions table or 'builtin'"),
+            text(self.param.images, placeholder="positions mode: folder of fields / mosaics"),
+            pn.widgets.Select.from_param(self.param.checkpoint),
+            text(self.param.out, placeholder="output folder"),
+            pn.widgets.IntInput.from_param(self.param.stride),
+            pn.widgets.FloatSlider.from_param(self.param.threshold),
+            pn.widgets.IntInput.from_param(self.param.workers),
+            text(self.param.scheduler, placeholder="tcp://host:8786 (empty: embedded cluster)"),
             width=320,
         )
         return pn.Row(
