@@ -68,10 +68,11 @@ def test_survey_tab_runs_a_survey_and_opens_a_field_in_fields(served, tmp_path):
         page = b.new_page(viewport={"width": 1700, "height": 1100})
         console = []
         page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-        page.goto(url)
+        page.goto(url, timeout=240000)
         page.locator("canvas").first.wait_for(timeout=120000)
-        page.get_by_role("tab", name="Survey").click()
+        page.get_by_text("Survey", exact=True).first.click()
         out = page.get_by_placeholder("output folder")
+        out.wait_for(timeout=60000)
         out.fill(str(tmp_path / "survey"))
         out.press("Enter")
         sched = page.get_by_placeholder("tcp://host:8786 (empty: embedded cluster)")
@@ -86,7 +87,7 @@ def test_survey_tab_runs_a_survey_and_opens_a_field_in_fields(served, tmp_path):
         page.locator(".tabulator-row").nth(5).wait_for(timeout=30000)
         page.get_by_role("button", name="Open in Fields tab").click()
         page.get_by_text("in the Fields tab with its survey score map").wait_for(timeout=30000)
-        page.get_by_role("tab", name="Fields").click()
+        page.get_by_text("Fields", exact=True).first.click()
         page.locator("canvas").first.wait_for(timeout=60000)
         if os.environ.get("RADIOVIZ_SCREENSHOTS"):
             page.screenshot(path=str(Path(__file__).resolve().parents[1] / "docs" / "survey.png"))
