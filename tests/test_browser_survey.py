@@ -78,9 +78,6 @@ def test_survey_tab_runs_a_survey_and_opens_a_field_in_fields(served, tmp_path):
         sched = page.get_by_placeholder("tcp://host:8786 (empty: embedded cluster)")
         sched.fill(scheduler)
         sched.press("Enter")
-        stride = page.locator("input[type='number']").first
-        stride.fill("32")
-        stride.press("Enter")
         time.sleep(0.5)
         page.get_by_role("button", name="Start survey").click()
         page.get_by_text("Finished: 6 ok").wait_for(timeout=180000)

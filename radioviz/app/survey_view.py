@@ -32,7 +32,7 @@ class SurveyView(pn.viewable.Viewer):
         default=None, objects=[], check_on_set=False, doc="Checkpoint in checkpoints/ (or a full path)"
     )
     out = param.String(default="surveys/app", doc="Output folder (run again to resume)")
-    stride = param.Integer(default=8, bounds=(1, 64))
+    stride = param.Integer(default=16, bounds=(1, 64), doc="Pixels between windows (a first pass: 16)")
     threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
     workers = param.Integer(default=2, bounds=(1, 64), doc="Embedded cluster: worker processes")
     scheduler = param.String(default="", doc="tcp://host:8786 of an existing Dask cluster (empty: embedded)")
