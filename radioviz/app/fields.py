@@ -297,6 +297,12 @@ class FieldsView(pn.viewable.Viewer):
     def cancel(self):
         self._cancel.set()
 
+    def show_scoremap(self, folder: str, field: str, smap: ScoreMap):
+        """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet."""
+        self.data_dir, self.field = folder, field
+        self.scoremap = smap
+        self._update_candidates()
+
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
         if self.scoremap is None:

@@ -24,6 +24,7 @@ COMMANDS = (
     "cv",
     "evaluate",
     "scan",
+    "survey",
     "inject",
     "sample",
     "compare",
