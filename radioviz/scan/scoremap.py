@@ -37,7 +37,7 @@ def _centres(shape: tuple[int, int], stride: int) -> tuple[np.ndarray, np.ndarra
     return np.arange(0, ny, stride), np.arange(0, nx, stride)
 
 
-def _map_wcs(ref_wcs: WCS, stride: int) -> WCS:
+def map_wcs(ref_wcs: WCS, stride: int) -> WCS:
     """WCS in which map pixel i sits on reference pixel stride·i (sampling, not binning)."""
     w = ref_wcs.deepcopy()
     w.wcs.crpix = (np.asarray(w.wcs.crpix) - 1) / stride + 1
@@ -76,7 +76,7 @@ def window_batch(
             planes.append(view[yi, xi])
         return np.stack(planes, axis=1).astype(np.float32)
     if convention == "coregistered":
-        return _windows_from_common(coregistered_field(clipped), xs, ys, size)
+        return windows_from_common(coregistered_field(clipped), xs, ys, size)
     raise ValueError(f"unknown band convention {convention!r}")
 
 
@@ -129,16 +129,16 @@ def score_map(
     for i in range(0, xs.size, batch):
         sl = slice(i, i + batch)
         if common is not None:
-            win = _windows_from_common(common, xs[sl], ys[sl], pre.cutout_size)
+            win = windows_from_common(common, xs[sl], ys[sl], pre.cutout_size)
         else:
             win = window_batch(clipped, xs[sl], ys[sl], pre.cutout_size, pre.band_convention)
         scores[sl] = predict_windows(model, pre, win)
         if callback is not None and callback(min(i + batch, xs.size), xs.size):
             break
-    return ScoreMap(scores.reshape(yy.shape), _map_wcs(ref.wcs, stride), stride, ref.shape)
+    return ScoreMap(scores.reshape(yy.shape), map_wcs(ref.wcs, stride), stride, ref.shape)
 
 
-def _windows_from_common(common: np.ndarray, xs, ys, size: int) -> np.ndarray:
+def windows_from_common(common: np.ndarray, xs, ys, size: int) -> np.ndarray:
     padded = np.pad(common, ((0, 0), (size, size), (size, size)))
     view = sliding_window_view(padded, (size, size), axis=(1, 2))
     x0 = np.ceil(xs - size / 2).astype(int) + size
@@ -160,9 +160,9 @@ def score_map_naive(field, model: torch.nn.Module, stride: int, preprocessing: P
             if common is None:
                 win = stack_cutout(clipped, pre.cutout_size, (float(x), float(y)), "native")[None]
             else:
-                win = _windows_from_common(common, np.array([x]), np.array([y]), pre.cutout_size)
+                win = windows_from_common(common, np.array([x]), np.array([y]), pre.cutout_size)
             out[j, i] = predict_windows(model, pre, win)[0]
-    return ScoreMap(out, _map_wcs(ref.wcs, stride), stride, ref.shape)
+    return ScoreMap(out, map_wcs(ref.wcs, stride), stride, ref.shape)
 
 
 def find_candidates(smap: ScoreMap, threshold: float = 0.95) -> list[dict]:

@@ -23,7 +23,7 @@ from astropy.wcs import WCS
 from ..errors import InputError
 from ..io.catalogs import builtin_clusters, crossmatch, read_catalog
 from ..io.layout import SourceFiles, discover
-from ..scan.scoremap import ScoreMap, _map_wcs, find_candidates
+from ..scan.scoremap import ScoreMap, find_candidates, map_wcs
 from .mosaic import Mosaic, is_mosaic, mosaic_scores, open_mosaic
 from .scorers import load_scorer
 from .store import ResultStore, safe_name
@@ -316,7 +316,7 @@ def _stitch(store: ResultStore, key: str, opened, stride: int, threshold: float,
     m, info = opened
     ni, nj = info["grid"]
     full = np.block([[store.load_tile(f"tile:{m.name}:{i}_{j}") for j in range(nj)] for i in range(ni)])
-    smap = ScoreMap(full, _map_wcs(m.wcs, stride), stride, m.shape)
+    smap = ScoreMap(full, map_wcs(m.wcs, stride), stride, m.shape)
     cands = find_candidates(smap, threshold)
     centre = m.wcs.pixel_to_world((m.shape[1] - 1) / 2, (m.shape[0] - 1) / 2)
     row = {

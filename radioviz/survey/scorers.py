@@ -26,7 +26,7 @@ from ..data.preprocess import ClippedStack, Preprocessing, clip_stack
 from ..errors import InputError
 from ..io.layout import SourceStack
 from ..models.checkpoint import read_card
-from ..scan.scoremap import ScoreMap, _coregistered_field, _map_wcs, _windows_from_common, score_map
+from ..scan.scoremap import ScoreMap, coregistered_field, map_wcs, score_map, windows_from_common
 
 
 class Scorer:
@@ -66,7 +66,7 @@ class ClassifierScorer(Scorer):
         with torch.inference_mode():
             for i in range(0, xs.size, self.batch):
                 sl = slice(i, i + self.batch)
-                win = _windows_from_common(block, xs[sl], ys[sl], self.pre.cutout_size)
+                win = windows_from_common(block, xs[sl], ys[sl], self.pre.cutout_size)
                 out[sl] = _predict_windows(self.model, self.pre, win)
         return out.reshape(yy.shape)
 
@@ -107,10 +107,10 @@ class DenseScorer(Scorer):
 
     def field_map(self, stack, stride: int) -> ScoreMap:
         clipped = stack if isinstance(stack, ClippedStack) else clip_stack(stack, self.nsigma)
-        common = _coregistered_field(clipped)
+        common = coregistered_field(clipped)
         prob = self._map(common, clipped.thresholds)
         ref = clipped.stack.images[-1]
-        return ScoreMap(prob[::stride, ::stride].copy(), _map_wcs(ref.wcs, stride), stride, ref.shape)
+        return ScoreMap(prob[::stride, ::stride].copy(), map_wcs(ref.wcs, stride), stride, ref.shape)
 
     def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
         prob = self._map(block, thresholds)
@@ -144,7 +144,7 @@ class DetectorScorer(DenseScorer):
         return detector_score_map(stack, self.detector, stride)
 
 
-def _load_classifier(path: Path, card: dict) -> Scorer:
+def _load_classifier(path: Path, card) -> Scorer:
     from ..metrics.evaluate import load_classifier
 
     model, pre, _ = load_classifier(path)
@@ -153,7 +153,7 @@ def _load_classifier(path: Path, card: dict) -> Scorer:
     return ClassifierScorer(model, pre)
 
 
-def _load_segmenter(path: Path, card: dict) -> Scorer:
+def _load_segmenter(path: Path, card) -> Scorer:
     """The detector (#12): ``radioviz.metrics.evaluate.load_classifier`` rebuilds it from its card."""
     try:
         from ..models import segmenter  # noqa: F401
@@ -184,10 +184,10 @@ def load_scorer(checkpoint: str | Path) -> Scorer:
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime: int) -> Scorer:
     card = read_card(path)
-    kind = "segmenter" if card.get("arch") == "segmenter" else card["kind"]
+    kind = "segmenter" if card.arch == "segmenter" else card.kind
     loader = SCORERS.get(kind)
     if loader is None:
         raise InputError(
-            path, f"a {card['kind']} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
+            path, f"a {card.kind} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
         )
     return loader(Path(path), card)
