@@ -357,6 +357,10 @@ def _add_train_diffusion(tsub, kind: str, help: str):
         action="store_true",
         help="also condition on a background reference image (RADiff; dropped 50 %%)",
     )
+    d.add_argument("--no-crops", action="store_true", help="central cut-outs × 160 augmentations, not crops")
+    d.add_argument("--per-field", type=int, default=20, help="random crops per non-halo field")
+    d.add_argument("--stretch", choices=["asinh", "log"], default="asinh", help="generator pixel scale")
+    d.add_argument("--eval-every", type=int, default=0, help="steps between quick evaluations")
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 
@@ -375,6 +379,10 @@ def cmd_train_diffusion(args) -> int:
         background=args.background,
         save_every=args.save_every,
         seed=args.seed,
+        crops=not args.no_crops,
+        per_field=args.per_field,
+        stretch=args.stretch,
+        eval_every=args.eval_every,
     )
     return _report_trained(
         args, train_diffusion(_generator_training_set(args), cfg, args.out, resume=args.resume)

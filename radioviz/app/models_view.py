@@ -7,6 +7,7 @@ import json
 import panel as pn
 import param
 
+from ..models.quality import BAR_TEXT, quality_line
 from . import resources
 
 
@@ -20,8 +21,14 @@ def card_summary(name: str, card: dict) -> str:
     pre = card.get("preprocessing", {})
     if pre:
         norm = pre.get("normalization") or {}
+        scale = (
+            "asinh stretch in units of each band's clip level (empty sky = 0)"
+            if norm.get("asinh_soft")
+            else f"min-max {'per image' if norm.get('per_image') else 'over the data set'}"
+            + (", log10(1+x)" if norm.get("log") else "")
+        )
         lines.append(
-            f"Input: {pre.get('cutout_size')}×{pre.get('cutout_size')} × {len(pre.get('bands', []))} bands ({pre.get('band_convention')} convention); min-max {'per image' if norm.get('per_image') else 'over the data set'}{', log10(1+x)' if norm.get('log') else ''}"
+            f"Input: {pre.get('cutout_size')}×{pre.get('cutout_size')} × {len(pre.get('bands', []))} bands ({pre.get('band_convention')} convention); {scale}"
         )
     tr = card.get("training", {})
     if tr and "iterations" in tr:
@@ -37,6 +44,8 @@ def card_summary(name: str, card: dict) -> str:
         lines.append(
             f"Training: {tr.get('epochs_run', '?')} epochs, {tr.get('wall_seconds_this_run', '?')} s; command `{tr.get('command')}`"
         )
+    if card.get("kind") in ("ddpm", "edm", "wgan"):
+        lines.append(quality_line(card))
     gm = card.get("metrics", {}).get("generation")
     if gm:
         lines.append(
@@ -85,6 +94,7 @@ class ModelsView(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(
             pn.widgets.Button.from_param(self.param.refresh, name="Reload cards"),
+            pn.pane.Markdown(f"Generators are marked *undertrained* / *memorises* against one {BAR_TEXT}."),
             self.cards,
             sizing_mode="stretch_width",
         )
