@@ -1,6 +1,6 @@
 """Plot a generator card's learning curve (quick evaluations during training) against CPU hours.
 
-Run:  python scripts/plot_learning_curve.py checkpoints/edm_gleam.json --out docs/generators/edm_learning_curve.png
+Run:  python scripts/plot_learning_curve.py checkpoints/edm_gleam.json --out docs/generators/edm_lc.png
 """
 
 from __future__ import annotations

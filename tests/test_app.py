@@ -9,6 +9,7 @@ from radioviz.app import resources
 from radioviz.app.fields import FieldsView
 from radioviz.app.models_view import ModelsView, card_summary
 from radioviz.display import stretch_image
+from radioviz.models.card import ModelCard
 
 from .conftest import celestial_header, noisy_image, write_fits
 
@@ -89,7 +90,7 @@ def test_good_upload_becomes_the_current_field(view, tmp_path):
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
         p = write_fits(
-            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48)
+            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
         )
         names.append(p.name)
         blobs.append(p.read_bytes())
@@ -101,12 +102,13 @@ def test_models_view_summarises_cards():
     card = {
         "kind": "classifier",
         "arch": "L",
+        "kwargs": {},
         "parameters": 59114,
         "preprocessing": {
             "cutout_size": 64,
             "bands": ["a", "b", "c", "d"],
             "band_convention": "native",
-            "normalization": {"per_image": True, "log": False},
+            "normalization": {"per_image": True, "log": False, "lo": 0.0, "hi": 1.0},
         },
         "metrics": {
             "cv": {
@@ -116,10 +118,12 @@ def test_models_view_summarises_cards():
             }
         },
     }
-    text = card_summary("x.safetensors", card)
+    text = card_summary("x.safetensors", ModelCard.from_dict(card))
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
-    assert set(resources.checkpoint_cards()) >= set()
+    shipped = resources.checkpoint_cards()
+    assert shipped["classifier_L.safetensors"].kind == "classifier"
+    assert not any(".train-state" in name for name in shipped)
 
 
 # -- Generate / Trajectory / Compare ---------------------------------------------------------------
@@ -269,12 +273,12 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
 
     g = GenerateView()
     g.model = "edm_mask_gleam.safetensors"
-    truths = [o for o in g.param.mask_field.objects if o.endswith("(simulator truth)")]
+    truths = [label for label in g.param.mask_field.names if label.endswith("(simulator truth)")]
     assert len(truths) == 6
-    g.mask_field = "sim_0100 (simulator truth)"
+    g.mask_field = ("sim_0100", "truth")
     truth = g.canvas.mask.copy()
     assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
-    g.mask_field = "sim_0100 (photutils)"
+    g.mask_field = g.param.mask_field.names["sim_0100 (photutils)"]
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
 
 

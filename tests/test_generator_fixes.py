@@ -113,11 +113,11 @@ def test_learning_curve_is_recorded_and_survives_resume(sim, tmp_path):
     )
     train_diffusion(ds, cfg, tmp_path / "edm", progress=False)
     cfg.steps = 3
-    card = train_diffusion(ds, cfg, tmp_path / "edm", resume=True, progress=False)
+    card = train_diffusion(ds, cfg, tmp_path / "edm", resume=True, progress=False).to_dict()
     curve = card["training"]["learning_curve"]
     assert [p["step"] for p in curve] == [1, 2, 3]
     assert all("hist_err" in p and "nn_ssim_max" in p and p["cpu_hours"] >= 0 for p in curve)
-    assert read_card(tmp_path / "edm.safetensors")["training"]["cpu_hours"] > 0
+    assert read_card(tmp_path / "edm.safetensors").to_dict()["training"]["cpu_hours"] > 0
     assert card["preprocessing"]["normalization"]["asinh_soft"] == card["dead_band_jy"]
 
 
@@ -130,7 +130,7 @@ def _card(kind="edm", bands=4, **q):
 
 def test_quality_flags_and_the_default_generator():
     from radioviz.app.models_view import card_summary
-    from radioviz.models.quality import default_generator, picker_label, quality
+    from radioviz.models.quality import default_generator, picker_label, quality, quality_line
 
     good = _card(hist_err=0.3, zero_fraction_gen=0.86, zero_fraction_real=0.87, nn_ssim_max=0.8)
     noisy = _card("ddpm", hist_err=1.5, zero_fraction_gen=0.65, zero_fraction_real=0.87, nn_ssim_max=0.5)
@@ -147,6 +147,12 @@ def test_quality_flags_and_the_default_generator():
     assert default_generator(cards) == "z_edm"
     assert default_generator({"a": noisy, "b": _card()}) == "a"  # measured before unmeasured
     assert picker_label("a_ddpm", noisy) == "a_ddpm (undertrained)" and picker_label("z_edm", good) == "z_edm"
-    assert "undertrained" in card_summary("a_ddpm", noisy) and "histogram error 1.50" in card_summary(
-        "a_ddpm", noisy
-    )
+    assert "undertrained" in quality_line(noisy) and "histogram error 1.50" in quality_line(noisy)
+    # the shipped default's card carries its measurement, and the Models tab shows it
+    from pathlib import Path
+
+    from radioviz.models.card import ModelCard
+
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "edm_gleam.safetensors"
+    summary = card_summary("edm_gleam.safetensors", ModelCard.read(shipped))
+    assert "Quality (heun-25, 64 samples, quality" in summary

@@ -162,8 +162,19 @@ def _position_in(image: BandImage, position) -> tuple[float, float] | SkyCoord:
     return position
 
 
+def require_cutout_size(image: BandImage, size: int = CUTOUT_SIZE) -> None:
+    """Refuse a band smaller than the cut-out, naming its file (see :func:`cutout`)."""
+    if min(image.shape) < size:
+        ny, nx = image.shape
+        raise InputError(image.path, f"band is {nx}×{ny} pixels, smaller than the {size}×{size} cut-out")
+
+
 def cutout(image: BandImage, size: int = CUTOUT_SIZE, position=None) -> BandImage:
-    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0."""
+    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0.
+
+    An image smaller than the cut-out is refused: zero-padding a 10×10 band to 64×64 would make
+    an input no model was trained on, and a score of it would mean nothing."""
+    require_cutout_size(image, size)
     try:
         cut = Cutout2D(
             image.data,
@@ -210,7 +221,7 @@ def stack_cutout(
         position = images[-1].wcs.pixel_to_world(*position)
     target = common_grid(position, size, min(im.pixel_scale_deg for im in images))
     planes = []
-    for im, t in zip(images, clipped.thresholds):
+    for im, t in zip(images, clipped.thresholds, strict=True):
         out, _ = reproject_interp((im.data, im.wcs), target, shape_out=(size, size), order="bilinear")
         planes.append(clip_dead_band(out, t))  # interpolation blurs the dead band; restore it
     return np.stack(planes).astype(np.float32)
@@ -248,7 +259,9 @@ def dead_band_floor(images: np.ndarray, scales=None) -> list[float]:
     scales = np.ones(len(images)) if scales is None else np.asarray(scales, float)
     out = []
     for b in range(images.shape[1]):
-        mins = [float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales) if np.any(p > 0)]
+        mins = [
+            float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales, strict=True) if np.any(p > 0)
+        ]
         out.append(float(np.median(mins)) if mins else 0.0)
     return out
 

@@ -63,8 +63,10 @@ def _f(d: dict, *keys):
     return None
 
 
-def quality(card: dict) -> Quality:
-    """The card's measured quality (see the module docstring for where it comes from)."""
+def quality(card) -> Quality:
+    """The card's measured quality (see the module docstring for where it comes from); ``card``
+    is a card dict or a :class:`~radioviz.models.card.ModelCard`."""
+    card = card.to_dict() if hasattr(card, "to_dict") else card
     q = card.get("quality")
     source = "quality"
     if not q:
@@ -126,6 +128,7 @@ def default_generator(cards: dict[str, dict], kinds=("edm", "ddpm", "wgan")) -> 
 
     def key(item):
         name, card = item
+        card = card.to_dict() if hasattr(card, "to_dict") else card
         q = quality(card)
         bands = len((card.get("preprocessing") or {}).get("bands") or [])
         return (
@@ -136,5 +139,5 @@ def default_generator(cards: dict[str, dict], kinds=("edm", "ddpm", "wgan")) -> 
             name,
         )
 
-    pool = [(n, c) for n, c in cards.items() if c.get("kind") in kinds]
+    pool = [(n, c) for n, c in cards.items() if (c.kind if hasattr(c, "kind") else c.get("kind")) in kinds]
     return min(pool, key=key)[0] if pool else None

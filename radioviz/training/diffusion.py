@@ -24,7 +24,7 @@ from ..data.conditions import MASK_CLASSES, derive_mask
 from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
 from ..data.preprocess import Preprocessing
-from ..models.checkpoint import save_checkpoint
+from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
@@ -36,7 +36,7 @@ from .generator_data import (  # noqa: F401 (re-exported)
     source_subtypes,
     training_command,
 )
-from .state import SaveClock, load_state, save_state
+from .run import Run
 
 
 @dataclass
@@ -123,14 +123,11 @@ def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torc
 
 def train_diffusion(
     ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool = False, progress: bool = True
-) -> dict:
+) -> ModelCard:
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
     if cfg.kind not in ("ddpm", "edm"):
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
-    out = Path(out).with_suffix(".safetensors")
-    state_path = out.with_name(out.stem + ".train-state.safetensors")
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    run = Run(out, cfg.seed, resume=resume, progress=progress)
     crops = cfg.crops and not (cfg.mask or cfg.background)  # masks are derived per stored image
     gd = (
         generator_crops(ds, cfg.per_field, seed=cfg.seed, progress=progress)
@@ -174,19 +171,13 @@ def train_diffusion(
     sched = DiscreteSchedule()
     acp = sched.alphas_cumprod.float()
     precond = EDMPrecond(net, sigma_data)
-    step, losses, wall, cpu0, curve = 0, [], 0.0, 0.0, []
-    if resume and state_path.exists():
-        parts, meta = load_state(state_path, opt)
+    losses, curve = [], []
+    parts = run.restore(opt)
+    if parts is not None:
         net.load_state_dict(parts["model"])
         ema.load_state_dict(parts["ema"])
-        step, losses, wall = meta["step"], meta["losses"], meta["wall_seconds"]
-        cpu0, curve = meta.get("cpu_seconds", 0.0), meta.get("learning_curve", [])
-        rng = np.random.default_rng(cfg.seed + step)
-        torch.manual_seed(cfg.seed + step)
-    cpu_start = time.process_time()
-
-    def cpu_seconds() -> float:
-        return cpu0 + time.process_time() - cpu_start
+        losses = run.meta["losses"]
+        curve = run.meta.get("learning_curve", [])
 
     quick = None
     if cfg.eval_every:
@@ -209,18 +200,14 @@ def train_diffusion(
             "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
             "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
             **gd.card,
-            "training": {
-                **asdict(cfg),
-                "iterations": step,
-                "wall_seconds": round(clock.wall, 1),
-                "cpu_hours": round(cpu_seconds() / 3600, 3),
-                "learning_curve": curve,
-                "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None,
-                "loss_curve": [float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
-                "command": training_command(),
-                "torch_threads": torch.get_num_threads(),
-                "sigma_data_used": sigma_data,
-            },
+            "training": run.training_record(
+                cfg,
+                iterations=run.step,
+                learning_curve=curve,
+                sigma_data_used=sigma_data,
+                final_loss_mean_last_100=float(np.mean(losses[-100:])) if losses else None,
+                loss_curve=[float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
+            ),
         }
         if cfg.kind == "ddpm":
             card.update(schedule=asdict(sched), prediction="epsilon")
@@ -236,6 +223,7 @@ def train_diffusion(
     def save():
         """Resumable state and a usable checkpoint (EMA weights + card) at every save; a quick
         evaluation point on the learning curve every ``eval_every`` steps."""
+        step = run.step
         if quick is not None and step % cfg.eval_every == 0 and not any(p["step"] == step for p in curve):
             t0 = time.time()
             try:
@@ -245,32 +233,29 @@ def train_diffusion(
             curve.append(
                 {
                     "step": step,
-                    "cpu_hours": round(cpu_seconds() / 3600, 3),
-                    "wall_hours": round(clock.wall / 3600, 3),
+                    "cpu_hours": round(run.cpu_seconds / 3600, 3),
+                    "wall_hours": round(run.wall_seconds / 3600, 3),
                     "loss_last_100": round(float(np.mean(losses[-100:])), 5),
                     "eval_seconds": round(time.time() - t0, 1),
                     **point,
                 }
             )
-            if progress:
+            if run.progress:
                 tqdm.write(f"step {step}: {curve[-1]}")
-        save_state(
-            state_path,
+        run.save_state(
             {"model": net.state_dict(), "ema": ema.state_dict()},
             opt,
-            {
-                "step": step,
-                "losses": losses,
-                "wall_seconds": clock.wall,
-                "cpu_seconds": cpu_seconds(),
-                "learning_curve": curve,
-            },
+            step=run.step,
+            losses=losses,
+            learning_curve=curve,
         )
-        save_checkpoint(ema, out, make_card())
+        run.write(ema, make_card())
 
-    clock = SaveClock(save, cfg.save_every, cfg.steps, wall)
-    bar = tqdm(total=cfg.steps, initial=step, desc=cfg.kind, disable=not progress)
+    run.start_clock(save, cfg.save_every, cfg.steps)
+    bar = run.bar(cfg.steps, cfg.kind)
+    step = run.step
     while step < cfg.steps:
+        rng = run.rng
         idx_np = gd.draw(cfg.batch_size, rng, cfg.halo_share if crops else None)
         idx = torch.from_numpy(idx_np)
         xb, peaks_b = gd.batch(idx_np, rng)
@@ -287,14 +272,14 @@ def train_diffusion(
         opt.step()
         decay = min(cfg.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), net.parameters()):
+            for pe, pm in zip(ema.parameters(), net.parameters(), strict=True):
                 pe.mul_(decay).add_(pm, alpha=1 - decay)
         step += 1
         losses.append(round(loss.item(), 5))
         bar.update(1)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        clock.tick(step)
+        run.tick(step)
     bar.close()
-    clock.finish()
-    return make_card()
+    run.finish()
+    return run.card()
