@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def flux_steering(path, model_and_card, n: int, label: str, seed: int) -> dict:
     card = model_and_card[1]
+    card = card.to_dict() if hasattr(card, "to_dict") else card
     lo, hi = card["flux"]["train_range"]
     want = np.geomspace(max(lo, 0.3), hi, n)
     g = generate(path, n, label=label, flux=want, seed=seed + 1, model_and_card=model_and_card)
@@ -54,7 +55,7 @@ def measure(
 ):
     torch.set_num_threads(1)
     mc = load_generator(path)
-    card = mc[1]
+    card = mc[1].to_dict() if hasattr(mc[1], "to_dict") else mc[1]
     pre = Preprocessing.from_dict(card["preprocessing"])
     root = real_root or card["data"]["config"]["root"]
     real = real_cutouts(root, "TRAIN", pre, label)
@@ -110,6 +111,7 @@ def main():
             print("  flux:", {k: v for k, v in q["flux_steering"].items() if k != "pairs"})
         if not a.dry_run:
             card = read_card(path)
+            card = card.to_dict() if hasattr(card, "to_dict") else card
             card["quality"] = q
             card_path(path).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
 

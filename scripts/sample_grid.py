@@ -36,6 +36,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, card = load_generator(a.checkpoint)
+    card = card.to_dict() if hasattr(card, "to_dict") else card
     g = generate(
         a.checkpoint,
         a.n,
