@@ -55,7 +55,8 @@ def tiny_edm(root):
 def test_edm_card_records_conditions_and_flux_transform(tiny_edm):
     ds, path, card = tiny_edm
     assert card.kind == "edm" and card.conditions == ["label", "flux", "mask", "background"]
-    assert card.precond["sigma_data"] == 0.5 and card.mask_classes == list(MASK_CLASSES)
+    # σ_data is the training data's own spread in the asinh scale (Karras et al.), not 0.5
+    assert 0 < card.precond["sigma_data"] < 0.5 and card.mask_classes == list(MASK_CLASSES)
     tf = FluxTransform.from_dict(card.flux)
     peaks = peak_flux(ds.images[ds.is_centre])
     np.testing.assert_allclose(tf.from_model(tf.to_model(peaks)), np.maximum(peaks, 1e-3), rtol=1e-4)

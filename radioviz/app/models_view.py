@@ -8,6 +8,7 @@ import panel as pn
 import param
 
 from ..models.card import ModelCard
+from ..models.quality import BAR_TEXT, quality_line
 from . import resources
 
 
@@ -22,9 +23,14 @@ def card_summary(name: str, card: ModelCard) -> str:
         norm = pre.normalization
         scale = "per image" if norm and norm.per_image else "over the data set"
         log = ", log10(1+x)" if norm and norm.log else ""
+        stretch = (
+            "asinh stretch in units of each band's clip level (empty sky = 0)"
+            if norm and getattr(norm, "asinh_soft", None)
+            else f"min-max {scale}{log}"
+        )
         lines.append(
             f"Input: {pre.cutout_size}×{pre.cutout_size} × {len(pre.bands)} bands "
-            f"({pre.band_convention} convention); min-max {scale}{log}"
+            f"({pre.band_convention} convention); {stretch}"
         )
     tr = card.training
     if tr.record:
@@ -36,6 +42,8 @@ def card_summary(name: str, card: ModelCard) -> str:
     if card.is_generator and card.conditions:
         labels = f"; labels {', '.join(card.labels)}" if card.labels else ""
         lines.append(f"Conditions: {', '.join(card.conditions)}{labels}")
+    if card.is_generator:
+        lines.append(quality_line(card))
     gm = card.metric("generation")
     if gm:
         lines.append(
@@ -89,6 +97,7 @@ class ModelsView(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(
             pn.widgets.Button.from_param(self.param.refresh, label="Reload cards"),
+            pn.pane.Markdown(f"Generators are marked *undertrained* / *memorises* against one {BAR_TEXT}."),
             self.cards,
             sizing_mode="stretch_width",
         )

@@ -119,13 +119,19 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
         action="store_true",
         help="also condition on a background reference image (RADiff; dropped 50 %%)",
     )
+    d.add_argument("--no-crops", action="store_true", help="central cut-outs × 160 augmentations, not crops")
+    d.add_argument("--per-field", type=int, default=20, help="random crops per non-halo field")
+    d.add_argument("--stretch", choices=["asinh", "log"], default="asinh", help="generator pixel scale")
+    d.add_argument("--eval-every", type=int, default=0, help="steps between quick evaluations")
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 
 def cmd_train_diffusion(args) -> int:
     from ..training.diffusion import DiffusionConfig, train_diffusion
 
-    cfg = options.config_from(DiffusionConfig, args, conditional=not args.unconditional)
+    cfg = options.config_from(
+        DiffusionConfig, args, conditional=not args.unconditional, crops=not args.no_crops
+    )
     return _report_trained(
         args, train_diffusion(_generator_training_set(args), cfg, args.out, resume=args.resume)
     )

@@ -138,6 +138,19 @@ def _conditions(
     return cond, uncond
 
 
+def _dead_band(card: dict, n: int, seed: int):
+    """Per-band clip levels for the samples: with ``dead_band_sources`` in the card, each sample
+    gets the levels of one training source drawn at random (seeded), as every real image has its
+    own 3σ level — one median level for all removed the faint pixels of the low-noise images
+    (histogram error 0.96 → 0.49 on the same samples, issue #13); else the card's median levels."""
+    d = card.to_dict() if hasattr(card, "to_dict") else card  # a ModelCard or a plain card dict
+    src = d.get("dead_band_sources")
+    if src:
+        src = np.asarray(src, dtype=np.float32)
+        return src[np.random.default_rng(seed).integers(0, len(src), n)]
+    return d.get("dead_band_jy")
+
+
 def _guided(fn, cond: dict, uncond: dict, guidance: float):
     """D = (1 + ω)·D_cond − ω·D_uncond (classifier-free guidance; ω = 0 is plain conditional)."""
     if not guidance:
@@ -214,7 +227,7 @@ def generate(
     pre = card.preprocessing
     physical = apply_dead_band(
         pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),
-        card.dead_band_jy,
+        _dead_band(card, n, seed),
     )
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
     meta = {
