@@ -90,7 +90,10 @@ class Normalization:
         return self.inverse((np.asarray(z) + 1.0) / 2.0)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["asinh_soft"] is None:  # log-scale cards keep the keys they were written with
+            del d["asinh_soft"]
+        return d
 
 
 def snr_scale(x: np.ndarray) -> np.ndarray:
