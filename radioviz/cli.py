@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_segmenter import register_train as register_train_segmenter
 from .errors import RadioVizError
 
 
@@ -195,6 +196,7 @@ def _add_train(sub):
         tsub, "ddpm", "train a class-conditional discrete DDPM (resumable; EMA weights saved)"
     )
     _add_train_wgan(tsub)
+    register_train_segmenter(tsub)
     _add_train_diffusion(
         tsub, "edm", "train a continuous-time EDM model with class (and --flux) conditioning (resumable)"
     )
@@ -694,7 +696,9 @@ def _add_scan(sub):
     p.add_argument(
         "--stride", type=int, default=4, help="pixels (of the highest-frequency band) between windows"
     )
-    p.add_argument("--threshold", type=float, default=0.95)
+    p.add_argument(
+        "--threshold", type=float, help="default: the card's calibrated threshold (detector), else 0.95"
+    )
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--catalog",
@@ -746,9 +750,14 @@ def cmd_inject(args) -> int:
 
     model, pre, card = load_classifier(args.checkpoint)
     fields = [read_stack(s) for s in split_sources(args.data, args.split) if s.label == 0]
-    per, summ = injection_recovery(
-        fields, lambda x: score_images(model, pre, x), pre, InjectionGrid(redshift=args.redshift)
-    )
+    if getattr(model, "is_detector", False):  # a segmenter: whole-field passes, cluster score
+        from .scan.detector import detector_injection_recovery
+
+        per, summ = detector_injection_recovery(fields, model, InjectionGrid(redshift=args.redshift))
+    else:
+        per, summ = injection_recovery(
+            fields, lambda x: score_images(model, pre, x), pre, InjectionGrid(redshift=args.redshift)
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"injection_{card['arch']}"
     per.write(args.out / f"{stem}_all.ecsv", overwrite=True)
