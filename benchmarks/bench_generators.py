@@ -16,7 +16,6 @@ import argparse
 import json
 from pathlib import Path
 
-from radioviz.data.preprocess import Preprocessing
 from radioviz.metrics.compare import compare_images, real_cutouts
 from radioviz.metrics.evaluate import load_classifier
 from radioviz.sampling.generate import generate, load_generator
@@ -55,7 +54,7 @@ def main():
             continue
         mc = loaded.setdefault(kind, load_generator(paths[kind]))
         g = generate(paths[kind], a.n, a.label, sampler, steps, seed=a.seed, model_and_card=mc)
-        pre = Preprocessing.from_dict(mc[1]["preprocessing"])
+        pre = mc[1].preprocessing
         real = reals.setdefault(kind, real_cutouts(a.real, a.split, pre, a.label, a.cache_dir))
         cmp = compare_images(real, g.physical, pre.normalization, classifier_model=clf)
         r = cmp.report

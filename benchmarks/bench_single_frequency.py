@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from radioviz.data.dataset import DatasetConfig, build_dataset
-from radioviz.data.preprocess import Preprocessing
 from radioviz.metrics.compare import compare_images
 from radioviz.metrics.evaluate import load_classifier
 from radioviz.sampling.generate import generate, load_generator
@@ -74,7 +73,7 @@ def main():
         ]
         physical = np.concatenate([g.physical for g in gens])
         seconds = sum(g.meta["wall_seconds"] for g in gens)
-        pre = Preprocessing.from_dict(mc[1]["preprocessing"])
+        pre = mc[1].preprocessing
         cmp = compare_images(ds.images, physical, pre.normalization, classifier_model=clf)
         r = cmp.report
         row = {

@@ -19,7 +19,6 @@ import numpy as np
 
 from radioviz.data.conditions import derive_mask
 from radioviz.data.noise import clip_image
-from radioviz.data.preprocess import Preprocessing
 from radioviz.display import stretch_image
 from radioviz.metrics.compare import compare_images, real_cutouts
 from radioviz.metrics.conditioning import flux_relation, guidance_sweep, mask_fidelity, mask_iou
@@ -59,7 +58,7 @@ def main():
     clf = load_classifier(a.classifier)
     result = {}
     edm = load_generator(a.edm)
-    pre = Preprocessing.from_dict(edm[1]["preprocessing"])
+    pre = edm[1].preprocessing
     real = real_cutouts(a.real, "TRAIN", pre, None, a.cache_dir)
     from radioviz.data.dataset import DatasetConfig, build_dataset
 
@@ -135,9 +134,7 @@ def main():
         mf = mask_fidelity(a.mask_model, mm, real)
         gen = mf.pop("generated")
         ceiling = simulated_ceiling()
-        cmp = compare_images(
-            real, gen, Preprocessing.from_dict(mm[1]["preprocessing"]).normalization, classifier_model=clf
-        )
+        cmp = compare_images(real, gen, mm[1].preprocessing.normalization, classifier_model=clf)
         result["masks"] = {
             **mf,
             "ceiling_simulated": ceiling,

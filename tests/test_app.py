@@ -9,6 +9,7 @@ from radioviz.app import resources
 from radioviz.app.fields import FieldsView
 from radioviz.app.models_view import ModelsView, card_summary
 from radioviz.display import stretch_image
+from radioviz.models.card import ModelCard
 
 from .conftest import celestial_header, noisy_image, write_fits
 
@@ -101,12 +102,13 @@ def test_models_view_summarises_cards():
     card = {
         "kind": "classifier",
         "arch": "L",
+        "kwargs": {},
         "parameters": 59114,
         "preprocessing": {
             "cutout_size": 64,
             "bands": ["a", "b", "c", "d"],
             "band_convention": "native",
-            "normalization": {"per_image": True, "log": False},
+            "normalization": {"per_image": True, "log": False, "lo": 0.0, "hi": 1.0},
         },
         "metrics": {
             "cv": {
@@ -116,7 +118,7 @@ def test_models_view_summarises_cards():
             }
         },
     }
-    text = card_summary("x.safetensors", card)
+    text = card_summary("x.safetensors", ModelCard.from_dict(card))
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
     assert set(resources.checkpoint_cards()) >= set()

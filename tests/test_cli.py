@@ -74,3 +74,21 @@ def test_readme_commands_are_the_ones_ci_runs():
         line.strip() for line in readme.splitlines() if line.strip().startswith("bash scripts/test.sh")
     )
     assert test_cmd in ci
+
+
+def test_every_command_module_registers_and_shared_defaults_stay_apart():
+    """Each module in COMMANDS adds its parser; a subcommand's overridden default (cv: --arch L,
+    --epochs 15) does not leak into another one built from the same shared options."""
+    import importlib
+
+    from radioviz.cli import COMMANDS, build_parser
+
+    for name in COMMANDS:
+        assert callable(importlib.import_module(f"radioviz.cli.{name}").register)
+    p = build_parser()
+    cv = p.parse_args(["cv", "--data", "d", "--out", "o"])
+    tc = p.parse_args(["train", "classifier", "--data", "d", "--out", "o"])
+    ev = p.parse_args(["evaluate-classifier", "--data", "d", "--checkpoint", "c"])
+    assert (cv.arch, cv.epochs, tc.arch, tc.epochs) == ("L", 15, "A", 20)
+    assert (tc.split, ev.split, tc.convention) == ("TRAIN", "TEST", "native")
+    assert cv.func.__module__ == "radioviz.cli.cv" and tc.func.__module__ == "radioviz.cli.train"

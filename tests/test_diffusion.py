@@ -34,8 +34,8 @@ def test_subtypes_and_card(tiny_ddpm):
     ds, cfg, out, card = tiny_ddpm
     sub = source_subtypes(ds)
     assert all(LABEL_NAMES[s] == "non-halo" for s, lab in zip(sub, ds.source_labels) if lab == 0)
-    assert card["labels"] == list(LABEL_NAMES) and card["training"]["iterations"] == 2
-    assert card["preprocessing"]["normalization"]["log"] is True
+    assert card.labels == list(LABEL_NAMES) and card.training.steps == 2
+    assert card.preprocessing.normalization.log is True
 
 
 def test_resume_continues_the_step_count(tiny_ddpm):
@@ -43,7 +43,7 @@ def test_resume_continues_the_step_count(tiny_ddpm):
     from dataclasses import replace
 
     card = train_diffusion(ds, replace(cfg, steps=3), out, resume=True, progress=False)
-    assert card["training"]["iterations"] == 3
+    assert card.training.steps == 3
 
 
 @pytest.mark.parametrize("sampler, steps, nfe", [("ddim", 3, 3), ("heun", 3, 5), ("euler", 3, 3)])

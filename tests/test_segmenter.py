@@ -166,7 +166,12 @@ def test_card_round_trip_loads_a_detector(tiny_checkpoint):
 
     model, pre, card = load_classifier(tiny_checkpoint)
     assert isinstance(model, Detector) and model.is_detector
-    assert card["arch"] == "segmenter" and card["kind"] == "classifier"
+    assert card.arch == "segmenter" and card.kind == "classifier"
+    assert card.extra["calibration"]["method"] == "platt" and card.kwargs == {
+        "in_channels": 4,
+        "base": 4,
+        "depth": 2,
+    }
     assert (model.calibration.a, model.calibration.b) == (1.5, -0.2)
     assert model.spec == GridSpec() and model.threshold == 0.5
     assert pre.cutout_size == 64

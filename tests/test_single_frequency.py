@@ -90,7 +90,7 @@ def test_one_channel_generators_train_sample_and_compare(single_root, tmp_path):
         tmp_path / "d",
         progress=False,
     )
-    assert card["preprocessing"]["bands"] == ["single-frequency"] and card["kwargs"]["in_channels"] == 1
+    assert card.bands == ["single-frequency"] and card.kwargs["in_channels"] == 1
     g = generate(tmp_path / "d.safetensors", 2, "H", "ddim", 3, seed=0)
     assert g.images.shape == (2, 1, 64, 64) and np.isfinite(g.physical).all()
     wcard = train_wgan(
@@ -100,9 +100,7 @@ def test_one_channel_generators_train_sample_and_compare(single_root, tmp_path):
         progress=False,
     )
     w = generate(tmp_path / "w.safetensors", 3, "H", seed=0)
-    assert (
-        w.images.shape == (3, 1, 64, 64) and wcard["preprocessing"]["band_convention"] == "single-frequency"
-    )
+    assert w.images.shape == (3, 1, 64, 64) and wcard.preprocessing.band_convention == "single-frequency"
     if not SHIPPED_A.exists():
         pytest.skip("shipped A classifier not present")
     r = compare_images(ds.images, w.physical, generator_normalization(ds.images), SHIPPED_A).report

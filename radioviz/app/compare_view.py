@@ -61,7 +61,7 @@ class CompareView(pn.viewable.Viewer):
 
     def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
-        pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
+        pre = (card.preprocessing if card else None) or Preprocessing()
         root = self.real_root
         if pre.band_convention == SINGLE_FREQUENCY:
             root = single_frequency_root()

@@ -21,6 +21,7 @@ from ..data.conditions import derive_mask, read_mask
 from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
+from ..models.card import ModelCard
 from ..sampling.generate import Generated, accepted, generate, save_samples
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
@@ -103,8 +104,8 @@ class GenerateView(pn.viewable.Viewer):
 
     # -- what the chosen model accepts ------------------------------------------------------------
 
-    def card(self) -> dict:
-        return resources.generator_cards().get(self.model, {}) if self.model else {}
+    def card(self) -> ModelCard | None:
+        return resources.generator_cards().get(self.model) if self.model else None
 
     def accepts(self) -> dict:
         card = self.card()
@@ -308,7 +309,9 @@ class GenerateView(pn.viewable.Viewer):
             w.append(pn.widgets.Select.from_param(self.param.background, name="Background reference"))
         card = self.card()
         info = (
-            f"**{card.get('kind', '?').upper()}** · {card.get('parameter_count', '?'):,} parameters · {card.get('training', {}).get('iterations', '?')} training steps · accepts: {', '.join(card.get('conditions', [])) or 'nothing'}"
+            f"**{card.kind.upper()}** · {card.parameters or 0:,} parameters · "
+            f"{card.training.steps or '?'} training steps · "
+            f"accepts: {', '.join(card.conditions) or 'nothing'}"
             if card
             else ""
         )

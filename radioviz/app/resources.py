@@ -6,7 +6,6 @@ must not mutate what they get back.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from ..data.preprocess import ClippedStack, clip_stack
 from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
+from ..models.card import CheckpointError, ModelCard
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
@@ -59,15 +59,16 @@ def display_planes(root: str, name: str) -> np.ndarray:
     return _coregistered_field(clipped_field(root, name))
 
 
-def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
-    """``{file name: card}`` of every checkpoint with a card (cards are small: read each call)."""
+def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
+    """``{file name: card}`` of every checkpoint with a valid card (cards are small: read each
+    call); a card that does not validate is left out, as its model could not be loaded."""
     out = {}
     for card in sorted(Path(directory).glob("*.json")):
         weights = card.with_suffix(".safetensors")
         if weights.exists() and ".train-state" not in card.name:
             try:
-                out[weights.name] = json.loads(card.read_text())
-            except json.JSONDecodeError:
+                out[weights.name] = ModelCard.read(weights)
+            except CheckpointError:
                 continue
     return out
 
@@ -88,18 +89,18 @@ def classifier(path: str | Path):
     return _load("classifier", str(path), Path(path).stat().st_mtime)
 
 
-def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
+def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
     """Cards of the generator checkpoints (DDPM, EDM, WGAN)."""
-    return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") in ("ddpm", "edm", "wgan")}
+    return {n: c for n, c in checkpoint_cards(directory).items() if c.is_generator}
 
 
-def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
-    return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") == "classifier"}
+def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
+    return {n: c for n, c in checkpoint_cards(directory).items() if c.kind == "classifier"}
 
 
-def model_bands(card: dict | None) -> list[str]:
+def model_bands(card: ModelCard | None) -> list[str]:
     """The band names a model's images carry (one name for single-frequency generators)."""
-    return list(((card or {}).get("preprocessing") or {}).get("bands") or [b.name for b in GLEAM_BANDS])
+    return card.bands if card else [b.name for b in GLEAM_BANDS]
 
 
 def generator(path: str | Path):

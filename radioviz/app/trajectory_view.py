@@ -66,7 +66,7 @@ class TrajectoryView(pn.viewable.Viewer):
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self._cancel = threading.Event()
         self.side_by_side: list[tuple[str, int, float, np.ndarray]] = []
-        gens = {n: c for n, c in resources.generator_cards().items() if c["kind"] in ("ddpm", "edm")}
+        gens = {n: c for n, c in resources.generator_cards().items() if c.kind in ("ddpm", "edm")}
         self.param.model.objects = list(gens)
         if gens:
             self.model = next((n for n in gens if n.startswith("ddpm")), list(gens)[0])
@@ -97,8 +97,7 @@ class TrajectoryView(pn.viewable.Viewer):
 
     def _conditions(self) -> dict:
         card = resources.generator_cards()[self.model]
-        labels = card.get("labels") or []
-        return {"label": "H" if "H" in labels else None}
+        return {"label": "H" if "H" in card.labels else None}
 
     def _run(self, sampler: str, steps: int, stride: int = 1):
         path = resources.CHECKPOINTS / self.model
@@ -289,10 +288,7 @@ class TrajectoryView(pn.viewable.Viewer):
     def forward_view(self):
         if not self.forward_field or not self.model:
             return pn.pane.Markdown("No field for the forward process.")
-        from ..data.preprocess import Preprocessing
-
-        card = resources.generator_cards()[self.model]
-        pre = Preprocessing.from_dict(card["preprocessing"])
+        pre = resources.generator_cards()[self.model].preprocessing
         cut = resources.central_cutout(self.data_dir, self.forward_field)
         if len(pre.bands) == 1:
             cut = cut[2:3]  # a single-frequency model: the 139–170 MHz band (it holds 154 MHz)

@@ -134,12 +134,12 @@ def compare_images(
         cmp.scores = scores
         rep["classifier_pass_rate_0.5"] = float(np.mean(scores >= 0.5))
         rep["classifier_pass_rate_0.95"] = float(np.mean(scores >= 0.95))
-        rep["classifier"] = str(classifier) if classifier else ccard.get("arch")
-        if ccard["arch"] == "A":
+        rep["classifier"] = str(classifier) if classifier else ccard.arch
+        if ccard.arch == "A":
             rep["fid_domain"], rep["kid_domain"] = domain_fid_kid(model, cpre, real, physical)
             rep["fid_note"] = FID_NOTE
         else:
-            rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard['arch']}"
+            rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard.arch}"
     return cmp
 
 
@@ -173,7 +173,7 @@ def compare(
         if meta.get("checkpoint") and Path(meta["checkpoint"]).exists()
         else None
     )
-    pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
+    pre = (card.preprocessing if card else None) or Preprocessing()
     real = real_cutouts(real_root, split, pre, meta.get("label"), cache_dir)
     if real.shape[1:] != physical.shape[1:]:
         raise InputError(

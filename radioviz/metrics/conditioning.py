@@ -38,7 +38,7 @@ def flux_relation(
     """Generate one image per real image at that image's peak flux; Δ+ vs standardised peak flux
     for both, with Spearman correlations (Fig. 17)."""
     card = model_and_card[1]
-    tf = FluxTransform.from_dict(card["flux"])
+    tf = FluxTransform.from_dict(card.flux)
     peaks = peak_flux(real)
     g = generate(
         checkpoint, len(real), label, sampler, steps, seed=seed, flux=peaks, model_and_card=model_and_card
@@ -125,9 +125,7 @@ def mask_fidelity(
     background reference), derive the mask of the sample and compare (IoU), plus SSIM to the
     real image in the generator's [0, 1] space."""
     card = model_and_card[1]
-    from ..data.preprocess import Preprocessing
-
-    norm = Preprocessing.from_dict(card["preprocessing"]).normalization
+    norm = card.preprocessing.normalization
     ious, ssims, gens = [], [], []
     for i, im in enumerate(real):
         m = derive_mask(im)

@@ -69,7 +69,7 @@ def evaluate_detector(checkpoint: str | Path, detector, card: dict, root, split:
     return {
         "checkpoint": str(checkpoint),
         "split": split,
-        "arch": card["arch"],
+        "arch": card.arch if hasattr(card, "arch") else card["arch"],
         "threshold": 0.5,
         "per_image": per_image,
         "per_source": per_source,

@@ -24,11 +24,11 @@ def load_classifier(path: str | Path):
     """(model, preprocessing, card) of a classifier checkpoint; a segmenter checkpoint (arch
     ``segmenter``) loads as a :class:`~radioviz.models.segmenter.Detector`, which the score-map,
     evaluation and injection paths dispatch on."""
-    if read_card(path).get("arch") in SEGMENTERS:
+    if read_card(path).arch in SEGMENTERS:
         net, card = load_checkpoint(path, SEGMENTERS, kind="classifier")
-        return Detector(net, card), Preprocessing.from_dict(card["preprocessing"]), card
+        return Detector(net, card), card.preprocessing or Preprocessing(), card
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
-    return model, Preprocessing.from_dict(card["preprocessing"]), card
+    return model, card.preprocessing or Preprocessing(), card
 
 
 def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -65,7 +65,7 @@ def evaluate_classifier(
     return {
         "checkpoint": str(checkpoint),
         "split": split,
-        "arch": card["arch"],
+        "arch": card.arch,
         "threshold": 0.5,
         "per_image": per_image,
         "per_source": per_source,

@@ -7,7 +7,6 @@ shape, else a :class:`CheckpointError` says what differs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,63 +15,61 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..errors import InputError
+from .card import CARD_VERSION, CheckpointError, ModelCard, ModelCardError, card_path
 
-CARD_VERSION = 1
+__all__ = [
+    "CARD_VERSION",
+    "CheckpointError",
+    "ModelCard",
+    "ModelCardError",
+    "card_path",
+    "load_checkpoint",
+    "read_card",
+    "save_checkpoint",
+]
 
 
-class CheckpointError(InputError):
-    """A checkpoint or its card is missing, unreadable, or does not match its architecture."""
+def save_checkpoint(model: torch.nn.Module, path: str | Path, card: ModelCard | dict[str, Any]) -> Path:
+    """Write ``path`` (.safetensors) and its card (.json); the card must hold kind/arch/kwargs.
 
-
-def card_path(weights: Path) -> Path:
-    return Path(weights).with_suffix(".json")
-
-
-def save_checkpoint(model: torch.nn.Module, path: str | Path, card: dict[str, Any]) -> Path:
-    """Write ``path`` (.safetensors) and its card (.json); the card must hold kind/arch/kwargs."""
+    The card is validated first (a trainer cannot write one that would be refused on loading).
+    """
     path = Path(path).with_suffix(".safetensors")
-    for key in ("kind", "arch", "kwargs"):
-        if key not in card:
-            raise ValueError(f"model card needs '{key}'")
+    card = ModelCard.coerce(card, card_path(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, str(path))
-    full = {"card_version": CARD_VERSION, **card, "parameters": sum(v.numel() for v in state.values())}
-    card_path(path).write_text(json.dumps(full, indent=2, sort_keys=True, default=str))
+    card.parameters = sum(v.numel() for v in state.values())
+    card.write(path)
     return path
 
 
-def read_card(path: str | Path) -> dict[str, Any]:
+def read_card(path: str | Path) -> ModelCard:
+    """The validated card of the checkpoint ``path`` (whose weights must exist)."""
     path = Path(path)
-    cp = card_path(path)
     if not path.exists():
         raise CheckpointError(path, "checkpoint file does not exist")
-    if not cp.exists():
-        raise CheckpointError(path, f"model card {cp.name} is missing")
-    try:
-        card = json.loads(cp.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(cp, f"model card is not valid JSON ({exc})") from None
-    for key in ("kind", "arch", "kwargs"):
-        if key not in card:
-            raise CheckpointError(cp, f"model card lacks '{key}'")
-    return card
+    return ModelCard.read(path)
 
 
 def load_checkpoint(
     path: str | Path, builders: dict[str, Callable[..., torch.nn.Module]], kind: str | None = None
-) -> tuple[torch.nn.Module, dict]:
-    """Rebuild the model its card describes and load the weights into it (eval mode)."""
+) -> tuple[torch.nn.Module, ModelCard]:
+    """Rebuild the model its card describes and load the weights into it (eval mode).
+
+    The card is validated (bounds included) before anything is built.
+    """
     path = Path(path)
     card = read_card(path)
-    if kind is not None and card["kind"] != kind:
-        raise CheckpointError(path, f"is a {card['kind']} checkpoint, not a {kind}")
-    if card["arch"] not in builders:
-        raise CheckpointError(
-            path, f"unknown architecture {card['arch']!r} (known: {', '.join(sorted(builders))})"
-        )
-    model = builders[card["arch"]](**card["kwargs"])
+    if kind is not None and card.kind != kind:
+        raise CheckpointError(path, f"is a {card.kind} checkpoint, not a {kind}")
+    if card.arch not in builders:
+        known = ", ".join(sorted(builders))
+        raise CheckpointError(path, f"unknown architecture {card.arch!r} (known: {known})")
+    try:
+        model = builders[card.arch](**card.kwargs)
+    except (TypeError, ValueError) as exc:  # an argument the constructor does not take or refuses
+        raise ModelCardError(card_path(path), "kwargs", str(exc)) from None
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -83,13 +80,14 @@ def load_checkpoint(
     if missing or extra:
         raise CheckpointError(
             path,
-            f"weights do not match architecture {card['arch']}: missing {missing[:3]}, unexpected {extra[:3]}",
+            f"weights do not match architecture {card.arch}: missing {missing[:3]}, unexpected {extra[:3]}",
         )
     for k, v in expected.items():
         if tuple(state[k].shape) != tuple(v.shape):
             raise CheckpointError(
                 path,
-                f"weight {k} has shape {tuple(state[k].shape)}, architecture {card['arch']} needs {tuple(v.shape)}",
+                f"weight {k} has shape {tuple(state[k].shape)}, "
+                f"architecture {card.arch} needs {tuple(v.shape)}",
             )
     model.load_state_dict(state)
     model.eval()

@@ -140,11 +140,12 @@ class Detector:
 
     is_detector = True
 
-    def __init__(self, net: SegmenterUNet, card: dict):
+    def __init__(self, net: SegmenterUNet, card):
         from ..data.fieldgrid import GridSpec
 
         self.net = net.eval()
         self.card = card
+        card = card.to_dict() if hasattr(card, "to_dict") else dict(card)  # a ModelCard or its JSON
         self.spec = GridSpec.from_dict(card.get("grid", {}))
         self.calibration = Calibration.from_dict(card.get("calibration"))
         self.cluster_radius_arcmin = float(card.get("cluster_radius_arcmin", 5.0))

@@ -25,7 +25,7 @@ from ..data.conditions import derive_mask
 from ..data.flux import FluxTransform
 from ..data.preprocess import Preprocessing, apply_dead_band
 from ..errors import InputError
-from ..models.checkpoint import load_checkpoint
+from ..models.checkpoint import ModelCard, load_checkpoint
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..models.wgan import build_wgan_generator
@@ -54,36 +54,35 @@ class Generated:
     meta: dict
 
 
-def load_generator(path: str | Path):
+def load_generator(path: str | Path) -> tuple[torch.nn.Module, ModelCard]:
     model, card = load_checkpoint(path, {"unet": build_unet, "wgan-generator": build_wgan_generator})
-    if card["kind"] not in SAMPLERS:
+    if card.kind not in SAMPLERS:
         raise InputError(
-            path, f"is a {card['kind']} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})"
+            path, f"is a {card.kind} checkpoint; generating needs a generator ({', '.join(SAMPLERS)})"
         )
     return model.eval(), card
 
 
-def accepted(card: dict) -> dict:
+def accepted(card: ModelCard) -> dict:
     """What a generator accepts: samplers, labels, and which of flux/guidance/mask/background."""
-    kw = card.get("kwargs", {})
     return {
-        "samplers": SAMPLERS[card["kind"]],
-        "labels": list(card.get("labels") or []),
-        "flux": bool(kw.get("flux_cond")),
-        "mask_classes": list(card.get("mask_classes") or []),
-        "background": bool(kw.get("background")),
-        "guidance": card["kind"] in ("ddpm", "edm")
-        and bool(card.get("labels") or kw.get("flux_cond") or kw.get("background")),
+        "samplers": SAMPLERS[card.kind],
+        "labels": list(card.labels),
+        "flux": card.takes_flux,
+        "mask_classes": list(card.mask_classes),
+        "background": card.takes_background,
+        "guidance": card.kind in ("ddpm", "edm")
+        and bool(card.labels or card.takes_flux or card.takes_background),
     }
 
 
-def _check(card: dict, path, sampler, label, flux, guidance, mask, background) -> None:
+def _check(card: ModelCard, path, sampler, label, flux, guidance, mask, background) -> None:
     acc = accepted(card)
 
     def refuse(what: str):
         raise InputError(
             path,
-            f"{what}; this {card['kind']} model accepts: samplers {', '.join(acc['samplers'])}; "
+            f"{what}; this {card.kind} model accepts: samplers {', '.join(acc['samplers'])}; "
             f"labels {', '.join(acc['labels']) or 'none'}; flux {'yes' if acc['flux'] else 'no'}; "
             f"guidance {'yes' if acc['guidance'] else 'no'}; mask {'yes' if acc['mask_classes'] else 'no'}; background {'yes' if acc['background'] else 'no'}",
         )
@@ -102,7 +101,9 @@ def _check(card: dict, path, sampler, label, flux, guidance, mask, background) -
         refuse("--background not supported")
 
 
-def _conditions(card: dict, n: int, label, flux, mask, background, pre: Preprocessing) -> tuple[dict, dict]:
+def _conditions(
+    card: ModelCard, n: int, label, flux, mask, background, pre: Preprocessing
+) -> tuple[dict, dict]:
     """(conditional, unconditional) keyword arguments for the network."""
     acc = accepted(card)
     cond, uncond = {}, {}
@@ -116,7 +117,7 @@ def _conditions(card: dict, n: int, label, flux, mask, background, pre: Preproce
         v = (
             np.full(n, np.nan, np.float32)
             if flux is None
-            else FluxTransform.from_dict(card["flux"]).to_model(
+            else FluxTransform.from_dict(card.flux).to_model(
                 np.broadcast_to(np.asarray(flux, np.float64), (n,))
             )
         )
@@ -126,7 +127,7 @@ def _conditions(card: dict, n: int, label, flux, mask, background, pre: Preproce
         m = (
             torch.from_numpy(np.asarray(mask)).long()
             if mask is not None
-            else torch.zeros(card["kwargs"].get("size", 64), card["kwargs"].get("size", 64), dtype=torch.long)
+            else torch.zeros(card.size, card.size, dtype=torch.long)
         )
         onehot = torch.nn.functional.one_hot(m, len(acc["mask_classes"])).permute(2, 0, 1).float()
         cond["mask"] = uncond["mask"] = onehot.expand(n, *onehot.shape)
@@ -176,13 +177,12 @@ def generate(
     """Sample ``n`` images; ``flux`` is a peak flux in Jy/beam (one, or one per image), ``mask``
     a (64, 64) class-index array, ``background`` a (C, 64, 64) Jy/beam reference image."""
     model, card = model_and_card or load_generator(checkpoint)
-    kind = card["kind"]
+    card = ModelCard.coerce(card, checkpoint)
+    kind = card.kind
     sampler = sampler or SAMPLERS[kind][0]
     _check(card, checkpoint, sampler, label, flux, guidance, mask, background)
-    pre = Preprocessing.from_dict(card["preprocessing"])
-    c = card["kwargs"].get("in_channels", card["kwargs"].get("channels", 4))
-    size = card["kwargs"].get("size", pre.cutout_size)
-    shape = (n, c, size, size)
+    pre = card.preprocessing
+    shape = (n, card.channels, card.size, card.size)
     cond, uncond = _conditions(card, n, label, flux, mask, background, pre)
     gen = torch.Generator().manual_seed(seed)
     steps = steps or DEFAULT_STEPS[sampler]
@@ -191,7 +191,7 @@ def generate(
         if kind == "wgan":
             traj = _oneshot(model, shape, cond, gen, callback)
         elif kind == "ddpm":
-            sched = DiscreteSchedule(**card.get("schedule", {}))
+            sched = DiscreteSchedule(**(card.schedule or {}))
             eps = _guided(model, cond, uncond, guidance)
             # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
             # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
@@ -207,21 +207,21 @@ def generate(
                     den, shape, default_karras(den, steps), gen, callback, record_stride
                 )
         else:
-            pc = card.get("precond", {})
+            pc = card.precond or {}
             den = _guided(
                 EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0)),
                 cond,
                 uncond,
                 guidance,
             )
-            lo, hi = card.get("sigma_range", [0.002, 80.0])
+            lo, hi = card.sigma_range or [0.002, 80.0]
             traj = (sample_heun if sampler == "heun" else sample_euler)(
                 den, shape, karras_sigmas(steps, lo, hi), gen, callback, record_stride
             )
     wall = time.time() - t0
     physical = apply_dead_band(
         pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),
-        card.get("dead_band_jy"),
+        card.dead_band_jy,
     )
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
     meta = {

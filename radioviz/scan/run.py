@@ -91,7 +91,7 @@ def scan_path(
     for src in tqdm(sources, desc="scanning", disable=not progress or len(sources) < 2):
         stack = read_stack(src)
         safe = src.name.replace(" ", "_")
-        meta = {"CHECKPT": Path(checkpoint).name, "ARCH": card["arch"]}
+        meta = {"CHECKPT": Path(checkpoint).name, "ARCH": card.arch}
         if detector:
             prob, grid = model.probability(stack)
             ref = stack.images[-1]

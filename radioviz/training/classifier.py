@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from ..data.dataset import Dataset
 from ..data.preprocess import Preprocessing, classifier_normalization
 from ..metrics.classification import binary_metrics
-from ..models.checkpoint import save_checkpoint
+from ..models.checkpoint import ModelCard, card_path, save_checkpoint
 from ..models.classifiers import build_classifier, count_parameters
 from ..models.classifiers import predict_halo_scores as predict_scores
 from .state import load_state, save_state
@@ -186,7 +186,7 @@ def train_classifier(
     progress: bool = True,
     extra_card: dict | None = None,
     generated: np.ndarray | None = None,
-) -> tuple[nn.Module, dict]:
+) -> tuple[nn.Module, ModelCard]:
     """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
     out = Path(out).with_suffix(".safetensors")
     state_path = out.with_name(out.stem + ".train-state.safetensors")
@@ -232,5 +232,6 @@ def train_classifier(
         "labels": ["non-halo", "halo"],
     }
     card.update(extra_card or {})
+    card = ModelCard.from_dict(card, card_path(out))
     save_checkpoint(model, out, card)
     return model, card

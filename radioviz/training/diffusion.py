@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ..data.conditions import MASK_CLASSES, derive_mask
 from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
-from ..models.checkpoint import save_checkpoint
+from ..models.checkpoint import ModelCard, read_card, save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
@@ -106,7 +106,7 @@ def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torc
 
 def train_diffusion(
     ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool = False, progress: bool = True
-) -> dict:
+) -> ModelCard:
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
     if cfg.kind not in ("ddpm", "edm"):
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
@@ -227,4 +227,4 @@ def train_diffusion(
         clock.tick(step)
     bar.close()
     clock.finish()
-    return make_card()
+    return read_card(out)

@@ -353,8 +353,15 @@ def train_segmenter(
         fs.fields[0].bands,
         cal,
         fitted_on="held-out centre scores of every CV fold (cv_detector.json)" if cv else "none (identity)",
-        training=asdict(cfg),
-        training_data={
+        training=asdict(cfg)
+        | {
+            "learning_curve": fit.history,
+            "wall_seconds": round(fit.seconds, 1),
+            "torch_threads": 1,
+            "steps": cfg.steps,
+            "command": command,
+        },
+        data={
             "root": str(root),
             "split": "TRAIN",
             "n_fields": len(fs.fields),
@@ -365,7 +372,6 @@ def train_segmenter(
     )
     card.update(
         {
-            "learning_curve": fit.history,
             "cost": {"seconds": round(fit.seconds, 1), "threads": 1, "device": "cpu"},
             "command": command,
             "metrics": {"cv": cv.get("card_summary") if cv else None},

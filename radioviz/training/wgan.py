@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
-from ..models.checkpoint import read_card, save_checkpoint
+from ..models.checkpoint import ModelCard, read_card, save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
 from .generator_data import LABEL_NAMES, generator_data, training_command
@@ -37,12 +37,14 @@ class WGANConfig:
     seed: int = 0
 
 
-def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, progress: bool = True) -> dict:
+def train_wgan(
+    ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, progress: bool = True
+) -> ModelCard:
     """Train (or continue) and write ``out`` (.safetensors: the generator) and its card."""
     out = Path(out).with_suffix(".safetensors")
     state_path = out.with_name(out.stem + ".train-state.safetensors")
     if resume and out.exists():  # keep the layout the run started with (older cards have no head)
-        cfg = replace(cfg, head=int(read_card(out)["kwargs"].get("head", 0)))
+        cfg = replace(cfg, head=int(read_card(out).kwargs.get("head", 0)))
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     gd = generator_data(ds)
@@ -136,4 +138,4 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
         clock.tick(it)
     bar.close()
     clock.finish()
-    return make_card()
+    return read_card(out)

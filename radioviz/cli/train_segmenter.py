@@ -1,5 +1,5 @@
 """``radioviz train segmenter``: the diffuse-emission detector (parser and handler; registered from
-the ``train`` subcommand's parser in :mod:`radioviz.cli`)."""
+the ``train`` subcommand's parser in :mod:`radioviz.cli.train`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def register_train(tsub) -> None:
 
 
 def cmd_train_segmenter(args) -> int:
-    from .training.segmenter import SegTrainConfig, train_segmenter
+    from ..training.segmenter import SegTrainConfig, train_segmenter
 
     cfg = SegTrainConfig(
         steps=args.steps, batch_size=args.batch_size, crop=args.crop, base=args.base, seed=args.seed
