@@ -36,6 +36,7 @@ def cmd_train_segmenter(args) -> int:
         args.data, args.out, cfg, args.resume, cv, command="radioviz " + " ".join(sys.argv[1:])
     )
     print(
-        f"wrote {out}: {card.get('parameters', '?')} parameters, {card['cost']['seconds']:.0f} s on one thread"
+        f"wrote {out}: {card.get('parameters', '?')} parameters, "
+        f"{card['cost']['seconds']:.0f} s on one thread"
     )
     return 0
