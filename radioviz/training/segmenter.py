@@ -378,6 +378,7 @@ def train_segmenter(
         }
     )
     save_checkpoint(fit.model, out, card)
+    card["parameters"] = sum(p.numel() for p in fit.model.parameters())
     return out, card
 
 
