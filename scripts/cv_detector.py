@@ -102,9 +102,10 @@ def report(a, fs, ds, cfg) -> dict:
             "centre_vs_rest_auc": "ROC AUC (halo vs halo-free fields) of the centre score's percentile "
             "within its own map",
             "false_candidates_per_deg2": "connected regions above the default threshold (detector: "
-            "calibrated 0.5, NMS 10 arcmin; windows: 0.95, the paper's) on held-out halo-free fields, per deg2",
+            "calibrated 0.5, NMS 10 arcmin; windows: 0.95, the paper's) on held-out halo-free fields, "
+            "per deg2",
             "injection": "completeness = share of injected halos (0.8 deg from the centre of held-out "
-            "halo-free fields) whose cluster score reaches 0.5",
+            "halo-free fields) whose cluster score reaches 0.5 (detector: its raw, uncalibrated probability)",
         },
     }
     if "detector" in results:
