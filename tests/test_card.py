@@ -26,7 +26,8 @@ def test_every_committed_card_loads_and_round_trips(path):
     assert tr.steps > 0 and tr.cpu_hours > 0 and tr.command.startswith("radioviz ")
     assert tr.step_unit == ("epoch" if card.kind == "classifier" else "iteration")
     if card.kind != "wgan":
-        assert tr.learning_curve and all("step" in p and any(k.startswith("loss") for k in p) for p in tr.learning_curve)
+        curve = tr.learning_curve
+        assert curve and all("step" in p and any(k.startswith("loss") for k in p) for p in curve)
     assert card.size == 64 and card.channels == len(card.bands)
 
 

@@ -29,9 +29,14 @@ def cmd_inject(args) -> int:
 
     model, pre, card = load_classifier(args.checkpoint)
     fields = [read_stack(s) for s in split_sources(args.data, args.split) if s.label == 0]
-    per, summ = injection_recovery(
-        fields, lambda x: score_images(model, pre, x), pre, InjectionGrid(redshift=args.redshift)
-    )
+    if getattr(model, "is_detector", False):  # a segmenter: whole-field passes, cluster score
+        from ..scan.detector import detector_injection_recovery
+
+        per, summ = detector_injection_recovery(fields, model, InjectionGrid(redshift=args.redshift))
+    else:
+        per, summ = injection_recovery(
+            fields, lambda x: score_images(model, pre, x), pre, InjectionGrid(redshift=args.redshift)
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"injection_{card.arch}"
     per.write(args.out / f"{stem}_all.ecsv", overwrite=True)

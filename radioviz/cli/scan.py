@@ -15,7 +15,9 @@ def register(sub) -> None:
     p.add_argument(
         "--stride", type=int, default=4, help="pixels (of the highest-frequency band) between windows"
     )
-    p.add_argument("--threshold", type=float, default=0.95)
+    p.add_argument(
+        "--threshold", type=float, help="default: the card's calibrated threshold (detector), else 0.95"
+    )
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--catalog",

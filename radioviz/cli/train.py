@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from . import options
+from .train_segmenter import register_train as register_train_segmenter
 
 
 def register(sub) -> None:
@@ -16,6 +17,7 @@ def register(sub) -> None:
         tsub, "ddpm", "train a class-conditional discrete DDPM (resumable; EMA weights saved)"
     )
     _register_wgan(tsub)
+    register_train_segmenter(tsub)
     _register_diffusion(
         tsub, "edm", "train a continuous-time EDM model with class (and --flux) conditioning (resumable)"
     )

@@ -14,13 +14,19 @@ import numpy as np
 
 from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
-from ..models.checkpoint import ModelCardError, card_path, load_checkpoint
+from ..models.checkpoint import ModelCardError, card_path, load_checkpoint, read_card
 from ..models.classifiers import CLASSIFIERS, predict_halo_scores
+from ..models.segmenter import SEGMENTERS, Detector
 from .classification import binary_metrics
 
 
 def load_classifier(path: str | Path):
-    """(model, preprocessing, card) of a classifier checkpoint."""
+    """(model, preprocessing, card) of a classifier checkpoint; a segmenter checkpoint (arch
+    ``segmenter``) loads as a :class:`~radioviz.models.segmenter.Detector`, which the score-map,
+    evaluation and injection paths dispatch on."""
+    if read_card(path).arch in SEGMENTERS:
+        net, card = load_checkpoint(path, SEGMENTERS, kind="classifier")
+        return Detector(net, card), card.preprocessing or Preprocessing(), card
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
     pre = card.preprocessing or Preprocessing()
     if pre.normalization is None:  # a classifier's inputs are scaled as in training, or not at all
@@ -44,6 +50,10 @@ def evaluate_classifier(
 ) -> dict:
     """The ``evaluate-classifier --json`` contract as a dict."""
     model, pre, card = load_classifier(checkpoint)
+    if getattr(model, "is_detector", False):
+        from .detector_eval import evaluate_detector
+
+        return evaluate_detector(checkpoint, model, card, root, split, progress)
     cfg = DatasetConfig(
         str(root), split, pre.band_convention, pre.cutout_size, pre.nsigma, val_fraction=0.5, augment=True
     )

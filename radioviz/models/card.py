@@ -30,7 +30,7 @@ CARD_VERSION = 1
 
 #: kind → the architectures a card of that kind may name.
 KINDS: dict[str, frozenset[str]] = {
-    "classifier": frozenset({"L", "A", "D"}),
+    "classifier": frozenset({"L", "A", "D", "segmenter"}),
     "ddpm": frozenset({"unet"}),
     "edm": frozenset({"unet"}),
     "wgan": frozenset({"wgan-generator"}),
@@ -51,6 +51,7 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "width": (1, 1024),
     "latent_dim": (1, 4096),
     "head": (0, 1024),
+    "depth": (1, 8),
 }
 #: (element bounds, length bounds) of list arguments.
 LIST_BOUNDS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {

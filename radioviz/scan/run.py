@@ -14,6 +14,8 @@ from tqdm.auto import tqdm
 from ..io.catalogs import crossmatch
 from ..io.layout import discover, read_stack
 from ..metrics.evaluate import load_classifier
+from .detector import candidates as detector_candidates
+from .detector import to_scoremap
 from .scoremap import ScoreMap, find_candidates, score_map
 
 
@@ -51,30 +53,57 @@ def write_scoremap(smap: ScoreMap, path: Path, meta: dict) -> Path:
     return path
 
 
+def write_probmap(prob: np.ndarray, wcs, path: Path, meta: dict) -> Path:
+    """A detector's calibrated probability map on its own grid, with that grid's WCS."""
+    header = wcs.to_header()
+    header["BUNIT"] = "probability"
+    for k, v in meta.items():
+        header[k[:8].upper()] = v
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.PrimaryHDU(prob.astype(np.float32), header).writeto(path, overwrite=True)
+    return path
+
+
 def scan_path(
     path: str | Path,
     checkpoint: str | Path,
     out: str | Path,
     stride: int = 4,
-    threshold: float = 0.95,
+    threshold: float | None = None,
     catalog: Table | None = None,
     radius_arcmin: float = 5.0,
     progress: bool = True,
     callback: Callable | None = None,
 ) -> list[dict]:
-    """Scan every 4-band field under ``path``; returns one summary dict per field."""
+    """Scan every 4-band field under ``path``; returns one summary dict per field.
+
+    ``threshold`` defaults to the card's calibrated default for a detector, 0.95 (the paper's)
+    for a window classifier.  A detector also writes its probability map on its own grid
+    (``<field>_probmap.fits``) and a richer candidate table (area, flux per band, spectral index).
+    """
     model, pre, card = load_classifier(checkpoint)
+    detector = getattr(model, "is_detector", False)
+    if threshold is None:
+        threshold = model.threshold if detector else 0.95
     out = Path(out)
     sources = discover(path)
     results = []
     for src in tqdm(sources, desc="scanning", disable=not progress or len(sources) < 2):
         stack = read_stack(src)
-        smap = score_map(stack, model, stride, pre, callback=callback)
         safe = src.name.replace(" ", "_")
-        fits_path = write_scoremap(
-            smap, out / f"{safe}_scoremap.fits", {"CHECKPT": Path(checkpoint).name, "ARCH": card.arch}
-        )
-        table = candidates_table(smap, threshold, catalog, radius_arcmin)
+        meta = {"CHECKPT": Path(checkpoint).name, "ARCH": card.arch}
+        if detector:
+            prob, grid = model.probability(stack)
+            ref = stack.images[-1]
+            smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
+            write_probmap(prob, grid.wcs, out / f"{safe}_probmap.fits", meta)
+            table = detector_candidates(prob, grid, threshold, catalog, radius_arcmin=radius_arcmin)
+            if callback is not None:
+                callback(1, 1)
+        else:
+            smap = score_map(stack, model, stride, pre, callback=callback)
+            table = candidates_table(smap, threshold, catalog, radius_arcmin)
+        fits_path = write_scoremap(smap, out / f"{safe}_scoremap.fits", meta)
         table.meta["field"] = src.name
         ecsv = out / f"{safe}_candidates.ecsv"
         table.write(ecsv, overwrite=True)

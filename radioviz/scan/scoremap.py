@@ -113,8 +113,13 @@ def score_map(
     """Halo score of a window centred on every ``stride``-th reference-band pixel.
 
     ``callback(done, total)`` is called after each batch; returning True cancels (a partial
-    map, NaN where not scored, is returned).
+    map, NaN where not scored, is returned).  A segmenter checkpoint's
+    :class:`~radioviz.models.segmenter.Detector` scores the field in one pass instead.
     """
+    if getattr(model, "is_detector", False):
+        from .detector import detector_score_map
+
+        return detector_score_map(field, model, stride, callback)
     pre = preprocessing or model.preprocessing  # type: ignore[attr-defined]
     clipped = _as_clipped(field, pre.nsigma)
     for im in clipped.stack.images:

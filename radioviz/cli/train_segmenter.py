@@ -1,0 +1,42 @@
+"""``radioviz train segmenter``: the diffuse-emission detector (parser and handler; registered from
+the ``train`` subcommand's parser in :mod:`radioviz.cli.train`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def register_train(tsub) -> None:
+    p = tsub.add_parser(
+        "segmenter",
+        help="train the diffuse-emission detector on real fields with injected halos/relics (resumable)",
+    )
+    p.add_argument("--data", type=Path, required=True, help="published-layout root (its TRAIN split)")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint path without suffix")
+    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--crop", type=int, default=48)
+    p.add_argument("--base", type=int, default=8, help="channels of the first U-Net level")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cv", type=Path, help="cv_detector.json: calibration and CV figures for the card")
+    p.add_argument("--resume", action="store_true")
+    p.set_defaults(func=cmd_train_segmenter)
+
+
+def cmd_train_segmenter(args) -> int:
+    from ..training.segmenter import SegTrainConfig, train_segmenter
+
+    cfg = SegTrainConfig(
+        steps=args.steps, batch_size=args.batch_size, crop=args.crop, base=args.base, seed=args.seed
+    )
+    cv = json.loads(args.cv.read_text()) if args.cv else None
+    out, card = train_segmenter(
+        args.data, args.out, cfg, args.resume, cv, command="radioviz " + " ".join(sys.argv[1:])
+    )
+    print(
+        f"wrote {out}: {card.get('parameters', '?')} parameters, "
+        f"{card['cost']['seconds']:.0f} s on one thread"
+    )
+    return 0

@@ -1,0 +1,199 @@
+"""A small fully convolutional U-Net for per-pixel diffuse-emission probability (Radio U-Net in
+spirit: Stuardi et al. 2024).  Convolutions are 'same' padded and the input only needs sides
+divisible by 2**depth (:func:`pad_to`), so one forward pass scores a whole field or a mosaic tile
+and the output has the input's resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1),
+        nn.GroupNorm(min(4, cout), cout),
+        nn.SiLU(),
+        nn.Conv2d(cout, cout, 3, padding=1),
+        nn.GroupNorm(min(4, cout), cout),
+        nn.SiLU(),
+    )
+
+
+class SegmenterUNet(nn.Module):
+    """Encoder ``base·2^i`` channels for i < depth, bottleneck, decoder with skips; one logit per pixel."""
+
+    def __init__(self, in_channels: int = 4, base: int = 8, depth: int = 3):
+        super().__init__()
+        self.depth = depth
+        chans = [base * 2**i for i in range(depth + 1)]
+        self.down = nn.ModuleList(
+            [_block(in_channels if i == 0 else chans[i - 1], chans[i]) for i in range(depth)]
+        )
+        self.mid = _block(chans[depth - 1], chans[depth])
+        self.up = nn.ModuleList(
+            [nn.ConvTranspose2d(chans[i + 1], chans[i], 2, stride=2) for i in range(depth)]
+        )
+        self.dec = nn.ModuleList([_block(2 * chans[i], chans[i]) for i in range(depth)])
+        self.head = nn.Conv2d(chans[0], 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for blk in self.down:
+            x = blk(x)
+            skips.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.mid(x)
+        for i in reversed(range(self.depth)):
+            x = self.dec[i](torch.cat([self.up[i](x), skips[i]], 1))
+        return self.head(x)  # (N, 1, H, W) logits
+
+
+SEGMENTERS = {"segmenter": SegmenterUNet}
+
+
+def pad_to(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Zero-pad (…, H, W) at the bottom/right to multiples of ``multiple``; returns the original (H, W)."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    pad = [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)]
+    return np.pad(x, pad), (h, w)
+
+
+@torch.no_grad()
+def predict_logits(model: SegmenterUNet, x: np.ndarray, tile: int = 512, overlap: int = 32) -> np.ndarray:
+    """Per-pixel logits of a (C, H, W) scaled field, in one pass or tile by tile (tiles overlap by
+    ``overlap`` pixels on each side and only their interiors are kept, so seams match the one-pass map)."""
+    model.eval()
+    m = 2**model.depth
+    _, h, w = x.shape
+    if h <= tile and w <= tile:
+        xp, _ = pad_to(x, m)
+        return model(torch.from_numpy(np.ascontiguousarray(xp, np.float32))[None])[0, 0, :h, :w].numpy()
+    out = np.zeros((h, w), np.float32)
+    step = tile - 2 * overlap
+    for y0 in range(0, h, step):
+        for x0 in range(0, w, step):
+            ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
+            yb, xb = min(h, y0 + step + overlap), min(w, x0 + step + overlap)
+            xp, _ = pad_to(x[:, ya:yb, xa:xb], m)
+            logit = model(torch.from_numpy(np.ascontiguousarray(xp, np.float32))[None])[0, 0].numpy()
+            y1, x1 = min(h, y0 + step), min(w, x0 + step)
+            out[y0:y1, x0:x1] = logit[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+    return out
+
+
+# -- the shipped detector: network + grid + calibration ------------------------------------------
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class Calibration:
+    """Platt scaling of a score: p' = sigmoid(a·logit(p) + b), monotone increasing for a > 0."""
+
+    def __init__(self, a: float = 1.0, b: float = 0.0):
+        if not a > 0:
+            raise ValueError("calibration slope must be positive (a monotone map)")
+        self.a, self.b = float(a), float(b)
+
+    @classmethod
+    def fit(cls, scores, labels, iters: int = 500) -> Calibration:
+        """Maximum-likelihood (a, b) on raw scores and 0/1 labels (Newton steps, a kept > 0)."""
+        x, y = _logit(scores), np.asarray(labels, np.float64)
+        n1, n0 = y.sum(), len(y) - y.sum()
+        t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))  # Platt's smoothed targets
+        a, b = 1.0, 0.0
+        for _ in range(iters):
+            p = 1 / (1 + np.exp(-(a * x + b)))
+            g = np.array([np.sum((p - t) * x), np.sum(p - t)])
+            w = p * (1 - p) + 1e-9
+            h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-6 * np.eye(2)
+            da, db = np.linalg.solve(h, g)
+            a, b = max(a - da, 1e-3), b - db
+            if abs(da) + abs(db) < 1e-9:
+                break
+        return cls(a, b)
+
+    def __call__(self, p):
+        return (1 / (1 + np.exp(-(self.a * _logit(p) + self.b)))).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {"method": "platt", "a": self.a, "b": self.b}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> Calibration:
+        return cls() if not d else cls(d["a"], d["b"])
+
+
+class Detector:
+    """What a segmenter checkpoint loads as: the network, the grid/scaling rule and the calibration.
+
+    ``probability`` grids a field (:func:`radioviz.data.fieldgrid.grid_field`), runs one pass (tiled
+    past ``tile`` pixels) and returns the calibrated per-pixel map; ``cluster_score`` is that map's
+    peak within ``cluster_radius_arcmin`` of a position.
+    """
+
+    is_detector = True
+
+    def __init__(self, net: SegmenterUNet, card):
+        from ..data.fieldgrid import GridSpec
+
+        self.net = net.eval()
+        self.card = card
+        card = card.to_dict() if hasattr(card, "to_dict") else dict(card)  # a ModelCard or its JSON
+        self.spec = GridSpec.from_dict(card.get("grid", {}))
+        self.calibration = Calibration.from_dict(card.get("calibration"))
+        self.cluster_radius_arcmin = float(card.get("cluster_radius_arcmin", 5.0))
+        self.threshold = float(card.get("default_threshold", 0.5))
+        self.tile = int(card.get("tile", 512))
+
+    def eval(self):
+        return self
+
+    def raw_probability(self, scaled: np.ndarray) -> np.ndarray:
+        return (1 / (1 + np.exp(-predict_logits(self.net, scaled, self.tile)))).astype(np.float32)
+
+    def probability(self, field):
+        """(calibrated map, gridded field) of a SourceStack / ClippedStack / GriddedField."""
+        from ..data.fieldgrid import GriddedField, grid_field
+
+        if not isinstance(field, GriddedField):
+            stack = getattr(field, "stack", field)  # a ClippedStack carries its SourceStack
+            field = grid_field(stack, self.spec)
+        return self.calibration(self.raw_probability(field.scaled())), field
+
+    def cluster_score(self, prob: np.ndarray, wcs, position, radius_arcmin: float | None = None) -> float:
+        """Peak of ``prob`` within the radius of a SkyCoord (or grid pixel (x, y)) position."""
+        if hasattr(position, "ra"):
+            x, y = wcs.world_to_pixel(position)
+        else:
+            x, y = position
+        return disc_max(
+            prob, float(x), float(y), (radius_arcmin or self.cluster_radius_arcmin) / 60 / _pix_deg(wcs)
+        )
+
+
+def _pix_deg(wcs) -> float:
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    return float(np.mean(np.abs(proj_plane_pixel_scales(wcs.celestial))))
+
+
+def disc_max(a: np.ndarray, x: float, y: float, radius_px: float) -> float:
+    """Maximum of ``a`` over pixels within ``radius_px`` of (x, y) (NaN when the disc is off the map)."""
+    h, w = a.shape
+    r = max(radius_px, 0.5)
+    y0, y1 = max(int(np.floor(y - r)), 0), min(int(np.ceil(y + r)) + 1, h)
+    x0, x1 = max(int(np.floor(x - r)), 0), min(int(np.ceil(x + r)) + 1, w)
+    if y0 >= y1 or x0 >= x1:
+        return float("nan")
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    sel = np.hypot(xx - x, yy - y) <= r
+    if not sel.any():
+        return float(a[min(max(int(round(y)), 0), h - 1), min(max(int(round(x)), 0), w - 1)])
+    return float(np.nanmax(a[y0:y1, x0:x1][sel]))

@@ -1,0 +1,486 @@
+"""Leave-sky-group-out CV of the detector and of the window classifiers on the *same* folds, with
+the field-level numbers a score map is judged by.
+
+Every fit writes one ``.npz`` under the work directory (skipped when it exists, so an
+interrupted run resumes): the held-out fields' score maps, their centre scores and, for the
+injection–recovery, the scores of halos injected into the held-out halo-free fields.  The report
+(:func:`report`) reads them all back.
+
+Folds: :func:`radioviz.data.splits.group_folds` over the sky groups of the 36 TRAIN fields, the
+seeds of ``radioviz cv``; detector, L, D and the peak-flux baseline see identical folds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.splits import group_folds
+from ..metrics.classification import binary_metrics
+from ..models.segmenter import Calibration, disc_max, predict_logits
+from ..scan.injection import InjectionGrid
+from .segmenter import FieldSet, SegTrainConfig, fit_segmenter
+
+CLUSTER_RADIUS_ARCMIN = 5.0
+PEAK_RADIUS_ARCMIN = 10.0
+#: The injection grid of the CV (the ``radioviz inject`` grid plus 0.02 Jy, further below detectability).
+CV_INJECTIONS = InjectionGrid(fluxes_jy=(0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0))
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def radius_px(pixel_deg: float, arcmin: float) -> float:
+    return arcmin / 60 / pixel_deg
+
+
+def disc_max_map(p: np.ndarray, r_px: float) -> np.ndarray:
+    """Each pixel's cluster score: the peak within ``r_px`` (a disc maximum filter)."""
+    from scipy import ndimage
+
+    rr = int(np.ceil(r_px))
+    yy, xx = np.mgrid[-rr : rr + 1, -rr : rr + 1]
+    return ndimage.maximum_filter(p, footprint=np.hypot(xx, yy) <= r_px, mode="constant", cval=0.0)
+
+
+# -- detector fits --------------------------------------------------------------------------------
+
+
+def detector_fold(
+    fs: FieldSet,
+    seed: int,
+    fold: int,
+    k: int,
+    cfg: SegTrainConfig,
+    out: Path,
+    tag: str,
+    log=print,
+    inject=True,
+):
+    path = out / f"det-{tag}-s{seed}-f{fold}.npz"
+    if path.exists():
+        return path
+    torch.set_num_threads(1)
+    y = fs.source_labels
+    folds = group_folds(fs.groups, y, k, seed)
+    train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+    r_px = radius_px(fs.spec.pixel_deg, CLUSTER_RADIUS_ARCMIN)
+
+    def centre_scores(model):
+        return np.array(
+            [
+                disc_max(_sigmoid(predict_logits(model, fs.fields[i].scaled())), *fs.centres[i], r_px)
+                for i in test
+            ]
+        )
+
+    def ev(model):  # learning curve on the held-out fold: reported, never used to choose anything
+        from ..metrics.classification import roc_auc
+
+        return {"heldout_source_auc": roc_auc(y[test], centre_scores(model))}
+
+    fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold), eval_fn=ev)
+    maps = np.stack([_sigmoid(predict_logits(fit.model, fs.fields[i].scaled())) for i in test]).astype(
+        np.float16
+    )
+    from ..scan.detector import injection_scores
+
+    inj_rows, blanks = [], []
+    for i in test:
+        if y[i] != 0 or not inject:
+            continue
+        rows, b = injection_scores(
+            lambda s: _sigmoid(predict_logits(fit.model, s)),
+            fs.fields[i],
+            CV_INJECTIONS,
+            CLUSTER_RADIUS_ARCMIN,
+            seed=int(i),
+        )
+        inj_rows += [(i, *r) for r in rows]
+        blanks += [(i, v) for v in b]
+    np.savez_compressed(
+        path,
+        test=test,
+        maps=maps,
+        centre_scores=centre_scores(fit.model),
+        inj=np.array(inj_rows, float).reshape(-1, 5),
+        blanks=np.array(blanks, float).reshape(-1, 2),
+        history=json.dumps(fit.history),
+        seconds=fit.seconds,
+        config=json.dumps(asdict(cfg)),
+    )
+    log(f"{path.name}: {fit.seconds:.0f} s, held-out AUC {fit.history[-1].get('heldout_source_auc')}")
+    return path
+
+
+# -- window classifiers (L, D) and the peak-flux baseline on the same folds ------------------------
+
+
+class FluxThreshold(torch.nn.Module):
+    """The peak-flux baseline as a window classifier: halo if the 72–103 MHz peak is below a cut."""
+
+    def __init__(self, cut: float = 0.0, band: int = 0):
+        super().__init__()
+        self.cut, self.band = float(cut), band
+
+    def forward(self, x):
+        logpeak = torch.log10(torch.clamp(x[:, self.band].amax(dim=(-2, -1)), min=1e-4))
+        z = 4 * (self.cut - logpeak)
+        return torch.stack([torch.zeros_like(z), z], 1)  # softmax -> sigmoid(z)
+
+
+def flux_map(stack, model: FluxThreshold, stride: int, size: int = 64) -> np.ndarray:
+    """The peak-flux baseline's score map, identical to scoring every window: the maximum of the
+    band's 64×64 window around each strided reference pixel, through the fitted cut."""
+    from scipy import ndimage
+
+    from ..data.noise import clip_image
+
+    band = stack.images[model.band]
+    data, _, _ = clip_image(band.data)
+    # a 64-px window whose centre pixel is at offset 32 (Cutout2D's even-size convention)
+    peak = ndimage.maximum_filter(data, size=size, mode="constant", cval=0.0, origin=(-1, -1))
+    ref = stack.images[-1]
+    ys, xs = np.mgrid[0 : ref.shape[0] : stride, 0 : ref.shape[1] : stride]
+    bx, by = band.wcs.world_to_pixel(ref.wcs.pixel_to_world(xs.ravel(), ys.ravel()))
+    ix = np.clip(np.round(bx).astype(int), 0, data.shape[1] - 1)
+    iy = np.clip(np.round(by).astype(int), 0, data.shape[0] - 1)
+    logpeak = np.log10(np.maximum(peak[iy, ix], 1e-4))
+    return (1 / (1 + np.exp(-4 * (model.cut - logpeak)))).reshape(ys.shape).astype(np.float32)
+
+
+def window_fold(
+    ds,
+    stacks: dict,
+    arch: str,
+    seed: int,
+    fold: int,
+    k: int,
+    out: Path,
+    stride: int = 8,
+    log=print,
+    inject=True,
+):
+    """One fold of L / D (retrained exactly as ``radioviz cv`` does) or of the peak-flux baseline:
+    held-out centre scores, stride-``stride`` score maps of the held-out fields, and (seed 0) the
+    injection–recovery of :mod:`radioviz.scan.injection` on the held-out halo-free fields."""
+    path = out / f"{arch}-s{seed}-f{fold}.npz"
+    if path.exists():
+        return path
+    from ..data.preprocess import Normalization, Preprocessing
+    from ..models.classifiers import predict_halo_scores
+    from ..scan.injection import injection_recovery
+    from ..scan.scoremap import score_map
+    from .classifier import TrainConfig, fit_classifier
+    from .crossval import _identity_scale
+    from .cv_flux import fit_threshold, log_peak
+
+    torch.set_num_threads(1)
+    t0 = time.time()
+    folds = group_folds(ds.source_group, ds.source_labels, k, seed)
+    test_src, train_src = np.flatnonzero(folds == fold), np.flatnonzero(folds != fold)
+    ident = np.flatnonzero(ds.is_centre & (ds.aug == 0))
+    if arch == "flux":
+        peak = log_peak(ds)
+        model = FluxThreshold(fit_threshold(peak[train_src, 0], ds.source_labels[train_src]))
+        norm = Normalization(False, 0.0, 1.0)
+    else:
+        inner = group_folds(
+            ds.source_group[train_src], ds.source_labels[train_src], max(k - 1, 2), seed + 1000
+        )
+        val_src, fit_src = train_src[inner == 0], train_src[inner != 0]
+        cfg = TrainConfig(arch, 15, images_per_epoch=3000, seed=seed * 100 + fold)
+        res = fit_classifier(
+            ds, np.isin(ds.source, fit_src), np.isin(ds.source, val_src), cfg, progress=False
+        )
+        model, norm = res.model, res.normalization
+    model.eval()
+    pre = Preprocessing(64, 3.0, "native", normalization=norm)
+    rows = ident[np.isin(ds.source[ident], test_src)]
+    centre = predict_halo_scores(model, norm.forward(ds.images[rows] / _identity_scale(ds)))
+    names = [str(ds.source_names[s]) for s in ds.source[rows]]
+    if arch == "flux":  # the window peak is a 64-px maximum filter of the band: no windows needed
+        maps = [flux_map(stacks[n], model, stride) for n in names]
+    else:
+        maps = [score_map(stacks[n], model, stride, pre).scores for n in names]
+    inj = np.zeros((0, 5))
+    blanks = np.zeros((0, 2))
+    if seed == 0 and inject:
+        free = [n for n, s in zip(names, ds.source[rows], strict=False) if ds.source_labels[s] == 0]
+        if free:
+            per, summ = injection_recovery(
+                [stacks[n] for n in free],
+                lambda x: predict_halo_scores(model, norm.forward(x)),
+                pre,
+                CV_INJECTIONS,
+                progress=False,
+            )
+            idx = {n: int(np.flatnonzero(ds.source_names == n)[0]) for n in free}
+            inj = np.array(
+                [(idx[r["field"]], r["pa_deg"], r["flux_jy_200mhz"], r["size_mpc"], r["score"]) for r in per],
+                float,
+            )
+            fpr = summ.meta["false_positive_rate_0.5"]
+        else:
+            fpr = np.nan
+    else:
+        fpr = np.nan
+    np.savez_compressed(
+        path,
+        test=ds.source[rows],
+        maps=np.stack(maps).astype(np.float16),
+        centre_scores=centre,
+        inj=inj,
+        blanks=blanks,
+        blank_fpr_05=fpr,
+        seconds=time.time() - t0,
+        stride=stride,
+    )
+    log(f"{path.name}: {time.time() - t0:.0f} s")
+    return path
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+
+def _seed_files(out: Path, prefix: str, k: int) -> dict[int, list[Path]]:
+    by_seed: dict[int, list[Path]] = {}
+    for p in sorted(out.glob(f"{prefix}-s*-f*.npz")):
+        seed = int(p.stem.split("-s")[-1].split("-f")[0])
+        by_seed.setdefault(seed, []).append(p)
+    return {s: sorted(v) for s, v in by_seed.items() if len(v) == k}
+
+
+def _completeness(inj: np.ndarray, threshold: float, grid: InjectionGrid) -> dict:
+    """{size: [completeness per flux]} and the flux of 50 % completeness per size (None: never)."""
+    comp, half = {}, {}
+    for size in grid.sizes_mpc:
+        c = []
+        for flux in grid.fluxes_jy:
+            s = inj[(inj[:, 2] == flux) & (inj[:, 3] == size), 4]
+            c.append(float(np.mean(s >= threshold)) if len(s) else float("nan"))
+        comp[str(size)] = c
+        half[str(size)] = _half_flux(np.array(grid.fluxes_jy), np.array(c))
+    return {"completeness": comp, "flux_50pc": half, "n": int(len(inj))}
+
+
+def _half_flux(flux: np.ndarray, comp: np.ndarray) -> float | None:
+    """Flux where completeness first reaches 0.5 (log-linear interpolation); None if it never does."""
+    above = np.flatnonzero(comp >= 0.5)
+    if not len(above):
+        return None
+    j = above[0]
+    if j == 0:
+        return -float(flux[0])  # negative: already reached at the lowest flux tried
+    f0, f1, c0, c1 = np.log(flux[j - 1]), np.log(flux[j]), comp[j - 1], comp[j]
+    return float(np.exp(f0 + (0.5 - c0) / (c1 - c0) * (f1 - f0)))
+
+
+def _count_regions(m: np.ndarray, threshold: float, nms_px: float) -> int:
+    from ..scan.detector import find_regions
+
+    return len(find_regions(m, threshold, nms_px))
+
+
+def _mean_std(vals) -> dict:
+    v = np.asarray(vals, float)
+    return {"mean": float(np.nanmean(v)), "std": float(np.nanstd(v)), "n": int(np.isfinite(v).sum())}
+
+
+def evaluate_method(
+    files_by_seed: dict[int, list[Path]],
+    labels: np.ndarray,
+    geometry: dict,
+    detector: bool,
+    threshold: float,
+    inj_grid: InjectionGrid = CV_INJECTIONS,
+) -> dict:
+    """Source-, field- and injection-level numbers of one method, mean ± std over seeds.
+
+    ``geometry``: pixel_deg of the maps, map centre (x, y) in map pixels, field area (deg²).
+    Detector scores are calibrated per fold by Platt scaling fitted on the *other* folds'
+    held-out centre scores of the same seed (so no fold is calibrated on itself).
+    """
+    per_seed, inj_all, pooled_cal, pooled_lab, blank_hits = [], [], [], [], []
+    pix, (cx, cy), area = geometry["pixel_deg"], geometry["centre"], geometry["area_deg2"]
+    r_px = radius_px(pix, CLUSTER_RADIUS_ARCMIN)
+    for seed, files in sorted(files_by_seed.items()):
+        parts = [np.load(p) for p in files]
+        raw = np.full(len(labels), np.nan)
+        for z in parts:
+            raw[z["test"]] = z["centre_scores"]
+        src = np.full(len(labels), np.nan)
+        peak_ok, pct, pct_lab, false_cands = [], [], [], []
+        for _f, z in enumerate(parts):
+            test = z["test"]
+            cal = None
+            if detector:
+                other = ~np.isin(np.arange(len(labels)), test) & np.isfinite(raw)
+                cal = Calibration.fit(raw[other], labels[other])
+                src[test] = cal(raw[test])
+            else:
+                src[test] = raw[test]
+            for j, i in enumerate(test):
+                m = z["maps"][j].astype(np.float32)
+                m = np.nan_to_num(m, nan=0.0)
+                if detector:
+                    m = cal(m)
+                    cs = disc_max_map(m, r_px)
+                else:
+                    cs = m
+                y_, x_ = np.unravel_index(np.argmax(cs if detector else m), m.shape)
+                if labels[i] == 1:
+                    peak_ok.append(np.hypot(x_ - cx, y_ - cy) * pix * 60 <= PEAK_RADIUS_ARCMIN)
+                pct.append(float(np.mean(cs < src[i])))
+                pct_lab.append(labels[i])
+                if labels[i] == 0:
+                    nms = radius_px(pix, 10.0) if detector else 0.0
+                    false_cands.append(_count_regions(m, threshold, nms) / area)
+            if detector and len(z["blanks"]):  # raw network probability, like the injections below
+                blank_hits += list(z["blanks"][:, 1] >= 0.5)
+            elif not detector and np.isfinite(z["blank_fpr_05"]):
+                blank_hits += [float(z["blank_fpr_05"])] * int(np.sum(labels[test] == 0)) * 4
+            inj = z["inj"]
+            if len(inj):
+                # the detector's injections are judged on its raw per-pixel probability (is there
+                # diffuse emission here?); the calibration answers another question (is this real
+                # field a halo cluster?) and, fitted on 36 real labels, flattens towards the base rate
+                inj_all.append(inj)
+        from ..metrics.classification import roc_auc
+
+        met = binary_metrics(labels, src)
+        pooled_cal.append(src)
+        pooled_lab.append(labels)
+        per_seed.append(
+            {
+                "seed": seed,
+                "accuracy": met["accuracy"],
+                "f1": met["f1"],
+                "roc_auc": met["roc_auc"],
+                "peak_within_10arcmin": float(np.mean(peak_ok)),
+                "centre_vs_rest_auc": roc_auc(np.array(pct_lab), np.array(pct)),
+                "false_candidates_per_deg2": float(np.mean(false_cands)),
+                "source_scores": src.tolist(),
+            }
+        )
+    out = {
+        k: _mean_std([r[k] for r in per_seed])
+        for k in (
+            "accuracy",
+            "f1",
+            "roc_auc",
+            "peak_within_10arcmin",
+            "centre_vs_rest_auc",
+            "false_candidates_per_deg2",
+        )
+    }
+    out["seeds"] = [r["seed"] for r in per_seed]
+    out["runs"] = per_seed
+    if inj_all:
+        inj = np.concatenate(inj_all)
+        out["injection"] = {"at_0.5": _completeness(inj, 0.5, inj_grid)}
+        if threshold != 0.5:
+            out["injection"][f"at_{threshold:g}"] = _completeness(inj, threshold, inj_grid)
+        out["injection"]["fluxes_jy"] = list(inj_grid.fluxes_jy)
+        out["injection"]["n_folds"] = len(inj_all)
+        out["injection"]["blank_positions_score_ge_0.5"] = float(np.mean(blank_hits)) if blank_hits else None
+    out["pooled_scores"] = np.concatenate(pooled_cal).tolist()
+    out["pooled_labels"] = np.concatenate(pooled_lab).astype(int).tolist()
+    return out
+
+
+def reliability(scores, labels, bins: int = 5) -> list[dict]:
+    s, y = np.asarray(scores, float), np.asarray(labels, float)
+    edges = np.linspace(0, 1, bins + 1)
+    rows = []
+    for a, b in zip(edges[:-1], edges[1:], strict=False):
+        sel = (s >= a) & ((s < b) if b < 1 else (s <= b))
+        rows.append(
+            {
+                "lo": float(a),
+                "hi": float(b),
+                "n": int(sel.sum()),
+                "mean_score": float(s[sel].mean()) if sel.any() else None,
+                "fraction_halo": float(y[sel].mean()) if sel.any() else None,
+            }
+        )
+    return rows
+
+
+def plot_reliability(rows: list[dict], path: Path, title: str) -> Path:
+    from ..metrics.plots import _plt
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.2, 4), dpi=110)
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect")
+    pts = [(r["mean_score"], r["fraction_halo"], r["n"]) for r in rows if r["n"]]
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label="detector (held-out, calibrated)")
+    for x, y, n in pts:
+        ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set(
+        xlabel="calibrated cluster score",
+        ylabel="fraction of halo fields",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=title,
+    )
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_injection(results: dict, path: Path, grid: InjectionGrid = CV_INJECTIONS) -> Path:
+    from ..metrics.plots import _plt
+
+    plt = _plt()
+    fig, axes = plt.subplots(
+        1, len(grid.sizes_mpc), figsize=(4 * len(grid.sizes_mpc), 3.6), dpi=100, sharey=True
+    )
+    for ax, size in zip(np.atleast_1d(axes), grid.sizes_mpc, strict=False):
+        for name, res in results.items():
+            inj = res.get("injection")
+            if not inj:
+                continue
+            ax.plot(
+                grid.fluxes_jy, inj["at_0.5"]["completeness"][str(size)], "o-", label=f"{name} (score ≥ 0.5)"
+            )
+        ax.set(
+            xscale="log",
+            xlabel="injected flux at 200 MHz (Jy)",
+            title=f"{size:g} Mpc halo, z = {grid.redshift}",
+            ylim=(-0.02, 1.02),
+        )
+    np.atleast_1d(axes)[0].set_ylabel("completeness (held-out halo-free fields)")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def table_row(name: str, r: dict, fits: str) -> str:
+    def f(k):
+        v = r[k]
+        return f"{v['mean']:.2f} ± {v['std']:.2f}"
+
+    injr = r.get("injection", {})
+    inj = injr.get("at_0.5", {}).get("flux_50pc", {})
+
+    def h(v):
+        return "never" if v is None else (f"≤ {-v:.2g}" if v < 0 else f"{v:.2g}")
+
+    half = " / ".join(h(inj.get(s)) for s in ("0.5", "1.0", "1.5")) if inj else "n/a"
+    fpr = injr.get("blank_positions_score_ge_0.5")
+    half += f" (blank: {fpr:.2f})" if fpr is not None else ""
+    return (
+        f"| {name} | {f('accuracy')} | {f('f1')} | {f('roc_auc')} | {f('peak_within_10arcmin')} | "
+        f"{f('centre_vs_rest_auc')} | {f('false_candidates_per_deg2')} | {half} | {fits} |"
+    )

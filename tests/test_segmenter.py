@@ -1,0 +1,288 @@
+"""The diffuse-emission detector: network, grid and scaling, injections, calibration, candidates,
+and the scan / evaluate-classifier / inject contracts with a tiny checkpoint built here."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from astropy.io import fits
+from astropy.table import Table
+
+from radioviz.data.fieldgrid import GriddedField, GridSpec, field_scale, grid_field
+from radioviz.io.layout import SourceStack
+from radioviz.models.checkpoint import save_checkpoint
+from radioviz.models.segmenter import Calibration, Detector, SegmenterUNet, disc_max, predict_logits
+from radioviz.scan.detector import candidates, find_regions
+from radioviz.simulate import SimConfig, simulate_field, write_field
+from radioviz.simulate.diffuse import DiffuseSource, inject
+from radioviz.training.segmenter import FieldSet, SegTrainConfig, fit_segmenter, segmenter_card
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_field(SimConfig(seed=3, size=64, point_density_per_deg2=5, n_extended=1))
+
+
+@pytest.fixture(scope="module")
+def tiny_net():
+    torch.manual_seed(0)
+    return SegmenterUNet(4, base=4, depth=2).eval()
+
+
+def test_forward_keeps_the_input_resolution_any_size_and_tiles_match(tiny_net):
+    x = np.random.default_rng(0).normal(size=(4, 37, 45)).astype(np.float32)
+    one = predict_logits(tiny_net, x, tile=512)
+    assert one.shape == (37, 45)
+    tiled = predict_logits(tiny_net, x, tile=24, overlap=8)
+    assert tiled.shape == (37, 45)
+    # interiors agree; tile borders differ only through zero padding inside the overlap
+    assert np.corrcoef(one.ravel(), tiled.ravel())[0, 1] > 0.95
+
+
+def test_scaling_is_per_field_not_per_window(sim):
+    g = grid_field(SourceStack(sim.name, sim.images, 1))
+    assert g.data.shape == (4, 32, 32)  # 64 px of 28" on the 56" grid
+    assert np.all(g.sigmas > 0)
+    whole = field_scale(g.data, g.sigmas)
+    window = field_scale(g.data[:, 5:20, 7:30], g.sigmas)
+    np.testing.assert_array_equal(whole[:, 5:20, 7:30], window)
+    # the same field with a bright source added far away scales this window identically
+    brighter = g.data.copy()
+    brighter[:, 28, 28] += 50.0
+    np.testing.assert_array_equal(field_scale(brighter, g.sigmas)[:, 5:20, 7:30], window)
+
+
+def test_injection_truth_mask_follows_the_source_and_faint_ones_are_ignored():
+    rng = np.random.default_rng(1)
+    data = np.zeros((4, 64, 64), np.float32)
+    sig, thr = [0.04, 0.02, 0.014, 0.009], [0.12, 0.06, 0.042, 0.027]
+    bright = DiffuseSource("halo", 40.0, 20.0, 2.0, 1.0, 0.2, -1.3)
+    out, truth, ignore = inject(data, [bright], sig, thr, 56.0, rng)
+    ys, xs = np.nonzero(truth)
+    assert truth.sum() > 20 and abs(xs.mean() - 40) < 2 and abs(ys.mean() - 20) < 2
+    assert not ignore.any()
+    assert out[:, 20, 40].min() > 0  # the source survives the dead band in every band
+    assert out[0, 20, 40] > out[3, 20, 40]  # steep spectrum: brighter at low frequency
+    faint = DiffuseSource("halo", 20.0, 40.0, 1e-4, 1.0, 0.2, -1.3)
+    _, truth2, ignore2 = inject(data, [faint], sig, thr, 56.0, rng)
+    assert not truth2.any()
+    relic = DiffuseSource("relic", 32.0, 32.0, 1.0, 1.5, 0.1, -1.2, axis_ratio=0.15, curvature=0.8)
+    _, truth3, _ = inject(data, [relic], sig, thr, 56.0, rng)
+    ys, xs = np.nonzero(truth3)
+    assert (
+        np.ptp(xs) > 2 * np.ptp(ys) or np.ptp(ys) > 2 * np.ptp(xs) or truth3.sum() < np.ptp(xs) * np.ptp(ys)
+    )
+
+
+def test_calibration_is_monotone_and_learns_the_rate():
+    rng = np.random.default_rng(2)
+    raw = rng.uniform(0, 1, 2000)
+    y = rng.uniform(size=raw.size) < raw**2  # the raw score overstates the halo rate
+    cal = Calibration.fit(raw, y)
+    grid = np.linspace(0.001, 0.999, 200)
+    out = cal(grid)
+    assert np.all(np.diff(out) >= 0)
+    assert abs(float(np.mean(cal(raw))) - y.mean()) < 0.05
+    assert Calibration.from_dict(cal.to_dict())(grid).tolist() == out.tolist()
+    with pytest.raises(ValueError):
+        Calibration(-1.0, 0.0)
+
+
+def _gridded(n=60, seed=0) -> GriddedField:
+    from astropy.coordinates import SkyCoord
+
+    from radioviz.data.preprocess import common_grid
+
+    w = common_grid(SkyCoord(150.0, 2.0, unit="deg"), n, 0.015556)
+    data = np.zeros((4, n, n), np.float32)
+    yy, xx = np.mgrid[0:n, 0:n]
+    blob = np.exp(-0.5 * ((xx - 20) ** 2 + (yy - 30) ** 2) / 3.0**2)
+    from radioviz.simulate.diffuse import GLEAM_BEAM_ARCMIN
+
+    for b, s in enumerate((2.0, 1.5, 1.1, 0.9)):  # falling spectrum, Jy: Jy/beam = Jy per beam area
+        beam_px = 2 * np.pi * (GLEAM_BEAM_ARCMIN[b] * 60 / 56.0 / 2.3548) ** 2
+        data[b] = s * blob / blob.sum() * beam_px
+    return GriddedField("planted", data, w, np.full(4, 0.01), np.full(4, 0.03), ["a", "b", "c", "d"], 1)
+
+
+def test_candidates_from_a_planted_blob_with_nms_flux_and_index():
+    g = _gridded()
+    yy, xx = np.mgrid[0:60, 0:60]
+    prob = 0.95 * np.exp(-0.5 * ((xx - 20) ** 2 + (yy - 30) ** 2) / 4.0**2)
+    prob += 0.7 * np.exp(
+        -0.5 * ((xx - 29) ** 2 + (yy - 30) ** 2) / 0.7**2
+    )  # a side peak 9 px away: suppressed
+    prob += 0.8 * np.exp(-0.5 * ((xx - 50) ** 2 + (yy - 8) ** 2) / 1.5**2)  # a second, separate source
+    regions = find_regions(prob, 0.5, nms_px=10 / 60 / g.pixel_deg)
+    assert len(regions) == 2
+    cat = Table(
+        {
+            "name": ["planted cluster"],
+            "ra": [g.wcs.pixel_to_world(20, 30).ra.deg],
+            "dec": [g.wcs.pixel_to_world(20, 30).dec.deg],
+        }
+    )
+    t = candidates(prob, g, 0.5, cat)
+    assert list(t["rank"]) == [1, 2]
+    assert (t["x_grid"][0], t["y_grid"][0]) == (20, 30)
+    assert t["nearest_cluster"][0] == "planted cluster" and t["separation_arcmin"][0] < 0.1
+    assert t["flux_a"][0] / t["flux_d"][0] == pytest.approx(2.0 / 0.9, rel=1e-3)
+    assert 0.5 < t["flux_a"][0] <= 2.0
+    assert t["spectral_index"][0] < 0
+    assert t["area_arcmin2"][0] > 0
+    assert disc_max(prob, 20, 30, 3) == pytest.approx(prob[30, 20], abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, tiny_net):
+    path = tmp_path_factory.mktemp("ckpt") / "segmenter"
+    card = segmenter_card(
+        {"in_channels": 4, "base": 4, "depth": 2},
+        GridSpec(),
+        ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"],
+        Calibration(1.5, -0.2),
+        "test",
+    )
+    return save_checkpoint(tiny_net, path, card)
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory):
+    root = tmp_path_factory.mktemp("layout")
+    for seed, halo in ((11, "halo"), (12, None)):
+        write_field(
+            simulate_field(SimConfig(seed=seed, size=64, halo=halo, point_density_per_deg2=5, n_extended=1)),
+            root,
+            "TEST",
+        )
+    return root
+
+
+def test_card_round_trip_loads_a_detector(tiny_checkpoint):
+    from radioviz.metrics.evaluate import load_classifier
+
+    model, pre, card = load_classifier(tiny_checkpoint)
+    assert isinstance(model, Detector) and model.is_detector
+    assert card.arch == "segmenter" and card.kind == "classifier"
+    assert card.extra["calibration"]["method"] == "platt" and card.kwargs == {
+        "in_channels": 4,
+        "base": 4,
+        "depth": 2,
+    }
+    assert (model.calibration.a, model.calibration.b) == (1.5, -0.2)
+    assert model.spec == GridSpec() and model.threshold == 0.5
+    assert pre.cutout_size == 64
+    for k, v in SegmenterUNet(4, 4, 2).state_dict().items():
+        assert model.net.state_dict()[k].shape == v.shape
+
+
+def test_scan_contract_with_a_detector(tiny_checkpoint, layout, tmp_path):
+    from radioviz.cli import main
+    from radioviz.io.layout import discover, read_stack
+    from radioviz.metrics.evaluate import load_classifier
+    from radioviz.scan import score_map
+
+    assert (
+        main(
+            [
+                "scan",
+                str(layout),
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--stride",
+                "4",
+                "--threshold",
+                "0.3",
+                "--catalog",
+                "builtin",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    maps = sorted(tmp_path.glob("*_scoremap.fits"))
+    assert len(maps) == 2 and len(list(tmp_path.glob("*_probmap.fits"))) == 2
+    with fits.open(maps[0]) as h:
+        assert h[0].data.shape == (16, 16) and h[0].header["ARCH"] == "segmenter"
+        assert np.nanmax(h[0].data) <= 1 and np.nanmin(h[0].data) >= 0
+    t = Table.read(sorted(tmp_path.glob("*_candidates.ecsv"))[0])
+    for col in (
+        "rank",
+        "ra",
+        "dec",
+        "peak_score",
+        "area_arcmin2",
+        "spectral_index",
+        "nearest_cluster",
+        "flux_170-231MHz",
+    ):
+        assert col in t.colnames
+    # the library function the Fields view calls dispatches on the checkpoint too
+    model, pre, _ = load_classifier(tiny_checkpoint)
+    stack = read_stack(discover(layout)[0])
+    smap = score_map(stack, model, 2, pre)
+    assert smap.scores.shape == (32, 32) and smap.stride == 2
+
+
+def test_evaluate_classifier_contract_with_a_detector(tiny_checkpoint, layout):
+    from radioviz.metrics.evaluate import evaluate_classifier
+
+    r = evaluate_classifier(tiny_checkpoint, layout, "TEST")
+    assert set(r) == {"checkpoint", "split", "arch", "threshold", "per_image", "per_source"}
+    assert r["per_image"]["n_images"] == 2 * 160 and r["per_source"]["n_sources"] == 2
+    assert set(r["per_source"]["labels"].values()) == {0, 1}
+    assert all(0 <= s <= 1 for s in r["per_source"]["scores"].values())
+    assert "roc_auc" in r["per_source"] and "accuracy" in r["per_image"]
+
+
+def test_inject_contract_with_a_detector(tiny_checkpoint, layout, tmp_path):
+    from radioviz.cli import main
+
+    assert (
+        main(
+            [
+                "inject",
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--data",
+                str(layout),
+                "--split",
+                "TEST",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    summ = Table.read(tmp_path / "injection_segmenter.ecsv")
+    assert len(summ) == 18 and set(summ["n"]) == {4}
+    assert (tmp_path / "injection_segmenter.png").exists()
+    assert 0 <= summ.meta["false_positive_rate_0.5"] <= 1
+
+
+def test_fit_saves_state_and_resumes_exactly(tmp_path):
+    from astropy.coordinates import SkyCoord
+
+    from radioviz.data.preprocess import common_grid
+
+    rng = np.random.default_rng(0)
+    fields = []
+    for i in range(3):
+        w = common_grid(SkyCoord(10.0 + 5 * i, -30.0, unit="deg"), 40, 0.015556)
+        d = np.where(rng.uniform(size=(4, 40, 40)) < 0.03, 0.2, 0.0).astype(np.float32)
+        fields.append(GriddedField(f"f{i}", d, w, np.full(4, 0.02), np.full(4, 0.06), list("abcd"), i % 2))
+    fs = FieldSet(fields, [(19.5, 19.5)] * 3, np.arange(3), "hash", GridSpec())
+    cfg = SegTrainConfig(steps=6, batch_size=2, crop=16, base=4, depth=2, save_every=3, mine_at=(0.5,))
+    state = tmp_path / "s.train-state.safetensors"
+    full = fit_segmenter(fs, [0, 1, 2], cfg)
+    half = fit_segmenter(fs, [0, 1, 2], SegTrainConfig(**{**cfg.__dict__, "steps": 6}), state)
+    resumed = fit_segmenter(fs, [0, 1, 2], cfg, state, resume=True)
+    assert [h["step"] for h in resumed.history] == [3, 6]
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[k], v)
+    assert json.loads(state.with_suffix(".json").read_text())["step"] == 6
+    assert half.history[-1]["step"] == 6
