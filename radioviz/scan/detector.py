@@ -18,14 +18,14 @@ from scipy import ndimage
 from ..data.fieldgrid import GriddedField
 from ..io.catalogs import crossmatch
 from ..simulate.diffuse import GLEAM_BAND_MHZ, GLEAM_BEAM_ARCMIN
-from .scoremap import ScoreMap, _map_wcs
+from .scoremap import ScoreMap, map_wcs
 
 
 def to_scoremap(prob: np.ndarray, grid: GriddedField, ref_wcs, ref_shape, stride: int) -> ScoreMap:
     """The probability map resampled onto the reference band's grid sampled every ``stride`` pixels."""
     from reproject import reproject_interp
 
-    wcs = _map_wcs(ref_wcs.celestial, stride)
+    wcs = map_wcs(ref_wcs.celestial, stride)
     shape = (len(range(0, ref_shape[0], stride)), len(range(0, ref_shape[1], stride)))
     out, _ = reproject_interp((prob, grid.wcs), wcs, shape_out=shape, order="bilinear")
     return ScoreMap(out.astype(np.float32), wcs, stride, tuple(ref_shape))
