@@ -142,17 +142,7 @@ def report(a, fs, ds, cfg) -> dict:
         "\n".join(table) + "\n\nAblation:\n\n" + "\n".join(abl) + "\n"
     )
     out["card_summary"] = {
-        n: {
-            k: r[k]
-            for k in (
-                "accuracy",
-                "f1",
-                "roc_auc",
-                "peak_within_10arcmin",
-                "centre_vs_rest_auc",
-                "false_candidates_per_deg2",
-            )
-        }
+        n: {k: r[k] for k in dc.TABLE_METRICS}
         | {
             "seeds": len(r["seeds"]),
             "k": a.k,

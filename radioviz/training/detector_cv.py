@@ -31,6 +31,16 @@ PEAK_RADIUS_ARCMIN = 10.0
 #: The injection grid of the CV (the ``radioviz inject`` grid plus 0.02 Jy, further below detectability).
 CV_INJECTIONS = InjectionGrid(fluxes_jy=(0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0))
 
+#: The CV table's columns, source and field level (one order for the table, the card and scripts).
+TABLE_METRICS = (
+    "accuracy",
+    "f1",
+    "roc_auc",
+    "peak_within_10arcmin",
+    "centre_vs_rest_auc",
+    "false_candidates_per_deg2",
+)
+
 
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
@@ -369,17 +379,7 @@ def evaluate_method(
                 "source_scores": src.tolist(),
             }
         )
-    out = {
-        k: _mean_std([r[k] for r in per_seed])
-        for k in (
-            "accuracy",
-            "f1",
-            "roc_auc",
-            "peak_within_10arcmin",
-            "centre_vs_rest_auc",
-            "false_candidates_per_deg2",
-        )
-    }
+    out = {k: _mean_std([r[k] for r in per_seed]) for k in TABLE_METRICS}
     out["seeds"] = [r["seed"] for r in per_seed]
     out["runs"] = per_seed
     if inj_all:
