@@ -36,7 +36,8 @@ def test_subtypes_and_card(tiny_ddpm):
     assert all(LABEL_NAMES[s] == "non-halo" for s, lab in zip(sub, ds.source_labels, strict=True) if lab == 0)
     assert card.labels == list(LABEL_NAMES) and card.training.steps == 2
     assert {"wall_seconds", "cpu_hours", "command", "torch_threads"} <= set(card.training.record)
-    assert card.preprocessing.normalization.log is True
+    norm = card.preprocessing.normalization  # new generators: per-band asinh in clip-level units
+    assert norm.log is False and norm.asinh_soft is not None and len(norm.asinh_soft) == 4
 
 
 def test_resume_continues_the_step_count(tiny_ddpm):

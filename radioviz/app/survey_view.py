@@ -145,14 +145,14 @@ class SurveyView(pn.viewable.Viewer):
         return True
 
     def __panel__(self):
-        startb = pn.widgets.Button(name="Start survey", button_type="primary")
-        cancelb = pn.widgets.Button(name="Cancel", button_type="warning")
+        startb = pn.widgets.Button(label="Start survey", color="primary")
+        cancelb = pn.widgets.Button(label="Cancel", color="warning")
         startb.on_click(lambda e: self.start())
         cancelb.on_click(lambda e: self.cancel())
         bar = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width", name="survey progress")
         table = pn.widgets.Tabulator(self.results_frame(), disabled=True, height=260, show_index=False)
-        pick = pn.widgets.Select(name="Surveyed field / mosaic", options=[])
-        openb = pn.widgets.Button(name="Open in Fields tab")
+        pick = pn.widgets.Select(label="Surveyed field / mosaic", options=[])
+        openb = pn.widgets.Button(label="Open in Fields tab")
         openb.on_click(lambda e: pick.value and self.open_in_fields(pick.value))
 
         def refresh(*_):
