@@ -24,7 +24,8 @@ def test_every_committed_card_loads_and_round_trips(path):
     # one training shape for classifiers and generators
     tr = card.training
     assert tr.steps > 0 and tr.cpu_hours > 0 and tr.command.startswith("radioviz ")
-    assert tr.step_unit == ("epoch" if card.kind == "classifier" else "iteration")
+    unit = "step" if card.arch == "segmenter" else "epoch" if card.kind == "classifier" else "iteration"
+    assert tr.step_unit == unit
     if card.kind != "wgan":
         curve = tr.learning_curve
         assert curve and all("step" in p and any(k.startswith("loss") for k in p) for p in curve)

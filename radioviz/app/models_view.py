@@ -34,8 +34,9 @@ def card_summary(name: str, card: ModelCard) -> str:
         )
     tr = card.training
     if tr.record:
+        steps = f"{tr.steps:,}" if tr.steps is not None else "?"
         lines.append(
-            f"Training: {tr.steps if tr.steps is not None else '?':,} {tr.step_unit}s, "
+            f"Training: {steps} {tr.step_unit}s, "
             f"{tr.wall_seconds if tr.wall_seconds is not None else '?'} s wall on "
             f"{tr.torch_threads or '?'} thread(s); command `{tr.command}`"
         )

@@ -100,12 +100,19 @@ class Training:
     @property
     def steps(self) -> int | None:
         """Generator iterations or classifier epochs run (see :attr:`step_unit`)."""
-        v = self.record.get("iterations", self.record.get("epochs_run"))
+        r = self.record
+        v = r.get("iterations", r.get("epochs_run", r.get("steps") if self.step_unit == "step" else None))
         return None if v is None else int(v)
 
     @property
     def step_unit(self) -> str:
-        return "iteration" if "iterations" in self.record else "epoch"
+        """ "iteration" (generators), "epoch" (window classifiers) or "step" (the segmenter, whose
+        record holds only ``steps``: optimiser steps run)."""
+        if "iterations" in self.record:
+            return "iteration"
+        if "epochs_run" not in self.record and "steps" in self.record:
+            return "step"
+        return "epoch"
 
     @property
     def wall_seconds(self) -> float | None:
