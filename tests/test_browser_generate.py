@@ -1,0 +1,172 @@
+"""Generate, Trajectory and Compare against the SERVED app (worker threads on, as ``panel serve``
+runs it) in headless Chromium.  Every test fails on a console error and on any error the server
+logs (a Bokeh model changed from a worker thread only shows up there)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRED = os.environ.get("RADIOVIZ_REQUIRE_BROWSER") == "1"
+
+pytestmark = pytest.mark.browser
+
+
+def _skip_or_fail(reason):
+    if REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+class _ServerLog(logging.Handler):
+    """Every ERROR record (and any record carrying an exception) the server process logs."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.records.append(f"{record.name}: {record.getMessage()}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    import panel as pn
+
+    from radioviz.app import create_app
+
+    log = _ServerLog()
+    logging.getLogger().addHandler(log)
+    old_handler = pn.config.exception_handler
+    pn.config.exception_handler = lambda exc: log.records.append(f"callback: {exc!r}")
+    labels = tmp_path_factory.mktemp("labels") / "labels.ecsv"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = pn.serve(
+        {"app": lambda: create_app(labels_path=str(labels), template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
+    )
+    time.sleep(1.0)
+    yield f"http://127.0.0.1:{port}/app", log
+    srv.stop()
+    pn.config.exception_handler = old_handler
+    logging.getLogger().removeHandler(log)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _skip_or_fail("Debian chromium is not installed at /usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(served, browser):
+    url, log = served
+    page = browser.new_page(viewport={"width": 1700, "height": 1100}, accept_downloads=True)
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    n_before = len(log.records)
+    page.goto(url)
+    page.locator("canvas").first.wait_for(timeout=120000)
+    yield page
+    time.sleep(0.5)  # let the last callbacks land
+    assert not log.records[n_before:], f"server errors: {log.records[n_before:]}"
+    assert not page.errors, page.errors
+    page.close()
+
+
+def _tab(page, name):
+    page.get_by_text(name, exact=True).first.click()
+
+
+def _select_with(page, option_text):
+    return page.locator("select", has=page.locator("option", has_text=option_text)).first
+
+
+def _summary(page) -> str:
+    return page.get_by_text(re.compile(r"^mask: ")).first.inner_text()
+
+
+def _wait_summary(page, pattern, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        text = _summary(page)
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"mask summary {text!r} never matched {pattern!r}")
+
+
+def _draw_loop(page, canvas, cx=0.45, cy=0.45, r=0.12):
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * (cx + r), box["y"] + box["height"] * cy)
+    page.mouse.down()
+    for k in range(13):
+        a = 2 * np.pi * k / 12
+        page.mouse.move(
+            box["x"] + box["width"] * (cx + r * np.cos(a)),
+            box["y"] + box["height"] * (cy + r * np.sin(a)),
+            steps=3,
+        )
+    page.mouse.up()
+
+
+def _open_mask_model(page):
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
+    sel = _select_with(page, "edm_mask_gleam")
+    sel.select_option(sel.locator("option", has_text="edm_mask_gleam").first.get_attribute("value"))
+    page.get_by_text(re.compile(r"^mask: ")).first.wait_for(timeout=30000)
+    return page.locator(".bk-Canvas canvas, canvas").first
+
+
+def test_mask_canvas_every_control(page, tmp_path):
+    """Field mask, Clear, class choice, Undo and a mask file: each changes the mask and the canvas."""
+    canvas = _open_mask_model(page)
+    blank = canvas.screenshot()
+    _select_with(page, "(simulator truth)").select_option("sim_0100 (simulator truth)")
+    _wait_summary(page, r"compact [1-9]\d* px|extended [1-9]\d* px")
+    time.sleep(0.5)
+    assert canvas.screenshot() != blank, "the field's mask never reached the canvas"
+    page.get_by_role("button", name="Clear", exact=True).click()
+    _wait_summary(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    page.get_by_role("button", name="compact", exact=True).click()
+    time.sleep(0.5)
+    _draw_loop(page, canvas)
+    text = _wait_summary(page, r"compact [1-9]\d* px")
+    assert "diffuse 0 px" in text, text  # drawn in the chosen class, not the default one
+    page.get_by_role("button", name="Undo", exact=True).click()
+    _wait_summary(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    m = np.zeros((64, 64), np.int64)
+    m[20:30, 20:30] = 2
+    np.save(tmp_path / "my_mask.npy", m)
+    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "my_mask.npy"))
+    _wait_summary(page, r"extended 100 px")
+    time.sleep(0.5)
+    assert canvas.screenshot() != blank
