@@ -154,15 +154,68 @@ def test_generate_gallery_scores_and_downloads(generated_view):
     import io
 
     from astropy.io import fits
+    from astropy.wcs import WCS
 
-    from radioviz.app.generate_view import samples_fits, samples_npz
+    from radioviz.app.generate_view import samples_npz
 
     g = generated_view
     assert g.result.images.shape == (2, 4, 64, 64) and g.scores is not None and len(g.scores) == 2
     z = np.load(io.BytesIO(samples_npz(g.result)), allow_pickle=False)
     assert z["physical"].shape == (2, 4, 64, 64) and "ddim" in str(z["meta"])
-    with fits.open(io.BytesIO(samples_fits(g.result, ["a", "b", "c", "d"]))) as h:
-        assert len(h) == 3 and h[1].data.shape == (4, 64, 64) and h[1].header["BUNIT"] == "Jy/beam"
+    assert not g.npz_download.disabled and "Conditioning" in g.status.object
+    with fits.open(io.BytesIO(g.fits_bytes())) as h:
+        assert len(h) == 1 + 2 * 4 and h[0].header["RVCLASS"] == "H" and "halo" in str(h[0].header["COMMENT"])
+        p = h["SAMPLE1_B3"]
+        assert p.data.shape == (1, 64, 64) and p.header["BUNIT"] == "Jy/beam" and p.header["RVSAMPLR"] == "ddim"
+        w = WCS(p.header)
+        assert w.naxis == 3 and w.wcs.ctype[2] == "FREQ" and p.header["WCSSRC"] == "synthetic"
+        assert abs(w.wcs.crval[2] - 200.5e6) < 1 and abs(abs(w.wcs.cdelt[1]) - 0.007778) < 1e-6
+        assert abs(w.celestial.pixel_to_world(31.5, 31.5).ra.deg % 360) < 1e-6  # centred on RA 0, Dec 0
+        np.testing.assert_allclose(p.data[0], g.result.physical[1, 3])
+
+
+def test_generate_fits_takes_the_reference_fields_wcs_and_refuses_empty_downloads():
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "edm_mask_gleam.safetensors"
+    assert g.npz_download.disabled and g._download(lambda: b"x") is None and "Generate" in g.download_hint.object
+    g.background = "sim_0100"
+    g.sampler, g.steps, g.n = "euler", 2, 1
+    assert g.generate() is not None and g.result.meta["background_field"] == "sim_0100"
+    import io
+
+    field = resources.clipped_field(g.data_dir, "sim_0100").stack.images[0]
+    with fits.open(io.BytesIO(g.fits_bytes())) as h:
+        p = h["SAMPLE0_B0"]
+        assert p.header["WCSSRC"] == "reference field" and h[0].header["RVBKG"] == "sim_0100"
+        centre = WCS(p.header).celestial.pixel_to_world(31.5, 31.5)
+        assert centre.separation(field.centre()).deg < 0.05
+
+
+def test_generate_flux_typed_is_used_and_class_names_in_words():
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "edm_gleam.safetensors"
+    assert not g.use_flux and "flux" not in g.conditions()
+    g.flux = 3.5
+    assert g.use_flux and g.conditions()["flux"] == 3.5
+    names = g.param.label.names
+    assert any("mini-halo" in k for k in names) and any("candidate halo" in k for k in names)
+    assert any(k.startswith("edm_gleam — EDM") for k in g.param.model.names)
+
+
+def test_generate_refuses_a_second_run_while_one_runs(generated_view):
+    g = generated_view
+    g._running.acquire()
+    try:
+        assert g.generate() is None and "Already generating" in g.status.object
+    finally:
+        g._running.release()
 
 
 def test_bad_mask_upload_is_reported_and_mask_kept():
