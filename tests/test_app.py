@@ -166,7 +166,9 @@ def test_generate_gallery_scores_and_downloads(generated_view):
     with fits.open(io.BytesIO(g.fits_bytes())) as h:
         assert len(h) == 1 + 2 * 4 and h[0].header["RVCLASS"] == "H" and "halo" in str(h[0].header["COMMENT"])
         p = h["SAMPLE1_B3"]
-        assert p.data.shape == (1, 64, 64) and p.header["BUNIT"] == "Jy/beam" and p.header["RVSAMPLR"] == "ddim"
+        assert (
+            p.data.shape == (1, 64, 64) and p.header["BUNIT"] == "Jy/beam" and p.header["RVSAMPLR"] == "ddim"
+        )
         w = WCS(p.header)
         assert w.naxis == 3 and w.wcs.ctype[2] == "FREQ" and p.header["WCSSRC"] == "synthetic"
         assert abs(w.wcs.crval[2] - 200.5e6) < 1 and abs(abs(w.wcs.cdelt[1]) - 0.007778) < 1e-6
@@ -182,7 +184,9 @@ def test_generate_fits_takes_the_reference_fields_wcs_and_refuses_empty_download
 
     g = GenerateView()
     g.model = "edm_mask_gleam.safetensors"
-    assert g.npz_download.disabled and g._download(lambda: b"x") is None and "Generate" in g.download_hint.object
+    assert (
+        g.npz_download.disabled and g._download(lambda: b"x") is None and "Generate" in g.download_hint.object
+    )
     g.background = "sim_0100"
     g.sampler, g.steps, g.n = "euler", 2, 1
     assert g.generate() is not None and g.result.meta["background_field"] == "sim_0100"

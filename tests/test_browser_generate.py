@@ -170,3 +170,60 @@ def test_mask_canvas_every_control(page, tmp_path):
     _wait_summary(page, r"extended 100 px")
     time.sleep(0.5)
     assert canvas.screenshot() != blank
+
+
+def _pick_model(page, name):
+    sel = _select_with(page, name)
+    sel.select_option(sel.locator("option", has_text=name).first.get_attribute("value"))
+
+
+def _set_number(page, label, value):
+    box = page.get_by_label(label, exact=True) if False else None
+    box = page.locator(".bk-input-group", has=page.get_by_text(label, exact=True)).locator("input").first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_generate_double_click_runs_once_and_downloads_wait_for_a_run(page, monkeypatch):
+    import radioviz.app.generate_view as gv
+
+    calls = []
+    real = gv.generate
+    monkeypatch.setattr(gv, "generate", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
+    page.get_by_text("nothing yet").wait_for(timeout=30000)
+    npz = page.get_by_role("button", name="Download .npz")
+    assert npz.is_disabled()
+    _pick_model(page, "ddpm_gleam")
+    _set_number(page, "Steps", 30)
+    button = page.get_by_role("button", name="Generate", exact=True)
+    button.dblclick()
+    page.get_by_text("image(s) in").wait_for(timeout=240000)
+    time.sleep(1.0)
+    assert len(calls) == 1, f"{len(calls)} runs started by one double click"
+    assert not button.is_disabled() and not npz.is_disabled()
+    page.get_by_text("Conditioning:").wait_for()
+    with page.expect_download() as dl:
+        npz.click()
+    assert Path(dl.value.path()).stat().st_size > 1000
+
+
+def test_generate_flux_box_and_class_words(page):
+    from playwright.sync_api import expect
+
+    _tab(page, "Generate")
+    _pick_model(page, "edm_gleam")
+    page.get_by_text("diffuse emission around a cool-core BCG").wait_for(timeout=30000)  # in words
+    on = page.get_by_role("button", name="condition on this peak flux")
+    off = page.get_by_role("button", name="ignore peak flux")
+    expect(off).to_have_class(re.compile("bk-active"))
+    _set_number(page, "Peak flux (Jy/beam)", 3.5)
+    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)  # typing a flux means using it
+    off.click()  # the words themselves are the control
+    expect(off).to_have_class(re.compile("bk-active"), timeout=10000)
+    on.click()
+    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
+    _set_number(page, "Steps", 3)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("peak flux 3.5 Jy/beam").first.wait_for(timeout=240000)

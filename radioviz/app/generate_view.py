@@ -345,8 +345,12 @@ class GenerateView(pn.viewable.Viewer):
         if acc["flux"]:
             w += [
                 pn.widgets.FloatInput.from_param(self.param.flux, name="Peak flux (Jy/beam)"),
-                pn.widgets.Checkbox.from_param(
-                    self.param.use_flux, name="condition on this peak flux (typing a flux ticks it)"
+                # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux
+                # selects "condition on this peak flux"
+                pn.widgets.RadioButtonGroup.from_param(
+                    self.param.use_flux,
+                    options={"condition on this peak flux": True, "ignore peak flux": False},
+                    button_type="default",
                 ),
             ]
         if acc["guidance"]:
