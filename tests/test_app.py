@@ -240,13 +240,67 @@ def test_trajectory_scrubbing_makes_no_model_calls(generated_view):
     t = TrajectoryView(generated_view)
     assert t.use_generated() and len(t.trajectory) == 3
     calls = t.model_calls
+    figure = t.xt_panel.figure
     shown = []
     for k in range(3):
         t.step = k
-        shown.append(t.frames())
-    assert t.model_calls == calls
+        shown.append(t.xt_panel.source.data["image"][0].copy())
+        assert t.player.value == k + 1 and f"step {k + 1}/3" in t.step_text.object  # player and text agree
+        assert "What to notice" in t.notice_text.object
+    assert t.model_calls == calls and t.xt_panel.figure is figure  # data swapped in place, no new figure
+    assert not np.allclose(shown[0], shown[-1])
     t.forward_t = 500
-    assert t.forward_view() is not None
+    assert "ᾱ_t" in t.fwd_text.object
+
+
+def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView(generated_view)
+    t.use_generated()
+    t.step = 2
+    t.scale = "fixed"
+    assert (t.diff_panel.mapper.low, t.diff_panel.mapper.high) == (-2.0, 2.0)
+    t.scale = "frame"
+    d = t.diff_panel.source.data["image"][0]
+    assert (
+        t.diff_panel.mapper.high == pytest.approx(np.abs(d).max())
+        and "max |Δ|" in t.diff_panel.figure.title.text
+    )
+    assert "ε_θ" in t.explain["x0"].object and "ᾱ" in t.explain_schedule.object
+    assert "DDPM-1000" in t.sampler_button.name
+    t.model = "edm_gleam.safetensors"
+    assert "D(x; σ)" in t.explain["x0"].object and "Heun" in t.explain_schedule.object
+    assert t.sampler_button.name == "Run Euler-25 / Heun-25" and "no discrete" in t.sampler_note_pane.object
+    t.forward_t = t.param.forward_t.bounds[1]
+    assert "σ = 80" in t.fwd_text.object  # the EDM's own σ range, not the DDPM ᾱ
+    assert "guidance: ω = 0 vs ω = 4" in t.param.contrast.objects
+
+
+def test_trajectory_forward_follows_the_fields_tab(tmp_path):
+    from radioviz.app.fields import FieldsView
+    from radioviz.app.trajectory_view import FOLLOW, TrajectoryView
+
+    f = FieldsView(labels_path=tmp_path / "l.ecsv")
+    t = TrajectoryView(fields_view=f)
+    assert t.forward_field == FOLLOW and f.field in t.fwd_text.object
+    f.field = f.param.field.objects[-1]
+    assert f.param.field.objects[-1] in t.fwd_text.object and "Fields tab" in t.fwd_text.object
+
+
+def test_trajectory_two_conditionings_in_step():
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView()
+    t.model = "ddpm_gleam.safetensors"
+    t.steps = 3
+    t.contrast = "class: H (radio halo) vs non-halo"
+    assert t.run_pair() and len(t.pair) == 2 and [p[0] for p in t.pair] == ["H", "non-halo"]
+    t.step = 1
+    a = t.pair_panels[0][1].source.data["image"][0]
+    b = t.pair_panels[1][1].source.data["image"][0]
+    assert not np.allclose(a, b) and "step 2/3" in t.pair_text.object
+    np.testing.assert_array_equal(t.pair[0][1].denoised[1][0, 0], a)
 
 
 def test_compare_view_on_bundled_fields(generated_view):
@@ -350,7 +404,7 @@ def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, mon
     t = TrajectoryView(g)
     t.model = "ddpm_single.safetensors"
     assert t.param.band.objects == ["single-frequency"] and t.band == "single-frequency"
-    assert t.use_generated() and t.frames() is not None and t.forward_view() is not None
+    assert t.use_generated() and t.xt_panel.source.data["image"][0].shape == (64, 64)
     for k in range(3):
         write_fits(
             tmp_path / f"abell000{k}mwa2154mhzbriggs0_Halo.fits",

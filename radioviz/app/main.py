@@ -27,7 +27,7 @@ def create_app(
     tabs = pn.Tabs(
         ("Fields", fields),
         ("Generate", generate),
-        ("Trajectory", TrajectoryView(generate, data_dir=data_dir)),
+        ("Trajectory", TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
         ("Compare", CompareView(generate)),
         ("Models", ModelsView()),
         dynamic=True,
