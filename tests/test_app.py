@@ -240,15 +240,14 @@ def test_trajectory_scrubbing_makes_no_model_calls(generated_view):
     t = TrajectoryView(generated_view)
     assert t.use_generated() and len(t.trajectory) == 3
     calls = t.model_calls
-    figure = t.xt_panel.figure
-    shown = []
+    cache = t.cache.data  # every frame sent once; the browser indexes it per step
+    assert len(cache["xt"]) == 3 and cache["xt"][0].shape == (64, 64) and len(cache["hist"][0]) == 60
+    assert not np.allclose(cache["xt"][0], cache["xt"][-1])
     for k in range(3):
         t.step = k
-        shown.append(t.xt_panel.source.data["image"][0].copy())
-        assert t.player.value == k + 1 and f"step {k + 1}/3" in t.step_text.object  # player and text agree
-        assert "What to notice" in t.notice_text.object
-    assert t.model_calls == calls and t.xt_panel.figure is figure  # data swapped in place, no new figure
-    assert not np.allclose(shown[0], shown[-1])
+        assert t.player.value == k + 1 and cache["text"][k].startswith(f"step {k + 1}/3")  # they agree
+        assert cache["title_xt"][k].endswith(f"step {k + 1}/3") and "What to notice" in cache["notice"][k]
+    assert t.model_calls == calls and t.cache.data is cache  # stepping sends nothing new
     t.forward_t = 500
     assert "ᾱ_t" in t.fwd_text.object
 
@@ -258,15 +257,12 @@ def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
 
     t = TrajectoryView(generated_view)
     t.use_generated()
-    t.step = 2
     t.scale = "fixed"
-    assert (t.diff_panel.mapper.low, t.diff_panel.mapper.high) == (-2.0, 2.0)
+    assert t.cache.data["diff_lo"][2] == -2.0 and t.cache.data["diff_hi"][2] == 2.0
     t.scale = "frame"
-    d = t.diff_panel.source.data["image"][0]
-    assert (
-        t.diff_panel.mapper.high == pytest.approx(np.abs(d).max())
-        and "max |Δ|" in t.diff_panel.figure.title.text
-    )
+    d = t.cache.data["diff"][2]
+    assert t.cache.data["diff_hi"][2] == pytest.approx(np.abs(d).max())
+    assert "max |Δ|" in t.cache.data["title_diff"][2]
     assert "ε_θ" in t.explain["x0"].object and "ᾱ" in t.explain_schedule.object
     assert "DDPM-1000" in t.sampler_button.name
     t.model = "edm_gleam.safetensors"
@@ -296,10 +292,9 @@ def test_trajectory_two_conditionings_in_step():
     t.steps = 3
     t.contrast = "class: H (radio halo) vs non-halo"
     assert t.run_pair() and len(t.pair) == 2 and [p[0] for p in t.pair] == ["H", "non-halo"]
-    t.step = 1
-    a = t.pair_panels[0][1].source.data["image"][0]
-    b = t.pair_panels[1][1].source.data["image"][0]
-    assert not np.allclose(a, b) and "step 2/3" in t.pair_text.object
+    a, b = t.cache.data["p1"][1], t.cache.data["p3"][1]  # x̂0 of A and of B at step 2
+    assert not np.allclose(a, b) and "same seed" in t.pair_text.object
+    assert t.cache.data["p1_title"][1] == "H: x̂0" and t.cache.data["p3_title"][1] == "non-halo: x̂0"
     np.testing.assert_array_equal(t.pair[0][1].denoised[1][0, 0], a)
 
 
@@ -404,7 +399,7 @@ def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, mon
     t = TrajectoryView(g)
     t.model = "ddpm_single.safetensors"
     assert t.param.band.objects == ["single-frequency"] and t.band == "single-frequency"
-    assert t.use_generated() and t.xt_panel.source.data["image"][0].shape == (64, 64)
+    assert t.use_generated() and t.cache.data["xt"][0].shape == (64, 64)
     for k in range(3):
         write_fits(
             tmp_path / f"abell000{k}mwa2154mhzbriggs0_Halo.fits",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, Legend, Span
+from bokeh.models import ColumnDataSource, CustomJS, Div, Legend, Span
 from bokeh.plotting import figure
 
 from ..errors import InputError
@@ -32,9 +32,10 @@ from .session import on_session
 from .teaching import contrast_options, explanations, notice, sampler_runs
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
-SCALES = {"fixed (data range −1…1)": "fixed", "per frame (min…max)": "frame"}
+SCALES = {"fixed scale": "fixed", "per frame": "frame"}
 FOLLOW = "(the field open in the Fields tab)"
-EDM_FORWARD_LEVELS = 100  # σ values (log-spaced over the model's range) for the EDM forward slider
+EDM_FORWARD_LEVELS = 100
+HIST_BINS = 60  # σ values (log-spaced over the model's range) for the EDM forward slider
 
 
 class TrajectoryView(pn.viewable.Viewer):
@@ -85,7 +86,7 @@ class TrajectoryView(pn.viewable.Viewer):
         if fields_view is not None:
             fields_view.param.watch(lambda e: self._update_forward(), ["field", "data_dir"])
         self._model_changed()
-        self._update_frame()
+        self._update_cache()
 
     # -- the plots, built once ---------------------------------------------------------------------
 
@@ -121,17 +122,29 @@ class TrajectoryView(pn.viewable.Viewer):
             for i, k in enumerate("AB")
         ]
         self.fwd_panels = [ImagePanel("x0 (real)", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
-        self.step_text = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.notice_text = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.step_text = Div(text="", width=900, name="traj_step_text")
+        self.notice_text = Div(text="", width=900, name="traj_notice")
+        self.cache = ColumnDataSource({}, name="traj_cache")
         self.explain = {k: pn.pane.Markdown("", width=290) for k in ("xt", "x0", "diff")}
         self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.explain_forward = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.pair_text = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.fwd_text = pn.pane.Markdown("")
         self.player = pn.widgets.Player(
-            name="step", start=1, end=2, value=1, loop_policy="once", interval=100, show_value=True, width=560
+            name="step",
+            start=1,
+            end=2,
+            value=1,
+            loop_policy="once",
+            interval=100,
+            show_value=True,
+            show_loop_controls=False,
+            width=560,
         )
-        self.player.param.watch(lambda e: setattr(self, "step", e.new - 1), "value")
+        self.player.param.watch(lambda e: setattr(self, "step", max(0, e.new - 1)), "value")
+        js = self._frame_js()
+        self.player.jscallback(value=js.code, args=js.args)
+        self.cache.js_on_change("data", js)
         self.sampler_button = pn.widgets.Button.from_param(self.param.compare_samplers, name="Run samplers")
         self.side_row = pn.Row()
         self.sampler_note_pane = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -246,14 +259,16 @@ class TrajectoryView(pn.viewable.Viewer):
         lo = min(float(f.min()) for f in frames) if frames else -1.0
         hi = max(float(f.max()) for f in frames) if frames else 1.0
         self._hist_range = (lo, hi if hi > lo else lo + 1)
-        self.trajectory = traj
         self.step = 0
         self.player.param.update(end=max(2, n), value=1)
-        self.status.object = f"{len(traj)} recorded steps · {text}"
         sig = np.maximum(np.asarray(traj.sigmas, float), 1e-4)
         data = {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": (1 / sig**2).tolist()}
         on_session(lambda: setattr(self.sched_source, "data", data), self.sched_fig)
-        self._update_frame()
+        if self.trajectory is traj:
+            self.param.trigger("trajectory")
+        else:
+            self.trajectory = traj
+        self.status.object = f"{len(traj)} recorded steps · {text}"
 
     def use_generated(self) -> bool:
         g = getattr(self.generate_view, "result", None)
@@ -345,45 +360,123 @@ class TrajectoryView(pn.viewable.Viewer):
             return -m, m
         return float(a.min()), float(a.max())
 
-    @param.depends("trajectory", "step", "band", "scale", watch=True)
-    def _update_frame(self):
-        if self._empty():
-            self.step_text.object = "Press **Sample** (or use the Generate tab's latest result)."
-            return
-        x, x0, sig, k = self._frame()
+    def frame_info(self, k: int) -> dict:
+        """Everything shown for recorded step k (arrays, colour limits, titles, texts)."""
         t = self.trajectory
+        b = self._band_index()
+        x, x0, sig = self._data_scale(t, k)[b], t.denoised[k][0, b], t.sigmas[k]
         d = x0 - x
-        self.xt_panel.update(x, *self._limits(x), f"x_t · step {k + 1}/{len(t)}")
-        self.x0_panel.update(x0, *self._limits(x0), "predicted x̂0")
-        self.diff_panel.update(
-            d, *self._limits(d, symmetric=True, fixed=2.0), f"x̂0 − x_t · max |Δ| = {np.abs(d).max():.3g}"
-        )
-        counts, edges = np.histogram(x, 60, range=self._hist_range)
-        hist = {"top": counts.tolist(), "left": edges[:-1].tolist(), "right": edges[1:].tolist()}
-        marker = k + 1
-        on_session(
-            lambda: (setattr(self.hist_source, "data", hist), setattr(self.marker, "location", marker)),
-            self.hist_fig,
-        )
         words = f"step {k + 1}/{len(t)} · σ = {sig:.4g} · SNR = {1 / max(sig, 1e-8) ** 2:.3g}"
         if t.ts:
             a = float(self._schedule().alphas_cumprod[t.ts[k]])
-            words += f" · t = {t.ts[k]} · ᾱ_t = {a:.4f}"
-        self.step_text.object = words
+            words += f" · t = {t.ts[k]} · ᾱ_t = {a:.3g}"
         stage, what = notice(sig)
-        self.notice_text.object = f"**What to notice — stage {stage}:** {what}"
-        if self.player.value != k + 1:
-            self.player.value = k + 1
-        for (title, traj), panels in zip(self.pair, self.pair_panels, strict=False):
+        info = {
+            "xt": x,
+            "x0": x0,
+            "diff": d,
+            "xt_lim": self._limits(x),
+            "x0_lim": self._limits(x0),
+            "diff_lim": self._limits(d, symmetric=True, fixed=2.0),
+            "title_xt": f"x_t · step {k + 1}/{len(t)}",
+            "title_diff": f"x̂0 − x_t · max |Δ| = {np.abs(d).max():.3g}",
+            "hist": np.histogram(x, HIST_BINS, range=self._hist_range)[0],
+            "text": words,
+            "notice": f"<b>What to notice — stage {stage}:</b> {what}",
+            "pair": [],
+        }
+        for title, traj in self.pair:
             kk = min(k, len(traj) - 1)
-            xa, x0a = (
-                self._data_scale(traj, kk)[self._band_index(traj)],
-                traj.denoised[kk][0, self._band_index(traj)],
-            )
-            panels[0].update(xa, *self._limits(xa), f"{title}: x_t")
-            panels[1].update(x0a, *self._limits(x0a), f"{title}: x̂0")
-        if self.pair:
-            self.pair_text.object = f"**{self.contrast}** · same seed {self.seed}, step {k + 1}/{len(t)}"
+            bb = self._band_index(traj)
+            for what_, img in (("x_t", self._data_scale(traj, kk)[bb]), ("x̂0", traj.denoised[kk][0, bb])):
+                info["pair"].append((img, self._limits(img), f"{title}: {what_}"))
+        return info
+
+    @param.depends("trajectory", "band", "scale", watch=True)
+    def _update_cache(self):
+        """Send every recorded frame of the shown band to the browser once; the player then
+        swaps frames there (JavaScript), with no server round trip per frame."""
+        if self._empty():
+            self.step_text.text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
+            return
+        n = len(self.trajectory)
+        frames = [self.frame_info(k) for k in range(n)]
+        edges = np.histogram_bin_edges([], HIST_BINS, range=self._hist_range)
+        data = {key: [np.asarray(f[key], np.float32) for f in frames] for key in ("xt", "x0", "diff", "hist")}
+        for key in ("xt", "x0", "diff"):
+            data[f"{key}_lo"] = [f[f"{key}_lim"][0] for f in frames]
+            data[f"{key}_hi"] = [f[f"{key}_lim"][1] for f in frames]
+        for key in ("title_xt", "title_diff", "text", "notice"):
+            data[key] = [f[key] for f in frames]
+        for j in range(4):
+            has = len(frames[0]["pair"]) > j
+            data[f"p{j}"] = [
+                np.asarray(f["pair"][j][0] if has else np.zeros((1, 1)), np.float32) for f in frames
+            ]
+            data[f"p{j}_lo"] = [f["pair"][j][1][0] if has else 0.0 for f in frames]
+            data[f"p{j}_hi"] = [f["pair"][j][1][1] if has else 1.0 for f in frames]
+            data[f"p{j}_title"] = [f["pair"][j][2] if has else "" for f in frames]
+        data["start"] = [min(self.step, n - 1)] * n
+        self.hist_edges = (edges[:-1].tolist(), edges[1:].tolist())
+        self.pair_text.object = (
+            f"**{self.contrast}** · same seed {self.seed}, in step with the player" if self.pair else ""
+        )
+        left, right = self.hist_edges
+
+        def push():
+            self.hist_source.data = {"top": data["hist"][0].tolist(), "left": left, "right": right}
+            self.cache.data = data
+
+        on_session(push, self.hist_fig)
+        self.step_text.text = frames[min(self.step, n - 1)]["text"]
+
+    @param.depends("step", watch=True)
+    def _step_changed(self):
+        if self.player.value != self.step + 1:
+            self.player.value = self.step + 1  # the browser redraws from its cache
+
+    def _frame_js(self) -> CustomJS:
+        """The browser side of a frame change: index the cached frames, update the plots."""
+        args = {
+            "cache": self.cache,
+            "srcs": [p.source for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+            "maps": [p.mapper for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+            "titles": [self.xt_panel.figure.title, self.diff_panel.figure.title],
+            "hist": self.hist_source,
+            "marker": self.marker,
+            "info": self.step_text,
+            "note": self.notice_text,
+            "psrcs": [p.source for row in self.pair_panels for p in row],
+            "pmaps": [p.mapper for row in self.pair_panels for p in row],
+            "ptitles": [p.figure.title for row in self.pair_panels for p in row],
+        }
+        code = """
+        const f = cache.data;
+        const n = f.xt ? f.xt.length : 0;
+        if (!n) return;
+        // the player's callback has it as 'source'; a new cache carries the step it was sent at
+        const live = typeof source !== 'undefined' && source.value !== undefined;
+        const v = live ? source.value : f.start[0] + 1;
+        const k = Math.max(0, Math.min(v - 1, n - 1));
+        const keys = ['xt', 'x0', 'diff'];
+        for (let i = 0; i < 3; i++) {
+          srcs[i].data = {image: [f[keys[i]][k]]};
+          maps[i].setv({low: f[keys[i] + '_lo'][k], high: f[keys[i] + '_hi'][k]});
+        }
+        titles[0].text = f.title_xt[k];
+        titles[1].text = f.title_diff[k];
+        hist.data = {top: f.hist[k], left: hist.data.left, right: hist.data.right};
+        marker.location = k + 1;
+        info.text = f.text[k];
+        note.text = f.notice[k];
+        for (let j = 0; j < 4; j++) {
+          if (f['p' + j][k].length < 2) continue;
+          psrcs[j].data = {image: [f['p' + j][k]]};
+          pmaps[j].setv({low: f['p' + j + '_lo'][k], high: f['p' + j + '_hi'][k]});
+          ptitles[j].text = f['p' + j + '_title'][k];
+        }
+        """
+        return CustomJS(args=args, code=code)
 
     # -- forward process ---------------------------------------------------------------------------
 
@@ -461,6 +554,10 @@ class TrajectoryView(pn.viewable.Viewer):
             pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
             pn.widgets.Select.from_param(self.param.band, name="Band"),
             pn.widgets.RadioButtonGroup.from_param(self.param.scale, name="Colour scale"),
+            pn.pane.Markdown(
+                "<small>fixed: x_t and x̂0 on −1…1, x̂0 − x_t on ±2 (frames comparable); per frame: "
+                "each frame's own range — read the colorbar.</small>"
+            ),
             pn.Row(
                 pn.widgets.Button.from_param(self.param.run, name="Sample", button_type="primary"),
                 pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
@@ -478,8 +575,8 @@ class TrajectoryView(pn.viewable.Viewer):
         )
         frames = pn.Column(
             self.player,
-            self.step_text,
-            self.notice_text,
+            pn.pane.Bokeh(self.step_text),
+            pn.pane.Bokeh(self.notice_text),
             images,
             pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
         )
