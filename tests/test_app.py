@@ -306,7 +306,15 @@ def test_compare_view_on_bundled_fields(generated_view):
     assert c.split == "SIM"
     cmp = c.compare_latest()
     assert cmp is not None and cmp.report["n_generated"] == 2 and "generated vs" in c.status.object
-    assert c.plots() is not None
+    import holoviews as hv
+
+    labels, colours = set(), set()
+    for pane in c.plots().select(pn.pane.HoloViews):
+        for el in pane.object.traverse(lambda e: e, [hv.Histogram, hv.Curve]):
+            labels |= {d.pprint_label for d in el.dimensions()}
+            colours.add(hv.Store.lookup_options("bokeh", el, "style").kwargs.get("color"))
+    assert "x" not in labels and "Frequency" not in labels and "image mean (Jy/beam)" in labels
+    assert {"#222222", "#e07b00"} <= colours  # real and generated in their fixed colours
     assert not c.upload("x.npz", b"junk") and c.alert.visible
 
 

@@ -227,3 +227,41 @@ def test_generate_flux_box_and_class_words(page):
     _set_number(page, "Steps", 3)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("peak flux 3.5 Jy/beam").first.wait_for(timeout=240000)
+
+
+def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
+    """Player and text agree, the x̂0 − x_t colour scale is a choice, the wheel scrolls the page,
+    and with an EDM the sampler button says what it runs."""
+    _tab(page, "Trajectory")
+    _set_number(page, "Steps", 6)
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.get_by_text("6 recorded steps").wait_for(timeout=300000)
+    page.get_by_text(re.compile(r"^step 1/6 · σ")).wait_for(timeout=30000)
+    page.get_by_text("What to notice — stage 1").wait_for()
+    page.evaluate(
+        """() => { const d = Bokeh.documents[0];
+        [...d.all_models].find(m => m.type === 'panel.models.widgets.Player').value = 5; }"""
+    )
+    page.get_by_text(re.compile(r"^step 5/6 · σ")).wait_for(timeout=10000)
+    page.get_by_text("x_t · step 5/6").wait_for(timeout=10000)
+    limits = """() => { const d = Bokeh.documents[0];
+        const s = d.get_model_by_name('traj_diff');
+        const r = [...d.all_models].find(m => m.type === 'GlyphRenderer' && m.data_source === s);
+        return [r.glyph.color_mapper.low, r.glyph.color_mapper.high]; }"""
+    assert page.evaluate(limits) == [-2, 2]
+    page.get_by_role("button", name="per frame", exact=True).click()
+    deadline = time.time() + 20
+    while time.time() < deadline and page.evaluate(limits) == [-2, 2]:
+        time.sleep(0.2)
+    low, high = page.evaluate(limits)
+    assert low == -high and 0 < high != 2  # its own symmetric range, told by the colorbar
+    plot = page.locator("canvas").nth(1)
+    y0 = plot.bounding_box()["y"]
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 300)
+    time.sleep(0.8)
+    assert plot.bounding_box()["y"] < y0 - 100, "the wheel did not scroll the page"
+    _pick_model(page, "edm_gleam")
+    page.get_by_role("button", name="Run Euler-25 / Heun-25").wait_for(timeout=30000)
+    page.get_by_text("no discrete DDPM/DDIM sampler").wait_for()

@@ -275,6 +275,8 @@ class GenerateView(pn.viewable.Viewer):
                 xaxis=None,
                 yaxis=None,
                 toolbar=None,
+                default_tools=[],
+                active_tools=[],  # the mouse wheel scrolls the page
                 title=f"#{i}{score}",
             )
             tiles.append(pn.pane.HoloViews(el, linked_axes=False, sizing_mode="fixed"))

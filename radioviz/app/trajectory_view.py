@@ -122,8 +122,8 @@ class TrajectoryView(pn.viewable.Viewer):
             for i, k in enumerate("AB")
         ]
         self.fwd_panels = [ImagePanel("x0 (real)", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
-        self.step_text = Div(text="", width=900, name="traj_step_text")
-        self.notice_text = Div(text="", width=900, name="traj_notice")
+        self.step_text = Div(text="", width=900, height=22, name="traj_step_text")  # fixed size: no relayout
+        self.notice_text = Div(text="", width=900, height=44, name="traj_notice")
         self.cache = ColumnDataSource({}, name="traj_cache")
         self.explain = {k: pn.pane.Markdown("", width=290) for k in ("xt", "x0", "diff")}
         self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -397,7 +397,8 @@ class TrajectoryView(pn.viewable.Viewer):
         """Send every recorded frame of the shown band to the browser once; the player then
         swaps frames there (JavaScript), with no server round trip per frame."""
         if self._empty():
-            self.step_text.text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
+            text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
+            on_session(lambda: setattr(self.step_text, "text", text), self.step_text)
             return
         n = len(self.trajectory)
         frames = [self.frame_info(k) for k in range(n)]
@@ -428,7 +429,6 @@ class TrajectoryView(pn.viewable.Viewer):
             self.cache.data = data
 
         on_session(push, self.hist_fig)
-        self.step_text.text = frames[min(self.step, n - 1)]["text"]
 
     @param.depends("step", watch=True)
     def _step_changed(self):
