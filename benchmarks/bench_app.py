@@ -207,6 +207,12 @@ _FRAME_JS = """async (k) => {
   });
 }"""
 
+_IDLE_JS = """async () => {
+  const t0 = performance.now();
+  return await new Promise(resolve =>
+    requestAnimationFrame(() => resolve(performance.now() - t0)));
+}"""
+
 _PLAY_JS = """async (seconds) => {
   const d = Bokeh.documents[0];
   const player = [...d.all_models].find(m => m.type === 'panel.models.widgets.Player');
@@ -228,7 +234,7 @@ _PLAY_JS = """async (seconds) => {
 }"""
 
 
-def bench_browser_playback(steps: int = 30, repeats: int = 20) -> dict:
+def bench_browser_playback(steps: int = 20, repeats: int = 20) -> dict:
     """Frame change and Play in the served app's Trajectory tab, measured in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
@@ -261,7 +267,10 @@ def bench_browser_playback(steps: int = 30, repeats: int = 20) -> dict:
             time.sleep(0.5)
             page.get_by_role("button", name="Sample", exact=True).click()
             page.get_by_text("recorded steps").wait_for(timeout=600000)
-            ms = [page.evaluate(_FRAME_JS, 2 + (i % (steps - 2))) for i in range(repeats)]
+            ms, idle = [], []
+            for i in range(repeats):
+                idle.append(page.evaluate(_IDLE_JS))  # control: the next paint with no change at all
+                ms.append(page.evaluate(_FRAME_JS, 2 + (i % (steps - 2))))
             play = page.evaluate(_PLAY_JS, 5)
             b.close()
     finally:
@@ -269,6 +278,7 @@ def bench_browser_playback(steps: int = 30, repeats: int = 20) -> dict:
     return {
         "browser_frame_change_ms_median": round(statistics.median(ms), 1),
         "browser_frame_change_ms_max": round(max(ms), 1),
+        "browser_idle_next_paint_ms_median": round(statistics.median(idle), 1),
         "browser_play_updates_per_s": round(play["updates"] / play["seconds"], 1),
         "browser_play_distinct_frames_per_s": round(play["distinct"] / play["seconds"], 1),
         "browser_play_seconds": round(play["seconds"], 2),

@@ -172,6 +172,16 @@ def test_mask_canvas_every_control(page, tmp_path):
     assert canvas.screenshot() != blank
 
 
+def _wait_js(page, js, ok, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = page.evaluate(js)
+        if ok(value):
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{value!r} never satisfied the check")
+
+
 def _pick_model(page, name):
     sel = _select_with(page, name)
     sel.select_option(sel.locator("option", has_text=name).first.get_attribute("value"))
@@ -236,14 +246,14 @@ def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
     _set_number(page, "Steps", 6)
     page.get_by_role("button", name="Sample", exact=True).click()
     page.get_by_text("6 recorded steps").wait_for(timeout=300000)
-    page.get_by_text(re.compile(r"^step 1/6 · σ")).wait_for(timeout=30000)
-    page.get_by_text("What to notice — stage 1").wait_for()
+    words = """() => { const d = Bokeh.documents[0];
+        return [d.get_model_by_name('traj_step_text').text, d.get_model_by_name('traj_notice').text]; }"""
+    _wait_js(page, words, lambda w: w[0].startswith("step 1/6 · σ") and "stage 1" in w[1])
     page.evaluate(
         """() => { const d = Bokeh.documents[0];
         [...d.all_models].find(m => m.type === 'panel.models.widgets.Player').value = 5; }"""
     )
-    page.get_by_text(re.compile(r"^step 5/6 · σ")).wait_for(timeout=10000)
-    page.get_by_text("x_t · step 5/6").wait_for(timeout=10000)
+    _wait_js(page, words, lambda w: w[0].startswith("step 5/6 · σ"))  # the player's 5 is the text's 5
     limits = """() => { const d = Bokeh.documents[0];
         const s = d.get_model_by_name('traj_diff');
         const r = [...d.all_models].find(m => m.type === 'GlyphRenderer' && m.data_source === s);

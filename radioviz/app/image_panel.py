@@ -8,7 +8,7 @@ The mouse wheel scrolls the page (no wheel-zoom tool); pan and box zoom stay in 
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper
+from bokeh.models import ColorBar, ColumnDataSource, Label, LinearColorMapper
 from bokeh.palettes import RdBu11, gray
 from bokeh.plotting import figure
 
@@ -38,6 +38,20 @@ class ImagePanel:
         fig.axis.visible = False
         fig.grid.visible = False
         fig.min_border = 2
+        # per-frame words drawn on the canvas: changing a title or a Div re-lays out the page
+        # (≈ 80 and 300+ ms a frame in headless Chromium), a canvas label only repaints
+        self.corner = Label(
+            x=4,
+            y=4,
+            x_units="screen",
+            y_units="screen",
+            text="",
+            text_font_size="11px",
+            text_color="white",
+            background_fill_color="black",
+            background_fill_alpha=0.6,
+        )
+        fig.add_layout(self.corner)
         self.figure = fig
 
     def update(self, image: np.ndarray, low: float, high: float, title: str | None = None) -> None:

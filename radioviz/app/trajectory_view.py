@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, CustomJS, Div, Legend, Span
+from bokeh.models import ColumnDataSource, CustomJS, Label, Legend, Span
 from bokeh.plotting import figure
 
 from ..errors import InputError
@@ -122,8 +122,18 @@ class TrajectoryView(pn.viewable.Viewer):
             for i, k in enumerate("AB")
         ]
         self.fwd_panels = [ImagePanel("x0 (real)", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
-        self.step_text = Div(text="", width=900, height=22, name="traj_step_text")  # fixed size: no relayout
-        self.notice_text = Div(text="", width=900, height=44, name="traj_notice")
+        # the step's words on a canvas (a Div's new text re-lays out the whole page every frame)
+        tf = figure(width=1150, height=48, tools="", toolbar_location=None, x_range=(0, 1), y_range=(0, 1))
+        tf.axis.visible = tf.grid.visible = False
+        tf.outline_line_color = None
+        tf.min_border = 0
+        self.step_text = Label(x=0, y=28, x_units="screen", y_units="screen", text="", name="traj_step_text")
+        self.notice_text = Label(
+            x=0, y=6, x_units="screen", y_units="screen", text="", text_font_size="12px", name="traj_notice"
+        )
+        for lab in (self.step_text, self.notice_text):
+            tf.add_layout(lab)
+        self.text_fig = tf
         self.cache = ColumnDataSource({}, name="traj_cache")
         self.explain = {k: pn.pane.Markdown("", width=290) for k in ("xt", "x0", "diff")}
         self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -378,11 +388,11 @@ class TrajectoryView(pn.viewable.Viewer):
             "xt_lim": self._limits(x),
             "x0_lim": self._limits(x0),
             "diff_lim": self._limits(d, symmetric=True, fixed=2.0),
-            "title_xt": f"x_t · step {k + 1}/{len(t)}",
-            "title_diff": f"x̂0 − x_t · max |Δ| = {np.abs(d).max():.3g}",
+            "title_xt": f"step {k + 1}/{len(t)}",
+            "title_diff": f"max |Δ| = {np.abs(d).max():.3g}",
             "hist": np.histogram(x, HIST_BINS, range=self._hist_range)[0],
             "text": words,
-            "notice": f"<b>What to notice — stage {stage}:</b> {what}",
+            "notice": f"What to notice — stage {stage}: {what}",
             "pair": [],
         }
         for title, traj in self.pair:
@@ -398,7 +408,7 @@ class TrajectoryView(pn.viewable.Viewer):
         swaps frames there (JavaScript), with no server round trip per frame."""
         if self._empty():
             text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
-            on_session(lambda: setattr(self.step_text, "text", text), self.step_text)
+            on_session(lambda: setattr(self.step_text, "text", text), self.text_fig)
             return
         n = len(self.trajectory)
         frames = [self.frame_info(k) for k in range(n)]
@@ -441,14 +451,14 @@ class TrajectoryView(pn.viewable.Viewer):
             "cache": self.cache,
             "srcs": [p.source for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
             "maps": [p.mapper for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
-            "titles": [self.xt_panel.figure.title, self.diff_panel.figure.title],
+            "titles": [self.xt_panel.corner, self.diff_panel.corner],
             "hist": self.hist_source,
             "marker": self.marker,
             "info": self.step_text,
             "note": self.notice_text,
             "psrcs": [p.source for row in self.pair_panels for p in row],
             "pmaps": [p.mapper for row in self.pair_panels for p in row],
-            "ptitles": [p.figure.title for row in self.pair_panels for p in row],
+            "ptitles": [p.corner for row in self.pair_panels for p in row],
         }
         code = """
         const f = cache.data;
@@ -461,7 +471,8 @@ class TrajectoryView(pn.viewable.Viewer):
         const keys = ['xt', 'x0', 'diff'];
         for (let i = 0; i < 3; i++) {
           srcs[i].data = {image: [f[keys[i]][k]]};
-          maps[i].setv({low: f[keys[i] + '_lo'][k], high: f[keys[i] + '_hi'][k]});
+          const lo = f[keys[i] + '_lo'][k], hi = f[keys[i] + '_hi'][k];
+          if (maps[i].low !== lo || maps[i].high !== hi) maps[i].setv({low: lo, high: hi});
         }
         titles[0].text = f.title_xt[k];
         titles[1].text = f.title_diff[k];
@@ -472,7 +483,8 @@ class TrajectoryView(pn.viewable.Viewer):
         for (let j = 0; j < 4; j++) {
           if (f['p' + j][k].length < 2) continue;
           psrcs[j].data = {image: [f['p' + j][k]]};
-          pmaps[j].setv({low: f['p' + j + '_lo'][k], high: f['p' + j + '_hi'][k]});
+          const lo = f['p' + j + '_lo'][k], hi = f['p' + j + '_hi'][k];
+          if (pmaps[j].low !== lo || pmaps[j].high !== hi) pmaps[j].setv({low: lo, high: hi});
           ptitles[j].text = f['p' + j + '_title'][k];
         }
         """
@@ -575,8 +587,7 @@ class TrajectoryView(pn.viewable.Viewer):
         )
         frames = pn.Column(
             self.player,
-            pn.pane.Bokeh(self.step_text),
-            pn.pane.Bokeh(self.notice_text),
+            pn.pane.Bokeh(self.text_fig),
             images,
             pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
         )
