@@ -213,6 +213,15 @@ _IDLE_JS = """async () => {
     requestAnimationFrame(() => resolve(performance.now() - t0)));
 }"""
 
+_TIMER_JS = """async (seconds) => {
+  let n = 0;
+  const t0 = performance.now();
+  const id = setInterval(() => n++, 100);
+  await new Promise(r => setTimeout(r, seconds * 1000));
+  clearInterval(id);
+  return n / ((performance.now() - t0) / 1000);
+}"""
+
 _PLAY_JS = """async (seconds) => {
   const d = Bokeh.documents[0];
   const player = [...d.all_models].find(m => m.type === 'panel.models.widgets.Player');
@@ -271,6 +280,7 @@ def bench_browser_playback(steps: int = 20, repeats: int = 20) -> dict:
             for i in range(repeats):
                 idle.append(page.evaluate(_IDLE_JS))  # control: the next paint with no change at all
                 ms.append(page.evaluate(_FRAME_JS, 2 + (i % (steps - 2))))
+            bare = page.evaluate(_TIMER_JS, 5)  # control: a bare 100 ms timer, nothing playing
             play = page.evaluate(_PLAY_JS, 5)
             b.close()
     finally:
@@ -282,6 +292,7 @@ def bench_browser_playback(steps: int = 20, repeats: int = 20) -> dict:
         "browser_play_updates_per_s": round(play["updates"] / play["seconds"], 1),
         "browser_play_distinct_frames_per_s": round(play["distinct"] / play["seconds"], 1),
         "browser_play_seconds": round(play["seconds"], 2),
+        "browser_bare_100ms_timer_ticks_per_s": round(bare, 1),
         "browser_trajectory_steps": steps,
     }
 

@@ -147,7 +147,7 @@ class TrajectoryView(pn.viewable.Viewer):
             value=1,
             loop_policy="once",
             interval=100,
-            show_value=True,
+            show_value=False,
             show_loop_controls=False,
             width=560,
         )
