@@ -136,6 +136,13 @@ def test_models_tab_lists_checkpoint_cards(page):
     _shot(page, "models.png")
 
 
+def _wait_for(ok, timeout=30):
+    deadline = time.time() + timeout
+    while not ok():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.2)
+
+
 def _tab(page, name):
     page.get_by_text(name, exact=True).first.click()
 
@@ -167,11 +174,12 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     _tab(page, "Trajectory")
     page.get_by_role("button", name="Sample", exact=True).click()
     page.get_by_text("recorded steps").wait_for(timeout=240000)
-    page.get_by_text("step 1/").wait_for(timeout=30000)
+    words = "() => Bokeh.documents[0].get_model_by_name('traj_step_text').text"  # drawn on a canvas
+    _wait_for(lambda: page.evaluate(words).startswith("step 1/"))
     frame = page.locator("canvas").nth(1)
     before = frame.screenshot()
     page.locator("input[type=range]").first.fill("30")
-    page.get_by_text("step 31/").wait_for(timeout=30000)
+    _wait_for(lambda: page.evaluate(words).startswith("step 30/"))  # the player's 30 is the text's 30
     time.sleep(1.0)
     assert page.locator("canvas").nth(1).screenshot() != before
     _shot(page, "trajectory.png")
