@@ -178,7 +178,9 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     _wait_for(lambda: page.evaluate(words).startswith("step 1/"))
     frame = page.locator("canvas").nth(1)
     before = frame.screenshot()
-    page.locator("input[type=range]").first.fill("30")
+    page.evaluate(
+        "() => { [...Bokeh.documents[0].all_models].find(m => m.type === 'panel.models.widgets.Player').value = 30; }"
+    )
     _wait_for(lambda: page.evaluate(words).startswith("step 30/"))  # the player's 30 is the text's 30
     time.sleep(1.0)
     assert page.locator("canvas").nth(1).screenshot() != before
