@@ -179,7 +179,8 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     frame = page.locator("canvas").nth(1)
     before = frame.screenshot()
     page.evaluate(
-        "() => { [...Bokeh.documents[0].all_models].find(m => m.type === 'panel.models.widgets.Player').value = 30; }"
+        "() => { [...Bokeh.documents[0].all_models]"
+        ".find(m => m.type === 'panel.models.widgets.Player').value = 30; }"
     )
     _wait_for(lambda: page.evaluate(words).startswith("step 30/"))  # the player's 30 is the text's 30
     time.sleep(1.0)
