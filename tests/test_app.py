@@ -9,6 +9,8 @@ from radioviz.app import resources
 from radioviz.app.fields import FieldsView
 from radioviz.app.models_view import ModelsView, card_summary
 from radioviz.display import stretch_image
+from radioviz.models.card import ModelCard
+from radioviz.models.quality import default_generator, picker_label
 
 from .conftest import celestial_header, noisy_image, write_fits
 
@@ -89,7 +91,7 @@ def test_good_upload_becomes_the_current_field(view, tmp_path):
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
         p = write_fits(
-            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48)
+            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
         )
         names.append(p.name)
         blobs.append(p.read_bytes())
@@ -101,12 +103,13 @@ def test_models_view_summarises_cards():
     card = {
         "kind": "classifier",
         "arch": "L",
+        "kwargs": {},
         "parameters": 59114,
         "preprocessing": {
             "cutout_size": 64,
             "bands": ["a", "b", "c", "d"],
             "band_convention": "native",
-            "normalization": {"per_image": True, "log": False},
+            "normalization": {"per_image": True, "log": False, "lo": 0.0, "hi": 1.0},
         },
         "metrics": {
             "cv": {
@@ -116,10 +119,12 @@ def test_models_view_summarises_cards():
             }
         },
     }
-    text = card_summary("x.safetensors", card)
+    text = card_summary("x.safetensors", ModelCard.from_dict(card))
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
-    assert set(resources.checkpoint_cards()) >= set()
+    shipped = resources.checkpoint_cards()
+    assert shipped["classifier_L.safetensors"].kind == "classifier"
+    assert not any(".train-state" in name for name in shipped)
 
 
 # -- Generate / Trajectory / Compare ---------------------------------------------------------------
@@ -210,7 +215,25 @@ def test_generate_flux_typed_is_used_and_class_names_in_words():
     assert g.use_flux and g.conditions()["flux"] == 3.5
     names = g.param.label.names
     assert any("mini-halo" in k for k in names) and any("candidate halo" in k for k in names)
-    assert any(k.startswith("edm_gleam — EDM") for k in g.param.model.names)
+    # the picker shows each model's measured quality (models.quality.picker_label) and its kind
+    cards = resources.generator_cards()
+    for label, name in g.param.model.objects.items():
+        assert label.startswith(picker_label(name.removesuffix(".safetensors"), cards[name]))
+        assert f"— {cards[name].kind.upper()}" in label
+    assert GenerateView().model == default_generator(cards)
+
+
+def test_trajectory_defaults_to_the_best_measured_generator_not_ddpm_gleam():
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    cards = resources.generator_cards()
+    t = TrajectoryView()
+    want = default_generator(
+        {n: c for n, c in cards.items() if c.kind in ("ddpm", "edm")}, kinds=("edm", "ddpm")
+    )
+    assert t.model == want and t.model != "ddpm_gleam.safetensors"
+    name = t.model.removesuffix(".safetensors")
+    assert any(k.startswith(picker_label(name, cards[t.model])) for k in t.param.model.names)
 
 
 def test_generate_refuses_a_second_run_while_one_runs(generated_view):
@@ -238,6 +261,7 @@ def test_trajectory_scrubbing_makes_no_model_calls(generated_view):
     from radioviz.app.trajectory_view import TrajectoryView
 
     t = TrajectoryView(generated_view)
+    t.model = "ddpm_gleam.safetensors"  # the view opens on the best measured model (an EDM)
     assert t.use_generated() and len(t.trajectory) == 3
     calls = t.model_calls
     cache = t.cache.data  # every frame sent once; the browser indexes it per step
@@ -256,6 +280,7 @@ def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
     from radioviz.app.trajectory_view import TrajectoryView
 
     t = TrajectoryView(generated_view)
+    t.model = "ddpm_gleam.safetensors"
     t.use_generated()
     t.scale = "fixed"
     assert t.cache.data["diff_lo"][2] == -2.0 and t.cache.data["diff_hi"][2] == 2.0
@@ -264,10 +289,10 @@ def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
     assert t.cache.data["diff_hi"][2] == pytest.approx(np.abs(d).max())
     assert "max |Δ|" in t.cache.data["title_diff"][2]
     assert "ε_θ" in t.explain["x0"].object and "ᾱ" in t.explain_schedule.object
-    assert "DDPM-1000" in t.sampler_button.name
+    assert "DDPM-1000" in t.sampler_button.label
     t.model = "edm_gleam.safetensors"
     assert "D(x; σ)" in t.explain["x0"].object and "Heun" in t.explain_schedule.object
-    assert t.sampler_button.name == "Run Euler-25 / Heun-25" and "no discrete" in t.sampler_note_pane.object
+    assert t.sampler_button.label == "Run Euler-25 / Heun-25" and "no discrete" in t.sampler_note_pane.object
     t.forward_t = t.param.forward_t.bounds[1]
     assert "σ = 80" in t.fwd_text.object  # the EDM's own σ range, not the DDPM ᾱ
     assert "guidance: ω = 0 vs ω = 4" in t.param.contrast.objects
@@ -383,12 +408,12 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
 
     g = GenerateView()
     g.model = "edm_mask_gleam.safetensors"
-    truths = [o for o in g.param.mask_field.objects if o.endswith("(simulator truth)")]
+    truths = [label for label in g.param.mask_field.names if label.endswith("(simulator truth)")]
     assert len(truths) == 6
-    g.mask_field = "sim_0100 (simulator truth)"
+    g.mask_field = ("sim_0100", "truth")
     truth = g.canvas.mask.copy()
     assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
-    g.mask_field = "sim_0100 (photutils)"
+    g.mask_field = g.param.mask_field.names["sim_0100 (photutils)"]
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
 
 

@@ -40,7 +40,10 @@ def _configured(env: str, shared: Path) -> Path | None:
 
 
 def default_real_root() -> str:
-    """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields."""
+    """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields;
+    with a data root (served to others) that root itself, shown as '.'."""
+    if resources.data_root() is not None:
+        return resources.shown_path(os.environ["RADIOVIZ_REAL"]) if os.environ.get("RADIOVIZ_REAL") else "."
     return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
@@ -56,7 +59,10 @@ class CompareView(pn.viewable.Viewer):
         if not self.real_root:
             self.real_root = default_real_root()
         if not self.split:
-            splits = list(find_splits(self.real_root)) if Path(self.real_root).exists() else []
+            try:
+                splits = list(find_splits(resources.resolve_user_path(self.real_root)))
+            except InputError:
+                splits = []
             self.split = "TRAIN" if "TRAIN" in splits else (splits[0] if splits else "TRAIN")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self.status = pn.pane.Markdown("")
@@ -64,8 +70,12 @@ class CompareView(pn.viewable.Viewer):
 
     def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
-        pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
-        root = self.real_root
+        pre = (card.preprocessing if card else None) or Preprocessing()
+        try:
+            root = str(resources.resolve_user_path(self.real_root))
+        except InputError as exc:
+            self.alert.object, self.alert.visible = resources.public_message(str(exc)), True
+            return None
         if pre.band_convention == SINGLE_FREQUENCY:
             root = single_frequency_root()
             if root is None:
@@ -78,7 +88,7 @@ class CompareView(pn.viewable.Viewer):
         try:
             real = real_cutouts(root, self.split, pre, meta.get("label"))
         except InputError as exc:
-            self.alert.object, self.alert.visible = str(exc), True
+            self.alert.object, self.alert.visible = resources.public_message(str(exc)), True
             return None
         cards = resources.classifier_cards()
         clf = (
@@ -261,9 +271,9 @@ class CompareView(pn.viewable.Viewer):
         up = pn.widgets.FileInput(accept=".npz")
         up.param.watch(lambda e: self.upload(up.filename, e.new) if e.new else None, "value")
         controls = pn.Row(
-            pn.widgets.TextInput.from_param(self.param.real_root, name="Real data root", width=420),
-            pn.widgets.TextInput.from_param(self.param.split, name="Split", width=100),
+            pn.widgets.TextInput.from_param(self.param.real_root, label="Real data root", width=420),
+            pn.widgets.TextInput.from_param(self.param.split, label="Split", width=100),
             pn.Column(pn.pane.Markdown("Samples .npz (optional; default: the latest Generate result)"), up),
-            pn.widgets.Button.from_param(self.param.run, name="Compare", button_type="primary", align="end"),
+            pn.widgets.Button.from_param(self.param.run, label="Compare", color="primary", align="end"),
         )
         return pn.Column(self.alert, controls, self.status, self.plots, sizing_mode="stretch_width")

@@ -6,6 +6,9 @@ quality label from one place).
 
 from __future__ import annotations
 
+from ..models.card import ModelCard
+from ..models.quality import picker_label
+
 #: Mishra et al.'s classes in words (the training labels fold candidate mini-halos, cmH, into mH).
 LABEL_WORDS = {
     "non-halo": "no radio halo (other cluster sources, radio galaxies, odd radio circles)",
@@ -28,19 +31,19 @@ def label_options(labels: list[str]) -> dict[str, str | None]:
     return {label_text(None): None, **{label_text(k).split(":")[0]: k for k in labels}}
 
 
-def model_label(name: str, card: dict) -> str:
-    """The model picker's text for one checkpoint: file name, kind and what it is conditioned on.
-
-    (Kept in one function so a quality label per checkpoint can be added here.)
-    """
-    kind = str(card.get("kind", "?")).upper()
-    conds = ", ".join(card.get("conditions") or []) or "unconditional"
-    bands = (card.get("preprocessing") or {}).get("bands") or []
+def model_label(name: str, card: ModelCard) -> str:
+    """The model picker's text for one checkpoint: file name with its measured quality (or
+    "undertrained" / "not measured", from :func:`radioviz.models.quality.picker_label`), kind and
+    what it is conditioned on."""
+    kind = str(card.kind or "?").upper()
+    conds = ", ".join(card.conditions or []) or "unconditional"
+    bands = (card.preprocessing.bands if card.preprocessing else None) or []
     single = " · single-frequency" if len(bands) == 1 else ""
-    return f"{name.removesuffix('.safetensors')} — {kind}, {conds}{single}"
+    shown = picker_label(name.removesuffix(".safetensors"), card)
+    return f"{shown} — {kind}, {conds}{single}"
 
 
-def model_options(cards: dict[str, dict]) -> dict[str, str]:
+def model_options(cards: dict[str, ModelCard]) -> dict[str, str]:
     return {model_label(n, c): n for n, c in cards.items()}
 
 

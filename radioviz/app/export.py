@@ -18,6 +18,7 @@ from astropy.wcs import WCS
 
 from ..data.preprocess import Preprocessing, common_grid, cutout
 from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG
+from ..models.card import ModelCard
 from ..sampling.generate import Generated, save_samples
 from .describe import label_text
 
@@ -47,9 +48,9 @@ def _celestial(pre: Preprocessing, band_index: int, size: int, reference) -> tup
     return common_grid(SYNTHETIC_CENTRE, size, scale), "synthetic"
 
 
-def samples_fits(g: Generated, card: dict, reference=None) -> bytes:
+def samples_fits(g: Generated, card: ModelCard | dict, reference=None) -> bytes:
     """A multi-extension FITS of ``g``: provenance in the primary header, then SAMPLE<i>_<band>."""
-    pre = Preprocessing.from_dict(card["preprocessing"])
+    pre = ModelCard.coerce(card).preprocessing or Preprocessing()
     meta = g.meta
     prim = fits.PrimaryHDU()
     prim.header["ORIGIN"] = "RadioViz generator (SIMULATED/GENERATED, not an observation)"

@@ -19,7 +19,7 @@ import param
 from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
-from ..data.preprocess import stack_cutout
+from ..data.preprocess import require_cutout_size, stack_cutout
 from ..display import STRETCHES, stretch_image
 from ..errors import InputError
 from ..io.catalogs import builtin_clusters, crossmatch
@@ -60,6 +60,10 @@ class FieldsView(pn.viewable.Viewer):
     readout = param.String(default="")
 
     def __init__(self, labels_path: str | Path | None = None, **params):
+        if resources.data_root() is not None:  # served with a data root: show paths inside it
+            params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
+        self._dir = None  # the folder last opened (a resolved server path, never shown)
+        self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -82,10 +86,13 @@ class FieldsView(pn.viewable.Viewer):
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            srcs = resources.sources(str(Path(self.data_dir).expanduser()))
+            folder = self._uploads.get(self.data_dir)
+            folder = getattr(folder, "name", folder) or str(resources.resolve_user_path(self.data_dir))
+            srcs = resources.sources(folder)
         except InputError as exc:
             self.show_error(str(exc))
             return
+        self._dir = folder
         names = sorted(s.name for s in srcs)
         self._labels = {s.name: s.label for s in srcs}
         self.param.field.objects = names
@@ -98,12 +105,14 @@ class FieldsView(pn.viewable.Viewer):
         self.scoremap, self.candidates, self.selected = None, [], -1
 
     def _root(self) -> str:
-        return str(Path(self.data_dir).expanduser())
+        return self._dir
 
     def clipped(self):
         return resources.clipped_field(self._root(), self.field)
 
     def show_error(self, text: str):
+        shown = {getattr(d, "name", d): label for label, d in self._uploads.items()}
+        text = resources.public_message(text, shown)
         self._alert.object = text
         self._alert.visible = True
         self.message = text
@@ -113,20 +122,39 @@ class FieldsView(pn.viewable.Viewer):
         self.message = ""
 
     def upload(self, filenames: list[str], contents: list[bytes]) -> bool:
-        """Open uploaded FITS (one file per band, or a cube) as the current folder."""
-        d = tempfile.mkdtemp(prefix="radioviz-upload-")
-        for name, data in zip(filenames, contents):
-            (Path(d) / Path(name).name).write_bytes(data)
+        """Open uploaded FITS (one file per band, or a cube) as the current folder.  Sizes are
+        checked before decoding; the temporary folder goes when refused, replaced or the
+        session ends."""
+        tmp = tempfile.TemporaryDirectory(prefix="radioviz-upload-")
+        d = tmp.name
         try:
+            resources.check_upload(filenames, contents, Path(d))
             srcs = resources.sources(d)
             if not srcs:
-                raise InputError(Path(d) / filenames[0], "no FITS images among the uploaded files")
-            resources.clipped_field(d, srcs[0].name)  # read now: a bad file is reported here
-        except InputError as exc:
-            self.show_error(f"Upload rejected — {exc}")
+                raise InputError(None, "no FITS images among the uploaded files")
+            for im in resources.clipped_field(d, srcs[0].name).stack.images:  # a bad file: reported here
+                require_cutout_size(im)  # a band no classifier or cut-out can use
+        except (InputError, OSError) as exc:
+            self.show_error(f"Upload rejected — {resources.public_message(str(exc), {d: 'the upload'})}")
+            tmp.cleanup()
             return False
-        self.data_dir = d
+        label = "upload: " + ", ".join(Path(str(n)).name for n in filenames[:2])
+        label += f" (+{len(filenames) - 2})" if len(filenames) > 2 else ""
+        self._forget_uploads()
+        self._uploads[label] = tmp
+        if self.data_dir == label:  # the same names again: a new folder all the same
+            self._load_folder()
+            self.param.trigger("field")
+        else:
+            self.data_dir = label
         return True
+
+    def _forget_uploads(self):
+        """Remove this session's uploaded folders (on a new upload and when the session ends)."""
+        for tmp in self._uploads.values():
+            if hasattr(tmp, "cleanup"):
+                tmp.cleanup()
+        self._uploads.clear()
 
     # -- display ---------------------------------------------------------------------------------
 
@@ -135,7 +163,8 @@ class FieldsView(pn.viewable.Viewer):
             if resources.is_big(self._root(), self.field):
                 raise InputError(
                     self.field,
-                    f"RGB needs the bands co-registered, which is not offered above {resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
+                    "RGB needs the bands co-registered, which is not offered above "
+                    f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
                 )
             planes = resources.display_planes(self._root(), self.field)
             return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
@@ -259,11 +288,20 @@ class FieldsView(pn.viewable.Viewer):
             return None
         self.scoremap = smap
         self._update_candidates()
-        self._status.object = f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+        self._status.object = (
+            f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; "
+            f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+        )
         return smap
 
     def cancel(self):
         self._cancel.set()
+
+    def show_scoremap(self, folder: str, field: str, smap: ScoreMap):
+        """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet."""
+        self.data_dir, self.field = folder, field
+        self.scoremap = smap
+        self._update_candidates()
 
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
@@ -277,7 +315,7 @@ class FieldsView(pn.viewable.Viewer):
                 builtin_clusters(),
                 10.0,
             )
-            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"]):
+            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"], strict=True):
                 near = sep <= NEAREST_CLUSTER_ARCMIN
                 c["nearest_cluster"], c["separation_arcmin"] = (
                     (str(name), float(sep)) if near else ("", float("nan"))
@@ -324,11 +362,13 @@ class FieldsView(pn.viewable.Viewer):
                 linked_axes=False,
                 sizing_mode="fixed",
             )
-            for p, name in zip(cuts, BAND_CHOICES[:4])
+            for p, name in zip(cuts, BAND_CHOICES[:4], strict=True)
         ]
         lab = self.labels.get(self.candidate_id(c))
         head = pn.pane.Markdown(
-            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} ({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
+            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · "
+            f"RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} "
+            f"({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
         )
         return pn.Column(head, pn.Row(*panels))
 
@@ -372,7 +412,7 @@ class FieldsView(pn.viewable.Viewer):
     def __panel__(self):
         from .shortcuts import KeyboardShortcuts
 
-        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", name="Upload FITS")
+        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", label="Upload FITS")
 
         def on_upload(event):
             if upload.value:
@@ -381,13 +421,15 @@ class FieldsView(pn.viewable.Viewer):
                 self.upload(names, values)
 
         upload.param.watch(on_upload, "value")
+        if pn.state.curdoc is not None:
+            pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
         target = pn.widgets.TextInput(
-            name="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
+            label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
-        fetch = pn.widgets.Button(name="Fetch GLEAM field")
+        fetch = pn.widgets.Button(label="Fetch GLEAM field")
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
-        compute = pn.widgets.Button(name="Compute score map", button_type="primary")
-        cancel = pn.widgets.Button(name="Cancel", button_type="warning")
+        compute = pn.widgets.Button(label="Compute score map", color="primary")
+        cancel = pn.widgets.Button(label="Cancel", color="warning")
         compute.on_click(lambda e: self._safe(self.compute_scores))
         cancel.on_click(lambda e: self.cancel())
         table = pn.widgets.Tabulator(
@@ -407,10 +449,10 @@ class FieldsView(pn.viewable.Viewer):
         table.param.watch(lambda e: e.new and setattr(self, "selected", e.new[0]), "selection")
         buttons = []
         for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
-            b = pn.widgets.Button(name=f"{label} ({key})", button_type="light")
+            b = pn.widgets.Button(label=f"{label} ({key})", color="light")
             b.on_click(lambda e, k=key: self.on_key(k))
             buttons.append(b)
-        prev_b, next_b = pn.widgets.Button(name="◀ prev (k)"), pn.widgets.Button(name="next (j) ▶")
+        prev_b, next_b = pn.widgets.Button(label="◀ prev (k)"), pn.widgets.Button(label="next (j) ▶")
         prev_b.on_click(lambda e: self.move(-1))
         next_b.on_click(lambda e: self.move(1))
         keys = KeyboardShortcuts()
@@ -478,7 +520,9 @@ class FieldsView(pn.viewable.Viewer):
             self._status.object = ""
             self.show_error(str(exc))
             return False
-        self.data_dir = str(folder)
+        label = f"SkyView: {folder.name}"
+        self._uploads[label] = str(folder)
+        self.data_dir = label
         self._status.object = f"Fetched {folder.name} from SkyView."
         return True
 

@@ -20,7 +20,10 @@ from ..data.conditions import derive_mask, read_mask
 from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
+from ..models.card import ModelCard
+from ..models.quality import default_generator
 from ..sampling.generate import Generated, accepted, generate
+from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
@@ -64,35 +67,37 @@ class GenerateView(pn.viewable.Viewer):
         self._cancel = threading.Event()
         self._running = threading.Lock()
         self.scores: np.ndarray | None = None
-        self.run_button = pn.widgets.Button.from_param(self.param.run, name="Generate", button_type="primary")
+        self.run_button = pn.widgets.Button.from_param(self.param.run, label="Generate", color="primary")
         # disabled in the browser the moment it is clicked (a double click starts one run); the
         # server re-enables it when the run ends
         self.run_button.js_on_click(args={"b": self.run_button}, code="b.disabled = true")
-        self.cancel_button = pn.widgets.Button.from_param(
-            self.param.cancel, name="Cancel", button_type="warning"
-        )
+        self.cancel_button = pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning")
         self._make_downloads()
         try:
             names = sorted(s.name for s in resources.sources(self.data_dir))
         except InputError:
             names = []
         self.param.background.objects = [NONE, *names]
-        truths = [
-            f"{n} (simulator truth)" for n in names if resources.truth_mask(self.data_dir, n) is not None
-        ]
-        self.param.mask_field.objects = [NONE, *[f"{n} (photutils)" for n in names], *truths]
+        # label → (field, "photutils" | "truth"): the value carries what the label says
+        self.param.mask_field.objects = {
+            NONE: NONE,
+            **{f"{n} (photutils)": (n, "photutils") for n in names},
+            **{
+                f"{n} (simulator truth)": (n, "truth")
+                for n in names
+                if resources.truth_mask(self.data_dir, n) is not None
+            },
+        }
         gens = resources.generator_cards()
         self.param.model.objects = model_options(gens)
         if gens:
-            self.model = (
-                "edm_gleam.safetensors" if "edm_gleam.safetensors" in gens else list(gens)[0]
-            )  # the best-behaved one
+            self.model = default_generator(gens) or list(gens)[0]  # the best measured one
         self._model_changed()
 
     # -- what the chosen model accepts ------------------------------------------------------------
 
-    def card(self) -> dict:
-        return resources.generator_cards().get(self.model, {}) if self.model else {}
+    def card(self) -> ModelCard | None:
+        return resources.generator_cards().get(self.model) if self.model else None
 
     def accepts(self) -> dict:
         card = self.card()
@@ -129,15 +134,15 @@ class GenerateView(pn.viewable.Viewer):
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
-        self.steps = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25, "oneshot": 1}.get(self.sampler, 50)
+        self.steps = default_steps(self.sampler)
 
     @param.depends("mask_field", watch=True)
     def _derive_mask(self):
         """A field's mask under the drawing: derived with photutils, or the simulator's truth."""
         if self.mask_field == NONE:
             return
-        name, kind = self.mask_field.rsplit(" (", 1)
-        if kind.startswith("simulator"):
+        name, kind = self.mask_field
+        if kind == "truth":
             self.canvas.set_base(resources.truth_mask(self.data_dir, name))
         else:
             self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, name)))
@@ -317,13 +322,13 @@ class GenerateView(pn.viewable.Viewer):
             callback=lambda: self._download(lambda: samples_npz(self.result)),
             filename="radioviz_samples.npz",
             label="Download .npz",
-            button_type="default",
+            color="default",
         )
         self.fits_download = pn.widgets.FileDownload(
             callback=lambda: self._download(self.fits_bytes),
             filename="radioviz_samples.fits",
             label="Download FITS",
-            button_type="default",
+            color="default",
         )
         self.download_hint = pn.pane.Markdown("")
         self._set_downloads()
@@ -334,9 +339,9 @@ class GenerateView(pn.viewable.Viewer):
     @param.depends("model")
     def controls(self):
         acc = self.accepts()
-        w = [pn.widgets.Select.from_param(self.param.model, name="Model")]
+        w = [pn.widgets.Select.from_param(self.param.model, label="Model")]
         if acc["labels"]:
-            w.append(pn.widgets.Select.from_param(self.param.label, name="Class"))
+            w.append(pn.widgets.Select.from_param(self.param.label, label="Class"))
             w.append(
                 pn.pane.Markdown(
                     "<small>"
@@ -346,36 +351,36 @@ class GenerateView(pn.viewable.Viewer):
             )
         if acc["flux"]:
             w += [
-                pn.widgets.FloatInput.from_param(self.param.flux, name="Peak flux (Jy/beam)"),
+                pn.widgets.FloatInput.from_param(self.param.flux, label="Peak flux (Jy/beam)"),
                 # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux
                 # selects "condition on this peak flux"
                 pn.widgets.RadioButtonGroup.from_param(
                     self.param.use_flux,
                     options={"condition on this peak flux": True, "ignore peak flux": False},
-                    button_type="default",
+                    color="default",
                 ),
             ]
         if acc["guidance"]:
-            w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, name="Guidance ω"))
+            w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, label="Guidance ω"))
         w += [
-            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
-            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
-            pn.widgets.IntSlider.from_param(self.param.n, name="How many"),
+            pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
         ]
         if acc["background"]:
-            w.append(pn.widgets.Select.from_param(self.param.background, name="Background reference"))
+            w.append(pn.widgets.Select.from_param(self.param.background, label="Background reference"))
         card = self.card()
         info = (
-            f"**{card.get('kind', '?').upper()}** · {card.get('parameter_count', '?'):,} parameters · "
-            f"{card.get('training', {}).get('iterations', '?')} training steps · "
-            f"accepts: {', '.join(card.get('conditions', [])) or 'nothing'}"
+            f"**{card.kind.upper()}** · {card.parameters or 0:,} parameters · "
+            f"{card.training.steps or '?'} training steps · "
+            f"accepts: {', '.join(card.conditions) or 'nothing'}"
             if card
             else ""
         )
         col = pn.Column(pn.pane.Markdown(info), *w, width=320)
         if acc["mask_classes"]:
-            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", name="Mask file")
+            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", label="Mask file")
             upload.param.watch(
                 lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value"
             )
@@ -383,7 +388,7 @@ class GenerateView(pn.viewable.Viewer):
                 self.canvas,
                 pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
                 upload,
-                pn.widgets.Select.from_param(self.param.mask_field, name="…or take a field's mask"),
+                pn.widgets.Select.from_param(self.param.mask_field, label="…or take a field's mask"),
                 width=360,
             )
             return pn.Row(col, mask_col)

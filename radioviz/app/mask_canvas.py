@@ -207,9 +207,9 @@ class MaskCanvas(pn.viewable.Viewer):
             pn.pane.Bokeh(self.figure),
             pn.pane.HTML(legend),
             self.summary,
-            pn.widgets.RadioButtonGroup.from_param(self.param.draw_class, button_type="default"),
+            pn.widgets.RadioButtonGroup.from_param(self.param.draw_class, color="default"),
             pn.Row(
-                pn.widgets.Button.from_param(self.param.undo, name="Undo"),
-                pn.widgets.Button.from_param(self.param.clear, name="Clear"),
+                pn.widgets.Button.from_param(self.param.undo, label="Undo"),
+                pn.widgets.Button.from_param(self.param.clear, label="Clear"),
             ),
         )

@@ -18,7 +18,8 @@ class KeyboardShortcuts(JSComponent):
       const handler = (e) => {
         const origin = (e.composedPath && e.composedPath()[0]) || e.target;
         const tag = (origin && origin.tagName) || "";
-        if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+        if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+        if (e.ctrlKey || e.metaKey || e.altKey) return;
         if (model.keys.includes(e.key)) {
           model.key = e.key;
           model.presses = model.presses + 1;

@@ -7,6 +7,8 @@ Pure functions of (kind, sampler, σ): no UI imports, tested alone.
 
 from __future__ import annotations
 
+from ..sampling.registry import SAMPLERS, default_steps
+
 #: σ (variance-exploding noise level, in units of the data's [−1, 1] range) where the stages change
 COARSE_SIGMA, FINE_SIGMA = 2.0, 0.2
 
@@ -100,11 +102,6 @@ def contrast_options(accepts: dict) -> dict[str, tuple[dict, dict]]:
 
 def sampler_runs(kind: str, samplers) -> list[tuple[str, str, int]]:
     """(name, sampler, steps) of the same-seed sampler comparison, those the model accepts."""
-    runs = (
-        ("DDPM-1000", "ddpm", 1000),
-        ("DDIM-50", "ddim", 50),
-        ("Euler-25", "euler", 25),
-        ("Heun-25", "heun", 25),
-    )
+    runs = [(SAMPLERS[s].tag(), s, default_steps(s)) for s in ("ddpm", "ddim", "euler", "heun")]
     wanted = ("ddpm", "ddim", "heun") if kind == "ddpm" else ("euler", "heun")
     return [r for r in runs if r[1] in wanted and r[1] in samplers]

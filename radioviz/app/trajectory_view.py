@@ -21,12 +21,16 @@ import param
 from bokeh.models import ColumnDataSource, CustomJS, Label, Legend, Span
 from bokeh.plotting import figure
 
+from ..data.preprocess import Preprocessing
 from ..errors import InputError
+from ..models.card import ModelCard
+from ..models.quality import default_generator
 from ..sampling.generate import accepted, generate
+from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
-from .describe import label_text
+from .describe import label_text, model_options
 from .image_panel import TOOLS, ImagePanel
 from .session import on_session
 from .teaching import contrast_options, explanations, notice, sampler_runs
@@ -70,12 +74,10 @@ class TrajectoryView(pn.viewable.Viewer):
         self._hist_range = (-1.0, 1.0)
         self._noise = np.random.default_rng(0).standard_normal((4, 64, 64)).astype(np.float32)
         self._build_plots()
-        gens = {n: c for n, c in resources.generator_cards().items() if c["kind"] in ("ddpm", "edm")}
-        from .describe import model_options
-
+        gens = {n: c for n, c in resources.generator_cards().items() if c.kind in ("ddpm", "edm")}
         self.param.model.objects = model_options(gens)
         if gens:
-            self.model = next((n for n in gens if n.startswith("ddpm")), list(gens)[0])
+            self.model = default_generator(gens, kinds=("edm", "ddpm")) or list(gens)[0]
         try:
             names = sorted(s.name for s in resources.sources(self.data_dir))
         except InputError:
@@ -141,7 +143,7 @@ class TrajectoryView(pn.viewable.Viewer):
         self.pair_text = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.fwd_text = pn.pane.Markdown("")
         self.player = pn.widgets.Player(
-            name="step",
+            label="step",
             start=1,
             end=2,
             value=1,
@@ -155,13 +157,13 @@ class TrajectoryView(pn.viewable.Viewer):
         js = self._frame_js()
         self.player.jscallback(value=js.code, args=js.args)
         self.cache.js_on_change("data", js)
-        self.sampler_button = pn.widgets.Button.from_param(self.param.compare_samplers, name="Run samplers")
+        self.sampler_button = pn.widgets.Button.from_param(self.param.compare_samplers, label="Run samplers")
         self.side_row = pn.Row()
         self.sampler_note_pane = pn.pane.Markdown("", sizing_mode="stretch_width")
 
     # -- model, sampler, conditions ----------------------------------------------------------------
 
-    def card(self) -> dict | None:
+    def card(self) -> ModelCard | None:
         return resources.generator_cards().get(self.model) if self.model else None
 
     @param.depends("model", watch=True)
@@ -176,16 +178,17 @@ class TrajectoryView(pn.viewable.Viewer):
             self.band = bands[0]
         self.param.contrast.objects = list(contrast_options(acc)) if card else []
         self.contrast = (self.param.contrast.objects or [None])[0]
-        kind = (card or {}).get("kind", "ddpm")
+        kind = card.kind if card else "ddpm"
         runs = sampler_runs(kind, acc["samplers"])
-        self.sampler_button.name = "Run " + " / ".join(r[0] for r in runs) if runs else "Run samplers"
+        self.sampler_button.label = "Run " + " / ".join(r[0] for r in runs) if runs else "Run samplers"
         self.sampler_note_pane.object = (
             "An EDM is a continuous-σ model: it has no discrete DDPM/DDIM sampler, so this runs "
             + " and ".join(r[0] for r in runs)
             + " (Euler: 1 network call per step; Heun: 2)."
             if kind == "edm"
-            else "The DDPM under its ancestral sampler (1000 steps), DDIM (50) and Heun-25 through the "
-            "σ-space wrapper."
+            else "The DDPM under "
+            + ", ".join(r[0] for r in runs)
+            + " (DDPM: its ancestral sampler; Heun through the σ-space wrapper)."
         )
         self.param.forward_t.bounds = (0, (EDM_FORWARD_LEVELS if kind == "edm" else self._schedule().T) - 1)
         self.forward_t = min(self.forward_t, self.param.forward_t.bounds[1])
@@ -194,11 +197,12 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
-        self.steps = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25}.get(self.sampler, 50)
+        self.steps = default_steps(self.sampler, self._schedule().T if self._kind() == "ddpm" else None)
         self._update_explanations()
 
     def _kind(self) -> str:
-        return (self.card() or {}).get("kind", "ddpm")
+        card = self.card()
+        return card.kind if card else "ddpm"
 
     def _update_explanations(self):
         text = explanations(self._kind(), self.sampler)
@@ -208,10 +212,12 @@ class TrajectoryView(pn.viewable.Viewer):
         self.explain_forward.object = text["forward"]
 
     def _schedule(self) -> DiscreteSchedule:
-        return DiscreteSchedule(**((self.card() or {}).get("schedule") or {}))
+        card = self.card()
+        return DiscreteSchedule(**((card.schedule if card else None) or {}))
 
     def _conditions(self) -> dict:
-        labels = (self.card() or {}).get("labels") or []
+        card = self.card()
+        labels = (card.labels if card else None) or []
         return {"label": "H" if "H" in labels else None}
 
     def _run(self, sampler: str, steps: int, stride: int = 1, **conditions):
@@ -302,7 +308,7 @@ class TrajectoryView(pn.viewable.Viewer):
         self.progress.visible = True
         out = []
         try:
-            for name, sampler, steps in sampler_runs(card["kind"], accepted(card)["samplers"]):
+            for name, sampler, steps in sampler_runs(card.kind, accepted(card)["samplers"]):
                 g = self._run(sampler, steps, steps)
                 out.append((name, g.meta["nfe"], g.meta["wall_seconds"], g.trajectory.samples[0]))
         except SamplingCancelled as exc:
@@ -504,7 +510,8 @@ class TrajectoryView(pn.viewable.Viewer):
         """(text, signal weight a, noise weight b) of x = a·x0 + b·n at the forward slider, with
         the selected model's own schedule; shown on the data scale."""
         if self._kind() == "edm":
-            lo, hi = (self.card() or {}).get("sigma_range", [0.002, 80.0])
+            card = self.card()
+            lo, hi = (card.sigma_range if card else None) or [0.002, 80.0]
             n = EDM_FORWARD_LEVELS
             sig = float(np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * self.forward_t / (n - 1)))
             s = 1 / np.sqrt(1 + sig**2)
@@ -520,14 +527,12 @@ class TrajectoryView(pn.viewable.Viewer):
     def _update_forward(self):
         if not hasattr(self, "fwd_panels") or not self.model:
             return
-        from ..data.preprocess import Preprocessing
-
         src = self._forward_source()
         if src is None:
             self.fwd_text.object = "No field for the forward process (open one in the Fields tab)."
             return
         card = self.card()
-        pre = Preprocessing.from_dict(card["preprocessing"])
+        pre = card.preprocessing or Preprocessing()
         try:
             cut = resources.central_cutout(*src)
         except Exception as exc:  # noqa: BLE001 - any unreadable field: say so, keep the view
@@ -557,22 +562,22 @@ class TrajectoryView(pn.viewable.Viewer):
     # -- layout --------------------------------------------------------------------------------------
 
     def __panel__(self):
-        use = pn.widgets.Button(name="Use last Generate result")
+        use = pn.widgets.Button(label="Use last Generate result")
         use.on_click(lambda e: self.use_generated())
         controls = pn.Column(
-            pn.widgets.Select.from_param(self.param.model, name="Model"),
-            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
-            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
-            pn.widgets.Select.from_param(self.param.band, name="Band"),
-            pn.widgets.RadioButtonGroup.from_param(self.param.scale, name="Colour scale"),
+            pn.widgets.Select.from_param(self.param.model, label="Model"),
+            pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            pn.widgets.Select.from_param(self.param.band, label="Band"),
+            pn.widgets.RadioButtonGroup.from_param(self.param.scale, label="Colour scale"),
             pn.pane.Markdown(
                 "<small>fixed: x_t and x̂0 on −1…1, x̂0 − x_t on ±2 (frames comparable); per frame: "
                 "each frame's own range — read the colorbar.</small>"
             ),
             pn.Row(
-                pn.widgets.Button.from_param(self.param.run, name="Sample", button_type="primary"),
-                pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
+                pn.widgets.Button.from_param(self.param.run, label="Sample", color="primary"),
+                pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
             ),
             use,
             self.progress,
@@ -594,8 +599,8 @@ class TrajectoryView(pn.viewable.Viewer):
         pair = pn.Column(
             "### One seed, two conditionings (in step with the player above)",
             pn.Row(
-                pn.widgets.Select.from_param(self.param.contrast, name="Contrast", width=320),
-                pn.widgets.Button.from_param(self.param.run_contrast, name="Run both", align="end"),
+                pn.widgets.Select.from_param(self.param.contrast, label="Contrast", width=320),
+                pn.widgets.Button.from_param(self.param.run_contrast, label="Run both", align="end"),
             ),
             self.pair_text,
             pn.Row(*[pn.pane.Bokeh(p.figure) for row in self.pair_panels for p in row]),
@@ -604,8 +609,8 @@ class TrajectoryView(pn.viewable.Viewer):
             "### Forward process: noising a real image with this model's schedule",
             self.explain_forward,
             pn.Row(
-                pn.widgets.Select.from_param(self.param.forward_field, name="Field", width=320),
-                pn.widgets.IntSlider.from_param(self.param.forward_t, name="noise level (index)", width=400),
+                pn.widgets.Select.from_param(self.param.forward_field, label="Field", width=320),
+                pn.widgets.IntSlider.from_param(self.param.forward_t, label="noise level (index)", width=400),
             ),
             self.fwd_text,
             pn.Row(*[pn.pane.Bokeh(p.figure) for p in self.fwd_panels]),

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..display import stretch_image
-from .plots import _plt
+from .plots import pyplot
 
 #: Real and generated keep these colours in every panel (the app's Compare tab uses them too).
 REAL_COLOUR, GEN_COLOUR = "#222222", "#e07b00"
@@ -16,7 +16,7 @@ STAT_UNITS = {"mean": "image mean (Jy/beam)", "std": "image std (Jy/beam)", "pea
 
 
 def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) -> Path:
-    plt = _plt()
+    plt = pyplot()
     h = cmp.report["histogram"]
     edges = np.asarray(h["edges"])
     centres = np.sqrt(edges[:-1] * edges[1:])
