@@ -181,9 +181,9 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     before = frame.screenshot()
     page.evaluate(
         "() => { [...Bokeh.documents[0].all_models]"
-        ".find(m => m.type === 'panel.models.widgets.Player').value = 30; }"
+        ".find(m => m.type === 'panel.models.widgets.Player').value = 10; }"
     )
-    _wait_for(lambda: page.evaluate(words).startswith("step 30/"))  # the player's 30 is the text's 30
+    _wait_for(lambda: page.evaluate(words).startswith("step 10/"))  # the player's 10 is the text's 10
     time.sleep(1.0)
     assert page.locator("canvas").nth(1).screenshot() != before
     _shot(page, "trajectory.png")

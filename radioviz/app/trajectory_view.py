@@ -153,7 +153,9 @@ class TrajectoryView(pn.viewable.Viewer):
             show_loop_controls=False,
             width=560,
         )
-        self.player.param.watch(lambda e: setattr(self, "step", max(0, e.new - 1)), "value")
+        self.player.param.watch(
+            lambda e: setattr(self, "step", min(max(0, e.new - 1), self.param.step.bounds[1])), "value"
+        )
         js = self._frame_js()
         self.player.jscallback(value=js.code, args=js.args)
         self.cache.js_on_change("data", js)
