@@ -6,7 +6,10 @@
 - re-rendering an 8000×8000 simulated mosaic when panning/zooming: datashader ``regrid`` to an
   800×800 viewport at several zoom levels (what HoloViews runs on each range change);
 - with --browser: seconds from navigation until the first page is interactive in headless
-  Chromium (/usr/bin/chromium).
+  Chromium (/usr/bin/chromium); and in the served app (worker threads on, as ``panel serve``
+  runs it) the Trajectory tab's frame change as the browser sees it — from setting the player's
+  value to the new x_t data arriving and the next paint — and Play's frames per second from the
+  cached trajectory.
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
@@ -40,7 +43,7 @@ def bench_trajectory(repeats: int) -> dict:
     t.steps = 50
     t.sample()
     calls = t.model_calls
-    view = pn.panel(t.frames())
+    view = pn.panel(t)
     view.get_root()  # the page as a browser session holds it; a step change then updates it in place
     k = iter(range(1, 10**6))
     sec = median_time(lambda: setattr(t, "step", next(k) % len(t.trajectory)), repeats)
@@ -189,10 +192,116 @@ def bench_first_page() -> dict:
     }
 
 
+_FRAME_JS = """async (k) => {
+  const d = Bokeh.documents[0];
+  const player = [...d.all_models].find(m => m.type === 'panel.models.widgets.Player');
+  const src = d.get_model_by_name('traj_xt');
+  return await new Promise(resolve => {
+    const t0 = performance.now();
+    const cb = () => {
+      src.properties.data.change.disconnect(cb);
+      requestAnimationFrame(() => resolve(performance.now() - t0));
+    };
+    src.properties.data.change.connect(cb);
+    player.value = k;
+  });
+}"""
+
+_IDLE_JS = """async () => {
+  const t0 = performance.now();
+  return await new Promise(resolve =>
+    requestAnimationFrame(() => resolve(performance.now() - t0)));
+}"""
+
+_TIMER_JS = """async (seconds) => {
+  let n = 0;
+  const t0 = performance.now();
+  const id = setInterval(() => n++, 100);
+  await new Promise(r => setTimeout(r, seconds * 1000));
+  clearInterval(id);
+  return n / ((performance.now() - t0) / 1000);
+}"""
+
+_PLAY_JS = """async (seconds) => {
+  const d = Bokeh.documents[0];
+  const player = [...d.all_models].find(m => m.type === 'panel.models.widgets.Player');
+  const src = d.get_model_by_name('traj_xt');
+  const seen = [];
+  const cb = () => seen.push([performance.now(), player.value]);
+  src.properties.data.change.connect(cb);
+  player.loop_policy = 'loop';
+  player.value = 1;
+  await new Promise(r => setTimeout(r, 300));
+  seen.length = 0;
+  const t0 = performance.now();
+  player.direction = 1;
+  await new Promise(r => setTimeout(r, seconds * 1000));
+  player.direction = 0;
+  src.properties.data.change.disconnect(cb);
+  const frames = new Set(seen.map(s => s[1])).size;
+  return {updates: seen.length, distinct: frames, seconds: (performance.now() - t0) / 1000};
+}"""
+
+
+def bench_browser_playback(steps: int = 20, repeats: int = 20) -> dict:
+    """Frame change and Play in the served app's Trajectory tab, measured in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from radioviz.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = pn.serve(
+        {"app": lambda: create_app(template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}"],
+    )
+    time.sleep(1.0)
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            page = b.new_page(viewport={"width": 1700, "height": 1100})
+            page.goto(f"http://127.0.0.1:{port}/app")
+            page.locator("canvas").first.wait_for(timeout=120000)
+            page.get_by_text("Trajectory", exact=True).first.click()
+            box = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
+            box.first.fill(str(steps))
+            box.first.press("Enter")
+            time.sleep(0.5)
+            page.get_by_role("button", name="Sample", exact=True).click()
+            page.get_by_text("recorded steps").wait_for(timeout=600000)
+            ms, idle = [], []
+            for i in range(repeats):
+                idle.append(page.evaluate(_IDLE_JS))  # control: the next paint with no change at all
+                ms.append(page.evaluate(_FRAME_JS, 2 + (i % (steps - 2))))
+            bare = page.evaluate(_TIMER_JS, 5)  # control: a bare 100 ms timer, nothing playing
+            play = page.evaluate(_PLAY_JS, 5)
+            b.close()
+    finally:
+        srv.stop()
+    return {
+        "browser_frame_change_ms_median": round(statistics.median(ms), 1),
+        "browser_frame_change_ms_max": round(max(ms), 1),
+        "browser_idle_next_paint_ms_median": round(statistics.median(idle), 1),
+        "browser_play_updates_per_s": round(play["updates"] / play["seconds"], 1),
+        "browser_play_distinct_frames_per_s": round(play["distinct"] / play["seconds"], 1),
+        "browser_play_seconds": round(play["seconds"], 2),
+        "browser_bare_100ms_timer_ticks_per_s": round(bare, 1),
+        "browser_trajectory_steps": steps,
+    }
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--browser", action="store_true")
+    ap.add_argument("--playback-only", action="store_true", help="only the browser playback figures")
     ap.add_argument(
         "--mosaic-field",
         type=int,
@@ -206,6 +315,13 @@ def main():
     pn.extension()
     hv.extension("bokeh")
     res = {}
+    if a.playback_only:
+        res.update(bench_browser_playback())
+        print(json.dumps(res, indent=1))
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(res, f, indent=1)
+        return
     for name, fn in (
         ("trajectory", lambda: bench_trajectory(a.repeats)),
         ("stretch", lambda: bench_stretch(a.repeats)),
@@ -217,6 +333,8 @@ def main():
         res.update(bench_mosaic_field(a.mosaic_field))
         print("mosaic field", res, flush=True)
     if a.browser:
+        res.update(bench_browser_playback())
+        print("playback", res, flush=True)
         res.update(bench_first_page())
         print("first page", res, flush=True)
     if a.json:

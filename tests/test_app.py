@@ -10,6 +10,7 @@ from radioviz.app.fields import FieldsView
 from radioviz.app.models_view import ModelsView, card_summary
 from radioviz.display import stretch_image
 from radioviz.models.card import ModelCard
+from radioviz.models.quality import default_generator, picker_label
 
 from .conftest import celestial_header, noisy_image, write_fits
 
@@ -158,15 +159,90 @@ def test_generate_gallery_scores_and_downloads(generated_view):
     import io
 
     from astropy.io import fits
+    from astropy.wcs import WCS
 
-    from radioviz.app.generate_view import samples_fits, samples_npz
+    from radioviz.app.generate_view import samples_npz
 
     g = generated_view
     assert g.result.images.shape == (2, 4, 64, 64) and g.scores is not None and len(g.scores) == 2
     z = np.load(io.BytesIO(samples_npz(g.result)), allow_pickle=False)
     assert z["physical"].shape == (2, 4, 64, 64) and "ddim" in str(z["meta"])
-    with fits.open(io.BytesIO(samples_fits(g.result, ["a", "b", "c", "d"]))) as h:
-        assert len(h) == 3 and h[1].data.shape == (4, 64, 64) and h[1].header["BUNIT"] == "Jy/beam"
+    assert not g.npz_download.disabled and "Conditioning" in g.status.object
+    with fits.open(io.BytesIO(g.fits_bytes())) as h:
+        assert len(h) == 1 + 2 * 4 and h[0].header["RVCLASS"] == "H" and "halo" in str(h[0].header["COMMENT"])
+        p = h["SAMPLE1_B3"]
+        assert (
+            p.data.shape == (1, 64, 64) and p.header["BUNIT"] == "Jy/beam" and p.header["RVSAMPLR"] == "ddim"
+        )
+        w = WCS(p.header)
+        assert w.naxis == 3 and w.wcs.ctype[2] == "FREQ" and p.header["WCSSRC"] == "synthetic"
+        assert abs(w.wcs.crval[2] - 200.5e6) < 1 and abs(abs(w.wcs.cdelt[1]) - 0.007778) < 1e-6
+        assert abs(w.celestial.pixel_to_world(31.5, 31.5).ra.deg % 360) < 1e-6  # centred on RA 0, Dec 0
+        np.testing.assert_allclose(p.data[0], g.result.physical[1, 3])
+
+
+def test_generate_fits_takes_the_reference_fields_wcs_and_refuses_empty_downloads():
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "edm_mask_gleam.safetensors"
+    assert (
+        g.npz_download.disabled and g._download(lambda: b"x") is None and "Generate" in g.download_hint.object
+    )
+    g.background = "sim_0100"
+    g.sampler, g.steps, g.n = "euler", 2, 1
+    assert g.generate() is not None and g.result.meta["background_field"] == "sim_0100"
+    import io
+
+    field = resources.clipped_field(g.data_dir, "sim_0100").stack.images[0]
+    with fits.open(io.BytesIO(g.fits_bytes())) as h:
+        p = h["SAMPLE0_B0"]
+        assert p.header["WCSSRC"] == "reference field" and h[0].header["RVBKG"] == "sim_0100"
+        centre = WCS(p.header).celestial.pixel_to_world(31.5, 31.5)
+        assert centre.separation(field.centre()).deg < 0.05
+
+
+def test_generate_flux_typed_is_used_and_class_names_in_words():
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "edm_gleam.safetensors"
+    assert not g.use_flux and "flux" not in g.conditions()
+    g.flux = 3.5
+    assert g.use_flux and g.conditions()["flux"] == 3.5
+    names = g.param.label.names
+    assert any("mini-halo" in k for k in names) and any("candidate halo" in k for k in names)
+    # the picker shows each model's measured quality (models.quality.picker_label) and its kind
+    cards = resources.generator_cards()
+    for label, name in g.param.model.objects.items():
+        assert label.startswith(picker_label(name.removesuffix(".safetensors"), cards[name]))
+        assert f"— {cards[name].kind.upper()}" in label
+    assert GenerateView().model == default_generator(cards)
+
+
+def test_trajectory_defaults_to_the_best_measured_generator_not_ddpm_gleam():
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    cards = resources.generator_cards()
+    t = TrajectoryView()
+    want = default_generator(
+        {n: c for n, c in cards.items() if c.kind in ("ddpm", "edm")}, kinds=("edm", "ddpm")
+    )
+    assert t.model == want and t.model != "ddpm_gleam.safetensors"
+    name = t.model.removesuffix(".safetensors")
+    assert any(k.startswith(picker_label(name, cards[t.model])) for k in t.param.model.names)
+
+
+def test_generate_refuses_a_second_run_while_one_runs(generated_view):
+    g = generated_view
+    g._running.acquire()
+    try:
+        assert g.generate() is None and "Already generating" in g.status.object
+    finally:
+        g._running.release()
 
 
 def test_bad_mask_upload_is_reported_and_mask_kept():
@@ -185,15 +261,66 @@ def test_trajectory_scrubbing_makes_no_model_calls(generated_view):
     from radioviz.app.trajectory_view import TrajectoryView
 
     t = TrajectoryView(generated_view)
+    t.model = "ddpm_gleam.safetensors"  # the view opens on the best measured model (an EDM)
     assert t.use_generated() and len(t.trajectory) == 3
     calls = t.model_calls
-    shown = []
+    cache = t.cache.data  # every frame sent once; the browser indexes it per step
+    assert len(cache["xt"]) == 3 and cache["xt"][0].shape == (64, 64) and len(cache["hist"][0]) == 60
+    assert not np.allclose(cache["xt"][0], cache["xt"][-1])
     for k in range(3):
         t.step = k
-        shown.append(t.frames())
-    assert t.model_calls == calls
+        assert t.player.value == k + 1 and cache["text"][k].startswith(f"step {k + 1}/3")  # they agree
+        assert cache["title_xt"][k].endswith(f"step {k + 1}/3") and "What to notice" in cache["notice"][k]
+    assert t.model_calls == calls and t.cache.data is cache  # stepping sends nothing new
     t.forward_t = 500
-    assert t.forward_view() is not None
+    assert "ᾱ_t" in t.fwd_text.object
+
+
+def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView(generated_view)
+    t.model = "ddpm_gleam.safetensors"
+    t.use_generated()
+    t.scale = "fixed"
+    assert t.cache.data["diff_lo"][2] == -2.0 and t.cache.data["diff_hi"][2] == 2.0
+    t.scale = "frame"
+    d = t.cache.data["diff"][2]
+    assert t.cache.data["diff_hi"][2] == pytest.approx(np.abs(d).max())
+    assert "max |Δ|" in t.cache.data["title_diff"][2]
+    assert "ε_θ" in t.explain["x0"].object and "ᾱ" in t.explain_schedule.object
+    assert "DDPM-1000" in t.sampler_button.label
+    t.model = "edm_gleam.safetensors"
+    assert "D(x; σ)" in t.explain["x0"].object and "Heun" in t.explain_schedule.object
+    assert t.sampler_button.label == "Run Euler-25 / Heun-25" and "no discrete" in t.sampler_note_pane.object
+    t.forward_t = t.param.forward_t.bounds[1]
+    assert "σ = 80" in t.fwd_text.object  # the EDM's own σ range, not the DDPM ᾱ
+    assert "guidance: ω = 0 vs ω = 4" in t.param.contrast.objects
+
+
+def test_trajectory_forward_follows_the_fields_tab(tmp_path):
+    from radioviz.app.fields import FieldsView
+    from radioviz.app.trajectory_view import FOLLOW, TrajectoryView
+
+    f = FieldsView(labels_path=tmp_path / "l.ecsv")
+    t = TrajectoryView(fields_view=f)
+    assert t.forward_field == FOLLOW and f.field in t.fwd_text.object
+    f.field = f.param.field.objects[-1]
+    assert f.param.field.objects[-1] in t.fwd_text.object and "Fields tab" in t.fwd_text.object
+
+
+def test_trajectory_two_conditionings_in_step():
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView()
+    t.model = "ddpm_gleam.safetensors"
+    t.steps = 3
+    t.contrast = "class: H (radio halo) vs non-halo"
+    assert t.run_pair() and len(t.pair) == 2 and [p[0] for p in t.pair] == ["H", "non-halo"]
+    a, b = t.cache.data["p1"][1], t.cache.data["p3"][1]  # x̂0 of A and of B at step 2
+    assert not np.allclose(a, b) and "same seed" in t.pair_text.object
+    assert t.cache.data["p1_title"][1] == "H: x̂0" and t.cache.data["p3_title"][1] == "non-halo: x̂0"
+    np.testing.assert_array_equal(t.pair[0][1].denoised[1][0, 0], a)
 
 
 def test_compare_view_on_bundled_fields(generated_view):
@@ -204,7 +331,15 @@ def test_compare_view_on_bundled_fields(generated_view):
     assert c.split == "SIM"
     cmp = c.compare_latest()
     assert cmp is not None and cmp.report["n_generated"] == 2 and "generated vs" in c.status.object
-    assert c.plots() is not None
+    import holoviews as hv
+
+    labels, colours = set(), set()
+    for pane in c.plots().select(pn.pane.HoloViews):
+        for el in pane.object.traverse(lambda e: e, [hv.Histogram, hv.Curve]):
+            labels |= {d.pprint_label for d in el.dimensions()}
+            colours.add(hv.Store.lookup_options("bokeh", el, "style").kwargs.get("color"))
+    assert "x" not in labels and "Frequency" not in labels and "image mean (Jy/beam)" in labels
+    assert {"#222222", "#e07b00"} <= colours  # real and generated in their fixed colours
     assert not c.upload("x.npz", b"junk") and c.alert.visible
 
 
@@ -297,7 +432,7 @@ def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, mon
     t = TrajectoryView(g)
     t.model = "ddpm_single.safetensors"
     assert t.param.band.objects == ["single-frequency"] and t.band == "single-frequency"
-    assert t.use_generated() and t.frames() is not None and t.forward_view() is not None
+    assert t.use_generated() and t.cache.data["xt"][0].shape == (64, 64)
     for k in range(3):
         write_fits(
             tmp_path / f"abell000{k}mwa2154mhzbriggs0_Halo.fits",

@@ -136,6 +136,13 @@ def test_models_tab_lists_checkpoint_cards(page):
     _shot(page, "models.png")
 
 
+def _wait_for(ok, timeout=30):
+    deadline = time.time() + timeout
+    while not ok():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.2)
+
+
 def _tab(page, name):
     page.get_by_text(name, exact=True).first.click()
 
@@ -143,7 +150,8 @@ def _tab(page, name):
 def test_generate_tab_draw_mask_and_generate(page):
     _tab(page, "Generate")
     page.get_by_role("button", name="Generate").first.wait_for(timeout=30000)
-    page.locator("select").first.select_option("edm_mask_gleam.safetensors")
+    sel = page.locator("select").first  # options are labelled with kind and measured quality
+    sel.select_option(sel.locator("option", has_text="edm_mask_gleam").first.get_attribute("value"))
     page.get_by_text("mask: empty").wait_for(timeout=30000)
     box = page.locator("canvas").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35)
@@ -167,11 +175,15 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     _tab(page, "Trajectory")
     page.get_by_role("button", name="Sample", exact=True).click()
     page.get_by_text("recorded steps").wait_for(timeout=240000)
-    page.get_by_text("step 1/").wait_for(timeout=30000)
+    words = "() => Bokeh.documents[0].get_model_by_name('traj_step_text').text"  # drawn on a canvas
+    _wait_for(lambda: page.evaluate(words).startswith("step 1/"))
     frame = page.locator("canvas").nth(1)
     before = frame.screenshot()
-    page.locator("input[type=range]").first.fill("30")
-    page.get_by_text("step 31/").wait_for(timeout=30000)
+    page.evaluate(
+        "() => { [...Bokeh.documents[0].all_models]"
+        ".find(m => m.type === 'panel.models.widgets.Player').value = 10; }"
+    )
+    _wait_for(lambda: page.evaluate(words).startswith("step 10/"))  # the player's 10 is the text's 10
     time.sleep(1.0)
     assert page.locator("canvas").nth(1).screenshot() != before
     _shot(page, "trajectory.png")

@@ -18,8 +18,11 @@ from ..display import stretch_image
 from ..errors import InputError
 from ..io.layout import find_splits
 from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples, real_cutouts
+from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS
 from . import resources
 
+#: no toolbar and no active scroll tool: the mouse wheel scrolls the page
+QUIET = dict(toolbar=None, default_tools=[], active_tools=[])
 SHARED_GLEAM = resources.REPO.parent / "shared" / "data" / "GLEAM-Data"
 SHARED_SINGLE = resources.REPO.parent / "shared" / "data" / "Data_for_Gen_Model_Evaluation"
 
@@ -146,70 +149,80 @@ class CompareView(pn.viewable.Viewer):
         centres = np.sqrt(edges[:-1] * edges[1:])
         # step curves, not bars: bars start at 0, which a log axis cannot draw
         real = hv.Curve(
-            (centres, np.maximum(h["counts_real"], 0.5)), "|pixel| (Jy/beam)", "pixels", label="real"
-        ).opts(interpolation="steps-mid", color="black", line_width=2)
+            (centres, np.maximum(h["counts_real"], 0.5)), "|pixel| (Jy/beam)", "pixels (count)", label="real"
+        ).opts(interpolation="steps-mid", color=REAL_COLOUR, line_width=2)
         gen = hv.Curve(
             (centres, np.maximum(h["counts_gen_scaled"], 0.5)),
             "|pixel| (Jy/beam)",
-            "pixels",
-            label="generated",
-        ).opts(interpolation="steps-mid", color="orange", line_width=2)
+            "pixels (count)",
+            label="generated (scaled to the real count)",
+        ).opts(interpolation="steps-mid", color=GEN_COLOUR, line_width=2)
         hist = (real * gen).opts(
             logx=True,
             logy=True,
             width=520,
             height=280,
-            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} "
-            f"/ gen {r['zero_fraction_gen']:.3f}",
+            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / "
+            f"gen {r['zero_fraction_gen']:.3f}",
             legend_position="top_right",
-            toolbar=None,
+            **QUIET,
         )
         rel = (
-            hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "2(c1−c2)/(c1+c2)")
+            hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "rel. error 2(c1−c2)/(c1+c2)").opts(
+                color=GEN_COLOUR
+            )
             * hv.HLine(0).opts(color="gray")
         ).opts(
             logx=True,
             width=520,
-            height=170,
+            height=190,
             ylim=(-2, 2),
             title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}",
-            toolbar=None,
+            **QUIET,
         )
         dists = []
         for key in ("mean", "std", "peak"):
             both = np.concatenate([cmp.stats_real[key], cmp.stats_gen[key]])
             bins = np.histogram_bin_edges(both, 20)
+            dims = dict(kdims=[STAT_UNITS[key]], vdims=["density (per Jy/beam)"])
             dists.append(
                 (
-                    hv.Histogram(np.histogram(cmp.stats_real[key], bins, density=True), label="real").opts(
-                        alpha=0.5, color="black"
-                    )
+                    hv.Histogram(
+                        np.histogram(cmp.stats_real[key], bins, density=True), label="real", **dims
+                    ).opts(alpha=0.5, color=REAL_COLOUR)
                     * hv.Histogram(
-                        np.histogram(cmp.stats_gen[key], bins, density=True), label="generated"
-                    ).opts(alpha=0.5, color="orange")
-                ).opts(width=260, height=220, title=f"image {key}", show_legend=False, toolbar=None)
+                        np.histogram(cmp.stats_gen[key], bins, density=True), label="generated", **dims
+                    ).opts(alpha=0.5, color=GEN_COLOUR)
+                ).opts(width=300, height=240, title=f"image {key}", legend_position="top_right", **QUIET)
             )
         bins = np.linspace(-4, 2, 40)
 
         def dens(a):
             return np.histogram(a, bins, density=True) if a.size else (np.zeros(len(bins) - 1), bins)
 
+        adims = dict(kdims=["spectral index α (S ∝ ν^α)"], vdims=["density"])
         alpha = (
-            hv.Histogram(dens(cmp.alpha_real), kdims="α").opts(alpha=0.5, color="black")
-            * hv.Histogram(dens(cmp.alpha_gen), kdims="α").opts(alpha=0.5, color="orange")
+            hv.Histogram(dens(cmp.alpha_real), label="real", **adims).opts(alpha=0.5, color=REAL_COLOUR)
+            * hv.Histogram(dens(cmp.alpha_gen), label="generated", **adims).opts(alpha=0.5, color=GEN_COLOUR)
             * hv.VLine(-1.3).opts(color="green", line_dash="dashed")
-        ).opts(width=300, height=220, title="spectral index α (72–103 vs 170–231 MHz)", toolbar=None)
+        ).opts(
+            width=380,
+            height=240,
+            title="spectral index α, 72–103 vs 170–231 MHz",
+            legend_position="top_left",
+            **QUIET,
+        )
         fmt = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
         numbers = pn.pane.Markdown(
             "| metric | value |\n|---|---|\n"
             f"| FID (A features) | {fmt(r['fid_domain'], 2)} |\n"
             f"| KID (A features) | {fmt(r['kid_domain'])} |\n"
-            f"| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} "
-            f"/ {fmt(r['nn_ssim_median'])} |\n"
-            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} "
-            f"/ {fmt(r['classifier_pass_rate_0.95'], 2)} |\n"
-            f"| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} "
-            f"/ {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
+            f"| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} / "
+            f"{fmt(r['nn_ssim_median'])} |\n"
+            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} / "
+            f"{fmt(r['classifier_pass_rate_0.95'], 2)} |\n"
+            f"| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / "
+            f"{fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
             width=520,
         )
         order = np.argsort(-cmp.nn_ssim)[:4]
@@ -223,8 +236,8 @@ class CompareView(pn.viewable.Viewer):
                             height=140,
                             xaxis=None,
                             yaxis=None,
-                            toolbar=None,
                             title=t,
+                            **QUIET,
                         ),
                         linked_axes=False,
                         sizing_mode="fixed",

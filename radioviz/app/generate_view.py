@@ -15,50 +15,30 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 import param
-from astropy.io import fits
 
 from ..data.conditions import derive_mask, read_mask
 from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
 from ..models.card import ModelCard
-from ..sampling.generate import Generated, accepted, generate, save_samples
+from ..models.quality import default_generator
+from ..sampling.generate import Generated, accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
+from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
+from .export import samples_fits, samples_npz
 from .mask_canvas import MaskCanvas
+
+__all__ = ["GenerateView", "samples_fits", "samples_npz"]
 
 NONE = "(none)"
 
 
-def samples_npz(g: Generated) -> bytes:
-    buf = io.BytesIO()
-    save_samples(g, buf)
-    return buf.getvalue()
-
-
-def samples_fits(g: Generated, bands: list[str]) -> bytes:
-    """One image HDU per sample: a (bands, 64, 64) Jy/beam cube, the metadata in the header."""
-    hdus = [fits.PrimaryHDU()]
-    hdus[0].header["ORIGIN"] = "RadioViz generator (SIMULATED/GENERATED, not an observation)"
-    for k, v in g.meta.items():
-        if isinstance(v, (int, float, str, bool)) and v is not None:
-            hdus[0].header[f"HIERARCH RV {k.upper()}"] = v
-    for i, img in enumerate(g.physical):
-        h = fits.ImageHDU(img, name=f"SAMPLE{i}")
-        h.header["BUNIT"] = "Jy/beam"
-        for j, b in enumerate(bands):
-            h.header[f"BAND{j}"] = b
-        hdus.append(h)
-    buf = io.BytesIO()
-    fits.HDUList(hdus).writeto(buf)
-    return buf.getvalue()
-
-
 class GenerateView(pn.viewable.Viewer):
     model = param.Selector(default=None, objects=[], doc="Generator checkpoint")
-    label = param.Selector(default=NONE, objects=[NONE])
-    use_flux = param.Boolean(default=False, doc="Condition on peak flux")
+    label = param.Selector(default=None, objects=[None], doc="Class to condition on (None: any)")
+    use_flux = param.Boolean(default=False, doc="Condition on peak flux (typing a flux ticks it)")
     flux = param.Number(default=2.0, bounds=(0.05, 100.0), step=0.1, doc="Peak flux, Jy/beam")
     guidance = param.Number(default=0.0, bounds=(0.0, 6.0), step=0.5, doc="Classifier-free guidance ω")
     sampler = param.Selector(default="ddim", objects=["ddim"])
@@ -85,7 +65,14 @@ class GenerateView(pn.viewable.Viewer):
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._cancel = threading.Event()
+        self._running = threading.Lock()
         self.scores: np.ndarray | None = None
+        self.run_button = pn.widgets.Button.from_param(self.param.run, label="Generate", color="primary")
+        # disabled in the browser the moment it is clicked (a double click starts one run); the
+        # server re-enables it when the run ends
+        self.run_button.js_on_click(args={"b": self.run_button}, code="b.disabled = true")
+        self.cancel_button = pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning")
+        self._make_downloads()
         try:
             names = sorted(s.name for s in resources.sources(self.data_dir))
         except InputError:
@@ -102,11 +89,9 @@ class GenerateView(pn.viewable.Viewer):
             },
         }
         gens = resources.generator_cards()
-        self.param.model.objects = list(gens)
+        self.param.model.objects = model_options(gens)
         if gens:
-            self.model = (
-                "edm_gleam.safetensors" if "edm_gleam.safetensors" in gens else list(gens)[0]
-            )  # the best-behaved one
+            self.model = default_generator(gens) or list(gens)[0]  # the best measured one
         self._model_changed()
 
     # -- what the chosen model accepts ------------------------------------------------------------
@@ -134,12 +119,18 @@ class GenerateView(pn.viewable.Viewer):
         acc = self.accepts()
         self.param.sampler.objects = list(acc["samplers"]) or ["ddim"]
         self.sampler = self.param.sampler.objects[0]
-        self.param.label.objects = [NONE, *acc["labels"]]
-        self.label = "H" if "H" in acc["labels"] else NONE
+        self.param.label.objects = label_options(acc["labels"])
+        self.label = "H" if "H" in acc["labels"] else None
         if not acc["flux"]:
             self.use_flux = False
         if not acc["guidance"]:
             self.guidance = 0.0
+
+    @param.depends("flux", watch=True)
+    def _flux_typed(self):
+        """A typed flux means 'condition on it': never ignore it silently."""
+        if self.accepts()["flux"]:
+            self.use_flux = True
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
@@ -183,7 +174,7 @@ class GenerateView(pn.viewable.Viewer):
     def conditions(self) -> dict:
         acc = self.accepts()
         kw = {
-            "label": None if self.label == NONE else self.label,
+            "label": self.label,
             "guidance": self.guidance if acc["guidance"] else 0.0,
         }
         if acc["flux"] and self.use_flux:
@@ -196,7 +187,21 @@ class GenerateView(pn.viewable.Viewer):
 
     @param.depends("run", watch=True)
     def generate(self) -> Generated | None:
-        """Sample with the current settings (a worker thread when served; cancellable)."""
+        """Sample with the current settings (a worker thread when served; cancellable).
+
+        One run at a time: the button is disabled while it runs, and a second request that
+        still gets through (two quick clicks) is refused rather than replacing the first."""
+        if not self._running.acquire(blocking=False):
+            self.status.object = "Already generating: wait for this run or press Cancel."
+            return None
+        self.run_button.disabled = True
+        try:
+            return self._generate()
+        finally:
+            self._running.release()
+            self.run_button.disabled = False
+
+    def _generate(self) -> Generated | None:
         if not self.model:
             self.show_error("No generator checkpoint in checkpoints/.")
             return None
@@ -231,11 +236,15 @@ class GenerateView(pn.viewable.Viewer):
             return None
         finally:
             self.progress.visible = False
+        if self.background != NONE and self.accepts()["background"]:
+            g.meta["background_field"] = self.background
         self.scores = self._score(g)
         self.result = g
         self.status.object = (
             f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network evaluations."
+            f"\n\n**Conditioning:** {conditioning_text(g.meta)}"
         )
+        self._set_downloads()
         return g
 
     @param.depends("cancel", watch=True)
@@ -271,29 +280,61 @@ class GenerateView(pn.viewable.Viewer):
                 xaxis=None,
                 yaxis=None,
                 toolbar=None,
+                default_tools=[],
+                active_tools=[],  # the mouse wheel scrolls the page
                 title=f"#{i}{score}",
             )
             tiles.append(pn.pane.HoloViews(el, linked_axes=False, sizing_mode="fixed"))
-        return pn.GridBox(*tiles, ncols=4)
+        head = pn.pane.Markdown(
+            f"**{Path(g.meta['checkpoint']).name}** · {conditioning_text(g.meta)}",
+            sizing_mode="stretch_width",
+        )
+        return pn.Column(head, pn.GridBox(*tiles, ncols=4))
 
-    def downloads(self):
-        npz = pn.widgets.FileDownload(
-            callback=lambda: io.BytesIO(samples_npz(self.result)) if self.result else io.BytesIO(),
+    def _reference(self):
+        """The background reference field of the latest run (its WCS goes into the FITS)."""
+        name = (self.result.meta if self.result else {}).get("background_field")
+        return resources.clipped_field(self.data_dir, name) if name else None
+
+    def fits_bytes(self) -> bytes:
+        card = resources.generator_cards().get(Path(self.result.meta["checkpoint"]).name) or self.card()
+        return samples_fits(self.result, card, self._reference())
+
+    def _download(self, make):
+        if self.result is None:  # the buttons are disabled then; never hand out an empty file
+            self.download_hint.object = "Nothing to download yet: press **Generate** first."
+            return None
+        return io.BytesIO(make())
+
+    def _set_downloads(self):
+        ready = self.result is not None
+        for w in (self.npz_download, self.fits_download):
+            w.disabled = not ready
+        self.download_hint.object = (
+            "FITS: one plane per sample and band, Jy/beam, with a WCS and the band's frequency; "
+            "the conditioning is in every header."
+            if ready
+            else "Downloads: nothing yet — press **Generate** first."
+        )
+
+    def _make_downloads(self):
+        self.npz_download = pn.widgets.FileDownload(
+            callback=lambda: self._download(lambda: samples_npz(self.result)),
             filename="radioviz_samples.npz",
             label="Download .npz",
             color="default",
         )
-        fts = pn.widgets.FileDownload(
-            callback=lambda: (
-                io.BytesIO(samples_fits(self.result, resources.model_bands(self.card())))
-                if self.result
-                else io.BytesIO()
-            ),
+        self.fits_download = pn.widgets.FileDownload(
+            callback=lambda: self._download(self.fits_bytes),
             filename="radioviz_samples.fits",
             label="Download FITS",
             color="default",
         )
-        return pn.Row(npz, fts)
+        self.download_hint = pn.pane.Markdown("")
+        self._set_downloads()
+
+    def downloads(self):
+        return pn.Column(pn.Row(self.npz_download, self.fits_download), self.download_hint)
 
     @param.depends("model")
     def controls(self):
@@ -301,10 +342,23 @@ class GenerateView(pn.viewable.Viewer):
         w = [pn.widgets.Select.from_param(self.param.model, label="Model")]
         if acc["labels"]:
             w.append(pn.widgets.Select.from_param(self.param.label, label="Class"))
+            w.append(
+                pn.pane.Markdown(
+                    "<small>"
+                    + "<br>".join(f"**{k}**: {LABEL_WORDS[k]}" for k in acc["labels"] if k in LABEL_WORDS)
+                    + "</small>"
+                )
+            )
         if acc["flux"]:
             w += [
-                pn.widgets.Checkbox.from_param(self.param.use_flux, label="condition on peak flux"),
                 pn.widgets.FloatInput.from_param(self.param.flux, label="Peak flux (Jy/beam)"),
+                # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux
+                # selects "condition on this peak flux"
+                pn.widgets.RadioButtonGroup.from_param(
+                    self.param.use_flux,
+                    options={"condition on this peak flux": True, "ignore peak flux": False},
+                    color="default",
+                ),
             ]
         if acc["guidance"]:
             w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, label="Guidance ω"))
@@ -341,10 +395,7 @@ class GenerateView(pn.viewable.Viewer):
         return col
 
     def __panel__(self):
-        buttons = pn.Row(
-            pn.widgets.Button.from_param(self.param.run, label="Generate", color="primary"),
-            pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
-        )
+        buttons = pn.Row(self.run_button, self.cancel_button)
         return pn.Column(
             self.alert,
             pn.Row(

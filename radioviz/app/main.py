@@ -28,7 +28,7 @@ def create_app(
     tabs = pn.Tabs(
         ("Fields", fields),
         ("Generate", generate),
-        ("Trajectory", TrajectoryView(generate, data_dir=data_dir)),
+        ("Trajectory", TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
         ("Compare", CompareView(generate)),
         ("Models", ModelsView()),
         ("Survey", SurveyView(fields)),
@@ -39,6 +39,9 @@ def create_app(
             title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
             main=[tabs],
             header_background="#1f2a44",
+            # no page-wide busy spinner: it toggled on every server event (each Play frame) and
+            # re-laid out the page; long runs have their own progress bars
+            busy_indicator=None,
         )
     header = pn.pane.Markdown(
         "# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models."

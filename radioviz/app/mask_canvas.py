@@ -18,6 +18,7 @@ from scipy import ndimage
 from skimage.draw import line, polygon
 
 from ..data.conditions import MASK_CLASSES
+from .session import on_session
 
 SIZE = 64
 COLOURS = {0: (0, 0, 0, 0), 1: (80, 170, 255, 200), 2: (255, 170, 40, 200), 3: (120, 230, 120, 200)}
@@ -45,6 +46,12 @@ def rasterize_shape(xs, ys, kind: str, size: int = SIZE, brush: float = 1.5) -> 
             out[int(ys[0]), int(xs[0])] = True
         out = ndimage.binary_dilation(out, iterations=max(1, int(round(brush))))
     return out
+
+
+def _plain(data) -> dict:
+    """A shape source's columns as plain nested lists (the browser may send arrays)."""
+    conv = lambda v: np.asarray(v).tolist() if not isinstance(v, str) else v  # noqa: E731
+    return {k: [conv(v) for v in vals] for k, vals in data.items()}
 
 
 class MaskCanvas(pn.viewable.Viewer):
@@ -94,6 +101,7 @@ class MaskCanvas(pn.viewable.Viewer):
         fig.grid.visible = False
         self.figure = fig
         self._counts = {"free": 0, "poly": 0}
+        self._shapes = {"free": {"xs": [], "ys": [], "cls": []}, "poly": {"xs": [], "ys": [], "cls": []}}
         self.summary = pn.pane.Markdown("mask: empty (draw on the canvas)")
         self.free.on_change("data", lambda attr, old, new: self._changed("free"))
         self.poly.on_change("data", lambda attr, old, new: self._changed("poly"))
@@ -107,42 +115,63 @@ class MaskCanvas(pn.viewable.Viewer):
 
     @param.depends("draw_class", watch=True)
     def _class_changed(self):
-        self.free_tool.empty_value = self.draw_class
-        self.poly_tool.empty_value = self.draw_class
+        cls = self.draw_class
+
+        def push():
+            self.free_tool.empty_value = cls
+            self.poly_tool.empty_value = cls
+
+        on_session(push, self.figure)
 
     def _source(self, name: str) -> ColumnDataSource:
         return self.free if name == "free" else self.poly
 
     def _changed(self, name: str):
+        """A shape drawn, moved or deleted in the browser (runs on the session's thread)."""
         src = self._source(name)
-        n = len(src.data["xs"])
-        cls = list(src.data.get("cls", []))
+        data = _plain(src.data)
+        n = len(data["xs"])
+        cls = list(data.get("cls", []))
         if len(cls) < n:  # a tool without empty_value support: label new shapes with the current class
             src.data["cls"] = cls + [self.draw_class] * (n - len(cls))
             return
+        if data == self._shapes[name]:
+            return  # our own change coming back
         if n > self._counts[name]:
             self.history.extend([name] * (n - self._counts[name]))
         self._counts[name] = n
+        self._shapes[name] = data
         self._render()
 
     def add_shape(self, kind: str, xs, ys, cls: str | None = None) -> None:
         """Add a shape from Python (tests, notebooks): kind 'freehand' or 'polygon'."""
         name = "free" if kind == "freehand" else "poly"
-        src = self._source(name)
-        data = {k: list(v) for k, v in src.data.items()}
+        data = {k: list(v) for k, v in self._shapes[name].items()}
         data["xs"].append(list(xs))
         data["ys"].append(list(ys))
         data["cls"].append(cls or self.draw_class)
-        src.data = data
+        self._set_source(name, data)
+
+    def _set_source(self, name: str, data: dict) -> None:
+        """Replace a shape source's data: the mask now, the browser on the session's thread."""
+        n = len(data["xs"])
+        if n > self._counts[name]:
+            self.history.extend([name] * (n - self._counts[name]))
+        self._counts[name] = n
+        self._shapes[name] = data = _plain(data)
+        self._render()
+        src = self._source(name)
+        on_session(lambda: setattr(src, "data", data), self.figure)
 
     def _render(self):
         m = self.base.copy()
         for name, kind in (("poly", "polygon"), ("free", "freehand")):
-            d = self._source(name).data
+            d = self._shapes[name]
             for xs, ys, cls in zip(d["xs"], d["ys"], d["cls"], strict=True):
                 if cls in MASK_CLASSES:
                     m[rasterize_shape(xs, ys, kind)] = MASK_CLASSES.index(cls)
-        self.image.data = {"image": [self._rgba(m)]}
+        rgba = self._rgba(m)
+        on_session(lambda: setattr(self.image, "data", {"image": [rgba]}), self.figure)
         self.mask = m
         self.summary.object = "mask: " + " · ".join(
             f"{c} {int((m == i).sum())} px" for i, c in enumerate(MASK_CLASSES) if i
@@ -153,20 +182,17 @@ class MaskCanvas(pn.viewable.Viewer):
         if not self.history:
             return
         name = self.history.pop()
-        src = self._source(name)
-        data = {k: list(v)[:-1] for k, v in src.data.items()}
+        data = {k: list(v)[:-1] for k, v in self._shapes[name].items()}
         self._counts[name] = len(data["xs"])
-        src.data = data
-        self._render()
+        self._set_source(name, data)
 
     @param.depends("clear", watch=True)
     def _clear(self):
         self.history.clear()
         self.base = np.zeros((SIZE, SIZE), np.int64)
         self._counts = {"free": 0, "poly": 0}
-        self.free.data = {"xs": [], "ys": [], "cls": []}
-        self.poly.data = {"xs": [], "ys": [], "cls": []}
-        self._render()
+        for name in ("free", "poly"):
+            self._set_source(name, {"xs": [], "ys": [], "cls": []})
 
     def set_base(self, mask: np.ndarray) -> None:
         """Use a loaded or derived mask (rows = y) as the layer under the drawing."""

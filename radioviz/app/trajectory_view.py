@@ -1,48 +1,45 @@
 """The Trajectory view: step through a sampling run — x_t beside the predicted clean image and
-their difference, the noise schedule with the current step marked, and x_t's histogram — plus
-the forward (noising) process on a real image and the same seed under three samplers.
+their difference, the noise schedule (σ and SNR) with the current step marked, and x_t's
+histogram — each with a short explanation adapted to the model kind (DDPM or EDM) and a "what to
+notice" line for the current stage; one seed under two conditionings side by side, in step;
+the forward (noising) process on a real image with the model's own schedule; and the same seed
+under the samplers the model accepts.
 
-Scrubbing only indexes the recorded trajectory: no network call per frame
-(``model_calls`` counts them, for the benchmark and the tests).
+Plots are Bokeh figures built once per session; a step change swaps their data in place
+(:class:`~radioviz.app.image_panel.ImagePanel`), indexing the recorded trajectory: no network
+call per frame (``model_calls`` counts them, for the benchmark and the tests).
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 import param
+from bokeh.models import ColumnDataSource, CustomJS, Label, Legend, Span
+from bokeh.plotting import figure
 
+from ..data.preprocess import Preprocessing
 from ..errors import InputError
+from ..models.card import ModelCard
+from ..models.quality import default_generator
 from ..sampling.generate import accepted, generate
-from ..sampling.registry import SAMPLERS, default_steps
+from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
+from .describe import label_text, model_options
+from .image_panel import TOOLS, ImagePanel
+from .session import on_session
+from .teaching import contrast_options, explanations, notice, sampler_runs
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
-#: The side-by-side runs: (tag, sampler, steps) at the registry's default steps.
-SAMPLER_RUNS = tuple((SAMPLERS[s].tag(), s, default_steps(s)) for s in ("ddpm", "ddim", "heun"))
-RUNS_TEXT = " / ".join(tag for tag, _, _ in SAMPLER_RUNS)
-
-
-def _img(a: np.ndarray, title: str, cmap: str = "gray", sym: bool = False) -> hv.Image:
-    lim = float(np.abs(a).max()) or 1.0
-    clim = (-lim, lim) if sym else (-1.0, 1.0)
-    return hv.Image(a[::-1], bounds=(0, 0, 64, 64)).opts(
-        cmap=cmap,
-        clim=clim,
-        width=260,
-        height=260,
-        xaxis=None,
-        yaxis=None,
-        toolbar=None,
-        title=title,
-        colorbar=False,
-        framewise=True,
-    )
+SCALES = {"fixed scale": "fixed", "per frame": "frame"}
+FOLLOW = "(the field open in the Fields tab)"
+EDM_FORWARD_LEVELS = 100
+HIST_BINS = 60  # σ values (log-spaced over the model's range) for the EDM forward slider
 
 
 class TrajectoryView(pn.viewable.Viewer):
@@ -51,17 +48,21 @@ class TrajectoryView(pn.viewable.Viewer):
     steps = param.Integer(default=50, bounds=(1, 1000))
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
     band = param.Selector(default=BAND_NAMES[0], objects=BAND_NAMES)
-    step = param.Integer(default=0, bounds=(0, 0), doc="Recorded step shown")
+    scale = param.Selector(default="fixed", objects=SCALES, doc="Colour scale of the images")
+    step = param.Integer(default=0, bounds=(0, 0), doc="Recorded step shown (0-based)")
     trajectory = param.Parameter(default=None)
     forward_field = param.Selector(default=None, objects=[], doc="Real image for the forward process")
-    forward_t = param.Integer(default=0, bounds=(0, 999))
+    forward_t = param.Integer(default=0, bounds=(0, 999), doc="Forward-process noise level (index)")
+    contrast = param.Selector(default=None, objects=[], doc="Two conditionings, same seed")
     run = param.Event()
     cancel = param.Event()
     compare_samplers = param.Event()
+    run_contrast = param.Event()
 
-    def __init__(self, generate_view=None, data_dir: str | None = None, **params):
+    def __init__(self, generate_view=None, data_dir: str | None = None, fields_view=None, **params):
         super().__init__(**params)
         self.generate_view = generate_view
+        self.fields_view = fields_view
         self.data_dir = str(data_dir or resources.SAMPLE_DATA)
         self.model_calls = 0
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
@@ -69,40 +70,159 @@ class TrajectoryView(pn.viewable.Viewer):
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self._cancel = threading.Event()
         self.side_by_side: list[tuple[str, int, float, np.ndarray]] = []
+        self.pair: list[tuple[str, Trajectory]] = []
+        self._hist_range = (-1.0, 1.0)
+        self._noise = np.random.default_rng(0).standard_normal((4, 64, 64)).astype(np.float32)
+        self._build_plots()
         gens = {n: c for n, c in resources.generator_cards().items() if c.kind in ("ddpm", "edm")}
-        self.param.model.objects = list(gens)
+        self.param.model.objects = model_options(gens)
         if gens:
-            self.model = next((n for n in gens if n.startswith("ddpm")), list(gens)[0])
+            self.model = default_generator(gens, kinds=("edm", "ddpm")) or list(gens)[0]
         try:
             names = sorted(s.name for s in resources.sources(self.data_dir))
         except InputError:
             names = []
-        self.param.forward_field.objects = names
-        if names:
-            self.forward_field = names[0]
-        self._noise = np.random.default_rng(0).standard_normal((4, 64, 64)).astype(np.float32)
-
+        self.param.forward_field.objects = ([FOLLOW] if fields_view is not None else []) + names
+        if self.param.forward_field.objects:
+            self.forward_field = self.param.forward_field.objects[0]
+        if fields_view is not None:
+            fields_view.param.watch(lambda e: self._update_forward(), ["field", "data_dir"])
         self._model_changed()
+        self._update_cache()
+
+    # -- the plots, built once ---------------------------------------------------------------------
+
+    def _build_plots(self):
+        self.xt_panel = ImagePanel("x_t", name="traj_xt")
+        self.x0_panel = ImagePanel("predicted x̂0", name="traj_x0")
+        self.diff_panel = ImagePanel("x̂0 − x_t", "diverging", name="traj_diff")
+        self.hist_source = ColumnDataSource({"top": [], "left": [], "right": []}, name="traj_hist")
+        h = figure(width=330, height=240, tools=TOOLS, toolbar_location=None, title="histogram of x_t")
+        h.quad(top="top", bottom=0, left="left", right="right", source=self.hist_source, color="#555555")
+        h.xaxis.axis_label, h.yaxis.axis_label = "x_t value (data scale)", "pixels"
+        self.hist_fig = h
+        self.sched_source = ColumnDataSource({"step": [], "sigma": [], "snr": []})
+        s = figure(
+            width=380,
+            height=240,
+            y_axis_type="log",
+            tools=TOOLS,
+            toolbar_location=None,
+            title="noise schedule",
+        )
+        r1 = s.line("step", "sigma", source=self.sched_source, color="#1f77b4", line_width=2)
+        r2 = s.line(
+            "step", "snr", source=self.sched_source, color="#d62728", line_width=2, line_dash="dashed"
+        )
+        s.add_layout(Legend(items=[("σ", [r1]), ("SNR = 1/σ²", [r2])], location="top_center"))
+        s.xaxis.axis_label, s.yaxis.axis_label = "recorded step", "σ  /  SNR (log)"
+        self.marker = Span(location=0, dimension="height", line_color="black", line_width=2)
+        s.add_layout(self.marker)
+        self.sched_fig = s
+        self.pair_panels = [
+            [ImagePanel(f"{w} {k}", width=250, name=f"pair{i}_{w}") for w in ("x_t", "x̂0")]
+            for i, k in enumerate("AB")
+        ]
+        self.fwd_panels = [ImagePanel("x0 (real)", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
+        # the step's words on a canvas (a Div's new text re-lays out the whole page every frame)
+        tf = figure(width=1150, height=48, tools="", toolbar_location=None, x_range=(0, 1), y_range=(0, 1))
+        tf.axis.visible = tf.grid.visible = False
+        tf.outline_line_color = None
+        tf.min_border = 0
+        self.step_text = Label(x=0, y=28, x_units="screen", y_units="screen", text="", name="traj_step_text")
+        self.notice_text = Label(
+            x=0, y=6, x_units="screen", y_units="screen", text="", text_font_size="12px", name="traj_notice"
+        )
+        for lab in (self.step_text, self.notice_text):
+            tf.add_layout(lab)
+        self.text_fig = tf
+        self.cache = ColumnDataSource({}, name="traj_cache")
+        self.explain = {k: pn.pane.Markdown("", width=290) for k in ("xt", "x0", "diff")}
+        self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.explain_forward = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.pair_text = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.fwd_text = pn.pane.Markdown("")
+        self.player = pn.widgets.Player(
+            label="step",
+            start=1,
+            end=2,
+            value=1,
+            loop_policy="once",
+            interval=100,
+            show_value=False,
+            show_loop_controls=False,
+            width=560,
+        )
+        self.player.param.watch(
+            lambda e: setattr(self, "step", min(max(0, e.new - 1), self.param.step.bounds[1])), "value"
+        )
+        js = self._frame_js()
+        self.player.jscallback(value=js.code, args=js.args)
+        self.cache.js_on_change("data", js)
+        self.sampler_button = pn.widgets.Button.from_param(self.param.compare_samplers, label="Run samplers")
+        self.side_row = pn.Row()
+        self.sampler_note_pane = pn.pane.Markdown("", sizing_mode="stretch_width")
+
+    # -- model, sampler, conditions ----------------------------------------------------------------
+
+    def card(self) -> ModelCard | None:
+        return resources.generator_cards().get(self.model) if self.model else None
 
     @param.depends("model", watch=True)
     def _model_changed(self):
-        card = resources.generator_cards().get(self.model) if self.model else None
-        self.param.sampler.objects = list(accepted(card)["samplers"]) if card else ["ddim"]
+        card = self.card()
+        acc = accepted(card) if card else {"samplers": ["ddim"]}
+        self.param.sampler.objects = list(acc["samplers"]) or ["ddim"]
         self.sampler = self.param.sampler.objects[0]
         bands = resources.model_bands(card)
         self.param.band.objects = bands
         if self.band not in bands:
             self.band = bands[0]
+        self.param.contrast.objects = list(contrast_options(acc)) if card else []
+        self.contrast = (self.param.contrast.objects or [None])[0]
+        kind = card.kind if card else "ddpm"
+        runs = sampler_runs(kind, acc["samplers"])
+        self.sampler_button.label = "Run " + " / ".join(r[0] for r in runs) if runs else "Run samplers"
+        self.sampler_note_pane.object = (
+            "An EDM is a continuous-σ model: it has no discrete DDPM/DDIM sampler, so this runs "
+            + " and ".join(r[0] for r in runs)
+            + " (Euler: 1 network call per step; Heun: 2)."
+            if kind == "edm"
+            else "The DDPM under "
+            + ", ".join(r[0] for r in runs)
+            + " (DDPM: its ancestral sampler; Heun through the σ-space wrapper)."
+        )
+        self.param.forward_t.bounds = (0, (EDM_FORWARD_LEVELS if kind == "edm" else self._schedule().T) - 1)
+        self.forward_t = min(self.forward_t, self.param.forward_t.bounds[1])
+        self._update_explanations()
+        self._update_forward()
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
-        self.steps = default_steps(self.sampler)
+        self.steps = default_steps(self.sampler, self._schedule().T if self._kind() == "ddpm" else None)
+        self._update_explanations()
+
+    def _kind(self) -> str:
+        card = self.card()
+        return card.kind if card else "ddpm"
+
+    def _update_explanations(self):
+        text = explanations(self._kind(), self.sampler)
+        for k, pane in self.explain.items():
+            pane.object = text[k]
+        self.explain_schedule.object = text["schedule"] + "\n\n" + text["update"]
+        self.explain_forward.object = text["forward"]
+
+    def _schedule(self) -> DiscreteSchedule:
+        card = self.card()
+        return DiscreteSchedule(**((card.schedule if card else None) or {}))
 
     def _conditions(self) -> dict:
-        card = resources.generator_cards()[self.model]
-        return {"label": "H" if "H" in card.labels else None}
+        card = self.card()
+        labels = (card.labels if card else None) or []
+        return {"label": "H" if "H" in labels else None}
 
-    def _run(self, sampler: str, steps: int, stride: int = 1):
+    def _run(self, sampler: str, steps: int, stride: int = 1, **conditions):
         path = resources.CHECKPOINTS / self.model
 
         def callback(info):
@@ -119,8 +239,11 @@ class TrajectoryView(pn.viewable.Viewer):
             callback=callback,
             record_stride=stride,
             model_and_card=resources.generator(path),
-            **self._conditions(),
+            **(conditions or self._conditions()),
         )
+
+    def _stride(self) -> int:
+        return 5 if self.steps > 200 else 1
 
     @param.depends("run", watch=True)
     def sample(self) -> Trajectory | None:
@@ -131,7 +254,7 @@ class TrajectoryView(pn.viewable.Viewer):
         self._cancel.clear()
         self.progress.visible = True
         try:
-            g = self._run(self.sampler, self.steps, 5 if self.steps > 200 else 1)
+            g = self._run(self.sampler, self.steps, self._stride())
         except (SamplingCancelled, InputError) as exc:
             self.status.object = str(exc)
             return None
@@ -139,14 +262,30 @@ class TrajectoryView(pn.viewable.Viewer):
             self.progress.visible = False
         self.set_trajectory(
             g.trajectory,
-            f"{self.sampler}, {self.steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s",
+            f"{self.sampler}, {self.steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s · "
+            f"class {label_text(g.meta['label']).split(':')[0]}",
         )
         return g.trajectory
 
-    def set_trajectory(self, traj: Trajectory, text: str = "") -> None:
-        self.param.step.bounds = (0, max(0, len(traj) - 1))
+    def set_trajectory(self, traj: Trajectory, text: str = "", keep_pair: bool = False) -> None:
+        if not keep_pair:
+            self.pair = []
+        n = max(1, len(traj))
+        self.param.step.bounds = (0, n - 1)
+        b = self._band_index(traj)
+        frames = [self._data_scale(traj, k)[b] for k in range(len(traj))]
+        lo = min(float(f.min()) for f in frames) if frames else -1.0
+        hi = max(float(f.max()) for f in frames) if frames else 1.0
+        self._hist_range = (lo, hi if hi > lo else lo + 1)
         self.step = 0
-        self.trajectory = traj
+        self.player.param.update(end=max(2, n), value=1)
+        sig = np.maximum(np.asarray(traj.sigmas, float), 1e-4)
+        data = {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": (1 / sig**2).tolist()}
+        on_session(lambda: setattr(self.sched_source, "data", data), self.sched_fig)
+        if self.trajectory is traj:
+            self.param.trigger("trajectory")
+        else:
+            self.trajectory = traj
         self.status.object = f"{len(traj)} recorded steps · {text}"
 
     def use_generated(self) -> bool:
@@ -163,160 +302,266 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("compare_samplers", watch=True)
     def run_side_by_side(self):
-        """The same seed through DDPM-1000, DDIM-50 and Heun-25 (those the model accepts)."""
-        card = resources.generator_cards().get(self.model)
+        """The same seed under the samplers the model accepts (for an EDM: Euler-25 and Heun-25)."""
+        card = self.card()
         if not card:
             return
         self._cancel.clear()
         self.progress.visible = True
         out = []
         try:
-            for name, sampler, steps in SAMPLER_RUNS:
-                if sampler in accepted(card)["samplers"]:
-                    g = self._run(sampler, steps, steps)
-                    out.append((name, g.meta["nfe"], g.meta["wall_seconds"], g.trajectory.samples[0]))
+            for name, sampler, steps in sampler_runs(card.kind, accepted(card)["samplers"]):
+                g = self._run(sampler, steps, steps)
+                out.append((name, g.meta["nfe"], g.meta["wall_seconds"], g.trajectory.samples[0]))
         except SamplingCancelled as exc:
             self.status.object = str(exc)
         finally:
             self.progress.visible = False
         self.side_by_side = out
-        self.param.trigger("trajectory")
+        self._show_side_by_side()
 
-    # -- views (indexing cached frames only) -------------------------------------------------------
+    @param.depends("run_contrast", watch=True)
+    def run_pair(self) -> bool:
+        """One seed under two conditionings, recorded step by step; shown in step with the player."""
+        card = self.card()
+        options = contrast_options(accepted(card)) if card else {}
+        if self.contrast not in options:
+            self.status.object = "This model takes no condition to contrast."
+            return False
+        self._cancel.clear()
+        self.progress.visible = True
+        out = []
+        try:
+            for cond in options[self.contrast]:
+                g = self._run(self.sampler, self.steps, self._stride(), **cond)
+                out.append((_condition_title(cond), g.trajectory))
+        except (SamplingCancelled, InputError) as exc:
+            self.status.object = str(exc)
+            return False
+        finally:
+            self.progress.visible = False
+        self.pair = out
+        self.set_trajectory(out[0][1], f"{self.contrast}: the main panels show {out[0][0]}", keep_pair=True)
+        return True
 
-    @param.depends("trajectory")
-    def player(self):
-        """A new Player per trajectory (its range is fixed once drawn in the browser)."""
-        n = len(self.trajectory) if self.trajectory is not None else 1
-        p = pn.widgets.Player(
-            label="step",
-            start=0,
-            end=max(1, n - 1),
-            value=0,
-            loop_policy="once",
-            interval=150,
-            show_value=True,
-            width=520,
-        )
-        p.param.watch(lambda e: setattr(self, "step", min(e.new, n - 1)), "value")
-        return p
+    # -- frames (indexing cached arrays only) -------------------------------------------------------
+
+    def _band_index(self, traj: Trajectory | None = None) -> int:
+        """The chosen band's index, kept inside the shown trajectory's channels (it may come
+        from another model than the one now selected)."""
+        traj = traj if traj is not None else self.trajectory
+        b = self.param.band.objects.index(self.band) if self.band in self.param.band.objects else 0
+        return b if traj is None or not len(traj) else min(b, traj.xs[0].shape[1] - 1)
+
+    @staticmethod
+    def _data_scale(traj: Trajectory, k: int) -> np.ndarray:
+        """x_t of recorded step k on the data scale, (C, H, W): discrete samplers record
+        √ᾱ·x0 + …, σ-space ones x0 + σ·n (divided by √(1+σ²))."""
+        x = traj.xs[k][0]
+        return x if traj.ts else x / np.sqrt(1 + traj.sigmas[k] ** 2)
+
+    def _empty(self):
+        return self.trajectory is None or not len(self.trajectory)
 
     def _frame(self):
         """(x_t on the data scale, x̂0, σ, recorded index) of the current step and band."""
         t = self.trajectory
         k = min(self.step, len(t) - 1)
         b = self._band_index()
-        sig = t.sigmas[k]
-        # discrete samplers record x_t = √ᾱ·x0 + …; σ-space ones x0 + σ·n: show both on the data scale
-        x = t.xs[k][0, b] if t.ts else t.xs[k][0, b] / np.sqrt(1 + sig**2)
-        return x, t.denoised[k][0, b], sig, k
+        return self._data_scale(t, k)[b], t.denoised[k][0, b], t.sigmas[k], k
 
-    def _band_index(self) -> int:
-        """The chosen band's index, kept inside the shown trajectory's channels (it may come
-        from another model than the one now selected)."""
-        b = self.param.band.objects.index(self.band) if self.band in self.param.band.objects else 0
-        return b if self._empty() else min(b, self.trajectory.xs[0].shape[1] - 1)
+    def _limits(self, a: np.ndarray, symmetric: bool = False, fixed: float = 1.0) -> tuple[float, float]:
+        if self.scale == "fixed":
+            return -fixed, fixed
+        if symmetric:
+            m = float(np.abs(a).max()) or 1e-6
+            return -m, m
+        return float(a.min()), float(a.max())
 
-    def _empty(self):
-        return self.trajectory is None or not len(self.trajectory)
-
-    @param.depends("trajectory", "step", "band")
-    def _xt_el(self):
-        return (
-            _img(np.zeros((64, 64)), "x_t") if self._empty() else _img(self._frame()[0], "x_t (data scale)")
-        )
-
-    @param.depends("trajectory", "step", "band")
-    def _x0_el(self):
-        return (
-            _img(np.zeros((64, 64)), "predicted x̂0")
-            if self._empty()
-            else _img(self._frame()[1], "predicted x̂0")
-        )
-
-    @param.depends("trajectory", "step", "band")
-    def _diff_el(self):
-        if self._empty():
-            return _img(np.zeros((64, 64)), "x̂0 − x_t", "RdBu_r", sym=True)
-        x, x0, _, _ = self._frame()
-        return _img(x0 - x, "x̂0 − x_t", "RdBu_r", sym=True)
-
-    @param.depends("trajectory", "step", "band")
-    def _hist_el(self):
-        v = (
-            np.zeros(10)
-            if self._empty()
-            else self.trajectory.xs[min(self.step, len(self.trajectory) - 1)][0, self._band_index()]
-        )
-        return hv.Histogram(np.histogram(v, 60)).opts(
-            width=300, height=230, title="histogram of x_t", toolbar=None, framewise=True
-        )
-
-    @param.depends("trajectory")
-    def _schedule_el(self):
-        sig = [1.0] if self._empty() else self.trajectory.sigmas
-        return hv.Curve((np.arange(len(sig)), np.maximum(sig, 1e-4)), "recorded step", "σ").opts(
-            logy=True, width=300, height=230, title="noise level σ", toolbar=None, framewise=True
-        )
-
-    @param.depends("trajectory", "step")
-    def _marker_el(self):
-        return hv.VLine(0 if self._empty() else min(self.step, len(self.trajectory) - 1)).opts(color="red")
-
-    @param.depends("trajectory", "step")
-    def step_text(self):
-        if self._empty():
-            return pn.pane.Markdown("Press **Sample** (or use the Generate tab's latest result).")
-        _, _, sig, k = self._frame()
+    def frame_info(self, k: int) -> dict:
+        """Everything shown for recorded step k (arrays, colour limits, titles, texts)."""
         t = self.trajectory
-        return pn.pane.Markdown(
-            f"step {k + 1}/{len(t)} · σ = {sig:.4g}" + (f" · t = {t.ts[k]}" if t.ts else "")
+        b = self._band_index()
+        x, x0, sig = self._data_scale(t, k)[b], t.denoised[k][0, b], t.sigmas[k]
+        d = x0 - x
+        words = f"step {k + 1}/{len(t)} · σ = {sig:.4g} · SNR = {1 / max(sig, 1e-8) ** 2:.3g}"
+        if t.ts:
+            a = float(self._schedule().alphas_cumprod[t.ts[k]])
+            words += f" · t = {t.ts[k]} · ᾱ_t = {a:.3g}"
+        stage, what = notice(sig)
+        info = {
+            "xt": x,
+            "x0": x0,
+            "diff": d,
+            "xt_lim": self._limits(x),
+            "x0_lim": self._limits(x0),
+            "diff_lim": self._limits(d, symmetric=True, fixed=2.0),
+            "title_xt": f"step {k + 1}/{len(t)}",
+            "title_diff": f"max |Δ| = {np.abs(d).max():.3g}",
+            "hist": np.histogram(x, HIST_BINS, range=self._hist_range)[0],
+            "text": words,
+            "notice": f"What to notice — stage {stage}: {what}",
+            "pair": [],
+        }
+        for title, traj in self.pair:
+            kk = min(k, len(traj) - 1)
+            bb = self._band_index(traj)
+            for what_, img in (("x_t", self._data_scale(traj, kk)[bb]), ("x̂0", traj.denoised[kk][0, bb])):
+                info["pair"].append((img, self._limits(img), f"{title}: {what_}"))
+        return info
+
+    @param.depends("trajectory", "band", "scale", watch=True)
+    def _update_cache(self):
+        """Send every recorded frame of the shown band to the browser once; the player then
+        swaps frames there (JavaScript), with no server round trip per frame."""
+        if self._empty():
+            text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
+            on_session(lambda: setattr(self.step_text, "text", text), self.text_fig)
+            return
+        n = len(self.trajectory)
+        frames = [self.frame_info(k) for k in range(n)]
+        edges = np.histogram_bin_edges([], HIST_BINS, range=self._hist_range)
+        data = {key: [np.asarray(f[key], np.float32) for f in frames] for key in ("xt", "x0", "diff", "hist")}
+        for key in ("xt", "x0", "diff"):
+            data[f"{key}_lo"] = [f[f"{key}_lim"][0] for f in frames]
+            data[f"{key}_hi"] = [f[f"{key}_lim"][1] for f in frames]
+        for key in ("title_xt", "title_diff", "text", "notice"):
+            data[key] = [f[key] for f in frames]
+        for j in range(4):
+            has = len(frames[0]["pair"]) > j
+            data[f"p{j}"] = [
+                np.asarray(f["pair"][j][0] if has else np.zeros((1, 1)), np.float32) for f in frames
+            ]
+            data[f"p{j}_lo"] = [f["pair"][j][1][0] if has else 0.0 for f in frames]
+            data[f"p{j}_hi"] = [f["pair"][j][1][1] if has else 1.0 for f in frames]
+            data[f"p{j}_title"] = [f["pair"][j][2] if has else "" for f in frames]
+        data["start"] = [min(self.step, n - 1)] * n
+        self.hist_edges = (edges[:-1].tolist(), edges[1:].tolist())
+        self.pair_text.object = (
+            f"**{self.contrast}** · same seed {self.seed}, in step with the player" if self.pair else ""
+        )
+        left, right = self.hist_edges
+
+        def push():
+            self.hist_source.data = {"top": data["hist"][0].tolist(), "left": left, "right": right}
+            self.cache.data = data
+
+        on_session(push, self.hist_fig)
+
+    @param.depends("step", watch=True)
+    def _step_changed(self):
+        if self.player.value != self.step + 1:
+            self.player.value = self.step + 1  # the browser redraws from its cache
+
+    def _frame_js(self) -> CustomJS:
+        """The browser side of a frame change: index the cached frames, update the plots."""
+        args = {
+            "cache": self.cache,
+            "srcs": [p.source for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+            "maps": [p.mapper for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+            "titles": [self.xt_panel.corner, self.diff_panel.corner],
+            "hist": self.hist_source,
+            "marker": self.marker,
+            "info": self.step_text,
+            "note": self.notice_text,
+            "psrcs": [p.source for row in self.pair_panels for p in row],
+            "pmaps": [p.mapper for row in self.pair_panels for p in row],
+            "ptitles": [p.corner for row in self.pair_panels for p in row],
+        }
+        code = """
+        const f = cache.data;
+        const n = f.xt ? f.xt.length : 0;
+        if (!n) return;
+        // the player's callback has it as 'source'; a new cache carries the step it was sent at
+        const live = typeof source !== 'undefined' && source.value !== undefined;
+        const v = live ? source.value : f.start[0] + 1;
+        const k = Math.max(0, Math.min(v - 1, n - 1));
+        const keys = ['xt', 'x0', 'diff'];
+        for (let i = 0; i < 3; i++) {
+          srcs[i].data = {image: [f[keys[i]][k]]};
+          const lo = f[keys[i] + '_lo'][k], hi = f[keys[i] + '_hi'][k];
+          if (maps[i].low !== lo || maps[i].high !== hi) maps[i].setv({low: lo, high: hi});
+        }
+        titles[0].text = f.title_xt[k];
+        titles[1].text = f.title_diff[k];
+        hist.data = {top: f.hist[k], left: hist.data.left, right: hist.data.right};
+        marker.location = k + 1;
+        info.text = f.text[k];
+        note.text = f.notice[k];
+        for (let j = 0; j < 4; j++) {
+          if (f['p' + j][k].length < 2) continue;
+          psrcs[j].data = {image: [f['p' + j][k]]};
+          const lo = f['p' + j + '_lo'][k], hi = f['p' + j + '_hi'][k];
+          if (pmaps[j].low !== lo || pmaps[j].high !== hi) pmaps[j].setv({low: lo, high: hi});
+          ptitles[j].text = f['p' + j + '_title'][k];
+        }
+        """
+        return CustomJS(args=args, code=code)
+
+    # -- forward process ---------------------------------------------------------------------------
+
+    def _forward_source(self) -> tuple[str, str] | None:
+        if self.forward_field == FOLLOW and self.fields_view is not None:
+            fv = self.fields_view
+            if fv.field:
+                return str(Path(fv.data_dir).expanduser()), fv.field
+            return None
+        return (self.data_dir, self.forward_field) if self.forward_field else None
+
+    def forward_level(self) -> tuple[str, float, float]:
+        """(text, signal weight a, noise weight b) of x = a·x0 + b·n at the forward slider, with
+        the selected model's own schedule; shown on the data scale."""
+        if self._kind() == "edm":
+            card = self.card()
+            lo, hi = (card.sigma_range if card else None) or [0.002, 80.0]
+            n = EDM_FORWARD_LEVELS
+            sig = float(np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * self.forward_t / (n - 1)))
+            s = 1 / np.sqrt(1 + sig**2)
+            return f"σ = {sig:.3g} (EDM, x = x0 + σ·n, shown ÷√(1+σ²))", s, sig * s
+        a = float(self._schedule().alphas_cumprod[self.forward_t])
+        return (
+            f"t = {self.forward_t}, ᾱ_t = {a:.4f}, σ = {np.sqrt((1 - a) / a):.3g}",
+            np.sqrt(a),
+            np.sqrt(1 - a),
         )
 
-    def frames(self):
-        """Plots built once; a step change only swaps their data (no new figures, no model call)."""
-        dm = lambda fn: pn.pane.HoloViews(hv.DynamicMap(fn), linked_axes=False)  # noqa: E731
-        return pn.Column(
-            self.step_text,
-            pn.Row(dm(self._xt_el), dm(self._x0_el), dm(self._diff_el)),
-            pn.Row(
-                pn.pane.HoloViews(
-                    hv.DynamicMap(self._schedule_el) * hv.DynamicMap(self._marker_el), linked_axes=False
-                ),
-                dm(self._hist_el),
-            ),
-        )
-
-    @param.depends("forward_field", "forward_t", "band")
-    def forward_view(self):
-        if not self.forward_field or not self.model:
-            return pn.pane.Markdown("No field for the forward process.")
-        pre = resources.generator_cards()[self.model].preprocessing
-        cut = resources.central_cutout(self.data_dir, self.forward_field)
+    @param.depends("forward_field", "forward_t", "band", "scale", watch=True)
+    def _update_forward(self):
+        if not hasattr(self, "fwd_panels") or not self.model:
+            return
+        src = self._forward_source()
+        if src is None:
+            self.fwd_text.object = "No field for the forward process (open one in the Fields tab)."
+            return
+        card = self.card()
+        pre = card.preprocessing or Preprocessing()
+        try:
+            cut = resources.central_cutout(*src)
+        except Exception as exc:  # noqa: BLE001 - any unreadable field: say so, keep the view
+            self.fwd_text.object = f"Cannot use {src[1]} for the forward process: {exc}"
+            return
         if len(pre.bands) == 1:
             cut = cut[2:3]  # a single-frequency model: the 139–170 MHz band (it holds 154 MHz)
         x0 = pre.normalization.to_model(cut[None])[0]
-        a = float(DiscreteSchedule().alphas_cumprod[self.forward_t])
-        xt = np.sqrt(a) * x0 + np.sqrt(1 - a) * self._noise[: len(x0)]
-        b = min(self._band_index(), len(x0) - 1)
-        return pn.Row(
-            pn.pane.HoloViews(_img(x0[b], "x0 (real)"), linked_axes=False),
-            pn.pane.HoloViews(_img(xt[b], f"x_t, t = {self.forward_t}, ᾱ = {a:.3f}"), linked_axes=False),
-        )
+        text, a, b = self.forward_level()
+        xt = a * x0 + b * self._noise[: len(x0)]
+        band = min(self._band_index(), len(x0) - 1)
+        self.fwd_panels[0].update(x0[band], *self._limits(x0[band]), f"x0 (real): {src[1]}")
+        self.fwd_panels[1].update(xt[band], *self._limits(xt[band]), "x_t")
+        where = "the Fields tab's field" if self.forward_field == FOLLOW else "a bundled field"
+        self.fwd_text.object = f"{text} · x0 = {src[1]} ({where}), band {self.band}"
 
-    @param.depends("trajectory")
-    def side_by_side_view(self):
-        if not self.side_by_side:
-            return pn.pane.Markdown(f"Same seed, three samplers: press **Run {RUNS_TEXT}**.")
-        b = 0
-        return pn.Row(
-            *[
-                pn.pane.HoloViews(
-                    _img(np.clip(s[b], -1, 1), f"{name}: {nfe} NFE, {sec:.1f} s"), linked_axes=False
-                )
-                for name, nfe, sec, s in self.side_by_side
-            ]
-        )
+    # -- sampler comparison --------------------------------------------------------------------------
+
+    def _show_side_by_side(self):
+        panels = []
+        for name, nfe, sec, s in self.side_by_side:
+            p = ImagePanel(f"{name}: {nfe} NFE, {sec:.1f} s", width=260)
+            p.update(np.clip(s[0], -1, 1), -1, 1)
+            panels.append(pn.pane.Bokeh(p.figure))
+        self.side_row.objects = panels
+
+    # -- layout --------------------------------------------------------------------------------------
 
     def __panel__(self):
         use = pn.widgets.Button(label="Use last Generate result")
@@ -327,6 +572,11 @@ class TrajectoryView(pn.viewable.Viewer):
             pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
             pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
             pn.widgets.Select.from_param(self.param.band, label="Band"),
+            pn.widgets.RadioButtonGroup.from_param(self.param.scale, label="Colour scale"),
+            pn.pane.Markdown(
+                "<small>fixed: x_t and x̂0 on −1…1, x̂0 − x_t on ±2 (frames comparable); per frame: "
+                "each frame's own range — read the colorbar.</small>"
+            ),
             pn.Row(
                 pn.widgets.Button.from_param(self.param.run, label="Sample", color="primary"),
                 pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
@@ -336,21 +586,59 @@ class TrajectoryView(pn.viewable.Viewer):
             self.status,
             width=300,
         )
+        images = pn.Row(
+            *[
+                pn.Column(pn.pane.Bokeh(p.figure), self.explain[k])
+                for p, k in ((self.xt_panel, "xt"), (self.x0_panel, "x0"), (self.diff_panel, "diff"))
+            ]
+        )
+        frames = pn.Column(
+            self.player,
+            pn.pane.Bokeh(self.text_fig),
+            images,
+            pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
+        )
+        pair = pn.Column(
+            "### One seed, two conditionings (in step with the player above)",
+            pn.Row(
+                pn.widgets.Select.from_param(self.param.contrast, label="Contrast", width=320),
+                pn.widgets.Button.from_param(self.param.run_contrast, label="Run both", align="end"),
+            ),
+            self.pair_text,
+            pn.Row(*[pn.pane.Bokeh(p.figure) for row in self.pair_panels for p in row]),
+        )
         forward = pn.Column(
-            "### Forward process: noising a real image",
-            pn.widgets.Select.from_param(self.param.forward_field, label="Field"),
-            pn.widgets.IntSlider.from_param(self.param.forward_t, label="t"),
-            self.forward_view,
+            "### Forward process: noising a real image with this model's schedule",
+            self.explain_forward,
+            pn.Row(
+                pn.widgets.Select.from_param(self.param.forward_field, label="Field", width=320),
+                pn.widgets.IntSlider.from_param(self.param.forward_t, label="noise level (index)", width=400),
+            ),
+            self.fwd_text,
+            pn.Row(*[pn.pane.Bokeh(p.figure) for p in self.fwd_panels]),
         )
         side = pn.Column(
-            "### Same seed, three samplers",
-            pn.widgets.Button.from_param(self.param.compare_samplers, label=f"Run {RUNS_TEXT}"),
-            self.side_by_side_view,
+            "### Same seed, different samplers",
+            self.sampler_note_pane,
+            self.sampler_button,
+            self.side_row,
         )
         return pn.Column(
             self.alert,
-            pn.Row(controls, pn.Column(self.player, self.frames())),
+            pn.Row(controls, frames),
+            pair,
             forward,
             side,
             sizing_mode="stretch_width",
         )
+
+
+def _condition_title(cond: dict) -> str:
+    parts = []
+    if "label" in cond:
+        parts.append(str(cond["label"]))
+    if "guidance" in cond:
+        parts.append(f"ω = {cond['guidance']:g}")
+    if "flux" in cond:
+        parts.append(f"{cond['flux']:g} Jy/beam")
+    return ", ".join(parts)

@@ -1,0 +1,277 @@
+"""Generate, Trajectory and Compare against the SERVED app (worker threads on, as ``panel serve``
+runs it) in headless Chromium.  Every test fails on a console error and on any error the server
+logs (a Bokeh model changed from a worker thread only shows up there)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRED = os.environ.get("RADIOVIZ_REQUIRE_BROWSER") == "1"
+
+pytestmark = pytest.mark.browser
+
+
+def _skip_or_fail(reason):
+    if REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+class _ServerLog(logging.Handler):
+    """Every ERROR record (and any record carrying an exception) the server process logs."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.records.append(f"{record.name}: {record.getMessage()}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    import panel as pn
+
+    from radioviz.app import create_app
+
+    log = _ServerLog()
+    logging.getLogger().addHandler(log)
+    old_handler = pn.config.exception_handler
+    pn.config.exception_handler = lambda exc: log.records.append(f"callback: {exc!r}")
+    labels = tmp_path_factory.mktemp("labels") / "labels.ecsv"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = pn.serve(
+        {"app": lambda: create_app(labels_path=str(labels), template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
+    )
+    time.sleep(1.0)
+    yield f"http://127.0.0.1:{port}/app", log
+    srv.stop()
+    pn.config.exception_handler = old_handler
+    logging.getLogger().removeHandler(log)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _skip_or_fail("Debian chromium is not installed at /usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(served, browser):
+    url, log = served
+    page = browser.new_page(viewport={"width": 1700, "height": 1100}, accept_downloads=True)
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    n_before = len(log.records)
+    page.goto(url)
+    page.locator("canvas").first.wait_for(timeout=120000)
+    yield page
+    time.sleep(0.5)  # let the last callbacks land
+    assert not log.records[n_before:], f"server errors: {log.records[n_before:]}"
+    assert not page.errors, page.errors
+    page.close()
+
+
+def _tab(page, name):
+    page.get_by_text(name, exact=True).first.click()
+
+
+def _select_with(page, option_text):
+    return page.locator("select", has=page.locator("option", has_text=option_text)).first
+
+
+def _summary(page) -> str:
+    return page.get_by_text(re.compile(r"^mask: ")).first.inner_text()
+
+
+def _wait_summary(page, pattern, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        text = _summary(page)
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"mask summary {text!r} never matched {pattern!r}")
+
+
+def _draw_loop(page, canvas, cx=0.45, cy=0.45, r=0.12):
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * (cx + r), box["y"] + box["height"] * cy)
+    page.mouse.down()
+    for k in range(13):
+        a = 2 * np.pi * k / 12
+        page.mouse.move(
+            box["x"] + box["width"] * (cx + r * np.cos(a)),
+            box["y"] + box["height"] * (cy + r * np.sin(a)),
+            steps=3,
+        )
+    page.mouse.up()
+
+
+def _open_mask_model(page):
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
+    sel = _select_with(page, "edm_mask_gleam")
+    sel.select_option(sel.locator("option", has_text="edm_mask_gleam").first.get_attribute("value"))
+    page.get_by_text(re.compile(r"^mask: ")).first.wait_for(timeout=30000)
+    return page.locator(".bk-Canvas canvas, canvas").first
+
+
+def test_mask_canvas_every_control(page, tmp_path):
+    """Field mask, Clear, class choice, Undo and a mask file: each changes the mask and the canvas."""
+    canvas = _open_mask_model(page)
+    blank = canvas.screenshot()
+    _select_with(page, "(simulator truth)").select_option("sim_0100 (simulator truth)")
+    _wait_summary(page, r"compact [1-9]\d* px|extended [1-9]\d* px")
+    time.sleep(0.5)
+    assert canvas.screenshot() != blank, "the field's mask never reached the canvas"
+    page.get_by_role("button", name="Clear", exact=True).click()
+    _wait_summary(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    page.get_by_role("button", name="compact", exact=True).click()
+    time.sleep(0.5)
+    _draw_loop(page, canvas)
+    text = _wait_summary(page, r"compact [1-9]\d* px")
+    assert "diffuse 0 px" in text, text  # drawn in the chosen class, not the default one
+    page.get_by_role("button", name="Undo", exact=True).click()
+    _wait_summary(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    m = np.zeros((64, 64), np.int64)
+    m[20:30, 20:30] = 2
+    np.save(tmp_path / "my_mask.npy", m)
+    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "my_mask.npy"))
+    _wait_summary(page, r"extended 100 px")
+    time.sleep(0.5)
+    assert canvas.screenshot() != blank
+
+
+def _wait_js(page, js, ok, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = page.evaluate(js)
+        if ok(value):
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{value!r} never satisfied the check")
+
+
+def _pick_model(page, name):
+    sel = _select_with(page, name)
+    sel.select_option(sel.locator("option", has_text=name).first.get_attribute("value"))
+
+
+def _set_number(page, label, value):
+    box = page.get_by_label(label, exact=True) if False else None
+    box = page.locator(".bk-input-group", has=page.get_by_text(label, exact=True)).locator("input").first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_generate_double_click_runs_once_and_downloads_wait_for_a_run(page, monkeypatch):
+    import radioviz.app.generate_view as gv
+
+    calls = []
+    real = gv.generate
+    monkeypatch.setattr(gv, "generate", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
+    page.get_by_text("nothing yet").wait_for(timeout=30000)
+    npz = page.get_by_role("button", name="Download .npz")
+    assert npz.is_disabled()
+    _pick_model(page, "ddpm_gleam")
+    _set_number(page, "Steps", 30)
+    button = page.get_by_role("button", name="Generate", exact=True)
+    button.dblclick()
+    page.get_by_text("image(s) in").wait_for(timeout=240000)
+    time.sleep(1.0)
+    assert len(calls) == 1, f"{len(calls)} runs started by one double click"
+    assert not button.is_disabled() and not npz.is_disabled()
+    page.get_by_text("Conditioning:").wait_for()
+    with page.expect_download() as dl:
+        npz.click()
+    assert Path(dl.value.path()).stat().st_size > 1000
+
+
+def test_generate_flux_box_and_class_words(page):
+    from playwright.sync_api import expect
+
+    _tab(page, "Generate")
+    _pick_model(page, "edm_gleam")
+    page.get_by_text("diffuse emission around a cool-core BCG").wait_for(timeout=30000)  # in words
+    on = page.get_by_role("button", name="condition on this peak flux")
+    off = page.get_by_role("button", name="ignore peak flux")
+    expect(off).to_have_class(re.compile("bk-active"))
+    _set_number(page, "Peak flux (Jy/beam)", 3.5)
+    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)  # typing a flux means using it
+    off.click()  # the words themselves are the control
+    expect(off).to_have_class(re.compile("bk-active"), timeout=10000)
+    on.click()
+    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
+    _set_number(page, "Steps", 3)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("peak flux 3.5 Jy/beam").first.wait_for(timeout=240000)
+
+
+def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
+    """Player and text agree, the x̂0 − x_t colour scale is a choice, the wheel scrolls the page,
+    and with an EDM the sampler button says what it runs."""
+    _tab(page, "Trajectory")
+    _set_number(page, "Steps", 6)
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.get_by_text("6 recorded steps").wait_for(timeout=300000)
+    words = """() => { const d = Bokeh.documents[0];
+        return [d.get_model_by_name('traj_step_text').text, d.get_model_by_name('traj_notice').text]; }"""
+    _wait_js(page, words, lambda w: w[0].startswith("step 1/6 · σ") and "stage 1" in w[1])
+    page.evaluate(
+        """() => { const d = Bokeh.documents[0];
+        [...d.all_models].find(m => m.type === 'panel.models.widgets.Player').value = 5; }"""
+    )
+    _wait_js(page, words, lambda w: w[0].startswith("step 5/6 · σ"))  # the player's 5 is the text's 5
+    limits = """() => { const d = Bokeh.documents[0];
+        const s = d.get_model_by_name('traj_diff');
+        const r = [...d.all_models].find(m => m.type === 'GlyphRenderer' && m.data_source === s);
+        return [r.glyph.color_mapper.low, r.glyph.color_mapper.high]; }"""
+    assert page.evaluate(limits) == [-2, 2]
+    page.get_by_role("button", name="per frame", exact=True).click()
+    deadline = time.time() + 20
+    while time.time() < deadline and page.evaluate(limits) == [-2, 2]:
+        time.sleep(0.2)
+    low, high = page.evaluate(limits)
+    assert low == -high and 0 < high != 2  # its own symmetric range, told by the colorbar
+    plot = page.locator("canvas").nth(1)
+    y0 = plot.bounding_box()["y"]
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 300)
+    time.sleep(0.8)
+    assert plot.bounding_box()["y"] < y0 - 100, "the wheel did not scroll the page"
+    _pick_model(page, "edm_gleam")
+    page.get_by_role("button", name="Run Euler-25 / Heun-25").wait_for(timeout=30000)
+    page.get_by_text("no discrete DDPM/DDIM sampler").wait_for()
