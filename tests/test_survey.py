@@ -333,3 +333,22 @@ def test_survey_view_runs_shows_progress_and_opens_in_fields(fields, checkpoint,
     v.out = str(tmp_path / "o2")
     v.run()
     assert v.status.startswith("Error:") and "nowhere" in v.status and not v.running
+
+
+def test_survey_view_keeps_to_the_data_root(tmp_path, monkeypatch):
+    """Served with a data root, the Survey tab reads and writes nothing outside it (#16)."""
+    from radioviz.app.survey_view import SurveyView
+
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.setenv("RADIOVIZ_DATA_ROOT", str(root))
+    outside = tmp_path / "outside"
+    v = SurveyView()
+    v.checkpoint = "classifier_L.safetensors"
+    v.target, v.out = "/etc", "out"
+    v.run()
+    assert "outside the data folder" in v.status and "/etc" in v.status and not v.running
+    v.target, v.out = "sub", str(outside)
+    v.run()
+    assert "outside the data folder" in v.status and not outside.exists()
+    assert str(tmp_path) not in v.status  # no server path in the message

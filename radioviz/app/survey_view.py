@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from functools import partial
-from pathlib import Path
 
 import pandas as pd
 import panel as pn
@@ -84,12 +83,19 @@ class SurveyView(pn.viewable.Viewer):
             )
 
         self._apply(running=True, status="Starting the Dask cluster…")
+        out = None
         try:
+            # every typed path obeys the server's data root (#16): nothing read or written outside it
+            target = (
+                self.target if self.target.strip() == "builtin" else resources.resolve_user_path(self.target)
+            )
+            out = resources.resolve_user_path(self.out)
+            images = [resources.resolve_user_path(self.images)] if self.images else None
             self.summary = run_survey(
-                self.target,
+                target,
                 resources.CHECKPOINTS / self.checkpoint,
-                Path(self.out).expanduser(),
-                images=[self.images] if self.images else None,
+                out,
+                images=images,
                 stride=self.stride,
                 threshold=self.threshold,
                 scheduler=self.scheduler or None,
@@ -97,7 +103,7 @@ class SurveyView(pn.viewable.Viewer):
                 progress=progress,
                 on_start=on_start,
             )
-            self.result = load_survey(self.out)
+            self.result = load_survey(out)
             s = self.summary
             text = (
                 f"Finished: {s.ok} ok, {s.failed} failed, {s.errors} lost, "
@@ -105,11 +111,11 @@ class SurveyView(pn.viewable.Viewer):
             )
         except SurveyCancelled:
             text = "Cancelled; finished tasks are saved — start again to resume."
-            self.result = load_survey(self.out)
+            self.result = load_survey(out)
         except InputError as exc:
-            text = f"Error: {exc}"
+            text = f"Error: {resources.public_message(str(exc))}"
         except Exception as exc:  # keep the server up; show what went wrong
-            text = f"Error: {type(exc).__name__}: {exc}"
+            text = f"Error: {type(exc).__name__}: {resources.public_message(str(exc))}"
         self._apply(running=False, status=text)
 
     def start(self):
