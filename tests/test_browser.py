@@ -104,6 +104,7 @@ def test_scan_pick_candidate_label_with_keyboard_and_export(page, labels_file):
     page.locator("select").nth(4).select_option("classifier_L.safetensors")  # the fast one
     page.get_by_role("button", name="Compute score map").click()
     page.get_by_text("Score map:").wait_for(timeout=120000)
+    page.locator(".tabulator-row").first.wait_for(timeout=120000)  # the table renders after the map
     page.locator(".tabulator-row").first.click()
     page.get_by_text("Candidate 1/").wait_for(timeout=30000)
     page.locator("canvas").nth(4).wait_for(timeout=30000)  # the band cut-outs are drawn
