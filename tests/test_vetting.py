@@ -34,7 +34,10 @@ def test_two_labellers_on_one_candidate_both_keep_their_say(tmp_path):
     b = LabelStore(tmp_path / "l.sqlite", labeller="bo")
     a.set("c", "f", 1, 2, 0.9, "halo")
     b.set("c", "f", 1, 2, 0.9, "not halo")
-    assert sorted((lab.labeller, lab.label) for lab in a.current("f")) == [("ana", "halo"), ("bo", "not halo")]
+    assert sorted((lab.labeller, lab.label) for lab in a.current("f")) == [
+        ("ana", "halo"),
+        ("bo", "not halo"),
+    ]
     assert a.latest("f")["c"].label == "not halo" and a.current("other") == []
 
 
