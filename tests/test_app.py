@@ -3,7 +3,6 @@
 import numpy as np
 import panel as pn
 import pytest
-from astropy.table import Table
 
 from radioviz.app import resources
 from radioviz.app.fields import FieldsView

@@ -37,7 +37,7 @@ BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
 BAND_CHOICES = [*BANDS, "RGB"]
 NEAREST_CLUSTER_ARCMIN = 30.0  # list a catalogue cluster beside a candidate only within this
 CUT_SIZE = 64
-SCAN_BATCH = 128  # windows per classifier call: small enough that Cancel acts within a second
+SCAN_BATCH = 32  # windows per classifier call: small enough that Cancel acts within a second
 PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidates
 CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (VizieR, online)", "uploaded file"]
 SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
@@ -112,21 +112,6 @@ def _catalogue(choice: str, path: str = "") -> object:
     if choice == "uploaded file":
         return read_catalog(path)
     return None
-
-
-def _on_session(doc, fn, *args):
-    """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
-    if doc is None:
-        fn(*args)
-        return
-
-    def run():
-        from panel.io.state import set_curdoc
-
-        with set_curdoc(doc):
-            fn(*args)
-
-    doc.add_next_tick_callback(run)
 
 
 class FieldsView(pn.viewable.Viewer):
@@ -292,12 +277,14 @@ class FieldsView(pn.viewable.Viewer):
             return blank
         ny, nx = plane.shape
         level = stretch_image(plane, self.stretch, self.percentile)
+        cbar = sky.colorbar_opts(plane, self.stretch, self.percentile)
         opts = {
             "cmap": self.cmap,
             "clim": (0, 1),
             "alpha": 0.0 if self.band == "RGB" else 1.0,
+            "clabel": cbar.pop("title"),
             "colorbar": True,
-            "colorbar_opts": sky.colorbar_opts(plane, self.stretch, self.percentile),
+            "colorbar_opts": cbar,
         }
         if resources.is_big(self._root(), self.field):
             return hv.Image(level[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"], vdims=["level"]).opts(
@@ -548,7 +535,9 @@ class FieldsView(pn.viewable.Viewer):
         return self.scoremap
 
     def start_scan(self) -> None:
-        """Score the current field in a worker thread; Cancel stops it within one batch."""
+        """Score the current field.  Served, this runs on one of Panel's worker threads
+        (``nthreads``), so the page stays live and Cancel, handled on another, stops the scan
+        within one batch of SCAN_BATCH windows; Panel hands the Bokeh updates to the session."""
         if self._scan_thread is not None and self._scan_thread.is_alive():
             self._status.object = "A score map is already being computed — Cancel it first."
             return
@@ -559,26 +548,25 @@ class FieldsView(pn.viewable.Viewer):
             return
         self.clear_error()
         self._cancel.clear()
-        doc = pn.state.curdoc
         self.progress.value, self.progress.visible = 0, True
         self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
+        self._scan_thread = threading.current_thread()
         last = [0.0]
 
         def progress(value):
             if time.perf_counter() - last[0] > 0.25:
                 last[0] = time.perf_counter()
-                _on_session(doc, setattr, self.progress, "value", value)
+                self.progress.value = value
 
-        def work():
-            t0 = time.perf_counter()
-            try:
-                result = self._scan(*args, progress=progress)
-                _on_session(doc, self._finish_scan, args, result, None, time.perf_counter() - t0)
-            except Exception as exc:  # reported on the page, never lost in a thread
-                _on_session(doc, self._finish_scan, args, None, exc, time.perf_counter() - t0)
-
-        self._scan_thread = threading.Thread(target=work, daemon=True, name=f"scan-{self.session}")
-        self._scan_thread.start()
+        t0 = time.perf_counter()
+        try:
+            result = self._scan(*args, progress=progress)
+        except Exception as exc:  # reported on the page
+            self._finish_scan(args, None, exc, time.perf_counter() - t0)
+            return
+        finally:
+            self._scan_thread = None
+        self._finish_scan(args, result, None, time.perf_counter() - t0)
 
     def _finish_scan(self, args, result, error, seconds: float) -> None:
         self.progress.visible = False
@@ -723,7 +711,8 @@ class FieldsView(pn.viewable.Viewer):
             f.axis.visible = False
             f.grid.visible = False
             figs.append(f)
-        return pn.pane.Bokeh(gridplot([figs[:2], figs[2:]], toolbar_location=None), sizing_mode="fixed")
+        grid = gridplot([figs[:2], figs[2:]], toolbar_location=None)
+        return pn.pane.Bokeh(grid, width=2 * 185 + 10, height=2 * 185 + 10, sizing_mode=None)
 
     @param.depends("selected", watch=True)
     def _show_selected(self):
@@ -965,7 +954,9 @@ class FieldsView(pn.viewable.Viewer):
             self._alert,
             self._status,
             pn.Row(
-                pn.Column(pn.pane.HoloViews(self.field_plot(), sizing_mode="fixed"), readout),
+                pn.Column(
+                    pn.pane.HoloViews(self.field_plot(), width=760, height=640, sizing_mode=None), readout
+                ),
                 pn.Column(self._table, vetting, sizing_mode="stretch_width", min_width=380),
             ),
             sizing_mode="stretch_width",
