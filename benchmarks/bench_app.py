@@ -6,7 +6,10 @@
 - re-rendering an 8000×8000 simulated mosaic when panning/zooming: datashader ``regrid`` to an
   800×800 viewport at several zoom levels (what HoloViews runs on each range change);
 - with --browser: seconds from navigation until the first page is interactive in headless
-  Chromium (/usr/bin/chromium).
+  Chromium (/usr/bin/chromium);
+- with --fields-browser: the Fields tab served and driven in headless Chromium — first page
+  load, score-map time (click to status), and keypress-to-next-candidate for ``j`` (move) and
+  ``h`` (label, save, move): from the key press until the next candidate's header is drawn.
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
@@ -56,7 +59,7 @@ def bench_stretch(repeats: int) -> dict:
 
     from radioviz.app.fields import FieldsView
 
-    v = FieldsView(labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v = FieldsView(labels_path=tempfile.mktemp(suffix=".sqlite"))
     v.image_element()
     names = ["linear", "sqrt", "log", "asinh"]
     k = iter(range(10**6))
@@ -122,7 +125,7 @@ def bench_mosaic_field(size: int = 8000) -> dict:
         del img
     out = {"mosaic_field_pixels_per_band": size * size}
     t0 = time.perf_counter()
-    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".sqlite"))
     v.band = "170-231MHz"
     el = v.image_element()
     out["mosaic_open_and_first_image_s"] = round(time.perf_counter() - t0, 2)
@@ -189,10 +192,72 @@ def bench_first_page() -> dict:
     }
 
 
+def bench_fields_browser(presses: int = 20) -> dict:
+    """The served Fields tab in headless Chromium: load, score map, keypress to next candidate."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from radioviz.app import create_app
+
+    store = tempfile.mktemp(suffix=".sqlite")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = pn.serve(
+        {"app": lambda: create_app(labels_path=store, template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}"],
+    )
+    time.sleep(1.0)
+    out = {}
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            page = b.new_page(viewport={"width": 1600, "height": 1200})
+            t0 = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/app")
+            page.get_by_role("button", name="Compute score map").wait_for(timeout=300000)
+            page.locator("canvas").first.wait_for(timeout=300000)
+            out["fields_first_page_s"] = round(time.perf_counter() - t0, 2)
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Compute score map").click()
+            page.get_by_text("Score map:").wait_for(timeout=600000)
+            page.get_by_text("Candidate 1/").wait_for(timeout=60000)
+            out["fields_score_map_s"] = round(time.perf_counter() - t0, 2)
+            out["fields_score_map_status"] = page.get_by_text("Score map:").inner_text()
+            head = page.get_by_text("Candidate 1/").inner_text()
+            n = int(head.split("/")[1].split("*")[0].split(" ")[0])
+            page.locator("body").click(position={"x": 5, "y": 5})
+            for key in ("j", "h"):
+                times = []
+                for _ in range(min(presses, n - 1)):
+                    k = int(
+                        page.get_by_text("Candidate ").first.inner_text().split("Candidate ")[1].split("/")[0]
+                    )
+                    t0 = time.perf_counter()
+                    page.keyboard.press(key)
+                    page.get_by_text(f"Candidate {k % n + 1}/").wait_for(timeout=60000)
+                    times.append(time.perf_counter() - t0)
+                out[f"fields_key_{key}_to_next_ms_median"] = round(1000 * statistics.median(times), 1)
+                out[f"fields_key_{key}_to_next_ms_max"] = round(1000 * max(times), 1)
+            out["fields_key_presses_each"] = len(times)
+            b.close()
+    finally:
+        srv.stop()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--browser", action="store_true")
+    ap.add_argument("--fields-browser", action="store_true", help="only the served Fields tab in Chromium")
     ap.add_argument(
         "--mosaic-field",
         type=int,
@@ -205,6 +270,13 @@ def main():
     pn.extension()
     hv.extension("bokeh")
     res = {}
+    if a.fields_browser:
+        res.update(bench_fields_browser())
+        print("fields browser", res, flush=True)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(res, f, indent=1)
+        return
     for name, fn in (
         ("trajectory", lambda: bench_trajectory(a.repeats)),
         ("stretch", lambda: bench_stretch(a.repeats)),

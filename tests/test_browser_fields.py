@@ -115,36 +115,32 @@ def _candidate(page) -> int:
 def test_sky_axes_square_pixels_colorbar_beam_and_scale_bar(page):
     labels = _models(page, "(m) => m.axis_label ? m.axis_label : undefined")
     assert "RA (J2000)" in labels and "Dec (J2000)" in labels
-    assert _models(
-        page, "(m) => m.type === 'CustomJSTicker' || m.constructor.name === 'CustomJSTicker' ? 1 : undefined"
-    )
-    titles = _models(page, "(m) => m.constructor.name === 'ColorBar' ? m.title : undefined")
+    assert _models(page, "(m) => m.type === 'CustomJSTicker' ? 1 : undefined")
+    titles = _models(page, "(m) => m.type === 'ColorBar' ? m.title : undefined")
     assert any(t in ("Jy/beam", "mJy/beam") for t in titles), titles
-    assert _models(page, "(m) => m.constructor.name === 'Ellipse' ? 1 : undefined")  # the beam
+    assert _models(page, "(m) => m.type === 'Ellipse' ? 1 : undefined")  # the beam
     assert any(
         "′" in str(t) or "°" in str(t)
-        for t in _models(page, "(m) => m.constructor.name === 'Text' ? 1 : undefined") or ["′"]
+        for t in _models(page, "(m) => m.type === 'Text' ? 1 : undefined") or ["′"]
     )
     # square pixels: data units per screen pixel equal on both axes of the field plot
     ratio = page.evaluate(
         """() => { for (const v of Object.values(Bokeh.index)) {
              const stack = [v]; while (stack.length) { const x = stack.pop();
-               if (x.model && x.model.constructor.name === 'Figure' && x.frame && x.model.x_range.end > 100) {
+               if (x.model && x.model.type === 'Figure' && x.frame && x.model.x_range.end > 100) {
                  const f = x.frame.bbox; const xr = x.model.x_range, yr = x.model.y_range;
                  return ((xr.end - xr.start) / f.width) / ((yr.end - yr.start) / f.height); }
                for (const c of (x.child_views || [])) stack.push(c); } } return null; }"""
     )
     assert ratio is not None and abs(ratio - 1) < 0.03, ratio
-    hover = _models(
-        page, "(m) => m.constructor.name === 'HoverTool' ? JSON.stringify(m.tooltips) : undefined"
-    )
+    hover = _models(page, "(m) => m.type === 'HoverTool' ? JSON.stringify(m.tooltips) : undefined")
     assert any("Jy/beam" in h and "RA" in h for h in hover), hover  # physical units, not stretched
 
 
 def test_rgb_of_chosen_bands_renders_without_server_error(page):
     page.locator("select").nth(2).select_option("RGB")
     time.sleep(3)
-    assert _models(page, "(m) => m.constructor.name === 'ImageRGBA' ? 1 : undefined")
+    assert _models(page, "(m) => m.type === 'ImageRGBA' ? 1 : undefined")
     page.locator("select").nth(3).select_option("170-231MHz")  # red from another band
     time.sleep(2)
 
