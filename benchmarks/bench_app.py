@@ -178,7 +178,7 @@ def bench_first_page() -> dict:
             for _ in range(3):
                 page = b.new_page(viewport={"width": 1600, "height": 1000})
                 t0 = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/app")
+                page.goto(f"http://127.0.0.1:{port}/app", timeout=300000)
                 page.get_by_role("button", name="Compute score map").wait_for(timeout=120000)
                 page.locator("canvas").first.wait_for(timeout=120000)
                 times.append(time.perf_counter() - t0)
@@ -221,7 +221,7 @@ def bench_fields_browser(presses: int = 20) -> dict:
             )
             page = b.new_page(viewport={"width": 1600, "height": 1200})
             t0 = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/app")
+            page.goto(f"http://127.0.0.1:{port}/app", timeout=300000)
             page.get_by_role("button", name="Compute score map").wait_for(timeout=300000)
             page.locator("canvas").first.wait_for(timeout=300000)
             out["fields_first_page_s"] = round(time.perf_counter() - t0, 2)

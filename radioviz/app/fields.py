@@ -37,7 +37,7 @@ BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
 BAND_CHOICES = [*BANDS, "RGB"]
 NEAREST_CLUSTER_ARCMIN = 30.0  # list a catalogue cluster beside a candidate only within this
 CUT_SIZE = 64
-SCAN_BATCH = 32  # windows per classifier call: small enough that Cancel acts within a second
+SCAN_BATCH = 64  # windows per classifier call: small enough that Cancel acts within a second
 PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidates
 CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (VizieR, online)", "uploaded file"]
 SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
@@ -954,9 +954,7 @@ class FieldsView(pn.viewable.Viewer):
             self._alert,
             self._status,
             pn.Row(
-                pn.Column(
-                    pn.pane.HoloViews(self.field_plot(), width=760, height=640, sizing_mode=None), readout
-                ),
+                pn.Column(pn.pane.HoloViews(self.field_plot(), width=760, sizing_mode=None), readout),
                 pn.Column(self._table, vetting, sizing_mode="stretch_width", min_width=380),
             ),
             sizing_mode="stretch_width",
