@@ -118,7 +118,10 @@ def test_sky_axes_square_pixels_colorbar_beam_and_scale_bar(page):
     assert _models(page, "(m) => m.type === 'CustomJSTicker' ? 1 : undefined")
     titles = _models(page, "(m) => m.type === 'ColorBar' ? m.title : undefined")
     assert any(t in ("Jy/beam", "mJy/beam") for t in titles), titles
-    beam = "(m) => m.type === 'ColumnDataSource' && m.data.xs && m.data.xs.length === 1 && m.data.xs[0].length > 20"
+    beam = (
+        "(m) => m.type === 'ColumnDataSource' && m.data.xs && m.data.xs.length === 1"
+        " && m.data.xs[0].length > 20"
+    )
     assert _models(page, beam + " ? 1 : undefined")  # the beam ellipse, drawn as a closed path
     texts = _models(
         page, "(m) => m.type === 'ColumnDataSource' && m.data.text ? String(m.data.text[0]) : undefined"
