@@ -163,9 +163,7 @@ def beam_and_scalebar(wcs: WCS, shape: tuple[int, int], header, band):
     bmaj, bmin, bpa, from_header = beam_axes(header, band)
     a, b = bmaj / pix_deg, bmin / pix_deg
     cx, cy = max(0.06 * nx, a), max(0.06 * ny, a)
-    beam = hv.Ellipse(cx, cy, (b, a), orientation=np.deg2rad(bpa)).opts(
-        color="white", line_width=2
-    )
+    beam = hv.Ellipse(cx, cy, (b, a), orientation=np.deg2rad(bpa)).opts(color="white", line_width=2)
     field_deg = nx * pix_deg
     choices_arcmin = [1, 2, 5, 10, 15, 30, 60, 120, 300]
     length_arcmin = max([c for c in choices_arcmin if c / 60 <= field_deg / 4] or [choices_arcmin[0]])
