@@ -548,25 +548,22 @@ class FieldsView(pn.viewable.Viewer):
             return
         self.clear_error()
         self._cancel.clear()
-        self.progress.value, self.progress.visible = 0, True
+        self.progress.value, self.progress.visible = -1, True  # indeterminate while it runs
         self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
-        self._scan_thread = threading.current_thread()
-        last = [0.0]
+        doc = pn.state.curdoc
 
-        def progress(value):
-            if time.perf_counter() - last[0] > 0.25:
-                last[0] = time.perf_counter()
-                self.progress.value = value
+        def work():
+            t0 = time.perf_counter()
+            try:
+                done = (args, self._scan(*args), None, time.perf_counter() - t0)
+            except Exception as exc:  # reported on the page, never lost in a thread
+                done = (args, None, exc, time.perf_counter() - t0)
+            _on_session(doc, functools.partial(self._finish_scan, *done))
 
-        t0 = time.perf_counter()
-        try:
-            result = self._scan(*args, progress=progress)
-        except Exception as exc:  # reported on the page
-            self._finish_scan(args, None, exc, time.perf_counter() - t0)
-            return
-        finally:
-            self._scan_thread = None
-        self._finish_scan(args, result, None, time.perf_counter() - t0)
+        self._scan_thread = threading.Thread(target=work, daemon=True, name=f"scan-{self.session}")
+        self._scan_thread.start()
+        if doc is None or doc.session_context is None:
+            self._scan_thread.join()  # no server (notebook, tests): done here
 
     def _finish_scan(self, args, result, error, seconds: float) -> None:
         self.progress.visible = False
@@ -983,6 +980,18 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(str(exc))
         except Exception as exc:  # keep the server up; show what went wrong
             self.show_error(f"{type(exc).__name__}: {exc}")
+
+
+def _on_session(doc, fn) -> None:
+    """Run ``fn`` for the session: on one of Panel's worker threads with the session's document
+    current, as Panel runs a button's callback (HoloViews and Bokeh updates are safe there)."""
+    if doc is None or doc.session_context is None:
+        fn()
+        return
+    from panel.io.state import set_curdoc
+
+    with set_curdoc(doc):
+        pn.state.execute(fn, schedule="thread" if pn.state._thread_pool else True)
 
 
 def _empty_cut() -> dict:
