@@ -114,6 +114,21 @@ def _catalogue(choice: str, path: str = "") -> object:
     return None
 
 
+def _on_session(doc, fn, *args):
+    """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
+    if doc is None:
+        fn(*args)
+        return
+
+    def run():
+        from panel.io.state import set_curdoc
+
+        with set_curdoc(doc):
+            fn(*args)
+
+    doc.add_next_tick_callback(run)
+
+
 class FieldsView(pn.viewable.Viewer):
     """One browser session's state for the Fields tab."""
 
@@ -535,9 +550,7 @@ class FieldsView(pn.viewable.Viewer):
         return self.scoremap
 
     def start_scan(self) -> None:
-        """Score the current field.  Served, this runs on one of Panel's worker threads
-        (``nthreads``), so the page stays live and Cancel, handled on another, stops the scan
-        within one batch of SCAN_BATCH windows; Panel hands the Bokeh updates to the session."""
+        """Score the current field in a worker thread; Cancel stops it within one batch."""
         if self._scan_thread is not None and self._scan_thread.is_alive():
             self._status.object = "A score map is already being computed — Cancel it first."
             return
@@ -548,22 +561,26 @@ class FieldsView(pn.viewable.Viewer):
             return
         self.clear_error()
         self._cancel.clear()
-        self.progress.value, self.progress.visible = -1, True  # indeterminate while it runs
-        self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
         doc = pn.state.curdoc
+        self.progress.value, self.progress.visible = 0, True
+        self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
+        last = [0.0]
+
+        def progress(value):
+            if time.perf_counter() - last[0] > 0.25:
+                last[0] = time.perf_counter()
+                _on_session(doc, setattr, self.progress, "value", value)
 
         def work():
             t0 = time.perf_counter()
             try:
-                done = (args, self._scan(*args), None, time.perf_counter() - t0)
+                result = self._scan(*args, progress=progress)
+                _on_session(doc, self._finish_scan, args, result, None, time.perf_counter() - t0)
             except Exception as exc:  # reported on the page, never lost in a thread
-                done = (args, None, exc, time.perf_counter() - t0)
-            _on_session(doc, functools.partial(self._finish_scan, *done))
+                _on_session(doc, self._finish_scan, args, None, exc, time.perf_counter() - t0)
 
         self._scan_thread = threading.Thread(target=work, daemon=True, name=f"scan-{self.session}")
         self._scan_thread.start()
-        if doc is None or doc.session_context is None:
-            self._scan_thread.join()  # no server (notebook, tests): done here
 
     def _finish_scan(self, args, result, error, seconds: float) -> None:
         self.progress.visible = False
@@ -980,18 +997,6 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(str(exc))
         except Exception as exc:  # keep the server up; show what went wrong
             self.show_error(f"{type(exc).__name__}: {exc}")
-
-
-def _on_session(doc, fn) -> None:
-    """Run ``fn`` for the session: on one of Panel's worker threads with the session's document
-    current, as Panel runs a button's callback (HoloViews and Bokeh updates are safe there)."""
-    if doc is None or doc.session_context is None:
-        fn()
-        return
-    from panel.io.state import set_curdoc
-
-    with set_curdoc(doc):
-        pn.state.execute(fn, schedule="thread" if pn.state._thread_pool else True)
 
 
 def _empty_cut() -> dict:
