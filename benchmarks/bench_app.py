@@ -87,7 +87,7 @@ def bench_mosaic(repeats: int, size: int = 8000) -> dict:
         w = size * frac
         x0 = (size - w) / 2
         sec = median_time(
-            lambda: regrid(
+            lambda x0=x0, w=w: regrid(
                 el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False
             ),
             max(3, repeats // 4),
@@ -139,7 +139,7 @@ def bench_mosaic_field(size: int = 8000) -> dict:
         out[f"mosaic_field_regrid_{frac:g}_ms"] = round(
             1000
             * median_time(
-                lambda: regrid(
+                lambda x0=x0, w=w: regrid(
                     el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False
                 ),
                 3,
@@ -263,7 +263,8 @@ def main():
         type=int,
         default=0,
         metavar="SIZE",
-        help="also open a simulated SIZE×SIZE 4-band field in the Fields view (e.g. 8000; needs ~6 GB RAM, 1 GB disk)",
+        help="also open a simulated SIZE×SIZE 4-band field in the Fields view "
+        "(e.g. 8000; needs ~6 GB RAM, 1 GB disk)",
     )
     ap.add_argument("--json")
     a = ap.parse_args()

@@ -16,7 +16,6 @@ import argparse
 import json
 from pathlib import Path
 
-from radioviz.data.preprocess import Preprocessing
 from radioviz.metrics.compare import compare_images, real_cutouts
 from radioviz.metrics.evaluate import load_classifier
 from radioviz.sampling.generate import generate, load_generator
@@ -54,8 +53,10 @@ def main():
         if not paths[kind] or (a.rows and name not in a.rows):
             continue
         mc = loaded.setdefault(kind, load_generator(paths[kind]))
-        g = generate(paths[kind], a.n, a.label, sampler, steps, seed=a.seed, model_and_card=mc)
-        pre = Preprocessing.from_dict(mc[1]["preprocessing"])
+        g = generate(
+            paths[kind], a.n, label=a.label, sampler=sampler, steps=steps, seed=a.seed, model_and_card=mc
+        )
+        pre = mc[1].preprocessing
         real = reals.setdefault(kind, real_cutouts(a.real, a.split, pre, a.label, a.cache_dir))
         cmp = compare_images(real, g.physical, pre.normalization, classifier_model=clf)
         r = cmp.report
@@ -97,11 +98,14 @@ def main():
             r["nfe_ratio_vs_ddpm1000"] = round(base["nfe"] / r["nfe"], 1)
     print()
     print(
-        f"{'row':<16}{'NFE':>6}{'s/sample':>10}{'hist err':>10}{'zero gen/real':>15}{'pass≥0.5':>10}{'FID(A)':>8}"
+        f"{'row':<16}{'NFE':>6}{'s/sample':>10}{'hist err':>10}{'zero gen/real':>15}"
+        f"{'pass≥0.5':>10}{'FID(A)':>8}"
     )
     for r in rows:
         print(
-            f"{r['row']:<16}{r['nfe']:>6}{r['seconds_per_sample']:>10}{r['hist_mean_abs_rel_err']:>10}{r['zero_fraction_gen']:>8}/{r['zero_fraction_real']:<6}{r['pass_0.5']:>10}{r['fid_domain'] or '':>8}"
+            f"{r['row']:<16}{r['nfe']:>6}{r['seconds_per_sample']:>10}{r['hist_mean_abs_rel_err']:>10}"
+            f"{r['zero_fraction_gen']:>8}/{r['zero_fraction_real']:<6}{r['pass_0.5']:>10}"
+            f"{r['fid_domain'] or '':>8}"
         )
     if a.json:
         Path(a.json).write_text(

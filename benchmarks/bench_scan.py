@@ -21,7 +21,7 @@ import torch
 from radioviz.data.preprocess import Preprocessing, classifier_normalization, clip_stack, stack_cutout
 from radioviz.io.layout import SourceStack
 from radioviz.models.classifiers import build_classifier
-from radioviz.scan.scoremap import _predict, score_map, window_batch
+from radioviz.scan.scoremap import predict_windows, score_map, window_batch
 from radioviz.simulate import SimConfig, simulate_field
 
 
@@ -48,13 +48,15 @@ def main():
         t = time.perf_counter()
         naive = np.array(
             [
-                _predict(model, pre, stack_cutout(clipped, 64, (float(x), float(y)), "native")[None])[0]
-                for x, y in zip(xs, ys)
+                predict_windows(model, pre, stack_cutout(clipped, 64, (float(x), float(y)), "native")[None])[
+                    0
+                ]
+                for x, y in zip(xs, ys, strict=True)
             ]
         )
         t_naive = (time.perf_counter() - t) / args.subset
         t = time.perf_counter()
-        fast = _predict(model, pre, window_batch(clipped, xs, ys, 64, "native"))
+        fast = predict_windows(model, pre, window_batch(clipped, xs, ys, 64, "native"))
         t_fast_subset = (time.perf_counter() - t) / args.subset
         row = {
             "arch": arch,
@@ -88,7 +90,8 @@ def main():
             row["attention_and_head_share"] = t_attn / (t_conv + t_attn)
         rows.append(row)
         print(
-            f"{arch}: naive {t_naive * 1e3:.2f} ms/window (full map ≈ {row['naive_full_map_s_extrapolated']:.0f} s), batched {t_fast * 1e3:.3f} ms/window"
+            f"{arch}: naive {t_naive * 1e3:.2f} ms/window "
+            f"(full map ≈ {row['naive_full_map_s_extrapolated']:.0f} s), batched {t_fast * 1e3:.3f} ms/window"
             + (f" (full map {row['fast_full_map_s']:.1f} s)" if "fast_full_map_s" in row else "")
             + f", speed-up {row['speedup']:.1f}x, max |Δscore| {row['max_abs_diff']:.1e}"
             + (

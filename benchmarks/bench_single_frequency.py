@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from radioviz.data.dataset import DatasetConfig, build_dataset
-from radioviz.data.preprocess import Preprocessing
 from radioviz.metrics.compare import compare_images
 from radioviz.metrics.evaluate import load_classifier
 from radioviz.sampling.generate import generate, load_generator
@@ -69,12 +68,14 @@ def main():
             continue
         mc = load_generator(paths[kind])
         gens = [
-            generate(paths[kind], k, lab, sampler, steps, seed=a.seed + i, model_and_card=mc)
+            generate(
+                paths[kind], k, label=lab, sampler=sampler, steps=steps, seed=a.seed + i, model_and_card=mc
+            )
             for i, (lab, k) in enumerate(counts.items())
         ]
         physical = np.concatenate([g.physical for g in gens])
         seconds = sum(g.meta["wall_seconds"] for g in gens)
-        pre = Preprocessing.from_dict(mc[1]["preprocessing"])
+        pre = mc[1].preprocessing
         cmp = compare_images(ds.images, physical, pre.normalization, classifier_model=clf)
         r = cmp.report
         row = {
@@ -105,7 +106,8 @@ def main():
                 title=f"single frequency: {name}, n={a.n}",
             )
     print(
-        f"\n{'model':<11}{'FID (A)':>9}{'KID (A)':>9}{'paper FID/KID':>15}{'hist err':>10}{'zero gen/real':>15}{'NN SSIM':>9}{'s/sample':>10}"
+        f"\n{'model':<11}{'FID (A)':>9}{'KID (A)':>9}{'paper FID/KID':>15}{'hist err':>10}"
+        f"{'zero gen/real':>15}{'NN SSIM':>9}{'s/sample':>10}"
     )
     for r in rows:
         paper = f"{r['paper_fid_inception']}/{r['paper_kid_inception']}" if r["paper_fid_inception"] else "—"

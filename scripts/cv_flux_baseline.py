@@ -3,7 +3,8 @@ cut-out's peak flux in one band: halos are fainter than the radio galaxies among
 under exactly the folds of ``radioviz cv`` (4 folds by sky group × 10 seeds), threshold chosen
 on each fold's training sources for balanced accuracy.
 
-Run:  python scripts/cv_flux_baseline.py --data ../shared/data/GLEAM-Data [--json docs/classifiers/flux_baseline_cv.json]
+Run:  python scripts/cv_flux_baseline.py --data ../shared/data/GLEAM-Data
+      (add --json docs/classifiers/flux_baseline_cv.json to write the table)
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def main():
             for m in ("accuracy", "f1", "roc_auc")
         }
         print(
-            f"{band:>12s}  accuracy {out[band]['accuracy']['mean']:.3f} ± {out[band]['accuracy']['std']:.3f}  F1 {out[band]['f1']['mean']:.3f}  ROC AUC {out[band]['roc_auc']['mean']:.3f}"
+            f"{band:>12s}  accuracy {out[band]['accuracy']['mean']:.3f} ± {out[band]['accuracy']['std']:.3f}"
+            f"  F1 {out[band]['f1']['mean']:.3f}  ROC AUC {out[band]['roc_auc']['mean']:.3f}"
         )
     if a.json:
         Path(a.json).write_text(

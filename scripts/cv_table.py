@@ -20,5 +20,6 @@ for f in sorted(folder.glob("cv_*.json")):
         norm = r["train_config"].get("normalization", "image")
         name += "" if norm == "image" else f", {norm} normalisation"
         print(
-            f"| {name} | {level.replace('_', ' ')} | {cells} | {len(r['seeds'])} × {r['k']} | {r.get('wall_seconds', 0) / 60:.0f} min |"
+            f"| {name} | {level.replace('_', ' ')} | {cells} | {len(r['seeds'])} × {r['k']} "
+            f"| {r.get('wall_seconds', 0) / 60:.0f} min |"
         )

@@ -19,12 +19,11 @@ import numpy as np
 
 from radioviz.data.conditions import derive_mask
 from radioviz.data.noise import clip_image
-from radioviz.data.preprocess import Preprocessing
 from radioviz.display import stretch_image
 from radioviz.metrics.compare import compare_images, real_cutouts
 from radioviz.metrics.conditioning import flux_relation, guidance_sweep, mask_fidelity, mask_iou
 from radioviz.metrics.evaluate import load_classifier
-from radioviz.metrics.plots import _plt
+from radioviz.metrics.plots import pyplot
 from radioviz.sampling.generate import load_generator
 from radioviz.simulate import SimConfig, simulate_field
 
@@ -55,11 +54,11 @@ def main():
     ap.add_argument("--skip", nargs="*", default=[], choices=["flux", "guidance", "masks"])
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    plt = _plt()
+    plt = pyplot()
     clf = load_classifier(a.classifier)
     result = {}
     edm = load_generator(a.edm)
-    pre = Preprocessing.from_dict(edm[1]["preprocessing"])
+    pre = edm[1].preprocessing
     real = real_cutouts(a.real, "TRAIN", pre, None, a.cache_dir)
     from radioviz.data.dataset import DatasetConfig, build_dataset
 
@@ -135,9 +134,7 @@ def main():
         mf = mask_fidelity(a.mask_model, mm, real)
         gen = mf.pop("generated")
         ceiling = simulated_ceiling()
-        cmp = compare_images(
-            real, gen, Preprocessing.from_dict(mm[1]["preprocessing"]).normalization, classifier_model=clf
-        )
+        cmp = compare_images(real, gen, mm[1].preprocessing.normalization, classifier_model=clf)
         result["masks"] = {
             **mf,
             "ceiling_simulated": ceiling,
@@ -149,7 +146,7 @@ def main():
         }
         order = np.argsort(-np.asarray(mf["iou"]))[[0, len(real) // 2, -1]]
         fig, axes = plt.subplots(3, 4, figsize=(9, 7), dpi=100)
-        for row, i in zip(axes, order):
+        for row, i in zip(axes, order, strict=True):
             m = derive_mask(real[i])
             for axx, (img, title) in zip(
                 row,
@@ -159,6 +156,7 @@ def main():
                     (stretch_image(gen[i, 0]), "generated"),
                     (derive_mask(gen[i]), f"mask found, IoU {mf['iou'][i]:.2f}"),
                 ),
+                strict=True,
             ):
                 axx.imshow(
                     img,
@@ -170,7 +168,8 @@ def main():
                 axx.set_title(title, fontsize=8)
                 axx.axis("off")
         fig.suptitle(
-            f"Mask-conditioned EDM: mean IoU {mf['iou_mean']:.2f} vs photutils ceiling {ceiling['iou_mean']:.2f} (simulated truth)"
+            f"Mask-conditioned EDM: mean IoU {mf['iou_mean']:.2f} vs photutils ceiling "
+            f"{ceiling['iou_mean']:.2f} (simulated truth)"
         )
         fig.tight_layout()
         fig.savefig(OUT / "mask_examples.png")

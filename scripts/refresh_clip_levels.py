@@ -10,11 +10,10 @@ date without retraining: the same dataset config (recorded in the card) is rebui
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from radioviz.data.dataset import DatasetConfig, build_dataset, clip_levels
-from radioviz.models.checkpoint import card_path
+from radioviz.models.checkpoint import read_card
 
 
 def main():
@@ -23,19 +22,19 @@ def main():
     ap.add_argument("--cache-dir", type=Path)
     a = ap.parse_args()
     for ck in a.checkpoints:
-        cp = card_path(ck)
-        card = json.loads(cp.read_text())
-        cfg = DatasetConfig(**card["data"]["config"])
+        card = read_card(ck)
+        cfg = DatasetConfig(**card.data["config"])
         ds, _, _ = build_dataset(cfg, a.cache_dir, progress=False)
-        if ds.meta["data_hash"] != card["data"]["hash"]:
+        if ds.meta["data_hash"] != card.data["hash"]:
             raise SystemExit(f"{ck}: the data no longer match the card's hash")
-        old = card.get("dead_band_jy")
-        card["dead_band_jy"] = clip_levels(ds, ds.is_centre)
-        card["dead_band_jy_note"] = (
-            "recomputed by scripts/refresh_clip_levels.py from the training data (right-angle rotations, intensity scaling undone)"
+        old = card.dead_band_jy
+        card.dead_band_jy = clip_levels(ds, ds.is_centre)
+        card.extra["dead_band_jy_note"] = (
+            "recomputed by scripts/refresh_clip_levels.py from the training data "
+            "(right-angle rotations, intensity scaling undone)"
         )
-        cp.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
-        print(f"{ck.name}: {old} -> {card['dead_band_jy']}")
+        card.write(ck)
+        print(f"{ck.name}: {old} -> {card.dead_band_jy}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from radioviz.app import resources
 from radioviz.app.fields import FieldsView
 from radioviz.app.models_view import ModelsView, card_summary
 from radioviz.display import stretch_image
+from radioviz.models.card import ModelCard
 
 from .conftest import celestial_header, noisy_image, write_fits
 
@@ -47,9 +48,13 @@ def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(vi
     labels = list(view.param.classifier.names)
     assert any("CV AUC" in lab for lab in labels)
     assert view.classifier != "classifier_A.safetensors"  # unvalidated and 103-176 s a field
-    cards = {"a.safetensors": {}, "b.safetensors": {"metrics": {"cv": {"roc_auc": {"mean": 0.7}}}}}
-    assert default_model(cards) == "b.safetensors" and model_summary({}) == "not cross-validated"
-    assert default_model({**cards, "segmenter.safetensors": {}}) == "segmenter.safetensors"
+    from radioviz.models.card import ModelCard
+
+    bare = ModelCard(kind="classifier", arch="L")
+    cv = ModelCard(kind="classifier", arch="L", metrics={"cv": {"roc_auc": {"mean": 0.7}}})
+    cards = {"a.safetensors": bare, "b.safetensors": cv}
+    assert default_model(cards) == "b.safetensors" and model_summary(bare) == "not cross-validated"
+    assert default_model({**cards, "segmenter.safetensors": bare}) == "segmenter.safetensors"
 
 
 def test_score_map_candidates_vetting_and_export(view, tmp_path):
@@ -132,7 +137,7 @@ def test_good_upload_becomes_the_current_field(view, tmp_path):
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
         p = write_fits(
-            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(48, seed=k), celestial_header(48)
+            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
         )
         names.append(p.name)
         blobs.append(p.read_bytes())
@@ -144,12 +149,13 @@ def test_models_view_summarises_cards():
     card = {
         "kind": "classifier",
         "arch": "L",
+        "kwargs": {},
         "parameters": 59114,
         "preprocessing": {
             "cutout_size": 64,
             "bands": ["a", "b", "c", "d"],
             "band_convention": "native",
-            "normalization": {"per_image": True, "log": False},
+            "normalization": {"per_image": True, "log": False, "lo": 0.0, "hi": 1.0},
         },
         "metrics": {
             "cv": {
@@ -159,10 +165,12 @@ def test_models_view_summarises_cards():
             }
         },
     }
-    text = card_summary("x.safetensors", card)
+    text = card_summary("x.safetensors", ModelCard.from_dict(card))
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
-    assert set(resources.checkpoint_cards()) >= set()
+    shipped = resources.checkpoint_cards()
+    assert shipped["classifier_L.safetensors"].kind == "classifier"
+    assert not any(".train-state" in name for name in shipped)
 
 
 # -- Generate / Trajectory / Compare ---------------------------------------------------------------
@@ -312,12 +320,12 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
 
     g = GenerateView()
     g.model = "edm_mask_gleam.safetensors"
-    truths = [o for o in g.param.mask_field.objects if o.endswith("(simulator truth)")]
+    truths = [label for label in g.param.mask_field.names if label.endswith("(simulator truth)")]
     assert len(truths) == 6
-    g.mask_field = "sim_0100 (simulator truth)"
+    g.mask_field = ("sim_0100", "truth")
     truth = g.canvas.mask.copy()
     assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
-    g.mask_field = "sim_0100 (photutils)"
+    g.mask_field = g.param.mask_field.names["sim_0100 (photutils)"]
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
 
 

@@ -74,3 +74,45 @@ def test_readme_commands_are_the_ones_ci_runs():
         line.strip() for line in readme.splitlines() if line.strip().startswith("bash scripts/test.sh")
     )
     assert test_cmd in ci
+
+
+def test_every_command_module_registers_and_shared_defaults_stay_apart():
+    """Each module in COMMANDS adds its parser; a subcommand's overridden default (cv: --arch L,
+    --epochs 15) does not leak into another one built from the same shared options."""
+    import importlib
+
+    from radioviz.cli import COMMANDS, build_parser
+
+    for name in COMMANDS:
+        assert callable(importlib.import_module(f"radioviz.cli.{name}").register)
+    p = build_parser()
+    cv = p.parse_args(["cv", "--data", "d", "--out", "o"])
+    tc = p.parse_args(["train", "classifier", "--data", "d", "--out", "o"])
+    ev = p.parse_args(["evaluate-classifier", "--data", "d", "--checkpoint", "c"])
+    assert (cv.arch, cv.epochs, tc.arch, tc.epochs) == ("L", 15, "A", 20)
+    assert (tc.split, ev.split, tc.convention) == ("TRAIN", "TEST", "native")
+    assert cv.func.__module__ == "radioviz.cli.cv" and tc.func.__module__ == "radioviz.cli.train"
+
+
+def test_trainer_options_reach_their_configs():
+    from radioviz.cli import build_parser
+    from radioviz.cli.options import config_from
+    from radioviz.training.diffusion import DiffusionConfig
+    from radioviz.training.wgan import WGANConfig
+
+    p = build_parser()
+    a = p.parse_args(
+        "train edm --data d --out o --steps 7 --lr 0.1 --unconditional --flux --save-every 2".split()
+    )
+    d = config_from(DiffusionConfig, a, conditional=not a.unconditional)
+    assert (d.kind, d.steps, d.lr, d.conditional, d.flux, d.mask, d.save_every) == (
+        "edm",
+        7,
+        0.1,
+        False,
+        True,
+        False,
+        2,
+    )
+    w = config_from(WGANConfig, p.parse_args("train wgan --data d --out o --head 0 --seed 4".split()))
+    assert (w.head, w.seed, w.iterations, w.save_every) == (0, 4, 2000, 100)

@@ -33,9 +33,10 @@ def tiny_ddpm(tmp_path_factory):
 def test_subtypes_and_card(tiny_ddpm):
     ds, cfg, out, card = tiny_ddpm
     sub = source_subtypes(ds)
-    assert all(LABEL_NAMES[s] == "non-halo" for s, lab in zip(sub, ds.source_labels) if lab == 0)
-    assert card["labels"] == list(LABEL_NAMES) and card["training"]["iterations"] == 2
-    assert card["preprocessing"]["normalization"]["log"] is True
+    assert all(LABEL_NAMES[s] == "non-halo" for s, lab in zip(sub, ds.source_labels, strict=True) if lab == 0)
+    assert card.labels == list(LABEL_NAMES) and card.training.steps == 2
+    assert {"wall_seconds", "cpu_hours", "command", "torch_threads"} <= set(card.training.record)
+    assert card.preprocessing.normalization.log is True
 
 
 def test_resume_continues_the_step_count(tiny_ddpm):
@@ -43,18 +44,31 @@ def test_resume_continues_the_step_count(tiny_ddpm):
     from dataclasses import replace
 
     card = train_diffusion(ds, replace(cfg, steps=3), out, resume=True, progress=False)
-    assert card["training"]["iterations"] == 3
+    assert card.training.steps == 3
 
 
 @pytest.mark.parametrize("sampler, steps, nfe", [("ddim", 3, 3), ("heun", 3, 5), ("euler", 3, 3)])
 def test_generate_is_deterministic_and_records_a_trajectory(tiny_ddpm, sampler, steps, nfe):
     _, _, out, _ = tiny_ddpm
     ckpt = out.with_suffix(".safetensors")
-    a = generate(ckpt, 2, "H", sampler, steps, seed=5, guidance=1.0)
-    b = generate(ckpt, 2, "H", sampler, steps, seed=5, guidance=1.0)
+    a = generate(ckpt, 2, label="H", sampler=sampler, steps=steps, seed=5, guidance=1.0)
+    b = generate(ckpt, 2, label="H", sampler=sampler, steps=steps, seed=5, guidance=1.0)
     np.testing.assert_array_equal(a.images, b.images)
     assert a.images.shape == (2, 4, 16, 16) and a.images.min() >= 0 and a.images.max() <= 1
     assert a.meta["nfe"] == nfe and len(a.trajectory) == steps
+
+
+def test_ddpm_ancestral_runs_what_it_records_and_refuses_other_step_counts(tiny_ddpm):
+    """Bug: sampler="ddpm", steps=50 ran all 1000 steps and recorded 50.  Ancestral DDPM is
+    defined on the schedule's T steps: it runs and records T (the default), and refuses any other
+    count before running anything."""
+    from radioviz.errors import InputError
+    from radioviz.sampling.registry import nfe, resolve_steps
+
+    ckpt = tiny_ddpm[2].with_suffix(".safetensors")
+    with pytest.raises(InputError, match="runs exactly 1000 steps, not 50; use ddim"):
+        generate(ckpt, 1, label="H", sampler="ddpm", steps=50, callback=lambda info: pytest.fail("ran"))
+    assert resolve_steps("ddpm", None, 1000) == resolve_steps("ddpm", 1000, 1000) == nfe("ddpm", 1000) == 1000
 
 
 def test_sample_cli_contract_and_bad_label(tiny_ddpm, tmp_path):

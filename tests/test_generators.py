@@ -54,13 +54,14 @@ def tiny_edm(root):
 
 def test_edm_card_records_conditions_and_flux_transform(tiny_edm):
     ds, path, card = tiny_edm
-    assert card["kind"] == "edm" and card["conditions"] == ["label", "flux", "mask", "background"]
-    assert card["precond"]["sigma_data"] == 0.5 and card["mask_classes"] == list(MASK_CLASSES)
-    tf = FluxTransform.from_dict(card["flux"])
+    assert card.kind == "edm" and card.conditions == ["label", "flux", "mask", "background"]
+    # σ_data is the training data's own spread in the asinh scale (Karras et al.), not 0.5
+    assert 0 < card.precond["sigma_data"] < 0.5 and card.mask_classes == list(MASK_CLASSES)
+    tf = FluxTransform.from_dict(card.flux)
     peaks = peak_flux(ds.images[ds.is_centre])
     np.testing.assert_allclose(tf.from_model(tf.to_model(peaks)), np.maximum(peaks, 1e-3), rtol=1e-4)
     assert abs(tf.to_model(peaks).mean()) < 1e-3  # standardised on the training peaks
-    assert len(card["dead_band_jy"]) == 4 and all(v > 0 for v in card["dead_band_jy"])
+    assert len(card.dead_band_jy) == 4 and all(v > 0 for v in card.dead_band_jy)
 
 
 def test_edm_preconditioning_limits():
@@ -141,13 +142,13 @@ def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
     cfg = WGANConfig(iterations=1, batch_size=4, n_critic=2, width=32, save_every=1)
     out = tmp_path / "w"
     card = train_wgan(ds, cfg, out, progress=False)
-    assert card["kind"] == "wgan" and card["training"]["iterations"] == 1
-    assert card["kwargs"]["head"] == 16 and card["output_std_over_samples"] > 1e-4  # not collapsed
+    assert card.kind == "wgan" and card.training.steps == 1
+    assert card.kwargs["head"] == 16 and card.extra["output_std_over_samples"] > 1e-4  # not collapsed
     from dataclasses import replace
 
     card = train_wgan(ds, replace(cfg, iterations=2), out, resume=True, progress=False)
-    assert card["training"]["iterations"] == 2
-    g = generate(out.with_suffix(".safetensors"), 3, "H", seed=1)
+    assert card.training.steps == 2
+    g = generate(out.with_suffix(".safetensors"), 3, label="H", seed=1)
     assert (
         g.images.shape == (3, 4, 64, 64)
         and g.meta["nfe"] == 1
@@ -155,10 +156,10 @@ def test_wgan_trains_resumes_and_samples_one_shot(root, tmp_path):
         and len(g.trajectory) == 1
     )
     np.testing.assert_array_equal(
-        g.physical, generate(out.with_suffix(".safetensors"), 3, "H", seed=1).physical
+        g.physical, generate(out.with_suffix(".safetensors"), 3, label="H", seed=1).physical
     )
     with pytest.raises(Exception, match="guidance not supported"):
-        generate(out.with_suffix(".safetensors"), 1, "H", guidance=1.0)
+        generate(out.with_suffix(".safetensors"), 1, label="H", guidance=1.0)
 
 
 def test_dead_band_clipping_gives_exact_zeros():

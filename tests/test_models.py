@@ -29,7 +29,7 @@ def test_checkpoint_round_trip_and_validation(tmp_path):
     path = save_checkpoint(model, tmp_path / "clf", {"kind": "classifier", "arch": "L", "kwargs": {}})
     loaded, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
     x = torch.rand(2, 4, 64, 64)
-    assert torch.equal(loaded(x), model(x)) and card["parameters"] == count_parameters(model)
+    assert torch.equal(loaded(x), model(x)) and card.parameters == count_parameters(model)
 
     # a card that claims another architecture is caught, not silently loaded
     bad = json.loads(path.with_suffix(".json").read_text())

@@ -39,21 +39,38 @@ def _gen(seed=0):
 @pytest.mark.parametrize(
     "run, nfe",
     [
-        (lambda cb=None: sample_ddpm(eps_oracle, SHAPE, SCHED, _gen(), cb, record_stride=100), 1000),
-        (lambda cb=None: sample_ddim(eps_oracle, SHAPE, SCHED, 50, 0.0, _gen(), cb), 50),
         (
-            lambda cb=None: sample_ddim(eps_oracle, SHAPE, SCHED, 200, 1.0, _gen(), cb),
+            lambda cb=None: sample_ddpm(
+                eps_oracle, SHAPE, SCHED, generator=_gen(), callback=cb, record_stride=100
+            ),
+            1000,
+        ),
+        (lambda cb=None: sample_ddim(eps_oracle, SHAPE, SCHED, steps=50, generator=_gen(), callback=cb), 50),
+        (
+            lambda cb=None: sample_ddim(
+                eps_oracle, SHAPE, SCHED, steps=200, eta=1.0, generator=_gen(), callback=cb
+            ),
             200,
         ),  # stochastic: needs small steps
-        (lambda cb=None: sample_heun(denoiser_oracle, SHAPE, karras_sigmas(25), _gen(), cb), 49),
-        (lambda cb=None: sample_euler(denoiser_oracle, SHAPE, karras_sigmas(100), _gen(), cb), 100),
+        (
+            lambda cb=None: sample_heun(
+                denoiser_oracle, SHAPE, karras_sigmas(25), generator=_gen(), callback=cb
+            ),
+            49,
+        ),
+        (
+            lambda cb=None: sample_euler(
+                denoiser_oracle, SHAPE, karras_sigmas(100), generator=_gen(), callback=cb
+            ),
+            100,
+        ),
         (
             lambda cb=None: sample_heun(
                 EpsDenoiser(eps_oracle, SCHED),
                 SHAPE,
                 default_karras(EpsDenoiser(eps_oracle, SCHED), 25),
-                _gen(),
-                cb,
+                generator=_gen(),
+                callback=cb,
             ),
             49,
         ),
@@ -71,8 +88,8 @@ def test_samplers_reproduce_the_data_distribution(run, nfe):
 
 
 def test_same_seed_same_samples_and_cancel():
-    a = sample_ddim(eps_oracle, (4, 1, 2, 2), SCHED, 10, 0.0, _gen(3))
-    b = sample_ddim(eps_oracle, (4, 1, 2, 2), SCHED, 10, 0.0, _gen(3))
+    a = sample_ddim(eps_oracle, (4, 1, 2, 2), SCHED, steps=10, generator=_gen(3))
+    b = sample_ddim(eps_oracle, (4, 1, 2, 2), SCHED, steps=10, generator=_gen(3))
     np.testing.assert_array_equal(a.samples, b.samples)
     seen = []
 
@@ -81,7 +98,7 @@ def test_same_seed_same_samples_and_cancel():
         return info["i"] == 4
 
     with pytest.raises(SamplingCancelled, match="step 5 of 10"):
-        sample_ddim(eps_oracle, (4, 1, 2, 2), SCHED, 10, 0.0, _gen(3), cb)
+        sample_ddim(eps_oracle, (4, 1, 2, 2), SCHED, steps=10, generator=_gen(3), callback=cb)
     assert seen == [0, 1, 2, 3, 4]
 
 
@@ -100,3 +117,42 @@ def test_schedules():
     )
     den = EpsDenoiser(eps_oracle, SCHED)
     assert float(den.t_for(SCHED.sigmas[500:501].float())[0]) == pytest.approx(500, abs=1e-3)
+
+
+def test_registry_runs_every_sampler_through_one_signature_and_counts_its_evaluations():
+    """Each entry's NFE rule matches what it runs; defaults and kinds come from one table."""
+    from radioviz.sampling.registry import SAMPLERS, Target, nfe, resolve_steps, samplers_for
+
+    calls = []
+
+    def counted(fn):
+        return lambda *a: calls.append(1) or fn(*a)
+
+    discrete = Target(
+        eps=counted(eps_oracle), schedule=SCHED, denoiser=EpsDenoiser(counted(eps_oracle), SCHED)
+    )
+    continuous = Target(denoiser=counted(denoiser_oracle), sigma_range=(0.002, 80.0))
+    oneshot = Target(oneshot=lambda shape, g: calls.append(1) or torch.randn(shape, generator=g))
+    shape = (256, 1, 2, 2)
+    for name, target, steps in [
+        ("ddpm", discrete, 1000),
+        ("ddim", discrete, 20),
+        ("heun", discrete, 6),
+        ("euler", continuous, 30),
+        ("heun", continuous, 6),
+        ("oneshot", oneshot, 1),
+    ]:
+        calls.clear()
+        traj = SAMPLERS[name].run(
+            target, shape, steps, eta=0.0, generator=_gen(), callback=None, record_stride=1
+        )
+        assert len(calls) == traj.nfe == nfe(name, steps), name
+        assert traj.samples.shape == shape
+    assert samplers_for("ddpm") == ("ddim", "ddpm", "heun", "euler")
+    assert samplers_for("edm") == ("heun", "euler") and samplers_for("wgan") == ("oneshot",)
+    assert [resolve_steps(s, None, 1000) for s in ("ddpm", "ddim", "heun", "oneshot")] == [1000, 50, 25, 1]
+    assert resolve_steps("ddpm", None, 400) == 400  # ancestral sampling runs the model's own T
+    with pytest.raises(ValueError, match="runs exactly 1 step, not 5"):
+        resolve_steps("oneshot", 5, 1000)
+    with pytest.raises(ValueError, match="at least 1"):
+        resolve_steps("ddim", 0, 1000)

@@ -15,9 +15,9 @@ def fld():
 
 def test_same_seed_same_field(fld):
     again = simulate_field(SimConfig(seed=11, halo="halo", halo_flux_jy=1.0, halo_size_mpc=1.0, redshift=0.1))
-    for a, b in zip(fld.images, again.images):
+    for a, b in zip(fld.images, again.images, strict=True):
         np.testing.assert_array_equal(a.data, b.data)
-    assert all(np.array_equal(a, b) for a, b in zip(fld.masks, again.masks))
+    assert all(np.array_equal(a, b) for a, b in zip(fld.masks, again.masks, strict=True))
     assert fld.catalog.pformat() == again.catalog.pformat()
     other = simulate_field(SimConfig(seed=12))
     assert not np.array_equal(other.images[0].data, fld.images[0].data)
@@ -34,7 +34,7 @@ def test_noise_and_dead_band_match_the_configured_levels(fld):
 def test_masks_agree_with_catalogue(fld):
     halo = fld.catalog[fld.catalog["type"] == "halo"][0]
     assert 0.5 <= halo["size_mpc"] <= 1.5 and halo["z"] == pytest.approx(0.1)
-    for im, mask in zip(fld.images, fld.masks):
+    for im, mask in zip(fld.images, fld.masks, strict=True):
         assert set(np.unique(mask)) <= set(range(len(MASK_CLASSES)))
         x, y = im.wcs.world_to_pixel_values(halo["ra"], halo["dec"])
         assert mask[int(round(float(y))), int(round(float(x)))] in (

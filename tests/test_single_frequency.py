@@ -90,8 +90,8 @@ def test_one_channel_generators_train_sample_and_compare(single_root, tmp_path):
         tmp_path / "d",
         progress=False,
     )
-    assert card["preprocessing"]["bands"] == ["single-frequency"] and card["kwargs"]["in_channels"] == 1
-    g = generate(tmp_path / "d.safetensors", 2, "H", "ddim", 3, seed=0)
+    assert card.bands == ["single-frequency"] and card.kwargs["in_channels"] == 1
+    g = generate(tmp_path / "d.safetensors", 2, label="H", sampler="ddim", steps=3, seed=0)
     assert g.images.shape == (2, 1, 64, 64) and np.isfinite(g.physical).all()
     wcard = train_wgan(
         ds,
@@ -99,10 +99,8 @@ def test_one_channel_generators_train_sample_and_compare(single_root, tmp_path):
         tmp_path / "w",
         progress=False,
     )
-    w = generate(tmp_path / "w.safetensors", 3, "H", seed=0)
-    assert (
-        w.images.shape == (3, 1, 64, 64) and wcard["preprocessing"]["band_convention"] == "single-frequency"
-    )
+    w = generate(tmp_path / "w.safetensors", 3, label="H", seed=0)
+    assert w.images.shape == (3, 1, 64, 64) and wcard.preprocessing.band_convention == "single-frequency"
     if not SHIPPED_A.exists():
         pytest.skip("shipped A classifier not present")
     r = compare_images(ds.images, w.physical, generator_normalization(ds.images), SHIPPED_A).report
@@ -150,5 +148,6 @@ def test_real_single_frequency_set_and_shipped_generators():
     assert 0.4 < (ds.images == 0).mean() < 0.8
     for name in ("ddpm_single", "wgan_single"):
         ckpt = REPO / "checkpoints" / f"{name}.safetensors"
-        g = generate(ckpt, 2, "H", "ddim" if name.startswith("ddpm") else None, 5, seed=0)
+        ddpm = name.startswith("ddpm")
+        g = generate(ckpt, 2, label="H", sampler="ddim" if ddpm else None, steps=5 if ddpm else None, seed=0)
         assert g.images.shape == (2, 1, 64, 64)

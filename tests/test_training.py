@@ -49,13 +49,15 @@ def test_train_resume_and_evaluate_contract(tiny_root, tmp_path):
     )
     out = tmp_path / "clf"
     _, card = train_classifier(ds, TrainConfig("L", epochs=1, batch_size=64), out, progress=False)
-    assert card["training"]["epochs_run"] == 1 and card["data"]["hash"] == ds.meta["data_hash"]
-    assert card["preprocessing"]["normalization"]["log"] is False
+    assert card.training.steps == 1 and card.data["hash"] == ds.meta["data_hash"]
+    assert card.training.step_unit == "epoch" and len(card.training.learning_curve) == 1
+    assert {"wall_seconds", "cpu_hours", "command", "torch_threads"} <= set(card.training.record)
+    assert card.preprocessing.normalization.log is False
     # resuming continues from the saved epoch instead of starting over
     _, card2 = train_classifier(
         ds, TrainConfig("L", epochs=2, batch_size=64, patience=5), out, resume=True, progress=False
     )
-    assert [h["epoch"] for h in card2["training"]["history"]] == [0, 1]
+    assert [h["epoch"] for h in card2.training.record["history"]] == [0, 1]
 
     model, pre, _ = load_classifier(out.with_suffix(".safetensors"))
     assert pre.normalization is not None and pre.band_convention == "native"
@@ -161,3 +163,15 @@ def test_diffusion_assisted_cv_keeps_copies_of_held_out_halos_out(tiny_root, tmp
     # every fold holds out at least one halo source, so its copy never reaches that fold's training
     assert res["generated"]["pool_per_fold_mean"] < len(copies)
     assert np.isfinite(res["per_source"]["accuracy"]["mean"])
+    # the report `radioviz cv` writes: the JSON and its three plots
+    from radioviz.training.crossval import write_cv_report
+
+    res["wall_seconds"], res["command"] = 1.0, "radioviz cv"
+    path = write_cv_report(res, tmp_path / "cv", "D_generated")
+    assert json.loads(path.read_text())["seeds"] == [0]
+    assert {p.name for p in (tmp_path / "cv").iterdir()} == {
+        "cv_D_generated.json",
+        "roc_D_generated_per_source.png",
+        "roc_D_generated_per_image.png",
+        "confusion_D_generated_per_source.png",
+    }

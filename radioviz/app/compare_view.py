@@ -37,7 +37,10 @@ def _configured(env: str, shared: Path) -> Path | None:
 
 
 def default_real_root() -> str:
-    """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields."""
+    """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields;
+    with a data root (served to others) that root itself, shown as '.'."""
+    if resources.data_root() is not None:
+        return resources.shown_path(os.environ["RADIOVIZ_REAL"]) if os.environ.get("RADIOVIZ_REAL") else "."
     return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
@@ -53,7 +56,10 @@ class CompareView(pn.viewable.Viewer):
         if not self.real_root:
             self.real_root = default_real_root()
         if not self.split:
-            splits = list(find_splits(self.real_root)) if Path(self.real_root).exists() else []
+            try:
+                splits = list(find_splits(resources.resolve_user_path(self.real_root)))
+            except InputError:
+                splits = []
             self.split = "TRAIN" if "TRAIN" in splits else (splits[0] if splits else "TRAIN")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self.status = pn.pane.Markdown("")
@@ -61,20 +67,25 @@ class CompareView(pn.viewable.Viewer):
 
     def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
-        pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
-        root = self.real_root
+        pre = (card.preprocessing if card else None) or Preprocessing()
+        try:
+            root = str(resources.resolve_user_path(self.real_root))
+        except InputError as exc:
+            self.alert.object, self.alert.visible = resources.public_message(str(exc)), True
+            return None
         if pre.band_convention == SINGLE_FREQUENCY:
             root = single_frequency_root()
             if root is None:
                 self.alert.object, self.alert.visible = (
-                    "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) are not here; set RADIOVIZ_REAL_SINGLE to their folder.",
+                    "This is a single-frequency model: its real images (Data_for_Gen_Model_Evaluation) "
+                    "are not here; set RADIOVIZ_REAL_SINGLE to their folder.",
                     True,
                 )
                 return None
         try:
             real = real_cutouts(root, self.split, pre, meta.get("label"))
         except InputError as exc:
-            self.alert.object, self.alert.visible = str(exc), True
+            self.alert.object, self.alert.visible = resources.public_message(str(exc)), True
             return None
         cards = resources.classifier_cards()
         clf = (
@@ -148,7 +159,8 @@ class CompareView(pn.viewable.Viewer):
             logy=True,
             width=520,
             height=280,
-            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / gen {r['zero_fraction_gen']:.3f}",
+            title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} "
+            f"/ gen {r['zero_fraction_gen']:.3f}",
             legend_position="top_right",
             toolbar=None,
         )
@@ -189,8 +201,15 @@ class CompareView(pn.viewable.Viewer):
         ).opts(width=300, height=220, title="spectral index α (72–103 vs 170–231 MHz)", toolbar=None)
         fmt = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
         numbers = pn.pane.Markdown(
-            f"| metric | value |\n|---|---|\n| FID (A features) | {fmt(r['fid_domain'], 2)} |\n| KID (A features) | {fmt(r['kid_domain'])} |\n| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} / {fmt(r['nn_ssim_median'])} |\n"
-            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} / {fmt(r['classifier_pass_rate_0.95'], 2)} |\n| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
+            "| metric | value |\n|---|---|\n"
+            f"| FID (A features) | {fmt(r['fid_domain'], 2)} |\n"
+            f"| KID (A features) | {fmt(r['kid_domain'])} |\n"
+            f"| nearest-neighbour SSIM max / median | {fmt(r['nn_ssim_max'])} "
+            f"/ {fmt(r['nn_ssim_median'])} |\n"
+            f"| A-classifier pass rate ≥ 0.5 / ≥ 0.95 | {fmt(r['classifier_pass_rate_0.5'], 2)} "
+            f"/ {fmt(r['classifier_pass_rate_0.95'], 2)} |\n"
+            f"| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} "
+            f"/ {fmt(r['spectral_index']['median_gen'], 2)} |\n\n{FID_NOTE}",
             width=520,
         )
         order = np.argsort(-cmp.nn_ssim)[:4]
@@ -239,9 +258,9 @@ class CompareView(pn.viewable.Viewer):
         up = pn.widgets.FileInput(accept=".npz")
         up.param.watch(lambda e: self.upload(up.filename, e.new) if e.new else None, "value")
         controls = pn.Row(
-            pn.widgets.TextInput.from_param(self.param.real_root, name="Real data root", width=420),
-            pn.widgets.TextInput.from_param(self.param.split, name="Split", width=100),
+            pn.widgets.TextInput.from_param(self.param.real_root, label="Real data root", width=420),
+            pn.widgets.TextInput.from_param(self.param.split, label="Split", width=100),
             pn.Column(pn.pane.Markdown("Samples .npz (optional; default: the latest Generate result)"), up),
-            pn.widgets.Button.from_param(self.param.run, name="Compare", button_type="primary", align="end"),
+            pn.widgets.Button.from_param(self.param.run, label="Compare", color="primary", align="end"),
         )
         return pn.Column(self.alert, controls, self.status, self.plots, sizing_mode="stretch_width")

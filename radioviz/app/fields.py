@@ -25,10 +25,11 @@ from bokeh.models import CustomJSHover
 from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
-from ..data.preprocess import stack_cutout
+from ..data.preprocess import require_cutout_size, stack_cutout
 from ..display import STRETCHES, stretch_image, stretch_limits, stretch_values
 from ..errors import InputError
 from ..io.catalogs import builtin_clusters, crossmatch, read_catalog, read_psz2
+from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
 from . import resources, sky
@@ -57,15 +58,19 @@ _SKY_TOOLTIPS = [("RA", "@ra{custom}"), ("Dec", "@dec{custom}"), ("value", "@flu
 _SKY_FORMATTERS = {"@ra": _RA_HOVER, "@dec": _DEC_HOVER}
 
 
-def resolve_data_dir(text: str) -> str:
-    """The one place the data-folder box's text becomes a folder path (a data-root check wraps
-    this function)."""
-    return str(Path(text).expanduser())
+def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
+    """The one place the data-folder box's text becomes a folder path: an upload's or SkyView
+    fetch's label names its temporary folder; anything typed goes through the serving policy
+    (inside the data root when one is set)."""
+    folder = (uploads or {}).get(text)
+    if folder is not None:
+        return str(getattr(folder, "name", folder))
+    return str(resources.resolve_user_path(text))
 
 
-def model_summary(card: dict) -> str:
+def model_summary(card: ModelCard) -> str:
     """Cross-validated figures of a model card, one line for the picker."""
-    cv = (card.get("metrics") or {}).get("cv") or {}
+    cv = (card.metrics or {}).get("cv") or {}
     auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
     if isinstance(auc, dict) and "mean" in auc:
         k = cv.get("k", "?")
@@ -74,13 +79,13 @@ def model_summary(card: dict) -> str:
     return "not cross-validated"
 
 
-def _cv_auc(card: dict) -> float:
-    cv = (card.get("metrics") or {}).get("cv") or {}
+def _cv_auc(card: ModelCard) -> float:
+    cv = (card.metrics or {}).get("cv") or {}
     auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
     return float(auc["mean"]) if isinstance(auc, dict) and "mean" in auc else float("nan")
 
 
-def default_model(cards: dict[str, dict]) -> str | None:
+def default_model(cards: dict[str, ModelCard]) -> str | None:
     """The segmenter when shipped (a fully convolutional map in seconds); otherwise the
     classifier with the best cross-validated AUC.  A model without CV figures is never the
     default (classifier A: unvalidated, and 103–176 s a field)."""
@@ -92,9 +97,9 @@ def default_model(cards: dict[str, dict]) -> str | None:
     return sorted(cards)[0] if cards else None
 
 
-def scoring_cards() -> dict[str, dict]:
+def scoring_cards() -> dict[str, ModelCard]:
     cards = resources.classifier_cards()
-    cards.update({n: c for n, c in resources.checkpoint_cards().items() if c.get("kind") == "segmenter"})
+    cards.update({n: c for n, c in resources.checkpoint_cards().items() if c.kind == "segmenter"})
     return cards
 
 
@@ -112,6 +117,20 @@ def _catalogue(choice: str, path: str = "") -> object:
     if choice == "uploaded file":
         return read_catalog(path)
     return None
+
+
+def _set_data(src, data: dict) -> None:
+    """Replace a plain Bokeh source's data.  Panel runs widget callbacks on its worker pool
+    (``nthreads``), and Bokeh models change only on the session's thread: from a worker the
+    change is handed over (``pn.state.execute`` schedules it on the document)."""
+    doc = src.document
+    if doc is None or doc.session_context is None:
+        src.data = data
+        return
+    from panel.io.state import set_curdoc
+
+    with set_curdoc(doc):
+        pn.state.execute(functools.partial(setattr, src, "data", data))
 
 
 def _on_session(doc, fn, *args):
@@ -162,6 +181,10 @@ class FieldsView(pn.viewable.Viewer):
 
     def __init__(self, labels_path: str | Path | None = None, **params):
         params.setdefault("labeller", _default_labeller())
+        if resources.data_root() is not None:  # served with a data root: show paths inside it
+            params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
+        self._dir = None  # the folder last opened (a resolved server path, never shown)
+        self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
         self.session = uuid.uuid4().hex[:8]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
@@ -179,6 +202,7 @@ class FieldsView(pn.viewable.Viewer):
         self._syncing = False
         self._blink_cb = None
         self._catalog_path = ""
+        self._catalog_tmp: tempfile.TemporaryDirectory | None = None
         from bokeh.models import ColumnDataSource
 
         self._cut_srcs = [ColumnDataSource(data=_empty_cut()) for _ in BANDS]
@@ -195,15 +219,17 @@ class FieldsView(pn.viewable.Viewer):
     # -- data ------------------------------------------------------------------------------------
 
     def _root(self) -> str:
-        return resolve_data_dir(self.data_dir)
+        return self._dir
 
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            srcs = resources.sources(self._root())
+            folder = resolve_data_dir(self.data_dir, self._uploads)
+            srcs = resources.sources(folder)
         except InputError as exc:
             self.show_error(str(exc))
             return
+        self._dir = folder
         names = sorted(s.name for s in srcs)
         if not names:
             self.param.field.objects = []
@@ -245,6 +271,8 @@ class FieldsView(pn.viewable.Viewer):
         return resources.clipped_field(self._root(), self.field)
 
     def show_error(self, text: str):
+        shown = {getattr(d, "name", d): label for label, d in self._uploads.items()}
+        text = resources.public_message(text, shown)
         self._alert.object = text
         self._alert.visible = True
         self.message = text
@@ -254,20 +282,44 @@ class FieldsView(pn.viewable.Viewer):
         self.message = ""
 
     def upload(self, filenames: list[str], contents: list[bytes]) -> bool:
-        """Open uploaded FITS (one file per band, or a cube) as the current folder."""
-        d = tempfile.mkdtemp(prefix="radioviz-upload-")
-        for name, data in zip(filenames, contents, strict=False):
-            (Path(d) / Path(name).name).write_bytes(data)
+        """Open uploaded FITS (one file per band, or a cube) as the current folder.  Sizes are
+        checked before decoding; the temporary folder goes when refused, replaced or the
+        session ends."""
+        tmp = tempfile.TemporaryDirectory(prefix="radioviz-upload-")
+        d = tmp.name
         try:
+            resources.check_upload(filenames, contents, Path(d))
             srcs = resources.sources(d)
             if not srcs:
-                raise InputError(Path(filenames[0]).name, "no FITS images among the uploaded files")
-            resources.clipped_field(d, srcs[0].name)  # read now: a bad file is reported here
-        except InputError as exc:
-            self.show_error(f"Upload rejected — {_user_names(str(exc), d)}")
+                raise InputError(None, "no FITS images among the uploaded files")
+            for im in resources.clipped_field(d, srcs[0].name).stack.images:  # a bad file: reported here
+                require_cutout_size(im)  # a band no classifier or cut-out can use
+        except (InputError, OSError) as exc:
+            self.show_error(f"Upload rejected — {resources.public_message(str(exc), {d: 'the upload'})}")
+            tmp.cleanup()
             return False
-        self.data_dir = d
+        label = "upload: " + ", ".join(Path(str(n)).name for n in filenames[:2])
+        label += f" (+{len(filenames) - 2})" if len(filenames) > 2 else ""
+        self._forget_uploads()
+        self._uploads[label] = tmp
+        if self.data_dir == label:  # the same names again: a new folder all the same
+            self._load_folder()
+            self.param.trigger("field")
+        else:
+            self.data_dir = label
         return True
+
+    def _forget_uploads(self):
+        """Remove this session's uploaded folders (on a new upload and when the session ends)."""
+        for tmp in self._uploads.values():
+            if hasattr(tmp, "cleanup"):
+                tmp.cleanup()
+        self._uploads.clear()
+
+    def _forget_catalogue(self):
+        if self._catalog_tmp is not None:
+            self._catalog_tmp.cleanup()
+            self._catalog_tmp = None
 
     # -- display ---------------------------------------------------------------------------------
 
@@ -395,7 +447,9 @@ class FieldsView(pn.viewable.Viewer):
         try:
             table = _catalogue(self.catalogue, self._catalog_path)
         except InputError as exc:
-            self.show_error(_user_names(str(exc), str(Path(self._catalog_path).parent)))
+            self.show_error(
+                resources.public_message(str(exc), {str(Path(self._catalog_path).parent): "the upload"})
+            )
             return empty
         if table is None:
             return empty
@@ -606,6 +660,14 @@ class FieldsView(pn.viewable.Viewer):
     def cancel(self):
         self._cancel.set()
 
+    def show_scoremap(self, folder: str, field: str, smap: ScoreMap):
+        """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet."""
+        self.data_dir, self.field = folder, field
+        self._cancel.set()  # a scan still running for this view is superseded
+        self.scoremap, self._cuts = smap, {}
+        self._scan_meta = {"classifier": "survey score map", "stride": smap.stride}
+        self._update_candidates()
+
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
         if self.scoremap is None:
@@ -732,8 +794,8 @@ class FieldsView(pn.viewable.Viewer):
     def _show_selected(self):
         if not (0 <= self.selected < len(self.candidates)):
             for src in self._cut_srcs:
-                src.data = _empty_cut()
-            self._sel_src.data = {"x": [], "y": []}
+                _set_data(src, _empty_cut())
+            _set_data(self._sel_src, {"x": [], "y": []})
             self._head.object = (
                 "Compute a score map, then pick a candidate (click it on the map or in the table)."
                 if not self.candidates
@@ -744,11 +806,10 @@ class FieldsView(pn.viewable.Viewer):
         cuts = self.cut_for(c)
         for src, raw in zip(self._cut_srcs, cuts, strict=True):
             vmin, vmax = stretch_limits(raw, self.percentile)
-            src.data = {
-                "level": [stretch_values(raw, self.stretch, vmin, vmax)],
-                "flux": [np.nan_to_num(raw)],
-            }
-        self._sel_src.data = {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]}
+            _set_data(
+                src, {"level": [stretch_values(raw, self.stretch, vmin, vmax)], "flux": [np.nan_to_num(raw)]}
+            )
+        _set_data(self._sel_src, {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]})
         self._head.object = self.header_text()
         table = self._table
         if table is not None and not self._syncing and len(table.value) == len(self.candidates):
@@ -839,14 +900,19 @@ class FieldsView(pn.viewable.Viewer):
             return io.BytesIO(path.read_bytes())
 
     def upload_catalogue(self, filename: str, content: bytes) -> bool:
-        d = tempfile.mkdtemp(prefix="radioviz-catalogue-")
-        path = Path(d) / Path(filename).name
-        path.write_bytes(content)
+        """Overlay an uploaded catalogue; its size is checked before it is read, and its temporary
+        folder goes when refused, replaced or the session ends."""
+        tmp = tempfile.TemporaryDirectory(prefix="radioviz-catalogue-")
         try:
+            path = resources.check_upload([filename], [content], Path(tmp.name))[0]
             _catalogue("uploaded file", str(path))
-        except InputError as exc:
-            self.show_error(f"Catalogue rejected — {_user_names(str(exc), d)}")
+        except (InputError, OSError) as exc:
+            msg = resources.public_message(str(exc), {tmp.name: "the upload"})
+            self.show_error(f"Catalogue rejected — {msg}")
+            tmp.cleanup()
             return False
+        self._forget_catalogue()
+        self._catalog_tmp = tmp
         self._catalog_path = str(path)
         self.catalogue = "uploaded file"
         self.param.trigger("catalogue")
@@ -857,7 +923,7 @@ class FieldsView(pn.viewable.Viewer):
     def __panel__(self):
         from .shortcuts import KeyboardShortcuts
 
-        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", name="Upload FITS")
+        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", label="Upload FITS")
 
         def on_upload(event):
             if upload.value:
@@ -866,7 +932,7 @@ class FieldsView(pn.viewable.Viewer):
                 self._safe(lambda: self.upload(names, values))
 
         upload.param.watch(on_upload, "value")
-        cat_upload = pn.widgets.FileInput(accept=".ecsv,.csv,.xml,.vot,.fits,.txt", name="Catalogue file")
+        cat_upload = pn.widgets.FileInput(accept=".ecsv,.csv,.xml,.vot,.fits,.txt", label="Catalogue file")
         cat_upload.param.watch(
             lambda e: (
                 cat_upload.value
@@ -874,13 +940,15 @@ class FieldsView(pn.viewable.Viewer):
             ),
             "value",
         )
+        if pn.state.curdoc is not None:
+            pn.state.on_session_destroyed(lambda ctx: (self._forget_uploads(), self._forget_catalogue()))
         target = pn.widgets.TextInput(
-            name="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
+            label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
-        fetch = pn.widgets.Button(name="Fetch GLEAM field")
+        fetch = pn.widgets.Button(label="Fetch GLEAM field")
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
-        compute = pn.widgets.Button(name="Compute score map", button_type="primary")
-        cancel = pn.widgets.Button(name="Cancel", button_type="warning")
+        compute = pn.widgets.Button(label="Compute score map", color="primary")
+        cancel = pn.widgets.Button(label="Cancel", color="warning")
         compute.on_click(lambda e: self._safe(self.start_scan))
         cancel.on_click(lambda e: self.cancel())
         self._table = pn.widgets.Tabulator(
@@ -896,13 +964,13 @@ class FieldsView(pn.viewable.Viewer):
         self._table.on_edit(lambda e: self._safe(lambda: self._on_table_edit(e)))
         buttons = []
         for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
-            b = pn.widgets.Button(name=f"{label} ({key})", button_type="light")
+            b = pn.widgets.Button(label=f"{label} ({key})", color="light")
             b.on_click(lambda e, k=key: self.on_key(k))
             buttons.append(b)
-        prev_b, next_b = pn.widgets.Button(name="◀ prev (k)"), pn.widgets.Button(name="next (j) ▶")
+        prev_b, next_b = pn.widgets.Button(label="◀ prev (k)"), pn.widgets.Button(label="next (j) ▶")
         prev_b.on_click(lambda e: self.move(-1))
         next_b.on_click(lambda e: self.move(1))
-        refresh_b = pn.widgets.Button(name="Refresh labels")
+        refresh_b = pn.widgets.Button(label="Refresh labels")
         refresh_b.on_click(lambda e: self._safe(self.refresh))
         keys = KeyboardShortcuts()
         keys.param.watch(lambda e: self._safe(lambda: self.on_key(keys.key)), "presses")
@@ -951,7 +1019,7 @@ class FieldsView(pn.viewable.Viewer):
             pn.widgets.TextInput.from_param(
                 self.param.comment, placeholder="comment for the next label (Enter, then a key)"
             ),
-            pn.widgets.TextInput.from_param(self.param.labeller, name="Labeller"),
+            pn.widgets.TextInput.from_param(self.param.labeller, label="Labeller"),
             keys,
             pn.Row(*downloads),
             pn.pane.Markdown(
@@ -986,7 +1054,9 @@ class FieldsView(pn.viewable.Viewer):
             self._status.object = ""
             self.show_error(str(exc))
             return False
-        self.data_dir = str(folder)
+        label = f"SkyView: {folder.name}"
+        self._uploads[label] = str(folder)
+        self.data_dir = label
         self._status.object = f"Fetched {folder.name} from SkyView."
         return True
 
@@ -1024,11 +1094,6 @@ def _default_labeller() -> str:
         return getpass.getuser()
     except Exception:
         return "anonymous"
-
-
-def _user_names(message: str, folder: str) -> str:
-    """A message about a file in a server-side temporary folder, naming only the user's file."""
-    return message.replace(str(folder).rstrip("/") + "/", "").replace(str(folder), "the upload")
 
 
 def _with_matches(cands: list[dict]) -> list[dict]:

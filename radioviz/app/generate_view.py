@@ -21,7 +21,9 @@ from ..data.conditions import derive_mask, read_mask
 from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
+from ..models.card import ModelCard
 from ..sampling.generate import Generated, accepted, generate, save_samples
+from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
 from .mask_canvas import MaskCanvas
@@ -89,10 +91,16 @@ class GenerateView(pn.viewable.Viewer):
         except InputError:
             names = []
         self.param.background.objects = [NONE, *names]
-        truths = [
-            f"{n} (simulator truth)" for n in names if resources.truth_mask(self.data_dir, n) is not None
-        ]
-        self.param.mask_field.objects = [NONE, *[f"{n} (photutils)" for n in names], *truths]
+        # label → (field, "photutils" | "truth"): the value carries what the label says
+        self.param.mask_field.objects = {
+            NONE: NONE,
+            **{f"{n} (photutils)": (n, "photutils") for n in names},
+            **{
+                f"{n} (simulator truth)": (n, "truth")
+                for n in names
+                if resources.truth_mask(self.data_dir, n) is not None
+            },
+        }
         gens = resources.generator_cards()
         self.param.model.objects = list(gens)
         if gens:
@@ -103,8 +111,8 @@ class GenerateView(pn.viewable.Viewer):
 
     # -- what the chosen model accepts ------------------------------------------------------------
 
-    def card(self) -> dict:
-        return resources.generator_cards().get(self.model, {}) if self.model else {}
+    def card(self) -> ModelCard | None:
+        return resources.generator_cards().get(self.model) if self.model else None
 
     def accepts(self) -> dict:
         card = self.card()
@@ -135,15 +143,15 @@ class GenerateView(pn.viewable.Viewer):
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
-        self.steps = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25, "oneshot": 1}.get(self.sampler, 50)
+        self.steps = default_steps(self.sampler)
 
     @param.depends("mask_field", watch=True)
     def _derive_mask(self):
         """A field's mask under the drawing: derived with photutils, or the simulator's truth."""
         if self.mask_field == NONE:
             return
-        name, kind = self.mask_field.rsplit(" (", 1)
-        if kind.startswith("simulator"):
+        name, kind = self.mask_field
+        if kind == "truth":
             self.canvas.set_base(resources.truth_mask(self.data_dir, name))
         else:
             self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, name)))
@@ -249,7 +257,9 @@ class GenerateView(pn.viewable.Viewer):
         g = self.result
         if g is None:
             return pn.pane.Markdown(
-                "Press **Generate**. Images show the first band (72–103 MHz; the only one for single-frequency models) with an asinh stretch; the score is the shipped A classifier's halo score (4-band models only)."
+                "Press **Generate**. Images show the first band (72–103 MHz; the only one for "
+                "single-frequency models) with an asinh stretch; the score is the shipped A "
+                "classifier's halo score (4-band models only)."
             )
         tiles = []
         for i, img in enumerate(g.physical):
@@ -271,7 +281,7 @@ class GenerateView(pn.viewable.Viewer):
             callback=lambda: io.BytesIO(samples_npz(self.result)) if self.result else io.BytesIO(),
             filename="radioviz_samples.npz",
             label="Download .npz",
-            button_type="default",
+            color="default",
         )
         fts = pn.widgets.FileDownload(
             callback=lambda: (
@@ -281,40 +291,42 @@ class GenerateView(pn.viewable.Viewer):
             ),
             filename="radioviz_samples.fits",
             label="Download FITS",
-            button_type="default",
+            color="default",
         )
         return pn.Row(npz, fts)
 
     @param.depends("model")
     def controls(self):
         acc = self.accepts()
-        w = [pn.widgets.Select.from_param(self.param.model, name="Model")]
+        w = [pn.widgets.Select.from_param(self.param.model, label="Model")]
         if acc["labels"]:
-            w.append(pn.widgets.Select.from_param(self.param.label, name="Class"))
+            w.append(pn.widgets.Select.from_param(self.param.label, label="Class"))
         if acc["flux"]:
             w += [
-                pn.widgets.Checkbox.from_param(self.param.use_flux, name="condition on peak flux"),
-                pn.widgets.FloatInput.from_param(self.param.flux, name="Peak flux (Jy/beam)"),
+                pn.widgets.Checkbox.from_param(self.param.use_flux, label="condition on peak flux"),
+                pn.widgets.FloatInput.from_param(self.param.flux, label="Peak flux (Jy/beam)"),
             ]
         if acc["guidance"]:
-            w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, name="Guidance ω"))
+            w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, label="Guidance ω"))
         w += [
-            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
-            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
-            pn.widgets.IntSlider.from_param(self.param.n, name="How many"),
+            pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
         ]
         if acc["background"]:
-            w.append(pn.widgets.Select.from_param(self.param.background, name="Background reference"))
+            w.append(pn.widgets.Select.from_param(self.param.background, label="Background reference"))
         card = self.card()
         info = (
-            f"**{card.get('kind', '?').upper()}** · {card.get('parameter_count', '?'):,} parameters · {card.get('training', {}).get('iterations', '?')} training steps · accepts: {', '.join(card.get('conditions', [])) or 'nothing'}"
+            f"**{card.kind.upper()}** · {card.parameters or 0:,} parameters · "
+            f"{card.training.steps or '?'} training steps · "
+            f"accepts: {', '.join(card.conditions) or 'nothing'}"
             if card
             else ""
         )
         col = pn.Column(pn.pane.Markdown(info), *w, width=320)
         if acc["mask_classes"]:
-            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", name="Mask file")
+            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", label="Mask file")
             upload.param.watch(
                 lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value"
             )
@@ -322,7 +334,7 @@ class GenerateView(pn.viewable.Viewer):
                 self.canvas,
                 pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
                 upload,
-                pn.widgets.Select.from_param(self.param.mask_field, name="…or take a field's mask"),
+                pn.widgets.Select.from_param(self.param.mask_field, label="…or take a field's mask"),
                 width=360,
             )
             return pn.Row(col, mask_col)
@@ -330,8 +342,8 @@ class GenerateView(pn.viewable.Viewer):
 
     def __panel__(self):
         buttons = pn.Row(
-            pn.widgets.Button.from_param(self.param.run, name="Generate", button_type="primary"),
-            pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
+            pn.widgets.Button.from_param(self.param.run, label="Generate", color="primary"),
+            pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
         )
         return pn.Column(
             self.alert,

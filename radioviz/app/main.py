@@ -9,6 +9,7 @@ from .compare_view import CompareView
 from .fields import FieldsView
 from .generate_view import GenerateView
 from .models_view import ModelsView
+from .survey_view import SurveyView
 from .trajectory_view import TrajectoryView
 
 
@@ -30,6 +31,7 @@ def create_app(
         ("Trajectory", TrajectoryView(generate, data_dir=data_dir)),
         ("Compare", CompareView(generate)),
         ("Models", ModelsView()),
+        ("Survey", SurveyView(fields)),
         dynamic=True,
     )
     if template:

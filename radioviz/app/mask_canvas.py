@@ -37,7 +37,7 @@ def rasterize_shape(xs, ys, kind: str, size: int = SIZE, brush: float = 1.5) -> 
             rr, cc = polygon(ys, xs, (size, size))
             out[rr, cc] = True
     if kind == "freehand":
-        for x0, y0, x1, y1 in zip(xs[:-1], ys[:-1], xs[1:], ys[1:]):
+        for x0, y0, x1, y1 in zip(xs[:-1], ys[:-1], xs[1:], ys[1:], strict=True):
             rr, cc = line(int(round(y0)), int(round(x0)), int(round(y1)), int(round(x1)))
             ok = (rr >= 0) & (rr < size) & (cc >= 0) & (cc < size)
             out[rr[ok], cc[ok]] = True
@@ -139,7 +139,7 @@ class MaskCanvas(pn.viewable.Viewer):
         m = self.base.copy()
         for name, kind in (("poly", "polygon"), ("free", "freehand")):
             d = self._source(name).data
-            for xs, ys, cls in zip(d["xs"], d["ys"], d["cls"]):
+            for xs, ys, cls in zip(d["xs"], d["ys"], d["cls"], strict=True):
                 if cls in MASK_CLASSES:
                     m[rasterize_shape(xs, ys, kind)] = MASK_CLASSES.index(cls)
         self.image.data = {"image": [self._rgba(m)]}
@@ -181,9 +181,9 @@ class MaskCanvas(pn.viewable.Viewer):
             pn.pane.Bokeh(self.figure),
             pn.pane.HTML(legend),
             self.summary,
-            pn.widgets.RadioButtonGroup.from_param(self.param.draw_class, button_type="default"),
+            pn.widgets.RadioButtonGroup.from_param(self.param.draw_class, color="default"),
             pn.Row(
-                pn.widgets.Button.from_param(self.param.undo, name="Undo"),
-                pn.widgets.Button.from_param(self.param.clear, name="Clear"),
+                pn.widgets.Button.from_param(self.param.undo, label="Undo"),
+                pn.widgets.Button.from_param(self.param.clear, label="Clear"),
             ),
         )

@@ -7,52 +7,64 @@ import json
 import panel as pn
 import param
 
+from ..models.card import ModelCard
+from ..models.quality import BAR_TEXT, quality_line
 from . import resources
 
 
-def card_summary(name: str, card: dict) -> str:
-    m = card.get("metrics", {})
-    cv = m.get("cv", {})
+def card_summary(name: str, card: ModelCard) -> str:
+    cv = card.metric("cv")
     lines = [
         f"### {name}",
-        f"**{card.get('kind', '?')}** · architecture **{card.get('arch', '?')}** · {card.get('parameters', card.get('parameter_count', '?')):,} parameters",
+        f"**{card.kind}** · architecture **{card.arch}** · {card.parameters or 0:,} parameters",
     ]
-    pre = card.get("preprocessing", {})
+    pre = card.preprocessing
     if pre:
-        norm = pre.get("normalization") or {}
-        lines.append(
-            f"Input: {pre.get('cutout_size')}×{pre.get('cutout_size')} × {len(pre.get('bands', []))} bands ({pre.get('band_convention')} convention); min-max {'per image' if norm.get('per_image') else 'over the data set'}{', log10(1+x)' if norm.get('log') else ''}"
+        norm = pre.normalization
+        scale = "per image" if norm and norm.per_image else "over the data set"
+        log = ", log10(1+x)" if norm and norm.log else ""
+        stretch = (
+            "asinh stretch in units of each band's clip level (empty sky = 0)"
+            if norm and getattr(norm, "asinh_soft", None)
+            else f"min-max {scale}{log}"
         )
-    tr = card.get("training", {})
-    if tr and "iterations" in tr:
         lines.append(
-            f"Training: {tr['iterations']:,} iterations, {tr.get('wall_seconds', '?')} s wall on {tr.get('torch_threads', '?')} thread(s); command `{tr.get('command')}`"
+            f"Input: {pre.cutout_size}×{pre.cutout_size} × {len(pre.bands)} bands "
+            f"({pre.band_convention} convention); {stretch}"
         )
-        if card.get("conditions"):
-            lines.append(
-                f"Conditions: {', '.join(card['conditions'])}"
-                + (f"; labels {', '.join(card.get('labels', []))}" if card.get("labels") else "")
-            )
-    elif tr:
+    tr = card.training
+    if tr.record:
         lines.append(
-            f"Training: {tr.get('epochs_run', '?')} epochs, {tr.get('wall_seconds_this_run', '?')} s; command `{tr.get('command')}`"
+            f"Training: {tr.steps if tr.steps is not None else '?':,} {tr.step_unit}s, "
+            f"{tr.wall_seconds if tr.wall_seconds is not None else '?'} s wall on "
+            f"{tr.torch_threads or '?'} thread(s); command `{tr.command}`"
         )
-    gm = card.get("metrics", {}).get("generation")
+    if card.is_generator and card.conditions:
+        labels = f"; labels {', '.join(card.labels)}" if card.labels else ""
+        lines.append(f"Conditions: {', '.join(card.conditions)}{labels}")
+    if card.is_generator:
+        lines.append(quality_line(card))
+    gm = card.metric("generation")
     if gm:
         lines.append(
             "Generation metrics: "
             + ", ".join(f"{k} {v}" for k, v in gm.items() if not isinstance(v, (dict, list)))
         )
-    data = card.get("data", {})
+    data = card.data
     if data:
         lines.append(
-            f"Data hash `{str(data.get('hash', ''))[:16]}…`, {data.get('n_train_images', '?')} training / {data.get('n_val_images', '?')} validation images"
+            f"Data hash `{str(data.get('hash', ''))[:16]}…`, {data.get('n_train_images', '?')} training / "
+            f"{data.get('n_val_images', '?')} validation images"
         )
     for level in ("per_source", "per_image"):
         if level in cv:
             s = cv[level]
             lines.append(
-                f"CV {level.replace('_', ' ')} ({cv.get('k')}-fold × {len(cv.get('seeds', []))} seeds): accuracy {s['accuracy']['mean']:.3f} ± {s['accuracy']['std']:.3f}, F1 {s['f1']['mean']:.3f} ± {s['f1']['std']:.3f}, ROC AUC {s['roc_auc']['mean']:.3f} ± {s['roc_auc']['std']:.3f}"
+                f"CV {level.replace('_', ' ')} ({cv.get('k')}-fold × {len(cv.get('seeds', []))} seeds): "
+                + ", ".join(
+                    f"{label} {s[key]['mean']:.3f} ± {s[key]['std']:.3f}"
+                    for label, key in (("accuracy", "accuracy"), ("F1", "f1"), ("ROC AUC", "roc_auc"))
+                )
             )
     return "\n\n".join(lines)
 
@@ -73,7 +85,7 @@ class ModelsView(pn.viewable.Viewer):
                 pn.Column(
                     pn.pane.Markdown(card_summary(name, card)),
                     pn.Card(
-                        pn.pane.JSON(json.loads(json.dumps(card, default=str)), depth=2),
+                        pn.pane.JSON(json.loads(card.to_json()), depth=2),
                         title="full model card",
                         collapsed=True,
                     ),
@@ -84,7 +96,8 @@ class ModelsView(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Column(
-            pn.widgets.Button.from_param(self.param.refresh, name="Reload cards"),
+            pn.widgets.Button.from_param(self.param.refresh, label="Reload cards"),
+            pn.pane.Markdown(f"Generators are marked *undertrained* / *memorises* against one {BAR_TEXT}."),
             self.cards,
             sizing_mode="stretch_width",
         )

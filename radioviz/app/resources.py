@@ -6,19 +6,131 @@ must not mutate what they get back.
 
 from __future__ import annotations
 
-import json
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..data.preprocess import ClippedStack, clip_stack
+from ..errors import InputError
 from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
+from ..models.card import CheckpointError, ModelCard
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
 CHECKPOINTS = REPO / "checkpoints"
+
+
+# -- what a browser user may reach -------------------------------------------------------------
+
+_DATA_ROOT: Path | None = None
+
+#: Upload limits (bytes of one upload, pixels of one image), before anything is decoded.
+DEFAULT_MAX_UPLOAD_BYTES = 12 * 1024 * 1024  # base64 of it stays under Bokeh's 20 MB websocket message
+DEFAULT_MAX_UPLOAD_PIXELS = 4096 * 4096 * 4
+
+
+class PathPolicyError(InputError):
+    """A path a browser user typed that the app will not open (outside the data root)."""
+
+
+def set_data_root(path: str | Path | None) -> Path | None:
+    """Restrict what browser users may open, list and write to ``path`` (``panel serve app.py
+    --args --data-root DIR``); ``None`` falls back to ``RADIOVIZ_DATA_ROOT``."""
+    global _DATA_ROOT
+    _DATA_ROOT = None if path is None else Path(path).expanduser().resolve()
+    return data_root()
+
+
+def data_root() -> Path | None:
+    """The data root (set_data_root, else ``RADIOVIZ_DATA_ROOT``); None: unrestricted (local use)."""
+    if _DATA_ROOT is not None:
+        return _DATA_ROOT
+    env = os.environ.get("RADIOVIZ_DATA_ROOT")
+    return Path(env).expanduser().resolve() if env else None
+
+
+def resolve_user_path(text: str | Path, root: Path | None = None) -> Path:
+    """The folder or file a browser user typed, as a resolved server path.
+
+    With a data root, a relative path is taken from the root, symbolic links are resolved first
+    and anything that lands outside the root is refused with the same message whether it exists
+    or not (so the answer reveals nothing about the server).  Without one, ``~`` is expanded.
+    """
+    root = root or data_root()
+    text = str(text).strip()
+    if root is None:
+        return Path(text or ".").expanduser()
+    if "\x00" in text:
+        raise PathPolicyError(None, f"{text!r}: not a valid path")
+    p = Path(text or ".")
+    resolved = (p if p.is_absolute() else root / p).resolve()
+    if not resolved.is_relative_to(root):
+        raise PathPolicyError(None, f"{text}: outside the data folder this server shares")
+    return resolved
+
+
+def shown_path(path: str | Path, root: Path | None = None) -> str:
+    """How a server path is shown to a browser user: relative to the data root."""
+    root = root or data_root()
+    if root is None:
+        return str(path)
+    try:
+        rel = Path(path).resolve().relative_to(root)
+    except (ValueError, OSError):
+        return Path(path).name
+    return str(rel) if str(rel) != "." else "."
+
+
+def public_message(text: str, uploads: dict[str, str] | None = None) -> str:
+    """An error message with no server path in it: files in an upload folder (``uploads``:
+    folder -> label) are named by their uploaded names, the data root and the repository become
+    relative paths, and (with a data root) any other absolute path is cut to its file name."""
+    for folder, label in (uploads or {}).items():
+        text = text.replace(folder.rstrip("/") + "/", "").replace(folder, label)
+    root = data_root()
+    prefixes = [str(p) for p in {root, root.resolve()} if p is not None] if root else []
+    for prefix in sorted(set(prefixes + [str(REPO), str(REPO.resolve())]), key=len, reverse=True):
+        text = text.replace(prefix.rstrip("/") + "/", "").replace(prefix, ".")
+    if root is not None:
+        text = re.sub(r"(?<![\w.])/(?:[^/\s:]+/)+", "", text)
+    return text
+
+
+def max_upload_bytes() -> int:
+    return int(os.environ.get("RADIOVIZ_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+
+
+def max_upload_pixels() -> int:
+    return int(os.environ.get("RADIOVIZ_MAX_UPLOAD_PIXELS", DEFAULT_MAX_UPLOAD_PIXELS))
+
+
+def check_upload(names: list[str], contents: list[bytes], folder: Path) -> list[Path]:
+    """Write uploaded files into ``folder`` (base names only) after checking their size in bytes,
+    then check each FITS header against the upload pixel budget before any data is decoded."""
+    from ..io.fits import check_fits, is_fits_name
+
+    total = sum(len(c) for c in contents)
+    if total > max_upload_bytes():
+        raise InputError(
+            None,
+            f"upload of {total / 1e6:.1f} MB is over the {max_upload_bytes() / 1e6:.0f} MB limit "
+            "(RADIOVIZ_MAX_UPLOAD_BYTES)",
+        )
+    paths = []
+    for name, data in zip(names, contents, strict=True):
+        base = Path(str(name).replace("\\", "/")).name
+        if base in ("", ".", ".."):
+            raise InputError(None, f"{name!r}: not a file name")
+        p = folder / base
+        p.write_bytes(data)
+        if is_fits_name(base):
+            check_fits(p, max_upload_pixels())
+        paths.append(p)
+    return paths
 
 
 @lru_cache(maxsize=16)
@@ -54,20 +166,21 @@ def display_plane(root: str, name: str, band: int):
 @lru_cache(maxsize=32)
 def display_planes(root: str, name: str) -> np.ndarray:
     """(4, H, W): every band on the reference (highest-frequency) band's grid, for display."""
-    from ..scan.scoremap import _coregistered_field
+    from ..scan.scoremap import coregistered_field
 
-    return _coregistered_field(clipped_field(root, name))
+    return coregistered_field(clipped_field(root, name))
 
 
-def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
-    """``{file name: card}`` of every checkpoint with a card (cards are small: read each call)."""
+def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
+    """``{file name: card}`` of every checkpoint with a valid card (cards are small: read each
+    call); a card that does not validate is left out, as its model could not be loaded."""
     out = {}
     for card in sorted(Path(directory).glob("*.json")):
         weights = card.with_suffix(".safetensors")
         if weights.exists() and ".train-state" not in card.name:
             try:
-                out[weights.name] = json.loads(card.read_text())
-            except json.JSONDecodeError:
+                out[weights.name] = ModelCard.read(weights)
+            except CheckpointError:
                 continue
     return out
 
@@ -88,18 +201,18 @@ def classifier(path: str | Path):
     return _load("classifier", str(path), Path(path).stat().st_mtime)
 
 
-def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
+def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
     """Cards of the generator checkpoints (DDPM, EDM, WGAN)."""
-    return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") in ("ddpm", "edm", "wgan")}
+    return {n: c for n, c in checkpoint_cards(directory).items() if c.is_generator}
 
 
-def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, dict]:
-    return {n: c for n, c in checkpoint_cards(directory).items() if c.get("kind") == "classifier"}
+def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
+    return {n: c for n, c in checkpoint_cards(directory).items() if c.kind == "classifier"}
 
 
-def model_bands(card: dict | None) -> list[str]:
+def model_bands(card: ModelCard | None) -> list[str]:
     """The band names a model's images carry (one name for single-frequency generators)."""
-    return list(((card or {}).get("preprocessing") or {}).get("bands") or [b.name for b in GLEAM_BANDS])
+    return card.bands if card else [b.name for b in GLEAM_BANDS]
 
 
 def generator(path: str | Path):

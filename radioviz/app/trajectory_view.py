@@ -17,12 +17,15 @@ import param
 
 from ..errors import InputError
 from ..sampling.generate import accepted, generate
+from ..sampling.registry import SAMPLERS, default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
-SAMPLER_RUNS = (("DDPM-1000", "ddpm", 1000), ("DDIM-50", "ddim", 50), ("Heun-25", "heun", 25))
+#: The side-by-side runs: (tag, sampler, steps) at the registry's default steps.
+SAMPLER_RUNS = tuple((SAMPLERS[s].tag(), s, default_steps(s)) for s in ("ddpm", "ddim", "heun"))
+RUNS_TEXT = " / ".join(tag for tag, _, _ in SAMPLER_RUNS)
 
 
 def _img(a: np.ndarray, title: str, cmap: str = "gray", sym: bool = False) -> hv.Image:
@@ -66,7 +69,7 @@ class TrajectoryView(pn.viewable.Viewer):
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self._cancel = threading.Event()
         self.side_by_side: list[tuple[str, int, float, np.ndarray]] = []
-        gens = {n: c for n, c in resources.generator_cards().items() if c["kind"] in ("ddpm", "edm")}
+        gens = {n: c for n, c in resources.generator_cards().items() if c.kind in ("ddpm", "edm")}
         self.param.model.objects = list(gens)
         if gens:
             self.model = next((n for n in gens if n.startswith("ddpm")), list(gens)[0])
@@ -93,12 +96,11 @@ class TrajectoryView(pn.viewable.Viewer):
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
-        self.steps = {"ddpm": 1000, "ddim": 50, "heun": 25, "euler": 25}.get(self.sampler, 50)
+        self.steps = default_steps(self.sampler)
 
     def _conditions(self) -> dict:
         card = resources.generator_cards()[self.model]
-        labels = card.get("labels") or []
-        return {"label": "H" if "H" in labels else None}
+        return {"label": "H" if "H" in card.labels else None}
 
     def _run(self, sampler: str, steps: int, stride: int = 1):
         path = resources.CHECKPOINTS / self.model
@@ -187,7 +189,7 @@ class TrajectoryView(pn.viewable.Viewer):
         """A new Player per trajectory (its range is fixed once drawn in the browser)."""
         n = len(self.trajectory) if self.trajectory is not None else 1
         p = pn.widgets.Player(
-            name="step",
+            label="step",
             start=0,
             end=max(1, n - 1),
             value=0,
@@ -289,10 +291,7 @@ class TrajectoryView(pn.viewable.Viewer):
     def forward_view(self):
         if not self.forward_field or not self.model:
             return pn.pane.Markdown("No field for the forward process.")
-        from ..data.preprocess import Preprocessing
-
-        card = resources.generator_cards()[self.model]
-        pre = Preprocessing.from_dict(card["preprocessing"])
+        pre = resources.generator_cards()[self.model].preprocessing
         cut = resources.central_cutout(self.data_dir, self.forward_field)
         if len(pre.bands) == 1:
             cut = cut[2:3]  # a single-frequency model: the 139–170 MHz band (it holds 154 MHz)
@@ -308,7 +307,7 @@ class TrajectoryView(pn.viewable.Viewer):
     @param.depends("trajectory")
     def side_by_side_view(self):
         if not self.side_by_side:
-            return pn.pane.Markdown("Same seed, three samplers: press **Run DDPM-1000 / DDIM-50 / Heun-25**.")
+            return pn.pane.Markdown(f"Same seed, three samplers: press **Run {RUNS_TEXT}**.")
         b = 0
         return pn.Row(
             *[
@@ -320,17 +319,17 @@ class TrajectoryView(pn.viewable.Viewer):
         )
 
     def __panel__(self):
-        use = pn.widgets.Button(name="Use last Generate result")
+        use = pn.widgets.Button(label="Use last Generate result")
         use.on_click(lambda e: self.use_generated())
         controls = pn.Column(
-            pn.widgets.Select.from_param(self.param.model, name="Model"),
-            pn.widgets.Select.from_param(self.param.sampler, name="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, name="Steps"),
-            pn.widgets.IntInput.from_param(self.param.seed, name="Seed"),
-            pn.widgets.Select.from_param(self.param.band, name="Band"),
+            pn.widgets.Select.from_param(self.param.model, label="Model"),
+            pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
+            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
+            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            pn.widgets.Select.from_param(self.param.band, label="Band"),
             pn.Row(
-                pn.widgets.Button.from_param(self.param.run, name="Sample", button_type="primary"),
-                pn.widgets.Button.from_param(self.param.cancel, name="Cancel", button_type="warning"),
+                pn.widgets.Button.from_param(self.param.run, label="Sample", color="primary"),
+                pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
             ),
             use,
             self.progress,
@@ -339,15 +338,13 @@ class TrajectoryView(pn.viewable.Viewer):
         )
         forward = pn.Column(
             "### Forward process: noising a real image",
-            pn.widgets.Select.from_param(self.param.forward_field, name="Field"),
-            pn.widgets.IntSlider.from_param(self.param.forward_t, name="t"),
+            pn.widgets.Select.from_param(self.param.forward_field, label="Field"),
+            pn.widgets.IntSlider.from_param(self.param.forward_t, label="t"),
             self.forward_view,
         )
         side = pn.Column(
             "### Same seed, three samplers",
-            pn.widgets.Button.from_param(
-                self.param.compare_samplers, name="Run DDPM-1000 / DDIM-50 / Heun-25"
-            ),
+            pn.widgets.Button.from_param(self.param.compare_samplers, label=f"Run {RUNS_TEXT}"),
             self.side_by_side_view,
         )
         return pn.Column(

@@ -80,6 +80,7 @@ def read_mask(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:
     path = Path(path)
     try:
         if path.suffix == ".npy":
+            _check_npy_header(path, size)
             m = np.load(path, allow_pickle=False)
         else:
             m = read_image(path).data
@@ -95,6 +96,23 @@ def read_mask(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:
             path, f"mask values must be integers 0…{len(MASK_CLASSES) - 1} ({', '.join(MASK_CLASSES)})"
         )
     return m.astype(np.int64)
+
+
+def _check_npy_header(path: Path, size: int) -> None:
+    """Refuse a .npy whose header is not a size×size numeric array before reading its data (a
+    header may claim 10¹² elements)."""
+    from numpy.lib import format as npy
+
+    if not path.is_file():
+        raise InputError(path, "is not a regular file")
+    with open(path, "rb") as fh:
+        version = npy.read_magic(fh)
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _, dtype = read(fh)
+    if tuple(shape) != (size, size) or dtype.kind not in "biuf":
+        raise InputError(
+            path, f"mask is a {dtype} array of shape {tuple(shape)}; {size}×{size} class indices are needed"
+        )
 
 
 def read_background(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:

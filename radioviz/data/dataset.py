@@ -19,7 +19,9 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from tqdm.auto import tqdm
 
+from ..errors import UnreadableError, os_problem
 from ..io.bands import GLEAM_BANDS
+from ..io.fits import require_regular_file
 from ..io.layout import SourceFiles, read_stack, split_sources
 from .augment import augment
 from .preprocess import clip_stack, stack_cutout
@@ -88,8 +90,12 @@ def hash_files(paths: list[Path], root: Path) -> str:
     """SHA-256 over relative names and contents: the identity of a training set."""
     h = hashlib.sha256()
     for p in sorted(paths):
-        h.update(str(p.relative_to(root)).encode())
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+        require_regular_file(p)  # a FIFO would block the read below forever
+        h.update(str(p.relative_to(root)).encode("utf-8", "surrogateescape"))
+        try:
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+        except OSError as exc:
+            raise UnreadableError(p, f"cannot be read ({os_problem(exc)})") from None
     return h.hexdigest()
 
 

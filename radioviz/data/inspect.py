@@ -11,8 +11,9 @@ from tqdm.auto import tqdm
 from ..errors import InputError
 from ..io.bands import Band
 from ..io.fits import read_planes
-from ..io.layout import CLASS_NAMES, SourceFiles, discover
+from ..io.layout import CLASS_NAMES, SourceFiles, discover, odd_entries, walked_directories
 from .noise import NoiseEstimate, anomalies, estimate_noise
+from .preprocess import CUTOUT_SIZE
 
 
 @dataclass
@@ -62,10 +63,16 @@ def inspect_band(path: Path) -> list[BandReport]:
                 med,
                 float(finite.max()),
                 float(1 - finite.size / d.size),
-                anomalies(noise, med),
+                anomalies(noise, med) + _size_flags(im.shape),
             )
         )
     return out
+
+
+def _size_flags(shape: tuple[int, int]) -> list[str]:
+    if min(shape) < CUTOUT_SIZE:
+        return [f"smaller than the {CUTOUT_SIZE}×{CUTOUT_SIZE} cut-out: no model can use it"]
+    return []
 
 
 def inspect_source(src: SourceFiles) -> tuple[SourceReport, list[InputError]]:
@@ -87,8 +94,14 @@ def inspect_source(src: SourceFiles) -> tuple[SourceReport, list[InputError]]:
 
 
 def inspect_path(path: str | Path, progress: bool = False) -> InspectReport:
+    """Every source under ``path``; unreadable files, FITS-named entries that are not files
+    (directories, FIFOs, link loops) and a place with no FITS at all are errors."""
     sources = discover(path)
     reports, errors = [], []
+    for d in walked_directories(path):
+        errors.extend(odd_entries(d))
+    if not sources and not errors:
+        errors.append(InputError(path, "no FITS files here"))
     for src in tqdm(sources, desc="inspecting", disable=not progress):
         rep, errs = inspect_source(src)
         reports.append(rep)
@@ -111,7 +124,8 @@ def format_report(report: InspectReport) -> str:
             dead = f"t={n.dead_band:.4f}" if n.clipped else "raw"
             bflag = ("  ! " + "; ".join(b.flags)) if b.flags else ""
             lines.append(
-                f"    {(b.band.name if b.band else '?'):<11s} {b.shape[1]}x{b.shape[0]}  sigma={n.sigma:.4f} ({n.method}, check {n.sigma_check:.4f})"
+                f"    {(b.band.name if b.band else '?'):<11s} {b.shape[1]}x{b.shape[0]}  "
+                f"sigma={n.sigma:.4f} ({n.method}, check {n.sigma_check:.4f})"
                 f"  {dead}  zeros={100 * n.zero_fraction:.1f}%  peak={b.peak:.3g}{bflag}"
             )
     summary = ", ".join(f"{v} {k}" for k, v in sorted(n_by_class.items()))

@@ -46,6 +46,7 @@ class Normalization:
     hi: float
     per_image: bool = False
     snr: bool = False  # asinh of each band in units of its own noise σ (dead band t = 3σ), / asinh(1000)
+    asinh_soft: list[float] | None = None  # per band (Jy/beam): the generators' asinh stretch, see below
 
     @classmethod
     def fit(cls, images: np.ndarray, log: bool, per_image: bool = False) -> Normalization:
@@ -55,9 +56,16 @@ class Normalization:
             raise ValueError("cannot normalise: all pixel values are equal")
         return cls(log, lo, hi, per_image)
 
+    def _soft(self) -> np.ndarray:
+        return np.asarray(self.asinh_soft, dtype=np.float64).reshape(-1, 1, 1)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         if self.snr:
             return snr_scale(x)
+        if self.asinh_soft is not None:
+            s = self._soft()
+            z = np.arcsinh(np.asarray(x, dtype=np.float64) / s) / np.arcsinh(self.hi / s)
+            return ((z + 1.0) / 2.0).astype(np.float32)
         t = _log1p10(x) if self.log else np.asarray(x, dtype=np.float64)
         if self.per_image:
             lo = t.min(axis=(-2, -1), keepdims=True)
@@ -68,6 +76,10 @@ class Normalization:
     def inverse(self, y: np.ndarray) -> np.ndarray:
         if self.per_image or self.snr:
             raise ValueError("a per-image normalisation cannot be inverted (each image had its own scale)")
+        if self.asinh_soft is not None:
+            s = self._soft()
+            z = 2.0 * np.asarray(y, dtype=np.float64) - 1.0
+            return (s * np.sinh(z * np.arcsinh(self.hi / s))).astype(np.float32)
         t = np.asarray(y, dtype=np.float64) * (self.hi - self.lo) + self.lo
         return (np.power(10.0, t) - 1.0 if self.log else t).astype(np.float32)
 
@@ -150,8 +162,19 @@ def _position_in(image: BandImage, position) -> tuple[float, float] | SkyCoord:
     return position
 
 
+def require_cutout_size(image: BandImage, size: int = CUTOUT_SIZE) -> None:
+    """Refuse a band smaller than the cut-out, naming its file (see :func:`cutout`)."""
+    if min(image.shape) < size:
+        ny, nx = image.shape
+        raise InputError(image.path, f"band is {nx}×{ny} pixels, smaller than the {size}×{size} cut-out")
+
+
 def cutout(image: BandImage, size: int = CUTOUT_SIZE, position=None) -> BandImage:
-    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0."""
+    """``size``×``size`` cut-out at the centre, a pixel (x, y) or a SkyCoord; off-image parts are 0.
+
+    An image smaller than the cut-out is refused: zero-padding a 10×10 band to 64×64 would make
+    an input no model was trained on, and a score of it would mean nothing."""
+    require_cutout_size(image, size)
     try:
         cut = Cutout2D(
             image.data,
@@ -198,7 +221,7 @@ def stack_cutout(
         position = images[-1].wcs.pixel_to_world(*position)
     target = common_grid(position, size, min(im.pixel_scale_deg for im in images))
     planes = []
-    for im, t in zip(images, clipped.thresholds):
+    for im, t in zip(images, clipped.thresholds, strict=True):
         out, _ = reproject_interp((im.data, im.wcs), target, shape_out=(size, size), order="bilinear")
         planes.append(clip_dead_band(out, t))  # interpolation blurs the dead band; restore it
     return np.stack(planes).astype(np.float32)
@@ -211,9 +234,22 @@ def classifier_normalization(images: np.ndarray, per_image: bool = False, snr: b
     return norm
 
 
-def generator_normalization(images: np.ndarray) -> Normalization:
-    """log10(1 + x), then min-max over the data set (then [−1, 1] via ``to_model``)."""
-    return Normalization.fit(images, log=True)
+def generator_normalization(images: np.ndarray, soft: list[float] | None = None) -> Normalization:
+    """The generators' scale.  With ``soft`` (per-band clip levels, Jy/beam): the asinh stretch
+    ``asinh(x/s_b) / asinh(hi/s_b)``, hi = the largest |x| — empty sky is exactly 0 in model
+    space (so a convolution's zero padding is empty sky), a clip-level pixel sits ≈ 0.13 above
+    it and negative pixels stay negative.  Without: the paper's log10(1 + x) then min-max over
+    the data set, which puts 99 % of pixels within ±0.02 of one value in [−1, 1] — finer than a
+    short-trained denoiser's error, so its samples came out as noise (issue #13)."""
+    if soft is None:
+        return Normalization.fit(images, log=True)
+    soft = [float(v) for v in soft]
+    if len(soft) != images.shape[1] or min(soft) <= 0:
+        raise ValueError(f"need one positive softening per band, got {soft}")
+    hi = float(np.max(np.abs(images)))
+    if hi <= 0:
+        raise ValueError("cannot normalise: all pixel values are zero")
+    return Normalization(log=False, lo=-hi, hi=hi, asinh_soft=soft)
 
 
 def dead_band_floor(images: np.ndarray, scales=None) -> list[float]:
@@ -223,14 +259,18 @@ def dead_band_floor(images: np.ndarray, scales=None) -> list[float]:
     scales = np.ones(len(images)) if scales is None else np.asarray(scales, float)
     out = []
     for b in range(images.shape[1]):
-        mins = [float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales) if np.any(p > 0)]
+        mins = [
+            float(np.min(p[p > 0]) / s) for p, s in zip(images[:, b], scales, strict=True) if np.any(p > 0)
+        ]
         out.append(float(np.median(mins)) if mins else 0.0)
     return out
 
 
 def apply_dead_band(images: np.ndarray, floor: list[float] | None) -> np.ndarray:
-    """Zero every pixel below its band's ``floor`` (no-op when None)."""
-    if not floor:
+    """Zero every pixel with |x| below its band's ``floor`` (no-op when None): the published
+    dead band is symmetric, so negative pixels beyond −floor stay, as in the real images."""
+    if floor is None or len(floor) == 0:
         return images
-    f = np.asarray(floor, dtype=images.dtype).reshape(1, -1, 1, 1)
-    return np.where(images >= f, images, 0).astype(images.dtype)
+    f = np.asarray(floor, dtype=images.dtype)
+    f = f.reshape(1, -1, 1, 1) if f.ndim == 1 else f.reshape(len(f), -1, 1, 1)  # (C,) or (N, C)
+    return np.where(np.abs(images) >= f, images, 0).astype(images.dtype)

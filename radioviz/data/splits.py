@@ -28,7 +28,7 @@ def sky_groups(positions: SkyCoord, link_radius_deg: float = DEFAULT_LINK_RADIUS
 
     if n > 1:
         i, j, _, _ = positions.search_around_sky(positions, link_radius_deg * u.deg)
-        for a, b in zip(i, j):
+        for a, b in zip(i, j, strict=True):
             ra, rb = find(int(a)), find(int(b))
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)

@@ -43,7 +43,9 @@ GLEAM_BANDS: tuple[Band, ...] = (
 )
 
 #: Native pixel scale (deg) of each GLEAM band in the published files (reference.md §1).
-GLEAM_PIXEL_DEG: dict[Band, float] = dict(zip(GLEAM_BANDS, (0.015556, 0.012222, 0.009444, 0.007778)))
+GLEAM_PIXEL_DEG: dict[Band, float] = dict(
+    zip(GLEAM_BANDS, (0.015556, 0.012222, 0.009444, 0.007778), strict=True)
+)
 
 #: Centre frequencies (MHz) of the MWA Phase-II single-frequency images.
 MWA_FREQUENCIES = (88, 118, 154, 185, 216)

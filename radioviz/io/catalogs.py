@@ -76,7 +76,7 @@ _NAME_NAMES = ("name", "cluster", "id", "source", "object")
 
 def builtin_clusters() -> Table:
     """Clusters of Mishra et al. Tables 1 (training/test halos), 6 (MGCLS), 7 (PSZ2), 8 (XMM-Chandra)."""
-    names, ra, dec, kind, table = zip(*_MISHRA_CLUSTERS)
+    names, ra, dec, kind, table = zip(*_MISHRA_CLUSTERS, strict=True)
     return Table(
         {
             "name": names,
@@ -166,7 +166,8 @@ def fetch_psz2(timeout: float = 30.0) -> Table:
     except Exception as exc:
         raise InputError(
             None,
-            f"cannot reach VizieR for PSZ2 (offline?): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            "cannot reach VizieR for PSZ2 (offline?): "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
         ) from None
     return Table(
         {

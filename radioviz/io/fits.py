@@ -8,6 +8,8 @@ non-degenerate FREQ axis makes a multi-band cube; a non-degenerate STOKES axis k
 
 from __future__ import annotations
 
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,10 +19,26 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
-from ..errors import AxisError, EmptyImageError, NotFITSError, TruncatedFITSError, WCSError
+from ..errors import (
+    AxisError,
+    CorruptFileError,
+    EmptyImageError,
+    NotFITSError,
+    TooLargeError,
+    TruncatedFITSError,
+    UnreadableError,
+    WCSError,
+    os_problem,
+)
 from .bands import Band, detect_band, gleam_band_for
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+
+#: Pixels one image HDU may declare before anything is read: an 8000×8000 four-band mosaic.
+DEFAULT_MAX_PIXELS = 8000 * 8000 * 4
+BLOCK = 2880
+_MAX_HEADER_BLOCKS = 1000  # 2.9 MB of header cards: far beyond any real header
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -57,14 +75,23 @@ def is_fits_name(path: str | Path) -> bool:
     return str(path).lower().endswith(FITS_SUFFIXES)
 
 
-def read_planes(path: str | Path) -> list[BandImage]:
-    """All 2D planes of a FITS image or cube (one per frequency for a cube)."""
+def pixel_budget() -> int:
+    """The pixel budget of one image: ``RADIOVIZ_MAX_PIXELS``, else :data:`DEFAULT_MAX_PIXELS`."""
+    try:
+        return int(os.environ.get("RADIOVIZ_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
+
+
+def read_planes(path: str | Path, max_pixels: int | None = None) -> list[BandImage]:
+    """All 2D planes of a FITS image or cube (one per frequency for a cube).
+
+    Before any data is read the file is checked (:func:`check_fits`): a regular readable file, a
+    whole gzip stream with a good CRC, data as long as the headers declare, and no image over
+    ``max_pixels`` (default :func:`pixel_budget`).  Infinite pixels are blanks, like NaN.
+    """
     path = Path(path)
-    if not path.exists():
-        raise NotFITSError(path, "file does not exist")
-    if path.is_dir():
-        raise NotFITSError(path, "is a directory, not a FITS file")
-    _check_signature(path)
+    check_fits(path, max_pixels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
         warnings.simplefilter("error", AstropyWarning)  # astropy warns, not raises, on truncation
@@ -73,7 +100,7 @@ def read_planes(path: str | Path) -> list[BandImage]:
                 hdu = _first_image_hdu(path, hdul)
                 header = hdu.header.copy()
                 data = np.asarray(hdu.data)
-        except (OSError, AstropyWarning, ValueError, TypeError, EOFError) as exc:
+        except (OSError, AstropyWarning, ValueError, TypeError, EOFError, KeyError, IndexError) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if "truncat" in msg.lower() or isinstance(exc, EOFError) or "buffer" in msg.lower():
                 raise TruncatedFITSError(path, f"file is truncated ({msg})") from None
@@ -89,21 +116,174 @@ def read_image(path: str | Path) -> BandImage:
     return planes[0]
 
 
-def _check_signature(path: Path) -> None:
-    opener = open
-    if path.suffix.lower() == ".gz":
-        import gzip
-
-        opener = gzip.open  # type: ignore[assignment]
+def require_regular_file(path: str | Path) -> os.stat_result:
+    """The stat of ``path`` if it is a regular file; else one :class:`~radioviz.errors.InputError`
+    saying what it is (missing, a broken link, a link loop, a directory, a FIFO, no permission).
+    Checked before opening: opening a FIFO would wait for a writer forever."""
+    path = Path(path)
     try:
-        with opener(path, "rb") as fh:
-            head = fh.read(80)
+        st = path.stat()
+    except FileNotFoundError:
+        problem = "broken symbolic link" if path.is_symlink() else "file does not exist"
+        raise NotFITSError(path, problem) from None
     except OSError as exc:
-        raise NotFITSError(path, f"cannot be read ({exc})") from None
-    if len(head) == 0:
-        raise NotFITSError(path, "file is empty")
-    if not head.startswith(b"SIMPLE  ="):
-        raise NotFITSError(path, "not a FITS file (no SIMPLE card at the start)")
+        raise UnreadableError(path, f"cannot be read ({os_problem(exc)})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UnreadableError(path, "is a directory, not a FITS file")
+    if not stat.S_ISREG(st.st_mode):
+        raise UnreadableError(path, "is not a regular file (a FIFO, socket or device)")
+    return st
+
+
+def check_fits(path: str | Path, max_pixels: int | None = None) -> int:
+    """Check a FITS file without reading its data into memory; return the largest image's pixels.
+
+    Raises one :class:`~radioviz.errors.InputError` for: a path that is not a readable regular
+    file (directory, FIFO, link loop, permissions), an empty or non-FITS file, a header that
+    declares more than ``max_pixels`` pixels in one image, data shorter than its headers declare,
+    and (for gzip) a stream that does not decompress to its end with a matching CRC.
+    """
+    path = Path(path)
+    budget = pixel_budget() if max_pixels is None else max_pixels
+    st = require_regular_file(path)
+    try:
+        with open(path, "rb") as raw:
+            magic = raw.read(2)
+            raw.seek(0)
+            if magic == _GZIP_MAGIC:
+                import gzip
+                import zlib
+
+                try:
+                    with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
+                        return _walk_hdus(path, fh, budget, None, gz=True)
+                except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
+                    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    if isinstance(exc, EOFError):
+                        raise TruncatedFITSError(path, f"gzip stream is truncated ({msg})") from None
+                    raise CorruptFileError(path, f"corrupt gzip stream ({msg})") from None
+            return _walk_hdus(path, raw, budget, st.st_size, gz=False)
+    except OSError as exc:
+        raise UnreadableError(path, f"cannot be read ({os_problem(exc)})") from None
+
+
+def _read_exact(fh, n: int) -> bytes:
+    out = bytearray()
+    while len(out) < n:
+        chunk = fh.read(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
+def _skip(fh, n: int, gz: bool) -> int:
+    """Skip ``n`` bytes; returns how many were there.  A gzip stream is decompressed through
+    (in 1 MiB pieces, nothing kept), so its CRC is checked when it reaches the end."""
+    if not gz:
+        fh.seek(n, 1)
+        return n
+    done = 0
+    while done < n:
+        chunk = fh.read(min(1 << 20, n - done))
+        if not chunk:
+            break
+        done += len(chunk)
+    return done
+
+
+def _int_card(path: Path, cards: dict[str, str], key: str, default: int | None = None) -> int:
+    if key not in cards:
+        if default is None:
+            raise NotFITSError(path, f"header lacks the {key} keyword")
+        return default
+    text = cards[key]
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            f = float(text)
+        except ValueError:
+            f = float("nan")
+        if f.is_integer():
+            return int(f)
+        raise NotFITSError(path, f"header keyword {key} is not an integer ({text[:20]!r})") from None
+
+
+def _read_header(path: Path, fh, first: bool) -> dict[str, str] | None:
+    """Header cards (keyword -> value text) of the next HDU; None at a clean end of file."""
+    cards: dict[str, str] = {}
+    for k in range(_MAX_HEADER_BLOCKS):
+        block = _read_exact(fh, BLOCK)
+        if k == 0 and not block:
+            if first:
+                raise NotFITSError(path, "file is empty")
+            return None
+        if k == 0 and first and not block.startswith(b"SIMPLE  ="):
+            raise NotFITSError(path, "not a FITS file (no SIMPLE card at the start)")
+        if k == 0 and not first and not block.startswith(b"XTENSION="):
+            return None  # trailing bytes after the last HDU: not ours to judge
+        if len(block) < BLOCK:
+            raise TruncatedFITSError(path, "file is truncated (header ends before its END card)")
+        for i in range(0, BLOCK, 80):
+            card = block[i : i + 80].decode("ascii", "replace")
+            key = card[:8].rstrip()
+            if key == "END":
+                return cards
+            if card[8:10] == "= " and key not in cards:
+                cards[key] = card[10:].split("/")[0].strip()
+    raise NotFITSError(path, f"header has no END card in its first {_MAX_HEADER_BLOCKS} blocks")
+
+
+def _walk_hdus(path: Path, fh, budget: int, size: int | None, gz: bool) -> int:
+    """Walk every HDU's header and skip its data; see :func:`check_fits`."""
+    largest, first = 0, True
+    while True:
+        cards = _read_header(path, fh, first)
+        if cards is None:
+            break
+        bitpix = _int_card(path, cards, "BITPIX")
+        if bitpix not in (8, 16, 32, 64, -32, -64):
+            raise NotFITSError(
+                path, f"header keyword BITPIX is {bitpix}; FITS allows 8, 16, 32, 64, -32, -64"
+            )
+        naxis = _int_card(path, cards, "NAXIS")
+        if not 0 <= naxis <= 999:
+            raise NotFITSError(path, f"header keyword NAXIS is {naxis}; FITS allows 0 to 999")
+        axes = [_int_card(path, cards, f"NAXIS{i}") for i in range(1, naxis + 1)]
+        if any(n < 0 for n in axes):
+            raise NotFITSError(path, f"header declares a negative axis length {axes}")
+        groups = cards.get("GROUPS", "").upper() == "T" and axes and axes[0] == 0
+        counted = axes[1:] if groups else axes
+        pixels = int(np.prod(counted, dtype=object)) if counted else 0
+        pcount, gcount = _int_card(path, cards, "PCOUNT", 0), _int_card(path, cards, "GCOUNT", 1)
+        elements = gcount * (pcount + pixels) if naxis else 0
+        image = first or cards.get("XTENSION", "").strip("' ").upper() == "IMAGE"
+        if (image and pixels > budget) or elements > 2 * budget:
+            shape = "×".join(str(n) for n in counted)
+            raise TooLargeError(
+                path,
+                f"header declares {shape} = {pixels:.3g} pixels, over the budget of {budget:.3g} "
+                "(RADIOVIZ_MAX_PIXELS)",
+            )
+        if image:
+            largest = max(largest, pixels)
+        nbytes = abs(bitpix) // 8 * elements
+        data_start = None if gz else fh.tell()
+        have = _skip(fh, -(-nbytes // BLOCK) * BLOCK, gz)
+        if not gz:
+            have = max(0, min(nbytes, size - data_start))
+        if have < nbytes:
+            raise TruncatedFITSError(
+                path, f"file is truncated (header declares {nbytes} bytes of data, {have} present)"
+            )
+        first = False
+    if gz:
+        # read what follows the last HDU too: only the end of the stream checks its CRC
+        limit = 64 * BLOCK * 1024
+        if _skip(fh, limit, gz=True) >= limit and fh.read(1):
+            raise NotFITSError(path, "gzip stream holds far more data after its last HDU than a FITS file")
+    return largest
 
 
 def _first_image_hdu(path: Path, hdul: fits.HDUList):
@@ -181,7 +361,11 @@ def _planes_from_array(path: Path, data: np.ndarray, header: fits.Header) -> lis
         where = f" (plane {k + 1} of {len(planes)})" if len(planes) > 1 else ""
         finite = np.isfinite(plane)
         if not finite.any():
-            raise EmptyImageError(path, f"image is all NaN{where}")
+            infinite = np.isinf(plane)
+            what = "all Inf" if infinite.all() else "all NaN" if not infinite.any() else "all NaN or Inf"
+            raise EmptyImageError(path, f"image is {what}{where}")
+        if not finite.all():
+            plane[~finite] = np.nan  # ±Inf is a blank, like NaN
         if not np.any(plane[finite]):
             raise EmptyImageError(path, f"image is all zero{where}")
         out.append(BandImage(plane, cel_wcs, band, path, header))

@@ -7,6 +7,7 @@ published GLEAM-Data layout is ``<root>/<SPLIT>_DATA_<class>/`` with class 0 = n
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,37 @@ def group_files(paths: list[Path], label: int | None = None, split: str | None =
 
 
 def fits_files(directory: Path) -> list[Path]:
-    return sorted(p for p in Path(directory).iterdir() if p.is_file() and is_fits_name(p.name))
+    """Entries named like FITS files, directories excepted: a link loop, a broken link or a FIFO
+    is kept, so that reading it says what it is instead of a band going missing."""
+    return sorted(p for p in Path(directory).iterdir() if is_fits_name(p.name) and not p.is_dir())
+
+
+def odd_entries(directory: Path) -> list[InputError]:
+    """Directories named like FITS files (which :func:`fits_files` passes over), as errors."""
+    from ..errors import UnreadableError
+    from .fits import check_fits
+
+    out: list[InputError] = []
+    for p in sorted(Path(directory).iterdir()):
+        if is_fits_name(p.name) and p.is_dir():
+            try:
+                check_fits(p)
+            except InputError as exc:
+                out.append(exc)
+            else:  # pragma: no cover - check_fits refuses whatever is not a regular file
+                out.append(UnreadableError(p, "is not a regular file"))
+    return out
+
+
+def walked_directories(path: str | Path) -> list[Path]:
+    """The directories :func:`discover` lists files from."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    splits = find_splits(path)
+    if splits:
+        return [d for classes in splits.values() for d in classes.values()]
+    return [path]
 
 
 def find_splits(root: str | Path) -> dict[str, dict[int, Path]]:
@@ -129,6 +160,10 @@ def discover(path: str | Path) -> list[SourceFiles]:
     if path.is_file():
         return group_files([path])
     if not path.is_dir():
+        if os.path.lexists(path):
+            from .fits import check_fits
+
+            check_fits(path)  # names what it is instead: a link loop, a broken link, a FIFO
         raise InputError(path, "no such file or directory")
     splits = find_splits(path)
     if splits:

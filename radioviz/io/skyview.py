@@ -49,7 +49,8 @@ def fetch_gleam_field(target: str, out_dir: str | Path, pixels: int = 300) -> Pa
     except ImportError:
         raise InputError(
             None,
-            f"fetching from SkyView needs astroquery (pip install 'radioviz[online]') and a network; {OFFLINE_HINT}",
+            "fetching from SkyView needs astroquery (pip install 'radioviz[online]') and a network; "
+            f"{OFFLINE_HINT}",
         ) from None
     out = Path(out_dir) / name
     out.mkdir(parents=True, exist_ok=True)

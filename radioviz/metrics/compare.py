@@ -27,7 +27,11 @@ from .images import (
     zero_fraction,
 )
 
-FID_NOTE = "FID/KID use the penultimate (64-d) features of the shipped A classifier, not InceptionV3: Inception weights cannot be downloaded here, so these numbers are not comparable with published Inception FIDs."
+FID_NOTE = (
+    "FID/KID use the penultimate (64-d) features of the shipped A classifier, not InceptionV3: "
+    "Inception weights cannot be downloaded here, so these numbers are not comparable with "
+    "published Inception FIDs."
+)
 
 
 @dataclass
@@ -106,7 +110,8 @@ def compare_images(
     rep["nn_ssim_max"] = float(nn.max())
     rep["nn_ssim_median"] = float(np.median(nn))
     rep["nn_reference"] = (
-        f"{int(has_emission.sum())} real central cut-outs with emission × 8 orientations ({int((~has_emission).sum())} empty ones left out)"
+        f"{int(has_emission.sum())} real central cut-outs with emission × 8 orientations "
+        f"({int((~has_emission).sum())} empty ones left out)"
     )
     rep["fid_domain"] = rep["kid_domain"] = None
     rep["classifier_pass_rate_0.5"] = rep["classifier_pass_rate_0.95"] = None
@@ -125,8 +130,8 @@ def compare_images(
             model, cpre, np.repeat(real, c, 1), np.repeat(physical, c, 1)
         )
         rep["fid_note"] = (
-            FID_NOTE
-            + f" Single-frequency images: the one band is copied into all {c} classifier bands; no pass rates (the classifier judges {c}-band images)."
+            FID_NOTE + f" Single-frequency images: the one band is copied into all {c} classifier bands; "
+            f"no pass rates (the classifier judges {c}-band images)."
         )
     elif classifier_model is not None:
         model, cpre, ccard = classifier_model
@@ -134,12 +139,12 @@ def compare_images(
         cmp.scores = scores
         rep["classifier_pass_rate_0.5"] = float(np.mean(scores >= 0.5))
         rep["classifier_pass_rate_0.95"] = float(np.mean(scores >= 0.95))
-        rep["classifier"] = str(classifier) if classifier else ccard.get("arch")
-        if ccard["arch"] == "A":
+        rep["classifier"] = str(classifier) if classifier else ccard.arch
+        if ccard.arch == "A":
             rep["fid_domain"], rep["kid_domain"] = domain_fid_kid(model, cpre, real, physical)
             rep["fid_note"] = FID_NOTE
         else:
-            rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard['arch']}"
+            rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard.arch}"
     return cmp
 
 
@@ -173,7 +178,7 @@ def compare(
         if meta.get("checkpoint") and Path(meta["checkpoint"]).exists()
         else None
     )
-    pre = Preprocessing.from_dict(card["preprocessing"]) if card else Preprocessing()
+    pre = (card.preprocessing if card else None) or Preprocessing()
     real = real_cutouts(real_root, split, pre, meta.get("label"), cache_dir)
     if real.shape[1:] != physical.shape[1:]:
         raise InputError(

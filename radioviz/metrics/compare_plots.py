@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from ..display import stretch_image
-from .plots import _plt
+from .plots import pyplot
 
 
 def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) -> Path:
-    plt = _plt()
+    plt = pyplot()
     h = cmp.report["histogram"]
     edges = np.asarray(h["edges"])
     centres = np.sqrt(edges[:-1] * edges[1:])
@@ -30,7 +30,8 @@ def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) ->
         xscale="log",
         yscale="log",
         ylabel="pixels",
-        title=f"non-zero pixels (zero fraction real {cmp.report['zero_fraction_real']:.3f}, gen {cmp.report['zero_fraction_gen']:.3f})",
+        title=f"non-zero pixels (zero fraction real {cmp.report['zero_fraction_real']:.3f}, "
+        f"gen {cmp.report['zero_fraction_gen']:.3f})",
     )
     ax.legend(fontsize=8)
     ax2 = fig.add_subplot(gs[1, 0:2], sharex=ax)

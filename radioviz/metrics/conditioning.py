@@ -38,10 +38,17 @@ def flux_relation(
     """Generate one image per real image at that image's peak flux; Δ+ vs standardised peak flux
     for both, with Spearman correlations (Fig. 17)."""
     card = model_and_card[1]
-    tf = FluxTransform.from_dict(card["flux"])
+    tf = FluxTransform.from_dict(card.flux)
     peaks = peak_flux(real)
     g = generate(
-        checkpoint, len(real), label, sampler, steps, seed=seed, flux=peaks, model_and_card=model_and_card
+        checkpoint,
+        len(real),
+        label=label,
+        sampler=sampler,
+        steps=steps,
+        seed=seed,
+        flux=peaks,
+        model_and_card=model_and_card,
     )
     d_real, d_gen = positive_background_residual(real), positive_background_residual(g.physical)
     z = tf.to_model(peaks)
@@ -73,19 +80,9 @@ def guidance_sweep(
     model, pre, _ = classifier
     rows = []
     for w in omegas:
-        halo = generate(
-            checkpoint, n, "H", sampler, steps, seed=seed, guidance=w, model_and_card=model_and_card
-        ).physical
-        non = generate(
-            checkpoint,
-            n,
-            "non-halo",
-            sampler,
-            steps,
-            seed=seed + 1,
-            guidance=w,
-            model_and_card=model_and_card,
-        ).physical
+        run = {"sampler": sampler, "steps": steps, "guidance": w, "model_and_card": model_and_card}
+        halo = generate(checkpoint, n, label="H", seed=seed, **run).physical
+        non = generate(checkpoint, n, label="non-halo", seed=seed + 1, **run).physical
         s_h, s_n = score_images(model, pre, halo), score_images(model, pre, non)
         rows.append(
             {
@@ -125,18 +122,15 @@ def mask_fidelity(
     background reference), derive the mask of the sample and compare (IoU), plus SSIM to the
     real image in the generator's [0, 1] space."""
     card = model_and_card[1]
-    from ..data.preprocess import Preprocessing
-
-    norm = Preprocessing.from_dict(card["preprocessing"]).normalization
+    norm = card.preprocessing.normalization
     ious, ssims, gens = [], [], []
     for i, im in enumerate(real):
         m = derive_mask(im)
         g = generate(
             checkpoint,
             1,
-            None,
-            sampler,
-            steps,
+            sampler=sampler,
+            steps=steps,
             seed=seed + i,
             mask=m,
             background=im if with_background else None,

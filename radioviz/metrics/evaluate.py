@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
-from ..models.checkpoint import load_checkpoint
+from ..models.checkpoint import ModelCardError, card_path, load_checkpoint
 from ..models.classifiers import CLASSIFIERS, predict_halo_scores
 from .classification import binary_metrics
 
@@ -22,7 +22,12 @@ from .classification import binary_metrics
 def load_classifier(path: str | Path):
     """(model, preprocessing, card) of a classifier checkpoint."""
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
-    return model, Preprocessing.from_dict(card["preprocessing"]), card
+    pre = card.preprocessing or Preprocessing()
+    if pre.normalization is None:  # a classifier's inputs are scaled as in training, or not at all
+        raise ModelCardError(
+            card_path(Path(path)), "preprocessing.normalization", "missing (a classifier needs it)"
+        )
+    return model, pre, card
 
 
 def score_images(model, pre: Preprocessing, images: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -50,12 +55,16 @@ def evaluate_classifier(
     src_scores = score_images(model, pre, plain.images)
     per_source = binary_metrics(plain.labels, src_scores)
     per_source["n_sources"] = int(len(plain.labels))
-    per_source["scores"] = {str(n): float(s) for n, s in zip(plain.source_names[plain.source], src_scores)}
-    per_source["labels"] = {str(n): int(y) for n, y in zip(plain.source_names[plain.source], plain.labels)}
+    per_source["scores"] = {
+        str(n): float(s) for n, s in zip(plain.source_names[plain.source], src_scores, strict=True)
+    }
+    per_source["labels"] = {
+        str(n): int(y) for n, y in zip(plain.source_names[plain.source], plain.labels, strict=True)
+    }
     return {
         "checkpoint": str(checkpoint),
         "split": split,
-        "arch": card["arch"],
+        "arch": card.arch,
         "threshold": 0.5,
         "per_image": per_image,
         "per_source": per_source,

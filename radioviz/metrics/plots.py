@@ -16,7 +16,8 @@ def roc_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nd
     return fp / max(fp[-1], 1), tp / max(tp[-1], 1)
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, imported on first use (files only, no display)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +27,7 @@ def _plt():
 
 
 def plot_roc(curves: list[tuple[np.ndarray, np.ndarray, str]], path: str | Path, title: str) -> Path:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=110)
     for fpr, tpr, label in curves:
         ax.plot(fpr, tpr, lw=1.2, alpha=0.8, label=label)
@@ -44,7 +45,7 @@ def plot_roc(curves: list[tuple[np.ndarray, np.ndarray, str]], path: str | Path,
 
 
 def plot_confusion(confusion: dict, path: str | Path, title: str) -> Path:
-    plt = _plt()
+    plt = pyplot()
     m = np.array([[confusion["tn"], confusion["fp"]], [confusion["fn"], confusion["tp"]]], dtype=float)
     fig, ax = plt.subplots(figsize=(3.6, 3.2), dpi=110)
     ax.imshow(m, cmap="Blues")

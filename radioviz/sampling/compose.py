@@ -65,12 +65,13 @@ def compose(
     progress=None,
 ) -> Composition:
     model, card = load_generator(checkpoint)
-    if not card.get("mask_classes"):
+    if not card.mask_classes:
         raise InputError(
             checkpoint,
-            f"is not mask-conditioned (conditions: {', '.join(card.get('conditions', [])) or 'none'}); composition needs a model trained with --mask",
+            f"is not mask-conditioned (conditions: {', '.join(card.conditions) or 'none'}); "
+            "composition needs a model trained with --mask",
         )
-    size = int(card["kwargs"].get("size", CUT))
+    size = card.size
     for i, m in enumerate(masks):
         if np.shape(m) != (size, size):
             raise InputError(
@@ -80,18 +81,22 @@ def compose(
     images = [im.data.astype(np.float32).copy() for im in field.stack.images]
     ref = field.stack.images[0]
     corners = place_without_overlap(len(masks), ref.shape, size, rng)
-    sigma_train = np.asarray(card.get("dead_band_jy") or [s * 3 for s in field.sigmas]) / 3.0
+    sigma_train = np.asarray(card.dead_band_jy or [s * 3 for s in field.sigmas]) / 3.0
     scale = np.asarray(field.sigmas) / np.where(sigma_train > 0, sigma_train, 1.0)
     out_mask = np.zeros(ref.shape, np.uint8)
     rows = []
-    for k, ((x0, y0), m) in enumerate(zip(corners, masks)):
+    for k, ((x0, y0), m) in enumerate(zip(corners, masks, strict=True)):
         cx, cy = x0 + (size - 1) / 2, y0 + (size - 1) / 2
         sky = ref.wcs.pixel_to_world(cx, cy)
-        background = (
-            stack_cutout(field, size, (cx, cy), "native") if card["kwargs"].get("background") else None
-        )
+        background = stack_cutout(field, size, (cx, cy), "native") if card.takes_background else None
         g = generate(
-            checkpoint, 1, label, seed=seed + k, mask=m, background=background, model_and_card=(model, card)
+            checkpoint,
+            1,
+            label=label,
+            seed=seed + k,
+            mask=m,
+            background=background,
+            model_and_card=(model, card),
         )
         src = g.physical[0]
         keep = ndimage.binary_dilation(m > 0, iterations=2)
@@ -137,9 +142,11 @@ def write_composition(
     prim = fits.PrimaryHDU()
     prim.header["ORIGIN"] = "RadioViz compose: GENERATED sources on a field"
     for k, v in meta.items():
-        prim.header[f"HIERARCH RV {k.upper()}"] = str(v)
+        # FITS headers hold printable ASCII only: a non-UTF-8 or accented field name is escaped
+        text = str(v).encode("ascii", "backslashreplace").decode("ascii")
+        prim.header[f"HIERARCH RV {k.upper()}"] = "".join(c if " " <= c <= "~" else "?" for c in text)
     hdus = [prim]
-    for im, data in zip(field.stack.images, comp.bands):
+    for im, data in zip(field.stack.images, comp.bands, strict=True):
         h = fits.ImageHDU(
             data.astype(np.float32), im.wcs.to_header(), name=im.band.name if im.band else "BAND"
         )

@@ -4,6 +4,11 @@ An ε-model is ``eps(x_t, t) -> ε̂`` with integer t; a denoiser is ``D(x, σ) 
 variance-exploding parametrisation x = x0 + σ·n.  :class:`EpsDenoiser` turns a discrete ε-model
 into a denoiser (as k-diffusion's ``external.py`` does), so Euler and Heun run on DDPMs too.
 Conditioning is closed over by the caller (e.g. ``lambda x, t: model(x, t, labels)``).
+
+Every sampler has one shape: ``sample_x(model, shape, discretisation, *, generator=None,
+callback=None, record_stride=1, **options) -> Trajectory`` — the discretisation is the discrete
+schedule (DDPM, DDIM) or the σ sequence (Euler, Heun).  :mod:`radioviz.sampling.registry` names
+them, with their default steps and network-evaluation counts.
 """
 
 from __future__ import annotations
@@ -31,13 +36,15 @@ def _x0_from_eps(x: torch.Tensor, eps: torch.Tensor, a: torch.Tensor) -> torch.T
 def sample_ddpm(
     eps_model: EpsModel,
     shape,
-    schedule: DiscreteSchedule = DiscreteSchedule(),
+    schedule: DiscreteSchedule | None = None,
+    *,
     generator=None,
     callback=None,
     record_stride: int = 1,
     clip_x0: float | None = None,
 ) -> Trajectory:
     """Ancestral sampling through all T steps (Ho et al. Algorithm 2, σ_t² = β_t)."""
+    schedule = schedule or DiscreteSchedule()
     betas, acp = schedule.betas.float(), schedule.alphas_cumprod.float()
     rec = Recorder(schedule.T, record_stride, callback, "ddpm")
     x = _randn(shape, generator)
@@ -65,7 +72,8 @@ def ddim_timesteps(T: int, steps: int) -> list[int]:
 def sample_ddim(
     eps_model: EpsModel,
     shape,
-    schedule: DiscreteSchedule = DiscreteSchedule(),
+    schedule: DiscreteSchedule | None = None,
+    *,
     steps: int = 50,
     eta: float = 0.0,
     generator=None,
@@ -74,6 +82,7 @@ def sample_ddim(
     clip_x0: float | None = None,
 ) -> Trajectory:
     """DDIM (Song et al. 2021) on any subsequence of timesteps; η = 0 deterministic, 1 ≈ DDPM."""
+    schedule = schedule or DiscreteSchedule()
     acp = schedule.alphas_cumprod.float()
     ts = ddim_timesteps(schedule.T, steps)
     rec = Recorder(len(ts), record_stride, callback, "ddim")
@@ -104,9 +113,10 @@ class EpsDenoiser:
     def __init__(
         self,
         eps_model: EpsModel,
-        schedule: DiscreteSchedule = DiscreteSchedule(),
+        schedule: DiscreteSchedule | None = None,
         clip_x0: float | None = None,
     ):
+        schedule = schedule or DiscreteSchedule()
         self.eps_model, self.clip_x0 = eps_model, clip_x0
         self.log_sigmas = schedule.sigmas.float().log()
         self.sigma_min, self.sigma_max = float(schedule.sigmas[0]), float(schedule.sigmas[-1])
@@ -128,7 +138,7 @@ class EpsDenoiser:
 
 @torch.no_grad()
 def sample_euler(
-    denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None, callback=None, record_stride: int = 1
+    denoiser: Denoiser, shape, sigmas: torch.Tensor, *, generator=None, callback=None, record_stride: int = 1
 ) -> Trajectory:
     """Euler steps of the probability-flow ODE dx/dσ = (x − D(x, σ))/σ (one NFE per step)."""
     sigmas = sigmas.float()
@@ -145,7 +155,7 @@ def sample_euler(
 
 @torch.no_grad()
 def sample_heun(
-    denoiser: Denoiser, shape, sigmas: torch.Tensor, generator=None, callback=None, record_stride: int = 1
+    denoiser: Denoiser, shape, sigmas: torch.Tensor, *, generator=None, callback=None, record_stride: int = 1
 ) -> Trajectory:
     """Heun's 2nd-order method (Karras et al. Algorithm 1, no churn); no correction on the last
     step (to σ = 0), so N steps cost 2N − 1 network evaluations."""

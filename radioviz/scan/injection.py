@@ -34,7 +34,7 @@ class InjectionGrid:
 
 def _inject(clipped: ClippedStack, position, flux: float, size: float, z: float) -> ClippedStack:
     images = []
-    for im, t in zip(clipped.stack.images, clipped.thresholds):
+    for im, t in zip(clipped.stack.images, clipped.thresholds, strict=True):
         halo = render_halo(im, position, flux, size, z)
         images.append(im.with_data(clip_dead_band(im.data + halo, t)))
     return ClippedStack(SourceStack(clipped.stack.name, images, 1), clipped.thresholds, clipped.sigmas)
@@ -44,10 +44,11 @@ def injection_recovery(
     fields: list[SourceStack],
     score_fn,
     pre: Preprocessing,
-    grid: InjectionGrid = InjectionGrid(),
+    grid: InjectionGrid | None = None,
     progress: bool = True,
 ) -> tuple[Table, Table]:
     """(per-injection table, summary table).  ``score_fn(images) -> scores`` classifies (N, C, H, W)."""
+    grid = grid or InjectionGrid()
     rows, blanks = [], []
     for stack in tqdm(fields, desc="injecting", disable=not progress):
         clipped = clip_stack(stack, pre.nsigma)
@@ -99,9 +100,9 @@ def injection_recovery(
 
 
 def plot_completeness(summary: Table, path, title: str):
-    from ..metrics.plots import _plt
+    from ..metrics.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.8), dpi=110)
     for size in sorted(set(summary["size_mpc"])):
         s = summary[summary["size_mpc"] == size]

@@ -72,7 +72,7 @@ def scan_path(
         smap = score_map(stack, model, stride, pre, callback=callback)
         safe = src.name.replace(" ", "_")
         fits_path = write_scoremap(
-            smap, out / f"{safe}_scoremap.fits", {"CHECKPT": Path(checkpoint).name, "ARCH": card["arch"]}
+            smap, out / f"{safe}_scoremap.fits", {"CHECKPT": Path(checkpoint).name, "ARCH": card.arch}
         )
         table = candidates_table(smap, threshold, catalog, radius_arcmin)
         table.meta["field"] = src.name

@@ -19,7 +19,7 @@ from astropy.wcs import WCS
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
-from ..data.preprocess import ClippedStack, Preprocessing, clip_stack, stack_cutout
+from ..data.preprocess import ClippedStack, Preprocessing, clip_stack, require_cutout_size, stack_cutout
 from ..io.layout import SourceStack
 from ..models.classifiers import predict_halo_scores
 
@@ -37,7 +37,7 @@ def _centres(shape: tuple[int, int], stride: int) -> tuple[np.ndarray, np.ndarra
     return np.arange(0, ny, stride), np.arange(0, nx, stride)
 
 
-def _map_wcs(ref_wcs: WCS, stride: int) -> WCS:
+def map_wcs(ref_wcs: WCS, stride: int) -> WCS:
     """WCS in which map pixel i sits on reference pixel stride·i (sampling, not binning)."""
     w = ref_wcs.deepcopy()
     w.wcs.crpix = (np.asarray(w.wcs.crpix) - 1) / stride + 1
@@ -76,11 +76,11 @@ def window_batch(
             planes.append(view[yi, xi])
         return np.stack(planes, axis=1).astype(np.float32)
     if convention == "coregistered":
-        return _windows_from_common(_coregistered_field(clipped), xs, ys, size)
+        return windows_from_common(coregistered_field(clipped), xs, ys, size)
     raise ValueError(f"unknown band convention {convention!r}")
 
 
-def _coregistered_field(clipped: ClippedStack) -> np.ndarray:
+def coregistered_field(clipped: ClippedStack) -> np.ndarray:
     """All bands reprojected onto the reference band's full grid (dead band restored)."""
     from reproject import reproject_interp
 
@@ -88,7 +88,7 @@ def _coregistered_field(clipped: ClippedStack) -> np.ndarray:
 
     ref = clipped.stack.images[-1]
     planes = []
-    for im, t in zip(clipped.stack.images, clipped.thresholds):
+    for im, t in zip(clipped.stack.images, clipped.thresholds, strict=True):
         if im is ref:
             planes.append(im.data)
             continue
@@ -97,7 +97,8 @@ def _coregistered_field(clipped: ClippedStack) -> np.ndarray:
     return np.stack(planes)
 
 
-def _predict(model: torch.nn.Module, pre: Preprocessing, windows: np.ndarray) -> np.ndarray:
+def predict_windows(model: torch.nn.Module, pre: Preprocessing, windows: np.ndarray) -> np.ndarray:
+    """Halo scores of (N, C, H, W) Jy/beam windows under the classifier's own normalisation."""
     return predict_halo_scores(model, pre.normalization.forward(windows), batch=len(windows) or 1)
 
 
@@ -116,26 +117,28 @@ def score_map(
     """
     pre = preprocessing or model.preprocessing  # type: ignore[attr-defined]
     clipped = _as_clipped(field, pre.nsigma)
+    for im in clipped.stack.images:
+        require_cutout_size(im, pre.cutout_size)
     model.eval()
     ref = clipped.stack.images[-1]
     cy, cx = _centres(ref.shape, stride)
     yy, xx = np.meshgrid(cy, cx, indexing="ij")
     xs, ys = xx.ravel(), yy.ravel()
     scores = np.full(xs.size, np.nan, np.float32)
-    common = _coregistered_field(clipped) if pre.band_convention == "coregistered" else None
+    common = coregistered_field(clipped) if pre.band_convention == "coregistered" else None
     for i in range(0, xs.size, batch):
         sl = slice(i, i + batch)
         if common is not None:
-            win = _windows_from_common(common, xs[sl], ys[sl], pre.cutout_size)
+            win = windows_from_common(common, xs[sl], ys[sl], pre.cutout_size)
         else:
             win = window_batch(clipped, xs[sl], ys[sl], pre.cutout_size, pre.band_convention)
-        scores[sl] = _predict(model, pre, win)
+        scores[sl] = predict_windows(model, pre, win)
         if callback is not None and callback(min(i + batch, xs.size), xs.size):
             break
-    return ScoreMap(scores.reshape(yy.shape), _map_wcs(ref.wcs, stride), stride, ref.shape)
+    return ScoreMap(scores.reshape(yy.shape), map_wcs(ref.wcs, stride), stride, ref.shape)
 
 
-def _windows_from_common(common: np.ndarray, xs, ys, size: int) -> np.ndarray:
+def windows_from_common(common: np.ndarray, xs, ys, size: int) -> np.ndarray:
     padded = np.pad(common, ((0, 0), (size, size), (size, size)))
     view = sliding_window_view(padded, (size, size), axis=(1, 2))
     x0 = np.ceil(xs - size / 2).astype(int) + size
@@ -151,15 +154,15 @@ def score_map_naive(field, model: torch.nn.Module, stride: int, preprocessing: P
     ref = clipped.stack.images[-1]
     cy, cx = _centres(ref.shape, stride)
     out = np.zeros((len(cy), len(cx)), np.float32)
-    common = _coregistered_field(clipped) if pre.band_convention == "coregistered" else None
+    common = coregistered_field(clipped) if pre.band_convention == "coregistered" else None
     for j, y in enumerate(cy):
         for i, x in enumerate(cx):
             if common is None:
                 win = stack_cutout(clipped, pre.cutout_size, (float(x), float(y)), "native")[None]
             else:
-                win = _windows_from_common(common, np.array([x]), np.array([y]), pre.cutout_size)
-            out[j, i] = _predict(model, pre, win)[0]
-    return ScoreMap(out, _map_wcs(ref.wcs, stride), stride, ref.shape)
+                win = windows_from_common(common, np.array([x]), np.array([y]), pre.cutout_size)
+            out[j, i] = predict_windows(model, pre, win)[0]
+    return ScoreMap(out, map_wcs(ref.wcs, stride), stride, ref.shape)
 
 
 def find_candidates(smap: ScoreMap, threshold: float = 0.95) -> list[dict]:

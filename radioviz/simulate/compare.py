@@ -48,7 +48,7 @@ def band_stats(stacks: list[list[BandImage]], bands: tuple[Band, ...] = GLEAM_BA
 def compare_table(sim: list[BandStats], real: list[BandStats]) -> str:
     """Plain-text table: each statistic's median for simulated and real, and their ratio."""
     lines = [f"{'band':<11s} {'statistic':<18s} {'simulated':>10s} {'real':>10s} {'sim/real':>9s}"]
-    for s, r in zip(sim, real):
+    for s, r in zip(sim, real, strict=True):
         for k in STATS:
             a, b = s.values[k], r.values[k]
             ratio = a / b if b else float("nan")

@@ -36,7 +36,7 @@ BEAM_FWHM_ARCMIN_200MHZ = 2.0
 #: Background noise σ (Jy/beam) per band: the median dead-band threshold of the 144 published
 #: TRAIN files divided by 3 (their clipping is at 3σ); ``radioviz simulate --compare-real``
 #: re-measures it against the real files.
-BAND_NOISE = dict(zip(GLEAM_BANDS, (0.0427, 0.0230, 0.0141, 0.0087)))
+BAND_NOISE = dict(zip(GLEAM_BANDS, (0.0427, 0.0230, 0.0141, 0.0087), strict=True))
 
 #: Segmentation classes of the truth masks.
 MASK_CLASSES = ("background", "compact", "extended", "diffuse")
@@ -217,7 +217,7 @@ def _render(blobs: list[Blob], wcs: WCS, size: int, band: Band) -> np.ndarray:
     dec = np.array([b.dec for b in blobs])
     x, y = wcs.world_to_pixel(SkyCoord(ra * u.deg, dec * u.deg, frame="fk5"))
     yy, xx = np.mgrid[0:size, 0:size]
-    for b, bx, by in zip(blobs, x, y):
+    for b, bx, by in zip(blobs, x, y, strict=True):
         s = b.flux * (band.centre / REFERENCE_MHZ) ** b.alpha
         if b.major_arcsec <= 0:  # point: bilinear deposit keeps sub-pixel positions
             ix, iy = int(np.floor(bx)), int(np.floor(by))
@@ -361,7 +361,7 @@ def write_field(fld: SimulatedField, out_dir: str | Path, split: str = "SIM") ->
     written = []
     data_dir = out_dir / f"{split}_DATA_{fld.label}"
     truth = out_dir / "truth"
-    for im, mask in zip(fld.images, fld.masks):
+    for im, mask in zip(fld.images, fld.masks, strict=True):
         extra = {k: im.header[k] for k in im.header}
         written.append(write_image(data_dir / f"{fld.name}_GLEAM_{im.band.name}_clipped.fits.gz", im, extra))
         mhdr = dict(extra)

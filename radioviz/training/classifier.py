@@ -8,9 +8,8 @@ are written, so ``resume=True`` continues an interrupted run where it stopped.
 
 from __future__ import annotations
 
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +20,10 @@ from tqdm.auto import tqdm
 from ..data.dataset import Dataset
 from ..data.preprocess import Preprocessing, classifier_normalization
 from ..metrics.classification import binary_metrics
-from ..models.checkpoint import save_checkpoint
+from ..models.card import ModelCard
 from ..models.classifiers import build_classifier, count_parameters
 from ..models.classifiers import predict_halo_scores as predict_scores
-from .state import load_state, save_state
+from .run import Run
 
 
 @dataclass
@@ -40,21 +39,6 @@ class TrainConfig:
     generated_ratio: float = 0.0  # Ng/Nr: generated halos added per real training image (paper: 0.5)
 
 
-def _save_state(path: Path, model, best, opt, epoch: int, history: list, best_acc: float):
-    save_state(
-        path,
-        {"model": model.state_dict(), "best": best},
-        opt,
-        {"epoch": epoch, "history": history, "best_acc": best_acc},
-    )
-
-
-def _load_state(path: Path, model, opt):
-    parts, meta = load_state(path, opt)
-    model.load_state_dict(parts["model"])
-    return parts["best"], meta["epoch"], meta["history"], meta["best_acc"]
-
-
 @dataclass
 class FitResult:
     model: nn.Module
@@ -68,20 +52,19 @@ def fit_classifier(
     train: np.ndarray,
     val: np.ndarray,
     cfg: TrainConfig,
-    state_path: Path | None = None,
-    resume: bool = False,
+    run: Run | None = None,
     progress: bool = True,
     generated: np.ndarray | None = None,
 ) -> FitResult:
     """Train on the rows ``train``, early-stop on the accuracy over the rows ``val``.
 
-    With ``state_path`` the weights, the best weights and Adam's state are saved after every
-    epoch, and ``resume`` continues from them.
+    With a saving ``run`` the weights, the best weights and Adam's state are saved after every
+    epoch, and a resuming run continues from them; without one nothing is saved.
     """
     if cfg.normalization not in ("image", "dataset", "snr"):
         raise ValueError(f"normalization must be 'image', 'dataset' or 'snr', not {cfg.normalization!r}")
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    run = run or Run(None, cfg.seed, progress=progress)
+    rng = run.rng
     norm = classifier_normalization(
         ds.images[train], per_image=cfg.normalization == "image", snr=cfg.normalization == "snr"
     )
@@ -102,9 +85,11 @@ def fit_classifier(
 
     best = {k: v.clone() for k, v in model.state_dict().items()}
     start, history, best_acc = 0, [], -1.0
-    if resume and state_path is not None and state_path.exists():
-        best, done, history, best_acc = _load_state(state_path, model, opt)
-        start = done + 1
+    parts = run.restore(opt, counter="epoch", reseed=False)  # resumed epochs redraw from the seed
+    if parts is not None:
+        model.load_state_dict(parts["model"])
+        best, history, best_acc = parts["best"], run.meta["history"], run.meta["best_acc"]
+        start = run.step + 1
     t0 = time.time()
     stale = 0
     for h in reversed(history):  # epochs since the last improvement, when resuming
@@ -120,7 +105,7 @@ def fit_classifier(
         for i in tqdm(
             range(0, len(order), cfg.batch_size),
             desc=f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs}",
-            disable=not progress,
+            disable=not run.progress,
             leave=False,
         ):
             idx = order[i : i + cfg.batch_size]
@@ -138,7 +123,7 @@ def fit_classifier(
             else float("nan")
         )
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_balanced_accuracy": acc})
-        if progress:
+        if run.progress:
             tqdm.write(
                 f"{cfg.arch} epoch {epoch + 1}: loss {np.mean(losses):.4f}, val balanced accuracy {acc:.4f}"
             )
@@ -147,8 +132,9 @@ def fit_classifier(
             best = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
-        if state_path is not None:
-            _save_state(state_path, model, best, opt, epoch, history, best_acc)
+        run.save_state(
+            {"model": model.state_dict(), "best": best}, opt, epoch=epoch, history=history, best_acc=best_acc
+        )
     model.load_state_dict(best)
     model.eval()
     return FitResult(model, norm, history, time.time() - t0)
@@ -186,12 +172,11 @@ def train_classifier(
     progress: bool = True,
     extra_card: dict | None = None,
     generated: np.ndarray | None = None,
-) -> tuple[nn.Module, dict]:
+) -> tuple[nn.Module, ModelCard]:
     """Train on ``ds`` (its ``is_val`` rows validate) and write ``out`` (+ card); returns (model, card)."""
-    out = Path(out).with_suffix(".safetensors")
-    state_path = out.with_name(out.stem + ".train-state.safetensors")
+    run = Run(out, cfg.seed, resume=resume, progress=progress)
     train, val = ~ds.is_val, ds.is_val
-    res = fit_classifier(ds, train, val, cfg, state_path, resume, progress, generated)
+    res = fit_classifier(ds, train, val, cfg, run, generated=generated)
     model, norm, history = res.model, res.normalization, res.history
     val_metrics = (
         binary_metrics(ds.labels[val], predict_scores(model, norm.forward(ds.images[val])))
@@ -211,16 +196,9 @@ def train_classifier(
         "kwargs": {},
         "parameter_count": count_parameters(model),
         "preprocessing": pre.to_dict(),
-        "training": {
-            **asdict(cfg),
-            "epochs_run": len(history),
-            "history": history,
-            "wall_seconds_this_run": round(res.wall_seconds, 1),
-            "torch_threads": torch.get_num_threads(),
-            "command": " ".join(["radioviz", *sys.argv[1:]])
-            if sys.argv and sys.argv[0].endswith("radioviz")
-            else None,
-        },
+        "training": run.training_record(
+            cfg, epochs_run=len(history), history=history, wall_seconds_this_run=round(res.wall_seconds, 1)
+        ),
         "data": {
             "hash": ds.meta["data_hash"],
             "config": ds.meta["config"],
@@ -232,5 +210,5 @@ def train_classifier(
         "labels": ["non-halo", "halo"],
     }
     card.update(extra_card or {})
-    save_checkpoint(model, out, card)
-    return model, card
+    run.write(model, card)
+    return model, run.card()

@@ -14,6 +14,7 @@ over seeds.
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -145,9 +146,55 @@ def cross_validate(
             "pool_per_fold_min": int(min(pool_sizes)),
             "pool_per_fold_mean": float(np.mean(pool_sizes)),
             "folds_without_generated": int(sum(n == 0 for n in pool_sizes)),
-            "rule": "a fold draws only generated halos whose nearest real halo source (SSIM, 8 orientations) it trains on",
+            "rule": "a fold draws only generated halos whose nearest real halo source "
+            "(SSIM, 8 orientations) it trains on",
         },
         "per_image": summary("per_image"),
         "per_source": summary("per_source"),
         "runs": per_seed,
     }
+
+
+def cv_tag(arch: str, with_generated: bool) -> str:
+    """File-name tag of a CV run: the architecture, marked when generated halos were added."""
+    return arch + ("_generated" if with_generated else "")
+
+
+def write_cv_report(result: dict, out: Path, tag: str) -> Path:
+    """Write ``cv_<tag>.json`` and its ROC (per source, per image) and confusion plots into ``out``."""
+    import json
+
+    from ..metrics.plots import plot_confusion, plot_roc, roc_curve
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"cv_{tag}.json"
+    path.write_text(json.dumps(result))
+    runs = result["runs"]
+    plot_roc(
+        [(*roc_curve(result["source_labels"], r["source_scores"]), f"seed {r['seed']}") for r in runs],
+        out / f"roc_{tag}_per_source.png",
+        f"{tag}: per-source ROC, {result['k']}-fold x {len(result['seeds'])} seeds",
+    )
+    plot_roc(
+        [(*roc_curve(r["image_labels_centre"], r["image_scores_centre"]), f"seed {r['seed']}") for r in runs],
+        out / f"roc_{tag}_per_image.png",
+        f"{tag}: per-image ROC",
+    )
+    pooled = binary_metrics(
+        np.concatenate([result["source_labels"]] * len(runs)),
+        np.concatenate([r["source_scores"] for r in runs]),
+    )
+    plot_confusion(
+        pooled["confusion"], out / f"confusion_{tag}_per_source.png", f"{tag}: per source, all seeds"
+    )
+    return path
+
+
+def attach_cv_to_card(checkpoint: Path, result: dict) -> None:
+    """Record a CV summary (not the per-run scores) under metrics.cv in a checkpoint's card."""
+    from ..models.checkpoint import read_card
+
+    card = read_card(checkpoint)
+    keys = ("k", "seeds", "per_image", "per_source", "wall_seconds", "command", "train_config")
+    card.metrics["cv"] = {k: result[k] for k in keys}
+    card.write(checkpoint)

@@ -12,6 +12,7 @@ classifier-free guidance needs.  EMA weights (with warm-up) are what the checkpo
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,13 +23,20 @@ from tqdm.auto import tqdm
 from ..data.conditions import MASK_CLASSES, derive_mask
 from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
-from ..models.checkpoint import save_checkpoint
+from ..data.preprocess import Preprocessing
+from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
-from .generator_data import LABEL_NAMES, generator_data, source_subtypes, training_command  # noqa: F401 (re-exported)
-from .state import SaveClock, load_state, save_state
+from .generator_data import (  # noqa: F401 (re-exported)
+    LABEL_NAMES,
+    generator_crops,
+    generator_data,
+    source_subtypes,
+    training_command,
+)
+from .run import Run
 
 
 @dataclass
@@ -49,9 +57,18 @@ class DiffusionConfig:
     background_drop: float = 0.5
     save_every: int = 500
     seed: int = 0
-    p_mean: float = -1.2  # EDM: ln σ ~ N(p_mean, p_std²) in training
-    p_std: float = 1.2
-    sigma_data: float = 0.5
+    # EDM: ln σ ~ N(p_mean, p_std²) in training; Martinez et al.'s P_mean for the asinh scale,
+    # whose σ_data (~0.07) is 7× below Karras's 0.5: σ ~ 0.08 is where dead-band edges are learnt
+    p_mean: float = -2.5
+    p_std: float = 1.5
+    sigma_data: float | None = None  # EDM: None = the training data's standard deviation
+    crops: bool = True  # distinct crops of whole fields, augmented on the fly (generator_crops)
+    per_field: int = 20  # crops per non-halo field (half that far from a halo field's centre)
+    halo_share: float | None = 0.5  # share of each batch drawn from the halo classes
+    stretch: str = "asinh"  # "asinh" (empty sky = 0) or "log" (the paper's log10(1+x) min-max)
+    eval_every: int = 0  # steps between quick evaluations (learning curve); 0 = none
+    eval_real: str | None = None  # real data root for them (default: the training root)
+    eval_n: int = 16  # samples per quick evaluation
 
 
 def unet_kwargs(cfg: DiffusionConfig, channels: int, size: int) -> dict:
@@ -106,23 +123,26 @@ def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torc
 
 def train_diffusion(
     ds: Dataset, cfg: DiffusionConfig, out: Path, resume: bool = False, progress: bool = True
-) -> dict:
+) -> ModelCard:
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
     if cfg.kind not in ("ddpm", "edm"):
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
-    out = Path(out).with_suffix(".safetensors")
-    state_path = out.with_name(out.stem + ".train-state.safetensors")
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    gd = generator_data(ds)
+    run = Run(out, cfg.seed, resume=resume, progress=progress)
+    crops = cfg.crops and not (cfg.mask or cfg.background)  # masks are derived per stored image
+    gd = (
+        generator_crops(ds, cfg.per_field, seed=cfg.seed, progress=progress)
+        if crops
+        else generator_data(ds, cfg.stretch)
+    )
     x_all = gd.x
+    sigma_data = float(cfg.sigma_data or round(float(x_all.std()), 4))
     conds = {}
     if cfg.conditional:
         conds["label"] = gd.labels
-    flux_card = None
+    flux_card = flux_tf = None
     if cfg.flux:
         peaks = peak_flux(gd.images)
-        flux_tf = FluxTransform.fit(peaks)
+        flux_tf = FluxTransform.fit(peaks * (np.mean([0.9, 1.4]) if gd.online_augment else 1.0))
         conds["flux"] = torch.from_numpy(flux_tf.to_model(peaks))
         flux_card = {
             **flux_tf.to_dict(),
@@ -150,15 +170,25 @@ def train_diffusion(
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = DiscreteSchedule()
     acp = sched.alphas_cumprod.float()
-    precond = EDMPrecond(net, cfg.sigma_data)
-    step, losses, wall = 0, [], 0.0
-    if resume and state_path.exists():
-        parts, meta = load_state(state_path, opt)
+    precond = EDMPrecond(net, sigma_data)
+    losses, curve = [], []
+    parts = run.restore(opt)
+    if parts is not None:
         net.load_state_dict(parts["model"])
         ema.load_state_dict(parts["ema"])
-        step, losses, wall = meta["step"], meta["losses"], meta["wall_seconds"]
-        rng = np.random.default_rng(cfg.seed + step)
-        torch.manual_seed(cfg.seed + step)
+        losses = run.meta["losses"]
+        curve = run.meta.get("learning_curve", [])
+
+    quick = None
+    if cfg.eval_every:
+        from .gen_eval import QuickEval
+
+        quick = QuickEval(
+            cfg.eval_real or ds.meta["config"]["root"],
+            "TRAIN",
+            Preprocessing.from_dict(gd.card["preprocessing"]),
+            n=cfg.eval_n,
+        )
 
     def make_card() -> dict:
         card = {
@@ -170,21 +200,20 @@ def train_diffusion(
             "conditions": [k for k in ("label", "flux", "mask", "background") if k in conds],
             "mask_classes": list(MASK_CLASSES) if cfg.mask else [],
             **gd.card,
-            "training": {
-                **asdict(cfg),
-                "iterations": step,
-                "wall_seconds": round(clock.wall, 1),
-                "final_loss_mean_last_100": float(np.mean(losses[-100:])) if losses else None,
-                "loss_curve": [float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
-                "command": training_command(),
-                "torch_threads": torch.get_num_threads(),
-            },
+            "training": run.training_record(
+                cfg,
+                iterations=run.step,
+                learning_curve=curve,
+                sigma_data_used=sigma_data,
+                final_loss_mean_last_100=float(np.mean(losses[-100:])) if losses else None,
+                loss_curve=[float(np.mean(losses[i : i + 100])) for i in range(0, len(losses), 100)],
+            ),
         }
         if cfg.kind == "ddpm":
             card.update(schedule=asdict(sched), prediction="epsilon")
         else:
             card.update(
-                precond={"type": "edm", "sigma_data": cfg.sigma_data, "time_scale": precond.time_scale},
+                precond={"type": "edm", "sigma_data": sigma_data, "time_scale": precond.time_scale},
                 sigma_range=[0.002, 80.0],
             )
         if flux_card is not None:
@@ -192,39 +221,65 @@ def train_diffusion(
         return card
 
     def save():
-        """Resumable state and a usable checkpoint (EMA weights + card) at every save."""
-        save_state(
-            state_path,
+        """Resumable state and a usable checkpoint (EMA weights + card) at every save; a quick
+        evaluation point on the learning curve every ``eval_every`` steps."""
+        step = run.step
+        if quick is not None and step % cfg.eval_every == 0 and not any(p["step"] == step for p in curve):
+            t0 = time.time()
+            try:
+                point = quick(ema, make_card())
+            except Exception as exc:  # an evaluation failure must not end a long run
+                point = {"error": f"{type(exc).__name__}: {exc}"}
+            curve.append(
+                {
+                    "step": step,
+                    "cpu_hours": round(run.cpu_seconds / 3600, 3),
+                    "wall_hours": round(run.wall_seconds / 3600, 3),
+                    "loss_last_100": round(float(np.mean(losses[-100:])), 5),
+                    "eval_seconds": round(time.time() - t0, 1),
+                    **point,
+                }
+            )
+            if run.progress:
+                tqdm.write(f"step {step}: {curve[-1]}")
+        run.save_state(
             {"model": net.state_dict(), "ema": ema.state_dict()},
             opt,
-            {"step": step, "losses": losses, "wall_seconds": clock.wall},
+            step=run.step,
+            losses=losses,
+            learning_curve=curve,
         )
-        save_checkpoint(ema, out, make_card())
+        run.write(ema, make_card())
 
-    clock = SaveClock(save, cfg.save_every, cfg.steps, wall)
-    bar = tqdm(total=cfg.steps, initial=step, desc=cfg.kind, disable=not progress)
+    run.start_clock(save, cfg.save_every, cfg.steps)
+    bar = run.bar(cfg.steps, cfg.kind)
+    step = run.step
     while step < cfg.steps:
-        idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
-        cond = drop_conditions(
-            {k: v[idx] for k, v in conds.items()}, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop
-        )
+        rng = run.rng
+        idx_np = gd.draw(cfg.batch_size, rng, cfg.halo_share if crops else None)
+        idx = torch.from_numpy(idx_np)
+        xb, peaks_b = gd.batch(idx_np, rng)
+        batch_conds = {k: v[idx] for k, v in conds.items()}
+        if flux_tf is not None:  # the augmented image's own peak
+            batch_conds["flux"] = torch.from_numpy(flux_tf.to_model(peaks_b))
+        cond = drop_conditions(batch_conds, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop)
         if cfg.kind == "ddpm":
-            loss = ddpm_loss(net, x_all[idx], cond, acp)
+            loss = ddpm_loss(net, xb, cond, acp)
         else:
-            loss = edm_loss(precond, x_all[idx], cond, cfg.p_mean, cfg.p_std)
+            loss = edm_loss(precond, xb, cond, cfg.p_mean, cfg.p_std)
         opt.zero_grad()
         loss.backward()
         opt.step()
         decay = min(cfg.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), net.parameters()):
+            for pe, pm in zip(ema.parameters(), net.parameters(), strict=True):
                 pe.mul_(decay).add_(pm, alpha=1 - decay)
         step += 1
         losses.append(round(loss.item(), 5))
         bar.update(1)
         if step % 50 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        clock.tick(step)
+        run.tick(step)
     bar.close()
-    clock.finish()
-    return make_card()
+    run.finish()
+    return run.card()

@@ -7,19 +7,19 @@ normalisation as the diffusion models, so the two are compared on equal terms.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
-from ..models.checkpoint import read_card, save_checkpoint
+from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
-from .generator_data import LABEL_NAMES, generator_data, training_command
-from .state import SaveClock, load_state, save_state
+from .generator_data import LABEL_NAMES, generator_data
+from .run import Run
+from .state import load_state, save_state
 
 
 @dataclass
@@ -37,14 +37,13 @@ class WGANConfig:
     seed: int = 0
 
 
-def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, progress: bool = True) -> dict:
+def train_wgan(
+    ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, progress: bool = True
+) -> ModelCard:
     """Train (or continue) and write ``out`` (.safetensors: the generator) and its card."""
-    out = Path(out).with_suffix(".safetensors")
-    state_path = out.with_name(out.stem + ".train-state.safetensors")
-    if resume and out.exists():  # keep the layout the run started with (older cards have no head)
-        cfg = replace(cfg, head=int(read_card(out)["kwargs"].get("head", 0)))
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    run = Run(out, cfg.seed, resume=resume, progress=progress)
+    if resume and run.out.exists():  # keep the layout the run started with (older cards have no head)
+        cfg = replace(cfg, head=int(run.card().kwargs.get("head", 0)))
     gd = generator_data(ds)
     x_all, y_all = gd.x, gd.labels
     gkw = {
@@ -58,15 +57,13 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
     gen, critic = WGANGenerator(**gkw), WGANCritic(int(x_all.shape[1]), len(LABEL_NAMES))
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
-    it, history, wall = 0, [], 0.0
-    if resume and state_path.exists():
-        parts, meta = load_state(state_path, opt_g)
-        _, _ = load_state(state_path.with_name(state_path.stem + "-critic.safetensors"), opt_c)
+    history = []
+    parts = run.restore(opt_g, counter="iteration")
+    if parts is not None:
+        load_state(run.side_path("-critic.safetensors"), opt_c)
         gen.load_state_dict(parts["gen"])
         critic.load_state_dict(parts["critic"])
-        it, history, wall = meta["iteration"], meta["history"], meta["wall_seconds"]
-        rng = np.random.default_rng(cfg.seed + it)
-        torch.manual_seed(cfg.seed + it)
+        history = run.meta["history"]
 
     def output_spread() -> float:
         """Std over 16 samples, averaged over pixels: ~0 means the generator collapsed to a constant."""
@@ -89,30 +86,28 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
             "conditions": ["label"],
             **gd.card,
             "output_std_over_samples": output_spread(),
-            "training": {
-                **asdict(cfg),
-                "iterations": it,
-                "wall_seconds": round(clock.wall, 1),
-                "wasserstein_estimate_last_50": float(np.mean([h[0] for h in history[-50:]]))
+            "training": run.training_record(
+                cfg,
+                iterations=run.step,
+                wasserstein_estimate_last_50=float(np.mean([h[0] for h in history[-50:]]))
                 if history
                 else None,
-                "command": training_command(),
-                "torch_threads": torch.get_num_threads(),
-            },
+            ),
         }
 
     def save():
-        save_state(
-            state_path,
+        run.save_state(
             {"gen": gen.state_dict(), "critic": critic.state_dict()},
             opt_g,
-            {"iteration": it, "history": history, "wall_seconds": clock.wall},
+            iteration=run.step,
+            history=history,
         )
-        save_state(state_path.with_name(state_path.stem + "-critic.safetensors"), {}, opt_c, {})
-        save_checkpoint(gen, out, make_card())
+        save_state(run.side_path("-critic.safetensors"), {}, opt_c, {})
+        run.write(gen, make_card())
 
-    clock = SaveClock(save, cfg.save_every, cfg.iterations, wall)
-    bar = tqdm(total=cfg.iterations, initial=it, desc="wgan", disable=not progress)
+    run.start_clock(save, cfg.save_every, cfg.iterations)
+    bar = run.bar(cfg.iterations, "wgan")
+    it, rng = run.step, run.rng
     while it < cfg.iterations:
         for _ in range(cfg.n_critic):
             idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
@@ -133,7 +128,7 @@ def train_wgan(ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, pr
         history.append([round(w_dist.item(), 4), round(loss_g.item(), 4)])
         bar.update(1)
         bar.set_postfix(W=f"{w_dist.item():.3f}")
-        clock.tick(it)
+        run.tick(it)
     bar.close()
-    clock.finish()
-    return make_card()
+    run.finish()
+    return run.card()

@@ -1,0 +1,419 @@
+"""The model card: what a checkpoint is, read and validated once, before any network is built.
+
+A card is the JSON file beside a checkpoint's weights.  :class:`ModelCard` gives it typed fields
+— architecture (``kind``, ``arch``, ``kwargs``), preprocessing, conditioning (``labels``,
+``conditions``, ``mask_classes``, ``flux``), training and metrics — and one shape for classifier
+and generator cards.  Keys it does not model (``dead_band_jy_note``, a kind's own
+entries …) travel verbatim in ``extra``, so ``ModelCard.from_dict(d).to_dict() == d`` for every
+card on disk and old files keep their keys.
+
+Validation bounds every number a network is built from (widths, channels, depth, image size):
+a card claiming ``base: 4096`` is refused in microseconds instead of allocating gigabytes.  A
+refusal is a :class:`ModelCardError` naming the file and the field.
+
+To add a kind of model, add it to :data:`KINDS` (its architectures) and, if its constructor takes
+new size-like arguments, to :data:`INT_BOUNDS` / :data:`LIST_BOUNDS`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..data.preprocess import Normalization, Preprocessing
+from ..errors import InputError
+
+CARD_VERSION = 1
+
+#: kind → the architectures a card of that kind may name.
+KINDS: dict[str, frozenset[str]] = {
+    "classifier": frozenset({"L", "A", "D"}),
+    "ddpm": frozenset({"unet"}),
+    "edm": frozenset({"unet"}),
+    "wgan": frozenset({"wgan-generator"}),
+}
+GENERATOR_KINDS = ("ddpm", "edm", "wgan")
+CONDITIONS = ("label", "flux", "mask", "background")
+
+#: Inclusive bounds of integer constructor arguments (far above anything trained here, far
+#: below what would exhaust memory).
+INT_BOUNDS: dict[str, tuple[int, int]] = {
+    "base": (1, 256),
+    "in_channels": (1, 64),
+    "channels": (1, 64),
+    "num_classes": (0, 1024),
+    "num_res": (1, 8),
+    "size": (8, 1024),
+    "mask_classes": (0, 64),
+    "width": (1, 1024),
+    "latent_dim": (1, 4096),
+    "head": (0, 1024),
+}
+#: (element bounds, length bounds) of list arguments.
+LIST_BOUNDS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "mults": ((1, 16), (1, 8)),
+    "attn_resolutions": ((1, 1024), (0, 8)),
+}
+BOOL_KWARGS = ("flux_cond", "background")
+#: U-Net: widest layer (base × largest multiplier); a 3×3 conv at 1024 channels is 38 MB.
+MAX_UNET_WIDTH = 1024
+#: A card's own parameter count above this is refused before building.
+MAX_PARAMETERS = 100_000_000
+MAX_BANDS = 64
+
+
+class CheckpointError(InputError):
+    """A checkpoint or its card is missing, unreadable, or does not match its architecture."""
+
+
+class ModelCardError(CheckpointError):
+    """A card field is missing, of the wrong type or out of bounds; ``field`` names it."""
+
+    def __init__(self, path, field: str, problem: str):
+        self.field = field
+        super().__init__(path, f"model card field '{field}': {problem}")
+
+
+def card_path(weights: str | Path) -> Path:
+    """The card of a checkpoint: its weights' path with ``.json``."""
+    return Path(weights).with_suffix(".json")
+
+
+@dataclass
+class Training:
+    """How a model was trained: the card's ``training`` entry, kept verbatim in ``record``.
+
+    Classifier and generator trainers record different keys (``epochs_run``/``history`` vs
+    ``iterations``/``loss_curve``); the properties give both one shape.
+    """
+
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def command(self) -> str | None:
+        return self.record.get("command")
+
+    @property
+    def steps(self) -> int | None:
+        """Generator iterations or classifier epochs run (see :attr:`step_unit`)."""
+        v = self.record.get("iterations", self.record.get("epochs_run"))
+        return None if v is None else int(v)
+
+    @property
+    def step_unit(self) -> str:
+        return "iteration" if "iterations" in self.record else "epoch"
+
+    @property
+    def wall_seconds(self) -> float | None:
+        return self.record.get("wall_seconds", self.record.get("wall_seconds_this_run"))
+
+    @property
+    def torch_threads(self) -> int | None:
+        return self.record.get("torch_threads")
+
+    @property
+    def cpu_hours(self) -> float | None:
+        """Recorded CPU hours, else wall time × threads (an upper bound)."""
+        if self.record.get("cpu_hours") is not None:
+            return float(self.record["cpu_hours"])
+        if self.wall_seconds is None:
+            return None
+        return round(self.wall_seconds * (self.torch_threads or 1) / 3600, 3)
+
+    @property
+    def learning_curve(self) -> list[dict]:
+        """Points ``{"step": …, "loss": …, …}``, from whichever curve the trainer recorded."""
+        r = self.record
+        if r.get("learning_curve"):
+            return [dict(p) for p in r["learning_curve"]]
+        if r.get("loss_curve"):  # generators: mean loss over each block of 100 iterations
+            return [{"step": 100 * (i + 1), "loss": v} for i, v in enumerate(r["loss_curve"])]
+        return [
+            {"step": int(h.get("epoch", i)) + 1, **{k: v for k, v in h.items() if k != "epoch"}}
+            for i, h in enumerate(r.get("history") or [])
+        ]
+
+
+@dataclass
+class ModelCard:
+    """A checkpoint's card; build with :meth:`from_dict` or :meth:`read` (both validate)."""
+
+    kind: str
+    arch: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    preprocessing: Preprocessing | None = None
+    labels: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    mask_classes: list[str] = field(default_factory=list)
+    flux: dict[str, Any] | None = None
+    training: Training = field(default_factory=Training)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # the training set: hash, config, counts
+    schedule: dict[str, Any] | None = None
+    precond: dict[str, Any] | None = None
+    sigma_range: list[float] | None = None
+    dead_band_jy: list[float] | None = None
+    parameters: int | None = None
+    card_version: int = CARD_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = field(default=None, compare=False, repr=False)
+    #: the keys the card was read with: an empty entry read from a file is written back
+    keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    # -- reading and writing ---------------------------------------------------------------------
+
+    @classmethod
+    def read(cls, path: str | Path) -> ModelCard:
+        """The card of the checkpoint ``path`` (weights or card path)."""
+        path = Path(path)
+        cp = card_path(path)
+        if not cp.exists():
+            raise CheckpointError(path, f"model card {cp.name} is missing")
+        try:
+            d = json.loads(cp.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CheckpointError(cp, f"model card is not valid JSON ({exc})") from None
+        return cls.from_dict(d, cp)
+
+    @classmethod
+    def from_dict(cls, d: Any, path: str | Path | None = None) -> ModelCard:
+        """Validate a card mapping (as JSON-decoded) and type it; ``path`` names it in errors."""
+        v = _Validator(path)
+        if not isinstance(d, dict):
+            raise CheckpointError(path, f"model card is a JSON {type(d).__name__}, not an object")
+        d, keys = dict(d), frozenset(d)
+        kind = v.choice(d, "kind", tuple(KINDS))
+        arch = v.choice(d, "arch", tuple(sorted(KINDS[kind])))
+        kwargs = v.kwargs(d.pop("kwargs", None))
+        params = d.pop("parameters", None)
+        count = d.pop("parameter_count", None)
+        n_params = v.int_in("parameters", params if params is not None else count, 0, MAX_PARAMETERS, True)
+        pre = v.preprocessing(d.pop("preprocessing", None))
+        if kind in GENERATOR_KINDS and (pre is None or pre.normalization is None):
+            v.fail("preprocessing.normalization", f"missing (a {kind} generator's images need it)")
+        return cls(
+            kind=kind,
+            arch=arch,
+            kwargs=kwargs,
+            preprocessing=pre,
+            labels=v.strings("labels", d.pop("labels", None), 1024),
+            conditions=v.strings("conditions", d.pop("conditions", None), len(CONDITIONS), CONDITIONS),
+            mask_classes=v.strings("mask_classes", d.pop("mask_classes", None), 64),
+            flux=v.mapping("flux", d.pop("flux", None)),
+            training=Training(v.mapping("training", d.pop("training", None)) or {}),
+            metrics=v.mapping("metrics", d.pop("metrics", None)) or {},
+            data=v.mapping("data", d.pop("data", None)) or {},
+            schedule=v.schedule(d.pop("schedule", None)),
+            precond=v.mapping("precond", d.pop("precond", None)),
+            sigma_range=v.numbers("sigma_range", d.pop("sigma_range", None), 2, positive=True),
+            dead_band_jy=v.numbers("dead_band_jy", d.pop("dead_band_jy", None), MAX_BANDS),
+            parameters=n_params,
+            card_version=v.int_in("card_version", d.pop("card_version", CARD_VERSION), 1, CARD_VERSION),
+            extra=d,
+            path=None if path is None else Path(path),
+            keys=keys,
+        )
+
+    @classmethod
+    def coerce(cls, card: ModelCard | dict, path: str | Path | None = None) -> ModelCard:
+        """A card as given, or validated from a mapping."""
+        return card if isinstance(card, ModelCard) else cls.from_dict(card, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON mapping, with the keys the card was read with (round-trips :meth:`from_dict`)."""
+        d: dict[str, Any] = {**self.extra, "kind": self.kind, "arch": self.arch, "kwargs": dict(self.kwargs)}
+        d["card_version"] = self.card_version
+        if self.preprocessing is not None:
+            d["preprocessing"] = self.preprocessing.to_dict()
+        optional = {
+            "labels": self.labels,
+            "conditions": self.conditions,
+            "mask_classes": self.mask_classes,
+            "flux": self.flux,
+            "training": self.training.record,
+            "metrics": self.metrics,
+            "data": self.data,
+            "schedule": self.schedule,
+            "precond": self.precond,
+            "sigma_range": self.sigma_range,
+            "dead_band_jy": self.dead_band_jy,
+        }
+        for k, val in optional.items():
+            if val is not None and (val not in ([], {}) or k in self.keys):
+                d[k] = val
+        if self.parameters is not None:  # trainers wrote parameter_count, save_checkpoint parameters
+            d["parameters"] = d["parameter_count"] = self.parameters
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the card beside the checkpoint ``path``."""
+        cp = card_path(path)
+        cp.write_text(self.to_json())
+        return cp
+
+    # -- what the rest of the library asks -------------------------------------------------------
+
+    @property
+    def is_generator(self) -> bool:
+        return self.kind in GENERATOR_KINDS
+
+    @property
+    def size(self) -> int:
+        """Image side in pixels."""
+        if "size" in self.kwargs:
+            return int(self.kwargs["size"])
+        return self.preprocessing.cutout_size if self.preprocessing else 64
+
+    @property
+    def channels(self) -> int:
+        """Input (classifier) or output (generator) channels: one per band."""
+        for k in ("in_channels", "channels"):
+            if k in self.kwargs:
+                return int(self.kwargs[k])
+        return len(self.bands)
+
+    @property
+    def bands(self) -> list[str]:
+        """Band names of the model's images (one name for single-frequency models)."""
+        return list(self.preprocessing.bands) if self.preprocessing else list(Preprocessing().bands)
+
+    @property
+    def takes_flux(self) -> bool:
+        return bool(self.kwargs.get("flux_cond"))
+
+    @property
+    def takes_background(self) -> bool:
+        return bool(self.kwargs.get("background"))
+
+    def metric(self, name: str) -> dict:
+        """One metrics entry (``validation_per_image``, ``cv``, ``generation`` …), ``{}`` if absent."""
+        return self.metrics.get(name) or {}
+
+
+class _Validator:
+    """Field checks that raise :class:`ModelCardError` naming ``path`` and the field."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def fail(self, name: str, problem: str):
+        raise ModelCardError(self.path, name, problem)
+
+    def choice(self, d: dict, name: str, allowed: tuple[str, ...]) -> str:
+        if name not in d:
+            self.fail(name, "missing")
+        val = d.pop(name)
+        if val not in allowed:
+            self.fail(name, f"{val!r} is not one of {', '.join(allowed)}")
+        return val
+
+    def int_in(self, name: str, val, lo: int, hi: int, optional: bool = False) -> int | None:
+        if val is None and optional:
+            return None
+        if isinstance(val, bool) or not isinstance(val, int):
+            self.fail(name, f"{val!r} is not an integer")
+        if not lo <= val <= hi:
+            self.fail(name, f"{val} is outside {lo}..{hi}")
+        return val
+
+    def number(self, name: str, val, positive: bool = False) -> float:
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
+            self.fail(name, f"{val!r} is not a finite number")
+        if positive and val <= 0:
+            self.fail(name, f"{val} is not positive")
+        return val
+
+    def numbers(self, name: str, val, max_len: int, positive: bool = False) -> list[float] | None:
+        if val is None:
+            return None
+        if not isinstance(val, list) or not 1 <= len(val) <= max_len:
+            self.fail(name, f"must be a list of 1..{max_len} numbers")
+        return [self.number(f"{name}[{i}]", x, positive) for i, x in enumerate(val)]
+
+    def strings(self, name: str, val, max_len: int, allowed: tuple[str, ...] | None = None) -> list[str]:
+        if val is None:
+            return []
+        if not isinstance(val, list) or len(val) > max_len or not all(isinstance(s, str) for s in val):
+            self.fail(name, f"must be a list of at most {max_len} strings")
+        bad = [s for s in val if allowed is not None and s not in allowed]
+        if bad:
+            self.fail(name, f"{bad[0]!r} is not one of {', '.join(allowed)}")
+        return list(val)
+
+    def mapping(self, name: str, val) -> dict | None:
+        if val is not None and not isinstance(val, dict):
+            self.fail(name, f"must be an object, not {type(val).__name__}")
+        return val
+
+    def kwargs(self, val) -> dict:
+        if val is None:
+            self.fail("kwargs", "missing")
+        self.mapping("kwargs", val)
+        for k, x in val.items():
+            name = f"kwargs.{k}"
+            if k in INT_BOUNDS:
+                self.int_in(name, x, *INT_BOUNDS[k])
+            elif k in LIST_BOUNDS:
+                (lo, hi), (nlo, nhi) = LIST_BOUNDS[k]
+                if not isinstance(x, list) or not nlo <= len(x) <= nhi:
+                    self.fail(name, f"must be a list of {nlo}..{nhi} integers")
+                for i, e in enumerate(x):
+                    self.int_in(f"{name}[{i}]", e, lo, hi)
+            elif k in BOOL_KWARGS:
+                if not isinstance(x, bool):
+                    self.fail(name, f"{x!r} is not true or false")
+            elif k == "dropout":
+                if not 0 <= self.number(name, x) < 1:
+                    self.fail(name, f"{x} is outside [0, 1)")
+            elif not isinstance(x, (str, bool, int, float, type(None))):
+                self.fail(name, f"unexpected {type(x).__name__} value")
+        width = val.get("base", 1) * max(val.get("mults") or [1])
+        if width > MAX_UNET_WIDTH:
+            self.fail("kwargs.base", f"base × largest multiplier = {width} channels exceeds {MAX_UNET_WIDTH}")
+        return dict(val)
+
+    def preprocessing(self, val) -> Preprocessing | None:
+        if val is None:
+            return None
+        self.mapping("preprocessing", val)
+        val = dict(val)
+        if "cutout_size" in val:
+            self.int_in("preprocessing.cutout_size", val["cutout_size"], *INT_BOUNDS["size"])
+        if "nsigma" in val:
+            self.number("preprocessing.nsigma", val["nsigma"], positive=True)
+        if "bands" in val:
+            val["bands"] = self.strings("preprocessing.bands", val["bands"], MAX_BANDS)
+            if not val["bands"]:
+                self.fail("preprocessing.bands", "is empty")
+        norm = val.pop("normalization", None)
+        if norm is not None:
+            self.mapping("preprocessing.normalization", norm)
+            for k in ("lo", "hi"):
+                if k not in norm:
+                    self.fail(f"preprocessing.normalization.{k}", "missing")
+                self.number(f"preprocessing.normalization.{k}", norm[k])
+            try:
+                norm = Normalization(**norm)
+            except TypeError as exc:
+                self.fail("preprocessing.normalization", str(exc).split("__init__() ")[-1])
+        try:
+            return Preprocessing(**val, normalization=norm)
+        except TypeError as exc:
+            self.fail("preprocessing", str(exc).split("__init__() ")[-1])
+
+    def schedule(self, val) -> dict | None:
+        if val is None:
+            return None
+        self.mapping("schedule", val)
+        if "T" in val:
+            self.int_in("schedule.T", val["T"], 1, 100_000)
+        for k in ("beta_start", "beta_end"):
+            if k in val and not 0 < self.number(f"schedule.{k}", val[k]) < 1:
+                self.fail(f"schedule.{k}", f"{val[k]} is outside (0, 1)")
+        return val

@@ -1,0 +1,143 @@
+"""A generator's measured quality, read from its model card, and an honest "undertrained" flag.
+
+The measurement is written into the card by ``scripts/measure_quality.py`` (64 class-H samples
+against the real TRAIN halo cut-outs, as ``radioviz compare --json`` reports them) under
+``card["quality"]``; without it, the last point of the training learning curve (16 samples) is
+used and marked as such.  One bar decides the flag, stated here and shown beside it:
+
+- histogram error ≤ ``BAR["hist_err"]`` and |zero fraction − real| ≤ ``BAR["zero_fraction_gap"]``
+  — else **undertrained**;
+- the largest nearest-training-image SSIM < ``BAR["nn_ssim_max"]`` — else **memorises**.
+
+Used by the Models tab, next to the model pickers, and to choose the default generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+BAR = {"hist_err": 0.5, "zero_fraction_gap": 0.05, "nn_ssim_max": 0.95}
+BAR_TEXT = (
+    f"bar: histogram error ≤ {BAR['hist_err']}, |zero fraction − real| ≤ {BAR['zero_fraction_gap']}, "
+    f"no sample with NN SSIM ≥ {BAR['nn_ssim_max']} (class H, vs real TRAIN halo cut-outs)"
+)
+
+
+@dataclass
+class Quality:
+    measured: bool  # False: nothing in the card to judge by
+    source: str  # "quality" (full measurement) or "learning curve" (quick, few samples) or ""
+    sampler: str | None = None
+    n: int | None = None
+    hist_err: float | None = None
+    zero_fraction_gen: float | None = None
+    zero_fraction_real: float | None = None
+    fid_domain: float | None = None
+    nn_ssim_max: float | None = None
+    date: str | None = None
+    undertrained: bool = True
+    memorises: bool = False
+
+    @property
+    def zero_fraction_gap(self) -> float | None:
+        if self.zero_fraction_gen is None or self.zero_fraction_real is None:
+            return None
+        return abs(self.zero_fraction_gen - self.zero_fraction_real)
+
+    @property
+    def status(self) -> str:
+        if not self.measured:
+            return "not measured"
+        flags = [f for f, on in (("undertrained", self.undertrained), ("memorises", self.memorises)) if on]
+        return ", ".join(flags) or "meets the bar"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "zero_fraction_gap": self.zero_fraction_gap, "status": self.status}
+
+
+def _f(d: dict, *keys):
+    for k in keys:
+        v = d.get(k)
+        if isinstance(v, (int, float)):
+            return float(v)
+    return None
+
+
+def quality(card) -> Quality:
+    """The card's measured quality (see the module docstring for where it comes from); ``card``
+    is a card dict or a :class:`~radioviz.models.card.ModelCard`."""
+    card = card.to_dict() if hasattr(card, "to_dict") else card
+    q = card.get("quality")
+    source = "quality"
+    if not q:
+        curve = [p for p in (card.get("training") or {}).get("learning_curve") or [] if "hist_err" in p]
+        if not curve:
+            return Quality(False, "")
+        q, source = curve[-1], "learning curve"
+    out = Quality(
+        True,
+        source,
+        sampler=q.get("sampler"),
+        n=q.get("n"),
+        hist_err=_f(q, "hist_err", "hist_mean_abs_rel_err"),
+        zero_fraction_gen=_f(q, "zero_fraction_gen"),
+        zero_fraction_real=_f(q, "zero_fraction_real"),
+        fid_domain=_f(q, "fid_domain"),
+        nn_ssim_max=_f(q, "nn_ssim_max"),
+        date=q.get("date") or card.get("quality_date"),
+    )
+    gap = out.zero_fraction_gap
+    out.undertrained = (
+        out.hist_err is None
+        or out.hist_err > BAR["hist_err"]
+        or gap is None
+        or gap > BAR["zero_fraction_gap"]
+    )
+    out.memorises = out.nn_ssim_max is not None and out.nn_ssim_max >= BAR["nn_ssim_max"]
+    return out
+
+
+def quality_line(card: dict) -> str:
+    """One line for a card: the numbers, when and how measured, and the flag."""
+    q = quality(card)
+    if not q.measured:
+        return "Quality: not measured — treat as undertrained"
+    parts = [
+        f"histogram error {q.hist_err:.2f}" if q.hist_err is not None else None,
+        f"zero fraction {q.zero_fraction_gen:.3f} (real {q.zero_fraction_real:.3f})"
+        if q.zero_fraction_gap is not None
+        else None,
+        f"FID (A features) {q.fid_domain:.2f}" if q.fid_domain is not None else None,
+        f"NN SSIM max {q.nn_ssim_max:.2f}" if q.nn_ssim_max is not None else None,
+    ]
+    how = f"{q.sampler or '?'}, {q.n or '?'} samples, {q.source}" + (f", {q.date}" if q.date else "")
+    return f"Quality ({how}): " + ", ".join(p for p in parts if p) + f" — **{q.status}**"
+
+
+def picker_label(name: str, card: dict) -> str:
+    """A model picker's entry: the file name, marked when below the bar."""
+    q = quality(card)
+    if not q.measured:
+        return f"{name} (not measured)"
+    return name if q.status == "meets the bar" else f"{name} ({q.status})"
+
+
+def default_generator(cards: dict[str, dict], kinds=("edm", "ddpm", "wgan")) -> str | None:
+    """The best measured generator among ``cards`` ({file name: card}): those meeting the bar
+    first, then the lowest histogram error; multi-band models before single-frequency ones."""
+
+    def key(item):
+        name, card = item
+        card = card.to_dict() if hasattr(card, "to_dict") else card
+        q = quality(card)
+        bands = len((card.get("preprocessing") or {}).get("bands") or [])
+        return (
+            bands < 2,
+            not q.measured,
+            q.undertrained or q.memorises,
+            q.hist_err if q.hist_err is not None else float("inf"),
+            name,
+        )
+
+    pool = [(n, c) for n, c in cards.items() if (c.kind if hasattr(c, "kind") else c.get("kind")) in kinds]
+    return min(pool, key=key)[0] if pool else None

@@ -1,0 +1,193 @@
+"""One "score a field / a tile" interface over every kind of checkpoint.
+
+A survey never asks what model it runs: it loads a :class:`Scorer` for the checkpoint and calls
+
+* ``field_map(stack, stride)`` — a :class:`~radioviz.scan.ScoreMap` over a whole small field
+  (the 4 bands on their native grids, exactly what ``radioviz scan`` computes);
+* ``block_scores(block, stride)`` — the scores of one mosaic tile given with ``halo`` pixels of
+  overlap on every side (bands on one common grid, already clipped), for ``dask.array.map_overlap``.
+
+Window classifiers (L/A/D) score a window centred on every ``stride``-th pixel; a fully
+convolutional detector (kind ``segmenter``) predicts a per-pixel map that is sampled every
+``stride`` pixels.  A new kind plugs in by one entry in :data:`SCORERS`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.preprocess import ClippedStack, Preprocessing, clip_stack
+from ..errors import InputError
+from ..io.layout import SourceStack
+from ..models.checkpoint import read_card
+from ..scan.scoremap import ScoreMap, coregistered_field, map_wcs, score_map, windows_from_common
+
+
+class Scorer:
+    """What a survey needs from a model: its overlap, its clipping level and two scoring calls."""
+
+    kind = "?"
+    halo: int  # pixels of context a tile needs on each side
+    nsigma: float
+
+    def field_map(self, stack: SourceStack | ClippedStack, stride: int) -> ScoreMap:
+        raise NotImplementedError
+
+    def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ClassifierScorer(Scorer):
+    """A window classifier: one 64×64 (``cutout_size``) window per ``stride``-th pixel."""
+
+    kind = "classifier"
+
+    def __init__(self, model: torch.nn.Module, pre: Preprocessing, batch: int = 512):
+        self.model, self.pre, self.batch = model.eval(), pre, batch
+        self.halo = pre.cutout_size // 2 + 1
+        self.nsigma = pre.nsigma
+
+    def field_map(self, stack, stride: int) -> ScoreMap:
+        return score_map(stack, self.model, stride, self.pre, batch=self.batch)
+
+    def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
+        """Scores at core pixels 0, stride, 2·stride, … of a (C, h+2·halo, w+2·halo) block."""
+        h, w = block.shape[1] - 2 * self.halo, block.shape[2] - 2 * self.halo
+        cy, cx = np.arange(0, h, stride) + self.halo, np.arange(0, w, stride) + self.halo
+        yy, xx = np.meshgrid(cy, cx, indexing="ij")
+        xs, ys = xx.ravel(), yy.ravel()
+        out = np.empty(xs.size, np.float32)
+        with torch.inference_mode():
+            for i in range(0, xs.size, self.batch):
+                sl = slice(i, i + self.batch)
+                win = windows_from_common(block, xs[sl], ys[sl], self.pre.cutout_size)
+                out[sl] = _predict_windows(self.model, self.pre, win)
+        return out.reshape(yy.shape)
+
+
+def _predict_windows(model, pre: Preprocessing, windows: np.ndarray) -> np.ndarray:
+    from ..models.classifiers import predict_halo_scores
+
+    return predict_halo_scores(model, pre.normalization.forward(windows), batch=len(windows) or 1)
+
+
+class DenseScorer(Scorer):
+    """A fully convolutional detector: ``predict(x)`` maps (1, C, H, W) normalised bands to an
+    (H, W) probability map; ``halo`` is half its receptive field.  The map is sampled every
+    ``stride`` pixels, so a stride-1 survey keeps the full-resolution map.
+
+    Chunks must see the same input as one piece, so the normalisation has to be pointwise: a fixed
+    min-max, or the noise-unit asinh with each band's σ from the survey-wide clip threshold.
+    """
+
+    kind = "segmenter"
+
+    def __init__(self, predict: Callable[[torch.Tensor], torch.Tensor], pre: Preprocessing, halo: int):
+        self.predict, self.pre, self.halo, self.nsigma = predict, pre, int(halo), pre.nsigma
+
+    def normalise(self, x: np.ndarray, thresholds: list[float]) -> np.ndarray:
+        norm = self.pre.normalization
+        if norm.snr:
+            sigma = np.asarray([t / self.nsigma if t > 0 else 1.0 for t in thresholds])[:, None, None]
+            return (np.arcsinh(x / sigma) / np.arcsinh(1000.0)).astype(np.float32)
+        if norm.per_image:
+            raise InputError(None, "a per-image normalisation is not defined on mosaic tiles")
+        return norm.forward(x)
+
+    def _map(self, x: np.ndarray, thresholds: list[float]) -> np.ndarray:
+        with torch.inference_mode():
+            t = torch.from_numpy(np.ascontiguousarray(self.normalise(x, thresholds)))[None]
+            return self.predict(t).reshape(x.shape[-2:]).float().numpy()
+
+    def field_map(self, stack, stride: int) -> ScoreMap:
+        clipped = stack if isinstance(stack, ClippedStack) else clip_stack(stack, self.nsigma)
+        common = coregistered_field(clipped)
+        prob = self._map(common, clipped.thresholds)
+        ref = clipped.stack.images[-1]
+        return ScoreMap(prob[::stride, ::stride].copy(), map_wcs(ref.wcs, stride), stride, ref.shape)
+
+    def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
+        prob = self._map(block, thresholds)
+        core = prob[self.halo : prob.shape[0] - self.halo, self.halo : prob.shape[1] - self.halo]
+        return core[::stride, ::stride].copy()
+
+
+class DetectorScorer(DenseScorer):
+    """The diffuse-emission detector (#12's :class:`radioviz.models.segmenter.Detector`): fields go
+    through its own path (its grid, then resampled onto the reference band's strided grid); mosaic
+    tiles through its network on the mosaic's grid with the same noise-unit scaling (σ of each
+    band from the survey-wide clip level) and its calibration.  Its GroupNorm layers see a whole
+    tile, so the overlap is the detector's own tiling overlap (as its tiled one-pass prediction)."""
+
+    def __init__(self, detector, overlap: int = 32):
+        from ..data.preprocess import Normalization
+
+        self.detector = detector
+        pre = Preprocessing(normalization=Normalization(False, 0.0, 1.0, snr=True))
+        pre.nsigma = float(getattr(getattr(detector, "spec", None), "nsigma", 3.0))
+
+        def predict(x: torch.Tensor) -> torch.Tensor:
+            raw = detector.raw_probability(x[0].numpy())
+            return torch.from_numpy(detector.calibration(raw))
+
+        super().__init__(predict, pre, overlap)
+
+    def field_map(self, stack, stride: int) -> ScoreMap:
+        from ..scan.detector import detector_score_map
+
+        return detector_score_map(stack, self.detector, stride)
+
+
+def _load_classifier(path: Path, card) -> Scorer:
+    from ..metrics.evaluate import load_classifier
+
+    model, pre, _ = load_classifier(path)
+    if getattr(model, "is_detector", False):  # a detector checkpoint loads as a Detector
+        return DetectorScorer(model)
+    return ClassifierScorer(model, pre)
+
+
+def _load_segmenter(path: Path, card) -> Scorer:
+    """The detector (#12): ``radioviz.metrics.evaluate.load_classifier`` rebuilds it from its card."""
+    try:
+        from ..models import segmenter  # noqa: F401
+    except ImportError:
+        raise InputError(
+            path, "detector checkpoints need radioviz.models.segmenter (not in this build)"
+        ) from None
+    return _load_classifier(path, card)
+
+
+#: checkpoint kind (the card's ``kind``) -> loader.  The one place a new model kind plugs in.
+SCORERS: dict[str, Callable[[Path, dict], Scorer]] = {
+    "classifier": _load_classifier,
+    "segmenter": _load_segmenter,
+}
+
+
+def load_scorer(checkpoint: str | Path) -> Scorer:
+    """The scorer for a checkpoint, by its card's ``kind``; cached per process (and file version)."""
+    path = Path(checkpoint).resolve()
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        raise InputError(path, "checkpoint file does not exist") from None
+    return _cached(str(path), mtime)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: str, mtime: int) -> Scorer:
+    card = read_card(path)
+    kind = "segmenter" if card.arch == "segmenter" else card.kind
+    loader = SCORERS.get(kind)
+    if loader is None:
+        raise InputError(
+            path, f"a {card.kind} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
+        )
+    return loader(Path(path), card)

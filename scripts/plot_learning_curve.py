@@ -1,0 +1,50 @@
+"""Plot a generator card's learning curve (quick evaluations during training) against CPU hours.
+
+Run:  python scripts/plot_learning_curve.py checkpoints/edm_gleam.json --out docs/generators/edm_lc.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("card")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    curve = [p for p in json.load(open(a.card))["training"]["learning_curve"] if "hist_err" in p]
+    h = [p["cpu_hours"] for p in curve]
+    fig, axes = plt.subplots(1, 4, figsize=(12, 2.6))
+    for ax, key, title in zip(
+        axes,
+        ("hist_err", "zero_fraction_gen", "fid_domain", "nn_ssim_max"),
+        ("histogram error", "zero fraction (real dashed)", "domain FID (A features)", "NN SSIM max"),
+        strict=True,
+    ):
+        ax.plot(h, [p.get(key) for p in curve], "o-")
+        if key == "zero_fraction_gen":
+            ax.axhline(curve[-1]["zero_fraction_real"], ls="--", c="k")
+        if key == "nn_ssim_max":
+            ax.axhline(0.95, ls="--", c="r")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("CPU hours")
+        sec = ax.secondary_xaxis("top", functions=(lambda x: x, lambda x: x))
+        sec.set_ticks(h[::2], labels=[str(p["step"]) for p in curve[::2]], fontsize=6)
+    fig.suptitle(
+        f"{a.card}: quick evaluations (16 class-H samples, Heun-25, median dead band); top axis: step",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    fig.savefig(a.out, dpi=90)
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The served app with a data root, in headless Chromium: typed paths stay inside the root, no
+server path reaches the page, uploads are limited before decoding and leave nothing behind.
+Any server-side exception (logged by Bokeh/Tornado/Panel) fails the test."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from . import fuzz_corpus as fz
+from .test_browser import browser  # noqa: F401  (the shared headless Chromium fixture)
+
+pytestmark = pytest.mark.browser
+
+
+class _Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        self.records.append(self.format(record))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    import panel as pn
+
+    from radioviz.app import create_app, resources
+
+    base = tmp_path_factory.mktemp("served")
+    root = base / "root"
+    fz.write_source(root / "fields", "abell_0001", 10.0, 0)
+    (base / "secret").mkdir()
+    (base / "secret" / "key_Gleam72-103_clipped.fits").write_bytes(fz.good_bytes())
+    (root / "escape").symlink_to(base / "secret")
+    resources.set_data_root(root)
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = pn.serve(
+        {"app": lambda: create_app(labels_path=str(base / "labels.ecsv"), template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}"],
+    )
+    time.sleep(1.0)
+    yield f"http://127.0.0.1:{port}/app", root.resolve(), base, errors
+    srv.stop()
+    logging.getLogger().removeHandler(errors)
+    resources.set_data_root(None)
+
+
+@pytest.fixture
+def page(served, browser):  # noqa: F811
+    url, _, _, errors = served
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    page.locator("canvas").first.wait_for(timeout=120000)
+    yield page
+    assert not page.console_errors, page.console_errors
+    assert not errors.records, errors.records
+    page.close()
+
+
+def _type_folder(page, text):
+    box = page.locator("input[type=text]").first
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_typed_paths_stay_inside_the_data_root(page, served):
+    _, root, base, _ = served
+    assert page.locator("input[type=text]").first.input_value() == "."
+    for typed in ("/etc", "escape", str(base / "secret"), "../secret"):
+        _type_folder(page, typed)
+        shown = Path(typed).name if typed.startswith("/") else typed  # absolute paths: the name only
+        page.get_by_text(re.compile(re.escape(shown) + ": outside the data folder")).wait_for(timeout=30000)
+        assert str(base) not in page.content()
+    _type_folder(page, "fields")
+    page.locator("select").first.locator("option", has_text="abell_0001").wait_for(state="attached")
+    _type_folder(page, "fields/nothing-here")
+    page.get_by_text("fields/nothing-here: no such file or directory").wait_for(timeout=30000)
+    html = page.content()
+    assert str(root) not in html and str(base) not in html
+
+
+def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_path):
+    before = set(Path(tempfile.gettempdir()).glob("radioviz-upload-*"))
+    big = tmp_path / "big_Gleam72-103_clipped.fits.gz"
+    big.write_bytes(gzip.compress(fz._huge_header(16000, 16000)))  # 16000² px in a few kB
+    page.locator("input[type=file]").first.set_input_files(str(big))
+    page.get_by_text("Upload rejected").wait_for(timeout=30000)
+    page.get_by_text("big_Gleam72-103_clipped.fits.gz: header declares 16000×16000").wait_for()
+    assert "radioviz-upload" not in page.content() and tempfile.gettempdir() + "/" not in page.content()
+    files = []
+    for k, b in enumerate(fz.BANDS):
+        p = tmp_path / f"mine_Gleam{b}_clipped.fits"
+        p.write_bytes(fz.good_bytes(72, k))
+        files.append(str(p))
+    page.locator("input[type=file]").first.set_input_files(files)
+    page.locator("select").first.locator("option", has_text="mine").wait_for(state="attached", timeout=30000)
+    assert page.locator("input[type=text]").first.input_value().startswith("upload: mine_Gleam")
+    now = set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before
+    assert len(now) == 1  # the refused upload's folder is gone; the open one stays for the session
+    page.close()  # the session ends: its folder goes too
+    deadline = time.time() + 60  # Bokeh drops a closed session within ~30 s
+    while time.time() < deadline and set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before:
+        time.sleep(0.5)
+    assert not set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before
+
+
+def test_compare_real_root_outside_is_refused(page, served, tmp_path):
+    _, root, base, _ = served
+    page.get_by_text("Compare", exact=True).first.click()
+    page.get_by_role("button", name="Compare", exact=True).wait_for(timeout=30000)
+    inputs = page.locator("input[type=text]")
+    real = next(inputs.nth(i) for i in range(inputs.count()) if inputs.nth(i).input_value() == ".")
+    real.fill(str(base / "secret"))
+    real.press("Enter")
+    page.locator("input[type=file]").first.set_input_files(str(fz.Corpus(tmp_path).samples()))
+    page.get_by_text("Loaded samples.npz: 4 images").wait_for(timeout=30000)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_text("outside the data folder this server shares").wait_for(timeout=60000)
+    assert str(root) not in page.content()

@@ -1,0 +1,94 @@
+"""The Survey tab in headless Chromium: start a survey on a Dask scheduler from the page, see it
+finish, open a surveyed field in the Fields tab.  Fails on console errors and on any error the
+server logs (a callback that raised, a Bokeh model changed off the session's thread)."""
+
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+
+
+class _Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(self.format(record))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    import panel as pn
+
+    distributed = pytest.importorskip("distributed")
+    from radioviz.app import create_app
+
+    errors = _Errors()
+    for name in ("", "bokeh", "tornado", "panel"):
+        logging.getLogger(name).addHandler(errors)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    labels = tmp_path_factory.mktemp("labels") / "labels.ecsv"
+    srv = pn.serve(
+        {"app": lambda: create_app(labels_path=str(labels), template=True)},
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        threaded=True,
+        websocket_origin=[f"127.0.0.1:{port}"],
+    )
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp"
+    )
+    time.sleep(1.0)
+    yield f"http://127.0.0.1:{port}/app", cluster.scheduler_address, errors
+    cluster.close()
+    srv.stop()
+    for name in ("", "bokeh", "tornado", "panel"):
+        logging.getLogger(name).removeHandler(errors)
+
+
+def test_survey_tab_runs_a_survey_and_opens_a_field_in_fields(served, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    url, scheduler, errors = served
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = b.new_page(viewport={"width": 1700, "height": 1100})
+        console = []
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.goto(url, timeout=240000)
+        page.locator("canvas").first.wait_for(timeout=120000)
+        page.get_by_text("Survey", exact=True).first.click()
+        out = page.get_by_placeholder("output folder")
+        out.wait_for(timeout=60000)
+        out.fill(str(tmp_path / "survey"))
+        out.press("Enter")
+        sched = page.get_by_placeholder("tcp://host:8786 (empty: embedded cluster)")
+        sched.fill(scheduler)
+        sched.press("Enter")
+        time.sleep(0.5)
+        page.get_by_role("button", name="Start survey").click()
+        page.get_by_text("Finished: 6 ok").wait_for(timeout=180000)
+        page.locator(".tabulator-row").nth(5).wait_for(timeout=30000)
+        page.get_by_role("button", name="Open in Fields tab").click()
+        page.get_by_text("in the Fields tab with its survey score map").wait_for(timeout=30000)
+        page.get_by_text("Fields", exact=True).first.click()
+        page.locator("canvas").first.wait_for(timeout=60000)
+        if os.environ.get("RADIOVIZ_SCREENSHOTS"):
+            page.screenshot(path=str(Path(__file__).resolve().parents[1] / "docs" / "survey.png"))
+        b.close()
+    assert (tmp_path / "survey" / "results.ecsv").exists()
+    assert not console, console
+    assert not errors.records, errors.records
