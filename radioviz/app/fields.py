@@ -207,6 +207,8 @@ class FieldsView(pn.viewable.Viewer):
 
         self._cut_srcs = [ColumnDataSource(data=_empty_cut()) for _ in BANDS]
         self._sel_src = ColumnDataSource(data={"x": [], "y": []})
+        self._score_src = ColumnDataSource(data=_empty_score())
+        self._cand_src = ColumnDataSource(data={"x": [], "y": [], "score": [], "candidate": []})
         self.labels = LabelStore(labels_path or default_labels_path(), self.labeller, self.session)
         cards = scoring_cards()
         self._cards = cards
@@ -264,6 +266,7 @@ class FieldsView(pn.viewable.Viewer):
                 self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
         self.refresh_labels()
         self.scan_version += 1
+        self._draw_overlay()
         self.selected = -1
         self.param.trigger("selected")
 
@@ -398,46 +401,38 @@ class FieldsView(pn.viewable.Viewer):
             hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False
         ).opts(line_color="white", line_width=0.8)
 
-    @param.depends("scan_version", "threshold")
-    def score_element(self):
+    def score_data(self) -> dict:
+        """The score map above the threshold as one image (0 at the threshold, 1 at a score of 1;
+        NaN, i.e. transparent, below), placed on the field's pixel grid."""
         smap = self.scoremap
         if smap is None:
-            return hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims="score").opts(alpha=0)
-        s = smap.scores
+            return _empty_score()
+        s, st, thr = smap.scores, smap.stride, self.threshold
         ny, nx = s.shape
-        st = smap.stride
-        masked = np.where(s >= self.threshold, s, np.nan)
-        if not np.isfinite(masked).any():
-            return hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims="score").opts(alpha=0)
-        bounds = (0.5 - st / 2, 0.5 - st / 2, 0.5 + st * (nx - 0.5), 0.5 + st * (ny - 0.5))
-        return hv.Image(masked[::-1], bounds=bounds, kdims=["x", "y"], vdims="score").opts(
-            cmap="Greens", alpha=0.55, clim=(self.threshold, 1.0), colorbar=False
-        )
+        level = np.where(s >= thr, (s - thr) / max(1.0 - thr, 1e-6), np.nan).astype(np.float32)
+        return {
+            "image": [level],
+            "x": [0.5 - st / 2],
+            "y": [0.5 - st / 2],
+            "dw": [float(st * nx)],
+            "dh": [float(st * ny)],
+        }
 
-    @param.depends("scan_version", "threshold")
-    def candidate_element(self):
-        pts = [(c["x"] + 0.5, c["y"] + 0.5, c["peak_score"], i + 1) for i, c in enumerate(self.candidates)]
-        el = hv.Points(pts, kdims=["x", "y"], vdims=["score", "candidate"])
-        return el.opts(
-            size=12,
-            marker="circle",
-            fill_alpha=0,
-            line_color="cyan",
-            line_width=2,
-            tools=["tap", "hover"],
-            nonselection_alpha=1.0,
-        )
+    def candidate_data(self) -> dict:
+        """Candidate markers: pixel centres, score and 1-based number (for the hover)."""
+        cs = self.candidates
+        return {
+            "x": [c["x"] + 0.5 for c in cs],
+            "y": [c["y"] + 0.5 for c in cs],
+            "score": [float(c["peak_score"]) for c in cs],
+            "candidate": list(range(1, len(cs) + 1)),
+        }
 
-    @param.depends("selected", "scan_version")
-    def selected_element(self):
-        """The selected candidate, highlighted."""
-        pts = []
-        if 0 <= self.selected < len(self.candidates):
-            c = self.candidates[self.selected]
-            pts = [(c["x"] + 0.5, c["y"] + 0.5)]
-        return hv.Points(pts, kdims=["x", "y"]).opts(
-            size=26, marker="square", fill_alpha=0, line_color="yellow", line_width=3
-        )
+    def _draw_overlay(self) -> None:
+        """Redraw the score map and candidate circles by replacing their sources' data (no
+        re-render of the HoloViews plot; called on the session's thread after a scan)."""
+        _set_data(self._score_src, self.score_data())
+        _set_data(self._cand_src, self.candidate_data())
 
     @param.depends("field", "catalogue")
     def catalog_element(self):
@@ -482,7 +477,45 @@ class FieldsView(pn.viewable.Viewer):
         fig = plot.state
         if getattr(self, "_axes", None):
             sky.apply_sky_axes(plot, self._axes)
-        if not any(getattr(r, "data_source", None) is self._sel_src for r in fig.renderers):
+        have = {id(getattr(r, "data_source", None)) for r in fig.renderers}
+        if id(self._score_src) not in have:  # the score map, just above the sky image
+            from bokeh.models import LinearColorMapper
+            from bokeh.palettes import Greens256
+
+            mapper = LinearColorMapper(palette=Greens256[::-1][64:], low=0, high=1, nan_color=(0, 0, 0, 0))
+            r = fig.image(
+                image="image",
+                x="x",
+                y="y",
+                dw="dw",
+                dh="dh",
+                source=self._score_src,
+                color_mapper=mapper,
+                global_alpha=0.55,
+            )
+            rest = [x for x in fig.renderers if x is not r]
+            images = [
+                k for k, x in enumerate(rest) if type(getattr(x, "glyph", None)).__name__.startswith("Image")
+            ]
+            at = images[-1] + 1 if images else 0
+            fig.renderers = [*rest[:at], r, *rest[at:]]
+        if id(self._cand_src) not in have:
+            from bokeh.models import HoverTool
+
+            r = fig.scatter(
+                "x",
+                "y",
+                source=self._cand_src,
+                size=12,
+                marker="circle",
+                fill_alpha=0,
+                line_color="cyan",
+                line_width=2,
+            )
+            fig.add_tools(
+                HoverTool(renderers=[r], tooltips=[("candidate", "@candidate"), ("score", "@score{0.000}")])
+            )
+        if id(self._sel_src) not in have:
             fig.scatter(
                 "x",
                 "y",
@@ -524,25 +557,22 @@ class FieldsView(pn.viewable.Viewer):
         img = hv.DynamicMap(self.image_element)
         if self.field and resources.is_big(self._root(), self.field):
             img = regrid(img, dynamic=True)  # survey mosaics: only the viewport's pixels travel
-        candidates = hv.DynamicMap(self.candidate_element)
         pointer = hv.streams.PointerXY(source=img)
         pointer.add_subscriber(lambda x, y: self._on_pointer(x, y))
-        tap = hv.streams.Tap(source=candidates)
+        tap = hv.streams.Tap(source=img)  # the nearest candidate to a click is selected
         tap.add_subscriber(lambda x, y: self._on_tap(x, y))
         overlay = (
             img
             * hv.DynamicMap(self.rgb_element)
             * hv.DynamicMap(self.contour_element)
-            * hv.DynamicMap(self.score_element)
             * hv.DynamicMap(self.catalog_element)
-            * candidates
             * hv.DynamicMap(self.furniture_element)
-        )
+        )  # the score map and candidates are plain Bokeh glyphs added by _sky_hook
         return overlay.opts(
             hv.opts.Image(
                 frame_width=520,
                 data_aspect=1,
-                tools=["hover"],
+                tools=["hover", "tap"],
                 active_tools=["wheel_zoom"],
                 hooks=[self._sky_hook],
                 show_grid=True,
@@ -678,6 +708,7 @@ class FieldsView(pn.viewable.Viewer):
     def _set_candidates(self, cands: list[dict]) -> None:
         self.candidates = cands
         self.refresh_labels()
+        self._draw_overlay()
         self._syncing = True  # the table is rebuilt below, once
         try:
             self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
@@ -1067,6 +1098,10 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(str(exc))
         except Exception as exc:  # keep the server up; show what went wrong
             self.show_error(f"{type(exc).__name__}: {exc}")
+
+
+def _empty_score() -> dict:
+    return {"image": [np.full((1, 1), np.nan, np.float32)], "x": [0.0], "y": [0.0], "dw": [1.0], "dh": [1.0]}
 
 
 def _empty_cut() -> dict:
