@@ -122,15 +122,14 @@ def _catalogue(choice: str, path: str = "") -> object:
 def _set_data(src, data: dict) -> None:
     """Replace a plain Bokeh source's data.  Panel runs widget callbacks on its worker pool
     (``nthreads``), and Bokeh models change only on the session's thread: from a worker the
-    change is handed over (``pn.state.execute`` schedules it on the document)."""
-    doc = src.document
-    if doc is None or doc.session_context is None:
-        src.data = data
-        return
-    from panel.io.state import set_curdoc
+    change is handed over with ``add_next_tick_callback`` (Bokeh's one thread-safe call)."""
+    from tornado.ioloop import IOLoop
 
-    with set_curdoc(doc):
-        pn.state.execute(functools.partial(setattr, src, "data", data))
+    doc = src.document
+    if doc is None or doc.session_context is None or IOLoop.current(instance=False) is not None:
+        src.data = data  # no server, or on the server's loop (inside a locked callback)
+        return
+    doc.add_next_tick_callback(functools.partial(setattr, src, "data", data))  # thread-safe
 
 
 def _on_session(doc, fn, *args):
