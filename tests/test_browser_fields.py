@@ -3,6 +3,7 @@ here that failed before its fix.  Each test fails on a console error or a server
 
 import logging
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -108,8 +109,8 @@ def _models(page, js_filter):
 
 
 def _candidate(page) -> int:
-    text = page.get_by_text("Candidate ").first.inner_text()
-    return int(text.split("Candidate ")[1].split("/")[0])
+    text = page.get_by_text(re.compile(r"Candidate \d+/\d+")).first.inner_text()
+    return int(re.search(r"Candidate (\d+)/", text).group(1))
 
 
 def test_sky_axes_square_pixels_colorbar_beam_and_scale_bar(page):
