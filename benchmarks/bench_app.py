@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import time
 
 import holoviews as hv
 import numpy as np
 import panel as pn
+
+from radioviz.app.headless import served_app_in_chromium
 
 
 def median_time(fn, repeats: int) -> float:
@@ -153,39 +154,17 @@ def bench_mosaic_field(size: int = 8000) -> dict:
 
 
 def bench_first_page() -> dict:
-    from playwright.sync_api import sync_playwright
 
-    from radioviz.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = pn.serve(
-        {"app": lambda: create_app(template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}"],
-    )
-    time.sleep(1.0)
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
-            )
-            times = []
-            for _ in range(3):
-                page = b.new_page(viewport={"width": 1600, "height": 1000})
-                t0 = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/app")
-                page.get_by_role("button", name="Compute score map").wait_for(timeout=120000)
-                page.locator("canvas").first.wait_for(timeout=120000)
-                times.append(time.perf_counter() - t0)
-                page.close()
-            b.close()
-    finally:
-        srv.stop()
+    with served_app_in_chromium() as (url, b):
+        times = []
+        for _ in range(3):
+            page = b.new_page(viewport={"width": 1600, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(url)
+            page.get_by_role("button", name="Compute score map").wait_for(timeout=120000)
+            page.locator("canvas").first.wait_for(timeout=120000)
+            times.append(time.perf_counter() - t0)
+            page.close()
     return {
         "first_page_interactive_s": round(statistics.median(times), 2),
         "first_page_runs_s": [round(t, 2) for t in times],
@@ -245,46 +224,24 @@ _PLAY_JS = """async (seconds) => {
 
 def bench_browser_playback(steps: int = 20, repeats: int = 20) -> dict:
     """Frame change and Play in the served app's Trajectory tab, measured in headless Chromium."""
-    from playwright.sync_api import sync_playwright
 
-    from radioviz.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = pn.serve(
-        {"app": lambda: create_app(template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}"],
-    )
-    time.sleep(1.0)
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
-            )
-            page = b.new_page(viewport={"width": 1700, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}/app")
-            page.locator("canvas").first.wait_for(timeout=120000)
-            page.get_by_text("Trajectory", exact=True).first.click()
-            box = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
-            box.first.fill(str(steps))
-            box.first.press("Enter")
-            time.sleep(0.5)
-            page.get_by_role("button", name="Sample", exact=True).click()
-            page.get_by_text("recorded steps").wait_for(timeout=600000)
-            ms, idle = [], []
-            for i in range(repeats):
-                idle.append(page.evaluate(_IDLE_JS))  # control: the next paint with no change at all
-                ms.append(page.evaluate(_FRAME_JS, 2 + (i % (steps - 2))))
-            bare = page.evaluate(_TIMER_JS, 5)  # control: a bare 100 ms timer, nothing playing
-            play = page.evaluate(_PLAY_JS, 5)
-            b.close()
-    finally:
-        srv.stop()
+    with served_app_in_chromium() as (url, b):
+        page = b.new_page(viewport={"width": 1700, "height": 1100})
+        page.goto(url)
+        page.locator("canvas").first.wait_for(timeout=120000)
+        page.get_by_text("Trajectory", exact=True).first.click()
+        box = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
+        box.first.fill(str(steps))
+        box.first.press("Enter")
+        time.sleep(0.5)
+        page.get_by_role("button", name="Sample", exact=True).click()
+        page.get_by_text("recorded steps").wait_for(timeout=600000)
+        ms, idle = [], []
+        for i in range(repeats):
+            idle.append(page.evaluate(_IDLE_JS))  # control: the next paint with no change at all
+            ms.append(page.evaluate(_FRAME_JS, 2 + (i % (steps - 2))))
+        bare = page.evaluate(_TIMER_JS, 5)  # control: a bare 100 ms timer, nothing playing
+        play = page.evaluate(_PLAY_JS, 5)
     return {
         "browser_frame_change_ms_median": round(statistics.median(ms), 1),
         "browser_frame_change_ms_max": round(max(ms), 1),
