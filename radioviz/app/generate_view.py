@@ -29,6 +29,7 @@ from . import resources
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
 from .export import samples_fits, samples_npz
 from .mask_canvas import MaskCanvas
+from .uploads import dropper
 
 __all__ = ["GenerateView", "samples_fits", "samples_npz"]
 
@@ -148,16 +149,16 @@ class GenerateView(pn.viewable.Viewer):
             self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, name)))
 
     def load_mask_file(self, filename: str, content: bytes) -> bool:
+        """A mask file from the browser: kept under the user's file name in a temporary folder
+        (so every message names that file, never the folder), its size checked first."""
         import tempfile
 
-        suffix = "".join(Path(filename).suffixes) or ".npy"
-        with tempfile.TemporaryDirectory() as d:
-            p = Path(d) / f"upload{suffix}"
-            p.write_bytes(content)
+        with tempfile.TemporaryDirectory(prefix="radioviz-upload-") as d:
             try:
+                p = resources.check_upload([filename], [content], Path(d))[0]
                 m = read_mask(p)
-            except InputError as exc:
-                self.show_error(str(exc).replace(str(p), filename))
+            except (InputError, OSError) as exc:
+                self.show_error(resources.public_message(str(exc), {d: "the upload"}))
                 return False
         self.canvas.set_base(m)
         self.clear_error()
@@ -380,10 +381,7 @@ class GenerateView(pn.viewable.Viewer):
         )
         col = pn.Column(pn.pane.Markdown(info), *w, width=320)
         if acc["mask_classes"]:
-            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", label="Mask file")
-            upload.param.watch(
-                lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value"
-            )
+            upload = dropper(lambda names, data: self.load_mask_file(names[0], data[0]), self.show_error)
             mask_col = pn.Column(
                 self.canvas,
                 pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
