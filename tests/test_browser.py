@@ -186,10 +186,7 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     _wait_for(lambda: page.evaluate(words).startswith("step 1/"))
     frame = page.locator("canvas").nth(1)
     before = frame.screenshot()
-    page.evaluate(
-        "() => { [...Bokeh.documents[0].all_models]"
-        ".find(m => m.type === 'panel.models.widgets.Player').value = 10; }"
-    )
+    page.evaluate("() => { Bokeh.documents[0].get_model_by_name('traj_player_slider').value = 10; }")
     _wait_for(lambda: page.evaluate(words).startswith("step 10/"))  # the player's 10 is the text's 10
     time.sleep(1.0)
     assert page.locator("canvas").nth(1).screenshot() != before
