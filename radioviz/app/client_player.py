@@ -1,5 +1,5 @@
-"""A frame player that plays in the browser: Play/Pause and a step slider whose timer runs in
-JavaScript, so playback needs no server round trip.
+"""A frame player that plays in the browser: Play/Pause, one step back/forward and a step slider,
+whose timer runs in JavaScript, so playback needs no server round trip.
 
 Panel's ``Player`` sends its value to the server on every tick; on a loaded machine each tick's
 round trip (and the server's work on it) held Play to about 4 frames/s at a 100 ms interval.
@@ -49,6 +49,13 @@ const tick = () => {
 st.id = setTimeout(tick, interval);
 """
 
+#: One step back or forward (``delta``), pausing first; the step reaches the server.
+_STEP_JS = """
+if (slider._radioviz_play && slider._radioviz_play.on) slider._radioviz_play.stop();
+const v = Math.max(slider.start, Math.min(slider.end, slider.value + delta));
+if (v !== slider.value) { slider.value = v; slider.value_throttled = v; }
+"""
+
 #: Stop playing (a new set of frames arrived, or the server moved the step).
 STOP_JS = "if (slider._radioviz_play && slider._radioviz_play.on) slider._radioviz_play.stop();"
 
@@ -67,10 +74,17 @@ class ClientPlayer:
             step=1,
             title="step",
             show_value=False,
-            width=width - 110,
+            width=width - 200,
             name=f"{name}_slider",
         )
         self.button = Button(label=PLAY_LABEL, width=100, name=f"{name}_button")
+        self.back, self.forward = (
+            Button(label=lab, width=40, name=f"{name}_{n}") for lab, n in (("◀", "back"), ("▶", "forward"))
+        )
+        for b, delta in ((self.back, -1), (self.forward, 1)):
+            b.js_on_event(
+                "button_click", CustomJS(args={"slider": self.slider, "delta": delta}, code=_STEP_JS)
+            )
         self.interval_ms = interval_ms
         self.button.js_on_event(
             "button_click",
@@ -102,5 +116,6 @@ class ClientPlayer:
 
         on_session(push, self.slider)
 
-    def stop_js(self) -> str:
-        return STOP_JS
+    def controls(self) -> list:
+        """The Bokeh widgets, in their order on the page."""
+        return [self.button, self.back, self.forward, self.slider]

@@ -436,7 +436,7 @@ class TrajectoryView(pn.viewable.Viewer):
         """Send every recorded frame of the shown band to the browser once; the player then
         swaps frames there (JavaScript), with no server round trip per frame."""
         if self._empty():
-            text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
+            text = "Press Sample (or use the Generate tab's latest result)."
             on_session(lambda: setattr(self.step_text, "text", text), self.text_fig)
             return
         n = len(self.trajectory)
@@ -616,7 +616,7 @@ class TrajectoryView(pn.viewable.Viewer):
             ]
         )
         frames = pn.Column(
-            pn.pane.Bokeh(bokeh_row(self.player.button, self.player.slider)),
+            pn.pane.Bokeh(bokeh_row(*self.player.controls())),
             pn.pane.Bokeh(self.text_fig),
             images,
             pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
