@@ -81,3 +81,12 @@ def test_a_batch_over_the_total_limit_is_refused():
     assert refused and refused[0].startswith("two.fits: over the")
     time.sleep(uploads.QUIET_S + 0.5)
     assert got == [(["one.fits"], [b"1" * 200])]
+
+
+def test_a_file_removed_from_the_box_leaves_the_batch():
+    box, got, _ = _box(limit=10_000, multiple=True)
+    for e in _chunks("a.fits", b"a" * 50, 100) + _chunks("b.fits", b"b" * 50, 100):
+        box._process_event(e)
+    box._process_event(SimpleNamespace(event_name="delete_event", data={"name": "a.fits"}))
+    time.sleep(uploads.QUIET_S + 0.5)
+    assert got == [(["b.fits"], [b"b" * 50])]
