@@ -174,7 +174,14 @@ def test_generate_tab_draw_mask_and_generate(page):
     page.get_by_text(re.compile(r"diffuse [1-9]\d* px")).wait_for(timeout=30000)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("image(s) in").wait_for(timeout=240000)
-    page.locator("canvas").nth(4).wait_for(timeout=30000)  # the mask canvas and four gallery tiles
+    _wait_for(
+        lambda: (
+            page.evaluate(
+                "() => Bokeh.documents[0].get_model_by_name('generate_gallery_source').data.image.length"
+            )
+            == 4
+        )
+    )  # the four gallery tiles (one figure)
     _shot(page, "generate.png")
 
 
@@ -186,10 +193,7 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     _wait_for(lambda: page.evaluate(words).startswith("step 1/"))
     frame = page.locator("canvas").nth(1)
     before = frame.screenshot()
-    page.evaluate(
-        "() => { [...Bokeh.documents[0].all_models]"
-        ".find(m => m.type === 'panel.models.widgets.Player').value = 10; }"
-    )
+    page.evaluate("() => { Bokeh.documents[0].get_model_by_name('traj_player_slider').value = 10; }")
     _wait_for(lambda: page.evaluate(words).startswith("step 10/"))  # the player's 10 is the text's 10
     time.sleep(1.0)
     assert page.locator("canvas").nth(1).screenshot() != before

@@ -136,3 +136,40 @@ def test_compare_real_root_outside_is_refused(page, served, tmp_path):
     page.get_by_role("button", name="Compare", exact=True).click()
     page.get_by_text("outside the data folder this server shares").wait_for(timeout=60000)
     assert str(root) not in page.content()
+
+
+def test_large_upload_arrives_in_chunks_and_one_over_the_limit_is_refused(page, served, tmp_path):
+    """25 MB of FITS (4 bands of 1250² float32) is more than one websocket message could carry: it
+    arrives in chunks and opens; a file over the limit is refused by name in the drop box before
+    anything is sent, and the session stays up."""
+    from radioviz.app import resources
+
+    files = []
+    for k, b in enumerate(fz.BANDS):
+        p = tmp_path / f"large_Gleam{b}_clipped.fits"
+        p.write_bytes(fz.good_bytes(1250, k))
+        files.append(str(p))
+    assert sum(Path(f).stat().st_size for f in files) > 25_000_000
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(len(f))))
+    page.locator("input[type=file]").first.set_input_files(files)
+    page.locator("select").first.locator("option", has_text="large").wait_for(
+        state="attached", timeout=120000
+    )
+    assert page.locator("input[type=text]").first.input_value().startswith("upload: large_Gleam")
+    assert not page.get_by_text("Upload rejected").is_visible()
+    limit = resources.max_upload_bytes()
+    huge = tmp_path / "huge_Gleam72-103_clipped.fits"
+    with open(huge, "wb") as fh:
+        fh.truncate(limit + 1_000_000)  # sparse: the browser refuses it on its size alone
+    n_sent = len(sent)
+    page.locator("input[type=file]").first.set_input_files(str(huge))
+    item = page.locator(".filepond--item", has_text="huge_Gleam72-103_clipped.fits")
+    item.get_by_text("File is too large").wait_for(timeout=30000)
+    item.get_by_text(f"Maximum file size is {limit // 1_000_000} MB").wait_for()
+    time.sleep(1.0)
+    assert sum(sent[n_sent:]) < 100_000  # nothing of it went over the websocket
+    _type_folder(page, "fields")  # the session still answers
+    page.locator("select").first.locator("option", has_text="abell_0001").wait_for(
+        state="attached", timeout=30000
+    )

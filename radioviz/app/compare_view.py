@@ -20,6 +20,7 @@ from ..io.layout import find_splits
 from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples, real_cutouts
 from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS
 from . import resources
+from .uploads import dropper
 
 #: no toolbar and no active scroll tool: the mouse wheel scrolls the page
 QUIET = dict(toolbar=None, default_tools=[], active_tools=[])
@@ -122,20 +123,23 @@ class CompareView(pn.viewable.Viewer):
         return self.compare(*src)
 
     def upload(self, filename: str, content: bytes) -> bool:
+        """Take a samples .npz; its size is checked first, and errors name the user's file."""
         import tempfile
 
-        with tempfile.TemporaryDirectory() as d:
-            p = Path(d) / "samples.npz"
-            p.write_bytes(content)
+        with tempfile.TemporaryDirectory(prefix="radioviz-upload-") as d:
             try:
+                p = resources.check_upload([filename], [content], Path(d))[0]
                 _, physical, meta = load_samples(p)
-            except InputError as exc:
-                self.alert.object, self.alert.visible = str(exc).replace(str(p), filename), True
+            except (InputError, OSError) as exc:
+                self.show_error(resources.public_message(str(exc), {d: "the upload"}))
                 return False
         self._uploaded = (physical, meta)
         self.alert.visible = False
         self.status.object = f"Loaded {filename}: {len(physical)} images. Press Compare."
         return True
+
+    def show_error(self, text: str):
+        self.alert.object, self.alert.visible = text, True
 
     @param.depends("comparison")
     def plots(self):
@@ -268,8 +272,7 @@ class CompareView(pn.viewable.Viewer):
         )
 
     def __panel__(self):
-        up = pn.widgets.FileInput(accept=".npz")
-        up.param.watch(lambda e: self.upload(up.filename, e.new) if e.new else None, "value")
+        up = dropper(lambda names, data: self.upload(names[0], data[0]), self.show_error)
         controls = pn.Row(
             pn.widgets.TextInput.from_param(self.param.real_root, label="Real data root", width=420),
             pn.widgets.TextInput.from_param(self.param.split, label="Split", width=100),

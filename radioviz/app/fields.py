@@ -411,16 +411,14 @@ class FieldsView(pn.viewable.Viewer):
 
     def __panel__(self):
         from .shortcuts import KeyboardShortcuts
+        from .uploads import dropper
 
-        upload = pn.widgets.FileInput(multiple=True, accept=".fits,.fit,.fts,.gz", label="Upload FITS")
-
-        def on_upload(event):
-            if upload.value:
-                values = upload.value if isinstance(upload.value, list) else [upload.value]
-                names = upload.filename if isinstance(upload.filename, list) else [upload.filename]
-                self.upload(names, values)
-
-        upload.param.watch(on_upload, "value")
+        upload = dropper(
+            self.upload,
+            lambda msg: self.show_error(f"Upload rejected — {msg}"),
+            "Upload FITS (one file per band, or a cube)",
+            multiple=True,
+        )
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
         target = pn.widgets.TextInput(

@@ -11,7 +11,6 @@ import io
 import threading
 from pathlib import Path
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 import param
@@ -28,11 +27,20 @@ from ..sampling.trajectory import SamplingCancelled
 from . import resources
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
 from .export import samples_fits, samples_npz
+from .gallery import Gallery
 from .mask_canvas import MaskCanvas
+from .uploads import dropper
 
 __all__ = ["GenerateView", "samples_fits", "samples_npz"]
 
 NONE = "(none)"
+
+
+GALLERY_HELP = (
+    "Press **Generate**. Images show the first band (72–103 MHz; the only one for "
+    "single-frequency models) with an asinh stretch; the score is the shipped A "
+    "classifier's halo score (4-band models only)."
+)
 
 
 class GenerateView(pn.viewable.Viewer):
@@ -73,6 +81,9 @@ class GenerateView(pn.viewable.Viewer):
         self.run_button.js_on_click(args={"b": self.run_button}, code="b.disabled = true")
         self.cancel_button = pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning")
         self._make_downloads()
+        self.gallery_view = Gallery()
+        self.gallery_view.empty(GALLERY_HELP)
+        self._gallery_layout = self.gallery_view.layout()
         try:
             names = sorted(s.name for s in resources.sources(self.data_dir))
         except InputError:
@@ -148,16 +159,16 @@ class GenerateView(pn.viewable.Viewer):
             self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, name)))
 
     def load_mask_file(self, filename: str, content: bytes) -> bool:
+        """A mask file from the browser: kept under the user's file name in a temporary folder
+        (so every message names that file, never the folder), its size checked first."""
         import tempfile
 
-        suffix = "".join(Path(filename).suffixes) or ".npy"
-        with tempfile.TemporaryDirectory() as d:
-            p = Path(d) / f"upload{suffix}"
-            p.write_bytes(content)
+        with tempfile.TemporaryDirectory(prefix="radioviz-upload-") as d:
             try:
+                p = resources.check_upload([filename], [content], Path(d))[0]
                 m = read_mask(p)
-            except InputError as exc:
-                self.show_error(str(exc).replace(str(p), filename))
+            except (InputError, OSError) as exc:
+                self.show_error(resources.public_message(str(exc), {d: "the upload"}))
                 return False
         self.canvas.set_base(m)
         self.clear_error()
@@ -261,35 +272,25 @@ class GenerateView(pn.viewable.Viewer):
             return None  # a single-frequency generator: the 4-band classifier cannot judge it
         return score_images(model, pre, g.physical)
 
-    @param.depends("result")
-    def gallery(self):
+    @param.depends("result", watch=True)
+    def _show_result(self):
+        """The gallery's tiles for the latest run, replaced in place (one data change)."""
         g = self.result
         if g is None:
-            return pn.pane.Markdown(
-                "Press **Generate**. Images show the first band (72–103 MHz; the only one for "
-                "single-frequency models) with an asinh stretch; the score is the shipped A "
-                "classifier's halo score (4-band models only)."
-            )
-        tiles = []
-        for i, img in enumerate(g.physical):
-            score = f" · score {self.scores[i]:.2f}" if self.scores is not None else ""
-            el = hv.Image(stretch_image(img[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(
-                cmap="inferno",
-                width=170,
-                height=170,
-                xaxis=None,
-                yaxis=None,
-                toolbar=None,
-                default_tools=[],
-                active_tools=[],  # the mouse wheel scrolls the page
-                title=f"#{i}{score}",
-            )
-            tiles.append(pn.pane.HoloViews(el, linked_axes=False, sizing_mode="fixed"))
-        head = pn.pane.Markdown(
+            self.gallery_view.empty(GALLERY_HELP)
+            return
+        titles = [
+            f"#{i}" + (f" · score {self.scores[i]:.2f}" if self.scores is not None else "")
+            for i in range(len(g.physical))
+        ]
+        self.gallery_view.show(
+            [stretch_image(img[0], "asinh") for img in g.physical],
+            titles,
             f"**{Path(g.meta['checkpoint']).name}** · {conditioning_text(g.meta)}",
-            sizing_mode="stretch_width",
         )
-        return pn.Column(head, pn.GridBox(*tiles, ncols=4))
+
+    def gallery(self) -> pn.viewable.Viewable:
+        return self._gallery_layout
 
     def _reference(self):
         """The background reference field of the latest run (its WCS goes into the FITS)."""
@@ -380,10 +381,7 @@ class GenerateView(pn.viewable.Viewer):
         )
         col = pn.Column(pn.pane.Markdown(info), *w, width=320)
         if acc["mask_classes"]:
-            upload = pn.widgets.FileInput(accept=".npy,.fits,.fits.gz,.fit", label="Mask file")
-            upload.param.watch(
-                lambda e: self.load_mask_file(upload.filename, e.new) if e.new else None, "value"
-            )
+            upload = dropper(lambda names, data: self.load_mask_file(names[0], data[0]), self.show_error)
             mask_col = pn.Column(
                 self.canvas,
                 pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
@@ -404,7 +402,7 @@ class GenerateView(pn.viewable.Viewer):
                     buttons,
                     self.progress,
                     self.status,
-                    self.gallery,
+                    self._gallery_layout,
                     self.downloads(),
                     sizing_mode="stretch_width",
                 ),

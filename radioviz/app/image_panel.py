@@ -53,6 +53,9 @@ class ImagePanel:
         )
         fig.add_layout(self.corner)
         self.figure = fig
+        # drawn from the server or by the browser's frame player: never sent back per frame
+        for m in (self.source, self.mapper, self.corner):
+            m.syncable = False
 
     def update(self, image: np.ndarray, low: float, high: float, title: str | None = None) -> None:
         """Show ``image`` (rows = y, row 0 at the bottom) with colour limits low…high."""

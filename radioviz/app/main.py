@@ -21,7 +21,7 @@ def create_app(
     ``template=True`` (what ``app.py`` serves) wraps it in Panel's Bootstrap template, whose
     resources Panel serves locally; without, it is a plain layout that displays inline in Jupyter.
     """
-    pn.extension("tabulator", sizing_mode="stretch_width", nthreads=4, notifications=False)
+    pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", nthreads=4, notifications=False)
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
     generate = GenerateView(data_dir=data_dir)

@@ -29,7 +29,9 @@ CHECKPOINTS = REPO / "checkpoints"
 _DATA_ROOT: Path | None = None
 
 #: Upload limits (bytes of one upload, pixels of one image), before anything is decoded.
-DEFAULT_MAX_UPLOAD_BYTES = 12 * 1024 * 1024  # base64 of it stays under Bokeh's 20 MB websocket message
+DEFAULT_MAX_UPLOAD_BYTES = (
+    64_000_000  # sent in chunks (app/uploads.py), so not bound by Bokeh's message limit
+)
 DEFAULT_MAX_UPLOAD_PIXELS = 4096 * 4096 * 4
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, CustomJS, Label, Legend, Span
+from bokeh.layouts import row as bokeh_row
+from bokeh.models import ColumnDataSource, CustomJS, Label, Legend, Range1d, Span
 from bokeh.plotting import figure
 
 from ..data.preprocess import Preprocessing
@@ -30,6 +31,7 @@ from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
+from .client_player import STOP_JS, ClientPlayer
 from .describe import label_text, model_options
 from .image_panel import TOOLS, ImagePanel
 from .session import on_session
@@ -97,7 +99,16 @@ class TrajectoryView(pn.viewable.Viewer):
         self.x0_panel = ImagePanel("predicted x̂0", name="traj_x0")
         self.diff_panel = ImagePanel("x̂0 − x_t", "diverging", name="traj_diff")
         self.hist_source = ColumnDataSource({"top": [], "left": [], "right": []}, name="traj_hist")
-        h = figure(width=330, height=240, tools=TOOLS, toolbar_location=None, title="histogram of x_t")
+        # fixed ranges, set per trajectory: an auto range would re-lay out the axes on every frame
+        h = figure(
+            width=330,
+            height=240,
+            tools=TOOLS,
+            toolbar_location=None,
+            title="histogram of x_t",
+            x_range=Range1d(-1, 1),
+            y_range=Range1d(0, 1),
+        )
         h.quad(top="top", bottom=0, left="left", right="right", source=self.hist_source, color="#555555")
         h.xaxis.axis_label, h.yaxis.axis_label = "x_t value (data scale)", "pixels"
         self.hist_fig = h
@@ -142,23 +153,33 @@ class TrajectoryView(pn.viewable.Viewer):
         self.explain_forward = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.pair_text = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.fwd_text = pn.pane.Markdown("")
-        self.player = pn.widgets.Player(
-            label="step",
-            start=1,
-            end=2,
-            value=1,
-            loop_policy="once",
-            interval=100,
-            show_value=False,
-            show_loop_controls=False,
-            width=560,
+        self.player = ClientPlayer(
+            lambda v: setattr(self, "step", min(max(0, v - 1), self.param.step.bounds[1])), name="traj_player"
         )
-        self.player.param.watch(
-            lambda e: setattr(self, "step", min(max(0, e.new - 1), self.param.step.bounds[1])), "value"
+        frame = self._frame_js()
+        self.player.slider.js_on_change("value", frame)
+        # new frames: stop playing, go to the step they were sent at, draw it
+        self.cache.js_on_change(
+            "data",
+            CustomJS(
+                args={**frame.args, "slider": self.player.slider},
+                code=STOP_JS
+                + """
+                const sent_at = cache.data.start;
+                if (sent_at && sent_at.length && slider.value !== sent_at[0] + 1) {
+                  slider.value = sent_at[0] + 1;  // its own callback draws the frame
+                  slider.value_throttled = slider.value;
+                  return;
+                }
+                """
+                + frame.code,
+            ),
         )
-        js = self._frame_js()
-        self.player.jscallback(value=js.code, args=js.args)
-        self.cache.js_on_change("data", js)
+        # drawn in the browser only: nothing to send back to the server on each frame
+        for m in (self.hist_source, self.marker, self.step_text, self.notice_text, self.cache):
+            m.syncable = False
+        for r in (self.hist_fig.x_range, self.hist_fig.y_range):
+            r.syncable = False
         self.sampler_button = pn.widgets.Button.from_param(self.param.compare_samplers, label="Run samplers")
         self.side_row = pn.Row()
         self.sampler_note_pane = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -278,7 +299,7 @@ class TrajectoryView(pn.viewable.Viewer):
         hi = max(float(f.max()) for f in frames) if frames else 1.0
         self._hist_range = (lo, hi if hi > lo else lo + 1)
         self.step = 0
-        self.player.param.update(end=max(2, n), value=1)
+        self.player.show(1, end=max(2, n))
         sig = np.maximum(np.asarray(traj.sigmas, float), 1e-4)
         data = {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": (1 / sig**2).tolist()}
         on_session(lambda: setattr(self.sched_source, "data", data), self.sched_fig)
@@ -415,7 +436,7 @@ class TrajectoryView(pn.viewable.Viewer):
         """Send every recorded frame of the shown band to the browser once; the player then
         swaps frames there (JavaScript), with no server round trip per frame."""
         if self._empty():
-            text = "Press <b>Sample</b> (or use the Generate tab's latest result)."
+            text = "Press Sample (or use the Generate tab's latest result)."
             on_session(lambda: setattr(self.step_text, "text", text), self.text_fig)
             return
         n = len(self.trajectory)
@@ -442,7 +463,11 @@ class TrajectoryView(pn.viewable.Viewer):
         )
         left, right = self.hist_edges
 
+        top = max(float(np.max(h)) for h in data["hist"]) if data["hist"] else 1.0
+
         def push():
+            self.hist_fig.x_range.update(start=left[0], end=right[-1])
+            self.hist_fig.y_range.update(start=0, end=1.05 * max(top, 1.0))
             self.hist_source.data = {"top": data["hist"][0].tolist(), "left": left, "right": right}
             self.cache.data = data
 
@@ -451,7 +476,7 @@ class TrajectoryView(pn.viewable.Viewer):
     @param.depends("step", watch=True)
     def _step_changed(self):
         if self.player.value != self.step + 1:
-            self.player.value = self.step + 1  # the browser redraws from its cache
+            self.player.show(self.step + 1)  # the browser redraws from its cache
 
     def _frame_js(self) -> CustomJS:
         """The browser side of a frame change: index the cached frames, update the plots."""
@@ -464,6 +489,7 @@ class TrajectoryView(pn.viewable.Viewer):
             "marker": self.marker,
             "info": self.step_text,
             "note": self.notice_text,
+            "slider": self.player.slider,
             "psrcs": [p.source for row in self.pair_panels for p in row],
             "pmaps": [p.mapper for row in self.pair_panels for p in row],
             "ptitles": [p.corner for row in self.pair_panels for p in row],
@@ -472,10 +498,7 @@ class TrajectoryView(pn.viewable.Viewer):
         const f = cache.data;
         const n = f.xt ? f.xt.length : 0;
         if (!n) return;
-        // the player's callback has it as 'source'; a new cache carries the step it was sent at
-        const live = typeof source !== 'undefined' && source.value !== undefined;
-        const v = live ? source.value : f.start[0] + 1;
-        const k = Math.max(0, Math.min(v - 1, n - 1));
+        const k = Math.max(0, Math.min(slider.value - 1, n - 1));
         const keys = ['xt', 'x0', 'diff'];
         for (let i = 0; i < 3; i++) {
           srcs[i].data = {image: [f[keys[i]][k]]};
@@ -593,7 +616,7 @@ class TrajectoryView(pn.viewable.Viewer):
             ]
         )
         frames = pn.Column(
-            self.player,
+            pn.pane.Bokeh(bokeh_row(*self.player.controls())),
             pn.pane.Bokeh(self.text_fig),
             images,
             pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
