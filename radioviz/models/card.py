@@ -304,6 +304,21 @@ class ModelCard:
         return self.metrics.get(name) or {}
 
 
+def cards_in(directory: str | Path) -> dict[str, ModelCard]:
+    """``{file name: card}`` of every checkpoint in ``directory`` with a valid card (cards are
+    small: read each call); a card that does not validate is left out, as its model could not
+    be loaded, and training-state files are not checkpoints."""
+    out = {}
+    for card in sorted(Path(directory).glob("*.json")):
+        weights = card.with_suffix(".safetensors")
+        if weights.exists() and ".train-state" not in card.name:
+            try:
+                out[weights.name] = ModelCard.read(weights)
+            except CheckpointError:
+                continue
+    return out
+
+
 class _Validator:
     """Field checks that raise :class:`ModelCardError` naming ``path`` and the field."""
 
