@@ -116,3 +116,36 @@ def test_trainer_options_reach_their_configs():
     )
     w = config_from(WGANConfig, p.parse_args("train wgan --data d --out o --head 0 --seed 4".split()))
     assert (w.head, w.seed, w.iterations, w.save_every) == (0, 4, 2000, 100)
+
+
+def test_sample_defaults_to_the_best_measured_committed_generator(tmp_path, monkeypatch):
+    """`radioviz sample` without --checkpoint uses what the app opens on, not a required flag."""
+    from radioviz.cli import options
+    from radioviz.errors import InputError
+    from radioviz.models.card import cards_in
+    from radioviz.models.quality import default_generator
+
+    best = options.default_generator_path()
+    assert best.parent == options.CHECKPOINTS
+    assert best.name == default_generator(cards_in(options.CHECKPOINTS))
+    # nothing usable in a directory: one clear message naming it
+    try:
+        options.default_generator_path(tmp_path)
+    except InputError as e:
+        assert str(tmp_path) in str(e) and "--checkpoint" in str(e)
+    else:
+        raise AssertionError("an empty checkpoint directory must be refused")
+    # the parser no longer requires --checkpoint for sample
+    seen = {}
+    import radioviz.sampling.generate as gen
+
+    def fake_generate(path, n, **kw):
+        seen["path"] = path
+        raise SystemExit(0)
+
+    monkeypatch.setattr(gen, "generate", fake_generate)
+    try:
+        main(["sample", "--n", "1", "--out", str(tmp_path / "x.npz")])
+    except SystemExit:
+        pass
+    assert seen["path"] == best

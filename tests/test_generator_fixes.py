@@ -156,3 +156,51 @@ def test_quality_flags_and_the_default_generator():
     shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "edm_gleam.safetensors"
     summary = card_summary("edm_gleam.safetensors", ModelCard.read(shipped))
     assert "Quality (heun-25, 64 samples, quality" in summary
+
+
+def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(sim, tmp_path, monkeypatch):
+    """On the asinh scale the data's std is ≈ 0.07: a DDPM diffusing it directly drowns the signal
+    in ε within the first steps and its samples were noise.  It now diffuses x0 / σ_data, and
+    the sampler's output is divided back (x̂0 clipped at the scaled data range)."""
+    import radioviz.training.diffusion as td
+    from radioviz.sampling.generate import generate
+    from radioviz.sampling.schedules import DiscreteSchedule
+
+    root, ds = sim
+    seen = []
+    real_loss = td.ddpm_loss
+
+    def spy(model, x0, cond, acp):
+        seen.append(x0.detach().clone())
+        return real_loss(model, x0, cond, acp)
+
+    monkeypatch.setattr(td, "ddpm_loss", spy)
+    cfg = DiffusionConfig(
+        kind="ddpm",
+        steps=6,
+        batch_size=8,
+        base=8,
+        mults=(1, 2),
+        attn_resolutions=(8,),
+        save_every=6,
+        per_field=4,
+    )
+    card = train_diffusion(ds, cfg, tmp_path / "ddpm", progress=False)
+    sd = card.to_dict()["training"]["sigma_data_used"]
+    scale = card.precond["data_scale"]
+    assert sd < 0.3 and scale == pytest.approx(1 / sd, rel=1e-3)
+    assert float(torch.cat(seen).std()) == pytest.approx(1.0, abs=0.6)  # was ≈ σ_data
+
+    # a perfect ε-model for data that is the constant c everywhere: DDIM must return exactly c
+    c = 0.4
+    acp = DiscreteSchedule().alphas_cumprod.float()
+
+    def perfect(x, t, **cond):
+        a = acp[t].reshape(-1, 1, 1, 1)
+        return (x - a.sqrt() * c * scale) / (1 - a).sqrt()
+
+    g = generate(
+        tmp_path / "ddpm.safetensors", 2, label="H", sampler="ddim", steps=20, model_and_card=(perfect, card)
+    )
+    assert np.allclose(g.trajectory.samples, c, atol=1e-4)  # clipping at ±1 (unscaled) gave 1/scale
+    assert np.allclose(g.trajectory.denoised[-1], c, atol=1e-4)

@@ -17,7 +17,7 @@ from ..data.preprocess import ClippedStack, clip_stack
 from ..errors import InputError
 from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
-from ..models.card import CheckpointError, ModelCard
+from ..models.card import ModelCard, cards_in
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
@@ -174,17 +174,8 @@ def display_planes(root: str, name: str) -> np.ndarray:
 
 
 def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
-    """``{file name: card}`` of every checkpoint with a valid card (cards are small: read each
-    call); a card that does not validate is left out, as its model could not be loaded."""
-    out = {}
-    for card in sorted(Path(directory).glob("*.json")):
-        weights = card.with_suffix(".safetensors")
-        if weights.exists() and ".train-state" not in card.name:
-            try:
-                out[weights.name] = ModelCard.read(weights)
-            except CheckpointError:
-                continue
-    return out
+    """``{file name: card}`` of every checkpoint with a valid card (see ``models.card.cards_in``)."""
+    return cards_in(directory)
 
 
 @lru_cache(maxsize=16)

@@ -542,10 +542,13 @@ class TrajectoryView(pn.viewable.Viewer):
             s = 1 / np.sqrt(1 + sig**2)
             return f"σ = {sig:.3g} (EDM, x = x0 + σ·n, shown ÷√(1+σ²))", s, sig * s
         a = float(self._schedule().alphas_cumprod[self.forward_t])
+        card = self.card()
+        # a model that diffuses x0 × data_scale adds noise of std √(1−ᾱ)/data_scale in data units
+        scale = float(((card.precond if card else None) or {}).get("data_scale", 1.0))
         return (
-            f"t = {self.forward_t}, ᾱ_t = {a:.4f}, σ = {np.sqrt((1 - a) / a):.3g}",
+            f"t = {self.forward_t}, ᾱ_t = {a:.4f}, σ = {np.sqrt((1 - a) / a) / scale:.3g}",
             np.sqrt(a),
-            np.sqrt(1 - a),
+            np.sqrt(1 - a) / scale,
         )
 
     @param.depends("forward_field", "forward_t", "band", "scale", watch=True)

@@ -19,6 +19,21 @@ CONVENTIONS = ("native", "coregistered")
 GENERATOR_CONVENTIONS = (*CONVENTIONS, "single-frequency")
 NORMALIZATIONS = ("image", "dataset", "snr")
 
+# ``--checkpoint`` left out of ``sample``: resolved when the command runs, not at import
+DEFAULT_GENERATOR = Path("<best measured generator>")
+
+
+def default_generator_path(directory: Path = CHECKPOINTS) -> Path:
+    """The committed generator the app also opens on (best measured quality, see models.quality)."""
+    from ..errors import InputError
+    from ..models.card import cards_in
+    from ..models.quality import default_generator
+
+    name = default_generator(cards_in(directory))
+    if name is None:
+        raise InputError(directory, "no generator checkpoint with a valid model card; pass --checkpoint")
+    return Path(directory) / name
+
 
 def config_from(cls, args: argparse.Namespace, **overrides):
     """A dataclass config from the parsed options named like its fields (``overrides`` win):

@@ -11,7 +11,14 @@ from . import options
 def register(sub) -> None:
     p = sub.add_parser(
         "sample",
-        parents=[options.checkpoint(), options.seed()],
+        parents=[
+            options.checkpoint(
+                default=options.DEFAULT_GENERATOR,
+                help="a generator .safetensors (default: the best measured committed one, "
+                "see `radioviz.models.quality.default_generator`)",
+            ),
+            options.seed(),
+        ],
         help="generate images from a generator checkpoint (DDPM, EDM, WGAN)",
     )
     p.add_argument("--n", type=int, default=8)
@@ -58,6 +65,9 @@ def cmd_sample(args) -> int:
             bars.append(tqdm(total=info["n"], desc="sampling", unit="step"))
         bars[0].update(1)
 
+    if args.checkpoint is options.DEFAULT_GENERATOR:
+        args.checkpoint = options.default_generator_path()
+        print(f"using {args.checkpoint} (the best measured committed generator)")
     mask = read_mask(args.mask) if args.mask else None
     background = read_background(args.background) if args.background else None
     g = generate(

@@ -215,7 +215,7 @@ class ModelCard:
             metrics=v.mapping("metrics", d.pop("metrics", None)) or {},
             data=v.mapping("data", d.pop("data", None)) or {},
             schedule=v.schedule(d.pop("schedule", None)),
-            precond=v.mapping("precond", d.pop("precond", None)),
+            precond=v.precond(d.pop("precond", None)),
             sigma_range=v.numbers("sigma_range", d.pop("sigma_range", None), 2, positive=True),
             dead_band_jy=v.numbers("dead_band_jy", d.pop("dead_band_jy", None), MAX_BANDS),
             parameters=n_params,
@@ -302,6 +302,21 @@ class ModelCard:
     def metric(self, name: str) -> dict:
         """One metrics entry (``validation_per_image``, ``cv``, ``generation`` …), ``{}`` if absent."""
         return self.metrics.get(name) or {}
+
+
+def cards_in(directory: str | Path) -> dict[str, ModelCard]:
+    """``{file name: card}`` of every checkpoint in ``directory`` with a valid card (cards are
+    small: read each call); a card that does not validate is left out, as its model could not
+    be loaded, and training-state files are not checkpoints."""
+    out = {}
+    for card in sorted(Path(directory).glob("*.json")):
+        weights = card.with_suffix(".safetensors")
+        if weights.exists() and ".train-state" not in card.name:
+            try:
+                out[weights.name] = ModelCard.read(weights)
+            except CheckpointError:
+                continue
+    return out
 
 
 class _Validator:
@@ -414,6 +429,14 @@ class _Validator:
             return Preprocessing(**val, normalization=norm)
         except TypeError as exc:
             self.fail("preprocessing", str(exc).split("__init__() ")[-1])
+
+    def precond(self, val) -> dict | None:
+        self.mapping("precond", val)
+        if val is not None and "data_scale" in val:
+            x = self.number("precond.data_scale", val["data_scale"])
+            if not 0 < x <= 1e4:
+                self.fail("precond.data_scale", f"{x} is outside (0, 10000]")
+        return val
 
     def schedule(self, val) -> dict | None:
         if val is None:

@@ -171,8 +171,10 @@ def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -
         eps = _guided(model, cond, uncond, guidance)
         # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
         # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
-        den = EpsDenoiser(eps, sched, clip_x0=CLIP_X0)
-        return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=CLIP_X0)
+        scale = float((card.precond or {}).get("data_scale", 1.0))
+        clip = CLIP_X0 * scale
+        den = EpsDenoiser(eps, sched, clip_x0=clip)
+        return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=clip, data_scale=scale)
     pc = card.precond or {}
     den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0))
     lo, hi = card.sigma_range or (0.002, 80.0)
@@ -224,6 +226,7 @@ def generate(
             target, shape, steps, eta=eta, generator=gen, callback=callback, record_stride=record_stride
         )
     wall = time.time() - t0
+    traj = traj.rescaled(1.0 / target.data_scale)
     pre = card.preprocessing
     physical = apply_dead_band(
         pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),

@@ -49,6 +49,7 @@ class Target:
     denoiser: Denoiser | None = None
     sigma_range: tuple[float, float] | None = None
     clip_x0: float | None = None
+    data_scale: float = 1.0  # the sampler's variable is data × data_scale (DDPM on unit variance)
     oneshot: Callable[[tuple, torch.Generator], torch.Tensor] | None = None
 
     @property

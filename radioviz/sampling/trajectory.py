@@ -32,6 +32,21 @@ class Trajectory:
     def __len__(self) -> int:
         return len(self.xs)
 
+    def rescaled(self, factor: float) -> Trajectory:
+        """The images (samples, x_t, x̂0) × ``factor``: back to the data scale for a model that
+        diffuses a scaled variable; noise levels stay the model's own."""
+        if factor == 1.0:
+            return self
+        return Trajectory(
+            samples=self.samples * factor,
+            xs=[x * factor for x in self.xs],
+            denoised=[x * factor for x in self.denoised],
+            sigmas=list(self.sigmas),
+            ts=list(self.ts),
+            nfe=self.nfe,
+            sampler=self.sampler,
+        )
+
 
 class Recorder:
     """Collects steps into a Trajectory and relays them to the user's callback."""
