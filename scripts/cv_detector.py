@@ -180,6 +180,7 @@ def main():
     ap.add_argument("--stages", nargs="+", default=["detector", "final", "window", "ablation"])
     ap.add_argument("--window-archs", nargs="+", default=["D", "flux", "L"])
     ap.add_argument("--l-seeds", type=int, default=5, help="seeds for L (≈ 72 s a fit on a free core)")
+    ap.add_argument("--a-seeds", type=int, default=1, help="seeds for A (≈ 24 min a fit on a free core)")
     ap.add_argument("--inject-seeds", type=int, default=5, help="detector seeds that also run the injections")
     ap.add_argument(
         "--inject-archs",
@@ -215,7 +216,7 @@ def main():
         elif stage == "window":
             stacks = {s.name: read_stack(s) for s in split_sources(a.data, "TRAIN")}
             for arch in a.window_archs:
-                for seed in range(a.l_seeds if arch == "L" else a.seeds):
+                for seed in range({"L": a.l_seeds, "A": a.a_seeds}.get(arch, a.seeds)):
                     for f in range(a.k):
                         dc.window_fold(
                             ds,
