@@ -76,7 +76,9 @@ def report(a, fs, ds, cfg) -> dict:
     curves = []
     for p in sorted(a.work.glob("det-full-s*-f*.npz")):
         curves.append(json.loads(str(np.load(p)["history"])))
-    seconds = [float(np.load(p)["seconds"]) for p in sorted(a.work.glob("det-full-s*-f*.npz"))]
+    fits = [np.load(p) for p in sorted(a.work.glob("det-full-s*-f*.npz"))]
+    seconds = [float(z["seconds"]) for z in fits]
+    cpu = [float(z["cpu_seconds"]) for z in fits if "cpu_seconds" in z.files]
     out = {
         "k": a.k,
         "command": "python " + " ".join(sys.argv),
@@ -92,7 +94,12 @@ def report(a, fs, ds, cfg) -> dict:
         },
         "raw_centre_scores": raw_scores,
         "raw_centre_labels": raw_labels,
-        "detector_fit_seconds": {"mean": float(np.mean(seconds)) if seconds else None, "n": len(seconds)},
+        "detector_fit_seconds": {
+            "mean": float(np.mean(seconds)) if seconds else None,
+            "cpu_mean": float(np.mean(cpu)) if cpu else None,
+            "cpu_total": float(np.sum(cpu)) if cpu else None,
+            "n": len(seconds),
+        },
         "heldout_learning_curves": curves,
         "definitions": {
             "source level": "cluster score at the field centre (detector: calibrated peak within 5 arcmin; "
@@ -211,7 +218,7 @@ def main():
                 f"--cv docs/classifiers/cv_detector.json --out {a.out}"
             )
             out, card = train_segmenter(a.data, a.out, cfg, resume=True, cv=cv, command=cmd, log=log)
-            log(f"wrote {out} ({card['cost']['seconds']:.0f} s)")
+            log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
             report(a, fs, ds, cfg)
         elif stage == "window":
             stacks = {s.name: read_stack(s) for s in split_sources(a.data, "TRAIN")}

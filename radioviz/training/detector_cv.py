@@ -123,9 +123,11 @@ def detector_fold(
         blanks=np.array(blanks, float).reshape(-1, 2),
         history=json.dumps(fit.history),
         seconds=fit.seconds,
+        cpu_seconds=fit.cpu_seconds,
         config=json.dumps(asdict(cfg)),
     )
-    log(f"{path.name}: {fit.seconds:.0f} s, held-out AUC {fit.history[-1].get('heldout_source_auc')}")
+    auc = fit.history[-1].get("heldout_source_auc")
+    log(f"{path.name}: {fit.seconds:.0f} s ({fit.cpu_seconds:.0f} CPU s), held-out AUC {auc}")
     return path
 
 
@@ -205,7 +207,9 @@ def window_fold(
             ds.source_group[train_src], ds.source_labels[train_src], max(k - 1, 2), seed + 1000
         )
         val_src, fit_src = train_src[inner == 0], train_src[inner != 0]
-        if arch == "A":  # the shipped A's recipe (checkpoints/classifier_A.json): ≈ 24 min a fit on a free core
+        if (
+            arch == "A"
+        ):  # the shipped A's recipe (checkpoints/classifier_A.json): ≈ 24 min a fit on a free core
             cfg = TrainConfig(arch, 12, patience=12, images_per_epoch=2000, seed=seed * 100 + fold)
         else:
             cfg = TrainConfig(arch, 15, images_per_epoch=3000, seed=seed * 100 + fold)
