@@ -165,7 +165,7 @@ def _gridded(n=60, seed=0) -> GriddedField:
     return GriddedField("planted", data, w, np.full(4, 0.01), np.full(4, 0.03), ["a", "b", "c", "d"], 1)
 
 
-def test_candidates_from_a_planted_blob_with_nms_flux_and_index():
+def test_candidates_from_a_planted_blob_with_nms_flux_and_index(tmp_path):
     g = _gridded()
     yy, xx = np.mgrid[0:60, 0:60]
     prob = 0.95 * np.exp(-0.5 * ((xx - 20) ** 2 + (yy - 30) ** 2) / 4.0**2)
@@ -186,6 +186,12 @@ def test_candidates_from_a_planted_blob_with_nms_flux_and_index():
     assert list(t["rank"]) == [1, 2]
     assert (t["x_grid"][0], t["y_grid"][0]) == (20, 30)
     assert t["nearest_cluster"][0] == "planted cluster" and t["separation_arcmin"][0] < 0.1
+    # the second source is 35′ from the only cluster: not named (the match radius is 10′)
+    assert t["separation_arcmin"][1] > 30 and t.meta["match_radius_arcmin"] == 10.0
+    t.write(tmp_path / "c_candidates.ecsv")
+    back = Table.read(tmp_path / "c_candidates.ecsv")
+    assert [str(n) if n else "" for n in back["nearest_cluster"].filled("")] == ["planted cluster", ""]
+    assert candidates(prob, g, 0.5, cat, radius_arcmin=40)["nearest_cluster"][1] == "planted cluster"
     assert t["flux_a"][0] / t["flux_d"][0] == pytest.approx(2.0 / 0.9, rel=1e-3)
     assert 0.5 < t["flux_a"][0] <= 2.0
     assert t["spectral_index"][0] < 0
