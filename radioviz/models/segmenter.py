@@ -198,7 +198,9 @@ class Calibration:
         return cls(a, b)
 
     def __call__(self, p):
-        return (1 / (1 + np.exp(-(self.a * _logit(p) + self.b)))).astype(np.float32)
+        from scipy.special import expit  # no overflow warning where a·logit(p) + b is very negative
+
+        return expit(self.a * _logit(p) + self.b).astype(np.float32)
 
     def to_dict(self) -> dict:
         return {"method": "platt", "a": self.a, "b": self.b}

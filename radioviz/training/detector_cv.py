@@ -421,9 +421,9 @@ def reliability(scores, labels, bins: int = 5) -> list[dict]:
 
 
 def plot_reliability(rows: list[dict], path: Path, title: str) -> Path:
-    from ..metrics.plots import _plt
+    from ..metrics.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.2, 4), dpi=110)
     ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect")
     pts = [(r["mean_score"], r["fraction_halo"], r["n"]) for r in rows if r["n"]]
@@ -445,9 +445,9 @@ def plot_reliability(rows: list[dict], path: Path, title: str) -> Path:
 
 
 def plot_injection(results: dict, path: Path, grid: InjectionGrid = CV_INJECTIONS) -> Path:
-    from ..metrics.plots import _plt
+    from ..metrics.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(grid.sizes_mpc), figsize=(4 * len(grid.sizes_mpc), 3.6), dpi=100, sharey=True
     )
