@@ -30,7 +30,7 @@ from radioviz.data.preprocess import Preprocessing, classifier_normalization, cl
 from radioviz.io.layout import SourceStack
 from radioviz.models.classifiers import build_classifier
 from radioviz.models.segmenter import SegmenterUNet, predict_logits, tile_overlap
-from radioviz.scan.scoremap import _predict, window_batch
+from radioviz.scan.scoremap import predict_windows, window_batch
 from radioviz.simulate import SimConfig, simulate_field
 
 
@@ -100,7 +100,9 @@ def main():
         ys, xs = np.divmod(pick, 300)
         t = time.perf_counter()
         for i in range(0, n, 1024):
-            _predict(model, pre_c, window_batch(clipped, xs[i : i + 1024], ys[i : i + 1024], 64, "native"))
+            predict_windows(
+                model, pre_c, window_batch(clipped, xs[i : i + 1024], ys[i : i + 1024], 64, "native")
+            )
         per = (time.perf_counter() - t) / n
         full = per * n_win
         out[arch] = {
