@@ -124,7 +124,7 @@ def test_chunked_dense_detector_matches_one_piece():
 @pytest.fixture(scope="module")
 def detector_checkpoint(tmp_path_factory):
     """A tiny randomly initialised tile-local segmenter (batch norm, depth 2: reach 23 px) with a
-    64-px tile, so mosaic blocks are also tiled inside the detector."""
+    96-px tile, so the larger mosaic blocks are also tiled inside the detector."""
     from radioviz.data.fieldgrid import GridSpec
     from radioviz.models.segmenter import Calibration, SegmenterUNet
     from radioviz.training.segmenter import segmenter_card
@@ -138,7 +138,7 @@ def detector_checkpoint(tmp_path_factory):
         if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
             m.weight.data *= 2  # far pixels matter measurably, so a seam would show
     kw = {"in_channels": 4, "base": 4, "depth": 2, "norm": "batch"}
-    card = segmenter_card(kw, GridSpec(), [b.name for b in GLEAM_BANDS], Calibration(1.3, 0.1), tile=64)
+    card = segmenter_card(kw, GridSpec(), [b.name for b in GLEAM_BANDS], Calibration(1.3, 0.1), tile=96)
     return save_checkpoint(net.eval(), tmp_path_factory.mktemp("det") / "seg", card)
 
 
@@ -148,11 +148,11 @@ def test_chunked_detector_scan_matches_one_piece(detector_checkpoint):
     scorer = load_scorer(detector_checkpoint)
     assert scorer.halo == tile_overlap(2) == 24 and scorer.align == 4
     rng = np.random.default_rng(4)
-    data = rng.normal(0, 3, (4, 150, 171)).astype(np.float32)
+    data = rng.normal(0, 3, (4, 118, 133)).astype(np.float32)
     th = [0.9, 0.9, 1.0, 1.0]
     whole = one_piece_scores(data, scorer, 1, th)
-    assert whole.shape == (150, 171) and whole.std() > 0.01
-    for chunk in (40, 100):  # blocks of 88 and 148 px, each tiled again inside (64-px tiles)
+    assert whole.shape == (118, 133) and whole.std() > 0.01
+    for chunk in (40, 100):  # blocks of 88 px (one pass) and 148 px (tiled again inside: 96-px tiles)
         chunked = mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, chunk)
         np.testing.assert_allclose(chunked.compute(scheduler="sync"), whole, atol=1e-5)
     short = DetectorScorer(scorer.detector, overlap=12)  # less than the reach: seams show

@@ -185,9 +185,11 @@ class Calibration:
         x, y = _logit(scores), np.asarray(labels, np.float64)
         n1, n0 = y.sum(), len(y) - y.sum()
         t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))  # Platt's smoothed targets
+        from scipy.special import expit
+
         a, b = 1.0, 0.0
         for _ in range(iters):
-            p = 1 / (1 + np.exp(-(a * x + b)))
+            p = expit(a * x + b)
             g = np.array([np.sum((p - t) * x), np.sum(p - t)])
             w = p * (1 - p) + 1e-9
             h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-6 * np.eye(2)
