@@ -13,6 +13,9 @@ ratio, and the load average before and after (the machine is shared: read the ra
 Run:  python benchmarks/bench_survey.py [--arch L D] [--size 8000] [--stride 32] [--fields 16]
       [--json out.json]
       python benchmarks/bench_survey.py --project docs/benchmarks/survey.json   # the projection only
+      python benchmarks/bench_survey.py --arch segmenter --cases mosaic --workers 1   # the detector
+      (checkpoints/segmenter.safetensors: one U-Net pass per pixel whatever the stride, so its
+      projection uses pixels per worker-CPU-second and does not depend on the stride)
 
 Worker CPU seconds are measured too (``time.process_time`` in every worker): on a shared machine
 wall time depends on the other jobs, CPU time much less.  The projection (docs/survey.md) turns the
@@ -94,6 +97,12 @@ def project(result: dict, strides=(32, 16, 4, 1)) -> list[dict]:
     if "L" in rates and "A" not in rates:
         rates["A (est.)"] = rates["L"] / A_OVER_L_PER_WINDOW
     for arch, rate in rates.items():
+        dense = arch == "segmenter"  # one U-Net pass per pixel whatever the stride: pixels/CPU-s
+        if dense:
+            rate = (
+                by[(arch, "mosaic", 1)].get("pixels_per_worker_cpu_s")
+                or by[(arch, "mosaic", 1)]["pixels_per_s"]
+            )
         two = by.get((arch, "mosaic", 2)) or by.get(("L", "mosaic", 2))
         if two and "worker_cpu_s" in two:  # extra CPU work two workers need (moving overlaps)
             eff = min(1.0, by[(two["arch"], "mosaic", 1)]["worker_cpu_s"] / two["worker_cpu_s"])
@@ -104,7 +113,7 @@ def project(result: dict, strides=(32, 16, 4, 1)) -> list[dict]:
         for survey, pix in (("GLEAM", GLEAM_PIXEL_DEG), ("GLEAM-X", GLEAMX_PIXEL_DEG)):
             n_px = GLEAM_DEG2 / pix**2
             for st in strides:
-                hours = n_px / st**2 / rate / 3600
+                hours = n_px / (1 if dense else st**2) / rate / 3600
                 rows.append(
                     {
                         "arch": arch,
@@ -153,7 +162,9 @@ def main():
     load_before = os.getloadavg()
     rows = []
     for arch in args.arch:
-        ck = Path("checkpoints") / f"classifier_{arch}.safetensors"
+        ck = Path("checkpoints") / (
+            "segmenter.safetensors" if arch == "segmenter" else f"classifier_{arch}.safetensors"
+        )
         for case, target, pixels, n_fields in (
             ("mosaic", mosaic_dir, args.size**2, 0),
             ("fields", fields_dir, args.fields * 300**2, args.fields),
@@ -174,6 +185,7 @@ def main():
                     windows_per_s=round(windows / r["seconds"], 1),
                     fields_per_s=round(n_fields / r["seconds"], 3) if n_fields else None,
                     windows_per_worker_cpu_s=round(windows / max(r["worker_cpu_s"], 1e-9), 1),
+                    pixels_per_worker_cpu_s=round(pixels / max(r["worker_cpu_s"], 1e-9)),
                     fields_per_worker_cpu_s=round(n_fields / max(r["worker_cpu_s"], 1e-9), 3)
                     if n_fields
                     else None,

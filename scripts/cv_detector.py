@@ -68,15 +68,21 @@ def report(a, fs, ds, cfg) -> dict:
             raw[z["test"]] = z["centre_scores"]
         raw_scores.append(raw.tolist())
         raw_labels.append(labels.tolist())
-    ablation = {}
-    for tag in ["full", *ABLATIONS]:
-        f = dc._seed_files(a.work, f"det-{tag}", a.k)
-        if 0 in f:
-            ablation[NAMES[tag]] = dc.evaluate_method({0: f[0]}, labels, det_geo, True, 0.5)
+    ablation = {}  # every variant on the seeds that all variants have (the full detector's included)
+    abl_files = {tag: dc._seed_files(a.work, f"det-{tag}", a.k) for tag in ["full", *ABLATIONS]}
+    common = set.intersection(*(set(f) for f in abl_files.values())) if abl_files else set()
+    abl_seeds = sorted(common)
+    for tag, f in abl_files.items():
+        if abl_seeds:
+            ablation[NAMES[tag]] = dc.evaluate_method(
+                {s: f[s] for s in abl_seeds}, labels, det_geo, True, 0.5
+            )
     curves = []
     for p in sorted(a.work.glob("det-full-s*-f*.npz")):
         curves.append(json.loads(str(np.load(p)["history"])))
-    seconds = [float(np.load(p)["seconds"]) for p in sorted(a.work.glob("det-full-s*-f*.npz"))]
+    fits = [np.load(p) for p in sorted(a.work.glob("det-full-s*-f*.npz"))]
+    seconds = [float(z["seconds"]) for z in fits]
+    cpu = [float(z["cpu_seconds"]) for z in fits if "cpu_seconds" in z.files]
     out = {
         "k": a.k,
         "command": "python " + " ".join(sys.argv),
@@ -86,13 +92,19 @@ def report(a, fs, ds, cfg) -> dict:
             n: {k: v for k, v in r.items() if k not in ("pooled_scores", "pooled_labels")}
             for n, r in results.items()
         },
-        "ablation_seed0": {
+        "ablation_seeds": abl_seeds,
+        "ablation": {
             n: {k: v for k, v in r.items() if k not in ("pooled_scores", "pooled_labels", "runs")}
             for n, r in ablation.items()
         },
         "raw_centre_scores": raw_scores,
         "raw_centre_labels": raw_labels,
-        "detector_fit_seconds": {"mean": float(np.mean(seconds)) if seconds else None, "n": len(seconds)},
+        "detector_fit_seconds": {
+            "mean": float(np.mean(seconds)) if seconds else None,
+            "cpu_mean": float(np.mean(cpu)) if cpu else None,
+            "cpu_total": float(np.sum(cpu)) if cpu else None,
+            "n": len(seconds),
+        },
         "heldout_learning_curves": curves,
         "definitions": {
             "source level": "cluster score at the field centre (detector: calibrated peak within 5 arcmin; "
@@ -132,12 +144,13 @@ def report(a, fs, ds, cfg) -> dict:
             )
         )
     abl = [
-        "| variant (seed 0, 4 folds) | accuracy | F1 | ROC AUC | halo at field peak | centre-vs-rest AUC "
-        "| false cand. / deg² | 50 % completeness flux, Jy | fits |",
+        f"| variant (seeds {', '.join(map(str, abl_seeds))}; {a.k} folds) | accuracy | F1 | ROC AUC "
+        "| halo at field peak | centre-vs-rest AUC | false cand. / deg² | 50 % completeness flux, Jy "
+        "| fits |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in ablation.items():
-        abl.append(dc.table_row(n, r, f"1 × {a.k}"))
+        abl.append(dc.table_row(n, r, f"{len(abl_seeds)} × {a.k}"))
     (a.docs / "cv_detector_table.md").write_text(
         "\n".join(table) + "\n\nAblation:\n\n" + "\n".join(abl) + "\n"
     )
@@ -155,7 +168,9 @@ def report(a, fs, ds, cfg) -> dict:
     if card.exists():
         c = json.loads(card.read_text())
         c.setdefault("metrics", {})["cv"] = out["card_summary"]
-        c["metrics"]["cv_ablation_seed0"] = {
+        c["metrics"].pop("cv_ablation_seed0", None)
+        c["metrics"]["cv_ablation_seeds"] = abl_seeds
+        c["metrics"]["cv_ablation"] = {
             n: {k: r[k] for k in ("accuracy", "roc_auc", "peak_within_10arcmin", "false_candidates_per_deg2")}
             for n, r in ablation.items()
         }
@@ -180,6 +195,8 @@ def main():
     ap.add_argument("--stages", nargs="+", default=["detector", "final", "window", "ablation"])
     ap.add_argument("--window-archs", nargs="+", default=["D", "flux", "L"])
     ap.add_argument("--l-seeds", type=int, default=5, help="seeds for L (≈ 72 s a fit on a free core)")
+    ap.add_argument("--a-seeds", type=int, default=1, help="seeds for A (≈ 24 min a fit on a free core)")
+    ap.add_argument("--ablation-seeds", type=int, default=1, help="seeds of each ablation variant")
     ap.add_argument("--inject-seeds", type=int, default=5, help="detector seeds that also run the injections")
     ap.add_argument(
         "--inject-archs",
@@ -210,12 +227,12 @@ def main():
                 f"--cv docs/classifiers/cv_detector.json --out {a.out}"
             )
             out, card = train_segmenter(a.data, a.out, cfg, resume=True, cv=cv, command=cmd, log=log)
-            log(f"wrote {out} ({card['cost']['seconds']:.0f} s)")
+            log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
             report(a, fs, ds, cfg)
         elif stage == "window":
             stacks = {s.name: read_stack(s) for s in split_sources(a.data, "TRAIN")}
             for arch in a.window_archs:
-                for seed in range(a.l_seeds if arch == "L" else a.seeds):
+                for seed in range({"L": a.l_seeds, "A": a.a_seeds}.get(arch, a.seeds)):
                     for f in range(a.k):
                         dc.window_fold(
                             ds,
@@ -232,8 +249,11 @@ def main():
                 report(a, fs, ds, cfg)
         elif stage == "ablation":
             for tag, change in ABLATIONS.items():
-                for f in range(a.k):
-                    dc.detector_fold(fs, 0, f, a.k, replace(cfg, **change), a.work, tag, log, inject=True)
+                for seed in range(a.ablation_seeds):
+                    for f in range(a.k):
+                        dc.detector_fold(
+                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, inject=True
+                        )
                 report(a, fs, ds, cfg)
         elif stage == "report":
             report(a, fs, ds, cfg)

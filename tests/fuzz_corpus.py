@@ -501,7 +501,7 @@ def classify(rc, stdout: str, stderr: str, problem: str | None, valid: bool) -> 
         return "traceback", line
     if rc == 0:
         return ("correct" if valid else "wrong_success"), line
-    if len(errors) == 1 or (rc == 1 and stdout.count("\nerror: ") + stdout.startswith("error: ") >= 1):
+    if len(errors) == 1 or (rc == 1 and errors):  # data inspect: one error line per unreadable file
         return ("clean" if not valid else "wrong_refusal"), line
     return "traceback", line  # a non-zero exit without its one line is as bad as a traceback
 

@@ -49,9 +49,22 @@ def test_inspect_reports_bad_files_and_exits_nonzero(tmp_path, gleam_like_source
     gleam_like_source("abell_0002", bands=("72-103", "103-134", "139-170"))
     (tmp_path / "abell_0003_Gleam72-103_clipped.fits").write_bytes(b"garbage")
     assert main(["data", "inspect", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
-    assert "abell_0001" in out and "incomplete band set: missing 170-231MHz" in out
-    assert "error: " in out and "abell_0003_Gleam72-103_clipped.fits: not a FITS file" in out
+    cap = capsys.readouterr()
+    assert "abell_0001" in cap.out and "incomplete band set: missing 170-231MHz" in cap.out
+    assert "error" not in cap.out
+    bad = [ln for ln in cap.err.splitlines() if "abell_0003" in ln]
+    assert len(bad) == 1 and bad[0].startswith("radioviz: error: ")
+    assert bad[0].endswith(
+        "abell_0003_Gleam72-103_clipped.fits: not a FITS file (no SIMPLE card at the start)"
+    )
+
+
+def test_inspect_of_a_lone_bad_file_gives_the_cli_error_line(tmp_path, capsys):
+    lone = tmp_path / "abell_0009_Gleam170-231_clipped.fits"
+    lone.write_bytes(b"garbage")
+    assert main(["data", "inspect", str(lone)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"radioviz: error: {lone}: not a FITS file (no SIMPLE card at the start)"]
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):

@@ -6,7 +6,14 @@ from astropy.table import Table
 
 from radioviz.data.preprocess import Preprocessing, classifier_normalization
 from radioviz.errors import InputError
-from radioviz.io.catalogs import builtin_clusters, crossmatch, fetch_psz2, read_catalog, read_psz2
+from radioviz.io.catalogs import (
+    builtin_clusters,
+    crossmatch,
+    fetch_psz2,
+    matched_names,
+    read_catalog,
+    read_psz2,
+)
 from radioviz.io.layout import SourceStack
 from radioviz.models.checkpoint import save_checkpoint
 from radioviz.models.classifiers import build_classifier
@@ -103,6 +110,11 @@ def test_scan_cli_writes_scoremap_and_ecsv(tmp_path, model_pre):
     t = Table.read(tmp_path / "out" / "sim_0008_candidates.ecsv")
     assert {"ra", "dec", "peak_score", "x", "y", "nearest_cluster", "separation_arcmin"} <= set(t.colnames)
     assert len(t) == 1  # threshold 0: the whole map is one region
+    names = (
+        t["nearest_cluster"].filled("") if hasattr(t["nearest_cluster"], "filled") else t["nearest_cluster"]
+    )
+    for name, sep in zip(names, t["separation_arcmin"], strict=True):  # named only within --radius (10′)
+        assert (str(name) != "") == (sep <= 10.0) and t.meta["match_radius_arcmin"] == 10.0
 
 
 def test_catalogue_readers_and_crossmatch(tmp_path):
@@ -110,6 +122,7 @@ def test_catalogue_readers_and_crossmatch(tmp_path):
     assert len(b) == 48 and "Abell 2744" in list(b["name"])
     m = crossmatch(np.array([3.59, 120.0]), np.array([-30.39, 10.0]), b, 5.0)
     assert list(m["nearest"])[0] == "Abell 2744" and list(m["matched"]) == [True, False]
+    assert list(matched_names(m)) == ["Abell 2744", ""]  # a cluster far away names nothing
     csv = tmp_path / "c.csv"
     csv.write_text("Name,RAJ2000,DEJ2000\nfoo,10.0,-20.0\n")
     t = read_catalog(csv)

@@ -14,10 +14,21 @@ from astropy.table import Table
 from radioviz.data.fieldgrid import GriddedField, GridSpec, field_scale, grid_field
 from radioviz.io.layout import SourceStack
 from radioviz.models.checkpoint import save_checkpoint
-from radioviz.models.segmenter import Calibration, Detector, SegmenterUNet, disc_max, predict_logits
+from radioviz.models.segmenter import (
+    Calibration,
+    Detector,
+    SegmenterUNet,
+    disc_max,
+    input_span,
+    predict_logits,
+    reach,
+    receptive_field,
+    tile_overlap,
+)
 from radioviz.scan.detector import candidates, find_regions
 from radioviz.simulate import SimConfig, simulate_field, write_field
 from radioviz.simulate.diffuse import DiffuseSource, inject
+from radioviz.training.run import Run
 from radioviz.training.segmenter import FieldSet, SegTrainConfig, fit_segmenter, segmenter_card
 
 
@@ -32,14 +43,60 @@ def tiny_net():
     return SegmenterUNet(4, base=4, depth=2).eval()
 
 
-def test_forward_keeps_the_input_resolution_any_size_and_tiles_match(tiny_net):
-    x = np.random.default_rng(0).normal(size=(4, 37, 45)).astype(np.float32)
-    one = predict_logits(tiny_net, x, tile=512)
-    assert one.shape == (37, 45)
-    tiled = predict_logits(tiny_net, x, tile=24, overlap=8)
-    assert tiled.shape == (37, 45)
-    # interiors agree; tile borders differ only through zero padding inside the overlap
-    assert np.corrcoef(one.ravel(), tiled.ravel())[0, 1] > 0.95
+def _local_net(norm="batch", depth=2, seed=0):
+    """A tiny randomly initialised U-Net, batch norm with non-trivial running statistics, weights
+    doubled so that far pixels still move the output measurably (at PyTorch's default scale a
+    pixel 16 px away changes a logit by < 1e-7, and a seam test could not fail)."""
+    torch.manual_seed(seed)
+    net = SegmenterUNet(4, base=4, depth=depth, norm=norm)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            m.weight.data *= 2
+    return net.eval()
+
+
+def test_receptive_field_matches_the_architecture():
+    # depth 1 by hand: decoder convs ±2, skip convs ±2 more; the bottleneck path pools (2q, 2q+1)
+    assert input_span(1, 0) == (-8, 9) and input_span(1, 1) == (-8, 9)
+    assert receptive_field(3) == 100 and reach(3) == 51 and tile_overlap(3) == 56
+    for d in (1, 2, 3):
+        assert reach(d) >= receptive_field(d) / 2 and tile_overlap(d) % 2**d == 0
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_no_output_pixel_sees_beyond_its_input_span(depth):
+    net = _local_net(depth=depth, seed=depth)
+    n = 128
+    for p in range(2**depth):  # every pooling phase, along both axes
+        y, cx = 48 + p, 51 - p  # input_span is in absolute pixels; the phase is p mod 2**depth
+        x = torch.randn(1, 4, n, n, requires_grad=True)
+        net(x)[0, 0, y, cx].backward()
+        rows, cols = np.nonzero(x.grad.abs().sum((0, 1)).numpy() > 0)
+        (lo, hi), (clo, chi) = input_span(depth, y), input_span(depth, cx)
+        assert lo <= rows.min() and rows.max() <= hi and clo <= cols.min() and cols.max() <= chi
+        assert rows.max() - rows.min() > receptive_field(depth) // 2  # a live network, not a trivial pass
+
+
+@pytest.mark.parametrize("norm", ["batch", "none"])
+def test_tiled_prediction_equals_one_pass_for_a_tile_local_net(norm):
+    net = _local_net(norm)
+    x = np.random.default_rng(0).normal(size=(4, 150, 171)).astype(np.float32)
+    one = predict_logits(net, x, tile=512)
+    assert one.shape == (150, 171)
+    tiled = predict_logits(net, x, tile=64)  # overlap = tile_overlap(2) = 24: 16-px interiors
+    np.testing.assert_allclose(tiled, one, atol=1e-5)
+    # an overlap below the reach (23 px here) and the seams show: the test can fail
+    assert np.abs(predict_logits(net, x, tile=64, overlap=16) - one).max() > 1e-4
+
+
+def test_group_norm_is_not_tile_local_but_old_cards_keep_it():
+    net = _local_net("group")
+    assert not net.tile_local and SegmenterUNet(4, 4, 2).norm == "group"
+    x = np.random.default_rng(1).normal(size=(4, 100, 100)).astype(np.float32)
+    assert np.abs(predict_logits(net, x, tile=64) - predict_logits(net, x, tile=512)).max() > 1e-3
 
 
 def test_scaling_is_per_field_not_per_window(sim):
@@ -108,7 +165,7 @@ def _gridded(n=60, seed=0) -> GriddedField:
     return GriddedField("planted", data, w, np.full(4, 0.01), np.full(4, 0.03), ["a", "b", "c", "d"], 1)
 
 
-def test_candidates_from_a_planted_blob_with_nms_flux_and_index():
+def test_candidates_from_a_planted_blob_with_nms_flux_and_index(tmp_path):
     g = _gridded()
     yy, xx = np.mgrid[0:60, 0:60]
     prob = 0.95 * np.exp(-0.5 * ((xx - 20) ** 2 + (yy - 30) ** 2) / 4.0**2)
@@ -129,6 +186,12 @@ def test_candidates_from_a_planted_blob_with_nms_flux_and_index():
     assert list(t["rank"]) == [1, 2]
     assert (t["x_grid"][0], t["y_grid"][0]) == (20, 30)
     assert t["nearest_cluster"][0] == "planted cluster" and t["separation_arcmin"][0] < 0.1
+    # the second source is 35′ from the only cluster: not named (the match radius is 10′)
+    assert t["separation_arcmin"][1] > 30 and t.meta["match_radius_arcmin"] == 10.0
+    t.write(tmp_path / "c_candidates.ecsv")
+    back = Table.read(tmp_path / "c_candidates.ecsv")
+    assert [str(n) if n else "" for n in back["nearest_cluster"].filled("")] == ["planted cluster", ""]
+    assert candidates(prob, g, 0.5, cat, radius_arcmin=40)["nearest_cluster"][1] == "planted cluster"
     assert t["flux_a"][0] / t["flux_d"][0] == pytest.approx(2.0 / 0.9, rel=1e-3)
     assert 0.5 < t["flux_a"][0] <= 2.0
     assert t["spectral_index"][0] < 0
@@ -177,6 +240,25 @@ def test_card_round_trip_loads_a_detector(tiny_checkpoint):
     assert pre.cutout_size == 64
     for k, v in SegmenterUNet(4, 4, 2).state_dict().items():
         assert model.net.state_dict()[k].shape == v.shape
+
+
+def test_card_selects_the_norm_and_refuses_an_unknown_one(tmp_path):
+    from radioviz.metrics.evaluate import load_classifier
+    from radioviz.models.card import ModelCardError
+
+    bands = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
+    kw = {"in_channels": 4, "base": 4, "depth": 2, "norm": "batch"}
+    path = save_checkpoint(
+        _local_net(), tmp_path / "bn", segmenter_card(kw, GridSpec(), bands, Calibration())
+    )
+    model, _, card = load_classifier(path)
+    assert model.net.norm == "batch" and model.net.tile_local and card.kwargs["norm"] == "batch"
+    torch.testing.assert_close(model.net.state_dict(), _local_net().state_dict())
+    bad = json.loads(path.with_suffix(".json").read_text())
+    bad["kwargs"]["norm"] = "layer"
+    path.with_suffix(".json").write_text(json.dumps(bad))
+    with pytest.raises(ModelCardError, match="kwargs.norm"):
+        load_classifier(path)
 
 
 def test_scan_contract_with_a_detector(tiny_checkpoint, layout, tmp_path):
@@ -277,12 +359,25 @@ def test_fit_saves_state_and_resumes_exactly(tmp_path):
         fields.append(GriddedField(f"f{i}", d, w, np.full(4, 0.02), np.full(4, 0.06), list("abcd"), i % 2))
     fs = FieldSet(fields, [(19.5, 19.5)] * 3, np.arange(3), "hash", GridSpec())
     cfg = SegTrainConfig(steps=6, batch_size=2, crop=16, base=4, depth=2, save_every=3, mine_at=(0.5,))
-    state = tmp_path / "s.train-state.safetensors"
+    assert cfg.norm == "batch"
     full = fit_segmenter(fs, [0, 1, 2], cfg)
-    half = fit_segmenter(fs, [0, 1, 2], SegTrainConfig(**{**cfg.__dict__, "steps": 6}), state)
-    resumed = fit_segmenter(fs, [0, 1, 2], cfg, state, resume=True)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first_save(line):
+        if json.loads(line)["step"] == 3:
+            raise Stop
+
+    out = tmp_path / "seg"
+    with pytest.raises(Stop):  # killed between the step-3 save and step 4
+        fit_segmenter(fs, [0, 1, 2], cfg, Run(out, cfg.seed), log=stop_after_first_save)
+    state = Run(out, cfg.seed).state_path
+    assert json.loads(state.with_suffix(".json").read_text())["step"] == 3
+    resumed = fit_segmenter(fs, [0, 1, 2], cfg, Run(out, cfg.seed, resume=True))
     assert [h["step"] for h in resumed.history] == [3, 6]
-    for k, v in full.model.state_dict().items():
+    assert resumed.history[-1]["cpu_seconds"] > 0
+    for k, v in full.model.state_dict().items():  # weights and batch-norm running statistics
         torch.testing.assert_close(resumed.model.state_dict()[k], v)
+    assert any("running_mean" in k for k in full.model.state_dict())
     assert json.loads(state.with_suffix(".json").read_text())["step"] == 6
-    assert half.history[-1]["step"] == 6

@@ -27,7 +27,7 @@ from radioviz.simulate.sky import band_wcs
 from radioviz.survey import load_scorer, load_survey, run_survey
 from radioviz.survey import mosaic as mosaic_mod
 from radioviz.survey.mosaic import FitsPlane, mosaic_scores, one_piece_scores, open_mosaic
-from radioviz.survey.scorers import ClassifierScorer, DenseScorer
+from radioviz.survey.scorers import ClassifierScorer, DenseScorer, DetectorScorer
 
 distributed = pytest.importorskip("distributed")
 N_FIELDS = 5
@@ -119,6 +119,61 @@ def test_chunked_dense_detector_matches_one_piece():
     )
     assert chunked.shape == (97, 110)
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def detector_checkpoint(tmp_path_factory):
+    """A tiny randomly initialised tile-local segmenter (batch norm, depth 2: reach 23 px) with a
+    96-px tile, so the larger mosaic blocks are also tiled inside the detector."""
+    from radioviz.data.fieldgrid import GridSpec
+    from radioviz.models.segmenter import Calibration, SegmenterUNet
+    from radioviz.training.segmenter import segmenter_card
+
+    torch.manual_seed(5)
+    net = SegmenterUNet(4, base=4, depth=2, norm="batch")
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            m.weight.data *= 2  # far pixels matter measurably, so a seam would show
+    kw = {"in_channels": 4, "base": 4, "depth": 2, "norm": "batch"}
+    card = segmenter_card(kw, GridSpec(), [b.name for b in GLEAM_BANDS], Calibration(1.3, 0.1), tile=96)
+    return save_checkpoint(net.eval(), tmp_path_factory.mktemp("det") / "seg", card)
+
+
+def test_chunked_detector_scan_matches_one_piece(detector_checkpoint):
+    from radioviz.models.segmenter import tile_overlap
+
+    scorer = load_scorer(detector_checkpoint)
+    assert scorer.halo == tile_overlap(2) == 24 and scorer.align == 4
+    rng = np.random.default_rng(4)
+    data = rng.normal(0, 3, (4, 118, 133)).astype(np.float32)
+    th = [0.9, 0.9, 1.0, 1.0]
+    whole = one_piece_scores(data, scorer, 1, th)
+    assert whole.shape == (118, 133) and whole.std() > 0.01
+    for chunk in (40, 100):  # blocks of 88 px (one pass) and 148 px (tiled again inside: 96-px tiles)
+        chunked = mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, chunk)
+        np.testing.assert_allclose(chunked.compute(scheduler="sync"), whole, atol=1e-5)
+    short = DetectorScorer(scorer.detector, overlap=12)  # less than the reach: seams show
+    seams = mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), short, 1, th, 40).compute(scheduler="sync")
+    assert np.abs(seams - one_piece_scores(data, short, 1, th)).max() > 1e-4
+    with pytest.raises(ValueError, match="pooling grid"):
+        mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, 30)
+
+
+def test_detector_mosaic_survey_on_dask_stitches_without_seams(
+    mosaic_dir, detector_checkpoint, tmp_path, local_client, monkeypatch
+):
+    monkeypatch.setattr(mosaic_mod, "MOSAIC_MIN_SIDE", 100)
+    s = run_survey(mosaic_dir, detector_checkpoint, tmp_path, stride=2, chunk=32, client=local_client)
+    assert s.ok == 1
+    smap = load_survey(tmp_path).scoremap("big")
+    m = open_mosaic(discover(mosaic_dir)[0], 3.0)
+    full = np.stack([p[:, :] for p in m.planes])
+    whole = one_piece_scores(full, load_scorer(detector_checkpoint), 2, m.thresholds)
+    assert smap.scores.shape == whole.shape == (60, 68)
+    np.testing.assert_allclose(smap.scores, whole, atol=1e-5)
 
 
 def test_mosaic_is_read_lazily_from_fits(mosaic_dir, checkpoint):

@@ -33,9 +33,12 @@ def register(sub) -> None:
 
 def cmd_inspect(args) -> int:
     from ..data.inspect import format_report, inspect_path
+    from ..errors import error_line
 
     report = inspect_path(args.path, progress=sys.stderr.isatty())
-    print(format_report(report))
+    print(format_report(report, errors=False))
+    for e in report.errors:  # one "radioviz: error: <path>: <problem>" line each, as every command
+        print(error_line(e), file=sys.stderr)
     return 0 if report.ok else 1
 
 

@@ -24,7 +24,12 @@ def register(sub) -> None:
         help="cluster catalogue to cross-match: a file (PSZ2 CDS, VOTable, ECSV, CSV), "
         "'builtin' (Mishra et al. clusters) or 'psz2-online' (VizieR)",
     )
-    p.add_argument("--radius", type=float, default=5.0, help="cross-match radius, arcmin")
+    p.add_argument(
+        "--radius",
+        type=float,
+        default=10.0,  # radioviz.io.catalogs.MATCH_RADIUS_ARCMIN (not imported: the CLI starts lazily)
+        help="cross-match radius, arcmin: a candidate is named after a catalogue cluster only within it",
+    )
     p.set_defaults(func=cmd_scan)
 
 

@@ -109,8 +109,9 @@ def inspect_path(path: str | Path, progress: bool = False) -> InspectReport:
     return InspectReport(reports, errors)
 
 
-def format_report(report: InspectReport) -> str:
-    """A plain-text table: one line per source, one indented line per band."""
+def format_report(report: InspectReport, errors: bool = True) -> str:
+    """A plain-text table: one line per source, one indented line per band (and, with ``errors``,
+    one line per unreadable file; the CLI prints those as its ``radioviz: error:`` lines instead)."""
     lines = []
     n_by_class: dict[str, int] = {}
     for s in report.sources:
@@ -130,6 +131,6 @@ def format_report(report: InspectReport) -> str:
             )
     summary = ", ".join(f"{v} {k}" for k, v in sorted(n_by_class.items()))
     lines.append(f"{len(report.sources)} sources ({summary}); {len(report.errors)} unreadable file(s)")
-    for e in report.errors:
-        lines.append(f"error: {e}")
+    if errors:
+        lines += [f"error: {e}" for e in report.errors]
     return "\n".join(lines)

@@ -181,8 +181,16 @@ def fetch_psz2(timeout: float = 30.0) -> Table:
     )
 
 
-def crossmatch(ra: np.ndarray, dec: np.ndarray, catalog: Table, radius_arcmin: float = 5.0) -> Table:
-    """Nearest catalogue entry for each position, with its separation; empty name past the radius."""
+#: A candidate is named after a catalogue cluster only within this separation (arcmin): the
+#: CV's "halo at its field's peak" radius; a halo's extent at GLEAM's 2–5′ beam.
+MATCH_RADIUS_ARCMIN = 10.0
+
+
+def crossmatch(
+    ra: np.ndarray, dec: np.ndarray, catalog: Table, radius_arcmin: float = MATCH_RADIUS_ARCMIN
+) -> Table:
+    """Nearest catalogue entry for each position (``nearest``, however far), its separation, and
+    whether it lies within the radius (``matched``); :func:`matched_names` blanks the far ones."""
     ra, dec = np.atleast_1d(ra), np.atleast_1d(dec)
     out = Table(
         {
@@ -201,3 +209,9 @@ def crossmatch(ra: np.ndarray, dec: np.ndarray, catalog: Table, radius_arcmin: f
     out["matched"] = sep.arcmin <= radius_arcmin
     out["nearest"] = out["nearest"].astype(str)
     return out
+
+
+def matched_names(m: Table) -> np.ndarray:
+    """The ``nearest`` names of a :func:`crossmatch` where ``matched``, "" elsewhere (what a
+    candidate list shows: a cluster 50′ away is not this candidate's cluster)."""
+    return np.array([n if ok else "" for n, ok in zip(m["nearest"], m["matched"], strict=True)], dtype=str)

@@ -59,6 +59,9 @@ LIST_BOUNDS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "attn_resolutions": ((1, 1024), (0, 8)),
 }
 BOOL_KWARGS = ("flux_cond", "background")
+#: choice-valued constructor arguments → their allowed values (the segmenter's normalisation layer:
+#: "group" is the first shipped detector's, not tile-local; "batch" and "none" are).
+CHOICE_KWARGS: dict[str, tuple[str, ...]] = {"norm": ("group", "batch", "none")}
 #: U-Net: widest layer (base × largest multiplier); a 3×3 conv at 1024 channels is 38 MB.
 MAX_UNET_WIDTH = 1024
 #: A card's own parameter count above this is refused before building.
@@ -391,6 +394,9 @@ class _Validator:
             elif k in BOOL_KWARGS:
                 if not isinstance(x, bool):
                     self.fail(name, f"{x!r} is not true or false")
+            elif k in CHOICE_KWARGS:
+                if x not in CHOICE_KWARGS[k]:
+                    self.fail(name, f"{x!r} is not one of {', '.join(CHOICE_KWARGS[k])}")
             elif k == "dropout":
                 if not 0 <= self.number(name, x) < 1:
                     self.fail(name, f"{x} is outside [0, 1)")

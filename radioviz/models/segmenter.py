@@ -1,7 +1,14 @@
 """A small fully convolutional U-Net for per-pixel diffuse-emission probability (Radio U-Net in
 spirit: Stuardi et al. 2024).  Convolutions are 'same' padded and the input only needs sides
 divisible by 2**depth (:func:`pad_to`), so one forward pass scores a whole field or a mosaic tile
-and the output has the input's resolution."""
+and the output has the input's resolution.
+
+Tile-exactness: with ``norm="batch"`` (eval mode: fixed running statistics) or ``"none"`` every
+layer is local, so an output pixel depends only on the input within :func:`reach` of it; tiles
+cut on the ``2**depth`` pooling grid with that much overlap reproduce the one-piece map exactly
+(:func:`predict_logits`).  ``norm="group"`` (the first shipped detector; its cards carry no
+``norm``) normalises over the whole tile, so its tiled maps differ slightly from one piece.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +17,56 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .card import CHOICE_KWARGS
 
-def _block(cin: int, cout: int) -> nn.Sequential:
+NORMS = CHOICE_KWARGS["norm"]
+
+
+def _norm(kind: str, ch: int) -> nn.Module:
+    if kind == "group":
+        return nn.GroupNorm(min(4, ch), ch)
+    if kind == "batch":
+        return nn.BatchNorm2d(ch)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {kind!r}")
+
+
+def _block(cin: int, cout: int, norm: str = "group") -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, padding=1),
-        nn.GroupNorm(min(4, cout), cout),
+        _norm(norm, cout),
         nn.SiLU(),
         nn.Conv2d(cout, cout, 3, padding=1),
-        nn.GroupNorm(min(4, cout), cout),
+        _norm(norm, cout),
         nn.SiLU(),
     )
 
 
 class SegmenterUNet(nn.Module):
-    """Encoder ``base·2^i`` channels for i < depth, bottleneck, decoder with skips; one logit per pixel."""
+    """Encoder ``base·2^i`` channels for i < depth, bottleneck, decoder with skips; one logit per pixel.
 
-    def __init__(self, in_channels: int = 4, base: int = 8, depth: int = 3):
+    ``norm`` defaults to "group" so that cards written before it existed (no ``norm`` in their
+    kwargs) rebuild the network they were trained as; new trainings write it explicitly."""
+
+    def __init__(self, in_channels: int = 4, base: int = 8, depth: int = 3, norm: str = "group"):
         super().__init__()
-        self.depth = depth
+        self.depth, self.norm = depth, norm
         chans = [base * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList(
-            [_block(in_channels if i == 0 else chans[i - 1], chans[i]) for i in range(depth)]
+            [_block(in_channels if i == 0 else chans[i - 1], chans[i], norm) for i in range(depth)]
         )
-        self.mid = _block(chans[depth - 1], chans[depth])
+        self.mid = _block(chans[depth - 1], chans[depth], norm)
         self.up = nn.ModuleList(
             [nn.ConvTranspose2d(chans[i + 1], chans[i], 2, stride=2) for i in range(depth)]
         )
-        self.dec = nn.ModuleList([_block(2 * chans[i], chans[i]) for i in range(depth)])
+        self.dec = nn.ModuleList([_block(2 * chans[i], chans[i], norm) for i in range(depth)])
         self.head = nn.Conv2d(chans[0], 1, 1)
+
+    @property
+    def tile_local(self) -> bool:
+        """True when an output pixel depends only on input pixels within :func:`reach` (eval mode)."""
+        return self.norm != "group"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -49,6 +78,46 @@ class SegmenterUNet(nn.Module):
         for i in reversed(range(self.depth)):
             x = self.dec[i](torch.cat([self.up[i](x), skips[i]], 1))
         return self.head(x)  # (N, 1, H, W) logits
+
+
+# -- receptive field -------------------------------------------------------------------------------
+
+
+def input_span(depth: int, p: int) -> tuple[int, int]:
+    """Input pixels [lo, hi] (along one axis) that output pixel ``p`` of a :class:`SegmenterUNet`
+    of ``depth`` can depend on: two 3×3 convs per block, 2× max-pool down, 2×2 stride-2
+    transposed conv up (output q reads input q // 2), skips concatenated.  Exact interval
+    arithmetic of the architecture, ignoring the input's extent (zero padding only shrinks it)."""
+
+    def enc(level: int, a: int, b: int) -> tuple[int, int]:  # encoder block output → input
+        a, b = a - 2, b + 2
+        return (a, b) if level == 0 else enc(level - 1, 2 * a, 2 * b + 1)
+
+    def dec(level: int, a: int, b: int) -> tuple[int, int]:  # decoder (or bottleneck) output → input
+        a, b = a - 2, b + 2
+        if level == depth:
+            return enc(depth - 1, 2 * a, 2 * b + 1)
+        (sa, sb), (ua, ub) = enc(level, a, b), dec(level + 1, a // 2, b // 2)
+        return min(sa, ua), max(sb, ub)
+
+    return dec(0, p, p)
+
+
+def receptive_field(depth: int) -> int:
+    """Width in pixels of the input an output pixel sees (the widest over pooling phases)."""
+    return max(hi - lo + 1 for lo, hi in (input_span(depth, p) for p in range(2**depth)))
+
+
+def reach(depth: int) -> int:
+    """Most pixels an output pixel's input extends to one side: the overlap a tile needs so its
+    interior equals the one-piece map (≥ receptive_field / 2, the pooling phase makes it lopsided)."""
+    return max(max(p - lo, hi - p) for p, (lo, hi) in ((p, input_span(depth, p)) for p in range(2**depth)))
+
+
+def tile_overlap(depth: int) -> int:
+    """:func:`reach` rounded up to the pooling grid (tiles must start on multiples of ``2**depth``)."""
+    m = 2**depth
+    return -(-reach(depth) // m) * m
 
 
 SEGMENTERS = {"segmenter": SegmenterUNet}
@@ -63,17 +132,26 @@ def pad_to(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
 
 
 @torch.no_grad()
-def predict_logits(model: SegmenterUNet, x: np.ndarray, tile: int = 512, overlap: int = 32) -> np.ndarray:
-    """Per-pixel logits of a (C, H, W) scaled field, in one pass or tile by tile (tiles overlap by
-    ``overlap`` pixels on each side and only their interiors are kept, so seams match the one-pass map)."""
+def predict_logits(
+    model: SegmenterUNet, x: np.ndarray, tile: int = 512, overlap: int | None = None
+) -> np.ndarray:
+    """Per-pixel logits of a (C, H, W) scaled field, in one pass or tile by tile.
+
+    Tiles start on the ``2**depth`` pooling grid and overlap their neighbours by ``overlap``
+    pixels per side (default :func:`tile_overlap`, which makes the stitched map equal the
+    one-pass map for a tile-local network); only each tile's interior is kept.
+    """
     model.eval()
     m = 2**model.depth
+    overlap = tile_overlap(model.depth) if overlap is None else -(-int(overlap) // m) * m
     _, h, w = x.shape
     if h <= tile and w <= tile:
         xp, _ = pad_to(x, m)
         return model(torch.from_numpy(np.ascontiguousarray(xp, np.float32))[None])[0, 0, :h, :w].numpy()
+    step = (tile - 2 * overlap) // m * m
+    if step < m:
+        raise ValueError(f"tile {tile} leaves no interior with {overlap} px of overlap per side")
     out = np.zeros((h, w), np.float32)
-    step = tile - 2 * overlap
     for y0 in range(0, h, step):
         for x0 in range(0, w, step):
             ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
@@ -107,9 +185,11 @@ class Calibration:
         x, y = _logit(scores), np.asarray(labels, np.float64)
         n1, n0 = y.sum(), len(y) - y.sum()
         t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))  # Platt's smoothed targets
+        from scipy.special import expit
+
         a, b = 1.0, 0.0
         for _ in range(iters):
-            p = 1 / (1 + np.exp(-(a * x + b)))
+            p = expit(a * x + b)
             g = np.array([np.sum((p - t) * x), np.sum(p - t)])
             w = p * (1 - p) + 1e-9
             h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-6 * np.eye(2)
@@ -120,7 +200,9 @@ class Calibration:
         return cls(a, b)
 
     def __call__(self, p):
-        return (1 / (1 + np.exp(-(self.a * _logit(p) + self.b)))).astype(np.float32)
+        from scipy.special import expit  # no overflow warning where a·logit(p) + b is very negative
+
+        return expit(self.a * _logit(p) + self.b).astype(np.float32)
 
     def to_dict(self) -> dict:
         return {"method": "platt", "a": self.a, "b": self.b}

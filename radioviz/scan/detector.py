@@ -5,7 +5,7 @@ its own grid.  This module turns that map into the score-map contract of the win
 (a :class:`~radioviz.scan.scoremap.ScoreMap` on the reference band's strided grid, so ``radioviz
 scan`` and the Fields view work unchanged), and into a ranked candidate list: connected regions
 above a threshold, non-maximum suppressed, with area, integrated flux per band, spectral index
-and the nearest catalogue cluster.
+and the nearest catalogue cluster (named within the match radius, 10′ by default).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from astropy.table import Table
 from scipy import ndimage
 
 from ..data.fieldgrid import GriddedField
-from ..io.catalogs import crossmatch
+from ..io.catalogs import MATCH_RADIUS_ARCMIN, crossmatch, matched_names
 from ..simulate.diffuse import GLEAM_BAND_MHZ, GLEAM_BEAM_ARCMIN
 from .scoremap import ScoreMap, map_wcs
 
@@ -78,7 +78,7 @@ def candidates(
     threshold: float,
     catalog: Table | None = None,
     nms_arcmin: float = 10.0,
-    radius_arcmin: float = 5.0,
+    radius_arcmin: float = MATCH_RADIUS_ARCMIN,
     band_mhz=GLEAM_BAND_MHZ,
     beam_arcmin=GLEAM_BEAM_ARCMIN,
 ) -> Table:
@@ -121,9 +121,10 @@ def candidates(
     t["spectral_index"] = np.array([r[7] for r in rows], float)
     if catalog is not None:
         m = crossmatch(np.asarray(t["ra"]), np.asarray(t["dec"]), catalog, radius_arcmin)
-        t["nearest_cluster"] = m["nearest"] if len(t) else np.array([], str)
+        t["nearest_cluster"] = matched_names(m) if len(t) else np.array([], str)
         t["separation_arcmin"] = m["separation_arcmin"]
         t.meta["catalog"] = catalog.meta.get("catalog", "")
+        t.meta["match_radius_arcmin"] = radius_arcmin
     t.meta.update(
         {"threshold": threshold, "nms_arcmin": nms_arcmin, "grid_pixel_deg": pix, "field": grid.name}
     )

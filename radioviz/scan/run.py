@@ -11,7 +11,7 @@ from astropy.io import fits
 from astropy.table import Table
 from tqdm.auto import tqdm
 
-from ..io.catalogs import crossmatch
+from ..io.catalogs import MATCH_RADIUS_ARCMIN, crossmatch, matched_names
 from ..io.layout import discover, read_stack
 from ..metrics.evaluate import load_classifier
 from .detector import candidates as detector_candidates
@@ -20,7 +20,7 @@ from .scoremap import ScoreMap, find_candidates, score_map
 
 
 def candidates_table(
-    smap: ScoreMap, threshold: float, catalog: Table | None = None, radius_arcmin: float = 5.0
+    smap: ScoreMap, threshold: float, catalog: Table | None = None, radius_arcmin: float = MATCH_RADIUS_ARCMIN
 ) -> Table:
     cands = find_candidates(smap, threshold)
     t = Table(
@@ -35,9 +35,10 @@ def candidates_table(
     )
     if catalog is not None:
         m = crossmatch(np.asarray(t["ra"]), np.asarray(t["dec"]), catalog, radius_arcmin)
-        t["nearest_cluster"] = m["nearest"] if len(t) else np.array([], str)
+        t["nearest_cluster"] = matched_names(m) if len(t) else np.array([], str)
         t["separation_arcmin"] = m["separation_arcmin"]
         t.meta["catalog"] = catalog.meta.get("catalog", "")
+        t.meta["match_radius_arcmin"] = radius_arcmin
     t.meta.update({"threshold": threshold, "stride": smap.stride})
     return t
 
@@ -71,7 +72,7 @@ def scan_path(
     stride: int = 4,
     threshold: float | None = None,
     catalog: Table | None = None,
-    radius_arcmin: float = 5.0,
+    radius_arcmin: float = MATCH_RADIUS_ARCMIN,
     progress: bool = True,
     callback: Callable | None = None,
 ) -> list[dict]:

@@ -6,7 +6,8 @@ needs them; the tasks carry the file name, never the pixels.  :func:`mosaic_scor
 scorer over chunks with ``map_overlap`` (depth = the scorer's halo, zeros beyond the edges, as a
 one-piece scan pads), so every window sees exactly the pixels it would see in one piece: the
 stitched map has no seams.  Chunk sides are multiples of the stride, so each chunk's window
-centres lie on the global stride grid.
+centres lie on the global stride grid, and of the scorer's ``align`` (a U-Net detector's
+pooling grid, so its tiles pool the same pixel pairs as one piece does).
 """
 
 from __future__ import annotations
@@ -157,9 +158,12 @@ def mosaic_scores(
     from .scorers import load_scorer
 
     by_path = not isinstance(scorer, Scorer)
-    halo = load_scorer(scorer).halo if by_path else scorer.halo
+    loaded = load_scorer(scorer) if by_path else scorer
+    halo, align = loaded.halo, getattr(loaded, "align", 1)
     if chunk % stride:
         raise ValueError(f"chunk {chunk} must be a multiple of stride {stride}")
+    if chunk % align:
+        raise ValueError(f"chunk {chunk} must be a multiple of {align} (the model's pooling grid)")
     arr = arr.rechunk((arr.shape[0], _chunks(arr.shape[1], chunk, halo), _chunks(arr.shape[2], chunk, halo)))
     out_chunks = tuple(tuple(-(-c // stride) for c in cs) for cs in arr.chunks[1:])
     depth = {0: 0, 1: halo, 2: halo}

@@ -21,7 +21,7 @@ from astropy.table import Table
 from astropy.wcs import WCS
 
 from ..errors import InputError
-from ..io.catalogs import builtin_clusters, crossmatch, read_catalog
+from ..io.catalogs import MATCH_RADIUS_ARCMIN, builtin_clusters, crossmatch, matched_names, read_catalog
 from ..io.layout import SourceFiles, discover
 from ..scan.scoremap import ScoreMap, find_candidates, map_wcs
 from .mosaic import Mosaic, is_mosaic, mosaic_scores, open_mosaic
@@ -111,7 +111,7 @@ def run_survey(
     radius_arcmin: float = 5.0,
     skyview: bool = False,
     match_catalog: Table | None = None,
-    match_radius_arcmin: float = 5.0,
+    match_radius_arcmin: float = MATCH_RADIUS_ARCMIN,
     limit: int | None = None,
     scheduler: str | None = None,
     n_workers: int | None = None,
@@ -355,7 +355,7 @@ def _matched(cands: list[dict], catalog: Table | None, radius: float) -> list[di
     m = crossmatch(np.array([c["ra"] for c in cands]), np.array([c["dec"] for c in cands]), catalog, radius)
     return [
         {**c, "nearest_cluster": str(n), "separation_arcmin": float(s)}
-        for c, n, s in zip(cands, m["nearest"], m["separation_arcmin"], strict=False)
+        for c, n, s in zip(cands, matched_names(m), m["separation_arcmin"], strict=False)
     ]
 
 

@@ -34,6 +34,7 @@ class Scorer:
 
     kind = "?"
     halo: int  # pixels of context a tile needs on each side
+    align: int = 1  # tiles must start on multiples of this (a U-Net's pooling grid)
     nsigma: float
 
     def field_map(self, stack: SourceStack | ClippedStack, stride: int) -> ScoreMap:
@@ -122,11 +123,14 @@ class DetectorScorer(DenseScorer):
     """The diffuse-emission detector (#12's :class:`radioviz.models.segmenter.Detector`): fields go
     through its own path (its grid, then resampled onto the reference band's strided grid); mosaic
     tiles through its network on the mosaic's grid with the same noise-unit scaling (σ of each
-    band from the survey-wide clip level) and its calibration.  Its GroupNorm layers see a whole
-    tile, so the overlap is the detector's own tiling overlap (as its tiled one-pass prediction)."""
+    band from the survey-wide clip level) and its calibration.  The overlap is the network's
+    :func:`~radioviz.models.segmenter.tile_overlap` (its reach, on the pooling grid), and tiles
+    start on that grid, so a tile-local network (batch norm or none) stitches exactly; the first
+    detector's GroupNorm sees a whole tile and does not (its card has no ``norm``)."""
 
-    def __init__(self, detector, overlap: int = 32):
+    def __init__(self, detector, overlap: int | None = None):
         from ..data.preprocess import Normalization
+        from ..models.segmenter import tile_overlap
 
         self.detector = detector
         pre = Preprocessing(normalization=Normalization(False, 0.0, 1.0, snr=True))
@@ -136,7 +140,9 @@ class DetectorScorer(DenseScorer):
             raw = detector.raw_probability(x[0].numpy())
             return torch.from_numpy(detector.calibration(raw))
 
-        super().__init__(predict, pre, overlap)
+        depth = detector.net.depth
+        super().__init__(predict, pre, tile_overlap(depth) if overlap is None else overlap)
+        self.align = 2**depth
 
     def field_map(self, stack, stride: int) -> ScoreMap:
         from ..scan.detector import detector_score_map

@@ -13,14 +13,16 @@ What it learns from (each ingredient can be switched off for the ablation):
   field and crops are then drawn around its false maxima.
 
 One fit is a fixed number of steps (no early stopping: nothing held out is looked at), Adam,
-per-pixel class-weighted BCE.  The state (weights, Adam moments, mined negatives, history) is
-saved every ``save_every`` steps so ``--resume`` continues exactly.
+per-pixel class-weighted BCE.  The bookkeeping is :class:`~radioviz.training.run.Run`'s: the state
+(weights and batch-norm statistics, Adam moments, mined negatives, history) is saved every
+``save_every`` steps so ``--resume`` continues exactly (each step draws its batch from
+``default_rng([seed, step])``, so nothing depends on where a run was interrupted), and the card
+gets the run's wall and CPU time.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ from ..data.splits import sky_groups
 from ..io.layout import read_stack, split_sources
 from ..models.segmenter import SegmenterUNet, predict_logits
 from ..simulate.diffuse import draw_source, inject
-from .state import load_state, save_state
+from .run import Run
 
 
 @dataclass
@@ -47,6 +49,7 @@ class SegTrainConfig:
     lr: float = 2e-3
     base: int = 8
     depth: int = 3
+    norm: str = "batch"  # tile-local at inference (fixed running statistics); "group" was the first
     seed: int = 0
     pos_weight: float = 3.0
     inject_prob: float = 0.6  # share of crops that get an injected diffuse source
@@ -245,41 +248,50 @@ class SegFit:
     history: list
     hard_negatives: list
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def fit_segmenter(
     fs: FieldSet,
     train_idx,
     cfg: SegTrainConfig,
-    state_path: Path | None = None,
-    resume: bool = False,
+    run: Run | None = None,
     log=None,
     eval_fn=None,
 ) -> SegFit:
-    """Train on the fields ``train_idx``; ``eval_fn(model) -> dict`` is logged every save (optional)."""
-    torch.manual_seed(cfg.seed)
+    """Train on the fields ``train_idx``; ``eval_fn(model) -> dict`` is logged every save (optional).
+
+    With a saving ``run`` (``Run(out, cfg.seed, resume=...)``) the state is written every
+    ``cfg.save_every`` steps and at the end, and a resuming run continues from it; without one
+    nothing is saved.
+    """
+    run = run or Run(None, cfg.seed, progress=False)
+    run.reseed(0)  # the weights' initialisation depends on the seed only, resumed or not
     train_idx = list(train_idx)
     labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
-    model = SegmenterUNet(fs.fields[0].data.shape[0], cfg.base, cfg.depth)
+    model = SegmenterUNet(fs.fields[0].data.shape[0], cfg.base, cfg.depth, cfg.norm)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps, pct_start=0.15)
-    start, history, hard, seconds = 0, [], [], 0.0
-    if resume and state_path is not None and Path(state_path).exists():
-        parts, meta = load_state(Path(state_path), opt)
+    history, hard = [], []
+    parts = run.restore(opt, counter="step", reseed=False)  # batches are drawn per step, not per run
+    if parts is not None:
         model.load_state_dict(parts["model"])
-        start, history, hard, seconds = (
-            meta["step"],
-            meta["history"],
-            [tuple(h) for h in meta["hard"]],
-            meta["seconds"],
-        )
+        history, hard = run.meta["history"], [tuple(h) for h in run.meta["hard"]]
         with warnings.catch_warnings():  # replaying the schedule before any optimiser step is intended
             warnings.simplefilter("ignore", UserWarning)
-            for _ in range(start):
+            for _ in range(run.step):
                 sched.step()
+    start = run.step
+
+    def save():
+        run.save_state(
+            {"model": model.state_dict()}, opt, step=run.step, history=history, hard=hard, config=asdict(cfg)
+        )
+
+    run.start_clock(save, cfg.save_every, cfg.steps)
     mine_steps = {int(round(m * cfg.steps)) for m in cfg.mine_at} if cfg.use_hard_negatives else set()
-    t0 = time.time() - seconds
     losses = []
+    bar = run.bar(cfg.steps, "segmenter")
     for step in range(start, cfg.steps):
         if step in mine_steps:
             hard = mine_hard_negatives(model, fs, labels, train_idx)
@@ -292,30 +304,26 @@ def fit_segmenter(
         opt.step()
         sched.step()
         losses.append(loss.item())
+        bar.update()
         done = step + 1
         if done % cfg.save_every == 0 or done == cfg.steps:
-            entry = {"step": done, "loss": float(np.mean(losses)), "seconds": round(time.time() - t0, 1)}
+            entry = {
+                "step": done,
+                "loss": float(np.mean(losses)),
+                "seconds": round(run.wall_seconds, 1),
+                "cpu_seconds": round(run.cpu_seconds, 1),
+            }
             if eval_fn is not None:
                 entry.update(eval_fn(model))
             history.append(entry)
             losses = []
-            if log:
-                log(json.dumps(entry))
-            if state_path is not None:
-                save_state(
-                    Path(state_path),
-                    {"model": model.state_dict()},
-                    opt,
-                    {
-                        "step": done,
-                        "history": history,
-                        "hard": hard,
-                        "seconds": time.time() - t0,
-                        "config": asdict(cfg),
-                    },
-                )
+        run.tick(done)  # saves at every save_every-th step (the last one is saved by finish)
+        if log and history and history[-1]["step"] == done:
+            log(json.dumps(history[-1]))
+    bar.close()
+    run.finish()
     model.eval()
-    return SegFit(model, history, hard, time.time() - t0)
+    return SegFit(model, history, hard, run.wall_seconds, run.cpu_seconds)
 
 
 def train_segmenter(
@@ -326,6 +334,7 @@ def train_segmenter(
     cv: dict | None = None,
     command: str = "",
     log=print,
+    progress: bool = False,
 ) -> tuple[Path, dict]:
     """Train on every field of ``root``'s TRAIN split and write ``out``.safetensors + card.
 
@@ -333,34 +342,28 @@ def train_segmenter(
     the held-out centre scores of every CV fold, never on the training fit itself — and the CV
     figures the card carries under ``metrics.cv``.
     """
-    from ..models.checkpoint import save_checkpoint
     from ..models.segmenter import Calibration
 
     torch.set_num_threads(1)
     fs = load_fields(root)
-    out = Path(out).with_suffix(".safetensors")
-    state = out.with_name(out.stem + ".train-state.safetensors")
-    state.parent.mkdir(parents=True, exist_ok=True)
-    fit = fit_segmenter(fs, range(len(fs.fields)), cfg, state, resume, log=log)
+    run = Run(out, cfg.seed, resume=resume, progress=progress)
+    run.out.parent.mkdir(parents=True, exist_ok=True)
+    fit = fit_segmenter(fs, range(len(fs.fields)), cfg, run, log=log)
     cal = Calibration()
     if cv is not None and cv.get("raw_centre_scores"):
         cal = Calibration.fit(
             np.concatenate(cv["raw_centre_scores"]), np.concatenate(cv["raw_centre_labels"])
         )
+    training = run.training_record(cfg, learning_curve=fit.history, steps=cfg.steps)
+    if command:
+        training["command"] = command
     card = segmenter_card(
-        {"in_channels": fs.fields[0].data.shape[0], "base": cfg.base, "depth": cfg.depth},
+        {"in_channels": fs.fields[0].data.shape[0], "base": cfg.base, "depth": cfg.depth, "norm": cfg.norm},
         fs.spec,
         fs.fields[0].bands,
         cal,
         fitted_on="held-out centre scores of every CV fold (cv_detector.json)" if cv else "none (identity)",
-        training=asdict(cfg)
-        | {
-            "learning_curve": fit.history,
-            "wall_seconds": round(fit.seconds, 1),
-            "torch_threads": 1,
-            "steps": cfg.steps,
-            "command": command,
-        },
+        training=training,
         data={
             "root": str(root),
             "split": "TRAIN",
@@ -372,12 +375,17 @@ def train_segmenter(
     )
     card.update(
         {
-            "cost": {"seconds": round(fit.seconds, 1), "threads": 1, "device": "cpu"},
-            "command": command,
+            "cost": {
+                "seconds": round(fit.seconds, 1),
+                "cpu_hours": round(fit.cpu_seconds / 3600, 5),
+                "threads": 1,
+                "device": "cpu",
+            },
+            "command": training["command"],
             "metrics": {"cv": cv.get("card_summary") if cv else None},
         }
     )
-    save_checkpoint(fit.model, out, card)
+    out = run.write(fit.model, card)
     card["parameters"] = sum(p.numel() for p in fit.model.parameters())
     return out, card
 
