@@ -9,7 +9,10 @@
   Chromium (/usr/bin/chromium); and in the served app (worker threads on, as ``panel serve``
   runs it) the Trajectory tab's frame change as the browser sees it — from setting the player's
   value to the new x_t data arriving and the next paint — and Play's frames per second from the
-  cached trajectory.
+  cached trajectory;
+- with --fields-browser: the Fields tab served and driven in headless Chromium — first page
+  load, score-map time (click to status), and keypress-to-next-candidate for ``j`` (move) and
+  ``h`` (label, save, move): from the key press until the next candidate's header is drawn.
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
@@ -60,7 +63,7 @@ def bench_stretch(repeats: int) -> dict:
 
     from radioviz.app.fields import FieldsView
 
-    v = FieldsView(labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v = FieldsView(labels_path=tempfile.mktemp(suffix=".sqlite"))
     v.image_element()
     names = ["linear", "sqrt", "log", "asinh"]
     k = iter(range(10**6))
@@ -126,7 +129,7 @@ def bench_mosaic_field(size: int = 8000) -> dict:
         del img
     out = {"mosaic_field_pixels_per_band": size * size}
     t0 = time.perf_counter()
-    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".sqlite"))
     v.band = "170-231MHz"
     el = v.image_element()
     out["mosaic_open_and_first_image_s"] = round(time.perf_counter() - t0, 2)
@@ -254,11 +257,50 @@ def bench_browser_playback(steps: int = 20, repeats: int = 20) -> dict:
     }
 
 
+def bench_fields_browser(presses: int = 20) -> dict:
+    """The served Fields tab in headless Chromium: load, score map, keypress to next candidate."""
+    import tempfile
+
+    store = tempfile.mktemp(suffix=".sqlite")
+    out = {}
+    with served_app_in_chromium(labels_path=store) as (url, b):
+        page = b.new_page(viewport={"width": 1600, "height": 1200})
+        t0 = time.perf_counter()
+        page.goto(url, timeout=300000)
+        page.get_by_role("button", name="Compute score map").wait_for(timeout=300000)
+        page.locator("canvas").first.wait_for(timeout=300000)
+        out["fields_first_page_s"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Compute score map").click()
+        page.get_by_text("Score map:").wait_for(timeout=600000)
+        page.get_by_text("Candidate 1/").wait_for(timeout=60000)
+        out["fields_score_map_s"] = round(time.perf_counter() - t0, 2)
+        out["fields_score_map_status"] = page.get_by_text("Score map:").inner_text()
+        head = page.get_by_text("Candidate 1/").inner_text()
+        n = int(head.split("/")[1].split("*")[0].split(" ")[0])
+        page.locator("body").click(position={"x": 5, "y": 5})
+        for key in ("j", "h"):
+            times = []
+            for _ in range(min(presses, n - 1)):
+                k = int(
+                    page.get_by_text("Candidate ").first.inner_text().split("Candidate ")[1].split("/")[0]
+                )
+                t0 = time.perf_counter()
+                page.keyboard.press(key)
+                page.get_by_text(f"Candidate {k % n + 1}/").wait_for(timeout=60000)
+                times.append(time.perf_counter() - t0)
+            out[f"fields_key_{key}_to_next_ms_median"] = round(1000 * statistics.median(times), 1)
+            out[f"fields_key_{key}_to_next_ms_max"] = round(1000 * max(times), 1)
+        out["fields_key_presses_each"] = len(times)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--browser", action="store_true")
     ap.add_argument("--playback-only", action="store_true", help="only the browser playback figures")
+    ap.add_argument("--fields-browser", action="store_true", help="only the served Fields tab in Chromium")
     ap.add_argument(
         "--mosaic-field",
         type=int,
@@ -272,8 +314,11 @@ def main():
     pn.extension()
     hv.extension("bokeh")
     res = {}
-    if a.playback_only:
-        res.update(bench_browser_playback())
+    if a.playback_only or a.fields_browser:
+        if a.playback_only:
+            res.update(bench_browser_playback())
+        if a.fields_browser:
+            res.update(bench_fields_browser())
         print(json.dumps(res, indent=1))
         if a.json:
             with open(a.json, "w") as f:

@@ -1,13 +1,18 @@
-"""The Fields view: open a field, see it band by band or in RGB, scan it with a classifier, vet
-the candidates and export the labels.  UI only: reading, scanning, candidates and labels all
-come from the library."""
+"""The Fields view: open a field, see it on the sky (RA/Dec axes, colorbar in Jy/beam, beam,
+scale bar, catalogue overlays) band by band, in RGB or blinking; scan it with a classifier in a
+worker thread; vet the candidates from the keyboard into a label store shared by every session.
+UI only: reading, scanning, candidates and labels all come from the library."""
 
 from __future__ import annotations
 
+import functools
+import getpass
 import io
 import os
 import tempfile
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import holoviews as hv
@@ -16,23 +21,130 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import CustomJSHover
 from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
 from ..data.preprocess import require_cutout_size, stack_cutout
-from ..display import STRETCHES, stretch_image
+from ..display import STRETCHES, stretch_image, stretch_limits, stretch_values
 from ..errors import InputError
-from ..io.catalogs import builtin_clusters, crossmatch
+from ..io.catalogs import builtin_clusters, crossmatch, read_catalog, read_psz2
+from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
-from ..scan.vetting import LabelStore
-from . import resources
+from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
+from . import resources, sky
 
-BAND_CHOICES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz", "RGB"]
+BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
+BAND_CHOICES = [*BANDS, "RGB"]
 NEAREST_CLUSTER_ARCMIN = 30.0  # list a catalogue cluster beside a candidate only within this
+CUT_SIZE = 64
+SCAN_BATCH = 64  # windows per classifier call: small enough that Cancel acts within a second
+PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidates
+CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (VizieR, online)", "uploaded file"]
+SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
+NO_MATCH = "—"
+
+_RA_HOVER = CustomJSHover(
+    code="""const v = ((value % 360) + 360) % 360 / 15; const h = Math.floor(v), m = Math.floor((v - h) * 60);
+    const s = ((v - h) * 60 - m) * 60; const p = (n) => String(n).padStart(2, '0');
+    return `${h}h${p(m)}m${s.toFixed(1).padStart(4, '0')}s (${value.toFixed(4)}°)`;"""
+)
+_DEC_HOVER = CustomJSHover(
+    code="""const a = Math.abs(value), d = Math.floor(a), m = Math.floor((a - d) * 60);
+    const s = ((a - d) * 60 - m) * 60; const p = (n) => String(n).padStart(2, '0');
+    return `${value < 0 ? '−' : '+'}${d}°${p(m)}′${p(s.toFixed(0))}″ (${value.toFixed(4)}°)`;"""
+)
+_SKY_TOOLTIPS = [("RA", "@ra{custom}"), ("Dec", "@dec{custom}"), ("value", "@flux{0.0000} Jy/beam")]
+_SKY_FORMATTERS = {"@ra": _RA_HOVER, "@dec": _DEC_HOVER}
 
 
-def default_labels_path() -> Path:
-    return Path(os.environ.get("RADIOVIZ_LABELS", Path.cwd() / "radioviz_labels.ecsv"))
+def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
+    """The one place the data-folder box's text becomes a folder path: an upload's or SkyView
+    fetch's label names its temporary folder; anything typed goes through the serving policy
+    (inside the data root when one is set)."""
+    folder = (uploads or {}).get(text)
+    if folder is not None:
+        return str(getattr(folder, "name", folder))
+    return str(resources.resolve_user_path(text))
+
+
+def model_summary(card: ModelCard) -> str:
+    """Cross-validated figures of a model card, one line for the picker."""
+    cv = (card.metrics or {}).get("cv") or {}
+    auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
+    if isinstance(auc, dict) and "mean" in auc:
+        k = cv.get("k", "?")
+        scope = "per source" if cv.get("per_source") else "per image"
+        return f"CV AUC {auc['mean']:.2f} ± {auc.get('std', float('nan')):.2f} ({k}-fold, {scope})"
+    return "not cross-validated"
+
+
+def _cv_auc(card: ModelCard) -> float:
+    cv = (card.metrics or {}).get("cv") or {}
+    auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
+    return float(auc["mean"]) if isinstance(auc, dict) and "mean" in auc else float("nan")
+
+
+def default_model(cards: dict[str, ModelCard]) -> str | None:
+    """The segmenter when shipped (a fully convolutional map in seconds); otherwise the
+    classifier with the best cross-validated AUC.  A model without CV figures is never the
+    default (classifier A: unvalidated, and 103–176 s a field)."""
+    if "segmenter.safetensors" in cards:
+        return "segmenter.safetensors"
+    validated = {n: _cv_auc(c) for n, c in cards.items() if np.isfinite(_cv_auc(c))}
+    if validated:
+        return max(validated, key=lambda n: (validated[n], n))
+    return sorted(cards)[0] if cards else None
+
+
+def scoring_cards() -> dict[str, ModelCard]:
+    cards = resources.classifier_cards()
+    cards.update({n: c for n, c in resources.checkpoint_cards().items() if c.kind == "segmenter"})
+    return cards
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(choice: str, path: str = "") -> object:
+    if choice == "built-in clusters":
+        return builtin_clusters()
+    if choice == "PSZ2 (shared catalogs)":
+        root = Path(os.environ.get("RADIOVIZ_CATALOGS", SHARED_CATALOGS))
+        return read_psz2(root / "psz2.dat.txt", root / "ReadMe.txt")
+    if choice == "PSZ2 (VizieR, online)":
+        from ..io.catalogs import fetch_psz2
+
+        return fetch_psz2()
+    if choice == "uploaded file":
+        return read_catalog(path)
+    return None
+
+
+def _set_data(src, data: dict) -> None:
+    """Replace a plain Bokeh source's data.  Panel runs widget callbacks on its worker pool
+    (``nthreads``), and Bokeh models change only on the session's thread: from a worker the
+    change is handed over with ``add_next_tick_callback`` (Bokeh's one thread-safe call)."""
+    from tornado.ioloop import IOLoop
+
+    doc = src.document
+    if doc is None or doc.session_context is None or IOLoop.current(instance=False) is not None:
+        src.data = data  # no server, or on the server's loop (inside a locked callback)
+        return
+    doc.add_next_tick_callback(functools.partial(setattr, src, "data", data))  # thread-safe
+
+
+def _on_session(doc, fn, *args):
+    """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
+    if doc is None:
+        fn(*args)
+        return
+
+    def run():
+        from panel.io.state import set_curdoc
+
+        with set_curdoc(doc):
+            fn(*args)
+
+    doc.add_next_tick_callback(run)
 
 
 class FieldsView(pn.viewable.Viewer):
@@ -43,69 +155,119 @@ class FieldsView(pn.viewable.Viewer):
     )
     field = param.Selector(default=None, objects=[], doc="Field to show")
     band = param.Selector(
-        default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of 72–103 / 139–170 / 170–231 MHz"
+        default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of the three below"
     )
+    red = param.Selector(default="72-103MHz", objects=BANDS, label="RGB red")
+    green = param.Selector(default="139-170MHz", objects=BANDS, label="RGB green")
+    blue = param.Selector(default="170-231MHz", objects=BANDS, label="RGB blue")
+    blink = param.Boolean(default=False, doc="Cycle through the four bands")
     stretch = param.Selector(default="asinh", objects=list(STRETCHES))
     percentile = param.Number(default=99.5, bounds=(90, 100), step=0.1)
     cmap = param.Selector(default="inferno", objects=["inferno", "viridis", "gray", "magma", "cividis"])
     contour_sigma = param.Number(
         default=0.0, bounds=(0, 50), step=1, doc="Contours at k×σ, 2k×σ, 4k×σ (0 = off)"
     )
-    classifier = param.Selector(default=None, objects=[], doc="Classifier checkpoint for the score map")
+    catalogue = param.Selector(default="built-in clusters", objects=CATALOGUES, doc="Overlay on the map")
+    classifier = param.Selector(default=None, objects=[], doc="Model for the score map, with its CV figures")
     stride = param.Integer(default=4, bounds=(1, 32))
     threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
     selected = param.Integer(default=-1, doc="Index of the selected candidate")
     comment = param.String(default="")
+    labeller = param.String(default="", doc="Your name, saved with each label")
     message = param.String(default="")
     readout = param.String(default="")
+    scan_version = param.Integer(default=0, precedence=-1)
 
     def __init__(self, labels_path: str | Path | None = None, **params):
+        params.setdefault("labeller", _default_labeller())
         if resources.data_root() is not None:  # served with a data root: show paths inside it
             params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
         self._dir = None  # the folder last opened (a resolved server path, never shown)
         self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
+        self.session = uuid.uuid4().hex[:8]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self._head = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self._cancel = threading.Event()
+        self._scan_thread: threading.Thread | None = None
         self.scoremap: ScoreMap | None = None
+        self._scan_meta: dict = {}
         self.candidates: list[dict] = []
-        self.labels = LabelStore(labels_path or default_labels_path())
-        names = sorted(
-            resources.classifier_cards(),
-            key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n),
-        )
-        self.param.classifier.objects = names
-        if names:
-            self.classifier = names[0]
+        self._cuts: dict[tuple[int, int], np.ndarray] = {}
+        self._latest: dict = {}
+        self._table: pn.widgets.Tabulator | None = None
+        self._syncing = False
+        self._blink_cb = None
+        self._catalog_path = ""
+        self._catalog_tmp: tempfile.TemporaryDirectory | None = None
+        from bokeh.models import ColumnDataSource
+
+        self._cut_srcs = [ColumnDataSource(data=_empty_cut()) for _ in BANDS]
+        self._sel_src = ColumnDataSource(data={"x": [], "y": []})
+        self._score_src = ColumnDataSource(data=_empty_score())
+        self._cand_src = ColumnDataSource(data={"x": [], "y": [], "score": [], "candidate": []})
+        self.labels = LabelStore(labels_path or default_labels_path(), self.labeller, self.session)
+        cards = scoring_cards()
+        self._cards = cards
+        self.param.classifier.objects = {f"{n} — {model_summary(c)}": n for n, c in sorted(cards.items())}
+        self.classifier = default_model(cards)
         self._load_folder()
+        if self.labels.notice:
+            self.show_error(self.labels.notice)
 
     # -- data ------------------------------------------------------------------------------------
+
+    def _root(self) -> str:
+        return self._dir
 
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            folder = self._uploads.get(self.data_dir)
-            folder = getattr(folder, "name", folder) or str(resources.resolve_user_path(self.data_dir))
+            folder = resolve_data_dir(self.data_dir, self._uploads)
             srcs = resources.sources(folder)
         except InputError as exc:
             self.show_error(str(exc))
             return
         self._dir = folder
         names = sorted(s.name for s in srcs)
-        self._labels = {s.name: s.label for s in srcs}
-        self.param.field.objects = names
+        if not names:
+            self.param.field.objects = []
+            self.field = None
+            self._status.object = ""
+            self.show_error(f"{self.data_dir}: no FITS images in this folder (nothing to show)")
+            return
         self.clear_error()
-        if names and self.field not in names:
+        self.param.field.objects = names
+        if self.field not in names:
             self.field = names[0]
+        else:
+            self.param.trigger("field")
 
     @param.depends("field", watch=True)
     def _new_field(self):
-        self.scoremap, self.candidates, self.selected = None, [], -1
+        self.open_field(self._root(), self.field)
 
-    def _root(self) -> str:
-        return self._dir
+    def open_field(self, root: str, name: str | None) -> None:
+        """The one entry point that makes a field current (folder box, upload, SkyView, surveys)."""
+        self._cancel.set()
+        self.scoremap, self.candidates, self._cuts, self._scan_meta = None, [], {}, {}
+        self._status.object = ""
+        self._axes = None
+        if name:
+            try:
+                plane, wcs = resources.display_plane(root, name, 3)
+                self._axes = sky.sky_axes(wcs, plane.shape)
+            except InputError as exc:
+                self.show_error(str(exc))
+            except Exception as exc:  # keep the page up; say what went wrong
+                self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
+        self.refresh_labels()
+        self.scan_version += 1
+        self._draw_overlay()
+        self.selected = -1
+        self.param.trigger("selected")
 
     def clipped(self):
         return resources.clipped_field(self._root(), self.field)
@@ -156,40 +318,81 @@ class FieldsView(pn.viewable.Viewer):
                 tmp.cleanup()
         self._uploads.clear()
 
+    def _forget_catalogue(self):
+        if self._catalog_tmp is not None:
+            self._catalog_tmp.cleanup()
+            self._catalog_tmp = None
+
     # -- display ---------------------------------------------------------------------------------
 
-    def _plane(self) -> np.ndarray:
-        if self.band == "RGB":
-            if resources.is_big(self._root(), self.field):
-                raise InputError(
-                    self.field,
-                    "RGB needs the bands co-registered, which is not offered above "
-                    f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
-                )
-            planes = resources.display_planes(self._root(), self.field)
-            return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
-        return resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
+    def _band_index(self) -> int:
+        return 3 if self.band == "RGB" else BANDS.index(self.band)
+
+    def _bounds(self):
+        plane, _ = resources.display_plane(self._root(), self.field, 3)
+        ny, nx = plane.shape
+        return (0, 0, nx, ny)
 
     @param.depends("field", "band", "stretch", "percentile", "cmap")
     def image_element(self):
+        """The band in display levels, with Jy/beam, RA and Dec per pixel for the hover."""
+        blank = hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims=["level"]).opts(alpha=0)
         if not self.field:
-            return hv.Image(np.zeros((2, 2)))
+            return blank
         try:
-            plane = self._plane()
+            plane, wcs = resources.display_plane(self._root(), self.field, self._band_index())
         except InputError as exc:
             self.show_error(str(exc))
-            return hv.Image(np.zeros((2, 2)))
-        ny, nx = plane.shape[:2]
-        if self.band == "RGB":
-            return hv.RGB(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"])
-        shown = stretch_image(plane, self.stretch, self.percentile)
-        return hv.Image(shown[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]).opts(cmap=self.cmap)
+            return blank
+        ny, nx = plane.shape
+        level = stretch_image(plane, self.stretch, self.percentile)
+        cbar = sky.colorbar_opts(plane, self.stretch, self.percentile)
+        opts = {
+            "cmap": self.cmap,
+            "clim": (0, 1),
+            "alpha": 0.0 if self.band == "RGB" else 1.0,
+            "clabel": cbar.pop("title"),
+            "colorbar": True,
+            "colorbar_opts": cbar,
+        }
+        if resources.is_big(self._root(), self.field):
+            return hv.Image(level[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"], vdims=["level"]).opts(
+                **opts
+            )
+        ra, dec = _sky_grid(self._root(), self.field, self._band_index())
+        xs, ys = np.arange(nx) + 0.5, np.arange(ny) + 0.5
+        return hv.Image(
+            (xs, ys, level, np.nan_to_num(plane), ra, dec),
+            kdims=["x", "y"],
+            vdims=["level", hv.Dimension("flux", label="Jy/beam"), "ra", "dec"],
+        ).opts(hover_tooltips=_SKY_TOOLTIPS, hover_formatters=_SKY_FORMATTERS, **opts)
+
+    @param.depends("field", "band", "red", "green", "blue", "stretch", "percentile")
+    def rgb_element(self):
+        """Three chosen bands on the reference grid; fully transparent when one band is shown."""
+        blank = hv.RGB(np.zeros((2, 2, 4)), bounds=(0, 0, 2, 2), kdims=["x", "y"])
+        if not self.field or self.band != "RGB":
+            return blank
+        if resources.is_big(self._root(), self.field):
+            self.show_error(
+                f"{self.field}: RGB needs the bands co-registered, which is not offered above "
+                f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band"
+            )
+            return blank
+        planes = resources.display_planes(self._root(), self.field)
+        chans = [
+            stretch_image(planes[BANDS.index(b)], self.stretch, self.percentile)
+            for b in (self.red, self.green, self.blue)
+        ]
+        ny, nx = chans[0].shape
+        rgba = np.dstack([*chans, np.ones((ny, nx), np.float32)])
+        return hv.RGB(rgba[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"])
 
     @param.depends("field", "band", "contour_sigma")
     def contour_element(self):
         if not self.field or self.contour_sigma <= 0 or self.band == "RGB":
             return hv.Contours([])
-        plane = resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
+        plane = resources.display_plane(self._root(), self.field, self._band_index())[0]
         sigma = estimate_noise(plane).sigma or 1.0
         ny, nx = plane.shape
         levels = [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)]
@@ -197,47 +400,147 @@ class FieldsView(pn.viewable.Viewer):
             hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False
         ).opts(line_color="white", line_width=0.8)
 
-    @param.depends("field", "threshold", "selected")
-    def score_element(self):
+    def score_data(self) -> dict:
+        """The score map above the threshold as one image (0 at the threshold, 1 at a score of 1;
+        NaN, i.e. transparent, below), placed on the field's pixel grid."""
         smap = self.scoremap
         if smap is None:
-            return hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims="score").opts(alpha=0)
-        s = smap.scores
+            return _empty_score()
+        s, st, thr = smap.scores, smap.stride, self.threshold
         ny, nx = s.shape
-        st = smap.stride
-        masked = np.where(s >= self.threshold, s, np.nan)
-        bounds = (0.5 - st / 2, 0.5 - st / 2, 0.5 + st * (nx - 0.5), 0.5 + st * (ny - 0.5))
-        return hv.Image(masked[::-1], bounds=bounds, kdims=["x", "y"], vdims="score").opts(
-            cmap="Greens", alpha=0.55, clim=(self.threshold, 1.0), colorbar=True
+        level = np.where(s >= thr, (s - thr) / max(1.0 - thr, 1e-6), np.nan).astype(np.float32)
+        return {
+            "image": [level],
+            "x": [0.5 - st / 2],
+            "y": [0.5 - st / 2],
+            "dw": [float(st * nx)],
+            "dh": [float(st * ny)],
+        }
+
+    def candidate_data(self) -> dict:
+        """Candidate markers: pixel centres, score and 1-based number (for the hover)."""
+        cs = self.candidates
+        return {
+            "x": [c["x"] + 0.5 for c in cs],
+            "y": [c["y"] + 0.5 for c in cs],
+            "score": [float(c["peak_score"]) for c in cs],
+            "candidate": list(range(1, len(cs) + 1)),
+        }
+
+    def _draw_overlay(self) -> None:
+        """Redraw the score map and candidate circles by replacing their sources' data (no
+        re-render of the HoloViews plot; called on the session's thread after a scan)."""
+        _set_data(self._score_src, self.score_data())
+        _set_data(self._cand_src, self.candidate_data())
+
+    @param.depends("field", "catalogue")
+    def catalog_element(self):
+        empty = hv.Points([], kdims=["x", "y"], vdims=["name", "ra", "dec"])
+        if not self.field or self.catalogue == "none":
+            return empty
+        try:
+            table = _catalogue(self.catalogue, self._catalog_path)
+        except InputError as exc:
+            self.show_error(
+                resources.public_message(str(exc), {str(Path(self._catalog_path).parent): "the upload"})
+            )
+            return empty
+        if table is None:
+            return empty
+        plane, wcs = resources.display_plane(self._root(), self.field, 3)
+        t = sky.catalog_in_field(table, wcs, plane.shape)
+        data = pd.DataFrame({c: np.asarray(t[c]) for c in ("x", "y", "name", "ra", "dec")})
+        return hv.Points(data, kdims=["x", "y"], vdims=["name", "ra", "dec"]).opts(
+            marker="diamond",
+            size=14,
+            fill_alpha=0,
+            line_color="lime",
+            line_width=2,
+            tools=["hover"],
+            hover_tooltips=[("catalogue", "@name"), ("RA", "@ra{custom}"), ("Dec", "@dec{custom}")],
+            hover_formatters=_SKY_FORMATTERS,
         )
 
-    @param.depends("field", "threshold", "selected")
-    def candidate_element(self):
-        pts = [(c["x"] + 0.5, c["y"] + 0.5, c["peak_score"], i) for i, c in enumerate(self.candidates)]
-        el = hv.Points(pts, kdims=["x", "y"], vdims=["score", "index"])
-        return el.opts(
-            size=12,
-            marker="circle",
-            fill_alpha=0,
-            line_color="cyan",
-            line_width=2,
-            tools=["tap", "hover"],
-            nonselection_alpha=1.0,
-        )
+    @param.depends("field")
+    def furniture_element(self):
+        """Beam ellipse (lower left) and scale bar (lower right)."""
+        if not self.field:
+            return hv.Overlay([hv.Path([])])
+        cf = self.clipped()
+        im = cf.stack.images[-1]
+        plane, wcs = resources.display_plane(self._root(), self.field, 3)
+        beam, bar, text, self._beam_desc = sky.beam_and_scalebar(wcs, plane.shape, im.header, im.band)
+        return beam * bar * text
+
+    def _sky_hook(self, plot, element):
+        fig = plot.state
+        if getattr(self, "_axes", None):
+            sky.apply_sky_axes(plot, self._axes)
+        have = {id(getattr(r, "data_source", None)) for r in fig.renderers}
+        if id(self._score_src) not in have:  # the score map, just above the sky image
+            from bokeh.models import LinearColorMapper
+            from bokeh.palettes import Greens256
+
+            mapper = LinearColorMapper(palette=Greens256[::-1][64:], low=0, high=1, nan_color=(0, 0, 0, 0))
+            r = fig.image(
+                image="image",
+                x="x",
+                y="y",
+                dw="dw",
+                dh="dh",
+                source=self._score_src,
+                color_mapper=mapper,
+                global_alpha=0.55,
+            )
+            rest = [x for x in fig.renderers if x is not r]
+            images = [
+                k for k, x in enumerate(rest) if type(getattr(x, "glyph", None)).__name__.startswith("Image")
+            ]
+            at = images[-1] + 1 if images else 0
+            fig.renderers = [*rest[:at], r, *rest[at:]]
+        if id(self._cand_src) not in have:
+            from bokeh.models import HoverTool
+
+            r = fig.scatter(
+                "x",
+                "y",
+                source=self._cand_src,
+                size=12,
+                marker="circle",
+                fill_alpha=0,
+                line_color="cyan",
+                line_width=2,
+            )
+            fig.add_tools(
+                HoverTool(renderers=[r], tooltips=[("candidate", "@candidate"), ("score", "@score{0.000}")])
+            )
+        if id(self._sel_src) not in have:
+            fig.scatter(
+                "x",
+                "y",
+                source=self._sel_src,
+                size=28,
+                marker="square",
+                fill_alpha=0,
+                line_color="yellow",
+                line_width=3,
+            )  # the selected candidate: its source is updated directly on each key press
 
     def _on_pointer(self, x, y):
         if x is None or not self.field:
             return
-        b = 3 if self.band == "RGB" else BAND_CHOICES.index(self.band)
+        b = self._band_index()
         plane, wcs = resources.display_plane(self._root(), self.field, b)
         ny, nx = plane.shape
         if not (0 <= x < nx and 0 <= y < ny):
             self.readout = ""
             return
-        sky = wcs.pixel_to_world(x - 0.5, y - 0.5)
+        sky_pos = wcs.pixel_to_world(x - 0.5, y - 0.5)
         value = plane[int(y), int(x)]
         self.readout = (
-            f"RA {sky.ra.deg:.4f}°  Dec {sky.dec.deg:+.4f}°  {BAND_CHOICES[b]}: {value * 1e3:.1f} mJy/beam"
+            f"RA {sky_pos.ra.to_string('hourangle', sep='hms', precision=1)} "
+            f"Dec {sky_pos.dec.to_string(sep='dms', precision=0, alwayssign=True)} "
+            f"({sky_pos.ra.deg:.4f}°, {sky_pos.dec.deg:+.4f}°)  {BANDS[b]}: {value * 1e3:.1f} mJy/beam"
         )
 
     def _on_tap(self, x, y):
@@ -250,49 +553,138 @@ class FieldsView(pn.viewable.Viewer):
 
     def field_plot(self):
         hv.Store.set_current_backend("bokeh")
-        img = regrid(hv.DynamicMap(self.image_element), dynamic=True)
-        candidates = hv.DynamicMap(self.candidate_element)
+        img = hv.DynamicMap(self.image_element)
+        if self.field and resources.is_big(self._root(), self.field):
+            img = regrid(img, dynamic=True)  # survey mosaics: only the viewport's pixels travel
         pointer = hv.streams.PointerXY(source=img)
         pointer.add_subscriber(lambda x, y: self._on_pointer(x, y))
-        tap = hv.streams.Tap(source=candidates)
+        tap = hv.streams.Tap(source=img)  # the nearest candidate to a click is selected
         tap.add_subscriber(lambda x, y: self._on_tap(x, y))
-        overlay = img * hv.DynamicMap(self.contour_element) * hv.DynamicMap(self.score_element) * candidates
+        overlay = (
+            img
+            * hv.DynamicMap(self.rgb_element)
+            * hv.DynamicMap(self.contour_element)
+            * hv.DynamicMap(self.catalog_element)
+            * hv.DynamicMap(self.furniture_element)
+        )  # the score map and candidates are plain Bokeh glyphs added by _sky_hook
         return overlay.opts(
             hv.opts.Image(
-                width=620, height=560, tools=["hover"], xaxis=None, yaxis=None, active_tools=["wheel_zoom"]
+                frame_width=520,
+                data_aspect=1,
+                tools=["hover", "tap"],
+                active_tools=["wheel_zoom"],
+                hooks=[self._sky_hook],
+                show_grid=True,
             ),
-            hv.opts.RGB(width=620, height=560, xaxis=None, yaxis=None, active_tools=["wheel_zoom"]),
+            hv.opts.RGB(frame_width=520, data_aspect=1, active_tools=["wheel_zoom"]),
+            hv.opts.Overlay(frame_width=520, data_aspect=1, hooks=[self._sky_hook]),
         )
+
+    def _blink_step(self):
+        order = BANDS
+        k = order.index(self.band) if self.band in order else -1
+        self.band = order[(k + 1) % len(order)]
+
+    @param.depends("blink", watch=True)
+    def _toggle_blink(self):
+        if self.blink and self._blink_cb is None and pn.state.curdoc is not None:
+            self._blink_cb = pn.state.add_periodic_callback(self._blink_step, period=900)
+        elif not self.blink and self._blink_cb is not None:
+            self._blink_cb.stop()
+            self._blink_cb = None
 
     # -- scoring and candidates -------------------------------------------------------------------
 
-    def compute_scores(self) -> ScoreMap | None:
-        """Score the current field (runs in a worker thread when served; cancellable)."""
-        if not self.classifier:
-            self.show_error("No classifier checkpoint found in checkpoints/.")
-            return None
-        model, pre, _ = resources.classifier(resources.CHECKPOINTS / self.classifier)
-        self._cancel.clear()
-        self.progress.value, self.progress.visible = 0, True
+    def _scan(self, root: str, field: str, name: str, stride: int, threshold: float, progress=None):
+        """Score a field (any thread): the map, its candidates, their cut-outs; None if cancelled."""
+        model, pre, _ = resources.classifier(resources.CHECKPOINTS / name)
+        clipped = resources.clipped_field(root, field)
 
         def callback(done, total):
-            self.progress.value = int(100 * done / total)
+            if progress is not None:
+                progress(int(100 * done / total))
             return self._cancel.is_set()
 
-        try:
-            smap = score_map(self.clipped(), model, self.stride, pre, batch=512, callback=callback)
-        finally:
-            self.progress.visible = False
+        smap = score_map(clipped, model, stride, pre, batch=SCAN_BATCH, callback=callback)
         if self._cancel.is_set():
-            self._status.object = "Score map cancelled."
             return None
-        self.scoremap = smap
-        self._update_candidates()
+        cands = _with_matches(find_candidates(smap, threshold))
+        cuts = {}
+        for c in cands[:PRECOMPUTE_CUTS]:
+            if self._cancel.is_set():
+                return None
+            cuts[(c["x"], c["y"])] = stack_cutout(clipped, CUT_SIZE, (float(c["x"]), float(c["y"])), "native")
+        return smap, cands, cuts
+
+    def _scan_args(self):
+        if not self.classifier:
+            raise InputError("checkpoints/", "no classifier checkpoint found")
+        if not self.field:
+            raise InputError(self.data_dir, "no field is open")
+        return self._root(), self.field, self.classifier, self.stride, self.threshold
+
+    def compute_scores(self) -> ScoreMap | None:
+        """Score the current field here and now (what scripts and tests call)."""
+        args = self._scan_args()
+        self._cancel.clear()
+        t0 = time.perf_counter()
+        result = self._scan(*args)
+        self._finish_scan(args, result, None, time.perf_counter() - t0)
+        return self.scoremap
+
+    def start_scan(self) -> None:
+        """Score the current field in a worker thread; Cancel stops it within one batch."""
+        if self._scan_thread is not None and self._scan_thread.is_alive():
+            self._status.object = "A score map is already being computed — Cancel it first."
+            return
+        try:
+            args = self._scan_args()
+        except InputError as exc:
+            self.show_error(str(exc))
+            return
+        self.clear_error()
+        self._cancel.clear()
+        doc = pn.state.curdoc
+        self.progress.value, self.progress.visible = 0, True
+        self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
+        last = [0.0]
+
+        def progress(value):
+            if time.perf_counter() - last[0] > 0.25:
+                last[0] = time.perf_counter()
+                _on_session(doc, setattr, self.progress, "value", value)
+
+        def work():
+            t0 = time.perf_counter()
+            try:
+                result = self._scan(*args, progress=progress)
+                _on_session(doc, self._finish_scan, args, result, None, time.perf_counter() - t0)
+            except Exception as exc:  # reported on the page, never lost in a thread
+                _on_session(doc, self._finish_scan, args, None, exc, time.perf_counter() - t0)
+
+        self._scan_thread = threading.Thread(target=work, daemon=True, name=f"scan-{self.session}")
+        self._scan_thread.start()
+
+    def _finish_scan(self, args, result, error, seconds: float) -> None:
+        self.progress.visible = False
+        root, field, name, stride, _ = args
+        if error is not None:
+            msg = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+            self.show_error(f"Score map failed — {msg}")
+            self._status.object = ""
+            return
+        if result is None or field != self.field or root != self._root():
+            self._status.object = "Score map cancelled."
+            return
+        smap, cands, cuts = result
+        self.scoremap, self._cuts = smap, cuts
+        self._scan_meta = {"classifier": name, "stride": stride}
+        self.candidates = []
+        self._set_candidates(cands)
         self._status.object = (
-            f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; "
-            f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+            f"Score map: {smap.scores.size} windows in {seconds:.1f} s, max score "
+            f"{np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
         )
-        return smap
 
     def cancel(self):
         self._cancel.set()
@@ -300,89 +692,213 @@ class FieldsView(pn.viewable.Viewer):
     def show_scoremap(self, folder: str, field: str, smap: ScoreMap):
         """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet."""
         self.data_dir, self.field = folder, field
-        self.scoremap = smap
+        self._cancel.set()  # a scan still running for this view is superseded
+        self.scoremap, self._cuts = smap, {}
+        self._scan_meta = {"classifier": "survey score map", "stride": smap.stride}
         self._update_candidates()
 
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
         if self.scoremap is None:
             return
-        self.candidates = find_candidates(self.scoremap, self.threshold)
-        if self.candidates:
-            m = crossmatch(
-                np.array([c["ra"] for c in self.candidates]),
-                np.array([c["dec"] for c in self.candidates]),
-                builtin_clusters(),
-                10.0,
-            )
-            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"], strict=True):
-                near = sep <= NEAREST_CLUSTER_ARCMIN
-                c["nearest_cluster"], c["separation_arcmin"] = (
-                    (str(name), float(sep)) if near else ("", float("nan"))
-                )
-        self.selected = 0 if self.candidates else -1
+        self._set_candidates(_with_matches(find_candidates(self.scoremap, self.threshold)))
+        self._status.object = f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+
+    def _set_candidates(self, cands: list[dict]) -> None:
+        self.candidates = cands
+        self.refresh_labels()
+        self._draw_overlay()
+        self._syncing = True  # the table is rebuilt below, once
+        try:
+            self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
+        finally:
+            self._syncing = False
+        self._refresh_table()
         self.param.trigger("selected")
 
     def candidate_id(self, c: dict) -> str:
         return f"{self.field}@{c['x']},{c['y']}"
 
-    def candidate_frame(self) -> pd.DataFrame:
-        rows = []
-        for c in self.candidates:
-            lab = self.labels.get(self.candidate_id(c))
-            rows.append(
-                {
-                    "RA": round(c["ra"], 4),
-                    "Dec": round(c["dec"], 4),
-                    "score": round(c["peak_score"], 4),
-                    "nearest cluster": c.get("nearest_cluster", ""),
-                    "sep (′)": round(c.get("separation_arcmin", np.nan), 1),
-                    "label": lab.label if lab else "",
-                }
-            )
-        return pd.DataFrame(rows, columns=["RA", "Dec", "score", "nearest cluster", "sep (′)", "label"])
+    def _row(self, c: dict) -> dict:
+        lab = self._latest.get(self.candidate_id(c))
+        near = c.get("nearest_cluster") or ""
+        return {
+            "RA": round(c["ra"], 4),
+            "Dec": round(c["dec"], 4),
+            "score": round(c["peak_score"], 4),
+            "nearest cluster": near or NO_MATCH,
+            "sep (′)": f"{c['separation_arcmin']:.1f}" if near else NO_MATCH,
+            "label": lab.label if lab else "",
+            "by": lab.labeller if lab else "",
+            "comment": lab.comment if lab else "",
+        }
 
-    @param.depends("selected", "field")
-    def cutouts_view(self):
+    def candidate_frame(self) -> pd.DataFrame:
+        cols = ["RA", "Dec", "score", "nearest cluster", "sep (′)", "label", "by", "comment"]
+        return pd.DataFrame([self._row(c) for c in self.candidates], columns=cols)
+
+    def vetted_count(self) -> int:
+        return sum(self.candidate_id(c) in self._latest for c in self.candidates)
+
+    def progress_text(self) -> str:
+        return f"{self.vetted_count()} of {len(self.candidates)} vetted"
+
+    def refresh_labels(self) -> None:
+        """Re-read this field's labels from the store (other sessions' labels appear)."""
+        try:
+            self._latest = self.labels.latest(self.field) if self.field else {}
+        except LabelSaveError as exc:
+            self.show_error(str(exc))
+
+    def _refresh_table(self) -> None:
+        if self._table is None:
+            return
+        self._syncing = True
+        try:
+            self._table.selection = []
+            self._table.value = self.candidate_frame()
+            if 0 <= self.selected < len(self.candidates):
+                self._table.selection = [self.selected]
+        finally:
+            self._syncing = False
+
+    def _on_table_select(self, event):
+        if self._syncing or not event.new:
+            return
+        k = event.new[0]
+        if 0 <= k < len(self.candidates) and k != self.selected:
+            self.selected = k
+
+    def _on_table_edit(self, event):
+        if event.column != "comment" or not (0 <= event.row < len(self.candidates)):
+            return
+        c = self.candidates[event.row]
+        lab = self._latest.get(self.candidate_id(c))
+        if lab is None:
+            self.comment = str(event.value)
+            self._status.object = "Comment kept for this candidate's label (not yet labelled)."
+            return
+        self.selected = event.row
+        self.comment = str(event.value)
+        self.label_selected(lab.label, advance=False)
+
+    # -- cut-outs --------------------------------------------------------------------------------
+
+    def cut_for(self, c: dict) -> np.ndarray:
+        key = (c["x"], c["y"])
+        if key not in self._cuts:
+            self._cuts[key] = stack_cutout(self.clipped(), CUT_SIZE, (float(c["x"]), float(c["y"])), "native")
+        return self._cuts[key]
+
+    def cutout_plots(self):
+        """Four band cut-outs as plain Bokeh figures with shared (linked) pan/zoom; each key
+        press replaces only their data, which is what keeps vetting fast."""
+        from bokeh.layouts import gridplot
+        from bokeh.models import HoverTool, LinearColorMapper
+        from bokeh.plotting import figure
+
+        mapper = LinearColorMapper(palette=_palette(self.cmap), low=0, high=1)
+        figs, xr, yr = [], None, None
+        for band, src in zip(BANDS, self._cut_srcs, strict=True):
+            f = figure(
+                width=185,
+                height=185,
+                title=band,
+                tools="pan,wheel_zoom,reset",
+                x_range=xr or (0, CUT_SIZE),
+                y_range=yr or (0, CUT_SIZE),
+                active_scroll="wheel_zoom",
+                toolbar_location=None,
+                min_border=2,
+            )
+            xr, yr = f.x_range, f.y_range
+            f.image(image="level", x=0, y=0, dw=CUT_SIZE, dh=CUT_SIZE, source=src, color_mapper=mapper)
+            f.add_tools(HoverTool(tooltips=[("value", "@flux{0.0000} Jy/beam")]))
+            f.axis.visible = False
+            f.grid.visible = False
+            figs.append(f)
+        grid = gridplot([figs[:2], figs[2:]], toolbar_location=None)
+        return pn.pane.Bokeh(grid, width=2 * 185 + 10, height=2 * 185 + 10, sizing_mode=None)
+
+    @param.depends("selected", watch=True)
+    def _show_selected(self):
         if not (0 <= self.selected < len(self.candidates)):
-            return pn.pane.Markdown(
+            for src in self._cut_srcs:
+                _set_data(src, _empty_cut())
+            _set_data(self._sel_src, {"x": [], "y": []})
+            self._head.object = (
                 "Compute a score map, then pick a candidate (click it on the map or in the table)."
+                if not self.candidates
+                else ""
             )
+            return
         c = self.candidates[self.selected]
-        cuts = stack_cutout(self.clipped(), 64, (float(c["x"]), float(c["y"])), "native")
-        panels = [
-            pn.pane.HoloViews(
-                hv.Image(
-                    stretch_image(p, self.stretch, self.percentile)[::-1],
-                    bounds=(0, 0, 64, 64),
-                    kdims=["cx", "cy"],
-                ).opts(
-                    cmap=self.cmap, width=170, height=170, xaxis=None, yaxis=None, title=name, toolbar=None
-                ),
-                linked_axes=False,
-                sizing_mode="fixed",
+        cuts = self.cut_for(c)
+        for src, raw in zip(self._cut_srcs, cuts, strict=True):
+            vmin, vmax = stretch_limits(raw, self.percentile)
+            _set_data(
+                src, {"level": [stretch_values(raw, self.stretch, vmin, vmax)], "flux": [np.nan_to_num(raw)]}
             )
-            for p, name in zip(cuts, BAND_CHOICES[:4], strict=True)
-        ]
-        lab = self.labels.get(self.candidate_id(c))
-        head = pn.pane.Markdown(
-            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · "
-            f"RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} "
-            f"({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
+        _set_data(self._sel_src, {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]})
+        self._head.object = self.header_text()
+        table = self._table
+        if table is not None and not self._syncing and len(table.value) == len(self.candidates):
+            self._syncing = True
+            try:
+                self._table.selection = [self.selected]
+            finally:
+                self._syncing = False
+
+    def header_text(self) -> str:
+        c = self.candidates[self.selected]
+        lab = self._latest.get(self.candidate_id(c))
+        near = c.get("nearest_cluster") or ""
+        match = f"nearest {near} ({c['separation_arcmin']:.1f}′)" if near else f"nearest cluster {NO_MATCH}"
+        label = f"**{lab.label}** by {lab.labeller or '?'}" if lab else "none"
+        return (
+            f"**Candidate {self.selected + 1}/{len(self.candidates)}** · {self.progress_text()} — "
+            f"score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match} · label: {label}"
         )
-        return pn.Column(head, pn.Row(*panels))
+
+    def cutouts_view(self):
+        """The selected candidate's header and its four cut-outs (kept for notebooks and tests)."""
+        self._show_selected()
+        return pn.Column(self._head, self.cutout_plots())
 
     # -- vetting ---------------------------------------------------------------------------------
 
-    def label_selected(self, label: str) -> bool:
+    def label_selected(self, label: str, advance: bool = False) -> bool:
+        """Save a label for the selected candidate; only what the store committed is shown."""
         if not (0 <= self.selected < len(self.candidates)):
             return False
         c = self.candidates[self.selected]
-        self.labels.set(
-            self.candidate_id(c), self.field, c["ra"], c["dec"], c["peak_score"], label, self.comment
-        )
+        try:
+            lab = self.labels.set(
+                self.candidate_id(c),
+                self.field,
+                c["ra"],
+                c["dec"],
+                c["peak_score"],
+                label,
+                self.comment,
+                classifier=self._scan_meta.get("classifier", ""),
+                stride=self._scan_meta.get("stride", 0),
+                threshold=self.threshold,
+                labeller=self.labeller,
+                session=self.session,
+            )
+        except LabelSaveError as exc:
+            self.show_error(str(exc))
+            return False
+        self._latest[lab.candidate_id] = lab
         self.comment = ""
-        self.param.trigger("selected")
+        if self._table is not None:
+            row = self._row(c)
+            self._table.patch({k: [(self.selected, row[k])] for k in ("label", "by", "comment")})
+        if advance and len(self.candidates) > 1:
+            self.move(1)
+        else:
+            self._head.object = self.header_text()
         return True
 
     def move(self, step: int):
@@ -391,21 +907,46 @@ class FieldsView(pn.viewable.Viewer):
 
     def on_key(self, key: str):
         actions = {
-            "h": lambda: self.label_selected("halo"),
-            "n": lambda: self.label_selected("not halo"),
-            "u": lambda: self.label_selected("unsure"),
+            "h": lambda: self.label_selected("halo", advance=True),
+            "n": lambda: self.label_selected("not halo", advance=True),
+            "u": lambda: self.label_selected("unsure", advance=True),
             "j": lambda: self.move(1),
             "k": lambda: self.move(-1),
         }
         if key in actions:
             actions[key]()
-            if key in "hnu":
-                self.move(1)
+
+    def refresh(self):
+        """Button: re-read the store so other sessions' labels show."""
+        self.refresh_labels()
+        self._refresh_table()
+        if 0 <= self.selected < len(self.candidates):
+            self._head.object = self.header_text()
+        self._status.object = f"Labels re-read from the store: {self.progress_text()}."
 
     def export_bytes(self, suffix: str) -> io.BytesIO:
         with tempfile.TemporaryDirectory() as d:
             path = self.labels.export(Path(d) / f"labels{suffix}")
             return io.BytesIO(path.read_bytes())
+
+    def upload_catalogue(self, filename: str, content: bytes) -> bool:
+        """Overlay an uploaded catalogue; its size is checked before it is read, and its temporary
+        folder goes when refused, replaced or the session ends."""
+        tmp = tempfile.TemporaryDirectory(prefix="radioviz-catalogue-")
+        try:
+            path = resources.check_upload([filename], [content], Path(tmp.name))[0]
+            _catalogue("uploaded file", str(path))
+        except (InputError, OSError) as exc:
+            msg = resources.public_message(str(exc), {tmp.name: "the upload"})
+            self.show_error(f"Catalogue rejected — {msg}")
+            tmp.cleanup()
+            return False
+        self._forget_catalogue()
+        self._catalog_tmp = tmp
+        self._catalog_path = str(path)
+        self.catalogue = "uploaded file"
+        self.param.trigger("catalogue")
+        return True
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -418,11 +959,19 @@ class FieldsView(pn.viewable.Viewer):
             if upload.value:
                 values = upload.value if isinstance(upload.value, list) else [upload.value]
                 names = upload.filename if isinstance(upload.filename, list) else [upload.filename]
-                self.upload(names, values)
+                self._safe(lambda: self.upload(names, values))
 
         upload.param.watch(on_upload, "value")
+        cat_upload = pn.widgets.FileInput(accept=".ecsv,.csv,.xml,.vot,.fits,.txt", label="Catalogue file")
+        cat_upload.param.watch(
+            lambda e: (
+                cat_upload.value
+                and self._safe(lambda: self.upload_catalogue(cat_upload.filename, cat_upload.value))
+            ),
+            "value",
+        )
         if pn.state.curdoc is not None:
-            pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
+            pn.state.on_session_destroyed(lambda ctx: (self._forget_uploads(), self._forget_catalogue()))
         target = pn.widgets.TextInput(
             label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
@@ -430,23 +979,19 @@ class FieldsView(pn.viewable.Viewer):
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
         compute = pn.widgets.Button(label="Compute score map", color="primary")
         cancel = pn.widgets.Button(label="Cancel", color="warning")
-        compute.on_click(lambda e: self._safe(self.compute_scores))
+        compute.on_click(lambda e: self._safe(self.start_scan))
         cancel.on_click(lambda e: self.cancel())
-        table = pn.widgets.Tabulator(
+        self._table = pn.widgets.Tabulator(
             self.candidate_frame(),
             selectable=1,
-            disabled=True,
+            editors={c: None for c in ("RA", "Dec", "score", "nearest cluster", "sep (′)", "label", "by")}
+            | {"comment": {"type": "input"}},
             height=220,
             sizing_mode="stretch_width",
             show_index=False,
         )
-
-        def refresh_table(*_):
-            table.value = self.candidate_frame()
-            table.selection = [self.selected] if self.selected >= 0 else []
-
-        self.param.watch(refresh_table, ["selected", "field", "threshold"])
-        table.param.watch(lambda e: e.new and setattr(self, "selected", e.new[0]), "selection")
+        self._table.param.watch(self._on_table_select, "selection")
+        self._table.on_edit(lambda e: self._safe(lambda: self._on_table_edit(e)))
         buttons = []
         for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
             b = pn.widgets.Button(label=f"{label} ({key})", color="light")
@@ -455,8 +1000,10 @@ class FieldsView(pn.viewable.Viewer):
         prev_b, next_b = pn.widgets.Button(label="◀ prev (k)"), pn.widgets.Button(label="next (j) ▶")
         prev_b.on_click(lambda e: self.move(-1))
         next_b.on_click(lambda e: self.move(1))
+        refresh_b = pn.widgets.Button(label="Refresh labels")
+        refresh_b.on_click(lambda e: self._safe(self.refresh))
         keys = KeyboardShortcuts()
-        keys.param.watch(lambda e: self.on_key(keys.key), "presses")
+        keys.param.watch(lambda e: self._safe(lambda: self.on_key(keys.key)), "presses")
         downloads = [
             pn.widgets.FileDownload(
                 callback=lambda s=s: self.export_bytes(s),
@@ -468,14 +1015,21 @@ class FieldsView(pn.viewable.Viewer):
         controls = pn.Column(
             pn.Param(
                 self.param,
-                parameters=["data_dir", "field", "band", "stretch", "percentile", "cmap", "contour_sigma"],
-                widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider},
+                parameters=["data_dir", "field", "band", "red", "green", "blue", "blink"],
+                widgets={"blink": pn.widgets.Toggle},
                 show_name=False,
             ),
             upload,
             target,
             fetch,
-            pn.pane.Markdown("#### Classifier"),
+            pn.Param(
+                self.param,
+                parameters=["stretch", "percentile", "cmap", "contour_sigma", "catalogue"],
+                widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider},
+                show_name=False,
+            ),
+            cat_upload,
+            pn.pane.Markdown("#### Model"),
             pn.Param(
                 self.param,
                 parameters=["classifier", "stride", "threshold"],
@@ -486,13 +1040,21 @@ class FieldsView(pn.viewable.Viewer):
             self.progress,
             width=300,
         )
+        self._show_selected()
         vetting = pn.Column(
-            self.cutouts_view,
-            pn.Row(*buttons, prev_b, next_b),
-            pn.widgets.TextInput.from_param(self.param.comment, placeholder="comment for the next label"),
+            self._head,
+            self.cutout_plots(),
+            pn.Row(*buttons),
+            pn.Row(prev_b, next_b, refresh_b),
+            pn.widgets.TextInput.from_param(
+                self.param.comment, placeholder="comment for the next label (Enter, then a key)"
+            ),
+            pn.widgets.TextInput.from_param(self.param.labeller, label="Labeller"),
             keys,
             pn.Row(*downloads),
-            pn.pane.Markdown(f"Labels are saved on every change to `{self.labels.path}`."),
+            pn.pane.Markdown(
+                f"Labels are saved on every key press to `{self.labels.path}` (shared by all sessions)."
+            ),
             sizing_mode="stretch_width",
         )
         readout = pn.pane.Markdown(
@@ -503,8 +1065,10 @@ class FieldsView(pn.viewable.Viewer):
         main = pn.Column(
             self._alert,
             self._status,
-            pn.Row(self.field_plot(), pn.Column(table, vetting, sizing_mode="stretch_width")),
-            readout,
+            pn.Row(
+                pn.Column(pn.pane.HoloViews(self.field_plot(), width=760, sizing_mode=None), readout),
+                pn.Column(self._table, vetting, sizing_mode="stretch_width", min_width=380),
+            ),
             sizing_mode="stretch_width",
         )
         return pn.Row(controls, main, sizing_mode="stretch_width")
@@ -528,9 +1092,62 @@ class FieldsView(pn.viewable.Viewer):
 
     def _safe(self, fn):
         try:
-            self.clear_error()
             return fn()
         except InputError as exc:
             self.show_error(str(exc))
         except Exception as exc:  # keep the server up; show what went wrong
             self.show_error(f"{type(exc).__name__}: {exc}")
+
+
+def _empty_score() -> dict:
+    return {"image": [np.full((1, 1), np.nan, np.float32)], "x": [0.0], "y": [0.0], "dw": [1.0], "dh": [1.0]}
+
+
+def _empty_cut() -> dict:
+    z = np.zeros((CUT_SIZE, CUT_SIZE), np.float32)
+    return {"level": [z], "flux": [z]}
+
+
+def _palette(cmap: str) -> list[str]:
+    from bokeh import palettes
+
+    return {
+        "inferno": palettes.Inferno256,
+        "viridis": palettes.Viridis256,
+        "gray": palettes.Greys256[::-1],
+        "magma": palettes.Magma256,
+        "cividis": palettes.Cividis256,
+    }[cmap]
+
+
+def _default_labeller() -> str:
+    user = getattr(pn.state, "user", None)
+    if user:
+        return str(user)
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "anonymous"
+
+
+def _with_matches(cands: list[dict]) -> list[dict]:
+    """Each candidate with its nearest built-in cluster (within NEAREST_CLUSTER_ARCMIN) or none."""
+    if not cands:
+        return cands
+    m = crossmatch(
+        np.array([c["ra"] for c in cands]), np.array([c["dec"] for c in cands]), builtin_clusters(), 10.0
+    )
+    for c, name, sep in zip(cands, m["nearest"], m["separation_arcmin"], strict=True):
+        near = bool(np.isfinite(sep)) and sep <= NEAREST_CLUSTER_ARCMIN
+        c["nearest_cluster"], c["separation_arcmin"] = (str(name), float(sep)) if near else ("", float("nan"))
+    return cands
+
+
+@functools.lru_cache(maxsize=32)
+def _sky_grid(root: str, name: str, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """RA and Dec (degrees) of every display pixel, for the hover (cached per field and band)."""
+    plane, wcs = resources.display_plane(root, name, band)
+    ny, nx = plane.shape
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    ra, dec = wcs.pixel_to_world_values(xx, yy)
+    return np.asarray(ra, np.float32), np.asarray(dec, np.float32)
