@@ -28,19 +28,35 @@ def view(tmp_path):
 
 def test_fields_view_lists_bundled_fields_and_renders(view):
     assert len(view.param.field.objects) == 6 and view.field == "sim_0100"
-    el = view.image_element()
-    assert [d.name for d in el.vdims] == ["level", "flux", "ra", "dec"]  # hover in physical units
-    assert np.nanmax(el.dimension_values("flux")) > 0.01  # Jy/beam, not a stretched level
+    data = view.image_data()
+    assert {"level", "flux", "ra", "dec"} <= set(data)  # hover in physical units
+    assert np.nanmax(data["flux"][0]) > 0.01  # Jy/beam, not a stretched level
+    assert view.sky.image.data["level"][0].shape == (300, 300)  # the figure's source holds the field
+    fig = view.sky.fig
+    assert (fig.x_range.end, fig.y_range.end) == (300, 300) and fig.frame_width == fig.frame_height
     view.band = "RGB"
-    assert type(view.rgb_element()).__name__ == "RGB" and type(view.image_element()).__name__ == "Image"
+    assert view.rgb_data()["image"][0].dtype == np.uint32 and view.sky.rgb_renderer.visible
     view.red, view.green, view.blue = "170-231MHz", "103-134MHz", "72-103MHz"
-    assert view.rgb_element().data is not None
+    assert view.rgb_data() is not None
     view.band, view.contour_sigma = "170-231MHz", 3
-    assert len(view.contour_element().data) > 0
+    assert len(view.sky.contours.data["xs"]) > 0 and not view.sky.rgb_renderer.visible
     view._on_pointer(150.0, 150.0)
     assert view.readout.startswith("RA ") and "mJy/beam" in view.readout
     assert isinstance(view.__panel__(), pn.Row)
-    assert view.catalog_element() is not None
+    assert len(view.sky.beam.data["xs"][0]) > 20 and view.sky.bar_text.data["text"][0].endswith(("′", "°"))
+    assert view.catalog_data() is not None
+
+
+def test_the_sky_plot_schedules_nothing_by_itself(view):
+    """The field plot is plain Bokeh: no HoloViews plot or stream that could re-queue itself
+    after the page has gone (what kept closed sessions alive)."""
+    from bokeh.document import Document
+
+    doc = Document()
+    doc.add_root(view.field_plot().get_root(doc))
+    view.stretch, view.band, view.contour_sigma = "linear", "103-134MHz", 2
+    assert not doc.callbacks.session_callbacks  # nothing queued on the document
+    assert not any(type(m).__module__.startswith("holoviews") for m in doc.models)
 
 
 def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(view):
@@ -419,15 +435,18 @@ def test_skyview_fetch_offline_gives_one_clear_message(view, monkeypatch):
 
 def test_big_fields_are_shown_band_by_band_on_native_grids(view, monkeypatch):
     monkeypatch.setattr(resources, "BIG_FIELD_PIXELS", 100 * 100)  # the bundled 300×300 fields count as big
+    monkeypatch.setattr("radioviz.app.fields.MAX_SHOWN", 100)
     assert resources.is_big(view._root(), view.field)
     view.band = "72-103MHz"
-    el = view.image_element()
+    data = view.image_data()
     native = resources.clipped_field(view._root(), view.field).stack.images[0]
-    assert el.data.shape == native.data.shape
+    assert data["level"][0].shape == (100, 100) and data["dw"][0] == native.data.shape[1]  # decimated
+    part = view.image_data((50, 100, 60, 110))  # a zoomed viewport: native pixels
+    assert part["level"][0].shape == (50, 50) and (part["x"][0], part["y"][0]) == (50, 60)
     view._on_pointer(150.0, 150.0)
     assert "72-103MHz" in view.readout and "RA" in view.readout
     view.band = "RGB"
-    view.rgb_element()
+    view.rgb_data()
     assert view._alert.visible and "co-registered" in view._alert.object
 
 

@@ -15,14 +15,10 @@ import time
 import uuid
 from pathlib import Path
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the renderer the opts below need)
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import CustomJSHover
-from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
 from ..data.preprocess import require_cutout_size, stack_cutout
@@ -33,6 +29,7 @@ from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
 from . import resources, sky
+from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, on_session, rgba_image, set_data
 
 BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
 BAND_CHOICES = [*BANDS, "RGB"]
@@ -43,19 +40,7 @@ PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidate
 CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (VizieR, online)", "uploaded file"]
 SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
 NO_MATCH = "—"
-
-_RA_HOVER = CustomJSHover(
-    code="""const v = ((value % 360) + 360) % 360 / 15; const h = Math.floor(v), m = Math.floor((v - h) * 60);
-    const s = ((v - h) * 60 - m) * 60; const p = (n) => String(n).padStart(2, '0');
-    return `${h}h${p(m)}m${s.toFixed(1).padStart(4, '0')}s (${value.toFixed(4)}°)`;"""
-)
-_DEC_HOVER = CustomJSHover(
-    code="""const a = Math.abs(value), d = Math.floor(a), m = Math.floor((a - d) * 60);
-    const s = ((a - d) * 60 - m) * 60; const p = (n) => String(n).padStart(2, '0');
-    return `${value < 0 ? '−' : '+'}${d}°${p(m)}′${p(s.toFixed(0))}″ (${value.toFixed(4)}°)`;"""
-)
-_SKY_TOOLTIPS = [("RA", "@ra{custom}"), ("Dec", "@dec{custom}"), ("value", "@flux{0.0000} Jy/beam")]
-_SKY_FORMATTERS = {"@ra": _RA_HOVER, "@dec": _DEC_HOVER}
+MAX_SHOWN = 1024  # pixels a side sent to the browser for a big mosaic's viewport
 
 
 def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
@@ -117,19 +102,6 @@ def _catalogue(choice: str, path: str = "") -> object:
     if choice == "uploaded file":
         return read_catalog(path)
     return None
-
-
-def _set_data(src, data: dict) -> None:
-    """Replace a plain Bokeh source's data.  Panel runs widget callbacks on its worker pool
-    (``nthreads``), and Bokeh models change only on the session's thread: from a worker the
-    change is handed over with ``add_next_tick_callback`` (Bokeh's one thread-safe call)."""
-    from tornado.ioloop import IOLoop
-
-    doc = src.document
-    if doc is None or doc.session_context is None or IOLoop.current(instance=False) is not None:
-        src.data = data  # no server, or on the server's loop (inside a locked callback)
-        return
-    doc.add_next_tick_callback(functools.partial(setattr, src, "data", data))  # thread-safe
 
 
 def _on_session(doc, fn, *args):
@@ -202,12 +174,15 @@ class FieldsView(pn.viewable.Viewer):
         self._blink_cb = None
         self._catalog_path = ""
         self._catalog_tmp: tempfile.TemporaryDirectory | None = None
-        from bokeh.models import ColumnDataSource
+        from bokeh.models import ColumnDataSource, LinearColorMapper
 
         self._cut_srcs = [ColumnDataSource(data=_empty_cut()) for _ in BANDS]
-        self._sel_src = ColumnDataSource(data={"x": [], "y": []})
-        self._score_src = ColumnDataSource(data=_empty_score())
-        self._cand_src = ColumnDataSource(data={"x": [], "y": [], "score": [], "candidate": []})
+        self._cut_mapper = LinearColorMapper(palette=_palette(self.cmap), low=0, high=1)
+        self.sky = SkyFigure(_palette(self.cmap))
+        self._axes: dict | None = None
+        self._view: tuple[float, float, float, float] | None = None  # a big mosaic's viewport
+        self._events = False
+        self._beam_desc = ""
         self.labels = LabelStore(labels_path or default_labels_path(), self.labeller, self.session)
         cards = scoring_cards()
         self._cards = cards
@@ -263,6 +238,12 @@ class FieldsView(pn.viewable.Viewer):
                 self.show_error(str(exc))
             except Exception as exc:  # keep the page up; say what went wrong
                 self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
+        try:
+            self._draw_field()
+        except InputError as exc:
+            self.show_error(str(exc))
+        except Exception as exc:  # keep the page up; say what went wrong
+            self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
         self.refresh_labels()
         self.scan_version += 1
         self._draw_overlay()
@@ -318,6 +299,17 @@ class FieldsView(pn.viewable.Viewer):
                 tmp.cleanup()
         self._uploads.clear()
 
+    def _session_ended(self):
+        """The page is gone: stop a scan and the blink timer, remove uploaded folders."""
+        self._cancel.set()
+        self.blink = False
+        self._forget_uploads()
+        self._forget_catalogue()
+
+    def _cut_mapper_palette(self):
+        mapper, palette = self._cut_mapper, _palette(self.cmap)
+        on_session(mapper, lambda: setattr(mapper, "palette", palette))
+
     def _forget_catalogue(self):
         if self._catalog_tmp is not None:
             self._catalog_tmp.cleanup()
@@ -333,72 +325,70 @@ class FieldsView(pn.viewable.Viewer):
         ny, nx = plane.shape
         return (0, 0, nx, ny)
 
-    @param.depends("field", "band", "stretch", "percentile", "cmap")
-    def image_element(self):
-        """The band in display levels, with Jy/beam, RA and Dec per pixel for the hover."""
-        blank = hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims=["level"]).opts(alpha=0)
-        if not self.field:
-            return blank
-        try:
-            plane, wcs = resources.display_plane(self._root(), self.field, self._band_index())
-        except InputError as exc:
-            self.show_error(str(exc))
-            return blank
-        ny, nx = plane.shape
-        level = stretch_image(plane, self.stretch, self.percentile)
-        cbar = sky.colorbar_opts(plane, self.stretch, self.percentile)
-        opts = {
-            "cmap": self.cmap,
-            "clim": (0, 1),
-            "alpha": 0.0 if self.band == "RGB" else 1.0,
-            "clabel": cbar.pop("title"),
-            "colorbar": True,
-            "colorbar_opts": cbar,
-        }
-        if resources.is_big(self._root(), self.field):
-            return hv.Image(level[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"], vdims=["level"]).opts(
-                **opts
-            )
-        ra, dec = _sky_grid(self._root(), self.field, self._band_index())
-        xs, ys = np.arange(nx) + 0.5, np.arange(ny) + 0.5
-        return hv.Image(
-            (xs, ys, level, np.nan_to_num(plane), ra, dec),
-            kdims=["x", "y"],
-            vdims=["level", hv.Dimension("flux", label="Jy/beam"), "ra", "dec"],
-        ).opts(hover_tooltips=_SKY_TOOLTIPS, hover_formatters=_SKY_FORMATTERS, **opts)
+    def _big(self) -> bool:
+        return bool(self.field) and resources.is_big(self._root(), self.field)
 
-    @param.depends("field", "band", "red", "green", "blue", "stretch", "percentile")
-    def rgb_element(self):
-        """Three chosen bands on the reference grid; fully transparent when one band is shown."""
-        blank = hv.RGB(np.zeros((2, 2, 4)), bounds=(0, 0, 2, 2), kdims=["x", "y"])
+    def image_data(self, view: tuple[float, float, float, float] | None = None) -> dict:
+        """The band as the image source's data: display levels, Jy/beam, RA and Dec per pixel
+        (for the hover).  A big mosaic sends only the viewport ``view`` (x0, x1, y0, y1; all of it
+        when None), decimated to at most ``MAX_SHOWN`` pixels a side."""
+        if not self.field:
+            return empty_image()
+        plane, _ = resources.display_plane(self._root(), self.field, self._band_index())
+        ny, nx = plane.shape
+        if not resources.is_big(self._root(), self.field):
+            level = stretch_image(plane, self.stretch, self.percentile)
+            ra, dec = _sky_grid(self._root(), self.field, self._band_index())
+            return {
+                "level": [level],
+                "flux": [np.nan_to_num(plane)],
+                "ra": [ra],
+                "dec": [dec],
+                **image_at(0, 0, nx, ny),
+            }
+        x0, x1, y0, y1 = view or (0, nx, 0, ny)
+        x0, y0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+        x1, y1 = min(nx, int(np.ceil(x1))), min(ny, int(np.ceil(y1)))
+        if x1 <= x0 or y1 <= y0:
+            return empty_image()
+        step = max(1, int(np.ceil(max(x1 - x0, y1 - y0) / MAX_SHOWN)))
+        part = plane[y0:y1:step, x0:x1:step]
+        vmin, vmax = _big_limits(self._root(), self.field, self._band_index(), self.percentile)
+        nan = np.full_like(part, np.nan, dtype=np.float32)
+        return {
+            "level": [stretch_values(part, self.stretch, vmin, vmax).astype(np.float32)],
+            "flux": [np.nan_to_num(part)],
+            "ra": [nan],
+            "dec": [nan],
+            **image_at(x0, y0, part.shape[1] * step, part.shape[0] * step),
+        }
+
+    def rgb_data(self) -> dict | None:
+        """Three chosen bands on the reference grid as one RGBA image; None when one band is shown
+        (or for a big mosaic, whose bands are not co-registered for display)."""
         if not self.field or self.band != "RGB":
-            return blank
+            return None
         if resources.is_big(self._root(), self.field):
             self.show_error(
                 f"{self.field}: RGB needs the bands co-registered, which is not offered above "
                 f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band"
             )
-            return blank
+            return None
         planes = resources.display_planes(self._root(), self.field)
         chans = [
             stretch_image(planes[BANDS.index(b)], self.stretch, self.percentile)
             for b in (self.red, self.green, self.blue)
         ]
         ny, nx = chans[0].shape
-        rgba = np.dstack([*chans, np.ones((ny, nx), np.float32)])
-        return hv.RGB(rgba[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"])
+        return {"image": [rgba_image(chans)], **image_at(0, 0, nx, ny)}
 
-    @param.depends("field", "band", "contour_sigma")
-    def contour_element(self):
-        if not self.field or self.contour_sigma <= 0 or self.band == "RGB":
-            return hv.Contours([])
+    def contour_data(self) -> dict:
+        """Contours at k, 2k, 4k, 8k × σ of the shown band (none when off, in RGB or on mosaics)."""
+        if not self.field or self.contour_sigma <= 0 or self.band == "RGB" or self._big():
+            return {"xs": [], "ys": []}
         plane = resources.display_plane(self._root(), self.field, self._band_index())[0]
         sigma = estimate_noise(plane).sigma or 1.0
-        ny, nx = plane.shape
-        levels = [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)]
-        return hv.operation.contours(
-            hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False
-        ).opts(line_color="white", line_width=0.8)
+        return contour_paths(plane, [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)])
 
     def score_data(self) -> dict:
         """The score map above the threshold as one image (0 at the threshold, 1 at a score of 1;
@@ -409,13 +399,7 @@ class FieldsView(pn.viewable.Viewer):
         s, st, thr = smap.scores, smap.stride, self.threshold
         ny, nx = s.shape
         level = np.where(s >= thr, (s - thr) / max(1.0 - thr, 1e-6), np.nan).astype(np.float32)
-        return {
-            "image": [level],
-            "x": [0.5 - st / 2],
-            "y": [0.5 - st / 2],
-            "dw": [float(st * nx)],
-            "dh": [float(st * ny)],
-        }
+        return {"image": [level], **image_at(0.5 - st / 2, 0.5 - st / 2, st * nx, st * ny)}
 
     def candidate_data(self) -> dict:
         """Candidate markers: pixel centres, score and 1-based number (for the hover)."""
@@ -428,14 +412,13 @@ class FieldsView(pn.viewable.Viewer):
         }
 
     def _draw_overlay(self) -> None:
-        """Redraw the score map and candidate circles by replacing their sources' data (no
-        re-render of the HoloViews plot; called on the session's thread after a scan)."""
-        _set_data(self._score_src, self.score_data())
-        _set_data(self._cand_src, self.candidate_data())
+        """Redraw the score map and candidate circles by replacing their sources' data."""
+        set_data(self.sky.score, self.score_data())
+        set_data(self.sky.candidates, self.candidate_data())
 
-    @param.depends("field", "catalogue")
-    def catalog_element(self):
-        empty = hv.Points([], kdims=["x", "y"], vdims=["name", "ra", "dec"])
+    def catalog_data(self) -> dict:
+        """The chosen catalogue's objects inside the field, in plot pixels, with names for the hover."""
+        empty = {"x": [], "y": [], "name": [], "ra": [], "dec": []}
         if not self.field or self.catalogue == "none":
             return empty
         try:
@@ -449,82 +432,52 @@ class FieldsView(pn.viewable.Viewer):
             return empty
         plane, wcs = resources.display_plane(self._root(), self.field, 3)
         t = sky.catalog_in_field(table, wcs, plane.shape)
-        data = pd.DataFrame({c: np.asarray(t[c]) for c in ("x", "y", "name", "ra", "dec")})
-        return hv.Points(data, kdims=["x", "y"], vdims=["name", "ra", "dec"]).opts(
-            marker="diamond",
-            size=14,
-            fill_alpha=0,
-            line_color="lime",
-            line_width=2,
-            tools=["hover"],
-            hover_tooltips=[("catalogue", "@name"), ("RA", "@ra{custom}"), ("Dec", "@dec{custom}")],
-            hover_formatters=_SKY_FORMATTERS,
-        )
+        return {c: np.asarray(t[c]).tolist() for c in ("x", "y", "name", "ra", "dec")}
 
-    @param.depends("field")
-    def furniture_element(self):
-        """Beam ellipse (lower left) and scale bar (lower right)."""
-        if not self.field:
-            return hv.Overlay([hv.Path([])])
-        cf = self.clipped()
-        im = cf.stack.images[-1]
-        plane, wcs = resources.display_plane(self._root(), self.field, 3)
+    def _draw_furniture(self, plane, wcs) -> None:
+        """Beam ellipse (lower left) and scale bar (lower right) of the current field."""
+        im = self.clipped().stack.images[-1]
         beam, bar, text, self._beam_desc = sky.beam_and_scalebar(wcs, plane.shape, im.header, im.band)
-        return beam * bar * text
+        set_data(self.sky.beam, beam)
+        set_data(self.sky.bar, bar)
+        set_data(self.sky.bar_text, text)
 
-    def _sky_hook(self, plot, element):
-        fig = plot.state
-        if getattr(self, "_axes", None):
-            sky.apply_sky_axes(plot, self._axes)
-        have = {id(getattr(r, "data_source", None)) for r in fig.renderers}
-        if id(self._score_src) not in have:  # the score map, just above the sky image
-            from bokeh.models import LinearColorMapper
-            from bokeh.palettes import Greens256
+    @param.depends("band", "stretch", "percentile", "red", "green", "blue", watch=True)
+    def _draw_image(self) -> None:
+        if not self.field:
+            self.sky.set_image(empty_image(), None)
+            return
+        try:
+            plane, _ = resources.display_plane(self._root(), self.field, self._band_index())
+            rgb = self.rgb_data()
+            cbar = sky.colorbar_opts(plane, self.stretch, self.percentile)
+            self.sky.set_image(self.image_data(self._view if self._big() else None), cbar, rgb)
+        except InputError as exc:
+            self.show_error(str(exc))
+        self._draw_contours()
 
-            mapper = LinearColorMapper(palette=Greens256[::-1][64:], low=0, high=1, nan_color=(0, 0, 0, 0))
-            r = fig.image(
-                image="image",
-                x="x",
-                y="y",
-                dw="dw",
-                dh="dh",
-                source=self._score_src,
-                color_mapper=mapper,
-                global_alpha=0.55,
-            )
-            rest = [x for x in fig.renderers if x is not r]
-            images = [
-                k for k, x in enumerate(rest) if type(getattr(x, "glyph", None)).__name__.startswith("Image")
-            ]
-            at = images[-1] + 1 if images else 0
-            fig.renderers = [*rest[:at], r, *rest[at:]]
-        if id(self._cand_src) not in have:
-            from bokeh.models import HoverTool
+    @param.depends("contour_sigma", watch=True)
+    def _draw_contours(self) -> None:
+        set_data(self.sky.contours, self.contour_data())
 
-            r = fig.scatter(
-                "x",
-                "y",
-                source=self._cand_src,
-                size=12,
-                marker="circle",
-                fill_alpha=0,
-                line_color="cyan",
-                line_width=2,
-            )
-            fig.add_tools(
-                HoverTool(renderers=[r], tooltips=[("candidate", "@candidate"), ("score", "@score{0.000}")])
-            )
-        if id(self._sel_src) not in have:
-            fig.scatter(
-                "x",
-                "y",
-                source=self._sel_src,
-                size=28,
-                marker="square",
-                fill_alpha=0,
-                line_color="yellow",
-                line_width=3,
-            )  # the selected candidate: its source is updated directly on each key press
+    @param.depends("catalogue", watch=True)
+    def _draw_catalogue(self) -> None:
+        set_data(self.sky.catalogue, self.catalog_data())
+
+    @param.depends("cmap", watch=True)
+    def _draw_palette(self) -> None:
+        self.sky.set_palette(_palette(self.cmap))
+        self._cut_mapper_palette()
+
+    def _draw_field(self) -> None:
+        """Everything on the sky plot for a newly opened field (or none)."""
+        self._view = None
+        if self.field and self._axes is not None:
+            plane, wcs = resources.display_plane(self._root(), self.field, 3)
+            self.sky.set_field(plane.shape, self._axes)
+            self._draw_furniture(plane, wcs)
+        self._draw_image()
+        self._draw_catalogue()
 
     def _on_pointer(self, x, y):
         if x is None or not self.field:
@@ -551,34 +504,28 @@ class FieldsView(pn.viewable.Viewer):
         if d[k] <= (3 * self.stride + 6) ** 2:
             self.selected = k
 
+    def _on_ranges(self, event) -> None:
+        """Pan/zoom on a big mosaic: send the viewport's pixels, decimated to the screen."""
+        self._view = (event.x0, event.x1, event.y0, event.y1)
+        if self._big() and self.band != "RGB":
+            self.sky.set_image(self.image_data(self._view), sky.colorbar_opts(*self._cbar_args()))
+
+    def _cbar_args(self):
+        plane, _ = resources.display_plane(self._root(), self.field, self._band_index())
+        return plane, self.stretch, self.percentile
+
     def field_plot(self):
-        hv.Store.set_current_backend("bokeh")
-        img = hv.DynamicMap(self.image_element)
-        if self.field and resources.is_big(self._root(), self.field):
-            img = regrid(img, dynamic=True)  # survey mosaics: only the viewport's pixels travel
-        pointer = hv.streams.PointerXY(source=img)
-        pointer.add_subscriber(lambda x, y: self._on_pointer(x, y))
-        tap = hv.streams.Tap(source=img)  # the nearest candidate to a click is selected
-        tap.add_subscriber(lambda x, y: self._on_tap(x, y))
-        overlay = (
-            img
-            * hv.DynamicMap(self.rgb_element)
-            * hv.DynamicMap(self.contour_element)
-            * hv.DynamicMap(self.catalog_element)
-            * hv.DynamicMap(self.furniture_element)
-        )  # the score map and candidates are plain Bokeh glyphs added by _sky_hook
-        return overlay.opts(
-            hv.opts.Image(
-                frame_width=520,
-                data_aspect=1,
-                tools=["hover", "tap"],
-                active_tools=["wheel_zoom"],
-                hooks=[self._sky_hook],
-                show_grid=True,
-            ),
-            hv.opts.RGB(frame_width=520, data_aspect=1, active_tools=["wheel_zoom"]),
-            hv.opts.Overlay(frame_width=520, data_aspect=1, hooks=[self._sky_hook]),
-        )
+        """The sky plot: one Bokeh figure (see ``sky_figure``); clicks select the nearest candidate,
+        the pointer's position feeds the readout, pan/zoom on a mosaic fetches its viewport."""
+        from bokeh.events import MouseMove, RangesUpdate, Tap
+
+        fig = self.sky.fig
+        if not self._events:
+            fig.on_event(MouseMove, lambda e: self._safe(lambda: self._on_pointer(e.x, e.y)))
+            fig.on_event(Tap, lambda e: self._safe(lambda: self._on_tap(e.x, e.y)))
+            fig.on_event(RangesUpdate, lambda e: self._safe(lambda: self._on_ranges(e)))
+            self._events = True
+        return pn.pane.Bokeh(fig, sizing_mode="fixed")
 
     def _blink_step(self):
         order = BANDS
@@ -793,11 +740,10 @@ class FieldsView(pn.viewable.Viewer):
     def cutout_plots(self):
         """Four band cut-outs as plain Bokeh figures with shared (linked) pan/zoom; each key
         press replaces only their data, which is what keeps vetting fast."""
-        from bokeh.layouts import gridplot
-        from bokeh.models import HoverTool, LinearColorMapper
+        from bokeh.models import HoverTool
         from bokeh.plotting import figure
 
-        mapper = LinearColorMapper(palette=_palette(self.cmap), low=0, high=1)
+        mapper = self._cut_mapper
         figs, xr, yr = [], None, None
         for band, src in zip(BANDS, self._cut_srcs, strict=True):
             f = figure(
@@ -817,15 +763,16 @@ class FieldsView(pn.viewable.Viewer):
             f.axis.visible = False
             f.grid.visible = False
             figs.append(f)
-        grid = gridplot([figs[:2], figs[2:]], toolbar_location=None)
-        return pn.pane.Bokeh(grid, width=2 * 185 + 10, height=2 * 185 + 10, sizing_mode=None)
+        return pn.GridBox(
+            *[pn.pane.Bokeh(f, sizing_mode="fixed") for f in figs], ncols=2, sizing_mode="fixed"
+        )
 
     @param.depends("selected", watch=True)
     def _show_selected(self):
         if not (0 <= self.selected < len(self.candidates)):
             for src in self._cut_srcs:
-                _set_data(src, _empty_cut())
-            _set_data(self._sel_src, {"x": [], "y": []})
+                set_data(src, _empty_cut())
+            set_data(self.sky.selected, {"x": [], "y": []})
             self._head.object = (
                 "Compute a score map, then pick a candidate (click it on the map or in the table)."
                 if not self.candidates
@@ -836,10 +783,10 @@ class FieldsView(pn.viewable.Viewer):
         cuts = self.cut_for(c)
         for src, raw in zip(self._cut_srcs, cuts, strict=True):
             vmin, vmax = stretch_limits(raw, self.percentile)
-            _set_data(
+            set_data(
                 src, {"level": [stretch_values(raw, self.stretch, vmin, vmax)], "flux": [np.nan_to_num(raw)]}
             )
-        _set_data(self._sel_src, {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]})
+        set_data(self.sky.selected, {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]})
         self._head.object = self.header_text()
         table = self._table
         if table is not None and not self._syncing and len(table.value) == len(self.candidates):
@@ -971,7 +918,7 @@ class FieldsView(pn.viewable.Viewer):
             "value",
         )
         if pn.state.curdoc is not None:
-            pn.state.on_session_destroyed(lambda ctx: (self._forget_uploads(), self._forget_catalogue()))
+            pn.state.on_session_destroyed(lambda ctx: self._session_ended())
         target = pn.widgets.TextInput(
             label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
@@ -1066,7 +1013,7 @@ class FieldsView(pn.viewable.Viewer):
             self._alert,
             self._status,
             pn.Row(
-                pn.Column(pn.pane.HoloViews(self.field_plot(), width=760, sizing_mode=None), readout),
+                pn.Column(self.field_plot(), readout),
                 pn.Column(self._table, vetting, sizing_mode="stretch_width", min_width=380),
             ),
             sizing_mode="stretch_width",
@@ -1100,7 +1047,7 @@ class FieldsView(pn.viewable.Viewer):
 
 
 def _empty_score() -> dict:
-    return {"image": [np.full((1, 1), np.nan, np.float32)], "x": [0.0], "y": [0.0], "dw": [1.0], "dh": [1.0]}
+    return {"image": [np.full((1, 1), np.nan, np.float32)], **image_at(0, 0, 1, 1)}
 
 
 def _empty_cut() -> dict:
@@ -1151,3 +1098,10 @@ def _sky_grid(root: str, name: str, band: int) -> tuple[np.ndarray, np.ndarray]:
     yy, xx = np.mgrid[0:ny, 0:nx]
     ra, dec = wcs.pixel_to_world_values(xx, yy)
     return np.asarray(ra, np.float32), np.asarray(dec, np.float32)
+
+
+@functools.lru_cache(maxsize=32)
+def _big_limits(root: str, name: str, band: int, percentile: float) -> tuple[float, float]:
+    """Stretch limits of a whole mosaic band (from a subsample), so a pan keeps one scale."""
+    plane, _ = resources.display_plane(root, name, band)
+    return stretch_limits(plane, percentile)

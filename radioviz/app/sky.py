@@ -1,6 +1,7 @@
 """Sky furniture for a field plot, as ds9/Aladin/jdaviz users expect: RA/Dec axes with
 sexagesimal ticks from the WCS, a colorbar labelled in Jy/beam, the beam ellipse, a scale bar,
-and catalogue overlays.  Plots stay in pixel coordinates (square pixels); the axes translate.
+and catalogue overlays, as plain data for ``sky_figure.SkyFigure``.  Plots stay in pixel
+coordinates (square pixels); the axes translate.
 
 The RA axis follows the field's central row and the Dec axis its central column, sampled
 through the WCS every few pixels and interpolated in the browser (a Bokeh ``CustomJSTicker``
@@ -103,20 +104,6 @@ def sky_axes(wcs: WCS, shape: tuple[int, int]) -> dict:
     return out
 
 
-def apply_sky_axes(plot, axes: dict) -> None:
-    """HoloViews hook body: put RA/Dec tickers and labels on a Bokeh figure."""
-    fig = plot.state
-    for axis, name in ((fig.xaxis, "RA (J2000)"), (fig.yaxis, "Dec (J2000)")):
-        key = "x" if name.startswith("RA") else "y"
-        ticker, formatter = axes[key]
-        for a in axis:
-            if a.ticker is not ticker:
-                a.ticker, a.formatter, a.axis_label = ticker, formatter, name
-        for g in fig.xgrid if key == "x" else fig.ygrid:
-            g.ticker = ticker
-            g.grid_line_alpha = 0.25
-
-
 def colorbar_opts(plane: np.ndarray, stretch: str, percentile: float, nticks: int = 6) -> dict:
     """Colorbar options for an image shown as display levels: ticks where round Jy/beam values
     fall, labelled in Jy/beam (mJy/beam below 1 Jy/beam)."""
@@ -152,30 +139,32 @@ def beam_axes(header, band) -> tuple[float, float, float, bool]:
     return fwhm, fwhm, 0.0, False
 
 
-def beam_and_scalebar(wcs: WCS, shape: tuple[int, int], header, band):
-    """(beam ellipse, scale bar path, scale bar text, description) in plot pixels."""
-    import holoviews as hv
-
-    ny, nx = shape
+def beam_and_scalebar(wcs: WCS, shape: tuple[int, int], header, band) -> tuple[dict, dict, dict, str]:
+    """Data for the beam ellipse (lower left), the scale bar and its length (lower right), in
+    plot pixels, as ``ColumnDataSource`` data; and a description of the beam."""
     from astropy.wcs.utils import proj_plane_pixel_scales
 
+    from .sky_figure import ellipse_path
+
+    ny, nx = shape
     pix_deg = float(np.mean(np.abs(proj_plane_pixel_scales(wcs.celestial))))
     bmaj, bmin, bpa, from_header = beam_axes(header, band)
-    a, b = bmaj / pix_deg, bmin / pix_deg
+    a, b = bmaj / pix_deg, bmin / pix_deg  # FWHM in pixels
     cx, cy = max(0.06 * nx, a), max(0.06 * ny, a)
-    beam = hv.Ellipse(cx, cy, (b, a), orientation=np.deg2rad(bpa)).opts(color="white", line_width=2)
+    xs, ys = ellipse_path(cx, cy, a / 2, b / 2, bpa)  # position angle east (left) of north (up)
     field_deg = nx * pix_deg
     choices_arcmin = [1, 2, 5, 10, 15, 30, 60, 120, 300]
     length_arcmin = max([c for c in choices_arcmin if c / 60 <= field_deg / 4] or [choices_arcmin[0]])
     length_px = length_arcmin / 60 / pix_deg
     x1, y0 = 0.95 * nx, 0.06 * ny
-    bar = hv.Path([[(x1 - length_px, y0), (x1, y0)]]).opts(color="white", line_width=3)
-    text_label = f"{length_arcmin // 60}°" if length_arcmin >= 60 else f"{length_arcmin}′"
-    text = hv.Text(x1 - length_px / 2, y0 + 0.035 * ny, text_label).opts(
-        text_color="white", text_font_size="11pt"
-    )
+    label = f"{length_arcmin // 60}°" if length_arcmin >= 60 else f"{length_arcmin}′"
     desc = f"beam {bmaj * 60:.2f}′ × {bmin * 60:.2f}′" + ("" if from_header else " (GLEAM nominal)")
-    return beam, bar, text, desc
+    return (
+        {"xs": [xs], "ys": [ys]},
+        {"xs": [[x1 - length_px, x1]], "ys": [[y0, y0]]},
+        {"x": [x1 - length_px / 2], "y": [y0 + 0.035 * ny], "text": [label]},
+        desc,
+    )
 
 
 def catalog_in_field(table: Table, wcs: WCS, shape: tuple[int, int], margin: float = 0.0) -> Table:
