@@ -65,6 +65,15 @@ def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(vi
     labels = list(view.param.classifier.names)
     assert any("CV AUC" in lab for lab in labels)
     assert view.classifier != "classifier_A.safetensors"  # unvalidated and 103-176 s a field
+    names = dict(view.param.classifier.objects)  # label -> file
+    if "segmenter.safetensors" in names.values():  # #12: the detector map opens by default
+        assert view.classifier == "segmenter.safetensors"
+    for label, name in names.items():  # each model's figures come from its own card
+        card = resources.classifier_cards().get(name) or resources.checkpoint_cards()[name]
+        assert label == f"{name} — {model_summary(card)}"
+        cv = (card.metrics or {}).get("cv", {})
+        auc = (cv.get("detector") or cv.get("per_source") or cv).get("roc_auc")
+        assert (f"{auc['mean']:.2f}" in label) if auc else ("not cross-validated" in label)
     from radioviz.models.card import ModelCard
 
     bare = ModelCard(kind="classifier", arch="L")

@@ -53,21 +53,35 @@ def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
     return str(resources.resolve_user_path(text))
 
 
-def model_summary(card: ModelCard) -> str:
-    """Cross-validated figures of a model card, one line for the picker."""
+def _cv_auc_block(card: ModelCard) -> tuple[dict | None, str]:
+    """The card's stored cross-validated ROC AUC ({mean, std}) and how it was measured.  A
+    classifier card keeps it under ``metrics.cv.per_source`` (or ``per_image``); the detector's
+    card keeps the CV table of every model under ``metrics.cv.<model>``, its own as ``detector``."""
     cv = (card.metrics or {}).get("cv") or {}
-    auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
-    if isinstance(auc, dict) and "mean" in auc:
-        k = cv.get("k", "?")
+    if isinstance(cv.get("detector"), dict):
+        cv, scope = cv["detector"], "per source"
+        auc = cv.get("roc_auc")
+    else:
         scope = "per source" if cv.get("per_source") else "per image"
-        return f"CV AUC {auc['mean']:.2f} ± {auc.get('std', float('nan')):.2f} ({k}-fold, {scope})"
-    return "not cross-validated"
+        auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
+    if not (isinstance(auc, dict) and "mean" in auc):
+        return None, ""
+    seeds = cv.get("seeds")
+    runs = f"{cv.get('k', '?')}-fold" + (f" × {seeds} seeds" if isinstance(seeds, int) and seeds > 1 else "")
+    return auc, f"{runs}, {scope}"
+
+
+def model_summary(card: ModelCard) -> str:
+    """Cross-validated figures of a model card, one line for the picker (read from the card)."""
+    auc, how = _cv_auc_block(card)
+    if auc is None:
+        return "not cross-validated"
+    return f"CV AUC {auc['mean']:.2f} ± {auc.get('std', float('nan')):.2f} ({how})"
 
 
 def _cv_auc(card: ModelCard) -> float:
-    cv = (card.metrics or {}).get("cv") or {}
-    auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
-    return float(auc["mean"]) if isinstance(auc, dict) and "mean" in auc else float("nan")
+    auc, _ = _cv_auc_block(card)
+    return float(auc["mean"]) if auc is not None else float("nan")
 
 
 def default_model(cards: dict[str, ModelCard]) -> str | None:
