@@ -12,7 +12,8 @@
   cached trajectory;
 - with --fields-browser: the Fields tab served and driven in headless Chromium — first page
   load, score-map time (click to status), and keypress-to-next-candidate for ``j`` (move) and
-  ``h`` (label, save, move): from the key press until the next candidate's header is drawn.
+  ``h`` (label, save, move): from the key press until the next candidate's header is drawn;
+  and Cancel of a running classifier-A scan until the page says it is cancelled.
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
@@ -255,6 +256,10 @@ def bench_fields_browser(presses: int = 20) -> dict:
         page.get_by_role("button", name="Compute score map").wait_for(timeout=300000)
         page.locator("canvas").first.wait_for(timeout=300000)
         out["fields_first_page_s"] = round(time.perf_counter() - t0, 2)
+        sel = page.locator("select").filter(has_text="classifier_L")  # candidates on the bundled fields
+        sel.select_option(
+            label=next(o for o in sel.locator("option").all_inner_texts() if o.startswith("classifier_L"))
+        )
         t0 = time.perf_counter()
         page.get_by_role("button", name="Compute score map").click()
         page.get_by_text("Score map:").wait_for(timeout=600000)
@@ -277,6 +282,17 @@ def bench_fields_browser(presses: int = 20) -> dict:
             out[f"fields_key_{key}_to_next_ms_median"] = round(1000 * statistics.median(times), 1)
             out[f"fields_key_{key}_to_next_ms_max"] = round(1000 * max(times), 1)
         out["fields_key_presses_each"] = len(times)
+        sel = page.locator("select").filter(has_text="classifier_A")  # the slowest model: a long scan
+        sel.select_option(
+            label=next(o for o in sel.locator("option").all_inner_texts() if o.startswith("classifier_A"))
+        )
+        page.get_by_role("button", name="Compute score map").click()
+        page.get_by_text("Scoring").wait_for(timeout=60000)
+        time.sleep(3)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("Score map cancelled.").wait_for(timeout=60000)
+        out["fields_cancel_to_cancelled_s"] = round(time.perf_counter() - t0, 2)
     return out
 
 

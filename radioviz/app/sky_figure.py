@@ -15,10 +15,10 @@ from bokeh.models import (
     ColorBar,
     ColumnDataSource,
     CustomJSHover,
+    DataRange1d,
     FixedTicker,
     HoverTool,
     LinearColorMapper,
-    Range1d,
 )
 from bokeh.plotting import figure
 
@@ -83,14 +83,16 @@ class SkyFigure:
         f = figure(
             frame_width=FRAME,
             frame_height=FRAME,
-            x_range=Range1d(0, 1),
-            y_range=Range1d(0, 1),
+            x_range=DataRange1d(range_padding=0),
+            y_range=DataRange1d(range_padding=0),
+            match_aspect=True,  # square pixels whatever room the colorbar and axes take from the frame
             tools="pan,wheel_zoom,reset,save",
             active_scroll="wheel_zoom",
             toolbar_location="above",
             min_border_left=70,
             name="sky",
         )
+        f.width = f.height = None  # the frame sets the size (a fixed width would squeeze it)
         f.add_tools(BoxZoomTool(match_aspect=True))  # a drawn box keeps pixels square
         f.xaxis.axis_label, f.yaxis.axis_label = "RA (J2000)", "Dec (J2000)"
         f.grid.grid_line_alpha = 0.25
@@ -111,6 +113,8 @@ class SkyFigure:
         self.image_renderer = img
         self.rgb_renderer = f.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.rgb)
         self.rgb_renderer.visible = False
+        for r in (f.x_range, f.y_range):  # the field's pixels, not the overlays, set the view
+            r.renderers = [img, self.rgb_renderer]
         f.multi_line("xs", "ys", source=self.contours, line_color="white", line_width=0.8)
         greens = LinearColorMapper(
             palette=_greens(), low=0, high=1, nan_color=(0, 0, 0, 0)
@@ -175,15 +179,13 @@ class SkyFigure:
     # every setter below may be called from any thread
 
     def set_field(self, shape: tuple[int, int], axes: dict | None) -> None:
-        """A new field: ranges over its pixels, a frame with square pixels, RA/Dec axes."""
+        """A new field: a frame of the field's shape (the ranges follow its image), RA/Dec axes."""
         ny, nx = shape
         self.shape = (ny, nx)
         fw, fh = (FRAME, max(120, round(FRAME * ny / nx))) if nx >= ny else (round(FRAME * nx / ny), FRAME)
 
         def apply():
             f = self.fig
-            f.x_range.update(start=0, end=nx, bounds=None)
-            f.y_range.update(start=0, end=ny, bounds=None)
             f.frame_width, f.frame_height = fw, fh
             if axes:
                 for key, axis_list, grids in (("x", f.xaxis, f.xgrid), ("y", f.yaxis, f.ygrid)):
