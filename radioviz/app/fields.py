@@ -964,7 +964,14 @@ class FieldsView(pn.viewable.Viewer):
         refresh_b = pn.widgets.Button(label="Refresh labels")
         refresh_b.on_click(lambda e: self._safe(self.refresh))
         keys = KeyboardShortcuts()
-        keys.param.watch(lambda e: self._safe(lambda: self.on_key(keys.key)), "presses")
+        # quick presses can reach the server as one change (Panel merges pending events): act once
+        # per press, not once per change
+        keys.param.watch(
+            lambda e: self._safe(
+                lambda: [self.on_key(keys.key) for _ in range(max(1, e.new - (e.old or 0)))]
+            ),
+            "presses",
+        )
         downloads = [
             pn.widgets.FileDownload(
                 callback=lambda s=s: self.export_bytes(s),
