@@ -10,7 +10,11 @@
   runs it) the Trajectory tab's frame change as the browser sees it — from setting the player's
   value to the new x_t data arriving and the next paint — and Play's frames per second from the
   cached trajectory (browser-side timer), beside the previous per-tick server round trip
-  emulated in the same page.
+  emulated in the same page;
+- with --fields-browser: the Fields tab served and driven in headless Chromium — first page
+  load, score-map time (click to status), and keypress-to-next-candidate for ``j`` (move) and
+  ``h`` (label, save, move): from the key press until the next candidate's header is drawn;
+  and Cancel of a running classifier-A scan until the page says it is cancelled.
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
@@ -61,19 +65,16 @@ def bench_stretch(repeats: int) -> dict:
 
     from radioviz.app.fields import FieldsView
 
-    v = FieldsView(labels_path=tempfile.mktemp(suffix=".ecsv"))
-    v.image_element()
+    v = FieldsView(labels_path=tempfile.mktemp(suffix=".sqlite"))
     names = ["linear", "sqrt", "log", "asinh"]
     k = iter(range(10**6))
 
-    def change():
+    def change():  # the image source's new data and colorbar, as the served plot receives them
         v.stretch = names[next(k) % 4]
-        hv.render(v.image_element())
 
-    shape = v.image_element().data.shape if hasattr(v.image_element().data, "shape") else None
     return {
         "stretch_change_ms": round(1000 * median_time(change, repeats), 1),
-        "field_shape": list(shape) if shape else "300x300",
+        "field_shape": list(v.sky.image.data["level"][0].shape),
     }
 
 
@@ -101,11 +102,9 @@ def bench_mosaic(repeats: int, size: int = 8000) -> dict:
 
 def bench_mosaic_field(size: int = 8000) -> dict:
     """The Fields tab on a simulated 4-band size×size mosaic: open, first image, a stretch change,
-    and the regrid on pan/zoom, all through the app's own FieldsView."""
+    and the viewport sent on pan/zoom, all through the app's own FieldsView."""
     import tempfile
     from pathlib import Path
-
-    from holoviews.operation.datashader import regrid
 
     from radioviz.app.fields import FieldsView
     from radioviz.io.bands import GLEAM_BANDS
@@ -127,26 +126,16 @@ def bench_mosaic_field(size: int = 8000) -> dict:
         del img
     out = {"mosaic_field_pixels_per_band": size * size}
     t0 = time.perf_counter()
-    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".ecsv"))
+    v = FieldsView(data_dir=str(d), labels_path=tempfile.mktemp(suffix=".sqlite"))
     v.band = "170-231MHz"
-    el = v.image_element()
     out["mosaic_open_and_first_image_s"] = round(time.perf_counter() - t0, 2)
     names = iter(["linear", "sqrt", "asinh"] * 3)
-    out["mosaic_stretch_change_s"] = round(
-        median_time(lambda: (setattr(v, "stretch", next(names)), v.image_element()), 3), 2
-    )
-    for frac in (1.0, 0.1):
+    out["mosaic_stretch_change_s"] = round(median_time(lambda: setattr(v, "stretch", next(names)), 3), 2)
+    for frac in (1.0, 0.1):  # what a pan/zoom sends: the viewport, decimated to the screen
         w = size * frac
         x0 = (size - w) / 2
-        out[f"mosaic_field_regrid_{frac:g}_ms"] = round(
-            1000
-            * median_time(
-                lambda x0=x0, w=w: regrid(
-                    el, x_range=(x0, x0 + w), y_range=(x0, x0 + w), width=800, height=800, dynamic=False
-                ),
-                3,
-            ),
-            1,
+        out[f"mosaic_field_viewport_{frac:g}_ms"] = round(
+            1000 * median_time(lambda x0=x0, w=w: v.image_data((x0, x0 + w, x0, x0 + w)), 3), 1
         )
     for f in d.iterdir():
         f.unlink()
@@ -288,11 +277,65 @@ def bench_browser_playback(steps: int = 50, repeats: int = 20) -> dict:
     }
 
 
+def bench_fields_browser(presses: int = 20) -> dict:
+    """The served Fields tab in headless Chromium: load, score map, keypress to next candidate."""
+    import tempfile
+
+    store = tempfile.mktemp(suffix=".sqlite")
+    out = {}
+    with served_app_in_chromium(labels_path=store) as (url, b):
+        page = b.new_page(viewport={"width": 1600, "height": 1200})
+        t0 = time.perf_counter()
+        page.goto(url, timeout=300000)
+        page.get_by_role("button", name="Compute score map").wait_for(timeout=300000)
+        page.locator("canvas").first.wait_for(timeout=300000)
+        out["fields_first_page_s"] = round(time.perf_counter() - t0, 2)
+        sel = page.locator("select").filter(has_text="classifier_L")  # candidates on the bundled fields
+        sel.select_option(
+            label=next(o for o in sel.locator("option").all_inner_texts() if o.startswith("classifier_L"))
+        )
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Compute score map").click()
+        page.get_by_text("Score map:").wait_for(timeout=600000)
+        page.get_by_text("Candidate 1/").wait_for(timeout=60000)
+        out["fields_score_map_s"] = round(time.perf_counter() - t0, 2)
+        out["fields_score_map_status"] = page.get_by_text("Score map:").inner_text()
+        head = page.get_by_text("Candidate 1/").inner_text()
+        n = int(head.split("/")[1].split("*")[0].split(" ")[0])
+        page.locator("body").click(position={"x": 5, "y": 5})
+        for key in ("j", "h"):
+            times = []
+            for _ in range(min(presses, n - 1)):
+                k = int(
+                    page.get_by_text("Candidate ").first.inner_text().split("Candidate ")[1].split("/")[0]
+                )
+                t0 = time.perf_counter()
+                page.keyboard.press(key)
+                page.get_by_text(f"Candidate {k % n + 1}/").wait_for(timeout=60000)
+                times.append(time.perf_counter() - t0)
+            out[f"fields_key_{key}_to_next_ms_median"] = round(1000 * statistics.median(times), 1)
+            out[f"fields_key_{key}_to_next_ms_max"] = round(1000 * max(times), 1)
+        out["fields_key_presses_each"] = len(times)
+        sel = page.locator("select").filter(has_text="classifier_A")  # the slowest model: a long scan
+        sel.select_option(
+            label=next(o for o in sel.locator("option").all_inner_texts() if o.startswith("classifier_A"))
+        )
+        page.get_by_role("button", name="Compute score map").click()
+        page.get_by_text("Scoring").wait_for(timeout=60000)
+        time.sleep(3)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("Score map cancelled.").wait_for(timeout=60000)
+        out["fields_cancel_to_cancelled_s"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--browser", action="store_true")
     ap.add_argument("--playback-only", action="store_true", help="only the browser playback figures")
+    ap.add_argument("--fields-browser", action="store_true", help="only the served Fields tab in Chromium")
     ap.add_argument(
         "--mosaic-field",
         type=int,
@@ -306,8 +349,11 @@ def main():
     pn.extension()
     hv.extension("bokeh")
     res = {}
-    if a.playback_only:
-        res.update(bench_browser_playback())
+    if a.playback_only or a.fields_browser:
+        if a.playback_only:
+            res.update(bench_browser_playback())
+        if a.fields_browser:
+            res.update(bench_fields_browser())
         print(json.dumps(res, indent=1))
         if a.json:
             with open(a.json, "w") as f:

@@ -15,11 +15,9 @@ STRETCHES = {
 }
 
 
-def stretch_image(data: np.ndarray, stretch: str = "asinh", percentile: float = 99.5) -> np.ndarray:
-    """Map an image to [0, 1] for display: percentile interval, then the named stretch."""
-    if stretch not in STRETCHES:
-        raise ValueError(f"unknown stretch {stretch!r}; choose from {sorted(STRETCHES)}")
-    d = np.nan_to_num(np.asarray(data, dtype=np.float32))  # float32: a 8000×8000 mosaic is 256 MB, not 512
+def stretch_limits(data: np.ndarray, percentile: float = 99.5) -> tuple[float, float]:
+    """(vmin, vmax) in data units that :func:`stretch_image` maps to 0 and 1."""
+    d = np.nan_to_num(np.asarray(data, dtype=np.float32))
     sample = (
         d if d.size <= SAMPLE_LIMIT else d.reshape(-1)[:: d.size // SAMPLE_LIMIT]
     )  # limits from ≤ 1 M pixels
@@ -30,5 +28,20 @@ def stretch_image(data: np.ndarray, stretch: str = "asinh", percentile: float = 
         vmin = 0.0  # the dead band (exact zeros) is the background: show it as the darkest colour
     if vmax <= vmin:
         vmax = vmin + 1.0
+    return float(vmin), float(vmax)
+
+
+def stretch_values(values, stretch: str, vmin: float, vmax: float) -> np.ndarray:
+    """Data values (e.g. Jy/beam) to display levels in [0, 1] for given limits."""
+    if stretch not in STRETCHES:
+        raise ValueError(f"unknown stretch {stretch!r}; choose from {sorted(STRETCHES)}")
+    d = np.nan_to_num(np.asarray(values, dtype=np.float32))
     scaled = np.clip((d - np.float32(vmin)) / np.float32(vmax - vmin), 0, 1)
     return np.asarray(STRETCHES[stretch]()(scaled), dtype=np.float32)
+
+
+def stretch_image(data: np.ndarray, stretch: str = "asinh", percentile: float = 99.5) -> np.ndarray:
+    """Map an image to [0, 1] for display: percentile interval, then the named stretch."""
+    if stretch not in STRETCHES:
+        raise ValueError(f"unknown stretch {stretch!r}; choose from {sorted(STRETCHES)}")
+    return stretch_values(data, stretch, *stretch_limits(data, percentile))

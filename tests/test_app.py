@@ -3,7 +3,6 @@
 import numpy as np
 import panel as pn
 import pytest
-from astropy.table import Table
 
 from radioviz.app import resources
 from radioviz.app.fields import FieldsView
@@ -24,19 +23,64 @@ def test_stretches_map_to_unit_interval():
 
 @pytest.fixture
 def view(tmp_path):
-    return FieldsView(labels_path=tmp_path / "labels.ecsv")
+    return FieldsView(labels_path=tmp_path / "labels.sqlite")
 
 
 def test_fields_view_lists_bundled_fields_and_renders(view):
     assert len(view.param.field.objects) == 6 and view.field == "sim_0100"
-    assert view.image_element().data is not None
+    data = view.image_data()
+    assert {"level", "flux", "ra", "dec"} <= set(data)  # hover in physical units
+    assert np.nanmax(data["flux"][0]) > 0.01  # Jy/beam, not a stretched level
+    assert view.sky.image.data["level"][0].shape == (300, 300)  # the figure's source holds the field
+    fig = view.sky.fig
+    assert fig.match_aspect and fig.frame_width == fig.frame_height  # square pixels
     view.band = "RGB"
-    assert type(view.image_element()).__name__ == "RGB"
+    assert view.rgb_data()["image"][0].dtype == np.uint32 and view.sky.rgb_renderer.visible
+    view.red, view.green, view.blue = "170-231MHz", "103-134MHz", "72-103MHz"
+    assert view.rgb_data() is not None
     view.band, view.contour_sigma = "170-231MHz", 3
-    assert len(view.contour_element().data) > 0
+    assert len(view.sky.contours.data["xs"]) > 0 and not view.sky.rgb_renderer.visible
     view._on_pointer(150.0, 150.0)
     assert view.readout.startswith("RA ") and "mJy/beam" in view.readout
     assert isinstance(view.__panel__(), pn.Row)
+    assert len(view.sky.beam.data["xs"][0]) > 20 and view.sky.bar_text.data["text"][0].endswith(("′", "°"))
+    assert view.catalog_data() is not None
+
+
+def test_the_sky_plot_schedules_nothing_by_itself(view):
+    """The field plot is plain Bokeh: no HoloViews plot or stream that could re-queue itself
+    after the page has gone (what kept closed sessions alive)."""
+    from bokeh.document import Document
+
+    doc = Document()
+    doc.add_root(view.field_plot().get_root(doc))
+    view.stretch, view.band, view.contour_sigma = "linear", "103-134MHz", 2
+    assert not doc.callbacks.session_callbacks  # nothing queued on the document
+    assert not any(type(m).__module__.startswith("holoviews") for m in doc.models)
+
+
+def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(view):
+    from radioviz.app.fields import default_model, model_summary
+
+    labels = list(view.param.classifier.names)
+    assert any("CV AUC" in lab for lab in labels)
+    assert view.classifier != "classifier_A.safetensors"  # unvalidated and 103-176 s a field
+    names = dict(view.param.classifier.objects)  # label -> file
+    if "segmenter.safetensors" in names.values():  # #12: the detector map opens by default
+        assert view.classifier == "segmenter.safetensors"
+    for label, name in names.items():  # each model's figures come from its own card
+        card = resources.classifier_cards().get(name) or resources.checkpoint_cards()[name]
+        assert label == f"{name} — {model_summary(card)}"
+        cv = (card.metrics or {}).get("cv", {})
+        auc = (cv.get("detector") or cv.get("per_source") or cv).get("roc_auc")
+        assert (f"{auc['mean']:.2f}" in label) if auc else ("not cross-validated" in label)
+    from radioviz.models.card import ModelCard
+
+    bare = ModelCard(kind="classifier", arch="L")
+    cv = ModelCard(kind="classifier", arch="L", metrics={"cv": {"roc_auc": {"mean": 0.7}}})
+    cards = {"a.safetensors": bare, "b.safetensors": cv}
+    assert default_model(cards) == "b.safetensors" and model_summary(bare) == "not cross-validated"
+    assert default_model({**cards, "segmenter.safetensors": bare}) == "segmenter.safetensors"
 
 
 def test_score_map_candidates_vetting_and_export(view, tmp_path):
@@ -47,22 +91,46 @@ def test_score_map_candidates_vetting_and_export(view, tmp_path):
     assert smap is not None and np.isfinite(smap.scores).all()
     view.threshold = 0.0  # every window passes: one connected candidate region at least
     assert len(view.candidates) >= 1 and view.selected == 0
-    assert list(view.candidate_frame().columns) == [
+    frame = view.candidate_frame()
+    assert list(frame.columns) == [
         "RA",
         "Dec",
         "score",
         "nearest cluster",
         "sep (′)",
         "label",
+        "by",
+        "comment",
     ]
+    assert "nan" not in frame.to_string()  # no match reads "—"
     view.comment = "looks diffuse"
     view.on_key("h")  # label halo, then move on
-    saved = Table.read(tmp_path / "labels.ecsv")
+    saved = view.labels.table()
     assert list(saved["label"]) == ["halo"] and list(saved["comment"]) == ["looks diffuse"]
+    assert saved["classifier"][0] == view.classifier and saved["stride"][0] == 16
+    assert view.candidate_frame()["comment"][0] == "looks diffuse"
+    assert view.progress_text() == f"1 of {len(view.candidates)} vetted"
     assert b"circle(" in view.export_bytes(".reg").getvalue()
     assert b"halo" in view.export_bytes(".csv").getvalue()
-    cut = view.cutouts_view()
-    assert "Candidate" in cut[0].object
+    view.selected = 0
+    assert "Candidate 1/" in view.cutouts_view()[0].object
+    view.threshold = 1.0  # the list follows the slider
+    assert view.candidates == [] or all(c["peak_score"] >= 1.0 for c in view.candidates)
+
+
+def test_a_failed_save_is_shown_and_not_pretended(view, tmp_path, monkeypatch):
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    view.stride, view.threshold = 16, 0.0
+    view.compute_scores()
+    path = view.labels.path
+    for suffix in ("", "-wal", "-shm"):
+        p = type(path)(str(path) + suffix)
+        if p.exists():
+            p.unlink()
+    path.mkdir()  # the store is now unwritable
+    assert view.label_selected("halo") is False
+    assert "NOT saved" in view.message and view.candidate_frame()["label"][0] == ""
 
 
 def test_cancel_leaves_no_partial_map(view):
@@ -84,7 +152,11 @@ def test_bad_folder_and_bad_upload_show_message_and_keep_state(view, tmp_path):
     assert "no such file or directory" in view.message and view.field == before
     assert view.upload(["junk_Gleam72-103_clipped.fits"], [b"not a fits file"]) is False
     assert "Upload rejected" in view.message and "not a FITS file" in view.message
+    assert "radioviz-upload-" not in view.message and "junk_Gleam72-103_clipped.fits" in view.message
     assert view.field == before
+    (tmp_path / "empty").mkdir()
+    view.data_dir = str(tmp_path / "empty")
+    assert "no FITS" in view.message and view.field is None and view._status.object == ""
 
 
 def test_good_upload_becomes_the_current_field(view, tmp_path):
@@ -372,15 +444,18 @@ def test_skyview_fetch_offline_gives_one_clear_message(view, monkeypatch):
 
 def test_big_fields_are_shown_band_by_band_on_native_grids(view, monkeypatch):
     monkeypatch.setattr(resources, "BIG_FIELD_PIXELS", 100 * 100)  # the bundled 300×300 fields count as big
+    monkeypatch.setattr("radioviz.app.fields.MAX_SHOWN", 100)
     assert resources.is_big(view._root(), view.field)
     view.band = "72-103MHz"
-    el = view.image_element()
+    data = view.image_data()
     native = resources.clipped_field(view._root(), view.field).stack.images[0]
-    assert el.data.shape == native.data.shape
+    assert data["level"][0].shape == (100, 100) and data["dw"][0] == native.data.shape[1]  # decimated
+    part = view.image_data((50, 100, 60, 110))  # a zoomed viewport: native pixels
+    assert part["level"][0].shape == (50, 50) and (part["x"][0], part["y"][0]) == (50, 60)
     view._on_pointer(150.0, 150.0)
     assert "72-103MHz" in view.readout and "RA" in view.readout
     view.band = "RGB"
-    view.image_element()
+    view.rgb_data()
     assert view._alert.visible and "co-registered" in view._alert.object
 
 

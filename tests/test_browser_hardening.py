@@ -76,6 +76,16 @@ def page(served, browser):  # noqa: F811
     page.close()
 
 
+def _sessions(url: str) -> int:
+    """Bokeh sessions the server still holds for /app (a closed page's is destroyed after
+    Bokeh's unused-session lifetime, 15 s, checked every 17 s)."""
+    import panel as pn
+
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    server = next(s for s, *_ in pn.state._servers.values() if s.port == port)
+    return len(server._tornado.get_sessions("/app"))
+
+
 def _type_folder(page, text):
     box = page.locator("input[type=text]").first
     box.fill(text)
@@ -113,13 +123,21 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
         files.append(str(p))
     page.locator("input[type=file]").first.set_input_files(files)
     page.locator("select").first.locator("option", has_text="mine").wait_for(state="attached", timeout=30000)
-    assert page.locator("input[type=text]").first.input_value().startswith("upload: mine_Gleam")
+    box = page.locator("input[type=text]").first
+    deadline = time.time() + 30  # the folder box and the field list are separate updates
+    while time.time() < deadline and not box.input_value().startswith("upload: mine_Gleam"):
+        time.sleep(0.2)
+    assert box.input_value().startswith("upload: mine_Gleam")
     now = set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before
     assert len(now) == 1  # the refused upload's folder is gone; the open one stays for the session
+    assert _sessions(served[0]) >= 1
     page.close()  # the session ends: its folder goes too
-    deadline = time.time() + 60  # Bokeh drops a closed session within ~30 s
-    while time.time() < deadline and set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before:
+    deadline = time.time() + 60  # Bokeh drops a closed session within 15 + 17 s; slack for load
+    while time.time() < deadline and (
+        _sessions(served[0]) or set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before
+    ):
         time.sleep(0.5)
+    assert _sessions(served[0]) == 0  # nothing (e.g. a self-rescheduling plot refresh) keeps it alive
     assert not set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before
 
 

@@ -4,6 +4,8 @@
 object displays inline in Jupyter.
 """
 
+import holoviews.plotting.bokeh  # noqa: F401  (the views' HoloViews .opts need the bokeh backend registered)
+
 from .main import create_app
 
 __all__ = ["create_app"]

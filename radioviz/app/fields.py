@@ -1,38 +1,136 @@
-"""The Fields view: open a field, see it band by band or in RGB, scan it with a classifier, vet
-the candidates and export the labels.  UI only: reading, scanning, candidates and labels all
-come from the library."""
+"""The Fields view: open a field, see it on the sky (RA/Dec axes, colorbar in Jy/beam, beam,
+scale bar, catalogue overlays) band by band, in RGB or blinking; scan it with a classifier in a
+worker thread; vet the candidates from the keyboard into a label store shared by every session.
+UI only: reading, scanning, candidates and labels all come from the library."""
 
 from __future__ import annotations
 
+import functools
+import getpass
 import io
 import os
 import tempfile
 import threading
+import time
+import uuid
 from pathlib import Path
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the renderer the opts below need)
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
-from holoviews.operation.datashader import regrid
 
 from ..data.noise import estimate_noise
 from ..data.preprocess import require_cutout_size, stack_cutout
-from ..display import STRETCHES, stretch_image
+from ..display import STRETCHES, stretch_image, stretch_limits, stretch_values
 from ..errors import InputError
-from ..io.catalogs import builtin_clusters, crossmatch
+from ..io.catalogs import builtin_clusters, crossmatch, read_catalog, read_psz2
+from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
-from ..scan.vetting import LabelStore
-from . import resources
+from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
+from . import resources, sky
+from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, on_session, rgba_image, set_data
 
-BAND_CHOICES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz", "RGB"]
+BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
+BAND_CHOICES = [*BANDS, "RGB"]
 NEAREST_CLUSTER_ARCMIN = 30.0  # list a catalogue cluster beside a candidate only within this
+CUT_SIZE = 64
+SCAN_BATCH = 64  # windows per classifier call: small enough that Cancel acts within a second
+PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidates
+CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (VizieR, online)", "uploaded file"]
+SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
+NO_MATCH = "—"
+MAX_SHOWN = 1024  # pixels a side sent to the browser for a big mosaic's viewport
 
 
-def default_labels_path() -> Path:
-    return Path(os.environ.get("RADIOVIZ_LABELS", Path.cwd() / "radioviz_labels.ecsv"))
+def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
+    """The one place the data-folder box's text becomes a folder path: an upload's or SkyView
+    fetch's label names its temporary folder; anything typed goes through the serving policy
+    (inside the data root when one is set)."""
+    folder = (uploads or {}).get(text)
+    if folder is not None:
+        return str(getattr(folder, "name", folder))
+    return str(resources.resolve_user_path(text))
+
+
+def _cv_auc_block(card: ModelCard) -> tuple[dict | None, str]:
+    """The card's stored cross-validated ROC AUC ({mean, std}) and how it was measured.  A
+    classifier card keeps it under ``metrics.cv.per_source`` (or ``per_image``); the detector's
+    card keeps the CV table of every model under ``metrics.cv.<model>``, its own as ``detector``."""
+    cv = (card.metrics or {}).get("cv") or {}
+    if isinstance(cv.get("detector"), dict):
+        cv, scope = cv["detector"], "per source"
+        auc = cv.get("roc_auc")
+    else:
+        scope = "per source" if cv.get("per_source") else "per image"
+        auc = (cv.get("per_source") or cv.get("per_image") or {}).get("roc_auc") or cv.get("roc_auc")
+    if not (isinstance(auc, dict) and "mean" in auc):
+        return None, ""
+    seeds = cv.get("seeds")
+    runs = f"{cv.get('k', '?')}-fold" + (f" × {seeds} seeds" if isinstance(seeds, int) and seeds > 1 else "")
+    return auc, f"{runs}, {scope}"
+
+
+def model_summary(card: ModelCard) -> str:
+    """Cross-validated figures of a model card, one line for the picker (read from the card)."""
+    auc, how = _cv_auc_block(card)
+    if auc is None:
+        return "not cross-validated"
+    return f"CV AUC {auc['mean']:.2f} ± {auc.get('std', float('nan')):.2f} ({how})"
+
+
+def _cv_auc(card: ModelCard) -> float:
+    auc, _ = _cv_auc_block(card)
+    return float(auc["mean"]) if auc is not None else float("nan")
+
+
+def default_model(cards: dict[str, ModelCard]) -> str | None:
+    """The segmenter when shipped (a fully convolutional map in seconds); otherwise the
+    classifier with the best cross-validated AUC.  A model without CV figures is never the
+    default (classifier A: unvalidated, and 103–176 s a field)."""
+    if "segmenter.safetensors" in cards:
+        return "segmenter.safetensors"
+    validated = {n: _cv_auc(c) for n, c in cards.items() if np.isfinite(_cv_auc(c))}
+    if validated:
+        return max(validated, key=lambda n: (validated[n], n))
+    return sorted(cards)[0] if cards else None
+
+
+def scoring_cards() -> dict[str, ModelCard]:
+    cards = resources.classifier_cards()
+    cards.update({n: c for n, c in resources.checkpoint_cards().items() if c.kind == "segmenter"})
+    return cards
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(choice: str, path: str = "") -> object:
+    if choice == "built-in clusters":
+        return builtin_clusters()
+    if choice == "PSZ2 (shared catalogs)":
+        root = Path(os.environ.get("RADIOVIZ_CATALOGS", SHARED_CATALOGS))
+        return read_psz2(root / "psz2.dat.txt", root / "ReadMe.txt")
+    if choice == "PSZ2 (VizieR, online)":
+        from ..io.catalogs import fetch_psz2
+
+        return fetch_psz2()
+    if choice == "uploaded file":
+        return read_catalog(path)
+    return None
+
+
+def _on_session(doc, fn, *args):
+    """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
+    if doc is None:
+        fn(*args)
+        return
+
+    def run():
+        from panel.io.state import set_curdoc
+
+        with set_curdoc(doc):
+            fn(*args)
+
+    doc.add_next_tick_callback(run)
 
 
 class FieldsView(pn.viewable.Viewer):
@@ -43,69 +141,128 @@ class FieldsView(pn.viewable.Viewer):
     )
     field = param.Selector(default=None, objects=[], doc="Field to show")
     band = param.Selector(
-        default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of 72–103 / 139–170 / 170–231 MHz"
+        default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of the three below"
     )
+    red = param.Selector(default="72-103MHz", objects=BANDS, label="RGB red")
+    green = param.Selector(default="139-170MHz", objects=BANDS, label="RGB green")
+    blue = param.Selector(default="170-231MHz", objects=BANDS, label="RGB blue")
+    blink = param.Boolean(default=False, doc="Cycle through the four bands")
     stretch = param.Selector(default="asinh", objects=list(STRETCHES))
     percentile = param.Number(default=99.5, bounds=(90, 100), step=0.1)
     cmap = param.Selector(default="inferno", objects=["inferno", "viridis", "gray", "magma", "cividis"])
     contour_sigma = param.Number(
         default=0.0, bounds=(0, 50), step=1, doc="Contours at k×σ, 2k×σ, 4k×σ (0 = off)"
     )
-    classifier = param.Selector(default=None, objects=[], doc="Classifier checkpoint for the score map")
+    catalogue = param.Selector(default="built-in clusters", objects=CATALOGUES, doc="Overlay on the map")
+    classifier = param.Selector(default=None, objects=[], doc="Model for the score map, with its CV figures")
     stride = param.Integer(default=4, bounds=(1, 32))
     threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
     selected = param.Integer(default=-1, doc="Index of the selected candidate")
     comment = param.String(default="")
+    labeller = param.String(default="", doc="Your name, saved with each label")
     message = param.String(default="")
     readout = param.String(default="")
+    scan_version = param.Integer(default=0, precedence=-1)
 
     def __init__(self, labels_path: str | Path | None = None, **params):
+        params.setdefault("labeller", _default_labeller())
         if resources.data_root() is not None:  # served with a data root: show paths inside it
             params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
         self._dir = None  # the folder last opened (a resolved server path, never shown)
         self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
+        self.session = uuid.uuid4().hex[:8]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self._head = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self._cancel = threading.Event()
+        self._scan_thread: threading.Thread | None = None
         self.scoremap: ScoreMap | None = None
+        self._scan_meta: dict = {}
         self.candidates: list[dict] = []
-        self.labels = LabelStore(labels_path or default_labels_path())
-        names = sorted(
-            resources.classifier_cards(),
-            key=lambda n: (n != "classifier_A.safetensors", n != "classifier_L.safetensors", n),
-        )
-        self.param.classifier.objects = names
-        if names:
-            self.classifier = names[0]
+        self._cuts: dict[tuple[int, int], np.ndarray] = {}
+        self._latest: dict = {}
+        self._table: pn.widgets.Tabulator | None = None
+        self._syncing = False
+        self._blink_cb = None
+        self._catalog_path = ""
+        self._catalog_tmp: tempfile.TemporaryDirectory | None = None
+        from bokeh.models import ColumnDataSource, LinearColorMapper
+
+        self._cut_srcs = [ColumnDataSource(data=_empty_cut()) for _ in BANDS]
+        self._cut_mapper = LinearColorMapper(palette=_palette(self.cmap), low=0, high=1)
+        self.sky = SkyFigure(_palette(self.cmap))
+        self._axes: dict | None = None
+        self._view: tuple[float, float, float, float] | None = None  # a big mosaic's viewport
+        self._events = False
+        self._beam_desc = ""
+        self.labels = LabelStore(labels_path or default_labels_path(), self.labeller, self.session)
+        cards = scoring_cards()
+        self._cards = cards
+        self.param.classifier.objects = {f"{n} — {model_summary(c)}": n for n, c in sorted(cards.items())}
+        self.classifier = default_model(cards)
         self._load_folder()
+        if self.labels.notice:
+            self.show_error(self.labels.notice)
 
     # -- data ------------------------------------------------------------------------------------
+
+    def _root(self) -> str:
+        return self._dir
 
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            folder = self._uploads.get(self.data_dir)
-            folder = getattr(folder, "name", folder) or str(resources.resolve_user_path(self.data_dir))
+            folder = resolve_data_dir(self.data_dir, self._uploads)
             srcs = resources.sources(folder)
         except InputError as exc:
             self.show_error(str(exc))
             return
         self._dir = folder
         names = sorted(s.name for s in srcs)
-        self._labels = {s.name: s.label for s in srcs}
-        self.param.field.objects = names
+        if not names:
+            self.param.field.objects = []
+            self.field = None
+            self._status.object = ""
+            self.show_error(f"{self.data_dir}: no FITS images in this folder (nothing to show)")
+            return
         self.clear_error()
-        if names and self.field not in names:
+        self.param.field.objects = names
+        if self.field not in names:
             self.field = names[0]
+        else:
+            self.param.trigger("field")
 
     @param.depends("field", watch=True)
     def _new_field(self):
-        self.scoremap, self.candidates, self.selected = None, [], -1
+        self.open_field(self._root(), self.field)
 
-    def _root(self) -> str:
-        return self._dir
+    def open_field(self, root: str, name: str | None) -> None:
+        """The one entry point that makes a field current (folder box, upload, SkyView, surveys)."""
+        self._cancel.set()
+        self.scoremap, self.candidates, self._cuts, self._scan_meta = None, [], {}, {}
+        self._status.object = ""
+        self._axes = None
+        if name:
+            try:
+                plane, wcs = resources.display_plane(root, name, 3)
+                self._axes = sky.sky_axes(wcs, plane.shape)
+            except InputError as exc:
+                self.show_error(str(exc))
+            except Exception as exc:  # keep the page up; say what went wrong
+                self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
+        try:
+            self._draw_field()
+        except InputError as exc:
+            self.show_error(str(exc))
+        except Exception as exc:  # keep the page up; say what went wrong
+            self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
+        self.refresh_labels()
+        self.scan_version += 1
+        self._draw_overlay()
+        self.selected = -1
+        self.param.trigger("selected")
 
     def clipped(self):
         return resources.clipped_field(self._root(), self.field)
@@ -156,88 +313,201 @@ class FieldsView(pn.viewable.Viewer):
                 tmp.cleanup()
         self._uploads.clear()
 
+    def _session_ended(self):
+        """The page is gone: stop a scan and the blink timer, remove uploaded folders."""
+        self._cancel.set()
+        self.blink = False
+        self._forget_uploads()
+        self._forget_catalogue()
+
+    def _cut_mapper_palette(self):
+        mapper, palette = self._cut_mapper, _palette(self.cmap)
+        on_session(mapper, lambda: setattr(mapper, "palette", palette))
+
+    def _forget_catalogue(self):
+        if self._catalog_tmp is not None:
+            self._catalog_tmp.cleanup()
+            self._catalog_tmp = None
+
     # -- display ---------------------------------------------------------------------------------
 
-    def _plane(self) -> np.ndarray:
-        if self.band == "RGB":
-            if resources.is_big(self._root(), self.field):
-                raise InputError(
-                    self.field,
-                    "RGB needs the bands co-registered, which is not offered above "
-                    f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band",
-                )
-            planes = resources.display_planes(self._root(), self.field)
-            return np.dstack([stretch_image(planes[i], self.stretch, self.percentile) for i in (0, 2, 3)])
-        return resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
+    def _band_index(self) -> int:
+        return 3 if self.band == "RGB" else BANDS.index(self.band)
 
-    @param.depends("field", "band", "stretch", "percentile", "cmap")
-    def image_element(self):
-        if not self.field:
-            return hv.Image(np.zeros((2, 2)))
-        try:
-            plane = self._plane()
-        except InputError as exc:
-            self.show_error(str(exc))
-            return hv.Image(np.zeros((2, 2)))
-        ny, nx = plane.shape[:2]
-        if self.band == "RGB":
-            return hv.RGB(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"])
-        shown = stretch_image(plane, self.stretch, self.percentile)
-        return hv.Image(shown[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]).opts(cmap=self.cmap)
-
-    @param.depends("field", "band", "contour_sigma")
-    def contour_element(self):
-        if not self.field or self.contour_sigma <= 0 or self.band == "RGB":
-            return hv.Contours([])
-        plane = resources.display_plane(self._root(), self.field, BAND_CHOICES.index(self.band))[0]
-        sigma = estimate_noise(plane).sigma or 1.0
+    def _bounds(self):
+        plane, _ = resources.display_plane(self._root(), self.field, 3)
         ny, nx = plane.shape
-        levels = [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)]
-        return hv.operation.contours(
-            hv.Image(plane[::-1], bounds=(0, 0, nx, ny), kdims=["x", "y"]), levels=levels, filled=False
-        ).opts(line_color="white", line_width=0.8)
+        return (0, 0, nx, ny)
 
-    @param.depends("field", "threshold", "selected")
-    def score_element(self):
+    def _big(self) -> bool:
+        return bool(self.field) and resources.is_big(self._root(), self.field)
+
+    def image_data(self, view: tuple[float, float, float, float] | None = None) -> dict:
+        """The band as the image source's data: display levels, Jy/beam, RA and Dec per pixel
+        (for the hover).  A big mosaic sends only the viewport ``view`` (x0, x1, y0, y1; all of it
+        when None), decimated to at most ``MAX_SHOWN`` pixels a side."""
+        if not self.field:
+            return empty_image()
+        plane, _ = resources.display_plane(self._root(), self.field, self._band_index())
+        ny, nx = plane.shape
+        if not resources.is_big(self._root(), self.field):
+            level = stretch_image(plane, self.stretch, self.percentile)
+            ra, dec = _sky_grid(self._root(), self.field, self._band_index())
+            return {
+                "level": [level],
+                "flux": [np.nan_to_num(plane)],
+                "ra": [ra],
+                "dec": [dec],
+                **image_at(0, 0, nx, ny),
+            }
+        x0, x1, y0, y1 = view or (0, nx, 0, ny)
+        x0, y0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+        x1, y1 = min(nx, int(np.ceil(x1))), min(ny, int(np.ceil(y1)))
+        if x1 <= x0 or y1 <= y0:
+            return empty_image()
+        step = max(1, int(np.ceil(max(x1 - x0, y1 - y0) / MAX_SHOWN)))
+        part = plane[y0:y1:step, x0:x1:step]
+        vmin, vmax = _big_limits(self._root(), self.field, self._band_index(), self.percentile)
+        nan = np.full_like(part, np.nan, dtype=np.float32)
+        return {
+            "level": [stretch_values(part, self.stretch, vmin, vmax).astype(np.float32)],
+            "flux": [np.nan_to_num(part)],
+            "ra": [nan],
+            "dec": [nan],
+            **image_at(x0, y0, part.shape[1] * step, part.shape[0] * step),
+        }
+
+    def rgb_data(self) -> dict | None:
+        """Three chosen bands on the reference grid as one RGBA image; None when one band is shown
+        (or for a big mosaic, whose bands are not co-registered for display)."""
+        if not self.field or self.band != "RGB":
+            return None
+        if resources.is_big(self._root(), self.field):
+            self.show_error(
+                f"{self.field}: RGB needs the bands co-registered, which is not offered above "
+                f"{resources.BIG_FIELD_PIXELS} pixels a band; pick one band"
+            )
+            return None
+        planes = resources.display_planes(self._root(), self.field)
+        chans = [
+            stretch_image(planes[BANDS.index(b)], self.stretch, self.percentile)
+            for b in (self.red, self.green, self.blue)
+        ]
+        ny, nx = chans[0].shape
+        return {"image": [rgba_image(chans)], **image_at(0, 0, nx, ny)}
+
+    def contour_data(self) -> dict:
+        """Contours at k, 2k, 4k, 8k × σ of the shown band (none when off, in RGB or on mosaics)."""
+        if not self.field or self.contour_sigma <= 0 or self.band == "RGB" or self._big():
+            return {"xs": [], "ys": []}
+        plane = resources.display_plane(self._root(), self.field, self._band_index())[0]
+        sigma = estimate_noise(plane).sigma or 1.0
+        return contour_paths(plane, [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)])
+
+    def score_data(self) -> dict:
+        """The score map above the threshold as one image (0 at the threshold, 1 at a score of 1;
+        NaN, i.e. transparent, below), placed on the field's pixel grid."""
         smap = self.scoremap
         if smap is None:
-            return hv.Image(np.zeros((2, 2)), kdims=["x", "y"], vdims="score").opts(alpha=0)
-        s = smap.scores
+            return _empty_score()
+        s, st, thr = smap.scores, smap.stride, self.threshold
         ny, nx = s.shape
-        st = smap.stride
-        masked = np.where(s >= self.threshold, s, np.nan)
-        bounds = (0.5 - st / 2, 0.5 - st / 2, 0.5 + st * (nx - 0.5), 0.5 + st * (ny - 0.5))
-        return hv.Image(masked[::-1], bounds=bounds, kdims=["x", "y"], vdims="score").opts(
-            cmap="Greens", alpha=0.55, clim=(self.threshold, 1.0), colorbar=True
-        )
+        level = np.where(s >= thr, (s - thr) / max(1.0 - thr, 1e-6), np.nan).astype(np.float32)
+        return {"image": [level], **image_at(0.5 - st / 2, 0.5 - st / 2, st * nx, st * ny)}
 
-    @param.depends("field", "threshold", "selected")
-    def candidate_element(self):
-        pts = [(c["x"] + 0.5, c["y"] + 0.5, c["peak_score"], i) for i, c in enumerate(self.candidates)]
-        el = hv.Points(pts, kdims=["x", "y"], vdims=["score", "index"])
-        return el.opts(
-            size=12,
-            marker="circle",
-            fill_alpha=0,
-            line_color="cyan",
-            line_width=2,
-            tools=["tap", "hover"],
-            nonselection_alpha=1.0,
-        )
+    def candidate_data(self) -> dict:
+        """Candidate markers: pixel centres, score and 1-based number (for the hover)."""
+        cs = self.candidates
+        return {
+            "x": [c["x"] + 0.5 for c in cs],
+            "y": [c["y"] + 0.5 for c in cs],
+            "score": [float(c["peak_score"]) for c in cs],
+            "candidate": list(range(1, len(cs) + 1)),
+        }
+
+    def _draw_overlay(self) -> None:
+        """Redraw the score map and candidate circles by replacing their sources' data."""
+        set_data(self.sky.score, self.score_data())
+        set_data(self.sky.candidates, self.candidate_data())
+
+    def catalog_data(self) -> dict:
+        """The chosen catalogue's objects inside the field, in plot pixels, with names for the hover."""
+        empty = {"x": [], "y": [], "name": [], "ra": [], "dec": []}
+        if not self.field or self.catalogue == "none":
+            return empty
+        try:
+            table = _catalogue(self.catalogue, self._catalog_path)
+        except InputError as exc:
+            self.show_error(
+                resources.public_message(str(exc), {str(Path(self._catalog_path).parent): "the upload"})
+            )
+            return empty
+        if table is None:
+            return empty
+        plane, wcs = resources.display_plane(self._root(), self.field, 3)
+        t = sky.catalog_in_field(table, wcs, plane.shape)
+        return {c: np.asarray(t[c]).tolist() for c in ("x", "y", "name", "ra", "dec")}
+
+    def _draw_furniture(self, plane, wcs) -> None:
+        """Beam ellipse (lower left) and scale bar (lower right) of the current field."""
+        im = self.clipped().stack.images[-1]
+        beam, bar, text, self._beam_desc = sky.beam_and_scalebar(wcs, plane.shape, im.header, im.band)
+        set_data(self.sky.beam, beam)
+        set_data(self.sky.bar, bar)
+        set_data(self.sky.bar_text, text)
+
+    @param.depends("band", "stretch", "percentile", "red", "green", "blue", watch=True)
+    def _draw_image(self) -> None:
+        if not self.field:
+            self.sky.set_image(empty_image(), None)
+            return
+        try:
+            plane, _ = resources.display_plane(self._root(), self.field, self._band_index())
+            rgb = self.rgb_data()
+            cbar = sky.colorbar_opts(plane, self.stretch, self.percentile)
+            self.sky.set_image(self.image_data(self._view if self._big() else None), cbar, rgb)
+        except InputError as exc:
+            self.show_error(str(exc))
+        self._draw_contours()
+
+    @param.depends("contour_sigma", watch=True)
+    def _draw_contours(self) -> None:
+        set_data(self.sky.contours, self.contour_data())
+
+    @param.depends("catalogue", watch=True)
+    def _draw_catalogue(self) -> None:
+        set_data(self.sky.catalogue, self.catalog_data())
+
+    @param.depends("cmap", watch=True)
+    def _draw_palette(self) -> None:
+        self.sky.set_palette(_palette(self.cmap))
+        self._cut_mapper_palette()
+
+    def _draw_field(self) -> None:
+        """Everything on the sky plot for a newly opened field (or none)."""
+        self._view = None
+        if self.field and self._axes is not None:
+            plane, wcs = resources.display_plane(self._root(), self.field, 3)
+            self.sky.set_field(plane.shape, self._axes)
+            self._draw_furniture(plane, wcs)
+        self._draw_image()
+        self._draw_catalogue()
 
     def _on_pointer(self, x, y):
         if x is None or not self.field:
             return
-        b = 3 if self.band == "RGB" else BAND_CHOICES.index(self.band)
+        b = self._band_index()
         plane, wcs = resources.display_plane(self._root(), self.field, b)
         ny, nx = plane.shape
         if not (0 <= x < nx and 0 <= y < ny):
             self.readout = ""
             return
-        sky = wcs.pixel_to_world(x - 0.5, y - 0.5)
+        sky_pos = wcs.pixel_to_world(x - 0.5, y - 0.5)
         value = plane[int(y), int(x)]
         self.readout = (
-            f"RA {sky.ra.deg:.4f}°  Dec {sky.dec.deg:+.4f}°  {BAND_CHOICES[b]}: {value * 1e3:.1f} mJy/beam"
+            f"RA {sky_pos.ra.to_string('hourangle', sep='hms', precision=1)} "
+            f"Dec {sky_pos.dec.to_string(sep='dms', precision=0, alwayssign=True)} "
+            f"({sky_pos.ra.deg:.4f}°, {sky_pos.dec.deg:+.4f}°)  {BANDS[b]}: {value * 1e3:.1f} mJy/beam"
         )
 
     def _on_tap(self, x, y):
@@ -248,51 +518,134 @@ class FieldsView(pn.viewable.Viewer):
         if d[k] <= (3 * self.stride + 6) ** 2:
             self.selected = k
 
+    def _on_ranges(self, event) -> None:
+        """Pan/zoom on a big mosaic: send the viewport's pixels, decimated to the screen."""
+        self._view = (event.x0, event.x1, event.y0, event.y1)
+        if self._big() and self.band != "RGB":
+            self.sky.set_image(self.image_data(self._view), sky.colorbar_opts(*self._cbar_args()))
+
+    def _cbar_args(self):
+        plane, _ = resources.display_plane(self._root(), self.field, self._band_index())
+        return plane, self.stretch, self.percentile
+
     def field_plot(self):
-        hv.Store.set_current_backend("bokeh")
-        img = regrid(hv.DynamicMap(self.image_element), dynamic=True)
-        candidates = hv.DynamicMap(self.candidate_element)
-        pointer = hv.streams.PointerXY(source=img)
-        pointer.add_subscriber(lambda x, y: self._on_pointer(x, y))
-        tap = hv.streams.Tap(source=candidates)
-        tap.add_subscriber(lambda x, y: self._on_tap(x, y))
-        overlay = img * hv.DynamicMap(self.contour_element) * hv.DynamicMap(self.score_element) * candidates
-        return overlay.opts(
-            hv.opts.Image(
-                width=620, height=560, tools=["hover"], xaxis=None, yaxis=None, active_tools=["wheel_zoom"]
-            ),
-            hv.opts.RGB(width=620, height=560, xaxis=None, yaxis=None, active_tools=["wheel_zoom"]),
-        )
+        """The sky plot: one Bokeh figure (see ``sky_figure``); clicks select the nearest candidate,
+        the pointer's position feeds the readout, pan/zoom on a mosaic fetches its viewport."""
+        from bokeh.events import MouseMove, RangesUpdate, Tap
+
+        fig = self.sky.fig
+        if not self._events:
+            fig.on_event(MouseMove, lambda e: self._safe(lambda: self._on_pointer(e.x, e.y)))
+            fig.on_event(Tap, lambda e: self._safe(lambda: self._on_tap(e.x, e.y)))
+            fig.on_event(RangesUpdate, lambda e: self._safe(lambda: self._on_ranges(e)))
+            self._events = True
+        return pn.pane.Bokeh(fig, sizing_mode="fixed")
+
+    def _blink_step(self):
+        order = BANDS
+        k = order.index(self.band) if self.band in order else -1
+        self.band = order[(k + 1) % len(order)]
+
+    @param.depends("blink", watch=True)
+    def _toggle_blink(self):
+        if self.blink and self._blink_cb is None and pn.state.curdoc is not None:
+            self._blink_cb = pn.state.add_periodic_callback(self._blink_step, period=900)
+        elif not self.blink and self._blink_cb is not None:
+            self._blink_cb.stop()
+            self._blink_cb = None
 
     # -- scoring and candidates -------------------------------------------------------------------
 
-    def compute_scores(self) -> ScoreMap | None:
-        """Score the current field (runs in a worker thread when served; cancellable)."""
-        if not self.classifier:
-            self.show_error("No classifier checkpoint found in checkpoints/.")
-            return None
-        model, pre, _ = resources.classifier(resources.CHECKPOINTS / self.classifier)
-        self._cancel.clear()
-        self.progress.value, self.progress.visible = 0, True
+    def _scan(self, root: str, field: str, name: str, stride: int, threshold: float, progress=None):
+        """Score a field (any thread): the map, its candidates, their cut-outs; None if cancelled."""
+        model, pre, _ = resources.classifier(resources.CHECKPOINTS / name)
+        clipped = resources.clipped_field(root, field)
 
         def callback(done, total):
-            self.progress.value = int(100 * done / total)
+            if progress is not None:
+                progress(int(100 * done / total))
             return self._cancel.is_set()
 
-        try:
-            smap = score_map(self.clipped(), model, self.stride, pre, batch=512, callback=callback)
-        finally:
-            self.progress.visible = False
+        smap = score_map(clipped, model, stride, pre, batch=SCAN_BATCH, callback=callback)
         if self._cancel.is_set():
-            self._status.object = "Score map cancelled."
             return None
-        self.scoremap = smap
-        self._update_candidates()
+        cands = _with_matches(find_candidates(smap, threshold))
+        cuts = {}
+        for c in cands[:PRECOMPUTE_CUTS]:
+            if self._cancel.is_set():
+                return None
+            cuts[(c["x"], c["y"])] = stack_cutout(clipped, CUT_SIZE, (float(c["x"]), float(c["y"])), "native")
+        return smap, cands, cuts
+
+    def _scan_args(self):
+        if not self.classifier:
+            raise InputError("checkpoints/", "no classifier checkpoint found")
+        if not self.field:
+            raise InputError(self.data_dir, "no field is open")
+        return self._root(), self.field, self.classifier, self.stride, self.threshold
+
+    def compute_scores(self) -> ScoreMap | None:
+        """Score the current field here and now (what scripts and tests call)."""
+        args = self._scan_args()
+        self._cancel.clear()
+        t0 = time.perf_counter()
+        result = self._scan(*args)
+        self._finish_scan(args, result, None, time.perf_counter() - t0)
+        return self.scoremap
+
+    def start_scan(self) -> None:
+        """Score the current field in a worker thread; Cancel stops it within one batch."""
+        if self._scan_thread is not None and self._scan_thread.is_alive():
+            self._status.object = "A score map is already being computed — Cancel it first."
+            return
+        try:
+            args = self._scan_args()
+        except InputError as exc:
+            self.show_error(str(exc))
+            return
+        self.clear_error()
+        self._cancel.clear()
+        doc = pn.state.curdoc
+        self.progress.value, self.progress.visible = 0, True
+        self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
+        last = [0.0]
+
+        def progress(value):
+            if time.perf_counter() - last[0] > 0.25:
+                last[0] = time.perf_counter()
+                _on_session(doc, setattr, self.progress, "value", value)
+
+        def work():
+            t0 = time.perf_counter()
+            try:
+                result = self._scan(*args, progress=progress)
+                _on_session(doc, self._finish_scan, args, result, None, time.perf_counter() - t0)
+            except Exception as exc:  # reported on the page, never lost in a thread
+                _on_session(doc, self._finish_scan, args, None, exc, time.perf_counter() - t0)
+
+        self._scan_thread = threading.Thread(target=work, daemon=True, name=f"scan-{self.session}")
+        self._scan_thread.start()
+
+    def _finish_scan(self, args, result, error, seconds: float) -> None:
+        self.progress.visible = False
+        root, field, name, stride, _ = args
+        if error is not None:
+            msg = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+            self.show_error(f"Score map failed — {msg}")
+            self._status.object = ""
+            return
+        if result is None or field != self.field or root != self._root():
+            self._status.object = "Score map cancelled."
+            return
+        smap, cands, cuts = result
+        self.scoremap, self._cuts = smap, cuts
+        self._scan_meta = {"classifier": name, "stride": stride}
+        self.candidates = []
+        self._set_candidates(cands)
         self._status.object = (
-            f"Score map: {smap.scores.size} windows, max score {np.nanmax(smap.scores):.3f}; "
-            f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+            f"Score map: {smap.scores.size} windows in {seconds:.1f} s, max score "
+            f"{np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
         )
-        return smap
 
     def cancel(self):
         self._cancel.set()
@@ -300,89 +653,213 @@ class FieldsView(pn.viewable.Viewer):
     def show_scoremap(self, folder: str, field: str, smap: ScoreMap):
         """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet."""
         self.data_dir, self.field = folder, field
-        self.scoremap = smap
+        self._cancel.set()  # a scan still running for this view is superseded
+        self.scoremap, self._cuts = smap, {}
+        self._scan_meta = {"classifier": "survey score map", "stride": smap.stride}
         self._update_candidates()
 
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
         if self.scoremap is None:
             return
-        self.candidates = find_candidates(self.scoremap, self.threshold)
-        if self.candidates:
-            m = crossmatch(
-                np.array([c["ra"] for c in self.candidates]),
-                np.array([c["dec"] for c in self.candidates]),
-                builtin_clusters(),
-                10.0,
-            )
-            for c, name, sep in zip(self.candidates, m["nearest"], m["separation_arcmin"], strict=True):
-                near = sep <= NEAREST_CLUSTER_ARCMIN
-                c["nearest_cluster"], c["separation_arcmin"] = (
-                    (str(name), float(sep)) if near else ("", float("nan"))
-                )
-        self.selected = 0 if self.candidates else -1
+        self._set_candidates(_with_matches(find_candidates(self.scoremap, self.threshold)))
+        self._status.object = f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+
+    def _set_candidates(self, cands: list[dict]) -> None:
+        self.candidates = cands
+        self.refresh_labels()
+        self._draw_overlay()
+        self._syncing = True  # the table is rebuilt below, once
+        try:
+            self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
+        finally:
+            self._syncing = False
+        self._refresh_table()
         self.param.trigger("selected")
 
     def candidate_id(self, c: dict) -> str:
         return f"{self.field}@{c['x']},{c['y']}"
 
-    def candidate_frame(self) -> pd.DataFrame:
-        rows = []
-        for c in self.candidates:
-            lab = self.labels.get(self.candidate_id(c))
-            rows.append(
-                {
-                    "RA": round(c["ra"], 4),
-                    "Dec": round(c["dec"], 4),
-                    "score": round(c["peak_score"], 4),
-                    "nearest cluster": c.get("nearest_cluster", ""),
-                    "sep (′)": round(c.get("separation_arcmin", np.nan), 1),
-                    "label": lab.label if lab else "",
-                }
-            )
-        return pd.DataFrame(rows, columns=["RA", "Dec", "score", "nearest cluster", "sep (′)", "label"])
+    def _row(self, c: dict) -> dict:
+        lab = self._latest.get(self.candidate_id(c))
+        near = c.get("nearest_cluster") or ""
+        return {
+            "RA": round(c["ra"], 4),
+            "Dec": round(c["dec"], 4),
+            "score": round(c["peak_score"], 4),
+            "nearest cluster": near or NO_MATCH,
+            "sep (′)": f"{c['separation_arcmin']:.1f}" if near else NO_MATCH,
+            "label": lab.label if lab else "",
+            "by": lab.labeller if lab else "",
+            "comment": lab.comment if lab else "",
+        }
 
-    @param.depends("selected", "field")
-    def cutouts_view(self):
-        if not (0 <= self.selected < len(self.candidates)):
-            return pn.pane.Markdown(
-                "Compute a score map, then pick a candidate (click it on the map or in the table)."
+    def candidate_frame(self) -> pd.DataFrame:
+        cols = ["RA", "Dec", "score", "nearest cluster", "sep (′)", "label", "by", "comment"]
+        return pd.DataFrame([self._row(c) for c in self.candidates], columns=cols)
+
+    def vetted_count(self) -> int:
+        return sum(self.candidate_id(c) in self._latest for c in self.candidates)
+
+    def progress_text(self) -> str:
+        return f"{self.vetted_count()} of {len(self.candidates)} vetted"
+
+    def refresh_labels(self) -> None:
+        """Re-read this field's labels from the store (other sessions' labels appear)."""
+        try:
+            self._latest = self.labels.latest(self.field) if self.field else {}
+        except LabelSaveError as exc:
+            self.show_error(str(exc))
+
+    def _refresh_table(self) -> None:
+        if self._table is None:
+            return
+        self._syncing = True
+        try:
+            self._table.selection = []
+            self._table.value = self.candidate_frame()
+            if 0 <= self.selected < len(self.candidates):
+                self._table.selection = [self.selected]
+        finally:
+            self._syncing = False
+
+    def _on_table_select(self, event):
+        if self._syncing or not event.new:
+            return
+        k = event.new[0]
+        if 0 <= k < len(self.candidates) and k != self.selected:
+            self.selected = k
+
+    def _on_table_edit(self, event):
+        if event.column != "comment" or not (0 <= event.row < len(self.candidates)):
+            return
+        c = self.candidates[event.row]
+        lab = self._latest.get(self.candidate_id(c))
+        if lab is None:
+            self.comment = str(event.value)
+            self._status.object = "Comment kept for this candidate's label (not yet labelled)."
+            return
+        self.selected = event.row
+        self.comment = str(event.value)
+        self.label_selected(lab.label, advance=False)
+
+    # -- cut-outs --------------------------------------------------------------------------------
+
+    def cut_for(self, c: dict) -> np.ndarray:
+        key = (c["x"], c["y"])
+        if key not in self._cuts:
+            self._cuts[key] = stack_cutout(self.clipped(), CUT_SIZE, (float(c["x"]), float(c["y"])), "native")
+        return self._cuts[key]
+
+    def cutout_plots(self):
+        """Four band cut-outs as plain Bokeh figures with shared (linked) pan/zoom; each key
+        press replaces only their data, which is what keeps vetting fast."""
+        from bokeh.models import HoverTool
+        from bokeh.plotting import figure
+
+        mapper = self._cut_mapper
+        figs, xr, yr = [], None, None
+        for band, src in zip(BANDS, self._cut_srcs, strict=True):
+            f = figure(
+                width=185,
+                height=185,
+                title=band,
+                tools="pan,wheel_zoom,reset",
+                x_range=xr or (0, CUT_SIZE),
+                y_range=yr or (0, CUT_SIZE),
+                active_scroll="wheel_zoom",
+                toolbar_location=None,
+                min_border=2,
             )
-        c = self.candidates[self.selected]
-        cuts = stack_cutout(self.clipped(), 64, (float(c["x"]), float(c["y"])), "native")
-        panels = [
-            pn.pane.HoloViews(
-                hv.Image(
-                    stretch_image(p, self.stretch, self.percentile)[::-1],
-                    bounds=(0, 0, 64, 64),
-                    kdims=["cx", "cy"],
-                ).opts(
-                    cmap=self.cmap, width=170, height=170, xaxis=None, yaxis=None, title=name, toolbar=None
-                ),
-                linked_axes=False,
-                sizing_mode="fixed",
-            )
-            for p, name in zip(cuts, BAND_CHOICES[:4], strict=True)
-        ]
-        lab = self.labels.get(self.candidate_id(c))
-        head = pn.pane.Markdown(
-            f"**Candidate {self.selected + 1}/{len(self.candidates)}** — score {c['peak_score']:.3f} · "
-            f"RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · nearest {c.get('nearest_cluster', '?')} "
-            f"({c.get('separation_arcmin', float('nan')):.1f}′) · label: **{lab.label if lab else 'none'}**"
+            xr, yr = f.x_range, f.y_range
+            f.image(image="level", x=0, y=0, dw=CUT_SIZE, dh=CUT_SIZE, source=src, color_mapper=mapper)
+            f.add_tools(HoverTool(tooltips=[("value", "@flux{0.0000} Jy/beam")]))
+            f.axis.visible = False
+            f.grid.visible = False
+            figs.append(f)
+        return pn.GridBox(
+            *[pn.pane.Bokeh(f, sizing_mode="fixed") for f in figs], ncols=2, sizing_mode="fixed"
         )
-        return pn.Column(head, pn.Row(*panels))
+
+    @param.depends("selected", watch=True)
+    def _show_selected(self):
+        if not (0 <= self.selected < len(self.candidates)):
+            for src in self._cut_srcs:
+                set_data(src, _empty_cut())
+            set_data(self.sky.selected, {"x": [], "y": []})
+            self._head.object = (
+                "Compute a score map, then pick a candidate (click it on the map or in the table)."
+                if not self.candidates
+                else ""
+            )
+            return
+        c = self.candidates[self.selected]
+        cuts = self.cut_for(c)
+        for src, raw in zip(self._cut_srcs, cuts, strict=True):
+            vmin, vmax = stretch_limits(raw, self.percentile)
+            set_data(
+                src, {"level": [stretch_values(raw, self.stretch, vmin, vmax)], "flux": [np.nan_to_num(raw)]}
+            )
+        set_data(self.sky.selected, {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]})
+        self._head.object = self.header_text()
+        table = self._table
+        if table is not None and not self._syncing and len(table.value) == len(self.candidates):
+            self._syncing = True
+            try:
+                self._table.selection = [self.selected]
+            finally:
+                self._syncing = False
+
+    def header_text(self) -> str:
+        c = self.candidates[self.selected]
+        lab = self._latest.get(self.candidate_id(c))
+        near = c.get("nearest_cluster") or ""
+        match = f"nearest {near} ({c['separation_arcmin']:.1f}′)" if near else f"nearest cluster {NO_MATCH}"
+        label = f"**{lab.label}** by {lab.labeller or '?'}" if lab else "none"
+        return (
+            f"**Candidate {self.selected + 1}/{len(self.candidates)}** · {self.progress_text()} — "
+            f"score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match} · label: {label}"
+        )
+
+    def cutouts_view(self):
+        """The selected candidate's header and its four cut-outs (kept for notebooks and tests)."""
+        self._show_selected()
+        return pn.Column(self._head, self.cutout_plots())
 
     # -- vetting ---------------------------------------------------------------------------------
 
-    def label_selected(self, label: str) -> bool:
+    def label_selected(self, label: str, advance: bool = False) -> bool:
+        """Save a label for the selected candidate; only what the store committed is shown."""
         if not (0 <= self.selected < len(self.candidates)):
             return False
         c = self.candidates[self.selected]
-        self.labels.set(
-            self.candidate_id(c), self.field, c["ra"], c["dec"], c["peak_score"], label, self.comment
-        )
+        try:
+            lab = self.labels.set(
+                self.candidate_id(c),
+                self.field,
+                c["ra"],
+                c["dec"],
+                c["peak_score"],
+                label,
+                self.comment,
+                classifier=self._scan_meta.get("classifier", ""),
+                stride=self._scan_meta.get("stride", 0),
+                threshold=self.threshold,
+                labeller=self.labeller,
+                session=self.session,
+            )
+        except LabelSaveError as exc:
+            self.show_error(str(exc))
+            return False
+        self._latest[lab.candidate_id] = lab
         self.comment = ""
-        self.param.trigger("selected")
+        if self._table is not None:
+            row = self._row(c)
+            self._table.patch({k: [(self.selected, row[k])] for k in ("label", "by", "comment")})
+        if advance and len(self.candidates) > 1:
+            self.move(1)
+        else:
+            self._head.object = self.header_text()
         return True
 
     def move(self, step: int):
@@ -391,21 +868,46 @@ class FieldsView(pn.viewable.Viewer):
 
     def on_key(self, key: str):
         actions = {
-            "h": lambda: self.label_selected("halo"),
-            "n": lambda: self.label_selected("not halo"),
-            "u": lambda: self.label_selected("unsure"),
+            "h": lambda: self.label_selected("halo", advance=True),
+            "n": lambda: self.label_selected("not halo", advance=True),
+            "u": lambda: self.label_selected("unsure", advance=True),
             "j": lambda: self.move(1),
             "k": lambda: self.move(-1),
         }
         if key in actions:
             actions[key]()
-            if key in "hnu":
-                self.move(1)
+
+    def refresh(self):
+        """Button: re-read the store so other sessions' labels show."""
+        self.refresh_labels()
+        self._refresh_table()
+        if 0 <= self.selected < len(self.candidates):
+            self._head.object = self.header_text()
+        self._status.object = f"Labels re-read from the store: {self.progress_text()}."
 
     def export_bytes(self, suffix: str) -> io.BytesIO:
         with tempfile.TemporaryDirectory() as d:
             path = self.labels.export(Path(d) / f"labels{suffix}")
             return io.BytesIO(path.read_bytes())
+
+    def upload_catalogue(self, filename: str, content: bytes) -> bool:
+        """Overlay an uploaded catalogue; its size is checked before it is read, and its temporary
+        folder goes when refused, replaced or the session ends."""
+        tmp = tempfile.TemporaryDirectory(prefix="radioviz-catalogue-")
+        try:
+            path = resources.check_upload([filename], [content], Path(tmp.name))[0]
+            _catalogue("uploaded file", str(path))
+        except (InputError, OSError) as exc:
+            msg = resources.public_message(str(exc), {tmp.name: "the upload"})
+            self.show_error(f"Catalogue rejected — {msg}")
+            tmp.cleanup()
+            return False
+        self._forget_catalogue()
+        self._catalog_tmp = tmp
+        self._catalog_path = str(path)
+        self.catalogue = "uploaded file"
+        self.param.trigger("catalogue")
+        return True
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -414,13 +916,19 @@ class FieldsView(pn.viewable.Viewer):
         from .uploads import dropper
 
         upload = dropper(
-            self.upload,
+            lambda names, values: self._safe(lambda: self.upload(names, values)),
             lambda msg: self.show_error(f"Upload rejected — {msg}"),
             "Upload FITS (one file per band, or a cube)",
             multiple=True,
         )
+        cat_upload = dropper(
+            lambda names, values: self._safe(lambda: self.upload_catalogue(names[0], values[0])),
+            lambda msg: self.show_error(f"Catalogue rejected — {msg}"),
+            "Catalogue file (ECSV, CSV, VOTable, FITS table)",
+            multiple=False,
+        )
         if pn.state.curdoc is not None:
-            pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
+            pn.state.on_session_destroyed(lambda ctx: self._session_ended())
         target = pn.widgets.TextInput(
             label="Fetch from SkyView (online)", placeholder="cluster name or RA, Dec (deg)"
         )
@@ -428,23 +936,19 @@ class FieldsView(pn.viewable.Viewer):
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
         compute = pn.widgets.Button(label="Compute score map", color="primary")
         cancel = pn.widgets.Button(label="Cancel", color="warning")
-        compute.on_click(lambda e: self._safe(self.compute_scores))
+        compute.on_click(lambda e: self._safe(self.start_scan))
         cancel.on_click(lambda e: self.cancel())
-        table = pn.widgets.Tabulator(
+        self._table = pn.widgets.Tabulator(
             self.candidate_frame(),
             selectable=1,
-            disabled=True,
+            editors={c: None for c in ("RA", "Dec", "score", "nearest cluster", "sep (′)", "label", "by")}
+            | {"comment": {"type": "input"}},
             height=220,
             sizing_mode="stretch_width",
             show_index=False,
         )
-
-        def refresh_table(*_):
-            table.value = self.candidate_frame()
-            table.selection = [self.selected] if self.selected >= 0 else []
-
-        self.param.watch(refresh_table, ["selected", "field", "threshold"])
-        table.param.watch(lambda e: e.new and setattr(self, "selected", e.new[0]), "selection")
+        self._table.param.watch(self._on_table_select, "selection")
+        self._table.on_edit(lambda e: self._safe(lambda: self._on_table_edit(e)))
         buttons = []
         for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
             b = pn.widgets.Button(label=f"{label} ({key})", color="light")
@@ -453,8 +957,17 @@ class FieldsView(pn.viewable.Viewer):
         prev_b, next_b = pn.widgets.Button(label="◀ prev (k)"), pn.widgets.Button(label="next (j) ▶")
         prev_b.on_click(lambda e: self.move(-1))
         next_b.on_click(lambda e: self.move(1))
+        refresh_b = pn.widgets.Button(label="Refresh labels")
+        refresh_b.on_click(lambda e: self._safe(self.refresh))
         keys = KeyboardShortcuts()
-        keys.param.watch(lambda e: self.on_key(keys.key), "presses")
+        # quick presses can reach the server as one change (Panel merges pending events): act once
+        # per press, not once per change
+        keys.param.watch(
+            lambda e: self._safe(
+                lambda: [self.on_key(keys.key) for _ in range(max(1, e.new - (e.old or 0)))]
+            ),
+            "presses",
+        )
         downloads = [
             pn.widgets.FileDownload(
                 callback=lambda s=s: self.export_bytes(s),
@@ -466,14 +979,21 @@ class FieldsView(pn.viewable.Viewer):
         controls = pn.Column(
             pn.Param(
                 self.param,
-                parameters=["data_dir", "field", "band", "stretch", "percentile", "cmap", "contour_sigma"],
-                widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider},
+                parameters=["data_dir", "field", "band", "red", "green", "blue", "blink"],
+                widgets={"blink": pn.widgets.Toggle},
                 show_name=False,
             ),
             upload,
             target,
             fetch,
-            pn.pane.Markdown("#### Classifier"),
+            pn.Param(
+                self.param,
+                parameters=["stretch", "percentile", "cmap", "contour_sigma", "catalogue"],
+                widgets={"percentile": pn.widgets.FloatSlider, "contour_sigma": pn.widgets.FloatSlider},
+                show_name=False,
+            ),
+            cat_upload,
+            pn.pane.Markdown("#### Model"),
             pn.Param(
                 self.param,
                 parameters=["classifier", "stride", "threshold"],
@@ -484,13 +1004,21 @@ class FieldsView(pn.viewable.Viewer):
             self.progress,
             width=300,
         )
+        self._show_selected()
         vetting = pn.Column(
-            self.cutouts_view,
-            pn.Row(*buttons, prev_b, next_b),
-            pn.widgets.TextInput.from_param(self.param.comment, placeholder="comment for the next label"),
+            self._head,
+            self.cutout_plots(),
+            pn.Row(*buttons),
+            pn.Row(prev_b, next_b, refresh_b),
+            pn.widgets.TextInput.from_param(
+                self.param.comment, placeholder="comment for the next label (Enter, then a key)"
+            ),
+            pn.widgets.TextInput.from_param(self.param.labeller, label="Labeller"),
             keys,
             pn.Row(*downloads),
-            pn.pane.Markdown(f"Labels are saved on every change to `{self.labels.path}`."),
+            pn.pane.Markdown(
+                f"Labels are saved on every key press to `{self.labels.path}` (shared by all sessions)."
+            ),
             sizing_mode="stretch_width",
         )
         readout = pn.pane.Markdown(
@@ -501,8 +1029,10 @@ class FieldsView(pn.viewable.Viewer):
         main = pn.Column(
             self._alert,
             self._status,
-            pn.Row(self.field_plot(), pn.Column(table, vetting, sizing_mode="stretch_width")),
-            readout,
+            pn.Row(
+                pn.Column(self.field_plot(), readout),
+                pn.Column(self._table, vetting, sizing_mode="stretch_width", min_width=380),
+            ),
             sizing_mode="stretch_width",
         )
         return pn.Row(controls, main, sizing_mode="stretch_width")
@@ -526,9 +1056,69 @@ class FieldsView(pn.viewable.Viewer):
 
     def _safe(self, fn):
         try:
-            self.clear_error()
             return fn()
         except InputError as exc:
             self.show_error(str(exc))
         except Exception as exc:  # keep the server up; show what went wrong
             self.show_error(f"{type(exc).__name__}: {exc}")
+
+
+def _empty_score() -> dict:
+    return {"image": [np.full((1, 1), np.nan, np.float32)], **image_at(0, 0, 1, 1)}
+
+
+def _empty_cut() -> dict:
+    z = np.zeros((CUT_SIZE, CUT_SIZE), np.float32)
+    return {"level": [z], "flux": [z]}
+
+
+def _palette(cmap: str) -> list[str]:
+    from bokeh import palettes
+
+    return {
+        "inferno": palettes.Inferno256,
+        "viridis": palettes.Viridis256,
+        "gray": palettes.Greys256[::-1],
+        "magma": palettes.Magma256,
+        "cividis": palettes.Cividis256,
+    }[cmap]
+
+
+def _default_labeller() -> str:
+    user = getattr(pn.state, "user", None)
+    if user:
+        return str(user)
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "anonymous"
+
+
+def _with_matches(cands: list[dict]) -> list[dict]:
+    """Each candidate with its nearest built-in cluster (within NEAREST_CLUSTER_ARCMIN) or none."""
+    if not cands:
+        return cands
+    m = crossmatch(
+        np.array([c["ra"] for c in cands]), np.array([c["dec"] for c in cands]), builtin_clusters(), 10.0
+    )
+    for c, name, sep in zip(cands, m["nearest"], m["separation_arcmin"], strict=True):
+        near = bool(np.isfinite(sep)) and sep <= NEAREST_CLUSTER_ARCMIN
+        c["nearest_cluster"], c["separation_arcmin"] = (str(name), float(sep)) if near else ("", float("nan"))
+    return cands
+
+
+@functools.lru_cache(maxsize=32)
+def _sky_grid(root: str, name: str, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """RA and Dec (degrees) of every display pixel, for the hover (cached per field and band)."""
+    plane, wcs = resources.display_plane(root, name, band)
+    ny, nx = plane.shape
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    ra, dec = wcs.pixel_to_world_values(xx, yy)
+    return np.asarray(ra, np.float32), np.asarray(dec, np.float32)
+
+
+@functools.lru_cache(maxsize=32)
+def _big_limits(root: str, name: str, band: int, percentile: float) -> tuple[float, float]:
+    """Stretch limits of a whole mosaic band (from a subsample), so a pan keeps one scale."""
+    plane, _ = resources.display_plane(root, name, band)
+    return stretch_limits(plane, percentile)

@@ -14,8 +14,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @contextmanager
-def served_app_in_chromium() -> Iterator[tuple[str, object]]:
-    """(url of /app, a Playwright browser): the app served on a free local port; both closed on exit."""
+def served_app_in_chromium(**app_kwargs) -> Iterator[tuple[str, object]]:
+    """(url of /app, a Playwright browser): the app served on a free local port; both closed on exit.
+    ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path`` for a benchmark's own label store)."""
     from playwright.sync_api import sync_playwright
 
     from .main import create_app
@@ -24,7 +25,7 @@ def served_app_in_chromium() -> Iterator[tuple[str, object]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = pn.serve(
-        {"app": lambda: create_app(template=True)},
+        {"app": lambda: create_app(template=True, **app_kwargs)},
         port=port,
         address="127.0.0.1",
         show=False,
