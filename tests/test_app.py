@@ -68,6 +68,11 @@ def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(vi
     names = dict(view.param.classifier.objects)  # label -> file
     if "segmenter.safetensors" in names.values():  # #12: the detector map opens by default
         assert view.classifier == "segmenter.safetensors"
+        assert view.threshold == 0.5  # its card's calibrated threshold, not the paper's 0.95
+        view.classifier = "classifier_L.safetensors"
+        assert view.threshold == 0.95
+        view.classifier = "segmenter.safetensors"
+        assert view.threshold == 0.5
     for label, name in names.items():  # each model's figures come from its own card
         card = resources.classifier_cards().get(name) or resources.checkpoint_cards()[name]
         assert label == f"{name} — {model_summary(card)}"

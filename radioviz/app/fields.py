@@ -658,6 +658,14 @@ class FieldsView(pn.viewable.Viewer):
         self._scan_meta = {"classifier": "survey score map", "stride": smap.stride}
         self._update_candidates()
 
+    @param.depends("classifier", watch=True, on_init=True)
+    def _model_threshold(self):
+        """Each model's own default threshold: the detector's card holds its calibrated one
+        (0.5); L, A and D keep the paper's 0.95."""
+        card = resources.classifier_cards().get(self.classifier) if self.classifier else None
+        thr = card.extra.get("default_threshold") if card is not None else None
+        self.threshold = float(thr) if thr is not None else 0.95
+
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
         if self.scoremap is None:
