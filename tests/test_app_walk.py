@@ -1,0 +1,70 @@
+"""In-process tests of fixes from a new user's walk of the served app (no browser)."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from radioviz.app import resources
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.setenv("RADIOVIZ_DATA_ROOT", str(root))
+    monkeypatch.setenv("RADIOVIZ_SURVEYS", str(tmp_path / "surveys"))
+    return root
+
+
+def test_survey_defaults_to_sample_fields_and_writes_outside_the_data_root(data_root, tmp_path):
+    from radioviz.app.survey_view import SurveyView
+
+    v = SurveyView()
+    assert v.target == "sample" and str(resources.REPO) not in v.target
+    assert v.resolve_target() == resources.SAMPLE_DATA
+    out = v.output_folder()
+    assert out.is_relative_to(tmp_path / "surveys") and not out.resolve().is_relative_to(data_root)
+    assert v.output_folder() == out  # same session folder: a second run resumes
+    assert SurveyView().output_folder() != out  # another session gets its own
+    for bad in ("../x", "/etc", "a/b", ".."):
+        v.out = bad
+        with pytest.raises(resources.PathPolicyError, match="run name"):
+            v.output_folder()
+    v.out, v.target = "../x", "sample"
+    v.checkpoint = "classifier_L.safetensors"
+    v.run()
+    assert v.status.startswith("Error:") and "run name" in v.status and str(tmp_path) not in v.status
+
+
+def test_survey_output_is_a_local_path_without_a_data_root(monkeypatch):
+    from pathlib import Path
+
+    from radioviz.app.survey_view import SurveyView
+
+    monkeypatch.delenv("RADIOVIZ_DATA_ROOT", raising=False)
+    v = SurveyView()
+    assert v.output_folder() == Path("surveys/app")
+    v.out = "/tmp/x/y"
+    assert v.output_folder() == Path("/tmp/x/y")
+
+
+def test_downloaded_npz_names_the_checkpoint_by_file_name_only():
+    from radioviz.app.export import samples_npz
+    from radioviz.sampling.generate import Generated
+
+    g = Generated(
+        images=np.zeros((1, 1, 4, 4), np.float32),
+        physical=np.zeros((1, 1, 4, 4), np.float32),
+        trajectory=None,
+        meta={"checkpoint": "/srv/secret/checkpoints/ddpm_gleam.safetensors", "kind": "ddpm"},
+    )
+    z = np.load(io.BytesIO(samples_npz(g)), allow_pickle=False)
+    meta = json.loads(str(z["meta"]))
+    assert meta["checkpoint"] == "ddpm_gleam.safetensors" and "/srv" not in str(z["meta"])
+    assert g.meta["checkpoint"].startswith("/srv")  # the run's own record is untouched
+
+
+torch.set_num_threads(1)
