@@ -68,3 +68,48 @@ def test_downloaded_npz_names_the_checkpoint_by_file_name_only():
 
 
 torch.set_num_threads(1)
+
+
+def test_compare_defaults_to_the_first_folder_with_a_split_under_the_data_root(data_root):
+    from radioviz.app.compare_view import CompareView
+
+    (data_root / "aaa_empty").mkdir()
+    (data_root / "GLEAM-Data" / "TRAIN_DATA_0").mkdir(parents=True)
+    (data_root / "GLEAM-Data" / "TRAIN_DATA_1").mkdir()
+    v = CompareView()
+    assert v.real_root == "GLEAM-Data" and v.split == "TRAIN"
+
+
+def test_compare_refused_npz_upload_names_the_file_and_drops_the_earlier_one(tmp_path):
+    from radioviz.app.compare_view import CompareView
+
+    v = CompareView()
+    good = io.BytesIO()
+    meta = json.dumps({"kind": "ddpm", "label": 1})
+    np.savez(good, images=np.zeros((2, 4, 8, 8)), physical=np.zeros((2, 4, 8, 8)), meta=meta)
+    assert v.upload("s.npz", good.getvalue()) and "Loaded s.npz" in v.status.object
+    assert not v.upload("bad.npz", b"just some text renamed .npz")
+    assert v.alert.visible and "bad.npz: not a NumPy .npz file" in v.alert.object
+    assert v._uploaded is None and "Loaded" not in v.status.object and "bad.npz" in v.status.object
+    pickled = io.BytesIO()
+    np.savez(pickled, images=np.array([None], dtype=object), physical=np.zeros(1), meta=meta)
+    assert not v.upload("p.npz", pickled.getvalue())
+    assert "p.npz: holds Python objects" in v.alert.object and "allow_pickle" not in v.alert.object
+
+
+def test_invalid_mask_upload_says_what_the_file_is_not():
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    assert not g.load_mask_file("notamask.npy", b"this is not an array")
+    assert g.alert.visible
+    assert g.alert.object == "notamask.npy: not a NumPy .npy file (or FITS): cannot read it as a mask"
+    assert "ValueError" not in g.alert.object and "magic" not in g.alert.object
+
+
+def test_compare_default_never_follows_a_link_out_of_the_data_root(data_root, tmp_path):
+    from radioviz.app.compare_view import split_folders
+
+    (tmp_path / "secret" / "TRAIN_DATA_0").mkdir(parents=True)
+    (data_root / "escape").symlink_to(tmp_path / "secret")
+    assert split_folders(data_root) == []

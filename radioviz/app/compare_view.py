@@ -40,11 +40,38 @@ def _configured(env: str, shared: Path) -> Path | None:
     return shared if shared.exists() else None
 
 
+def split_folders(root: Path, depth: int = 2) -> list[Path]:
+    """Folders at most ``depth`` levels under ``root`` (itself first) that hold a
+    ``<SPLIT>_DATA_<class>`` folder, in name order; hidden folders and links that lead out of
+    ``root`` are skipped."""
+    root = root.resolve()
+    found, level = [], [root]
+    for _ in range(depth + 1):
+        nxt = []
+        for d in level:
+            try:
+                if find_splits(d):
+                    found.append(d)
+                nxt.extend(
+                    c
+                    for c in sorted(d.iterdir())
+                    if not c.name.startswith(".") and c.is_dir() and c.resolve().is_relative_to(root)
+                )
+            except (InputError, OSError):
+                continue
+        level = nxt
+    return found
+
+
 def default_real_root() -> str:
     """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields;
-    with a data root (served to others) that root itself, shown as '.'."""
+    with a data root (served to others) the first folder under it that holds a split (shown
+    relative to the root), else the root itself ('.')."""
     if resources.data_root() is not None:
-        return resources.shown_path(os.environ["RADIOVIZ_REAL"]) if os.environ.get("RADIOVIZ_REAL") else "."
+        if os.environ.get("RADIOVIZ_REAL"):
+            return resources.shown_path(os.environ["RADIOVIZ_REAL"])
+        found = split_folders(resources.data_root())
+        return resources.shown_path(found[0]) if found else "."
     return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
@@ -131,7 +158,12 @@ class CompareView(pn.viewable.Viewer):
                 p = resources.check_upload([filename], [content], Path(d))[0]
                 _, physical, meta = load_samples(p)
             except (InputError, OSError) as exc:
-                self.show_error(resources.public_message(str(exc), {d: "the upload"}))
+                # a refused file replaces any earlier upload: nothing stays "Loaded" silently
+                self._uploaded = None
+                self.status.object = f"{filename} was not loaded; Compare uses the latest Generate result."
+                self.show_error(
+                    f"**Upload refused** — {resources.public_message(str(exc), {d: 'the upload'})}"
+                )
                 return False
         self._uploaded = (physical, meta)
         self.alert.visible = False
