@@ -113,3 +113,37 @@ def test_compare_default_never_follows_a_link_out_of_the_data_root(data_root, tm
     (tmp_path / "secret" / "TRAIN_DATA_0").mkdir(parents=True)
     (data_root / "escape").symlink_to(tmp_path / "secret")
     assert split_folders(data_root) == []
+
+
+def test_generate_disables_what_does_not_apply():
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    assert g.cancel_button.disabled and not g.run_button.disabled  # nothing runs yet
+    g.model = "edm_gleam.safetensors"
+    g.use_flux = False
+    assert g.flux_input.disabled
+    g.use_flux = True
+    assert not g.flux_input.disabled
+    g.label, g.guidance = "H", 2.0
+    assert not g.guidance_slider.disabled and g.conditions()["guidance"] == 2.0
+    g.label = None
+    assert g.guidance_slider.disabled and g.guidance == 0.0 and "needs a class" in g.guidance_note.object
+    assert g.conditions()["guidance"] == 0.0
+    assert g.steps_input.visible
+    g.model = "wgan_gleam.safetensors"
+    assert g.sampler == "oneshot" and not g.steps_input.visible
+
+
+def test_generate_one_shot_run_says_one_shot_once_and_cancel_is_idle_after():
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model, g.n = "wgan_gleam.safetensors", 2
+    assert g.gallery_view.placeholder.visible
+    assert g.generate() is not None
+    assert g.cancel_button.disabled and not g.run_button.disabled
+    assert not g.gallery_view.placeholder.visible  # the "Press Generate" help is gone
+    head = g.gallery_view.head.object
+    assert "one-shot" in head and "oneshot 1 steps" not in head and "Conditioning" in head
+    assert "Conditioning" not in g.status.object  # the conditioning line is said once
