@@ -147,3 +147,49 @@ def test_generate_one_shot_run_says_one_shot_once_and_cancel_is_idle_after():
     head = g.gallery_view.head.object
     assert "one-shot" in head and "oneshot 1 steps" not in head and "Conditioning" in head
     assert "Conditioning" not in g.status.object  # the conditioning line is said once
+
+
+def test_compare_plots_legends_below_gaps_for_empty_bins_and_all_labels(monkeypatch):
+    import holoviews as hv
+    import panel as pn
+
+    from radioviz.app import compare_view as cv
+    from radioviz.app.compare_view import CompareView, label_words, visible_counts
+
+    assert label_words(None) == "all labels" and label_words("H") == "label H — radio halo"
+    c = visible_counts([3, 0, 5])
+    assert c[0] == 3 and np.isnan(c[1])
+    rng = np.random.default_rng(0)
+    real = rng.lognormal(-4, 1, (6, 4, 64, 64)).astype(np.float32)
+    gen = rng.lognormal(-4, 0.5, (6, 4, 64, 64)).astype(np.float32)
+    monkeypatch.setattr(cv, "real_cutouts", lambda *a, **k: real)
+    v = CompareView(real_root=str(resources.SAMPLE_DATA))
+    assert v.compare(gen, {"label": None}) is not None
+    assert "all labels" in v.status.object and "None" not in v.status.object
+    hist = v.comparison.report["histogram"]
+    empty = np.asarray(hist["counts_gen_scaled"]) == 0
+    assert empty.any()  # the narrower generated set leaves bins empty
+    renderer = hv.renderer("bokeh")
+    legends = 0
+    for pane in v.plots().select(pn.pane.HoloViews):
+        fig = renderer.get_plot(pane.object).state
+        for leg in fig.legend:
+            legends += 1
+            assert leg in fig.below and leg.click_policy == "hide"  # outside the plot area
+            assert leg not in fig.center
+    assert legends >= 5
+    items = [
+        it.label["value"]
+        for pane in v.plots().select(pn.pane.HoloViews)
+        for leg in renderer.get_plot(pane.object).state.legend
+        for it in leg.items
+    ]
+    assert "typical halo α = -1.3" in items
+    curve = next(
+        el
+        for pane in v.plots().select(pn.pane.HoloViews)
+        for el in pane.object.traverse(lambda e: e, [hv.Curve])
+        if el.label.startswith("generated")
+    )
+    ys = curve.dimension_values(1)
+    assert np.isnan(ys[empty]).all() and not np.any(ys == 0.5)

@@ -245,11 +245,16 @@ def test_generate_flux_box_and_class_words(page):
     page.get_by_text("diffuse emission around a cool-core BCG").wait_for(timeout=30000)  # in words
     on = page.get_by_role("button", name="condition on this peak flux")
     off = page.get_by_role("button", name="ignore peak flux")
+    flux = page.locator(".bk-input-group", has=page.get_by_text("Peak flux (Jy/beam)", exact=True))
     expect(off).to_have_class(re.compile("bk-active"))
+    expect(flux.locator("input").first).to_be_disabled()  # an ignored flux cannot be typed
+    on.click()  # the words themselves are the control
+    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
+    expect(flux.locator("input").first).to_be_enabled(timeout=10000)
     _set_number(page, "Peak flux (Jy/beam)", 3.5)
-    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)  # typing a flux means using it
-    off.click()  # the words themselves are the control
+    off.click()
     expect(off).to_have_class(re.compile("bk-active"), timeout=10000)
+    expect(flux.locator("input").first).to_be_disabled(timeout=10000)
     on.click()
     expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
     _set_number(page, "Steps", 3)
