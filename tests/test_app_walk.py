@@ -121,6 +121,7 @@ def test_generate_disables_what_does_not_apply():
     g = GenerateView()
     assert g.cancel_button.disabled and not g.run_button.disabled  # nothing runs yet
     g.model = "edm_gleam.safetensors"
+    g.controls()  # the widgets of this model's render
     g.use_flux = False
     assert g.flux_input.disabled
     g.use_flux = True
@@ -128,10 +129,11 @@ def test_generate_disables_what_does_not_apply():
     g.label, g.guidance = "H", 2.0
     assert not g.guidance_slider.disabled and g.conditions()["guidance"] == 2.0
     g.label = None
-    assert g.guidance_slider.disabled and g.guidance == 0.0 and "needs a class" in g.guidance_note.object
+    assert g.guidance_slider.disabled and g.guidance == 0.0 and g.guidance_note.visible
     assert g.conditions()["guidance"] == 0.0
     assert g.steps_input.visible
     g.model = "wgan_gleam.safetensors"
+    g.controls()
     assert g.sampler == "oneshot" and not g.steps_input.visible
 
 
@@ -193,3 +195,36 @@ def test_compare_plots_legends_below_gaps_for_empty_bins_and_all_labels(monkeypa
     )
     ys = curve.dimension_values(1)
     assert np.isnan(ys[empty]).all() and not np.any(ys == 0.5)
+
+
+def test_trajectory_run_both_keeps_the_main_run_and_forward_shares_a_scale():
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView()
+    t.model = "ddpm_gleam.safetensors"
+    t.steps = 3
+    main = t.sample()
+    assert main is not None and t.trajectory is main
+    t.contrast = "class: H (radio halo) vs non-halo"
+    assert t.run_pair() and len(t.pair) == 2
+    assert t.trajectory is main  # Run both does not swap the main panels
+    assert t.cache.data["p1_title"][1] == "H: x̂0"  # the pair plays in step beside it
+    np.testing.assert_array_equal(t.cache.data["x0"][1], main.denoised[1][0, t._band_index(main)])
+    t.scale, t.forward_t = "fixed", 300
+    x0p, xtp = t.fwd_panels
+    assert x0p.figure.title.text.startswith("x0 (field ") and "real" not in x0p.figure.title.text
+    assert (x0p.mapper.low, x0p.mapper.high) == (xtp.mapper.low, xtp.mapper.high)
+    t.scale = "frame"
+    assert (x0p.mapper.low, x0p.mapper.high) != (xtp.mapper.low, xtp.mapper.high)
+
+
+def test_client_player_has_a_speed_box_at_a_followable_default():
+    from bokeh.models import Spinner
+
+    from radioviz.app.client_player import DEFAULT_FPS, ClientPlayer
+
+    p = ClientPlayer(lambda v: None)
+    assert isinstance(p.speed, Spinner) and p.speed in p.controls()
+    assert p.speed.value == DEFAULT_FPS <= 5 and p.speed.low == 1
+    js = p.button.js_event_callbacks["button_click"][0]
+    assert js.args["speed"] is p.speed and "speed.value" in js.code  # read on every tick

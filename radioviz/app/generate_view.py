@@ -82,11 +82,6 @@ class GenerateView(pn.viewable.Viewer):
         self.cancel_button = pn.widgets.Button.from_param(
             self.param.cancel, label="Cancel", color="warning", disabled=True
         )  # lit only while a run goes on
-        # made once, so their enabled state follows the other choices across model changes
-        self.flux_input = pn.widgets.FloatInput.from_param(self.param.flux, label="Peak flux (Jy/beam)")
-        self.guidance_slider = pn.widgets.FloatSlider.from_param(self.param.guidance, label="Guidance ω")
-        self.guidance_note = pn.pane.Markdown("", margin=(0, 10))
-        self.steps_input = pn.widgets.IntInput.from_param(self.param.steps, label="Steps")
         self._make_downloads()
         self.gallery_view = Gallery()
         self.gallery_view.empty(GALLERY_HELP)
@@ -111,22 +106,12 @@ class GenerateView(pn.viewable.Viewer):
         if gens:
             self.model = default_generator(gens) or list(gens)[0]  # the best measured one
         self._model_changed()
-        self._sync_enabled()
 
-    @param.depends("use_flux", "label", "sampler", watch=True)
-    def _sync_enabled(self):
-        """Controls that do not apply to the current choices are disabled or hidden: the flux
-        while peak flux is ignored, guidance without a class (ω needs a class to steer towards),
-        the step count for a one-shot model."""
-        self.flux_input.disabled = not self.use_flux
-        unconditional = self.label is None
-        self.guidance_slider.disabled = unconditional
-        if unconditional:
+    @param.depends("label", watch=True)
+    def _label_changed(self):
+        """Guidance steers towards a class: with none (unconditional) ω is 0 and its slider off."""
+        if self.label is None:
             self.guidance = 0.0
-        self.guidance_note.object = (
-            "<small>Guidance needs a class: pick one to use ω.</small>" if unconditional else ""
-        )
-        self.steps_input.visible = self.sampler != "oneshot"
 
     # -- what the chosen model accepts ------------------------------------------------------------
 
@@ -377,6 +362,22 @@ class GenerateView(pn.viewable.Viewer):
                     + "</small>"
                 )
             )
+        # controls that do not apply to the current choices are disabled or hidden, bound to the
+        # choices (no widget is shared between renders): the flux while peak flux is ignored,
+        # guidance without a class, the step count for a one-shot model
+        unconditional = self.param.label.rx.is_(None)
+        self.flux_input = pn.widgets.FloatInput.from_param(
+            self.param.flux, label="Peak flux (Jy/beam)", disabled=self.param.use_flux.rx.not_()
+        )
+        self.guidance_slider = pn.widgets.FloatSlider.from_param(
+            self.param.guidance, label="Guidance ω", disabled=unconditional
+        )
+        self.guidance_note = pn.pane.Markdown(
+            "<small>Guidance needs a class: pick one to use ω.</small>", visible=unconditional, margin=(0, 10)
+        )
+        self.steps_input = pn.widgets.IntInput.from_param(
+            self.param.steps, label="Steps", visible=self.param.sampler.rx() != "oneshot"
+        )
         if acc["flux"]:
             w += [
                 self.flux_input,
