@@ -228,3 +228,25 @@ def test_client_player_has_a_speed_box_at_a_followable_default():
     assert p.speed.value == DEFAULT_FPS <= 5 and p.speed.low == 1
     js = p.button.js_event_callbacks["button_click"][0]
     assert js.args["speed"] is p.speed and "speed.value" in js.code  # read on every tick
+
+
+def test_models_tab_names_the_segmenter_a_detector_and_shows_what_the_data_record_holds():
+    from radioviz.app.models_view import card_summary, data_line
+    from radioviz.models.card import ModelCard
+
+    seg = ModelCard.read(resources.CHECKPOINTS / "segmenter.json")
+    text = card_summary("segmenter.safetensors", seg)
+    assert "**detector (segmenter)**" in text and "**classifier**" not in text
+    assert "?" not in text.split("Data hash")[1].split("\n")[0]
+    assert data_line({"data_hash": "c4029708eb73d198966", "n_fields": 36, "split": "TRAIN"}) == (
+        "Data hash `c4029708eb73d198…`, 36 fields, split TRAIN"
+    )
+    assert data_line({}) == "Data hash —, images —"
+    assert (
+        data_line({"hash": "ab", "n_train_images": 10})
+        == "Data hash `ab…`, 10 training / — validation images"
+    )
+    clf = card_summary(
+        "classifier_A.safetensors", ModelCard.read(resources.CHECKPOINTS / "classifier_A.json")
+    )
+    assert "**classifier**" in clf
