@@ -320,6 +320,8 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
     assert page.evaluate(words).startswith("step 12/12")
     drawn = page.evaluate("() => window._drawn")
     assert len(drawn) == 11, f"{len(drawn)} frames drawn for 11 steps"
+    gap = float(np.median(np.diff(drawn)))  # the default speed (4 frames/s) can be followed
+    assert 180 < gap < 450, f"{gap:.0f} ms per frame at the default speed"
     sent = page.evaluate("() => window._sent")  # Play/Pause labels and the step it stopped at
     assert len(sent) <= 4 and sent.count("value_throttled") == 1 and "value" not in sent, sent
     # the server heard the step: a server-side redraw (per-frame scale) keeps it, not step 1
