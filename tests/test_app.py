@@ -244,7 +244,8 @@ def test_generate_gallery_scores_and_downloads(generated_view):
     assert g.result.images.shape == (2, 4, 64, 64) and g.scores is not None and len(g.scores) == 2
     z = np.load(io.BytesIO(samples_npz(g.result)), allow_pickle=False)
     assert z["physical"].shape == (2, 4, 64, 64) and "ddim" in str(z["meta"])
-    assert not g.npz_download.disabled and "Conditioning" in g.status.object
+    assert not g.npz_download.disabled and "Conditioning" in g.gallery_view.head.object
+    assert "Conditioning" not in g.status.object  # said once, in the gallery heading
     with fits.open(io.BytesIO(g.fits_bytes())) as h:
         assert len(h) == 1 + 2 * 4 and h[0].header["RVCLASS"] == "H" and "halo" in str(h[0].header["COMMENT"])
         p = h["SAMPLE1_B3"]

@@ -245,11 +245,16 @@ def test_generate_flux_box_and_class_words(page):
     page.get_by_text("diffuse emission around a cool-core BCG").wait_for(timeout=30000)  # in words
     on = page.get_by_role("button", name="condition on this peak flux")
     off = page.get_by_role("button", name="ignore peak flux")
+    flux = page.locator(".bk-input-group", has=page.get_by_text("Peak flux (Jy/beam)", exact=True))
     expect(off).to_have_class(re.compile("bk-active"))
+    expect(flux.locator("input").first).to_be_disabled()  # an ignored flux cannot be typed
+    on.click()  # the words themselves are the control
+    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
+    expect(flux.locator("input").first).to_be_enabled(timeout=10000)
     _set_number(page, "Peak flux (Jy/beam)", 3.5)
-    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)  # typing a flux means using it
-    off.click()  # the words themselves are the control
+    off.click()
     expect(off).to_have_class(re.compile("bk-active"), timeout=10000)
+    expect(flux.locator("input").first).to_be_disabled(timeout=10000)
     on.click()
     expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
     _set_number(page, "Steps", 3)
@@ -315,6 +320,8 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
     assert page.evaluate(words).startswith("step 12/12")
     drawn = page.evaluate("() => window._drawn")
     assert len(drawn) == 11, f"{len(drawn)} frames drawn for 11 steps"
+    gap = float(np.median(np.diff(drawn)))  # the default speed (4 frames/s) can be followed
+    assert 180 < gap < 450, f"{gap:.0f} ms per frame at the default speed"
     sent = page.evaluate("() => window._sent")  # Play/Pause labels and the step it stopped at
     assert len(sent) <= 4 and sent.count("value_throttled") == 1 and "value" not in sent, sent
     # the server heard the step: a server-side redraw (per-frame scale) keeps it, not step 1

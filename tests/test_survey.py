@@ -405,5 +405,5 @@ def test_survey_view_keeps_to_the_data_root(tmp_path, monkeypatch):
     assert "outside the data folder" in v.status and "/etc" in v.status and not v.running
     v.target, v.out = "sub", str(outside)
     v.run()
-    assert "outside the data folder" in v.status and not outside.exists()
+    assert "run name" in v.status and not outside.exists()
     assert str(tmp_path) not in v.status  # no server path in the message

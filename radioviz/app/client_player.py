@@ -7,18 +7,21 @@ Here, while playing, the slider is not synchronised (``syncable = false``) and t
 its own clock (a late tick is caught up, never dropped); when playback stops or the user drags
 the slider, the step reaches the server through ``value_throttled`` and ``on_step`` is called.
 Frames themselves are drawn by whatever ``js_on_change("value", ...)`` callbacks the caller
-attaches to :attr:`slider`.
+attaches to :attr:`slider`.  The speed (frames/s, default :data:`DEFAULT_FPS`, slow enough to
+follow a 25-step run) is a box beside the slider, read on every tick, so it can change mid-play.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bokeh.models import Button, CustomJS, Slider
+from bokeh.models import Button, CustomJS, Slider, Spinner
 
 from .session import on_session
 
 PLAY_LABEL, PAUSE_LABEL = "▶ Play", "❚❚ Pause"
+#: Frames per second Play starts at; the user can pick 1…MAX_FPS.
+DEFAULT_FPS, MAX_FPS = 4, 30
 
 #: The Play/Pause button's click: start or stop the browser-side timer.
 _TOGGLE_JS = """
@@ -36,17 +39,19 @@ if (slider.value >= slider.end) slider.value = slider.start;
 st.on = true;
 slider.syncable = false;  // ticks stay in the browser
 button.label = PAUSE;
-let due = performance.now() + interval;
+const interval = () => 1000 / Math.min(MAX, Math.max(1, speed.value || 1));  // read on every tick
+let due = performance.now() + interval();
 const tick = () => {
   st.id = null;
   if (!st.on) return;
   if (slider.value >= slider.end) { stop(); return; }
   slider.value = slider.value + 1;
   const now = performance.now();
-  due = Math.max(due + interval, now - interval);  // catch up one late tick, never a backlog
+  const iv = interval();
+  due = Math.max(due + iv, now - iv);  // catch up one late tick, never a backlog
   st.id = setTimeout(tick, Math.max(0, due - now));
 };
-st.id = setTimeout(tick, interval);
+st.id = setTimeout(tick, interval());
 """
 
 #: One step back or forward (``delta``), pausing first; the step reaches the server.
@@ -65,7 +70,7 @@ class ClientPlayer:
     the step whenever playback stops or the user releases the slider."""
 
     def __init__(
-        self, on_step: Callable[[int], None], interval_ms: int = 100, width: int = 560, name="player"
+        self, on_step: Callable[[int], None], fps: float = DEFAULT_FPS, width: int = 640, name="player"
     ):
         self.slider = Slider(
             start=1,
@@ -74,7 +79,7 @@ class ClientPlayer:
             step=1,
             title="step",
             show_value=False,
-            width=width - 200,
+            width=width - 280,
             name=f"{name}_slider",
         )
         self.button = Button(label=PLAY_LABEL, width=100, name=f"{name}_button")
@@ -85,12 +90,14 @@ class ClientPlayer:
             b.js_on_event(
                 "button_click", CustomJS(args={"slider": self.slider, "delta": delta}, code=_STEP_JS)
             )
-        self.interval_ms = interval_ms
+        self.speed = Spinner(
+            title="frames/s", low=1, high=MAX_FPS, step=1, value=fps, width=80, name=f"{name}_speed"
+        )
         self.button.js_on_event(
             "button_click",
             CustomJS(
-                args={"slider": self.slider, "button": self.button, "interval": interval_ms},
-                code=f"const PLAY = {PLAY_LABEL!r}, PAUSE = {PAUSE_LABEL!r};\n" + _TOGGLE_JS,
+                args={"slider": self.slider, "button": self.button, "speed": self.speed},
+                code=f"const PLAY = {PLAY_LABEL!r}, PAUSE = {PAUSE_LABEL!r}, MAX = {MAX_FPS};\n" + _TOGGLE_JS,
             ),
         )
         self._on_step = on_step
@@ -118,4 +125,4 @@ class ClientPlayer:
 
     def controls(self) -> list:
         """The Bokeh widgets, in their order on the page."""
-        return [self.button, self.back, self.forward, self.slider]
+        return [self.button, self.back, self.forward, self.slider, self.speed]

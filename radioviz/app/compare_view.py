@@ -20,10 +20,29 @@ from ..io.layout import find_splits
 from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples, real_cutouts
 from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS
 from . import resources
+from .describe import label_text
 from .uploads import dropper
 
 #: no toolbar and no active scroll tool: the mouse wheel scrolls the page
 QUIET = dict(toolbar=None, default_tools=[], active_tools=[])
+#: legends below the plot, never over the curves; a click on an entry hides that curve
+LEGEND = dict(legend_position="bottom", legend_opts={"click_policy": "hide"})
+#: the typical spectral index of radio-halo synchrotron emission, drawn on the α plot
+HALO_ALPHA = -1.3
+
+
+def visible_counts(counts) -> np.ndarray:
+    """Histogram counts for a log axis: empty bins become gaps (NaN), not a floor value."""
+    c = np.asarray(counts, dtype=float).copy()
+    c[c <= 0] = np.nan
+    return c
+
+
+def label_words(label) -> str:
+    """How the compared label reads in the header: 'all labels' when the run had none."""
+    return "all labels" if label is None else f"label {label_text(label).split(':')[0]}"
+
+
 SHARED_GLEAM = resources.REPO.parent / "shared" / "data" / "GLEAM-Data"
 SHARED_SINGLE = resources.REPO.parent / "shared" / "data" / "Data_for_Gen_Model_Evaluation"
 
@@ -40,11 +59,38 @@ def _configured(env: str, shared: Path) -> Path | None:
     return shared if shared.exists() else None
 
 
+def split_folders(root: Path, depth: int = 2) -> list[Path]:
+    """Folders at most ``depth`` levels under ``root`` (itself first) that hold a
+    ``<SPLIT>_DATA_<class>`` folder, in name order; hidden folders and links that lead out of
+    ``root`` are skipped."""
+    root = root.resolve()
+    found, level = [], [root]
+    for _ in range(depth + 1):
+        nxt = []
+        for d in level:
+            try:
+                if find_splits(d):
+                    found.append(d)
+                nxt.extend(
+                    c
+                    for c in sorted(d.iterdir())
+                    if not c.name.startswith(".") and c.is_dir() and c.resolve().is_relative_to(root)
+                )
+            except (InputError, OSError):
+                continue
+        level = nxt
+    return found
+
+
 def default_real_root() -> str:
     """RADIOVIZ_REAL, else the shared GLEAM data when present, else the bundled simulated fields;
-    with a data root (served to others) that root itself, shown as '.'."""
+    with a data root (served to others) the first folder under it that holds a split (shown
+    relative to the root), else the root itself ('.')."""
     if resources.data_root() is not None:
-        return resources.shown_path(os.environ["RADIOVIZ_REAL"]) if os.environ.get("RADIOVIZ_REAL") else "."
+        if os.environ.get("RADIOVIZ_REAL"):
+            return resources.shown_path(os.environ["RADIOVIZ_REAL"])
+        found = split_folders(resources.data_root())
+        return resources.shown_path(found[0]) if found else "."
     return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
@@ -107,7 +153,7 @@ class CompareView(pn.viewable.Viewer):
             Path(root).name if pre.band_convention == SINGLE_FREQUENCY else f"{Path(root).name}/{self.split}"
         )
         self.status.object = (
-            f"{r['n_generated']} generated vs {r['n_real']} real ({where}, label {meta.get('label')})"
+            f"{r['n_generated']} generated vs {r['n_real']} real ({where}, {label_words(meta.get('label'))})"
         )
         return cmp
 
@@ -131,7 +177,12 @@ class CompareView(pn.viewable.Viewer):
                 p = resources.check_upload([filename], [content], Path(d))[0]
                 _, physical, meta = load_samples(p)
             except (InputError, OSError) as exc:
-                self.show_error(resources.public_message(str(exc), {d: "the upload"}))
+                # a refused file replaces any earlier upload: nothing stays "Loaded" silently
+                self._uploaded = None
+                self.status.object = f"{filename} was not loaded; Compare uses the latest Generate result."
+                self.show_error(
+                    f"**Upload refused** — {resources.public_message(str(exc), {d: 'the upload'})}"
+                )
                 return False
         self._uploaded = (physical, meta)
         self.alert.visible = False
@@ -153,10 +204,10 @@ class CompareView(pn.viewable.Viewer):
         centres = np.sqrt(edges[:-1] * edges[1:])
         # step curves, not bars: bars start at 0, which a log axis cannot draw
         real = hv.Curve(
-            (centres, np.maximum(h["counts_real"], 0.5)), "|pixel| (Jy/beam)", "pixels (count)", label="real"
+            (centres, visible_counts(h["counts_real"])), "|pixel| (Jy/beam)", "pixels (count)", label="real"
         ).opts(interpolation="steps-mid", color=REAL_COLOUR, line_width=2)
         gen = hv.Curve(
-            (centres, np.maximum(h["counts_gen_scaled"], 0.5)),
+            (centres, visible_counts(h["counts_gen_scaled"])),
             "|pixel| (Jy/beam)",
             "pixels (count)",
             label="generated (scaled to the real count)",
@@ -165,10 +216,10 @@ class CompareView(pn.viewable.Viewer):
             logx=True,
             logy=True,
             width=520,
-            height=280,
+            height=310,
             title=f"non-zero pixels · zero fraction real {r['zero_fraction_real']:.3f} / "
             f"gen {r['zero_fraction_gen']:.3f}",
-            legend_position="top_right",
+            **LEGEND,
             **QUIET,
         )
         rel = (
@@ -197,7 +248,7 @@ class CompareView(pn.viewable.Viewer):
                     * hv.Histogram(
                         np.histogram(cmp.stats_gen[key], bins, density=True), label="generated", **dims
                     ).opts(alpha=0.5, color=GEN_COLOUR)
-                ).opts(width=300, height=240, title=f"image {key}", legend_position="top_right", **QUIET)
+                ).opts(width=300, height=270, title=f"image {key}", **LEGEND, **QUIET)
             )
         bins = np.linspace(-4, 2, 40)
 
@@ -205,15 +256,20 @@ class CompareView(pn.viewable.Viewer):
             return np.histogram(a, bins, density=True) if a.size else (np.zeros(len(bins) - 1), bins)
 
         adims = dict(kdims=["spectral index α (S ∝ ν^α)"], vdims=["density"])
+        d_real, d_gen = dens(cmp.alpha_real), dens(cmp.alpha_gen)
+        top = float(max(d_real[0].max(), d_gen[0].max(), 0.1))
         alpha = (
-            hv.Histogram(dens(cmp.alpha_real), label="real", **adims).opts(alpha=0.5, color=REAL_COLOUR)
-            * hv.Histogram(dens(cmp.alpha_gen), label="generated", **adims).opts(alpha=0.5, color=GEN_COLOUR)
-            * hv.VLine(-1.3).opts(color="green", line_dash="dashed")
+            hv.Histogram(d_real, label="real", **adims).opts(alpha=0.5, color=REAL_COLOUR)
+            * hv.Histogram(d_gen, label="generated", **adims).opts(alpha=0.5, color=GEN_COLOUR)
+            # a vertical curve, not a VLine: a VLine gets no legend entry
+            * hv.Curve(
+                ([HALO_ALPHA, HALO_ALPHA], [0.0, top]), label=f"typical halo α = {HALO_ALPHA}", **adims
+            ).opts(color="green", line_dash="dashed")
         ).opts(
             width=380,
-            height=240,
+            height=290,
             title="spectral index α, 72–103 vs 170–231 MHz",
-            legend_position="top_left",
+            **LEGEND,
             **QUIET,
         )
         fmt = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731

@@ -62,5 +62,8 @@ def conditioning_text(meta: dict) -> str:
         parts.append(f"background from {meta['background_field']}")
     elif meta.get("background"):
         parts.append("background reference")
-    parts.append(f"{meta.get('sampler')} {meta.get('steps')} steps, seed {meta.get('seed')}")
+    if meta.get("sampler") == "oneshot":
+        parts.append(f"one-shot, seed {meta.get('seed')}")
+    else:
+        parts.append(f"{meta.get('sampler')} {meta.get('steps')} steps, seed {meta.get('seed')}")
     return " · ".join(parts)

@@ -27,8 +27,14 @@ _BANDS = {b.name: b for b in GLEAM_BANDS}
 
 
 def samples_npz(g: Generated) -> bytes:
+    """The npz a browser user downloads: the checkpoint named by its file name only (no server path)."""
+    import dataclasses
+
+    meta = dict(g.meta)
+    if meta.get("checkpoint"):
+        meta["checkpoint"] = str(meta["checkpoint"]).replace("\\", "/").split("/")[-1]
     buf = io.BytesIO()
-    save_samples(g, buf)
+    save_samples(dataclasses.replace(g, meta=meta), buf)
     return buf.getvalue()
 
 

@@ -79,7 +79,9 @@ class GenerateView(pn.viewable.Viewer):
         # disabled in the browser the moment it is clicked (a double click starts one run); the
         # server re-enables it when the run ends
         self.run_button.js_on_click(args={"b": self.run_button}, code="b.disabled = true")
-        self.cancel_button = pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning")
+        self.cancel_button = pn.widgets.Button.from_param(
+            self.param.cancel, label="Cancel", color="warning", disabled=True
+        )  # lit only while a run goes on
         self._make_downloads()
         self.gallery_view = Gallery()
         self.gallery_view.empty(GALLERY_HELP)
@@ -104,6 +106,12 @@ class GenerateView(pn.viewable.Viewer):
         if gens:
             self.model = default_generator(gens) or list(gens)[0]  # the best measured one
         self._model_changed()
+
+    @param.depends("label", watch=True)
+    def _label_changed(self):
+        """Guidance steers towards a class: with none (unconditional) ω is 0 and its slider off."""
+        if self.label is None:
+            self.guidance = 0.0
 
     # -- what the chosen model accepts ------------------------------------------------------------
 
@@ -186,7 +194,7 @@ class GenerateView(pn.viewable.Viewer):
         acc = self.accepts()
         kw = {
             "label": self.label,
-            "guidance": self.guidance if acc["guidance"] else 0.0,
+            "guidance": self.guidance if acc["guidance"] and self.label is not None else 0.0,
         }
         if acc["flux"] and self.use_flux:
             kw["flux"] = self.flux
@@ -205,12 +213,14 @@ class GenerateView(pn.viewable.Viewer):
         if not self._running.acquire(blocking=False):
             self.status.object = "Already generating: wait for this run or press Cancel."
             return None
-        self.run_button.disabled = True
+        self.run_button.disabled, self.cancel_button.disabled = True, False
         try:
             return self._generate()
         finally:
             self._running.release()
-            self.run_button.disabled = False
+            self.run_button.disabled, self.cancel_button.disabled = False, True
+            if self.result is None:
+                self.gallery_view.empty(GALLERY_HELP)
 
     def _generate(self) -> Generated | None:
         if not self.model:
@@ -219,7 +229,9 @@ class GenerateView(pn.viewable.Viewer):
         self.clear_error()
         self._cancel.clear()
         self.progress.value, self.progress.visible = 0, True
-        self.status.object = f"Generating {self.n} with {self.model} ({self.sampler}, {self.steps} steps)…"
+        self.gallery_view.placeholder.visible = False  # the "Press Generate" help is done with
+        how = "one-shot" if self.sampler == "oneshot" else f"{self.sampler}, {self.steps} steps"
+        self.status.object = f"Generating {self.n} with {self.model} ({how})…"
 
         def callback(info):
             self.progress.value = int(100 * (info["i"] + 1) / info["n"])
@@ -251,9 +263,9 @@ class GenerateView(pn.viewable.Viewer):
             g.meta["background_field"] = self.background
         self.scores = self._score(g)
         self.result = g
+        # the conditioning is said once, in the gallery's heading
         self.status.object = (
             f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network evaluations."
-            f"\n\n**Conditioning:** {conditioning_text(g.meta)}"
         )
         self._set_downloads()
         return g
@@ -286,7 +298,7 @@ class GenerateView(pn.viewable.Viewer):
         self.gallery_view.show(
             [stretch_image(img[0], "asinh") for img in g.physical],
             titles,
-            f"**{Path(g.meta['checkpoint']).name}** · {conditioning_text(g.meta)}",
+            f"**{Path(g.meta['checkpoint']).name}** · **Conditioning:** {conditioning_text(g.meta)}",
         )
 
     def gallery(self) -> pn.viewable.Viewable:
@@ -350,9 +362,25 @@ class GenerateView(pn.viewable.Viewer):
                     + "</small>"
                 )
             )
+        # controls that do not apply to the current choices are disabled or hidden, bound to the
+        # choices (no widget is shared between renders): the flux while peak flux is ignored,
+        # guidance without a class, the step count for a one-shot model
+        unconditional = self.param.label.rx.is_(None)
+        self.flux_input = pn.widgets.FloatInput.from_param(
+            self.param.flux, label="Peak flux (Jy/beam)", disabled=self.param.use_flux.rx.not_()
+        )
+        self.guidance_slider = pn.widgets.FloatSlider.from_param(
+            self.param.guidance, label="Guidance ω", disabled=unconditional
+        )
+        self.guidance_note = pn.pane.Markdown(
+            "<small>Guidance needs a class: pick one to use ω.</small>", visible=unconditional, margin=(0, 10)
+        )
+        self.steps_input = pn.widgets.IntInput.from_param(
+            self.param.steps, label="Steps", visible=self.param.sampler.rx() != "oneshot"
+        )
         if acc["flux"]:
             w += [
-                pn.widgets.FloatInput.from_param(self.param.flux, label="Peak flux (Jy/beam)"),
+                self.flux_input,
                 # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux
                 # selects "condition on this peak flux"
                 pn.widgets.RadioButtonGroup.from_param(
@@ -362,10 +390,10 @@ class GenerateView(pn.viewable.Viewer):
                 ),
             ]
         if acc["guidance"]:
-            w.append(pn.widgets.FloatSlider.from_param(self.param.guidance, label="Guidance ω"))
+            w += [self.guidance_slider, self.guidance_note]
         w += [
             pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
+            self.steps_input,
             pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
             pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
         ]

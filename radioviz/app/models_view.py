@@ -12,11 +12,35 @@ from ..models.quality import BAR_TEXT, quality_line
 from . import resources
 
 
+def kind_text(card: ModelCard) -> str:
+    """What the model is, in words: the segmenter is filed under the classifier kind (it loads
+    like one) but is a detector."""
+    return "detector (segmenter)" if card.arch == "segmenter" else card.kind
+
+
+def data_line(data: dict) -> str:
+    """The training data in one line, from whatever the card holds ("—" for what it lacks)."""
+    digest = str(data.get("hash") or data.get("data_hash") or "")
+    parts = [f"Data hash `{digest[:16]}…`" if digest else "Data hash —"]
+    if "n_train_images" in data or "n_val_images" in data:
+        parts.append(
+            f"{data.get('n_train_images', '—')} training / {data.get('n_val_images', '—')} validation images"
+        )
+    elif "n_fields" in data:
+        parts.append(f"{data['n_fields']} fields")
+    else:
+        parts.append("images —")
+    split = data.get("split") or (data.get("config") or {}).get("split")
+    if split:
+        parts.append(f"split {split}")
+    return ", ".join(parts)
+
+
 def card_summary(name: str, card: ModelCard) -> str:
     cv = card.metric("cv")
     lines = [
         f"### {name}",
-        f"**{card.kind}** · architecture **{card.arch}** · {card.parameters or 0:,} parameters",
+        f"**{kind_text(card)}** · architecture **{card.arch}** · {card.parameters or 0:,} parameters",
     ]
     pre = card.preprocessing
     if pre:
@@ -53,10 +77,7 @@ def card_summary(name: str, card: ModelCard) -> str:
         )
     data = card.data
     if data:
-        lines.append(
-            f"Data hash `{str(data.get('hash', ''))[:16]}…`, {data.get('n_train_images', '?')} training / "
-            f"{data.get('n_val_images', '?')} validation images"
-        )
+        lines.append(data_line(data))
     for level in ("per_source", "per_image"):
         if level in cv:
             s = cv[level]

@@ -6,8 +6,12 @@ the session's thread (``add_next_tick_callback``)."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 import threading
+import uuid
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import panel as pn
@@ -21,16 +25,33 @@ class SurveyCancelled(Exception):
     """Raised from the progress callback to stop a run (finished tasks stay saved)."""
 
 
+#: What the target box takes for the bundled sample fields (read-only, always allowed).
+SAMPLE = "sample"
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def session_output_root() -> Path:
+    """A fresh folder of this session's own for survey output, outside the shared data root (the
+    shared data is read-only to browser users); ``RADIOVIZ_SURVEYS`` picks its parent."""
+    import os
+
+    parent = Path(os.environ.get("RADIOVIZ_SURVEYS") or Path(tempfile.gettempdir()) / "radioviz-surveys")
+    return parent / uuid.uuid4().hex[:12]
+
+
 class SurveyView(pn.viewable.Viewer):
     target = param.String(
-        default=str(resources.SAMPLE_DATA),
-        doc="Folder of fields or mosaics, a positions table (ECSV/CSV/VOTable) or 'builtin'",
+        default=SAMPLE,
+        doc="Folder of fields or mosaics (under the data folder), a positions table (ECSV/CSV/"
+        "VOTable), 'builtin' (known clusters) or 'sample' (the bundled sample fields)",
     )
     images = param.String(default="", doc="Positions mode: folder of local fields / mosaics")
     checkpoint = param.Selector(
         default=None, objects=[], check_on_set=False, doc="Checkpoint in checkpoints/ (or a full path)"
     )
-    out = param.String(default="surveys/app", doc="Output folder (run again to resume)")
+    out = param.String(
+        default="app", doc="Run name (served: kept in this session's own folder; run again to resume)"
+    )
     stride = param.Integer(default=16, bounds=(1, 64), doc="Pixels between windows (a first pass: 16)")
     threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
     workers = param.Integer(default=2, bounds=(1, 64), doc="Embedded cluster: worker processes")
@@ -52,6 +73,36 @@ class SurveyView(pn.viewable.Viewer):
         self.summary = None
         self.result = None
         self._doc = None
+        self._output_root: Path | None = None
+
+    def output_folder(self) -> Path:
+        """Where this run writes.  Served with a data root, ``out`` is a run name inside the
+        session's own output folder, never inside the shared data; locally it is a path (a bare
+        name lands under ``surveys/``)."""
+        name = self.out.strip() or "app"
+        if resources.data_root() is None:
+            p = Path(name).expanduser()
+            return p if (p.is_absolute() or len(p.parts) > 1) else Path("surveys") / p
+        if not _RUN_NAME.match(name) or name in (".", ".."):
+            raise resources.PathPolicyError(
+                None, f"{name}: the output is a run name (letters, digits, '-', '_', '.'), not a folder"
+            )
+        if self._output_root is None:
+            self._output_root = session_output_root()
+        folder = self._output_root / name
+        if folder.resolve().is_relative_to(resources.data_root()):
+            raise resources.PathPolicyError(None, "the survey output would land in the shared data folder")
+        return folder
+
+    def resolve_target(self):
+        """The target as the runner takes it: 'builtin', the sample fields, or a path the data
+        root allows."""
+        t = self.target.strip()
+        if t == "builtin":
+            return t
+        if t in (SAMPLE, "sample_data"):
+            return resources.SAMPLE_DATA
+        return resources.resolve_user_path(t)
 
     # -- running ------------------------------------------------------------------------------------
 
@@ -86,10 +137,8 @@ class SurveyView(pn.viewable.Viewer):
         out = None
         try:
             # every typed path obeys the server's data root (#16): nothing read or written outside it
-            target = (
-                self.target if self.target.strip() == "builtin" else resources.resolve_user_path(self.target)
-            )
-            out = resources.resolve_user_path(self.out)
+            target = self.resolve_target()
+            out = self.output_folder()
             images = [resources.resolve_user_path(self.images)] if self.images else None
             self.summary = run_survey(
                 target,
@@ -105,13 +154,14 @@ class SurveyView(pn.viewable.Viewer):
             )
             self.result = load_survey(out)
             s = self.summary
+            where = f" Output: run '{self.out.strip() or 'app'}'." if resources.data_root() else ""
             text = (
                 f"Finished: {s.ok} ok, {s.failed} failed, {s.errors} lost, "
-                f"{s.skipped} done earlier ({s.seconds:.1f} s)."
+                f"{s.skipped} done earlier ({s.seconds:.1f} s).{where}"
             )
         except SurveyCancelled:
             text = "Cancelled; finished tasks are saved — start again to resume."
-            self.result = load_survey(out)
+            self.result = load_survey(out) if out is not None and out.exists() else None
         except InputError as exc:
             text = f"Error: {resources.public_message(str(exc))}"
         except Exception as exc:  # keep the server up; show what went wrong
@@ -170,10 +220,12 @@ class SurveyView(pn.viewable.Viewer):
         self.param.watch(refresh, ["done", "total", "running"])
         text = pn.widgets.TextInput.from_param
         controls = pn.Column(
-            text(self.param.target, placeholder="folder, positions table or 'builtin'"),
+            text(self.param.target, placeholder="folder, positions table, 'builtin' or 'sample'"),
             text(self.param.images, placeholder="positions mode: folder of fields / mosaics"),
             pn.widgets.Select.from_param(self.param.checkpoint),
-            text(self.param.out, placeholder="output folder"),
+            text(
+                self.param.out, placeholder="output folder" if resources.data_root() is None else "run name"
+            ),
             pn.widgets.IntInput.from_param(self.param.stride),
             pn.widgets.FloatSlider.from_param(self.param.threshold),
             pn.widgets.IntInput.from_param(self.param.workers),

@@ -134,7 +134,7 @@ class TrajectoryView(pn.viewable.Viewer):
             [ImagePanel(f"{w} {k}", width=250, name=f"pair{i}_{w}") for w in ("x_t", "x̂0")]
             for i, k in enumerate("AB")
         ]
-        self.fwd_panels = [ImagePanel("x0 (real)", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
+        self.fwd_panels = [ImagePanel("x0", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
         # the step's words on a canvas (a Div's new text re-lays out the whole page every frame)
         tf = figure(width=1150, height=48, tools="", toolbar_location=None, x_range=(0, 1), y_range=(0, 1))
         tf.axis.visible = tf.grid.visible = False
@@ -362,7 +362,13 @@ class TrajectoryView(pn.viewable.Viewer):
         finally:
             self.progress.visible = False
         self.pair = out
-        self.set_trajectory(out[0][1], f"{self.contrast}: the main panels show {out[0][0]}", keep_pair=True)
+        if self._empty():  # nothing shown yet: the main panels show the first of the pair
+            self.set_trajectory(
+                out[0][1], f"{self.contrast}: the main panels show {out[0][0]}", keep_pair=True
+            )
+        else:  # the main panels keep their run; the pair plays beside it, in step
+            self.param.trigger("trajectory")
+            self.status.object = f"{self.contrast}: both runs below, in step with the player"
         return True
 
     # -- frames (indexing cached arrays only) -------------------------------------------------------
@@ -572,8 +578,13 @@ class TrajectoryView(pn.viewable.Viewer):
         text, a, b = self.forward_level()
         xt = a * x0 + b * self._noise[: len(x0)]
         band = min(self._band_index(), len(x0) - 1)
-        self.fwd_panels[0].update(x0[band], *self._limits(x0[band]), f"x0 (real): {src[1]}")
-        self.fwd_panels[1].update(xt[band], *self._limits(xt[band]), "x_t")
+        if self.scale == "fixed":  # one colour scale for both, so the added noise is what differs
+            both = np.concatenate([x0[band].ravel(), xt[band].ravel()])
+            lim0 = lim1 = (float(both.min()), float(both.max()))
+        else:
+            lim0, lim1 = self._limits(x0[band]), self._limits(xt[band])
+        self.fwd_panels[0].update(x0[band], *lim0, f"x0 (field {src[1]})")
+        self.fwd_panels[1].update(xt[band], *lim1, "x_t")
         where = "the Fields tab's field" if self.forward_field == FOLLOW else "a bundled field"
         self.fwd_text.object = f"{text} · x0 = {src[1]} ({where}), band {self.band}"
 

@@ -78,6 +78,10 @@ def derive_mask(
 def read_mask(path: str | Path, size: int = CUTOUT_SIZE) -> np.ndarray:
     """A drawn or derived mask from .npy (no pickles) or FITS: ``size``×``size`` class indices."""
     path = Path(path)
+    if path.suffix == ".npy" and path.is_file():
+        with open(path, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":
+                raise InputError(path, "not a NumPy .npy file (or FITS): cannot read it as a mask")
     try:
         if path.suffix == ".npy":
             _check_npy_header(path, size)

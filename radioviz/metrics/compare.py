@@ -53,7 +53,11 @@ class Comparison:
 
 
 def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    import zipfile
+
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise InputError(path, "not a NumPy .npz file: cannot read it as generated samples")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = {"images", "physical", "meta"} - set(z.files)
@@ -64,7 +68,11 @@ def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
                 z["physical"].astype(np.float32),
                 json.loads(str(z["meta"])),
             )
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise InputError(path, "holds Python objects (pickles), which are never loaded") from None
+        raise InputError(path, f"cannot read samples ({exc})") from None
+    except (OSError, zipfile.BadZipFile) as exc:
         raise InputError(path, f"cannot read samples ({exc})") from None
 
 
