@@ -37,7 +37,8 @@ def main():
         page.get_by_text("Score map:").wait_for(timeout=600000)
         time.sleep(4)
         page.evaluate(
-            "window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })"
+            "window.scrollTo(0, 0); document.querySelectorAll('*')"
+            ".forEach(e => { if (e.scrollTop) e.scrollTop = 0; })"
         )
         page.screenshot(path=a.out)
         print(page.get_by_text("Score map:").inner_text())

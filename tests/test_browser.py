@@ -127,7 +127,7 @@ def test_scan_pick_candidate_label_with_keyboard_and_export(page, labels_file):
 def test_bad_upload_shows_error_and_app_keeps_working(page, tmp_path):
     junk = tmp_path / "junk_Gleam72-103_clipped.fits"
     junk.write_bytes(b"this is not FITS")
-    page.locator("input[type=file]").set_input_files(str(junk))
+    page.locator("input[type=file]").first.set_input_files(str(junk))
     page.get_by_text("Upload rejected").wait_for(timeout=30000)
     page.locator("select").first.select_option("sim_0104")  # the field selector still works
     page.get_by_text("Upload rejected").wait_for(state="visible")
