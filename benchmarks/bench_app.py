@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
 
@@ -307,7 +308,10 @@ def bench_fields_browser(presses: int = 20) -> dict:
             times = []
             for _ in range(min(presses, n - 1)):
                 k = int(
-                    page.get_by_text("Candidate ").first.inner_text().split("Candidate ")[1].split("/")[0]
+                    page.get_by_text(re.compile(r"Candidate \d+/"))
+                    .first.inner_text()
+                    .split("Candidate ")[1]
+                    .split("/")[0]
                 )
                 t0 = time.perf_counter()
                 page.keyboard.press(key)
