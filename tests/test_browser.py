@@ -2,7 +2,6 @@
 
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
@@ -29,24 +28,10 @@ def labels_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(labels_file):
-    import panel as pn
+    from radioviz.app.headless import served_app
 
-    from radioviz.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = pn.serve(
-        {"app": lambda: create_app(labels_path=str(labels_file), template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-    )
-    time.sleep(1.0)
-    yield f"http://127.0.0.1:{port}/app"
-    srv.stop()
+    with served_app(labels_path=str(labels_file)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ here that failed before its fix.  Each test fails on a console error or a server
 import logging
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
@@ -35,27 +34,14 @@ def store_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(store_path):
-    import panel as pn
 
-    from radioviz.app import create_app
+    from radioviz.app.headless import served_app
 
     errors = _Errors()
     for name in ("tornado", "bokeh", "panel", "holoviews", "param"):
         logging.getLogger(name).addHandler(errors)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = pn.serve(
-        {"app": lambda: create_app(labels_path=str(store_path), template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}"],
-    )
-    time.sleep(1.0)
-    yield f"http://127.0.0.1:{port}/app", errors
-    srv.stop()
+    with served_app(labels_path=str(store_path)) as url:
+        yield url, errors
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
@@ -42,27 +41,15 @@ class _ServerLog(logging.Handler):
 def served(tmp_path_factory):
     import panel as pn
 
-    from radioviz.app import create_app
+    from radioviz.app.headless import served_app
 
     log = _ServerLog()
     logging.getLogger().addHandler(log)
     old_handler = pn.config.exception_handler
     pn.config.exception_handler = lambda exc: log.records.append(f"callback: {exc!r}")
     labels = tmp_path_factory.mktemp("labels") / "labels.ecsv"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = pn.serve(
-        {"app": lambda: create_app(labels_path=str(labels), template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-    )
-    time.sleep(1.0)
-    yield f"http://127.0.0.1:{port}/app", log
-    srv.stop()
+    with served_app(labels_path=str(labels)) as url:
+        yield url, log
     pn.config.exception_handler = old_handler
     logging.getLogger().removeHandler(log)
 

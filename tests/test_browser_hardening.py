@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -31,9 +30,9 @@ class _Errors(logging.Handler):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import panel as pn
 
-    from radioviz.app import create_app, resources
+    from radioviz.app import resources
+    from radioviz.app.headless import served_app
 
     base = tmp_path_factory.mktemp("served")
     root = base / "root"
@@ -44,20 +43,8 @@ def served(tmp_path_factory):
     resources.set_data_root(root)
     errors = _Errors()
     logging.getLogger().addHandler(errors)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = pn.serve(
-        {"app": lambda: create_app(labels_path=str(base / "labels.ecsv"), template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}"],
-    )
-    time.sleep(1.0)
-    yield f"http://127.0.0.1:{port}/app", root.resolve(), base, errors
-    srv.stop()
+    with served_app(labels_path=str(base / "labels.ecsv")) as url:
+        yield url, root.resolve(), base, errors
     logging.getLogger().removeHandler(errors)
     resources.set_data_root(None)
 

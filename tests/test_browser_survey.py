@@ -4,7 +4,6 @@ server logs (a callback that raised, a Bokeh model changed off the session's thr
 
 import logging
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -25,33 +24,20 @@ class _Errors(logging.Handler):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import panel as pn
 
     distributed = pytest.importorskip("distributed")
-    from radioviz.app import create_app
+    from radioviz.app.headless import served_app
 
     errors = _Errors()
     for name in ("", "bokeh", "tornado", "panel"):
         logging.getLogger(name).addHandler(errors)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     labels = tmp_path_factory.mktemp("labels") / "labels.ecsv"
-    srv = pn.serve(
-        {"app": lambda: create_app(labels_path=str(labels), template=True)},
-        port=port,
-        address="127.0.0.1",
-        show=False,
-        threaded=True,
-        websocket_origin=[f"127.0.0.1:{port}"],
-    )
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp"
-    )
-    time.sleep(1.0)
-    yield f"http://127.0.0.1:{port}/app", cluster.scheduler_address, errors
-    cluster.close()
-    srv.stop()
+    with served_app(labels_path=str(labels)) as url:
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp"
+        )
+        yield url, cluster.scheduler_address, errors
+        cluster.close()
     for name in ("", "bokeh", "tornado", "panel"):
         logging.getLogger(name).removeHandler(errors)
 

@@ -1,5 +1,5 @@
-"""The served app in a headless Chromium, for benchmarks and screenshot scripts (the tests keep
-their own fixtures, which also capture the server log)."""
+"""The app served on a free local port, alone (the browser tests' fixtures, which add their own
+server-log capture) or with a headless Chromium (benchmarks and screenshot scripts)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @contextmanager
-def served_app_in_chromium(**app_kwargs) -> Iterator[tuple[str, object]]:
-    """(url of /app, a Playwright browser): the app served on a free local port; both closed on exit.
-    ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path`` for a benchmark's own label store)."""
-    from playwright.sync_api import sync_playwright
-
+def served_app(**app_kwargs) -> Iterator[str]:
+    """The url of /app, served (worker threads on, as ``panel serve`` runs it) on a free local
+    port until exit; ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path``)."""
     from .main import create_app
 
     with socket.socket() as s:
@@ -34,13 +32,20 @@ def served_app_in_chromium(**app_kwargs) -> Iterator[tuple[str, object]]:
     )
     time.sleep(1.0)
     try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-            )
-            try:
-                yield f"http://127.0.0.1:{port}/app", b
-            finally:
-                b.close()
+        yield f"http://127.0.0.1:{port}/app"
     finally:
         srv.stop()
+
+
+@contextmanager
+def served_app_in_chromium(**app_kwargs) -> Iterator[tuple[str, object]]:
+    """(url of /app, a Playwright browser): the app served on a free local port; both closed on exit.
+    ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path`` for a benchmark's own label store)."""
+    from playwright.sync_api import sync_playwright
+
+    with served_app(**app_kwargs) as url, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            yield url, b
+        finally:
+            b.close()
