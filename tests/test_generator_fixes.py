@@ -19,6 +19,11 @@ from radioviz.training.diffusion import DiffusionConfig, train_diffusion
 from radioviz.training.generator_data import generator_crops, generator_data
 
 
+def tiny_config(kind: str, **kw) -> DiffusionConfig:
+    """A U-Net small enough to train a few steps in a test, on 4 crops per field."""
+    return DiffusionConfig(kind=kind, base=8, mults=(1, 2), attn_resolutions=(8,), per_field=4, **kw)
+
+
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen13")
@@ -98,19 +103,7 @@ def test_crops_give_more_distinct_images_and_augment_on_the_fly(sim):
 
 def test_learning_curve_is_recorded_and_survives_resume(sim, tmp_path):
     root, ds = sim
-    cfg = DiffusionConfig(
-        kind="edm",
-        steps=2,
-        batch_size=4,
-        base=8,
-        mults=(1, 2),
-        attn_resolutions=(8,),
-        save_every=1,
-        flux=True,
-        per_field=4,
-        eval_every=1,
-        eval_n=2,
-    )
+    cfg = tiny_config("edm", steps=2, batch_size=4, save_every=1, flux=True, eval_every=1, eval_n=2)
     train_diffusion(ds, cfg, tmp_path / "edm", progress=False)
     cfg.steps = 3
     card = train_diffusion(ds, cfg, tmp_path / "edm", resume=True, progress=False).to_dict()
@@ -175,16 +168,7 @@ def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(s
         return real_loss(model, x0, cond, acp)
 
     monkeypatch.setattr(td, "ddpm_loss", spy)
-    cfg = DiffusionConfig(
-        kind="ddpm",
-        steps=6,
-        batch_size=8,
-        base=8,
-        mults=(1, 2),
-        attn_resolutions=(8,),
-        save_every=6,
-        per_field=4,
-    )
+    cfg = tiny_config("ddpm", steps=6, batch_size=8, save_every=6)
     card = train_diffusion(ds, cfg, tmp_path / "ddpm", progress=False)
     sd = card.to_dict()["training"]["sigma_data_used"]
     scale = card.precond["data_scale"]
