@@ -118,7 +118,8 @@ def test_score_map_candidates_vetting_and_export(view, tmp_path):
     assert b"circle(" in view.export_bytes(".reg").getvalue()
     assert b"halo" in view.export_bytes(".csv").getvalue()
     view.selected = 0
-    assert "Candidate 1/" in view.cutouts_view()[0].object
+    assert "Candidate 1/" in view.header_text()
+    assert isinstance(view.cutouts_view()[0], type(view.vetter))
     view.threshold = 1.0  # the list follows the slider
     assert view.candidates == [] or all(c["peak_score"] >= 1.0 for c in view.candidates)
 

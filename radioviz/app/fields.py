@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import html
 import io
 import os
 import tempfile
@@ -35,8 +36,10 @@ BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
 BAND_CHOICES = [*BANDS, "RGB"]
 NEAREST_CLUSTER_ARCMIN = 30.0  # list a catalogue cluster beside a candidate only within this
 CUT_SIZE = 64
+CUT_PX = 185  # screen pixels a side of each band cut-out
 SCAN_BATCH = 64  # windows per classifier call: small enough that Cancel acts within a second
 PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidates
+AHEAD, BEHIND = 12, 4  # candidates whose cut-outs the browser holds, after and before the selected one
 CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (VizieR, online)", "uploaded file"]
 SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
 NO_MATCH = "—"
@@ -174,7 +177,6 @@ class FieldsView(pn.viewable.Viewer):
         self.session = uuid.uuid4().hex[:8]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self._head = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self._cancel = threading.Event()
         self._scan_thread: threading.Thread | None = None
@@ -190,9 +192,19 @@ class FieldsView(pn.viewable.Viewer):
         self._catalog_tmp: tempfile.TemporaryDirectory | None = None
         from bokeh.models import ColumnDataSource, LinearColorMapper
 
-        self._cut_srcs = [ColumnDataSource(data=_empty_cut()) for _ in BANDS]
+        from .shortcuts import Vetter
+
+        tag = self.session
+        # drawn in the browser from the cache (see shortcuts.Vetter); the server never sets them
+        self._cut_srcs = [ColumnDataSource(_empty_cut(), name=f"rv-cut-{b}-{tag}") for b in range(len(BANDS))]
+        self._cache = ColumnDataSource(_cache_data([], [], []), name=f"rv-cache-{tag}")
+        self._sent: set[int] = set()  # rows of the cache holding cut-outs in the browser
+        self._vet_lock = threading.RLock()
         self._cut_mapper = LinearColorMapper(palette=_palette(self.cmap), low=0, high=1)
         self.sky = SkyFigure(_palette(self.cmap))
+        self.sky.candidates.name, self.sky.selected.name = f"rv-cands-{tag}", f"rv-marker-{tag}"
+        self.vetter = Vetter(on_label=self._label_from_client, tag=tag, sizing_mode="stretch_width")
+        self.vetter.param.watch(self._index_from_client, "index")
         self._axes: dict | None = None
         self._view: tuple[float, float, float, float] | None = None  # a big mosaic's viewport
         self._events = False
@@ -261,6 +273,7 @@ class FieldsView(pn.viewable.Viewer):
         self.refresh_labels()
         self.scan_version += 1
         self._draw_overlay()
+        self._build_cache(-1)
         self.selected = -1
         self.param.trigger("selected")
 
@@ -642,6 +655,7 @@ class FieldsView(pn.viewable.Viewer):
         self._scan_meta = {"classifier": name, "stride": stride}
         self.candidates = []
         self._set_candidates(cands)
+        self.vetter.scroll_top += 1
         self._status.object = (
             f"Score map: {smap.scores.size} windows in {seconds:.1f} s, max score "
             f"{np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
@@ -677,6 +691,7 @@ class FieldsView(pn.viewable.Viewer):
         self.candidates = cands
         self.refresh_labels()
         self._draw_overlay()
+        self._build_cache(0 if cands else -1)
         self._syncing = True  # the table is rebuilt below, once
         try:
             self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
@@ -731,13 +746,6 @@ class FieldsView(pn.viewable.Viewer):
         finally:
             self._syncing = False
 
-    def _on_table_select(self, event):
-        if self._syncing or not event.new:
-            return
-        k = event.new[0]
-        if 0 <= k < len(self.candidates) and k != self.selected:
-            self.selected = k
-
     def _on_table_edit(self, event):
         if event.column != "comment" or not (0 <= event.row < len(self.candidates)):
             return
@@ -760,63 +768,140 @@ class FieldsView(pn.viewable.Viewer):
         return self._cuts[key]
 
     def cutout_plots(self):
-        """Four band cut-outs as plain Bokeh figures with shared (linked) pan/zoom; each key
-        press replaces only their data, which is what keeps vetting fast."""
-        from bokeh.models import HoverTool
+        """Four band cut-outs as plain Bokeh figures with shared (linked) pan/zoom; the browser
+        swaps their images from the cache on a key press (see ``shortcuts.Vetter``), and says so
+        when no candidate is selected rather than drawing a flat square."""
+        from bokeh.models import HoverTool, Label
         from bokeh.plotting import figure
 
-        mapper = self._cut_mapper
-        figs, xr, yr = [], None, None
-        for band, src in zip(BANDS, self._cut_srcs, strict=True):
-            f = figure(
-                width=185,
-                height=185,
-                title=band,
-                tools="pan,wheel_zoom,reset",
-                x_range=xr or (0, CUT_SIZE),
-                y_range=yr or (0, CUT_SIZE),
-                active_scroll="wheel_zoom",
-                toolbar_location=None,
-                min_border=2,
-            )
-            xr, yr = f.x_range, f.y_range
-            f.image(image="level", x=0, y=0, dw=CUT_SIZE, dh=CUT_SIZE, source=src, color_mapper=mapper)
-            f.add_tools(HoverTool(tooltips=[("value", "@flux{0.0000} Jy/beam")]))
-            f.axis.visible = False
-            f.grid.visible = False
-            figs.append(f)
+        if getattr(self, "_cut_figs", None) is None:
+            mapper, tag = self._cut_mapper, self.session
+            figs, xr, yr = [], None, None
+            for b, (band, src) in enumerate(zip(BANDS, self._cut_srcs, strict=True)):
+                f = figure(
+                    width=CUT_PX,
+                    height=CUT_PX,
+                    title=band,
+                    tools="pan,wheel_zoom,reset",
+                    x_range=xr or (0, CUT_SIZE),
+                    y_range=yr or (0, CUT_SIZE),
+                    active_scroll="wheel_zoom",
+                    toolbar_location=None,
+                    min_border=2,
+                )
+                xr, yr = f.x_range, f.y_range
+                f.image(image="level", x=0, y=0, dw=CUT_SIZE, dh=CUT_SIZE, source=src, color_mapper=mapper)
+                f.add_tools(HoverTool(tooltips=[("value", "@flux{0.0000} Jy/beam")]))
+                f.add_layout(
+                    Label(
+                        x=CUT_SIZE / 2,
+                        y=CUT_SIZE / 2,
+                        text="no candidate selected",
+                        text_align="center",
+                        text_baseline="middle",
+                        text_font_size="10pt",
+                        text_color="#666666",
+                        name=f"rv-cutnote-{b}-{tag}",
+                    )
+                )
+                f.axis.visible = False
+                f.grid.visible = False
+                figs.append(f)
+            figs[0].tags = [self._cache]  # the cache travels to the page with the first cut-out
+            self._cut_figs = figs
+        side = 2 * (CUT_PX + 10)  # two fixed figures a row, each with Panel's 5 px margins
         return pn.GridBox(
-            *[pn.pane.Bokeh(f, sizing_mode="fixed") for f in figs], ncols=2, sizing_mode="fixed"
+            *[pn.pane.Bokeh(f, sizing_mode="fixed") for f in self._cut_figs],
+            ncols=2,
+            width=side,
+            height=side,
+            sizing_mode="fixed",
         )
 
     @param.depends("selected", watch=True)
     def _show_selected(self):
-        if not (0 <= self.selected < len(self.candidates)):
-            for src in self._cut_srcs:
-                set_data(src, _empty_cut())
-            set_data(self.sky.selected, {"x": [], "y": []})
-            self._head.object = (
-                "Compute a score map, then pick a candidate (click it on the map or in the table)."
-                if not self.candidates
-                else ""
+        """The server moved the selection (a button, a click on the map, a new list): the browser
+        draws it (see ``shortcuts.Vetter``) from the cache, topped up around it here."""
+        with self._vet_lock:
+            self.vetter.index = self.selected
+        self._prefetch()
+
+    def _index_from_client(self, event) -> None:
+        """The browser has drawn a new candidate (a key or a click on a row): record it, send
+        the cut-outs ahead of it; nothing is sent back to redraw."""
+        with self._vet_lock:
+            k = self.vetter.index  # the latest, should two moves be handled at once
+            if k != self.selected and 0 <= k < len(self.candidates):
+                self.selected = k
+
+    def _window(self, k: int) -> set[int]:
+        n = len(self.candidates)
+        if not n:
+            return set()
+        k = max(k, 0)
+        return {(k + d) % n for d in range(-min(BEHIND, n), min(AHEAD, n) + 1)}
+
+    def _cache_rows(self, rows) -> dict:
+        """Cut-out columns (display levels and Jy/beam per band) of the cache ``rows``."""
+        out = {f"{col}{b}": [] for col in ("level", "flux") for b in range(len(BANDS))}
+        for i in rows:
+            for b, raw in enumerate(self.cut_for(self.candidates[i])):
+                vmin, vmax = stretch_limits(raw, self.percentile)
+                out[f"level{b}"].append(stretch_values(raw, self.stretch, vmin, vmax).astype(np.float32))
+                out[f"flux{b}"].append(np.nan_to_num(raw).astype(np.float32))
+        return out
+
+    @param.depends("scan_version", watch=True)
+    def _new_version(self) -> None:
+        self.vetter.version = self.scan_version
+
+    @param.depends("stretch", "percentile", watch=True)
+    def _build_cache(self, selected: int | None = None) -> None:
+        """Every candidate's header text and label, and the cut-outs of those around the selected
+        one (``selected``, else the current), as the browser's cache: sent once per candidate
+        list, stretch or percentile."""
+        with self._vet_lock:
+            cands = self.candidates
+            rows = sorted(self._window(self.selected if selected is None else selected))
+            cuts = self._cache_rows(rows)
+            data = _cache_data(
+                [self._info_html(c) for c in cands], [self._mark_html(c) for c in cands], rows, cuts
             )
-            return
-        c = self.candidates[self.selected]
-        cuts = self.cut_for(c)
-        for src, raw in zip(self._cut_srcs, cuts, strict=True):
-            vmin, vmax = stretch_limits(raw, self.percentile)
-            set_data(
-                src, {"level": [stretch_values(raw, self.stretch, vmin, vmax)], "flux": [np.nan_to_num(raw)]}
-            )
-        set_data(self.sky.selected, {"x": [c["x"] + 0.5], "y": [c["y"] + 0.5]})
-        self._head.object = self.header_text()
-        table = self._table
-        if table is not None and not self._syncing and len(table.value) == len(self.candidates):
-            self._syncing = True
-            try:
-                self._table.selection = [self.selected]
-            finally:
-                self._syncing = False
+            self._sent = set(rows)
+        set_data(self._cache, data)
+
+    def _prefetch(self) -> None:
+        """Send the cut-outs of the candidates now near the selected one; forget those far away."""
+        with self._vet_lock:
+            want = self._window(self.selected)
+            add, drop = sorted(want - self._sent), sorted(self._sent - want)
+            if not add and not drop:
+                return
+            cuts = self._cache_rows(add)
+            z = np.zeros((1, 1), np.float32)
+            patch = {name: [(i, v) for i, v in zip(add, vals, strict=True)] for name, vals in cuts.items()}
+            for name in cuts:
+                patch[name] += [(i, z) for i in drop]
+            patch["ready"] = [(i, 1) for i in add] + [(i, 0) for i in drop]
+            self._sent = want
+        cache = self._cache
+        on_session(cache, lambda: cache.patch(patch))
+
+    def _info_html(self, c: dict) -> str:
+        near = c.get("nearest_cluster") or ""
+        match = f"nearest {near} ({c['separation_arcmin']:.1f}′)" if near else f"nearest cluster {NO_MATCH}"
+        return html.escape(f"score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match}")
+
+    def _mark_html(self, c: dict) -> str:
+        lab = self._latest.get(self.candidate_id(c))
+        return f"<b>{html.escape(lab.label)}</b> by {html.escape(lab.labeller or '?')}" if lab else ""
+
+    def _draw_marks(self) -> None:
+        """Re-send the labels column of the cache (after the store was re-read)."""
+        marks = [self._mark_html(c) for c in self.candidates]
+        cache = self._cache
+        if len(marks) == len(cache.data.get("mark", [])):
+            on_session(cache, lambda: cache.data.update(mark=marks))
 
     def header_text(self) -> str:
         c = self.candidates[self.selected]
@@ -830,17 +915,34 @@ class FieldsView(pn.viewable.Viewer):
         )
 
     def cutouts_view(self):
-        """The selected candidate's header and its four cut-outs (kept for notebooks and tests)."""
-        self._show_selected()
-        return pn.Column(self._head, self.cutout_plots())
+        """The selected candidate's header and its four cut-outs (for notebooks)."""
+        return pn.Column(self.vetter, self.cutout_plots())
 
     # -- vetting ---------------------------------------------------------------------------------
 
     def label_selected(self, label: str, advance: bool = False) -> bool:
-        """Save a label for the selected candidate; only what the store committed is shown."""
-        if not (0 <= self.selected < len(self.candidates)):
+        """Save a label for the selected candidate (and move on when asked and saved)."""
+        if not self.label_candidate(self.selected, label):
             return False
-        c = self.candidates[self.selected]
+        if advance and len(self.candidates) > 1:
+            self.move(1)
+        return True
+
+    def _label_from_client(self, index: int, label: str, version: int) -> None:
+        """A key press in the browser, which has already moved on: save and confirm (or refuse)."""
+        if version != self.vetter.version:
+            self.show_error(
+                f"Label “{label}” NOT saved: the candidate list changed before it reached the server; "
+                "label the candidate again."
+            )
+            return
+        self._safe(lambda: self.label_candidate(index, label))
+
+    def label_candidate(self, k: int, label: str) -> bool:
+        """Save a label for candidate ``k``; only what the store committed is shown."""
+        if not (0 <= k < len(self.candidates)):
+            return False
+        c = self.candidates[k]
         try:
             lab = self.labels.set(
                 self.candidate_id(c),
@@ -861,13 +963,12 @@ class FieldsView(pn.viewable.Viewer):
             return False
         self._latest[lab.candidate_id] = lab
         self.comment = ""
-        if self._table is not None:
+        if self._table is not None and len(self._table.value) == len(self.candidates):
             row = self._row(c)
-            self._table.patch({k: [(self.selected, row[k])] for k in ("label", "by", "comment")})
-        if advance and len(self.candidates) > 1:
-            self.move(1)
-        else:
-            self._head.object = self.header_text()
+            self._table.patch({col: [(k, row[col])] for col in ("label", "by", "comment")})
+        mark, cache = self._mark_html(c), self._cache
+        if k < len(cache.data.get("mark", [])):
+            on_session(cache, lambda: cache.patch({"mark": [(k, mark)]}))
         return True
 
     def move(self, step: int):
@@ -889,8 +990,7 @@ class FieldsView(pn.viewable.Viewer):
         """Button: re-read the store so other sessions' labels show."""
         self.refresh_labels()
         self._refresh_table()
-        if 0 <= self.selected < len(self.candidates):
-            self._head.object = self.header_text()
+        self._draw_marks()
         self._status.object = f"Labels re-read from the store: {self.progress_text()}."
 
     def export_bytes(self, suffix: str) -> io.BytesIO:
@@ -920,7 +1020,6 @@ class FieldsView(pn.viewable.Viewer):
     # -- layout ----------------------------------------------------------------------------------
 
     def __panel__(self):
-        from .shortcuts import KeyboardShortcuts
         from .uploads import dropper
 
         upload = dropper(
@@ -954,8 +1053,8 @@ class FieldsView(pn.viewable.Viewer):
             height=220,
             sizing_mode="stretch_width",
             show_index=False,
+            css_classes=[f"rv-table-{self.session}"],  # found by the Vetter in the page
         )
-        self._table.param.watch(self._on_table_select, "selection")
         self._table.on_edit(lambda e: self._safe(lambda: self._on_table_edit(e)))
         buttons = []
         for label, key in (("halo", "h"), ("not halo", "n"), ("unsure", "u")):
@@ -967,15 +1066,6 @@ class FieldsView(pn.viewable.Viewer):
         next_b.on_click(lambda e: self.move(1))
         refresh_b = pn.widgets.Button(label="Refresh labels")
         refresh_b.on_click(lambda e: self._safe(self.refresh))
-        keys = KeyboardShortcuts()
-        # quick presses can reach the server as one change (Panel merges pending events): act once
-        # per press, not once per change
-        keys.param.watch(
-            lambda e: self._safe(
-                lambda: [self.on_key(keys.key) for _ in range(max(1, e.new - (e.old or 0)))]
-            ),
-            "presses",
-        )
         downloads = [
             pn.widgets.FileDownload(
                 callback=lambda s=s: self.export_bytes(s),
@@ -1014,7 +1104,7 @@ class FieldsView(pn.viewable.Viewer):
         )
         self._show_selected()
         vetting = pn.Column(
-            self._head,
+            self.vetter,
             self.cutout_plots(),
             pn.Row(*buttons),
             pn.Row(prev_b, next_b, refresh_b),
@@ -1022,7 +1112,6 @@ class FieldsView(pn.viewable.Viewer):
                 self.param.comment, placeholder="comment for the next label (Enter, then a key)"
             ),
             pn.widgets.TextInput.from_param(self.param.labeller, label="Labeller"),
-            keys,
             pn.Row(*downloads),
             pn.pane.Markdown(
                 f"Labels are saved on every key press to `{self.labels.path}` (shared by all sessions)."
@@ -1076,8 +1165,22 @@ def _empty_score() -> dict:
 
 
 def _empty_cut() -> dict:
-    z = np.zeros((CUT_SIZE, CUT_SIZE), np.float32)
-    return {"level": [z], "flux": [z]}
+    return {"level": [], "flux": []}
+
+
+def _cache_data(info: list[str], marks: list[str], rows: list[int], cuts: dict | None = None) -> dict:
+    """The browser's vetting cache: per candidate its header text, label, and the four bands'
+    cut-outs (levels and Jy/beam) where ``ready`` (the ``rows``, in order, from ``cuts``); a 1×1
+    placeholder elsewhere."""
+    n, z = len(info), np.zeros((1, 1), np.float32)
+    data = {f"{col}{b}": [z] * n for col in ("level", "flux") for b in range(len(BANDS))}
+    for name, vals in (cuts or {}).items():
+        for i, v in zip(rows, vals, strict=True):
+            data[name][i] = v
+    ready = [0] * n
+    for i in rows:
+        ready[i] = 1
+    return {**data, "ready": ready, "info": list(info), "mark": list(marks)}
 
 
 def _palette(cmap: str) -> list[str]:

@@ -1,22 +1,115 @@
-"""Page-wide keyboard shortcuts as a tiny JS component: key presses become a Python param."""
+"""Vetting from the keyboard, drawn in the browser: the selected candidate's header, its four band
+cut-outs, its marker on the sky and its table row change on a key press without a server round
+trip.  The server sends each candidate's cut-outs ahead into a cache source (``rv-cache``) and
+hears the new index (``index``) and each label (a message) asynchronously; only labels the
+store committed come back (the cache's ``mark`` column), and a failed save is shown by the server.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import param
 from panel.custom import JSComponent
 
+LABELS = {"h": "halo", "n": "not halo", "u": "unsure"}
+HINT = "Keys: h halo · n not halo · u unsure · j next · k previous"
 
-class KeyboardShortcuts(JSComponent):
-    """Reports presses of ``keys`` (ignored while typing in a text field; Enter or Escape leaves
-    the field) as ``key``/``presses``."""
+
+class Vetter(JSComponent):
+    """The candidate header plus page-wide keys (ignored while typing in a text field; Enter or
+    Escape leaves the field).  The Bokeh models it drives are found in the page by name, each
+    name suffixed with ``tag``: ``rv-cache`` (per candidate: ``level0..3``, ``flux0..3``,
+    ``ready``, ``info``, ``mark``), ``rv-cut-0..3`` and ``rv-cutnote-0..3`` (the cut-out images
+    and their notes), ``rv-cands`` and ``rv-marker`` (candidates and the highlight on the sky), and
+    the Tabulator with CSS class ``rv-table-<tag>``."""
 
     keys = param.List(default=["h", "n", "u", "j", "k"])
-    key = param.String(default="")
-    presses = param.Integer(default=0)
+    index = param.Integer(default=-1, doc="Selected candidate; either side may set it")
+    version = param.Integer(default=0, doc="Candidate list version; a label names the one it saw")
+    tag = param.String(default="")
+    scroll_top = param.Integer(default=0, doc="Raised when a scan finishes: bring the map into view")
+    empty = param.String(
+        default="Compute a score map, then pick a candidate (click it on the map or in the table)."
+    )
 
-    _esm = """
-    export function render({ model }) {
-      const handler = (e) => {
+    def __init__(self, on_label: Callable[[int, str, int], object] | None = None, **params):
+        super().__init__(**params)
+        self._on_label = on_label
+
+    def _handle_msg(self, data) -> None:
+        if self._on_label is not None and isinstance(data, dict) and data.get("label") in LABELS.values():
+            self._on_label(int(data["index"]), str(data["label"]), int(data.get("version", -1)))
+
+    _esm = (
+        """
+    const LABELS = """
+        + repr(LABELS).replace("'", '"')
+        + """;
+    const HINT = """
+        + repr(HINT)
+        + """;
+    export function render({ model, view }) {
+      const doc = view.model.document;
+      const get = (name) => doc.get_model_by_name(`${name}-${model.tag}`);
+      let table = null;
+      const findTable = () => {
+        if (table !== null && table.document === doc) return table;
+        table = null;
+        const cls = `rv-table-${model.tag}`;
+        for (const m of doc._all_models.values())
+          if (String(m.type).endsWith("DataTabulator") && (m.css_classes || []).includes(cls)) table = m;
+        return table;
+      };
+      const wrap = document.createElement("div");
+      const head = document.createElement("div");
+      head.className = "rv-vet-head";
+      const hint = document.createElement("div");
+      hint.className = "rv-shortcuts";
+      hint.textContent = HINT;
+      wrap.append(head, hint);
+      for (const n of ["rv-cands", "rv-marker", "rv-cut-0", "rv-cut-1", "rv-cut-2", "rv-cut-3",
+                       "rv-cutnote-0", "rv-cutnote-1", "rv-cutnote-2", "rv-cutnote-3"]) {
+        const m = get(n);
+        if (m && n !== "rv-cands") m.syncable = false;  // drawn here; the server never needs it back
+      }
+      let shown = -2;
+      const draw = (k) => {
+        const cache = get("rv-cache");
+        const d = cache ? cache.data : {};
+        const n = d.info ? d.info.length : 0;
+        const ok = k >= 0 && k < n;
+        const ready = ok && d.ready[k] > 0;
+        for (let b = 0; b < 4; b++) {
+          const src = get(`rv-cut-${b}`), note = get(`rv-cutnote-${b}`);
+          const none = {level: [], flux: []};
+          if (src) src.data = ready ? {level: [d[`level${b}`][k]], flux: [d[`flux${b}`][k]]} : none;
+          if (note) note.text = ready ? "" : (ok ? "loading…" : "no candidate selected");
+        }
+        const cands = get("rv-cands"), marker = get("rv-marker");
+        if (marker) {
+          const has = ok && cands && k < cands.data.x.length;
+          marker.data = has ? {x: [cands.data.x[k]], y: [cands.data.y[k]]} : {x: [], y: []};
+        }
+        if (!ok) {
+          head.textContent = n ? "Pick a candidate (click it on the map or in the table)." : model.empty;
+        } else {
+          const vetted = d.mark.filter((m) => m).length;
+          head.innerHTML = `<b>Candidate ${k + 1}/${n}</b> · ${vetted} of ${n} vetted — ${d.info[k]}`
+            + ` · label: ${d.mark[k] || "none"}`;
+        }
+        const t = findTable();
+        if (t && ok) {
+          const sel = t.source.selected;
+          if (sel.indices.length !== 1 || sel.indices[0] !== k) sel.indices = [k];
+        }
+        shown = k;
+      };
+      const go = (k) => {
+        draw(k);
+        if (model.index !== k) model.index = k;  // the server hears it; nothing waits for it
+      };
+      const onKey = (e) => {
         const origin = (e.composedPath && e.composedPath()[0]) || e.target;
         const tag = (origin && origin.tagName) || "";
         if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
@@ -26,16 +119,46 @@ class KeyboardShortcuts(JSComponent):
           return;
         }
         if (e.ctrlKey || e.metaKey || e.altKey || origin.isContentEditable) return;
-        if (model.keys.includes(e.key)) {
-          model.key = e.key;
-          model.presses = model.presses + 1;
+        if (!model.keys.includes(e.key)) return;
+        const cache = get("rv-cache");
+        const n = cache && cache.data.info ? cache.data.info.length : 0;
+        if (!n) return;
+        const k = model.index >= 0 && model.index < n ? model.index : -1;
+        if (e.key === "j") go((k + 1) % n);
+        else if (e.key === "k") go(k < 0 ? n - 1 : (k - 1 + n) % n);
+        else if (k >= 0 && LABELS[e.key]) {
+          model.send_msg({label: LABELS[e.key], index: k, version: model.version});
+          if (n > 1) go((k + 1) % n);
         }
       };
-      document.addEventListener("keydown", handler);
-      model.on("remove", () => document.removeEventListener("keydown", handler));
-      const el = document.createElement("span");
-      el.className = "rv-shortcuts";
-      el.textContent = "Keys: h halo · n not halo · u unsure · j next · k previous";
-      return el;
+      document.addEventListener("keydown", onKey);
+      const redraw = () => draw(model.index);
+      const watched = [];
+      const watch = (signal) => { signal.connect(redraw); watched.push(signal); };
+      const cache = get("rv-cache");
+      if (cache) {
+        watch(cache.properties.data.change);
+        watch(cache.patching);
+        watch(cache.streaming);
+      }
+      const t = findTable();
+      const onSelect = () => {
+        const inds = t.source.selected.indices;
+        if (inds.length === 1 && inds[0] !== shown) go(inds[0]);  // a click on a row
+      };
+      if (t) t.source.selected.properties.indices.change.connect(onSelect);
+      model.on("index", () => { if (model.index !== shown) draw(model.index); });
+      model.on("scroll_top", () => {
+        // the Compute button is far down the page: show the map and the candidates it found
+        for (let n = view.el; n; n = n.parentNode || n.host) if (n.scrollTop > 0) n.scrollTop = 0;
+      });
+      model.on("remove", () => {
+        document.removeEventListener("keydown", onKey);
+        for (const s of watched) s.disconnect(redraw);
+        if (t) t.source.selected.properties.indices.change.disconnect(onSelect);
+      });
+      draw(model.index);
+      return wrap;
     }
     """
+    )
