@@ -14,7 +14,11 @@
 - with --fields-browser: the Fields tab served and driven in headless Chromium — first page
   load, score-map time (click to status), and keypress-to-next-candidate for ``j`` (move) and
   ``h`` (label, save, move): from the key press until the next candidate's header is drawn;
-  and Cancel of a running classifier-A scan until the page says it is cancelled.
+  and Cancel of a running classifier-A scan until the page says it is cancelled.  Each key is
+  timed three ways: Playwright's wall clock (press → header text found), and in the page from the
+  key event to the header drawn and the next frame painted, and (labels) to the server's
+  confirmation drawn; the "next (j)" button, which moves on the server, is timed the same way in
+  the same page; and the server side of a move and a label commit is timed in-process.
 
 Run:  python benchmarks/bench_app.py [--repeats 20] [--browser] [--json out.json]
 """
@@ -278,12 +282,133 @@ def bench_browser_playback(steps: int = 50, repeats: int = 20) -> dict:
     }
 
 
+#: In-page timing of a key press (or a click): from the event (a capture listener, before the app's
+#: own) until the header shows the wanted candidate and the next frame is painted; for a label,
+#: until the server's confirmation (the vetted count) is drawn.  The header is found by its text,
+#: so the same probe times the previous (server-drawn Markdown) design.
+_PROBE_JS = """() => {
+  const deep = (n, out) => {
+    if (n.nodeType === 1 && /^Candidate \\d+\\/\\d+/.test(n.textContent) && n.textContent.includes("vetted"))
+      out.push(n);
+    for (const c of n.children || []) deep(c, out);
+    if (n.shadowRoot) deep(n.shadowRoot, out);
+    return out;
+  };
+  const found = deep(document.documentElement, []);
+  const head = found[found.length - 1];
+  const box = head.parentNode;
+  const st = window._rv = {t0: 0, header: null, drawn: null, confirmed: null, want: "", vetted: -1};
+  const start = () => { st.t0 = performance.now(); st.header = st.drawn = st.confirmed = null; };
+  document.addEventListener("keydown", start, true);
+  document.addEventListener("click", start, true);
+  const check = () => {
+    const t = box.textContent, now = performance.now();
+    if (st.header === null && st.want && t.includes(st.want)) {
+      st.header = now - st.t0;
+      requestAnimationFrame(() => setTimeout(() => { st.drawn = performance.now() - st.t0; }, 0));
+    }
+    if (st.confirmed === null && st.vetted >= 0 && t.includes(` ${st.vetted} of `))
+      st.confirmed = now - st.t0;
+  };
+  new MutationObserver(check).observe(box, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def _stats(prefix: str, values: list[float]) -> dict:
+    return {
+        f"{prefix}_median": round(statistics.median(values), 1),
+        f"{prefix}_max": round(max(values), 1),
+    }
+
+
+def _header(page) -> str:
+    return page.get_by_text(re.compile(r"\d+ of \d+ vetted")).first.inner_text()
+
+
+def _vetted(page) -> int:
+    text = _header(page)
+    return int(re.search(r"(\d+) of \d+ vetted", text).group(1))
+
+
+def _current(page) -> int:
+    text = _header(page)
+    return int(re.search(r"Candidate (\d+)/", text).group(1))
+
+
+def _time_presses(page, key: str, presses: int, n: int, click=None) -> dict:
+    """Press ``key`` (or click the button ``click``) ``presses`` times: wall-clock (Playwright)
+    and in-page times to the next candidate; for a label, to the server's confirmation too."""
+    wall, header, drawn, confirmed = [], [], [], []
+    for _ in range(presses):
+        k, v = _current(page), _vetted(page)
+        label = key in "hnu"
+        page.evaluate(
+            "([w, v]) => { window._rv.want = w; window._rv.vetted = v; }",
+            [f"Candidate {k % n + 1}/", v + 1 if label else -1],
+        )
+        t0 = time.perf_counter()
+        if click is not None:
+            page.get_by_role("button", name=click).click()
+        else:
+            page.keyboard.press(key)
+        page.get_by_text(f"Candidate {k % n + 1}/").wait_for(timeout=60000)
+        wall.append(1000 * (time.perf_counter() - t0))
+        page.wait_for_function(
+            "() => window._rv.drawn !== null && (window._rv.vetted < 0 || window._rv.confirmed !== null)",
+            timeout=60000,
+        )
+        r = page.evaluate("() => window._rv")
+        header.append(r["header"])
+        drawn.append(r["drawn"])
+        if label:
+            confirmed.append(r["confirmed"])
+    name = f"fields_{'button_' + key if click else 'key_' + key}"
+    out = {
+        **_stats(f"{name}_to_next_ms", wall),
+        **_stats(f"{name}_in_page_drawn_ms", drawn),
+        **_stats(f"{name}_in_page_header_ms", header),
+    }
+    if confirmed:
+        out.update(_stats(f"{name}_in_page_saved_shown_ms", confirmed))
+    return out
+
+
+def bench_fields_server(repeats: int = 20) -> dict:
+    """Server-side cost of vetting, in-process (a FieldsView rendered to Bokeh models as a
+    session holds it): a move the browser reports (``vetter.index``; the server only records it
+    and sends cut-outs ahead), a move the server makes (``on_key('j')``), and a label commit."""
+    import tempfile
+
+    from radioviz.app.fields import FieldsView
+
+    v = FieldsView(labels_path=tempfile.mktemp(suffix=".sqlite"))
+    v.classifier = next(n for n in dict(v.param.classifier.objects).values() if n.startswith("classifier_L"))
+    v.compute_scores()
+    pn.panel(v).get_root()
+    n = len(v.candidates)
+    out = {"fields_server_candidates": n}
+    if hasattr(v, "vetter"):
+        k = iter(range(1, 10**6))
+        ms = median_time(lambda: setattr(v.vetter, "index", next(k) % n), repeats)
+        out["fields_server_move_from_browser_ms"] = round(1000 * ms, 1)
+    out["fields_server_move_ms"] = round(1000 * median_time(lambda: v.on_key("j"), repeats), 1)
+    label = getattr(v, "label_candidate", None)
+    k = iter(range(10**6))
+    if label is not None:
+        ms = median_time(lambda: label(next(k) % n, "halo"), repeats)
+    else:  # the previous design: label the selected one, then move
+        ms = median_time(lambda: v.label_selected("halo", advance=False), repeats)
+    out["fields_server_label_commit_ms"] = round(1000 * ms, 1)
+    return out
+
+
 def bench_fields_browser(presses: int = 20) -> dict:
     """The served Fields tab in headless Chromium: load, score map, keypress to next candidate."""
+    import os
     import tempfile
 
     store = tempfile.mktemp(suffix=".sqlite")
-    out = {}
+    out = {"load_average_1min_at_start": round(os.getloadavg()[0], 2)}
     with served_app_in_chromium(labels_path=store) as (url, b):
         page = b.new_page(viewport={"width": 1600, "height": 1200})
         t0 = time.perf_counter()
@@ -303,23 +428,16 @@ def bench_fields_browser(presses: int = 20) -> dict:
         out["fields_score_map_status"] = page.get_by_text("Score map:").inner_text()
         head = page.get_by_text("Candidate 1/").inner_text()
         n = int(head.split("/")[1].split("*")[0].split(" ")[0])
+        time.sleep(2)  # the cut-outs sent ahead arrive
+        page.evaluate(_PROBE_JS)
         page.locator("body").click(position={"x": 5, "y": 5})
+        presses = min(presses, n - 1)
         for key in ("j", "h"):
-            times = []
-            for _ in range(min(presses, n - 1)):
-                k = int(
-                    page.get_by_text(re.compile(r"Candidate \d+/"))
-                    .first.inner_text()
-                    .split("Candidate ")[1]
-                    .split("/")[0]
-                )
-                t0 = time.perf_counter()
-                page.keyboard.press(key)
-                page.get_by_text(f"Candidate {k % n + 1}/").wait_for(timeout=60000)
-                times.append(time.perf_counter() - t0)
-            out[f"fields_key_{key}_to_next_ms_median"] = round(1000 * statistics.median(times), 1)
-            out[f"fields_key_{key}_to_next_ms_max"] = round(1000 * max(times), 1)
-        out["fields_key_presses_each"] = len(times)
+            out.update(_time_presses(page, key, presses, n))
+        out["fields_key_presses_each"] = presses
+        # the server round trip in the same page: the "next (j)" button moves on the server
+        out.update(_time_presses(page, "j", max(5, presses // 2), n, click="next (j) ▶"))
+        out["load_average_1min_after_keys"] = round(os.getloadavg()[0], 2)
         sel = page.locator("select").filter(has_text="classifier_A")  # the slowest model: a long scan
         sel.select_option(
             label=next(o for o in sel.locator("option").all_inner_texts() if o.startswith("classifier_A"))
@@ -358,6 +476,7 @@ def main():
             res.update(bench_browser_playback())
         if a.fields_browser:
             res.update(bench_fields_browser())
+            res.update(bench_fields_server())
         print(json.dumps(res, indent=1))
         if a.json:
             with open(a.json, "w") as f:

@@ -152,6 +152,10 @@ def test_empty_folder_and_upload_errors_are_reported_in_the_users_terms(page, tm
     alert.wait_for(timeout=SLOW)
     assert "mine_Gleam72-103_clipped.fits" in alert.inner_text()
     assert "radioviz-upload-" not in alert.inner_text() and "/tmp" not in alert.inner_text()
+    # the drop box shows the server's refusal, never "Upload complete" for a refused file
+    status = page.locator(".filepond--file-status-main", has_text="Upload rejected")
+    status.first.wait_for(timeout=30000)
+    assert page.get_by_text("Upload complete").count() == 0
     empty = tmp_path / "empty"
     empty.mkdir()
     box = page.locator("input[type=text]").first
@@ -205,6 +209,52 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
     )
     page.get_by_text("0 candidate(s) ≥ 1.00").wait_for(timeout=30000)
     assert page.locator(".tabulator-row").count() == 0
+
+
+def test_keys_move_in_the_browser_and_the_server_follows(server, browser):
+    """No candidate: the cut-outs say so.  A scan brings the map into view (Compute is far down a
+    short window).  j/k move header, cut-outs, marker and table row in the page; the server hears
+    the index (its own "next" button continues from there)."""
+    url, errors = server
+    errors.records.clear()
+    page = browser.new_page(viewport={"width": 1600, "height": 700})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(url, timeout=SLOW)
+        page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+        page.locator("canvas").first.wait_for(timeout=SLOW)
+        notes = _models(
+            page,
+            "(m) => m.type === 'Label' && m.name && m.name.startsWith('rv-cutnote') ? m.text : undefined",
+        )
+        assert notes == ["no candidate selected"] * 4, notes
+        cut = "(m) => m.name && m.name.startsWith('rv-cut-') ? m.data.level.length : undefined"
+        assert _models(page, cut) == [0] * 4  # nothing drawn, rather than a flat square
+        _scan(page)
+        time.sleep(1)
+        box = page.locator("canvas").first.bounding_box()
+        assert box["y"] > -box["height"] / 2, box  # the map is back in view
+        assert _models(page, cut) == [1] * 4
+        page.locator("body").click(position={"x": 5, "y": 5})
+        first = _models(page, "(m) => m.name && m.name.startsWith('rv-marker') ? m.data.x[0] : undefined")
+        for _ in range(3):
+            page.keyboard.press("j")
+        page.get_by_text("Candidate 4/").wait_for(timeout=30000)
+        page.keyboard.press("k")
+        page.get_by_text("Candidate 3/").wait_for(timeout=30000)
+        marker = _models(page, "(m) => m.name && m.name.startsWith('rv-marker') ? m.data.x[0] : undefined")
+        assert marker != first
+        rows = page.locator(".tabulator-row.tabulator-selected")
+        rows.first.wait_for(timeout=30000)
+        assert rows.count() == 1
+        time.sleep(1)
+        page.get_by_role("button", name="next (j) ▶").click()
+        page.get_by_text("Candidate 4/").wait_for(timeout=30000)
+        assert not page.errors, page.errors
+        assert not errors.records, errors.records
+    finally:
+        page.close()
 
 
 def test_two_pages_label_concurrently_and_nothing_is_lost(server, browser, store_path):

@@ -1023,13 +1023,15 @@ class FieldsView(pn.viewable.Viewer):
         from .uploads import dropper
 
         upload = dropper(
-            lambda names, values: self._safe(lambda: self.upload(names, values)),
+            lambda names, values: self._safe(lambda: self.upload(names, values)) or self.message or False,
             lambda msg: self.show_error(f"Upload rejected — {msg}"),
             "Upload FITS (one file per band, or a cube)",
             multiple=True,
         )
         cat_upload = dropper(
-            lambda names, values: self._safe(lambda: self.upload_catalogue(names[0], values[0])),
+            lambda names, values: (
+                self._safe(lambda: self.upload_catalogue(names[0], values[0])) or self.message or False
+            ),
             lambda msg: self.show_error(f"Catalogue rejected — {msg}"),
             "Catalogue file (ECSV, CSV, VOTable, FITS table)",
             multiple=False,

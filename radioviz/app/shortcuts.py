@@ -98,12 +98,14 @@ class Vetter(JSComponent):
           head.innerHTML = `<b>Candidate ${k + 1}/${n}</b> · ${vetted} of ${n} vetted — ${d.info[k]}`
             + ` · label: ${d.mark[k] || "none"}`;
         }
-        const t = findTable();
-        if (t && ok) {
+        shown = k;
+        // the table row after the candidate is painted (selecting a row costs a frame)
+        requestAnimationFrame(() => setTimeout(() => {
+          const t = findTable();
+          if (!t || shown !== k || !ok) return;
           const sel = t.source.selected;
           if (sel.indices.length !== 1 || sel.indices[0] !== k) sel.indices = [k];
-        }
-        shown = k;
+        }, 0));
       };
       const go = (k) => {
         draw(k);

@@ -11,7 +11,10 @@ A plain ``FileInput`` sends a file as one websocket message; past Bokeh's messag
   two chunks of one file may arrive in either order;
 * ``on_files(names, contents)`` gets a single file as soon as it has arrived; with several, the
   files that arrived since the last hand-over, once no file is in flight (all files of a drop are
-  sent at once) and no chunk has come for :data:`QUIET_S` seconds: one drop, one batch.
+  sent at once) and no chunk has come for :data:`QUIET_S` seconds: one drop, one batch;
+* the drop box says "Upload complete" only once the server accepted the files: ``on_files``
+  returning ``False`` (or a message) refuses them, and the box shows the refusal in red instead
+  (:class:`Verdict` holds each file's answer back until it comes).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import threading
 from collections.abc import Callable
 
 import panel as pn
+import param
 from bokeh.models import CustomJS
+from panel.custom import JSComponent
 from panel.io.state import set_curdoc
 
 from . import resources
@@ -29,6 +34,11 @@ from . import resources
 CHUNK_BYTES = 4_000_000
 #: Seconds without a chunk after which a multi-file batch is taken as complete.
 QUIET_S = 1.0
+#: Seconds the drop box waits for the server's answer on a file before it calls it uploaded.
+VERDICT_WAIT_S = 120
+#: The drop box's refusal when the handler gave no message of its own.
+REFUSED = "Refused — see the message on the page"
+
 #: Every file of a drop in flight at once (FilePond's default is two at a time).
 PARALLEL_JS = "if (window.FilePond) { window.FilePond.setOptions({maxParallelUploads: 64}); }"
 
@@ -68,6 +78,7 @@ class Dropper(pn.widgets.FileDropper):
         self._batch: dict[str, bytes] = {}  # arrived since the last hand-over (several files)
         self._timer: threading.Timer | None = None
         self._doc = None  # the session's document, for the batch timer's thread
+        self.verdict = Verdict()
 
     def _get_model(self, doc, root=None, parent=None, comm=None):
         model = super()._get_model(doc, root, parent, comm)
@@ -112,8 +123,14 @@ class Dropper(pn.widgets.FileDropper):
         self._doc = pn.state.curdoc or self._doc
         if refusal:
             self._on_refused(refusal)
+            self.verdict.answer([name], refusal)
         elif done is not None and not self.multiple:
-            self._on_files([name], [done])
+            self._answer([name], self._on_files([name], [done]))
+
+    def _answer(self, names: list[str], result) -> None:
+        """Tell the drop box what the handler made of ``names`` (False or a message: refused)."""
+        refused = result is False or isinstance(result, str)
+        self.verdict.answer(names, (result if isinstance(result, str) else REFUSED) if refused else "")
 
     def _arm_timer(self):
         """With several files, hand the batch over once nothing is in flight for QUIET_S."""
@@ -138,7 +155,68 @@ class Dropper(pn.widgets.FileDropper):
                 return
             self._timer = None
             batch, self._batch = self._batch, {}
-        self._on_files(list(batch), list(batch.values()))
+        self._answer(list(batch), self._on_files(list(batch), list(batch.values())))
+
+
+class Verdict(JSComponent):
+    """Beside a :class:`Dropper` in one layout: holds each file's "Upload complete" in the drop
+    box until the server's answer (``answers``: name -> [count, refusal or ""]) arrives, and
+    shows a refusal as the file's error instead."""
+
+    answers = param.Dict(default={})
+
+    def answer(self, names: list[str], refusal: str) -> None:
+        answers = dict(self.answers)
+        for name in names:
+            answers[name] = [answers.get(name, [0, ""])[0] + 1, refusal]
+        self.answers = answers
+
+    _esm = (
+        """
+    const WAIT_MS = """
+        + str(1000 * VERDICT_WAIT_S)
+        + """;
+    export function render({ model, view }) {
+      const waiting = [];  // {name, seen, done}
+      const settle = () => {
+        for (const w of [...waiting]) {
+          const a = model.answers[w.name];
+          if (a && a[0] > w.seen) { waiting.splice(waiting.indexOf(w), 1); w.done(a[1]); }
+        }
+      };
+      model.on("answers", settle);
+      const patch = () => {
+        const box = (view.parent && view.parent.child_views || []).find((v) => v._process_upload);
+        if (!box) return;
+        if (box._file_pond && !box._radioviz_label) {  // the refusal itself, not "Error during upload"
+          box._radioviz_label = true;
+          box._file_pond.setOptions({labelFileProcessingError: (e) => (e && e.body) || "Upload failed"});
+        }
+        if (box._radioviz_verdict) return;
+        box._radioviz_verdict = true;
+        const send = box._process_upload.bind(box);
+        box._process_upload = (file, load, error, progress) => {
+          const name = file._relativePath || file.name;
+          const a = model.answers[name];
+          const w = {name, seen: a ? a[0] : 0, done: null};
+          const answered = new Promise((resolve) => {
+            w.done = resolve;
+            setTimeout(() => resolve(""), WAIT_MS);
+          });
+          waiting.push(w);
+          const loaded = (id) => answered.then((refusal) => refusal ? error(refusal) : load(id));
+          settle();
+          return send(file, loaded, error, progress);
+        };
+      };
+      patch();
+      setTimeout(patch, 0);  // the drop box may be drawn after this element
+      const el = document.createElement("span");
+      el.style.display = "none";
+      return el;
+    }
+    """
+    )
 
 
 def dropper(
@@ -149,4 +227,5 @@ def dropper(
 ) -> pn.viewable.Viewable:
     """An upload box; ``label`` is shown above it."""
     box = Dropper(on_files, on_refused, **params)
-    return pn.Column(pn.pane.Markdown(label, margin=(0, 5)), box) if label else box
+    head = [pn.pane.Markdown(label, margin=(0, 5))] if label else []
+    return pn.Column(*head, box, box.verdict)
