@@ -59,6 +59,39 @@ def test_the_sky_plot_schedules_nothing_by_itself(view):
     assert not any(type(m).__module__.startswith("holoviews") for m in doc.models)
 
 
+def test_fields_layout_has_no_bokeh_validation_warning(view):
+    """The cut-out grid was 'fixed' with no size: W-1005 in every session's server log."""
+    from bokeh.core.validation import check_integrity
+    from bokeh.document import Document
+
+    doc = Document()
+    doc.add_root(pn.panel(view).get_root(doc))
+    assert [w.code for w in check_integrity(list(doc.models)).warning] == []
+
+
+def test_vetting_cache_labels_and_moves_from_the_browser(view):
+    """The browser's cache holds every candidate's header and the cut-outs around the selected
+    one; a move the browser reports tops it up; a label from a stale list is refused."""
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    from radioviz.app.fields import AHEAD, BEHIND
+
+    view.stride, view.threshold = 16, 0.0
+    view.compute_scores()
+    n = len(view.candidates)
+    data = view._cache.data
+    assert len(data["info"]) == n and sum(data["ready"]) == len(view._window(0))
+    assert data["level0"][0].shape == (64, 64)
+    if n > AHEAD + BEHIND + 2:
+        assert data["ready"][AHEAD + 1] == 0
+        view.vetter.index = 1  # the browser moved on
+        assert view.selected == 1 and view._cache.data["ready"][AHEAD + 1] == 1
+    view._label_from_client(0, "halo", view.vetter.version)
+    assert "halo" in view._cache.data["mark"][0] and view.labels.current()[0].label == "halo"
+    view._label_from_client(0, "unsure", view.vetter.version - 1)
+    assert "NOT saved" in view.message and [lab.label for lab in view.labels.current()] == ["halo"]
+
+
 def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(view):
     from radioviz.app.fields import default_model, model_summary
 
