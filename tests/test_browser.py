@@ -113,9 +113,9 @@ def test_bad_upload_shows_error_and_app_keeps_working(page, tmp_path):
     junk = tmp_path / "junk_Gleam72-103_clipped.fits"
     junk.write_bytes(b"this is not FITS")
     page.locator("input[type=file]").first.set_input_files(str(junk))
-    page.get_by_text("Upload rejected").wait_for(timeout=30000)
+    page.get_by_text("Upload rejected").first.wait_for(timeout=30000)  # the alert and the drop box
     page.locator("select").first.select_option("sim_0104")  # the field selector still works
-    page.get_by_text("Upload rejected").wait_for(state="visible")
+    page.get_by_text("Upload rejected").first.wait_for(state="visible")
     page.get_by_role("button", name="Compute score map").wait_for()
     page.locator("canvas").first.wait_for()
 
