@@ -30,8 +30,21 @@ ABLATIONS = {
     "noreal": {"use_real_halos": False},
     "nohard": {"use_hard_negatives": False},
 }
+#: Screened variants of the full recipe (seeds 0-1 first; ``--stages screen --variants ...``):
+#: tag -> (config changes, ensemble member index).  "i1" is the full recipe again with another
+#: initialisation and batch stream, the second member of the "ensemble" rows of the report.
+VARIANTS = {
+    "s1200": ({"steps": 1200}, 0),
+    "b16": ({"base": 16}, 0),
+    "c96": ({"crop": 96}, 0),
+    "i1": ({}, 1),
+}
 NAMES = {
     "full": "detector",
+    "s1200": "1200 steps",
+    "b16": "base 16 (wider)",
+    "c96": "96² crops",
+    "i1": "detector, 2nd initialisation",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",
@@ -197,6 +210,8 @@ def main():
     ap.add_argument("--l-seeds", type=int, default=5, help="seeds for L (≈ 72 s a fit on a free core)")
     ap.add_argument("--a-seeds", type=int, default=1, help="seeds for A (≈ 24 min a fit on a free core)")
     ap.add_argument("--ablation-seeds", type=int, default=1, help="seeds of each ablation variant")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), help="screened variants (VARIANTS)")
+    ap.add_argument("--screen-seeds", type=int, default=2, help="seeds of each screened variant")
     ap.add_argument("--inject-seeds", type=int, default=5, help="detector seeds that also run the injections")
     ap.add_argument(
         "--inject-archs",
@@ -255,6 +270,14 @@ def main():
                             fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, inject=True
                         )
                 report(a, fs, ds, cfg)
+        elif stage == "screen":
+            for tag in a.variants:
+                change, member = VARIANTS[tag]
+                for seed in range(a.screen_seeds):
+                    for f in range(a.k):
+                        dc.detector_fold(
+                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, True, member
+                        )
         elif stage == "report":
             report(a, fs, ds, cfg)
 

@@ -72,7 +72,10 @@ def detector_fold(
     tag: str,
     log=print,
     inject=True,
+    member: int = 0,
 ):
+    """One fold of one detector variant.  ``member`` > 0 trains another ensemble member on the same
+    fold: same data and recipe, a different initialisation and batch stream."""
     path = out / f"det-{tag}-s{seed}-f{fold}.npz"
     if path.exists():
         return path
@@ -95,7 +98,7 @@ def detector_fold(
 
         return {"heldout_source_auc": roc_auc(y[test], centre_scores(model))}
 
-    fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold), eval_fn=ev)
+    fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold + 10_000 * member), eval_fn=ev)
     maps = np.stack([_sigmoid(predict_logits(fit.model, fs.fields[i].scaled())) for i in test]).astype(
         np.float16
     )
