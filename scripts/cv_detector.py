@@ -30,8 +30,21 @@ ABLATIONS = {
     "noreal": {"use_real_halos": False},
     "nohard": {"use_hard_negatives": False},
 }
+#: Screened variants of the full recipe (seeds 0-1 first; ``--stages screen --variants ...``):
+#: tag -> (config changes, ensemble member index).  "i1" is the full recipe again with another
+#: initialisation and batch stream, the second member of the "ensemble" rows of the report.
+VARIANTS = {
+    "s1200": ({"steps": 1200}, 0),
+    "b16": ({"base": 16}, 0),
+    "c96": ({"crop": 96}, 0),
+    "i1": ({}, 1),
+}
 NAMES = {
     "full": "detector",
+    "s1200": "1200 steps",
+    "b16": "base 16 (wider)",
+    "c96": "96² crops",
+    "i1": "detector, 2nd initialisation",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",
@@ -77,6 +90,7 @@ def report(a, fs, ds, cfg) -> dict:
             ablation[NAMES[tag]] = dc.evaluate_method(
                 {s: f[s] for s in abl_seeds}, labels, det_geo, True, 0.5
             )
+    screen, screen_rows = screen_report(a, fs, labels, det_geo)
     curves = []
     for p in sorted(a.work.glob("det-full-s*-f*.npz")):
         curves.append(json.loads(str(np.load(p)["history"])))
@@ -97,6 +111,7 @@ def report(a, fs, ds, cfg) -> dict:
             n: {k: v for k, v in r.items() if k not in ("pooled_scores", "pooled_labels", "runs")}
             for n, r in ablation.items()
         },
+        "screen": screen,
         "raw_centre_scores": raw_scores,
         "raw_centre_labels": raw_labels,
         "detector_fit_seconds": {
@@ -152,7 +167,12 @@ def report(a, fs, ds, cfg) -> dict:
     for n, r in ablation.items():
         abl.append(dc.table_row(n, r, f"{len(abl_seeds)} × {a.k}"))
     (a.docs / "cv_detector_table.md").write_text(
-        "\n".join(table) + "\n\nAblation:\n\n" + "\n".join(abl) + "\n"
+        "\n".join(table)
+        + "\n\nAblation:\n\n"
+        + "\n".join(abl)
+        + "\n\nScreen:\n\n"
+        + "\n".join(screen_rows)
+        + "\n"
     )
     out["card_summary"] = {
         n: {k: r[k] for k in dc.TABLE_METRICS}
@@ -179,7 +199,57 @@ def report(a, fs, ds, cfg) -> dict:
         card.write_text(json.dumps(c, indent=2, sort_keys=True, default=float))
     print("\n".join(table))
     print("\n".join(abl))
+    print("\n".join(screen_rows))
     return out
+
+
+def _cpu(files_by_seed) -> float | None:
+    cpu = [float(np.load(p)["cpu_seconds"]) for fl in files_by_seed.values() for p in fl]
+    return float(np.mean(cpu)) if cpu else None
+
+
+def screen_report(a, fs, labels, det_geo) -> tuple[dict, list[str]]:
+    """The screened variants against the full detector on the same seeds, plus the two that need no
+    retraining: the ensemble (mean map of the full fit and its 2nd initialisation on the same fold)
+    and the cluster score stacked with the central peak flux (logistic, fitted on other folds)."""
+    full = dc._seed_files(a.work, "det-full", a.k)
+    seeds = [s for s in sorted(full) if s < a.screen_seeds]
+    if not seeds:
+        return {}, []
+    base = {s: full[s] for s in seeds}
+    feats = dc.peak_flux_features(fs)
+    rows: dict[str, tuple[dict, dict, str]] = {}
+
+    def add(name, files, cost, stack=None, extra=""):
+        r = dc.evaluate_method(files, labels, det_geo, True, 0.5, stack=stack)
+        rows[name] = (r, cost, extra)
+
+    add("detector (400 steps)", base, {"cpu_s_per_fit": _cpu(base)})
+    for tag in VARIANTS:
+        f = dc._seed_files(a.work, f"det-{tag}", a.k)
+        if f:
+            add(NAMES[tag], f, {"cpu_s_per_fit": _cpu(f)})
+    i1 = dc._seed_files(a.work, "det-i1", a.k)
+    ens = dc.ensemble_parts([base, i1], fs) if i1 else {}
+    if ens:
+        add("ensemble of 2 (detector + 2nd initialisation)", ens, {"cpu_s_per_fit": 2 * _cpu(base)})
+    add("detector + peak flux (stacked)", base, {"cpu_s_per_fit": _cpu(base)}, stack=feats)
+    if ens:
+        add("ensemble of 2 + peak flux (stacked)", ens, {"cpu_s_per_fit": 2 * _cpu(base)}, stack=feats)
+    add("detector + peak flux (stacked), all seeds", full, {"cpu_s_per_fit": _cpu(full)}, stack=feats)
+    table = [
+        "| variant | seeds | accuracy | F1 | ROC AUC | halo at field peak | centre-vs-rest AUC "
+        "| false cand. / deg² | 50 % completeness flux, Jy | CPU s per fit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    out = {}
+    for name, (r, cost, _) in rows.items():
+        row = dc.table_row(name, r, f"{cost['cpu_s_per_fit']:.0f}")
+        cells = row.split(" | ")
+        cells.insert(1, ", ".join(map(str, r["seeds"])))
+        table.append(" | ".join(cells))
+        out[name] = {k: v for k, v in r.items() if k not in ("pooled_scores", "pooled_labels", "runs")} | cost
+    return out, table
 
 
 def main():
@@ -197,6 +267,10 @@ def main():
     ap.add_argument("--l-seeds", type=int, default=5, help="seeds for L (≈ 72 s a fit on a free core)")
     ap.add_argument("--a-seeds", type=int, default=1, help="seeds for A (≈ 24 min a fit on a free core)")
     ap.add_argument("--ablation-seeds", type=int, default=1, help="seeds of each ablation variant")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), help="screened variants (VARIANTS)")
+    ap.add_argument(
+        "--screen-seeds", type=int, default=2, help="seeds of each screened variant (and of its comparison)"
+    )
     ap.add_argument("--inject-seeds", type=int, default=5, help="detector seeds that also run the injections")
     ap.add_argument(
         "--inject-archs",
@@ -255,6 +329,14 @@ def main():
                             fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, inject=True
                         )
                 report(a, fs, ds, cfg)
+        elif stage == "screen":
+            for tag in a.variants:
+                change, member = VARIANTS[tag]
+                for seed in range(a.screen_seeds):
+                    for f in range(a.k):
+                        dc.detector_fold(
+                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, True, member
+                        )
         elif stage == "report":
             report(a, fs, ds, cfg)
 

@@ -381,3 +381,21 @@ def test_fit_saves_state_and_resumes_exactly(tmp_path):
         torch.testing.assert_close(resumed.model.state_dict()[k], v)
     assert any("running_mean" in k for k in full.model.state_dict())
     assert json.loads(state.with_suffix(".json").read_text())["step"] == 6
+
+
+def test_stacker_learns_the_feature_that_separates_and_stays_in_range():
+    """The CV's stacked cluster score (detector logit + log peak flux): fitted on labels that depend
+    on the flux only, it weights the flux and not the uninformative score."""
+    from radioviz.metrics.classification import roc_auc
+    from radioviz.training.detector_cv import Stacker
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 100)
+    logs = np.where(y == 1, -0.5, 0.5) + rng.normal(0, 0.5, y.size)  # halos fainter
+    p = rng.uniform(0.01, 0.99, y.size)  # a score that knows nothing
+    st = Stacker.fit(p, logs, y)
+    assert st.w[2] < -1 and abs(st.w[1]) < 0.5
+    q = st(p, logs)
+    assert q.dtype == np.float32 and ((q >= 0) & (q <= 1)).all() and roc_auc(y, q) > 0.8
+    maps = st(np.full((5, 6), 0.5), np.zeros((5, 6)))  # per pixel, as on a map
+    assert maps.shape == (5, 6)

@@ -160,20 +160,66 @@ def test_chunked_detector_scan_matches_one_piece(detector_checkpoint):
     assert np.abs(seams - one_piece_scores(data, short, 1, th)).max() > 1e-4
     with pytest.raises(ValueError, match="pooling grid"):
         mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, 30)
+    # on a grid of half the training pixel, 2×2 blocks are scored as one pixel: halo and tile
+    # alignment double, and the tiled map still equals one pass
+    fine = scorer.at_pixel(scorer.detector.spec.pixel_deg / 2)
+    assert (fine.factor, fine.halo, fine.align) == (2, 48, 8) and scorer.factor == 1
+    px = scorer.detector.spec.pixel_deg / 2
+    whole = one_piece_scores(data, scorer, 1, th, px)
+    chunked = mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, 64, px)
+    np.testing.assert_allclose(chunked.compute(scheduler="sync"), whole, atol=1e-5)
+    with pytest.raises(ValueError, match="pooling grid"):
+        mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, 36, px)
+    with pytest.raises(ValueError, match="overlap"):
+        mosaic_scores(da.from_array(data, chunks=(4, 50, 50)), scorer, 1, th, 40, px)
 
 
 def test_detector_mosaic_survey_on_dask_stitches_without_seams(
     mosaic_dir, detector_checkpoint, tmp_path, local_client, monkeypatch
 ):
     monkeypatch.setattr(mosaic_mod, "MOSAIC_MIN_SIDE", 100)
-    s = run_survey(mosaic_dir, detector_checkpoint, tmp_path, stride=2, chunk=32, client=local_client)
+    s = run_survey(mosaic_dir, detector_checkpoint, tmp_path, stride=2, chunk=48, client=local_client)
     assert s.ok == 1
     smap = load_survey(tmp_path).scoremap("big")
     m = open_mosaic(discover(mosaic_dir)[0], 3.0)
     full = np.stack([p[:, :] for p in m.planes])
-    whole = one_piece_scores(full, load_scorer(detector_checkpoint), 2, m.thresholds)
+    whole = one_piece_scores(full, load_scorer(detector_checkpoint), 2, m.thresholds, m.pixel_deg)
     assert smap.scores.shape == whole.shape == (60, 68)
     np.testing.assert_allclose(smap.scores, whole, atol=1e-5)
+
+
+def _write_mosaic(d, data, pixel_deg):
+    wcs = band_wcs(SkyCoord(30.0, -20.0, unit="deg"), GLEAM_BANDS[-1], data.shape[-1])
+    wcs.wcs.cdelt = [-pixel_deg, pixel_deg]
+    for band, img in zip(GLEAM_BANDS, data, strict=True):
+        write_image(d / f"big_GLEAM_{band.name}.fits", BandImage(img, wcs, band))
+    return d
+
+
+def test_detector_mosaic_is_scored_at_its_training_pixel(
+    detector_checkpoint, tmp_path, local_client, monkeypatch
+):
+    """The same sky on a 28″ grid and on the detector's 56″ grid gives the same map: the survey
+    scores a mosaic at the pixel the detector was trained at (the card's grid), not at the mosaic's."""
+    from scipy import ndimage
+
+    monkeypatch.setattr(mosaic_mod, "MOSAIC_MIN_SIDE", 50)
+    pix = load_scorer(detector_checkpoint).detector.spec.pixel_deg
+    rng = np.random.default_rng(8)
+    coarse = rng.normal(0, 0.01, (4, 64, 72)).astype(np.float32)
+    coarse[:, rng.integers(0, 64, 12), rng.integers(0, 72, 12)] += 1.0
+    coarse = ndimage.gaussian_filter(coarse, (0, 1.5, 1.5)).astype(np.float32)
+    fine = np.repeat(np.repeat(coarse, 2, axis=1), 2, axis=2)  # each 56″ pixel as 2×2 pixels of 28″
+    maps = {}
+    for name, data, px, stride in (("coarse", coarse, pix, 1), ("fine", fine, pix / 2, 2)):
+        (tmp_path / name / "in").mkdir(parents=True)
+        src = _write_mosaic(tmp_path / name / "in", data, px)
+        s = run_survey(src, detector_checkpoint, tmp_path / name / "out", stride=stride, chunk=48,
+                       client=local_client)  # fmt: skip
+        assert s.ok == 1
+        maps[name] = load_survey(tmp_path / name / "out").scoremap("big").scores
+    assert maps["coarse"].shape == maps["fine"].shape == (64, 72) and maps["coarse"].std() > 0.005
+    np.testing.assert_allclose(maps["fine"], maps["coarse"], atol=1e-4)
 
 
 def test_mosaic_is_read_lazily_from_fits(mosaic_dir, checkpoint):

@@ -68,6 +68,13 @@ class Mosaic:
     shape: tuple[int, int]
     thresholds: list[float]
 
+    @property
+    def pixel_deg(self) -> float:
+        """The grid's pixel side (degrees), which a detector scores at its own training pixel."""
+        from astropy.wcs.utils import proj_plane_pixel_scales
+
+        return float(np.mean(np.abs(proj_plane_pixel_scales(self.wcs))))
+
     def array(self, chunk: int) -> da.Array:
         return da.stack([da.from_array(p, chunks=(chunk, chunk), asarray=False) for p in self.planes])
 
@@ -148,28 +155,36 @@ def _clipped_block(block: np.ndarray, thresholds: list[float]) -> np.ndarray:
 
 
 def mosaic_scores(
-    arr: da.Array, scorer: Scorer | str | Path, stride: int, thresholds: list[float], chunk: int
+    arr: da.Array,
+    scorer: Scorer | str | Path,
+    stride: int,
+    thresholds: list[float],
+    chunk: int,
+    pixel_deg: float | None = None,
 ) -> da.Array:
     """Lazy score map of a (C, H, W) array: chunk×chunk tiles, ``scorer.halo`` of overlap.
 
     Given a checkpoint path, each task loads the scorer on its worker (cached there), so the
-    graph carries a file name rather than the weights.
+    graph carries a file name rather than the weights.  ``pixel_deg`` (the mosaic's pixel) lets a
+    detector score at the pixel it was trained at (:meth:`Scorer.at_pixel`).
     """
     from .scorers import load_scorer
 
     by_path = not isinstance(scorer, Scorer)
-    loaded = load_scorer(scorer) if by_path else scorer
+    loaded = (load_scorer(scorer) if by_path else scorer).at_pixel(pixel_deg)
     halo, align = loaded.halo, getattr(loaded, "align", 1)
     if chunk % stride:
         raise ValueError(f"chunk {chunk} must be a multiple of stride {stride}")
     if chunk % align:
         raise ValueError(f"chunk {chunk} must be a multiple of {align} (the model's pooling grid)")
+    if chunk < halo:
+        raise ValueError(f"chunk {chunk} must be at least the model's tile overlap, {halo} pixels")
     arr = arr.rechunk((arr.shape[0], _chunks(arr.shape[1], chunk, halo), _chunks(arr.shape[2], chunk, halo)))
     out_chunks = tuple(tuple(-(-c // stride) for c in cs) for cs in arr.chunks[1:])
     depth = {0: 0, 1: halo, 2: halo}
 
     def score_block(block: np.ndarray) -> np.ndarray:
-        s = load_scorer(scorer) if by_path else scorer
+        s = load_scorer(scorer).at_pixel(pixel_deg) if by_path else loaded
         return s.block_scores(_clipped_block(block, thresholds), stride, thresholds)
 
     return da.map_overlap(
@@ -194,8 +209,11 @@ def _chunks(n: int, chunk: int, halo: int) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-def one_piece_scores(data: np.ndarray, scorer: Scorer, stride: int, thresholds: list[float]) -> np.ndarray:
+def one_piece_scores(
+    data: np.ndarray, scorer: Scorer, stride: int, thresholds: list[float], pixel_deg: float | None = None
+) -> np.ndarray:
     """The same map in one piece (the reference a chunked scan must reproduce)."""
+    scorer = scorer.at_pixel(pixel_deg)
     h = scorer.halo
     padded = np.pad(np.asarray(data, np.float32), ((0, 0), (h, h), (h, h)))
     return scorer.block_scores(_clipped_block(padded, thresholds), stride, thresholds)

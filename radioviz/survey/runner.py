@@ -249,7 +249,7 @@ def _run(
         except InputError as exc:
             finished(key, {"row": _mosaic_row(src, "failed", str(exc).splitlines()[0]), "candidates": []})
             continue
-        scores = mosaic_scores(m.array(chunk), checkpoint, stride, m.thresholds, chunk)
+        scores = mosaic_scores(m.array(chunk), checkpoint, stride, m.thresholds, chunk, m.pixel_deg)
         tiles = {f"tile:{m.name}:{i}_{j}": scores.blocks[i, j] for i, j in np.ndindex(scores.numblocks)}
         opened[key] = (m, {"tiles": tiles, "grid": scores.numblocks, "src": src})
         todo = [(k, b) for k, b in tiles.items() if not store.done(k)]

@@ -14,6 +14,7 @@ convolutional detector (kind ``segmenter``) predicts a per-pixel map that is sam
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Callable
@@ -39,6 +40,10 @@ class Scorer:
 
     def field_map(self, stack: SourceStack | ClippedStack, stride: int) -> ScoreMap:
         raise NotImplementedError
+
+    def at_pixel(self, pixel_deg: float | None) -> Scorer:
+        """The scorer for tiles on a grid of ``pixel_deg`` pixels (most models: itself, unchanged)."""
+        return self
 
     def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
         raise NotImplementedError
@@ -143,6 +148,32 @@ class DetectorScorer(DenseScorer):
         depth = detector.net.depth
         super().__init__(predict, pre, tile_overlap(depth) if overlap is None else overlap)
         self.align = 2**depth
+        self.factor = 1  # mosaic pixels per detector pixel along each axis (see at_pixel)
+
+    def at_pixel(self, pixel_deg: float | None) -> DetectorScorer:
+        """Score tiles of ``pixel_deg`` pixels at the detector's training pixel (the card's
+        ``grid.pixel_deg``, 56″): ``f`` = round(training / mosaic pixel) ≥ 1, each f×f block of the
+        mosaic is averaged into one detector pixel and the probability is given back to all its f×f
+        pixels.  Halo and tile alignment scale by f, so tiles still pool the same pixels as one piece."""
+        spec = getattr(self.detector, "spec", None)
+        f = 1 if not pixel_deg or spec is None else max(1, int(round(spec.pixel_deg / pixel_deg)))
+        if f == self.factor:
+            return self
+        out = copy.copy(self)
+        out.halo, out.align, out.factor = self.halo // self.factor * f, self.align // self.factor * f, f
+        return out
+
+    def _map(self, x: np.ndarray, thresholds: list[float]) -> np.ndarray:
+        f = self.factor
+        if f == 1:
+            return super()._map(x, thresholds)
+        c, h, w = x.shape
+        ph, pw = -(-h // f) * f, -(-w // f) * f  # zeros to a whole block, as past a mosaic's edge
+        padded = np.zeros((c, ph, pw), np.float32)
+        padded[:, :h, :w] = x
+        coarse = padded.reshape(c, ph // f, f, pw // f, f).mean(axis=(2, 4))
+        prob = super()._map(coarse, thresholds)
+        return np.repeat(np.repeat(prob, f, axis=0), f, axis=1)[:h, :w]
 
     def field_map(self, stack, stride: int) -> ScoreMap:
         from ..scan.detector import detector_score_map

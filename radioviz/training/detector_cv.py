@@ -72,7 +72,10 @@ def detector_fold(
     tag: str,
     log=print,
     inject=True,
+    member: int = 0,
 ):
+    """One fold of one detector variant.  ``member`` > 0 trains another ensemble member on the same
+    fold: same data and recipe, a different initialisation and batch stream."""
     path = out / f"det-{tag}-s{seed}-f{fold}.npz"
     if path.exists():
         return path
@@ -95,7 +98,7 @@ def detector_fold(
 
         return {"heldout_source_auc": roc_auc(y[test], centre_scores(model))}
 
-    fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold), eval_fn=ev)
+    fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold + 10_000 * member), eval_fn=ev)
     maps = np.stack([_sigmoid(predict_logits(fit.model, fs.fields[i].scaled())) for i in test]).astype(
         np.float16
     )
@@ -311,24 +314,28 @@ def _mean_std(vals) -> dict:
 
 
 def evaluate_method(
-    files_by_seed: dict[int, list[Path]],
+    files_by_seed: dict[int, list],
     labels: np.ndarray,
     geometry: dict,
     detector: bool,
     threshold: float,
     inj_grid: InjectionGrid = CV_INJECTIONS,
+    stack: dict | None = None,
 ) -> dict:
     """Source-, field- and injection-level numbers of one method, mean ± std over seeds.
 
-    ``geometry``: pixel_deg of the maps, map centre (x, y) in map pixels, field area (deg²).
-    Detector scores are calibrated per fold by Platt scaling fitted on the *other* folds'
-    held-out centre scores of the same seed (so no fold is calibrated on itself).
+    ``files_by_seed``: per seed, the k fold files (or already loaded dicts, e.g.
+    :func:`ensemble_parts`).  ``geometry``: pixel_deg of the maps, map centre (x, y) in map
+    pixels, field area (deg²).  Detector scores are calibrated per fold by Platt scaling fitted on
+    the *other* folds' held-out centre scores of the same seed (so no fold is calibrated on
+    itself).  With ``stack`` (:func:`peak_flux_features`) the calibration is a :class:`Stacker` of
+    the detector score and the local peak flux, fitted the same way; it has no injection figures.
     """
     per_seed, inj_all, pooled_cal, pooled_lab, blank_hits = [], [], [], [], []
     pix, (cx, cy), area = geometry["pixel_deg"], geometry["centre"], geometry["area_deg2"]
     r_px = radius_px(pix, CLUSTER_RADIUS_ARCMIN)
     for seed, files in sorted(files_by_seed.items()):
-        parts = [np.load(p) for p in files]
+        parts = [np.load(p) if isinstance(p, (str, Path)) else p for p in files]
         raw = np.full(len(labels), np.nan)
         for z in parts:
             raw[z["test"]] = z["centre_scores"]
@@ -339,15 +346,19 @@ def evaluate_method(
             cal = None
             if detector:
                 other = ~np.isin(np.arange(len(labels)), test) & np.isfinite(raw)
-                cal = Calibration.fit(raw[other], labels[other])
-                src[test] = cal(raw[test])
+                if stack is None:
+                    cal = Calibration.fit(raw[other], labels[other])
+                    src[test] = cal(raw[test])
+                else:
+                    cal = Stacker.fit(raw[other], stack["centre"][other], labels[other])
+                    src[test] = cal(raw[test], stack["centre"][test])
             else:
                 src[test] = raw[test]
             for j, i in enumerate(test):
                 m = z["maps"][j].astype(np.float32)
                 m = np.nan_to_num(m, nan=0.0)
                 if detector:
-                    m = cal(m)
+                    m = cal(m) if stack is None else cal(m, stack["maps"][int(i)])
                     cs = disc_max_map(m, r_px)
                 else:
                     cs = m
@@ -359,11 +370,13 @@ def evaluate_method(
                 if labels[i] == 0:
                     nms = radius_px(pix, 10.0) if detector else 0.0
                     false_cands.append(_count_regions(m, threshold, nms) / area)
-            if detector and len(z["blanks"]):  # raw network probability, like the injections below
+            if (
+                detector and stack is None and len(z["blanks"])
+            ):  # raw network probability, like the injections below
                 blank_hits += list(z["blanks"][:, 1] >= 0.5)
             elif not detector and np.isfinite(z["blank_fpr_05"]):
                 blank_hits += [float(z["blank_fpr_05"])] * int(np.sum(labels[test] == 0)) * 4
-            inj = z["inj"]
+            inj = z["inj"] if stack is None else []
             if len(inj):
                 # the detector's injections are judged on its raw per-pixel probability (is there
                 # diffuse emission here?); the calibration answers another question (is this real
@@ -400,6 +413,97 @@ def evaluate_method(
     out["pooled_scores"] = np.concatenate(pooled_cal).tolist()
     out["pooled_labels"] = np.concatenate(pooled_lab).astype(int).tolist()
     return out
+
+
+def ensemble_parts(members: list[dict[int, list[Path]]], fs: FieldSet) -> dict[int, list[dict]]:
+    """Per seed and fold, the ensemble of fits trained on the same fold's fields: the mean of the
+    members' probability maps, the cluster score read from that mean map at each centre.  The
+    injection and blank-position scores are the mean of the members' cluster scores (their maps
+    were not kept; the mean of the disc maxima bounds the disc maximum of the mean from above)."""
+    r_px = radius_px(fs.spec.pixel_deg, CLUSTER_RADIUS_ARCMIN)
+    seeds = set.intersection(*(set(m) for m in members)) if members else set()
+    out = {}
+    for seed in sorted(seeds):
+        folds = []
+        for paths in zip(*(m[seed] for m in members), strict=True):
+            zs = [np.load(p) for p in paths]
+            test = zs[0]["test"]
+            assert all(np.array_equal(z["test"], test) for z in zs), "members differ in their folds"
+            maps = np.mean([z["maps"].astype(np.float32) for z in zs], axis=0)
+            part = {
+                "test": test,
+                "maps": maps,
+                "centre_scores": np.array(
+                    [disc_max(m, *fs.centres[i], r_px) for m, i in zip(maps, test, strict=True)]
+                ),
+            }
+            for key in ("inj", "blanks"):
+                arrs = [z[key] for z in zs]
+                same = all(
+                    a.shape == arrs[0].shape and np.array_equal(a[:, :-1], arrs[0][:, :-1]) for a in arrs
+                )
+                part[key] = arrs[0].copy() if same else np.zeros((0, arrs[0].shape[1]))
+                if same and len(part[key]):
+                    part[key][:, -1] = np.mean([a[:, -1] for a in arrs], axis=0)
+            folds.append(part)
+        out[seed] = folds
+    return out
+
+
+#: The peak-flux feature's window on the detector's grid: the baseline's 64-px cut-out of the
+#: 72–103 MHz band, whose native pixel is the grid's 56″ (≈ 1°).
+PEAK_WINDOW_PX = 64
+
+
+def peak_flux_features(fs: FieldSet, band: int = 0) -> dict:
+    """log10 of the peak flux (Jy/beam, 72–103 MHz) within a 64-px window around each pixel of every
+    field's grid, and its value at each field's centre: the peak-flux baseline's feature."""
+    from scipy import ndimage
+
+    maps = {}
+    for i, f in enumerate(fs.fields):
+        peak = ndimage.maximum_filter(f.data[band], size=PEAK_WINDOW_PX, mode="constant", cval=0.0)
+        maps[i] = np.log10(np.maximum(peak, 1e-4)).astype(np.float32)
+    centre = np.array(
+        [maps[i][int(round(cy)), int(round(cx))] for i, (cx, cy) in enumerate(fs.centres)], float
+    )
+    return {"centre": centre, "maps": maps}
+
+
+class Stacker:
+    """The cluster score stacked with the local peak flux: p' = sigmoid(w₀ + w₁·logit(p) + w₂·log S),
+    a logistic model fitted (L2 1e-3, Newton steps) on held-out scores of other folds only."""
+
+    def __init__(self, w):
+        self.w = np.asarray(w, float)
+
+    @staticmethod
+    def _design(p, logs):
+        from ..models.segmenter import _logit
+
+        p = np.asarray(p, np.float64)
+        return np.stack([np.ones_like(p), _logit(p), np.broadcast_to(logs, p.shape)], -1)
+
+    @classmethod
+    def fit(cls, p, logs, labels, iters: int = 100, l2: float = 1e-3) -> Stacker:
+        from scipy.special import expit
+
+        x, y = cls._design(p, logs), np.asarray(labels, np.float64)
+        w = np.zeros(3)
+        for _ in range(iters):
+            q = expit(x @ w)
+            g = x.T @ (q - y) + l2 * w
+            h = (x * (q * (1 - q))[:, None]).T @ x + l2 * np.eye(3)
+            step = np.linalg.solve(h, g)
+            w -= step
+            if np.abs(step).sum() < 1e-10:
+                break
+        return cls(w)
+
+    def __call__(self, p, logs):
+        from scipy.special import expit
+
+        return expit(self._design(p, logs) @ self.w).astype(np.float32)
 
 
 def reliability(scores, labels, bins: int = 5) -> list[dict]:
