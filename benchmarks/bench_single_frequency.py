@@ -81,8 +81,8 @@ def main():
         row = {
             "row": name,
             "checkpoint": paths[kind],
-            "iterations": mc[1]["training"]["iterations"],
-            "training_wall_seconds": mc[1]["training"].get("wall_seconds"),
+            "iterations": mc[1].training.steps,
+            "training_wall_seconds": mc[1].training.record.get("wall_seconds"),
             "nfe": gens[0].meta["nfe"],
             "seconds_per_sample": round(seconds / a.n, 3),
             "fid_domain": round(r["fid_domain"], 2),

@@ -1,6 +1,10 @@
 """Conditioning checks for the shipped generators, written to docs/generators/ (JSON + PNGs).
 
 Run:  python scripts/eval_generators.py --real ../shared/data/GLEAM-Data [--n 16] [--cache-dir DIR]
+      python scripts/eval_generators.py --real ../shared/data/GLEAM-Data --skip flux guidance \
+          --mask-model runs/edm_mask_gleam.safetensors --out /tmp/masks   # the mask IoU alone
+
+Results are merged into ``OUT/conditioning.json`` (a partial run keeps the other sections).
 
 - flux (EDM, Martinez et al. Fig. 17): Δ+ vs standardised peak flux, real vs generated;
 - class + guidance (Table 7): A-classifier accuracy on H / non-halo samples across ω;
@@ -52,12 +56,18 @@ def main():
     ap.add_argument("--omegas", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0])
     ap.add_argument("--cache-dir", type=Path)
     ap.add_argument("--skip", nargs="*", default=[], choices=["flux", "guidance", "masks"])
+    ap.add_argument("--out", type=Path, default=OUT, help="folder for conditioning.json and the figures")
     a = ap.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = a.out
+    out.mkdir(parents=True, exist_ok=True)
     plt = pyplot()
     clf = load_classifier(a.classifier)
-    result = {}
-    edm = load_generator(a.edm)
+    result_path = out / "conditioning.json"
+    result = json.loads(result_path.read_text()) if result_path.exists() else {}
+    if "masks" in a.skip or {"flux", "guidance"} - set(a.skip):
+        edm = load_generator(a.edm)
+    else:  # the mask model alone: its own preprocessing decides the real cut-outs
+        edm = load_generator(a.mask_model)
     pre = edm[1].preprocessing
     real = real_cutouts(a.real, "TRAIN", pre, None, a.cache_dir)
     from radioviz.data.dataset import DatasetConfig, build_dataset
@@ -103,7 +113,7 @@ def main():
             title=f"Spearman ρ = {fr['spearman_peak_requested_vs_generated']:.2f}",
         )
         fig.tight_layout()
-        fig.savefig(OUT / "flux_relation.png")
+        fig.savefig(out / "flux_relation.png")
         plt.close(fig)
         print("flux", {k: v for k, v in fr.items() if not isinstance(v, list)}, flush=True)
     if "guidance" not in a.skip:
@@ -125,7 +135,7 @@ def main():
         )
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(OUT / "guidance_sweep.png")
+        fig.savefig(out / "guidance_sweep.png")
         plt.close(fig)
         print("guidance", gs, flush=True)
     if "masks" not in a.skip and Path(a.mask_model).exists():
@@ -136,6 +146,9 @@ def main():
         ceiling = simulated_ceiling()
         cmp = compare_images(real, gen, mm[1].preprocessing.normalization, classifier_model=clf)
         result["masks"] = {
+            "checkpoint": str(a.mask_model),
+            "iterations": mm[1].to_dict().get("training", {}).get("iterations"),
+            "normalization": "asinh" if mm[1].preprocessing.normalization.asinh_soft else "log",
             **mf,
             "ceiling_simulated": ceiling,
             "ratio_to_ceiling": mf["iou_mean"] / ceiling["iou_mean"],
@@ -172,10 +185,10 @@ def main():
             f"{ceiling['iou_mean']:.2f} (simulated truth)"
         )
         fig.tight_layout()
-        fig.savefig(OUT / "mask_examples.png")
+        fig.savefig(out / "mask_examples.png")
         plt.close(fig)
         print("masks", {k: v for k, v in result["masks"].items() if not isinstance(v, list)}, flush=True)
-    (OUT / "conditioning.json").write_text(json.dumps(result, indent=1, default=float))
+    result_path.write_text(json.dumps(result, indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -29,16 +29,19 @@ from radioviz.metrics.compare import compare_images, real_cutouts
 from radioviz.metrics.evaluate import load_classifier
 from radioviz.models.checkpoint import card_path, read_card
 from radioviz.sampling.generate import generate, load_generator
+from radioviz.sampling.samplers import Churn
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def flux_steering(path, model_and_card, n: int, label: str, seed: int) -> dict:
+def flux_steering(path, model_and_card, n: int, label: str, seed: int, opts: dict | None = None) -> dict:
     card = model_and_card[1]
     card = card.to_dict() if hasattr(card, "to_dict") else card
     lo, hi = card["flux"]["train_range"]
     want = np.geomspace(max(lo, 0.3), hi, n)
-    g = generate(path, n, label=label, flux=want, seed=seed + 1, model_and_card=model_and_card)
+    g = generate(
+        path, n, label=label, flux=want, seed=seed + 1, model_and_card=model_and_card, **(opts or {})
+    )
     got = peak_flux(g.physical)
     rho = spearmanr(want, got).statistic
     return {
@@ -50,25 +53,53 @@ def flux_steering(path, model_and_card, n: int, label: str, seed: int) -> dict:
     }
 
 
+def sampler_options(guidance: float = 0.0, churn: list[float] | None = None) -> dict:
+    """generate() keyword arguments for guidance ω and churn (S_churn[, S_tmin, S_tmax, S_noise])."""
+    opts = {"guidance": guidance} if guidance else {}
+    if churn and churn[0] > 0:
+        opts["churn"] = Churn(*churn)
+    return opts
+
+
 def measure(
-    path: Path, n: int, sampler: str | None, steps: int | None, label: str, real_root, n_flux: int, seed=0
+    path: Path,
+    n: int,
+    sampler: str | None,
+    steps: int | None,
+    label: str,
+    real_root,
+    n_flux: int,
+    seed=0,
+    opts: dict | None = None,
+    flux_from_real: bool = False,
 ):
+    """``opts``: extra generate() arguments (guidance, churn); ``flux_from_real``: request each
+    sample's peak flux drawn (seeded) from the real cut-outs' peaks instead of no flux."""
     torch.set_num_threads(1)
+    opts = dict(opts or {})
     mc = load_generator(path)
     card = mc[1].to_dict() if hasattr(mc[1], "to_dict") else mc[1]
     pre = Preprocessing.from_dict(card["preprocessing"])
     root = real_root or card["data"]["config"]["root"]
     real = real_cutouts(root, "TRAIN", pre, label)
     clf = load_classifier(REPO / "checkpoints" / "classifier_A.safetensors")
+    flux = None
+    if flux_from_real:
+        flux = np.random.default_rng(seed).choice(peak_flux(real), n)
     t0 = time.time()
-    g = generate(path, n, label=label, sampler=sampler, steps=steps, seed=seed, model_and_card=mc)
+    g = generate(
+        path, n, label=label, sampler=sampler, steps=steps, seed=seed, flux=flux, model_and_card=mc, **opts
+    )
     wall = time.time() - t0
     cmp = compare_images(real, g.physical, pre.normalization, classifier_model=clf)
     r = cmp.report
     q = {
         "date": dt.date.today().isoformat(),
         "sampler": f"{g.meta['sampler']}-{g.meta['steps']}",
-        "nfe": g.meta["nfe"],
+        "guidance": g.meta["guidance"],
+        "churn": g.meta.get("churn"),
+        "flux_requested": "per sample, drawn from the real peaks" if flux_from_real else None,
+        "nfe": g.meta["nfe"] * (2 if g.meta["guidance"] else 1),
         "n": n,
         "label": label,
         "seed": seed,
@@ -89,7 +120,7 @@ def measure(
         "command": " ".join(["python", "scripts/measure_quality.py", *sys.argv[1:]]),
     }
     if card.get("kwargs", {}).get("flux_cond") and n_flux:
-        q["flux_steering"] = flux_steering(path, mc, n_flux, label, seed)
+        q["flux_steering"] = flux_steering(path, mc, n_flux, label, seed, opts)
     return q
 
 
@@ -102,13 +133,30 @@ def main():
     ap.add_argument("--label", default="H")
     ap.add_argument("--real")
     ap.add_argument("--n-flux", type=int, default=32)
+    ap.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance ω")
+    ap.add_argument(
+        "--churn",
+        type=float,
+        nargs="+",
+        metavar="S",
+        help="Heun churn: S_churn [S_tmin [S_tmax [S_noise]]] (Karras et al. Algorithm 2)",
+    )
+    ap.add_argument(
+        "--flux-from-real", action="store_true", help="request peak fluxes drawn from the real cut-outs'"
+    )
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the card")
+    ap.add_argument("--append", type=Path, help="also append each result as one JSON line to this file")
     a = ap.parse_args()
+    opts = sampler_options(a.guidance, a.churn)
     for path in a.checkpoints:
-        q = measure(path, a.n, a.sampler, a.steps, a.label, a.real, a.n_flux)
+        q = measure(path, a.n, a.sampler, a.steps, a.label, a.real, a.n_flux, a.seed, opts, a.flux_from_real)
         print(path, json.dumps({k: v for k, v in q.items() if k != "flux_steering"}))
         if "flux_steering" in q:
             print("  flux:", {k: v for k, v in q["flux_steering"].items() if k != "pairs"})
+        if a.append:
+            with open(a.append, "a") as f:
+                f.write(json.dumps({"checkpoint": str(path), **q}) + "\n")
         if not a.dry_run:
             card = read_card(path)
             card = card.to_dict() if hasattr(card, "to_dict") else card

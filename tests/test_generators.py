@@ -242,3 +242,20 @@ def test_compose_places_sources_without_overlap_and_writes_fits_and_truth(tiny_e
     with fits.open(out) as h:
         assert [x.name for x in h][-1] == "MASK" and len(h) == 6 and "CTYPE1" in h[1].header
     assert len(Table.read(cat)) == 3
+
+
+def test_heun_churn_reaches_generate_is_recorded_and_refused_elsewhere(tiny_edm):
+    """Churn (Karras et al. Algorithm 2) goes through generate(): the samples change, the seed
+    still fixes them, the metadata says so; a sampler without churn refuses it in one line."""
+    from radioviz.errors import InputError
+    from radioviz.sampling.samplers import Churn
+
+    _, path, _ = tiny_edm
+    kw = dict(label="H", sampler="heun", steps=3, seed=1)
+    plain = generate(path, 2, **kw)
+    a, b = generate(path, 2, churn=Churn(40.0), **kw), generate(path, 2, churn=Churn(40.0), **kw)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert not np.array_equal(a.images, plain.images)
+    assert a.meta["churn"]["s_churn"] == 40.0 and "churn" not in plain.meta and a.meta["nfe"] == 5
+    with pytest.raises(InputError, match="churn is a Heun option"):
+        generate(path, 2, label="H", sampler="euler", steps=3, churn=Churn(40.0))

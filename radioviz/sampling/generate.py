@@ -15,7 +15,7 @@ and the metadata ``radioviz sample`` writes.  The same arguments and seed give t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..models.wgan import build_wgan_generator
 from .registry import SAMPLERS, Target, resolve_steps, samplers_for
-from .samplers import EpsDenoiser
+from .samplers import Churn, EpsDenoiser
 from .schedules import DiscreteSchedule
 from .trajectory import Trajectory
 
@@ -194,6 +194,7 @@ def generate(
     flux: float | None = None,
     mask=None,
     background=None,
+    churn: Churn | None = None,
     callback=None,
     record_stride: int = 1,
     model_and_card=None,
@@ -202,7 +203,8 @@ def generate(
 
     ``sampler`` and ``steps`` default to the model's own from the registry (DDPM ancestral runs
     exactly the schedule's T steps); ``flux`` is a peak flux in Jy/beam (one, or one per image),
-    ``mask`` a (size, size) class-index array, ``background`` a (C, size, size) Jy/beam reference.
+    ``mask`` a (size, size) class-index array, ``background`` a (C, size, size) Jy/beam reference,
+    ``churn`` Karras et al.'s stochastic churn (Heun only).
     ``callback(info)`` is called at every step and cancels by returning True;
     ``model_and_card`` reuses an already loaded (model, card).
     """
@@ -211,6 +213,9 @@ def generate(
     kind = card.kind
     sampler = sampler or samplers_for(kind)[0]
     _check(card, checkpoint, sampler, label, flux, guidance, mask, background)
+    if churn is not None and churn.s_churn > 0 and sampler != "heun":
+        raise InputError(checkpoint, f"churn is a Heun option; sampler {sampler!r} does not take it")
+    opts = {"churn": churn} if churn is not None and churn.s_churn > 0 else {}
     target = _target(
         model, card, *_conditions(card, n, label, flux, mask, background, card.preprocessing), guidance
     )
@@ -223,7 +228,14 @@ def generate(
     t0 = time.time()
     with torch.no_grad():
         traj = SAMPLERS[sampler].run(
-            target, shape, steps, eta=eta, generator=gen, callback=callback, record_stride=record_stride
+            target,
+            shape,
+            steps,
+            eta=eta,
+            generator=gen,
+            callback=callback,
+            record_stride=record_stride,
+            **opts,
         )
     wall = time.time() - t0
     traj = traj.rescaled(1.0 / target.data_scale)
@@ -242,6 +254,7 @@ def generate(
         "steps": steps,
         "eta": eta,
         "guidance": guidance,
+        **({"churn": asdict(churn)} if opts else {}),
         "nfe": traj.nfe,
         "seed": seed,
         "wall_seconds": round(wall, 3),

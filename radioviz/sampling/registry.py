@@ -1,7 +1,8 @@
 """The sampler registry: name → run function, default steps and network-evaluation rule.
 
 Every entry is called the same way — ``run(target, shape, steps, *, eta, generator, callback,
-record_stride) -> Trajectory`` — over a :class:`Target`, the model seen as whatever the sampler
+record_stride) -> Trajectory`` (Heun also takes ``churn``, a
+:class:`~radioviz.sampling.samplers.Churn`) — over a :class:`Target`, the model seen as whatever the sampler
 needs (ε-model and schedule, σ-space denoiser, or a one-shot generator).  The entries are thin
 adapters over the pure samplers in :mod:`radioviz.sampling.samplers`.
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from .samplers import (
+    Churn,
     Denoiser,
     EpsModel,
     ddim_timesteps,
@@ -77,8 +79,8 @@ def _ddim(target: Target, shape, steps: int, *, eta: float, **rec) -> Trajectory
     )
 
 
-def _heun(target: Target, shape, steps: int, *, eta: float, **rec) -> Trajectory:
-    return sample_heun(target.denoiser, shape, target.karras(steps), **rec)
+def _heun(target: Target, shape, steps: int, *, eta: float, churn: Churn | None = None, **rec) -> Trajectory:
+    return sample_heun(target.denoiser, shape, target.karras(steps), churn=churn, **rec)
 
 
 def _euler(target: Target, shape, steps: int, *, eta: float, **rec) -> Trajectory:

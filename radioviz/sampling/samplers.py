@@ -14,6 +14,7 @@ them, with their default steps and network-evaluation counts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -153,12 +154,36 @@ def sample_euler(
     return rec.finish(x, n)
 
 
+@dataclass(frozen=True)
+class Churn:
+    """Karras et al.'s stochastic churn (Algorithm 2; k-diffusion's ``s_churn`` …): before each
+    step with S_tmin ≤ σ_i ≤ S_tmax, noise is added to raise σ_i to σ̂ = σ_i(1 + γ), γ =
+    min(S_churn/N, √2 − 1), and the step starts from σ̂.  S_churn = 0 is the deterministic sampler."""
+
+    s_churn: float = 0.0
+    s_tmin: float = 0.0
+    s_tmax: float = float("inf")
+    s_noise: float = 1.0
+
+    def gamma(self, sigma: float, n: int) -> float:
+        if self.s_churn <= 0 or not (self.s_tmin <= sigma <= self.s_tmax):
+            return 0.0
+        return min(self.s_churn / n, 2**0.5 - 1)
+
+
 @torch.no_grad()
 def sample_heun(
-    denoiser: Denoiser, shape, sigmas: torch.Tensor, *, generator=None, callback=None, record_stride: int = 1
+    denoiser: Denoiser,
+    shape,
+    sigmas: torch.Tensor,
+    *,
+    generator=None,
+    callback=None,
+    record_stride: int = 1,
+    churn: Churn | None = None,
 ) -> Trajectory:
-    """Heun's 2nd-order method (Karras et al. Algorithm 1, no churn); no correction on the last
-    step (to σ = 0), so N steps cost 2N − 1 network evaluations."""
+    """Heun's 2nd-order method (Karras et al. Algorithm 1; with ``churn``, Algorithm 2); no
+    correction on the last step (to σ = 0), so N steps cost 2N − 1 network evaluations."""
     sigmas = sigmas.float()
     n = len(sigmas) - 1
     rec = Recorder(n, record_stride, callback, "heun")
@@ -166,6 +191,11 @@ def sample_heun(
     nfe = 0
     for i in range(n):
         s, s_next = sigmas[i], sigmas[i + 1]
+        gamma = churn.gamma(float(s), n) if churn is not None else 0.0
+        if gamma > 0:
+            s_hat = s * (1 + gamma)
+            x = x + (s_hat**2 - s**2).sqrt() * churn.s_noise * _randn(shape, generator)
+            s = s_hat
         den = denoiser(x, s.expand(shape[0]))
         nfe += 1
         rec.step(i, x, den, float(s))
