@@ -254,7 +254,11 @@ def generate(
         "steps": steps,
         "eta": eta,
         "guidance": guidance,
-        **({"churn": asdict(churn)} if opts else {}),
+        **(
+            {"churn": {k: (None if v == float("inf") else v) for k, v in asdict(churn).items()}}
+            if opts
+            else {}
+        ),  # strict JSON: ∞ → null
         "nfe": traj.nfe,
         "seed": seed,
         "wall_seconds": round(wall, 3),
