@@ -100,7 +100,7 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
     big = tmp_path / "big_Gleam72-103_clipped.fits.gz"
     big.write_bytes(gzip.compress(fz._huge_header(16000, 16000)))  # 16000² px in a few kB
     page.locator("input[type=file]").first.set_input_files(str(big))
-    page.get_by_text("Upload rejected").wait_for(timeout=30000)
+    page.get_by_text("Upload rejected").first.wait_for(timeout=30000)
     page.get_by_text("big_Gleam72-103_clipped.fits.gz: header declares 16000×16000").wait_for()
     assert "radioviz-upload" not in page.content() and tempfile.gettempdir() + "/" not in page.content()
     files = []
@@ -166,7 +166,7 @@ def test_large_upload_arrives_in_chunks_and_one_over_the_limit_is_refused(page, 
     while time.time() < deadline and not box.input_value().startswith("upload: large_Gleam"):
         time.sleep(0.2)
     assert box.input_value().startswith("upload: large_Gleam")
-    assert not page.get_by_text("Upload rejected").is_visible()
+    assert not page.get_by_text("Upload rejected").first.is_visible()
     limit = resources.max_upload_bytes()
     huge = tmp_path / "huge_Gleam72-103_clipped.fits"
     with open(huge, "wb") as fh:
