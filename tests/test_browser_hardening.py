@@ -90,7 +90,7 @@ def test_typed_paths_stay_inside_the_data_root(page, served):
     _type_folder(page, "fields")
     page.locator("select").first.locator("option", has_text="abell_0001").wait_for(state="attached")
     _type_folder(page, "fields/nothing-here")
-    page.get_by_text("fields/nothing-here: no such file or directory").wait_for(timeout=30000)
+    page.get_by_text("fields/nothing-here: no such file or directory").first.wait_for(timeout=30000)
     html = page.content()
     assert str(root) not in html and str(base) not in html
 
@@ -101,7 +101,7 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
     big.write_bytes(gzip.compress(fz._huge_header(16000, 16000)))  # 16000² px in a few kB
     page.locator("input[type=file]").first.set_input_files(str(big))
     page.get_by_text("Upload rejected").first.wait_for(timeout=30000)
-    page.get_by_text("big_Gleam72-103_clipped.fits.gz: header declares 16000×16000").wait_for()
+    page.get_by_text("big_Gleam72-103_clipped.fits.gz: header declares 16000×16000").first.wait_for()
     assert "radioviz-upload" not in page.content() and tempfile.gettempdir() + "/" not in page.content()
     files = []
     for k, b in enumerate(fz.BANDS):
@@ -137,9 +137,9 @@ def test_compare_real_root_outside_is_refused(page, served, tmp_path):
     real.fill(str(base / "secret"))
     real.press("Enter")
     page.locator("input[type=file]").first.set_input_files(str(fz.Corpus(tmp_path).samples()))
-    page.get_by_text("Loaded samples.npz: 4 images").wait_for(timeout=30000)
+    page.get_by_text("Loaded samples.npz: 4 images").first.wait_for(timeout=30000)
     page.get_by_role("button", name="Compare", exact=True).click()
-    page.get_by_text("outside the data folder this server shares").wait_for(timeout=60000)
+    page.get_by_text("outside the data folder this server shares").first.wait_for(timeout=60000)
     assert str(root) not in page.content()
 
 
@@ -174,8 +174,8 @@ def test_large_upload_arrives_in_chunks_and_one_over_the_limit_is_refused(page, 
     n_sent = len(sent)
     page.locator("input[type=file]").first.set_input_files(str(huge))
     item = page.locator(".filepond--item", has_text="huge_Gleam72-103_clipped.fits")
-    item.get_by_text("File is too large").wait_for(timeout=30000)
-    item.get_by_text(f"Maximum file size is {limit // 1_000_000} MB").wait_for()
+    item.get_by_text("File is too large").first.wait_for(timeout=30000)
+    item.get_by_text(f"Maximum file size is {limit // 1_000_000} MB").first.wait_for()
     time.sleep(1.0)
     assert sum(sent[n_sent:]) < 100_000  # nothing of it went over the websocket
     _type_folder(page, "fields")  # the session still answers
