@@ -35,7 +35,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from radioviz.app.headless import served_app_in_chromium
+from radioviz.app.headless import seconds_to_cancel_scan, served_app_in_chromium
 
 
 def median_time(fn, repeats: int) -> float:
@@ -442,13 +442,7 @@ def bench_fields_browser(presses: int = 20) -> dict:
         sel.select_option(
             label=next(o for o in sel.locator("option").all_inner_texts() if o.startswith("classifier_A"))
         )
-        page.get_by_role("button", name="Compute score map").click()
-        page.get_by_text("Scoring").wait_for(timeout=60000)
-        time.sleep(3)
-        t0 = time.perf_counter()
-        page.get_by_role("button", name="Cancel").click()
-        page.get_by_text("Score map cancelled.").wait_for(timeout=60000)
-        out["fields_cancel_to_cancelled_s"] = round(time.perf_counter() - t0, 2)
+        out["fields_cancel_to_cancelled_s"] = round(seconds_to_cancel_scan(page, 60.0, 3.0), 2)
     return out
 
 

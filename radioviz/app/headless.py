@@ -49,3 +49,16 @@ def served_app_in_chromium(**app_kwargs) -> Iterator[tuple[str, object]]:
             yield url, b
         finally:
             b.close()
+
+
+def seconds_to_cancel_scan(page, wait_s: float = 30.0, settle_s: float = 2.0) -> float:
+    """Start a score map in the Fields tab (already showing the model to test), let it run
+    ``settle_s`` and press Cancel: seconds from the click until the status says it stopped.
+    One measurement for the browser test and the benchmark."""
+    page.get_by_role("button", name="Compute score map").click()
+    page.get_by_text("Scoring").wait_for(timeout=wait_s * 1000)
+    time.sleep(settle_s)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Score map cancelled.").wait_for(timeout=wait_s * 1000)
+    return time.perf_counter() - t0
