@@ -46,6 +46,17 @@ SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
 NO_MATCH = "—"
 MAX_SHOWN = 1024  # pixels a side sent to the browser for a big mosaic's viewport
 NOT_SCANNED = "Not scanned yet — press Compute score map."
+#: Share of the candidate table's width per column: all of them fit the 400–600 px it gets.
+TABLE_WIDTHS = {
+    "RA": "11%",
+    "Dec": "10%",
+    "score": "9%",
+    "nearest cluster": "17%",
+    "sep (′)": "9%",
+    "label": "12%",
+    "by": "11%",
+    "comment": "21%",
+}
 
 
 def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
@@ -207,6 +218,7 @@ class FieldsView(pn.viewable.Viewer):
         if resources.data_root() is not None:  # served with a data root: show paths inside it
             params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
         self._dir = None  # the folder last opened (a resolved server path, never shown)
+        self._opened: tuple[str | None, str | None] = (None, None)  # (folder, field) open_field showed
         self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
         self.session = uuid.uuid4().hex[:8]
@@ -276,10 +288,10 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(f"{self.data_dir}: no FITS images in this folder{_fits_below_hint(folder)}")
             return
         self.clear_error()
-        self.param.field.objects = names
+        self.param.field.objects = names  # the field picker may already open names[0] here
         if self.field not in names:
             self.field = names[0]
-        else:
+        elif self._opened != (folder, self.field):
             self.param.trigger("field")
 
     @param.depends("field", watch=True)
@@ -289,6 +301,7 @@ class FieldsView(pn.viewable.Viewer):
     def open_field(self, root: str, name: str | None) -> None:
         """The one entry point that makes a field current (folder box, upload, SkyView, surveys)."""
         self._cancel.set()
+        self._opened = (root, name)
         self.scoremap, self.candidates, self._cuts, self._scan_meta = None, [], {}, {}
         self._status.object = NOT_SCANNED if name else ""
         self._axes = None
@@ -1108,6 +1121,8 @@ class FieldsView(pn.viewable.Viewer):
             | {"comment": {"type": "input"}},
             height=220,
             sizing_mode="stretch_width",
+            layout="fit_columns",  # every column inside the table's width (they were cut off)
+            widths=TABLE_WIDTHS,
             show_index=False,
             css_classes=[f"rv-table-{self.session}"],  # found by the Vetter in the page
         )
