@@ -565,3 +565,118 @@ def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, mon
     )
     monkeypatch.setenv("RADIOVIZ_REAL_SINGLE", str(tmp_path / "missing"))
     assert c.compare_latest() is None and c.alert.visible and "missing" in c.alert.object
+
+
+def _scanned(view):
+    """The view after a quick scan with classifier L, every window a candidate."""
+    if "classifier_L.safetensors" not in view._cards:
+        pytest.skip("classifier_L checkpoint not committed")
+    view.classifier = "classifier_L.safetensors"
+    view.stride = 16
+    view.compute_scores()
+    view.threshold = 0.0
+    assert view.candidates and len(view._table.value) == len(view.candidates)
+    return view
+
+
+def _assert_no_scan(view):
+    assert view.scoremap is None and view.candidates == [] and view.selected == -1
+    assert len(view._table.value) == 0 and view._table.selection == []
+    assert view.sky.candidates.data["x"] == [] and view._cache.data["info"] == []
+    assert "candidate(s)" not in view._status.object and "not scanned yet" in view._status.object.lower()
+
+
+def test_a_new_field_or_upload_resets_the_candidates_table_and_counts(view, tmp_path):
+    """#14 walk: old rows stayed in the table after another field was opened (keys then did nothing)."""
+    view.__panel__()
+    _scanned(view)
+    view.field = view.param.field.objects[1]
+    _assert_no_scan(view)
+    _scanned(view)
+    names, blobs = [], []
+    for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
+        p = write_fits(
+            tmp_path / f"up_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
+        )
+        names.append(p.name)
+        blobs.append(p.read_bytes())
+    assert view.upload(names, blobs) and view.field == "up"
+    _assert_no_scan(view)
+
+
+def test_before_a_scan_with_the_picked_model_the_status_says_not_scanned(view):
+    """#14 walk: "0 candidate(s) ≥ 0.95" after picking a model, before any scan with it."""
+    view.__panel__()
+    assert "not scanned yet" in view._status.object.lower()  # a fresh page
+    _scanned(view)
+    other = next(n for n in view._cards if n != "classifier_L.safetensors")
+    view.classifier = other
+    _assert_no_scan(view)
+
+
+def test_catalogue_errors_are_one_clear_sentence_and_go_with_their_cause(view, monkeypatch):
+    import sys
+
+    view.catalogue = "uploaded file"  # nothing uploaded
+    msg = view.message
+    assert view._alert.visible and "no catalogue file" in msg.lower(), msg
+    assert "argument" not in msg and "the upload" not in msg, msg  # was "…argumentthe upload…"
+    view.catalogue = "built-in clusters"
+    assert not view._alert.visible and view.message == ""
+    monkeypatch.setitem(sys.modules, "astroquery.vizier", None)  # not installed (offline alike)
+    view.catalogue = "PSZ2 (VizieR, online)"
+    msg = view.message
+    assert view._alert.visible and "--catalog" not in msg, msg  # a CLI flag means nothing here
+    assert "built-in" in msg and "PSZ2 (shared catalogs)" in msg and "upload" in msg, msg
+    view.catalogue = "none"
+    assert not view._alert.visible
+
+
+def _luminance(colour) -> float:
+    from bokeh.colors import named
+
+    if isinstance(colour, str) and not colour.startswith("#"):
+        colour = getattr(named, colour).to_hex()
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a, b) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_gray_is_black_to_white_and_beam_and_scale_bar_show_on_every_colormap(view):
+    """#14 walk: "gray" was white→black, and the white beam and scale bar vanished on it."""
+    from radioviz.app.fields import _palette
+
+    gray = _palette("gray")
+    assert gray[0].lower() == "#000000" and gray[-1].lower() == "#ffffff"  # as ds9
+    fig = view.sky.fig
+    for src in (view.sky.beam, view.sky.bar, view.sky.bar_text):
+        colours = set()
+        for r in fig.renderers:
+            if getattr(r, "data_source", None) is src:
+                g = r.glyph
+                for attr in ("line_color", "text_color", "background_fill_color", "border_line_color"):
+                    c = getattr(g, attr, None)
+                    if isinstance(c, str) and getattr(g, attr.replace("color", "alpha"), 1) not in (0, None):
+                        colours.add(c)
+        assert colours, src.name
+        for cmap in view.param.cmap.objects:
+            for c in _palette(cmap)[::8]:
+                assert max(_contrast(c, o) for o in colours) >= 3.0, (cmap, c, colours)
+
+
+def test_a_data_folder_with_fits_only_in_subfolders_says_where_they_are(tmp_path, gleam_like_source):
+    """#14 walk: RADIOVIZ_DATA=/work/shared/data showed "no FITS" with no hint."""
+    gleam_like_source("abell_0001", folder=tmp_path / "top" / "GLEAM-Data" / "TRAIN_DATA_1")
+    gleam_like_source("abell_0002", folder=tmp_path / "top" / "other" / "deeper" / "x")
+    view = FieldsView(labels_path=tmp_path / "labels.sqlite", data_dir=str(tmp_path / "top"))
+    msg = view.message
+    assert "no FITS" in msg and view.field is None
+    assert "GLEAM-Data" in msg and "TRAIN_DATA_1" not in msg, msg  # the published-layout root
+    assert "other/deeper/x" in msg and "4 " in msg, msg
+    view.data_dir = str(tmp_path / "top" / "GLEAM-Data")
+    assert view.field == "abell_0001" and not view._alert.visible

@@ -310,3 +310,52 @@ def test_fourth_cutout_is_inside_1600px_and_screenshot(page):
     if os.environ.get("RADIOVIZ_SCREENSHOTS"):
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(DOCS / "fields.png"))
+
+
+def test_a_bad_upload_after_a_good_one_is_refused_at_once(page, gleam_like_source, tmp_path):
+    """A truncated FITS after a good upload: the refusal came 45–90 s late (issue #14 walk)."""
+    good = gleam_like_source("abell_9999", folder=tmp_path / "good", n=100)
+    box = page.locator("input[type=file]").first
+    box.set_input_files([str(p) for p in good])
+    page.locator("select").filter(has_text="abell_9999").first.wait_for(timeout=SLOW)
+    time.sleep(1)
+    bad = tmp_path / "bad" / "broken_Gleam72-103_clipped.fits"
+    bad.parent.mkdir()
+    bad.write_bytes(good[0].read_bytes()[:4000])  # truncated: a header and part of the data
+    t0 = time.perf_counter()
+    box.set_input_files(str(bad))
+    page.get_by_text("Upload rejected").first.wait_for(timeout=SLOW)
+    took = time.perf_counter() - t0
+    assert took < 10.0, took  # ~1 s (QUIET_S) unloaded; the shared machine adds latency
+    assert "broken_Gleam72-103_clipped.fits" in page.get_by_text("Upload rejected").first.inner_text()
+
+
+def test_compute_and_cancel_do_not_overlap(page):
+    a = page.get_by_role("button", name="Compute score map").bounding_box()
+    b = page.get_by_role("button", name="Cancel").bounding_box()
+    apart = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+    apart |= a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+    assert apart, (a, b)
+
+
+def test_candidate_table_shows_every_column_at_1600px(server, browser):
+    """#14 walk: the "by" and comment columns were cut off at 1600×1000."""
+    url, errors = server
+    errors.records.clear()
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(url, timeout=SLOW)
+        page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+        _scan(page)
+        table = page.locator(".tabulator").first.bounding_box()
+        for field in ("RA", "score", "label", "by", "comment"):
+            col = page.locator(f'.tabulator-col[tabulator-field="{field}"]').first.bounding_box()
+            assert col is not None and col["width"] >= 20, (field, col)
+            right = min(table["x"] + table["width"], 1600)
+            assert col["x"] >= table["x"] - 1 and col["x"] + col["width"] <= right + 1, (field, col, table)
+        assert not page.errors, page.errors
+        assert not errors.records, errors.records
+    finally:
+        page.close()

@@ -26,6 +26,7 @@ from ..data.preprocess import require_cutout_size, stack_cutout
 from ..display import STRETCHES, stretch_image, stretch_limits, stretch_values
 from ..errors import InputError
 from ..io.catalogs import builtin_clusters, crossmatch, read_catalog, read_psz2
+from ..io.layout import data_folders_below
 from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
@@ -44,6 +45,18 @@ CATALOGUES = ["none", "built-in clusters", "PSZ2 (shared catalogs)", "PSZ2 (Vizi
 SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
 NO_MATCH = "—"
 MAX_SHOWN = 1024  # pixels a side sent to the browser for a big mosaic's viewport
+NOT_SCANNED = "Not scanned yet — press Compute score map."
+#: Share of the candidate table's width per column: all of them fit the 400–600 px it gets.
+TABLE_WIDTHS = {
+    "RA": "11%",
+    "Dec": "10%",
+    "score": "9%",
+    "nearest cluster": "17%",
+    "sep (′)": "9%",
+    "label": "12%",
+    "by": "11%",
+    "comment": "21%",
+}
 
 
 def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
@@ -121,6 +134,39 @@ def _catalogue(choice: str, path: str = "") -> object:
     return None
 
 
+NO_CATALOGUE_FILE = (
+    "No catalogue file uploaded yet: drop an ECSV, CSV, VOTable or FITS table in the catalogue box "
+    "below, or pick another catalogue."
+)
+
+
+def _catalogue_message(choice: str, exc: InputError, path: str) -> str:
+    """A catalogue that cannot be read, in the app's terms: no CLI flag, no temporary path."""
+    if choice == "PSZ2 (VizieR, online)":
+        reason = str(exc).split(";")[0].strip()
+        return (
+            f"PSZ2 from VizieR is unavailable here ({reason}). Pick “PSZ2 (shared catalogs)” or "
+            "“built-in clusters” in the catalogue list, or upload a catalogue file below."
+        )
+    if choice == "uploaded file" and path:
+        return "Catalogue rejected — " + resources.public_message(str(exc), {str(Path(path).parent): ""})
+    return str(exc)
+
+
+def _fits_below_hint(folder: str) -> str:
+    """Where FITS lie below a folder with none directly in it (a data root such as
+    ``shared/data``, whose fields are in sub-folders), as the end of the "no FITS" message."""
+    found = sorted(data_folders_below(folder), key=lambda fn: -fn[1])
+    if not found:
+        return " (nothing to show)"
+    where = ", ".join(f"{n} under {sub.relative_to(folder)}" for sub, n in found[:3])
+    more = f" and {len(found) - 3} more folders" if len(found) > 3 else ""
+    return (
+        f"; found {where}{more} — type one of these in the folder box "
+        "(or start the app with RADIOVIZ_DATA pointing there)"
+    )
+
+
 def _on_session(doc, fn, *args):
     """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
     if doc is None:
@@ -172,10 +218,12 @@ class FieldsView(pn.viewable.Viewer):
         if resources.data_root() is not None:  # served with a data root: show paths inside it
             params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
         self._dir = None  # the folder last opened (a resolved server path, never shown)
+        self._opened: tuple[str | None, str | None] = (None, None)  # (folder, field) open_field showed
         self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
         self.session = uuid.uuid4().hex[:8]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._alert_cause = ""  # what the alert is about ("catalogue"): it goes when that is fixed
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self._cancel = threading.Event()
@@ -237,13 +285,13 @@ class FieldsView(pn.viewable.Viewer):
             self.param.field.objects = []
             self.field = None
             self._status.object = ""
-            self.show_error(f"{self.data_dir}: no FITS images in this folder (nothing to show)")
+            self.show_error(f"{self.data_dir}: no FITS images in this folder{_fits_below_hint(folder)}")
             return
         self.clear_error()
-        self.param.field.objects = names
+        self.param.field.objects = names  # the field picker may already open names[0] here
         if self.field not in names:
             self.field = names[0]
-        else:
+        elif self._opened != (folder, self.field):
             self.param.trigger("field")
 
     @param.depends("field", watch=True)
@@ -253,8 +301,9 @@ class FieldsView(pn.viewable.Viewer):
     def open_field(self, root: str, name: str | None) -> None:
         """The one entry point that makes a field current (folder box, upload, SkyView, surveys)."""
         self._cancel.set()
+        self._opened = (root, name)
         self.scoremap, self.candidates, self._cuts, self._scan_meta = None, [], {}, {}
-        self._status.object = ""
+        self._status.object = NOT_SCANNED if name else ""
         self._axes = None
         if name:
             try:
@@ -270,26 +319,28 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(str(exc))
         except Exception as exc:  # keep the page up; say what went wrong
             self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
-        self.refresh_labels()
-        self.scan_version += 1
-        self._draw_overlay()
-        self._build_cache(-1)
-        self.selected = -1
-        self.param.trigger("selected")
+        self._set_candidates([])  # table, markers, cut-outs, cache and counts of the new field
 
     def clipped(self):
         return resources.clipped_field(self._root(), self.field)
 
-    def show_error(self, text: str):
+    def show_error(self, text: str, cause: str = ""):
+        """Show ``text`` in the alert; ``cause`` names what it is about (e.g. "catalogue"), so the
+        alert goes once that cause is gone (``clear_error(cause)``)."""
         shown = {getattr(d, "name", d): label for label, d in self._uploads.items()}
         text = resources.public_message(text, shown)
         self._alert.object = text
         self._alert.visible = True
         self.message = text
+        self._alert_cause = cause
 
-    def clear_error(self):
+    def clear_error(self, cause: str | None = None):
+        """Hide the alert (only when it is about ``cause``, if one is given)."""
+        if cause is not None and cause != getattr(self, "_alert_cause", ""):
+            return
         self._alert.visible = False
         self.message = ""
+        self._alert_cause = ""
 
     def upload(self, filenames: list[str], contents: list[bytes]) -> bool:
         """Open uploaded FITS (one file per band, or a cube) as the current folder.  Sizes are
@@ -446,16 +497,19 @@ class FieldsView(pn.viewable.Viewer):
     def catalog_data(self) -> dict:
         """The chosen catalogue's objects inside the field, in plot pixels, with names for the hover."""
         empty = {"x": [], "y": [], "name": [], "ra": [], "dec": []}
-        if not self.field or self.catalogue == "none":
+        if self.catalogue == "none":
+            self.clear_error("catalogue")
+            return empty
+        if self.catalogue == "uploaded file" and not self._catalog_path:
+            self.show_error(NO_CATALOGUE_FILE, cause="catalogue")
             return empty
         try:
             table = _catalogue(self.catalogue, self._catalog_path)
         except InputError as exc:
-            self.show_error(
-                resources.public_message(str(exc), {str(Path(self._catalog_path).parent): "the upload"})
-            )
+            self.show_error(_catalogue_message(self.catalogue, exc, self._catalog_path), cause="catalogue")
             return empty
-        if table is None:
+        self.clear_error("catalogue")
+        if table is None or not self.field:
             return empty
         plane, wcs = resources.display_plane(self._root(), self.field, 3)
         t = sky.catalog_in_field(table, wcs, plane.shape)
@@ -647,7 +701,7 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(f"Score map failed — {msg}")
             self._status.object = ""
             return
-        if result is None or field != self.field or root != self._root():
+        if result is None or field != self.field or root != self._root() or name != self.classifier:
             self._status.object = "Score map cancelled."
             return
         smap, cands, cuts = result
@@ -678,7 +732,19 @@ class FieldsView(pn.viewable.Viewer):
         (0.5); L, A and D keep the paper's 0.95."""
         card = resources.classifier_cards().get(self.classifier) if self.classifier else None
         thr = card.extra.get("default_threshold") if card is not None else None
+        if (
+            getattr(self, "scoremap", None) is not None
+            and self._scan_meta.get("classifier") != self.classifier
+        ):
+            self._clear_scan(f"Not scanned yet with {self.classifier} — press Compute score map.")
         self.threshold = float(thr) if thr is not None else 0.95
+
+    def _clear_scan(self, note: str = NOT_SCANNED) -> None:
+        """No score map (another model was picked): no candidates, and the status says so."""
+        self._cancel.set()
+        self.scoremap, self._cuts, self._scan_meta = None, {}, {}
+        self._set_candidates([])
+        self._status.object = note
 
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
@@ -1007,12 +1073,13 @@ class FieldsView(pn.viewable.Viewer):
             _catalogue("uploaded file", str(path))
         except (InputError, OSError) as exc:
             msg = resources.public_message(str(exc), {tmp.name: "the upload"})
-            self.show_error(f"Catalogue rejected — {msg}")
+            self.show_error(f"Catalogue rejected — {msg}", cause="catalogue")
             tmp.cleanup()
             return False
         self._forget_catalogue()
         self._catalog_tmp = tmp
         self._catalog_path = str(path)
+        self.clear_error("catalogue")
         self.catalogue = "uploaded file"
         self.param.trigger("catalogue")
         return True
@@ -1043,8 +1110,8 @@ class FieldsView(pn.viewable.Viewer):
         )
         fetch = pn.widgets.Button(label="Fetch GLEAM field")
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
-        compute = pn.widgets.Button(label="Compute score map", color="primary")
-        cancel = pn.widgets.Button(label="Cancel", color="warning")
+        compute = pn.widgets.Button(label="Compute score map", color="primary", width=170)
+        cancel = pn.widgets.Button(label="Cancel", color="warning", width=90)
         compute.on_click(lambda e: self._safe(self.start_scan))
         cancel.on_click(lambda e: self.cancel())
         self._table = pn.widgets.Tabulator(
@@ -1054,6 +1121,8 @@ class FieldsView(pn.viewable.Viewer):
             | {"comment": {"type": "input"}},
             height=220,
             sizing_mode="stretch_width",
+            layout="fit_columns",  # every column inside the table's width (they were cut off)
+            widths=TABLE_WIDTHS,
             show_index=False,
             css_classes=[f"rv-table-{self.session}"],  # found by the Vetter in the page
         )
@@ -1191,7 +1260,7 @@ def _palette(cmap: str) -> list[str]:
     return {
         "inferno": palettes.Inferno256,
         "viridis": palettes.Viridis256,
-        "gray": palettes.Greys256[::-1],
+        "gray": palettes.Greys256,  # black → white, as ds9
         "magma": palettes.Magma256,
         "cividis": palettes.Cividis256,
     }[cmap]

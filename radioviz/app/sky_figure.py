@@ -23,6 +23,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 FRAME = 520  # screen pixels across the longer side of the field
+HALO = "#000000"  # outline under the white beam, scale bar and its label
 
 _RA_CODE = """const v = ((value % 360) + 360) % 360 / 15;
     const h = Math.floor(v), m = Math.floor((v - h) * 60);
@@ -152,7 +153,10 @@ class SkyFigure:
             line_color="lime",
             line_width=2,
         )
+        # beam and scale bar: white on a dark halo, seen on every colormap (dark or light sky)
+        f.patches("xs", "ys", source=self.beam, fill_alpha=0, line_color=HALO, line_width=5, line_alpha=0.8)
         f.patches("xs", "ys", source=self.beam, fill_alpha=0, line_color="white", line_width=2)
+        f.multi_line("xs", "ys", source=self.bar, line_color=HALO, line_width=6, line_alpha=0.8)
         f.multi_line("xs", "ys", source=self.bar, line_color="white", line_width=3)
         f.text(
             "x",
@@ -162,6 +166,9 @@ class SkyFigure:
             text_color="white",
             text_font_size="11pt",
             text_align="center",
+            background_fill_color=HALO,
+            background_fill_alpha=0.6,
+            padding=2,
         )
         f.add_tools(
             HoverTool(renderers=[img], tooltips=SKY_TOOLTIPS, formatters=sky_formatters()),

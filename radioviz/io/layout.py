@@ -222,3 +222,38 @@ def source_of(path: str | Path) -> SourceFiles:
     if len(found) > 1:
         raise InputError(path, f"holds {len(found)} sources; name one band file of the one you want")
     return found[0]
+
+
+def data_folders_below(path: str | Path, max_depth: int = 3, max_dirs: int = 2000) -> list[tuple[Path, int]]:
+    """``(folder, number of FITS files)`` for the top-most folders under ``path`` that
+    :func:`discover` can open (FITS directly inside, or a ``<SPLIT>_DATA_<class>`` root): where to
+    point a user who opened a folder with none directly in it.  The walk is bounded (``max_depth``
+    levels, ``max_dirs`` folders) so a huge tree answers quickly; hidden folders are skipped."""
+    out: list[tuple[Path, int]] = []
+    level, seen = [Path(path)], 0
+    for _ in range(max_depth):
+        below: list[Path] = []
+        for d in level:
+            try:
+                subdirs = sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith("."))
+            except OSError:
+                continue
+            for sub in subdirs:
+                seen += 1
+                if seen > max_dirs:
+                    return out
+                try:
+                    splits = find_splits(sub)
+                    n = (
+                        sum(len(fits_files(c)) for s in splits.values() for c in s.values())
+                        if splits
+                        else len(fits_files(sub))
+                    )
+                except (OSError, InputError):
+                    continue
+                if n:
+                    out.append((sub, n))
+                else:
+                    below.append(sub)
+        level = below
+    return out
