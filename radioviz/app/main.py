@@ -25,15 +25,17 @@ def create_app(
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
     generate = GenerateView(data_dir=data_dir)
+    survey = SurveyView(fields)
     tabs = pn.Tabs(
         ("Fields", fields),
         ("Generate", generate),
         ("Trajectory", TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
         ("Compare", CompareView(generate)),
         ("Models", ModelsView()),
-        ("Survey", SurveyView(fields)),
+        ("Survey", survey),
         dynamic=True,
     )
+    survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
     if template:
         return pn.template.BootstrapTemplate(
             title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
