@@ -37,6 +37,9 @@ def create_app(
     )
     survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
     if template:
+        from .resources import serve_panel_css_locally
+
+        serve_panel_css_locally()
         return pn.template.BootstrapTemplate(
             title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
             main=[tabs],
