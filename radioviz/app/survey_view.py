@@ -70,6 +70,8 @@ class SurveyView(pn.viewable.Viewer):
         self.param.checkpoint.objects = sorted(cards)
         if cards and self.checkpoint is None:
             self.checkpoint = default_model(cards)  # the same default as the Fields tab
+        if "threshold" in params:  # a threshold given explicitly outranks the model's default
+            self.threshold = params["threshold"]
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self.summary = None
@@ -208,7 +210,9 @@ class SurveyView(pn.viewable.Viewer):
             return False
         entry = self.result.openable[name]
         self.fields.threshold = self.threshold
-        self.fields.show_scoremap(entry["folder"], entry["field"], self.result.scoremap(name))
+        # served with a data root the Fields tab shows paths relative to it, never the server's
+        folder = resources.shown_path(entry["folder"])
+        self.fields.show_scoremap(folder, entry["field"], self.result.scoremap(name))
         self.status = f"Opened {name} in the Fields tab with its survey score map."
         if self.show_fields is not None:
             self.show_fields()
