@@ -39,6 +39,31 @@ def test_survey_defaults_to_sample_fields_and_writes_outside_the_data_root(data_
     assert v.status.startswith("Error:") and "run name" in v.status and str(tmp_path) not in v.status
 
 
+def test_open_in_fields_shows_the_folder_relative_to_the_data_root_and_the_tab(data_root):
+    """A surveyed field opens in Fields with the folder as the user may see it (relative to the
+    data root, never the server path), and the page is asked to bring the Fields tab forward."""
+    from radioviz.app.survey_view import SurveyView
+
+    class Fields:
+        threshold = 0.0
+
+        def show_scoremap(self, folder, field, smap):
+            self.opened = (folder, field, smap)
+
+    class Result:
+        openable = {"f1": {"folder": str(data_root / "sub"), "field": "f1", "scoremap": "x"}}
+
+        def scoremap(self, name):
+            return "smap"
+
+    shown = []
+    v = SurveyView(fields=Fields(), show_fields=lambda: shown.append(True), threshold=0.7)
+    v.result = Result()
+    assert v.threshold == 0.7
+    assert v.open_in_fields("f1") and v.fields.opened == ("sub", "f1", "smap") and shown == [True]
+    assert not v.open_in_fields("nope")
+
+
 def test_survey_output_is_a_local_path_without_a_data_root(monkeypatch):
     from pathlib import Path
 

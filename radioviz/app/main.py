@@ -25,16 +25,21 @@ def create_app(
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
     generate = GenerateView(data_dir=data_dir)
+    survey = SurveyView(fields)
     tabs = pn.Tabs(
         ("Fields", fields),
         ("Generate", generate),
         ("Trajectory", TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
         ("Compare", CompareView(generate)),
         ("Models", ModelsView()),
-        ("Survey", SurveyView(fields)),
+        ("Survey", survey),
         dynamic=True,
     )
+    survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
     if template:
+        from .resources import serve_panel_css_locally
+
+        serve_panel_css_locally()
         return pn.template.BootstrapTemplate(
             title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
             main=[tabs],

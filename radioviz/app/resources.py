@@ -24,6 +24,20 @@ SAMPLE_DATA = REPO / "sample_data"
 CHECKPOINTS = REPO / "checkpoints"
 
 
+def serve_panel_css_locally() -> None:
+    """Served: Panel's own stylesheets (loading.css, markdown.css) from this server, never its CDN.
+
+    Panel points a component's stylesheets at the server only when the component is rendered
+    into a document; components rendered later with no document (a tab shown again, a pane
+    re-rendered from a callback) fall back to cdn.holoviz.org, which fails offline.  The fallback
+    is the module constant ``panel.reactive.CDN_DIST``; pointing it at the server's own copy
+    (a relative URL, so a served prefix still works) keeps every request on this server."""
+    import panel.reactive
+    from panel.io.resources import LOCAL_DIST
+
+    panel.reactive.CDN_DIST = LOCAL_DIST
+
+
 # -- what a browser user may reach -------------------------------------------------------------
 
 _DATA_ROOT: Path | None = None

@@ -19,6 +19,7 @@ import param
 
 from ..errors import InputError
 from . import resources
+from .fields import default_model, scoring_cards
 
 
 class SurveyCancelled(Exception):
@@ -61,19 +62,29 @@ class SurveyView(pn.viewable.Viewer):
     total = param.Integer(default=0)
     status = param.String(default="")
 
-    def __init__(self, fields=None, **params):
+    def __init__(self, fields=None, show_fields=None, **params):
         super().__init__(**params)
         self.fields = fields
-        names = sorted(resources.classifier_cards())
-        self.param.checkpoint.objects = names
-        if names and self.checkpoint is None:
-            self.checkpoint = "classifier_L.safetensors" if "classifier_L.safetensors" in names else names[0]
+        self.show_fields = show_fields  # brings the Fields tab forward (set by the page layout)
+        cards = scoring_cards()
+        self.param.checkpoint.objects = sorted(cards)
+        if cards and self.checkpoint is None:
+            self.checkpoint = default_model(cards)  # the same default as the Fields tab
+        if "threshold" in params:  # a threshold given explicitly outranks the model's default
+            self.threshold = params["threshold"]
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self.summary = None
         self.result = None
         self._doc = None
         self._output_root: Path | None = None
+
+    @param.depends("checkpoint", watch=True, on_init=True)
+    def _model_threshold(self):
+        """The model's own default threshold (the detector's calibrated one), as in the Fields tab."""
+        card = scoring_cards().get(self.checkpoint) if self.checkpoint else None
+        thr = card.extra.get("default_threshold") if card is not None else None
+        self.threshold = float(thr) if thr is not None else 0.95
 
     def output_folder(self) -> Path:
         """Where this run writes.  Served with a data root, ``out`` is a run name inside the
@@ -185,7 +196,10 @@ class SurveyView(pn.viewable.Viewer):
             return pd.DataFrame(columns=["name", "kind", "status", "n_candidates", "max_score", "reason"])
         t = self.result.results
         cols = ["name", "kind", "status", "n_candidates", "max_score", "cluster_score", "reason"]
-        return t[cols].to_pandas()
+        frame = t[cols].to_pandas()
+        # an empty reason (the row is fine) comes back from the ECSV as masked: show it empty
+        frame["reason"] = frame["reason"].fillna("").astype(str)
+        return frame
 
     def openable(self) -> list[str]:
         return sorted(self.result.openable) if self.result is not None else []
@@ -196,8 +210,12 @@ class SurveyView(pn.viewable.Viewer):
             return False
         entry = self.result.openable[name]
         self.fields.threshold = self.threshold
-        self.fields.show_scoremap(entry["folder"], entry["field"], self.result.scoremap(name))
+        # served with a data root the Fields tab shows paths relative to it, never the server's
+        folder = resources.shown_path(entry["folder"])
+        self.fields.show_scoremap(folder, entry["field"], self.result.scoremap(name))
         self.status = f"Opened {name} in the Fields tab with its survey score map."
+        if self.show_fields is not None:
+            self.show_fields()
         return True
 
     def __panel__(self):
