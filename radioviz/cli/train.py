@@ -123,6 +123,12 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
     )
     d.add_argument("--no-crops", action="store_true", help="central cut-outs × 160 augmentations, not crops")
     d.add_argument("--per-field", type=int, default=20, help="random crops per non-halo field")
+    d.add_argument(
+        "--halo-share",
+        type=float,
+        default=0.5,
+        help="share of each batch drawn from the halo classes (crops only; default 0.5)",
+    )
     d.add_argument("--stretch", choices=["asinh", "log"], default="asinh", help="generator pixel scale")
     d.add_argument("--eval-every", type=int, default=0, help="steps between quick evaluations")
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
