@@ -139,6 +139,8 @@ def test_quality_flags_and_the_default_generator():
     cards = {"a_ddpm": noisy, "b_wgan": copies, "c_single": single, "z_edm": good, "old": _card()}
     assert default_generator(cards) == "z_edm"
     assert default_generator({"a": noisy, "b": _card()}) == "a"  # measured before unmeasured
+    masked = {**_card(hist_err=0.1, zero_fraction_gen=0.87, zero_fraction_real=0.87), "conditions": ["mask"]}
+    assert default_generator({"m": masked, "z_edm": good}) == "z_edm"  # needs a drawn mask: never default
     assert picker_label("a_ddpm", noisy) == "a_ddpm (undertrained)" and picker_label("z_edm", good) == "z_edm"
     assert "undertrained" in quality_line(noisy) and "histogram error 1.50" in quality_line(noisy)
     # the shipped default's card carries its measurement, and the Models tab shows it

@@ -124,7 +124,8 @@ def picker_label(name: str, card: dict) -> str:
 
 def default_generator(cards: dict[str, dict], kinds=("edm", "ddpm", "wgan")) -> str | None:
     """The best measured generator among ``cards`` ({file name: card}): those meeting the bar
-    first, then the lowest histogram error; multi-band models before single-frequency ones."""
+    first, then the lowest histogram error; multi-band models before single-frequency ones.
+    Models that need a drawn mask are never the default: a first Generate has none."""
 
     def key(item):
         name, card = item
@@ -139,5 +140,9 @@ def default_generator(cards: dict[str, dict], kinds=("edm", "ddpm", "wgan")) -> 
             name,
         )
 
-    pool = [(n, c) for n, c in cards.items() if (c.kind if hasattr(c, "kind") else c.get("kind")) in kinds]
+    def usable(card) -> bool:
+        card = card.to_dict() if hasattr(card, "to_dict") else card
+        return card.get("kind") in kinds and "mask" not in (card.get("conditions") or [])
+
+    pool = [(n, c) for n, c in cards.items() if usable(c)]
     return min(pool, key=key)[0] if pool else None
