@@ -228,7 +228,13 @@ class SurveyView(pn.viewable.Viewer):
         self.fields.threshold = self.threshold
         # served with a data root the Fields tab shows paths relative to it, never the server's
         folder = resources.shown_path(entry["folder"])
-        self.fields.show_scoremap(folder, entry["field"], self.result.scoremap(name))
+        ckpt = Path(str(self.result.config.get("checkpoint") or "")).name
+        self.fields.show_scoremap(
+            folder,
+            entry["field"],
+            self.result.scoremap(name),
+            f"{ckpt} (survey)" if ckpt else "survey score map",
+        )
         self.status = f"Opened {name} in the Fields tab with its survey score map."
         if self.show_fields is not None:
             self.show_fields()
