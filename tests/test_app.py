@@ -388,6 +388,22 @@ def test_trajectory_scrubbing_makes_no_model_calls(generated_view):
     assert "ᾱ_t" in t.fwd_text.object
 
 
+def test_use_last_generate_result_shows_the_model_that_made_it(generated_view):
+    """ "Use last Generate result" with another model in the Trajectory picker (the view opens on
+    the EDM; the run is a DDPM's): the picker, sampler, steps, seed and teaching texts follow the
+    run, so an EDM's σ/Heun explanations never label a DDPM's frames (found on the served app)."""
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView(generated_view)
+    t.model, t.sampler, t.seed = "edm_gleam.safetensors", "heun", 7
+    assert t.use_generated()
+    assert t.model == "ddpm_gleam.safetensors" and t.sampler == "ddim"
+    assert (t.steps, t.seed) == (3, 0)
+    assert "ε_θ" in t.explain["x0"].object and "D(x; σ)" not in t.explain["x0"].object
+    assert "ddpm_gleam" in t.status.object and len(t.trajectory) == 3
+    assert t.cache.data["text"][0].startswith("step 1/3")
+
+
 def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
     from radioviz.app.trajectory_view import TrajectoryView
 

@@ -436,6 +436,51 @@ def test_survey_view_runs_shows_progress_and_opens_in_fields(fields, checkpoint,
     assert v.status.startswith("Error:") and "nowhere" in v.status and not v.running
 
 
+def test_survey_view_new_settings_go_to_a_new_run_and_old_ones_resume(
+    fields, checkpoint, tmp_path, local_client
+):
+    """In the app, a second survey with other settings in the same output (the box keeps its
+    default) starts a fresh run beside it instead of failing with the CLI's "use a new --out";
+    the first settings again resume the first run (found on the served app)."""
+    from radioviz.app.survey_view import SurveyView
+
+    out = tmp_path / "o"
+    v = SurveyView(target=str(fields), out=str(out), stride=8)
+    v.checkpoint, v.scheduler = str(checkpoint), local_client.scheduler.address
+    v.threshold = 0.5  # after the checkpoint, which sets its own default
+    v.run()
+    assert v.status.startswith(f"Finished: {N_FIELDS} ok")
+    v.threshold = 0.6
+    v.run()
+    assert v.status.startswith(f"Finished: {N_FIELDS} ok"), v.status
+    assert "--out" not in v.status and "o-2" in v.status and (tmp_path / "o-2" / "survey.json").exists()
+    v.threshold = 0.5
+    v.run()
+    assert v.status.startswith(f"Finished: 0 ok, 0 failed, 0 lost, {N_FIELDS} done earlier"), v.status
+    assert not (tmp_path / "o-3").exists()
+
+
+def test_labels_on_a_surveyed_field_record_the_survey_checkpoint(checkpoint, tmp_path, local_client):
+    """A label made on a field opened from the Survey tab records the checkpoint that made the
+    score map (exports carry the classifier, #14), not a bare "survey score map"."""
+    from radioviz.app.fields import FieldsView
+    from radioviz.app.survey_view import SurveyView
+
+    fields = tmp_path / "fields"
+    write_field(simulate_field(SimConfig(seed=3, size=80, point_density_per_deg2=20, n_extended=1)), fields)
+    fv = FieldsView(labels_path=tmp_path / "labels.sqlite")
+    v = SurveyView(fields=fv, target=str(fields), out=str(tmp_path / "o"), stride=8)
+    v.checkpoint, v.scheduler = str(checkpoint), local_client.scheduler.address
+    v.threshold = 0.0  # every field has a candidate
+    v.run()
+    name = v.openable()[0]
+    assert v.open_in_fields(name) and fv.candidates
+    fv.selected = 0
+    assert fv.label_selected("halo")
+    text = fv.export_bytes(".csv").getvalue().decode()
+    assert f"{os.path.basename(checkpoint)} (survey)" in text and ",8," in text
+
+
 def test_survey_view_keeps_to_the_data_root(tmp_path, monkeypatch):
     """Served with a data root, the Survey tab reads and writes nothing outside it (#16)."""
     from radioviz.app.survey_view import SurveyView

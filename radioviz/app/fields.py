@@ -718,12 +718,13 @@ class FieldsView(pn.viewable.Viewer):
     def cancel(self):
         self._cancel.set()
 
-    def show_scoremap(self, folder: str, field: str, smap: ScoreMap):
-        """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet."""
+    def show_scoremap(self, folder: str, field: str, smap: ScoreMap, classifier: str = "survey score map"):
+        """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet;
+        ``classifier`` (the checkpoint that made it) goes into every label and export."""
         self.data_dir, self.field = folder, field
         self._cancel.set()  # a scan still running for this view is superseded
         self.scoremap, self._cuts = smap, {}
-        self._scan_meta = {"classifier": "survey score map", "stride": smap.stride}
+        self._scan_meta = {"classifier": classifier, "stride": smap.stride}
         self._update_candidates()
 
     @param.depends("classifier", watch=True, on_init=True)

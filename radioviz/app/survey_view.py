@@ -28,6 +28,7 @@ class SurveyCancelled(Exception):
 
 #: What the target box takes for the bundled sample fields (read-only, always allowed).
 SAMPLE = "sample"
+MAX_RUNS = 50  # sibling runs (name-2, name-3, ...) tried when the output holds other settings
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -127,6 +128,7 @@ class SurveyView(pn.viewable.Viewer):
     def run(self):
         """Run the survey here (blocking); what ``start`` runs in a thread."""
         from ..survey import load_survey, run_survey
+        from ..survey.store import SettingsMismatch
 
         self._cancel.clear()
 
@@ -149,23 +151,37 @@ class SurveyView(pn.viewable.Viewer):
         try:
             # every typed path obeys the server's data root (#16): nothing read or written outside it
             target = self.resolve_target()
-            out = self.output_folder()
+            base = self.output_folder()
             images = [resources.resolve_user_path(self.images)] if self.images else None
-            self.summary = run_survey(
-                target,
-                resources.CHECKPOINTS / self.checkpoint,
-                out,
-                images=images,
-                stride=self.stride,
-                threshold=self.threshold,
-                scheduler=self.scheduler or None,
-                n_workers=self.workers,
-                progress=progress,
-                on_start=on_start,
-            )
+            # a run with other settings in the chosen output: the next free (or matching, to
+            # resume) sibling run -- base, base-2, base-3, ... -- rather than an error
+            for k in range(1, MAX_RUNS + 1):
+                out = base if k == 1 else base.with_name(f"{base.name}-{k}")
+                try:
+                    self.summary = run_survey(
+                        target,
+                        resources.CHECKPOINTS / self.checkpoint,
+                        out,
+                        images=images,
+                        stride=self.stride,
+                        threshold=self.threshold,
+                        scheduler=self.scheduler or None,
+                        n_workers=self.workers,
+                        progress=progress,
+                        on_start=on_start,
+                    )
+                    break
+                except SettingsMismatch:
+                    if k == MAX_RUNS:
+                        raise
             self.result = load_survey(out)
             s = self.summary
-            where = f" Output: run '{self.out.strip() or 'app'}'." if resources.data_root() else ""
+            moved = (
+                f" Output: run '{out.name}' ('{base.name}' holds a survey with other settings)."
+                if out != base
+                else ""
+            )
+            where = moved or (f" Output: run '{out.name}'." if resources.data_root() else "")
             text = (
                 f"Finished: {s.ok} ok, {s.failed} failed, {s.errors} lost, "
                 f"{s.skipped} done earlier ({s.seconds:.1f} s).{where}"
@@ -212,7 +228,13 @@ class SurveyView(pn.viewable.Viewer):
         self.fields.threshold = self.threshold
         # served with a data root the Fields tab shows paths relative to it, never the server's
         folder = resources.shown_path(entry["folder"])
-        self.fields.show_scoremap(folder, entry["field"], self.result.scoremap(name))
+        ckpt = Path(str(self.result.config.get("checkpoint") or "")).name
+        self.fields.show_scoremap(
+            folder,
+            entry["field"],
+            self.result.scoremap(name),
+            f"{ckpt} (survey)" if ckpt else "survey score map",
+        )
         self.status = f"Opened {name} in the Fields tab with its survey score map."
         if self.show_fields is not None:
             self.show_fields()

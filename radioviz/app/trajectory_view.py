@@ -314,8 +314,25 @@ class TrajectoryView(pn.viewable.Viewer):
         if g is None or not len(g.trajectory):
             self.status.object = "No Generate result with a trajectory yet."
             return False
-        self.set_trajectory(g.trajectory, f"from the Generate tab ({g.meta['sampler']})")
+        name = Path(str(g.meta.get("checkpoint", ""))).name
+        self._follow_run(name, g.meta)
+        self.set_trajectory(g.trajectory, f"from the Generate tab ({name}, {g.meta['sampler']})")
         return True
+
+    def _follow_run(self, name: str, meta: dict) -> None:
+        """Show the run's own model, sampler, steps and seed in the pickers (when it is a
+        diffusion model listed here), so the teaching texts, schedule and Run buttons are those
+        of the model whose frames are shown."""
+        if name not in self.param.model.objects:
+            return
+        self.model = name
+        if meta.get("sampler") in self.param.sampler.objects:
+            self.sampler = meta["sampler"]
+        lo, hi = self.param.steps.bounds
+        if isinstance(meta.get("steps"), int):
+            self.steps = min(max(meta["steps"], lo), hi)
+        if isinstance(meta.get("seed"), int) and meta["seed"] >= 0:
+            self.seed = meta["seed"]
 
     @param.depends("cancel", watch=True)
     def _cancel_run(self):

@@ -23,6 +23,11 @@ from astropy.table import Table
 
 from ..errors import InputError
 
+
+class SettingsMismatch(InputError):
+    """The output folder holds a survey run with other settings (so it cannot be resumed)."""
+
+
 RESULT_COLUMNS = {
     "task": str,
     "kind": str,
@@ -85,7 +90,7 @@ class ResultStore:
             old = json.loads(path.read_text())
             diff = [k for k in config if k in old.get("config", {}) and old["config"][k] != config[k]]
             if diff:
-                raise InputError(
+                raise SettingsMismatch(
                     self.out,
                     f"holds a survey with other settings ({', '.join(diff)} differ); "
                     "resume with the same ones or use a new --out",
