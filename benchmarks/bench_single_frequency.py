@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,38 @@ def label_counts(labels: np.ndarray, n: int) -> dict[str, int]:
     return {LABEL_NAMES[i]: int(c) for i, c in enumerate(counts) if c}
 
 
+#: the row whose sampler the app uses by default for each model kind: what its card reports
+CARD_ROW = {"ddpm": "DDIM-50", "wgan": "WGAN"}
+
+
+def write_quality(rows: list[dict], n: int, seed: int, command: str) -> None:
+    """Each model's measured quality (its default sampler's row) into its card's ``quality``, so
+    the Models tab and the pickers show it (:mod:`radioviz.models.quality`)."""
+    for row in rows:
+        if row["row"] not in CARD_ROW.values():
+            continue
+        card_file = Path(row["checkpoint"]).with_suffix(".json")
+        card = json.loads(card_file.read_text())
+        card["quality"] = {
+            "date": time.strftime("%Y-%m-%d"),
+            "sampler": row["row"].lower(),
+            "n": n,
+            "seed": seed,
+            "label": "real label mix (H, cH, mH)",
+            "real": "the 129 single-frequency images (../shared/data/Data_for_Gen_Model_Evaluation)",
+            "hist_err": row["hist_mean_abs_rel_err"],
+            "zero_fraction_gen": row["zero_fraction_gen"],
+            "zero_fraction_real": row["zero_fraction_real"],
+            "fid_domain": row["fid_domain"],
+            "nn_ssim_max": row["nn_ssim_max"],
+            "nn_ssim_median": row["nn_ssim_median"],
+            "s_per_sample": row["seconds_per_sample"],
+            "command": command,
+        }
+        card_file.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
+        print(f"wrote the quality of {row['checkpoint']} into {card_file}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--real", required=True, help="the single-frequency image folder")
@@ -52,7 +86,20 @@ def main():
     ap.add_argument("--cache-dir", type=Path)
     ap.add_argument("--json")
     ap.add_argument("--plots", type=Path)
+    ap.add_argument(
+        "--write-cards", action="store_true", help="write each model's row into its card's quality"
+    )
+    ap.add_argument(
+        "--cards-from",
+        type=Path,
+        help="only write the cards' quality from this earlier --json result (no sampling)",
+    )
     a = ap.parse_args()
+    command = " ".join(["python", "benchmarks/bench_single_frequency.py", *sys.argv[1:]])
+    if a.cards_from:
+        saved = json.loads(a.cards_from.read_text())
+        write_quality(saved["rows"], saved["n"], saved["seed"], saved.get("command", command))
+        return
     paths = {"ddpm": a.ddpm, "wgan": a.wgan}
     clf = load_classifier(a.classifier)
     ds, _, _ = build_dataset(
@@ -124,10 +171,13 @@ def main():
                     "n_real": int(len(ds.images)),
                     "fid_note": cmp.report.get("fid_note"),
                     "rows": rows,
+                    "command": command,
                 },
                 indent=1,
             )
         )
+    if a.write_cards:
+        write_quality(rows, a.n, a.seed, command)
 
 
 if __name__ == "__main__":
