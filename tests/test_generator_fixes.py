@@ -59,6 +59,18 @@ def test_each_sample_gets_one_training_sources_clip_levels():
     assert _dead_band({"dead_band_jy": [0.3]}, 4, 0) == [0.3]
 
 
+def test_a_class_draws_clip_levels_from_its_own_sources():
+    """Halo fields are clipped lower than the rest: an H sample clipped at a non-halo field's
+    level loses the faint pixels real H cut-outs keep (zero fraction 0.93 vs 0.87, issue #13)."""
+    from radioviz.sampling.generate import _dead_band
+
+    card = {"dead_band_sources": [[0.125], [0.5], [0.25]], "dead_band_source_halo": [True, False, True]}
+    assert set(_dead_band(card, 64, 0, "H").ravel().tolist()) == {0.125, 0.25}
+    assert set(_dead_band(card, 64, 0, "cH").ravel().tolist()) == {0.125, 0.25}
+    assert set(_dead_band(card, 64, 0, "non-halo").ravel().tolist()) == {0.5}
+    assert set(_dead_band(card, 64, 0).ravel().tolist()) == {0.125, 0.25, 0.5}  # unconditional: all
+
+
 def test_generator_scale_resolves_the_dead_band_and_empty_sky_is_zero(sim):
     _, ds = sim
     gd = generator_data(ds)

@@ -138,15 +138,21 @@ def _conditions(
     return cond, uncond
 
 
-def _dead_band(card: dict, n: int, seed: int):
+def _dead_band(card: dict, n: int, seed: int, label: str | None = None):
     """Per-band clip levels for the samples: with ``dead_band_sources`` in the card, each sample
     gets the levels of one training source drawn at random (seeded), as every real image has its
     own 3σ level — one median level for all removed the faint pixels of the low-noise images
-    (histogram error 0.96 → 0.49 on the same samples, issue #13); else the card's median levels."""
+    (histogram error 0.96 → 0.49 on the same samples, issue #13); else the card's median levels.
+    With a class ``label`` and ``dead_band_source_halo`` in the card, only sources of that class
+    (halo or not) are drawn from: halo fields are clipped lower than the rest."""
     d = card.to_dict() if hasattr(card, "to_dict") else card  # a ModelCard or a plain card dict
     src = d.get("dead_band_sources")
     if src:
         src = np.asarray(src, dtype=np.float32)
+        halo = d.get("dead_band_source_halo")
+        if label is not None and halo is not None and len(halo) == len(src):
+            same = np.asarray(halo, bool) == (label != "non-halo")
+            src = src[same] if same.any() else src
         return src[np.random.default_rng(seed).integers(0, len(src), n)]
     return d.get("dead_band_jy")
 
@@ -242,7 +248,7 @@ def generate(
     pre = card.preprocessing
     physical = apply_dead_band(
         pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),
-        _dead_band(card, n, seed),
+        _dead_band(card, n, seed, label),
     )
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
     meta = {
