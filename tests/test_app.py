@@ -696,3 +696,19 @@ def test_a_data_folder_with_fits_only_in_subfolders_says_where_they_are(tmp_path
     assert "other/deeper/x" in msg and "4 " in msg, msg
     view.data_dir = str(tmp_path / "top" / "GLEAM-Data")
     assert view.field == "abell_0001" and not view._alert.visible
+
+
+def test_score_map_status_says_one_pass_for_the_detector_and_windows_for_l(view):
+    """The detector scores the field in one pass: "5625 windows" for it was wrong."""
+    if "segmenter.safetensors" not in view._cards:
+        pytest.skip("segmenter checkpoint not committed")
+    view.__panel__()
+    view.classifier = "segmenter.safetensors"
+    view.compute_scores()
+    ny, nx = view.scoremap.ref_shape
+    assert f"Score map: one pass over {nx}×{ny} px in " in view._status.object
+    assert "windows" not in view._status.object
+    _scanned(view)  # classifier L at stride 16
+    n = view.scoremap.scores.size
+    view.compute_scores()
+    assert f"Score map: {n} windows in " in view._status.object

@@ -711,9 +711,18 @@ class FieldsView(pn.viewable.Viewer):
         self._set_candidates(cands)
         self.vetter.scroll_top += 1
         self._status.object = (
-            f"Score map: {smap.scores.size} windows in {seconds:.1f} s, max score "
+            f"Score map: {self._scan_extent(name, smap)} in {seconds:.1f} s, max score "
             f"{np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
         )
+
+    def _scan_extent(self, name: str, smap: ScoreMap) -> str:
+        """What a scan covered: the detector makes one pass over the field; L, A and D classify
+        one window per stride step."""
+        card = self._cards.get(name)
+        if card is not None and card.arch == "segmenter":
+            ny, nx = smap.ref_shape
+            return f"one pass over {nx}×{ny} px"
+        return f"{smap.scores.size} windows"
 
     def cancel(self):
         self._cancel.set()
