@@ -198,15 +198,20 @@ def test_bad_folder_and_bad_upload_show_message_and_keep_state(view, tmp_path):
     assert "no FITS" in view.message and view.field is None and view._status.object == ""
 
 
-def test_good_upload_becomes_the_current_field(view, tmp_path):
+def _four_band_upload(tmp_path, stem: str) -> tuple[list[str], list[bytes]]:
+    """Four small band files of field ``stem`` as the browser uploads them: names and bytes."""
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
         p = write_fits(
-            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
+            tmp_path / f"{stem}_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
         )
         names.append(p.name)
         blobs.append(p.read_bytes())
-    assert view.upload(names, blobs)
+    return names, blobs
+
+
+def test_good_upload_becomes_the_current_field(view, tmp_path):
+    assert view.upload(*_four_band_upload(tmp_path, "mine"))
     assert view.field == "mine" and view.message == ""
 
 
@@ -609,14 +614,7 @@ def test_a_new_field_or_upload_resets_the_candidates_table_and_counts(view, tmp_
     view.field = view.param.field.objects[1]
     _assert_no_scan(view)
     _scanned(view)
-    names, blobs = [], []
-    for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
-        p = write_fits(
-            tmp_path / f"up_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
-        )
-        names.append(p.name)
-        blobs.append(p.read_bytes())
-    assert view.upload(names, blobs) and view.field == "up"
+    assert view.upload(*_four_band_upload(tmp_path, "up")) and view.field == "up"
     _assert_no_scan(view)
 
 
