@@ -198,15 +198,20 @@ def test_bad_folder_and_bad_upload_show_message_and_keep_state(view, tmp_path):
     assert "no FITS" in view.message and view.field is None and view._status.object == ""
 
 
-def test_good_upload_becomes_the_current_field(view, tmp_path):
+def _four_band_upload(tmp_path, stem: str) -> tuple[list[str], list[bytes]]:
+    """Four small band files of field ``stem`` as the browser uploads them: names and bytes."""
     names, blobs = [], []
     for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
         p = write_fits(
-            tmp_path / f"mine_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
+            tmp_path / f"{stem}_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
         )
         names.append(p.name)
         blobs.append(p.read_bytes())
-    assert view.upload(names, blobs)
+    return names, blobs
+
+
+def test_good_upload_becomes_the_current_field(view, tmp_path):
+    assert view.upload(*_four_band_upload(tmp_path, "mine"))
     assert view.field == "mine" and view.message == ""
 
 
@@ -609,14 +614,7 @@ def test_a_new_field_or_upload_resets_the_candidates_table_and_counts(view, tmp_
     view.field = view.param.field.objects[1]
     _assert_no_scan(view)
     _scanned(view)
-    names, blobs = [], []
-    for k, band in enumerate(("72-103", "103-134", "139-170", "170-231")):
-        p = write_fits(
-            tmp_path / f"up_Gleam{band}_clipped.fits", noisy_image(64, seed=k), celestial_header(64)
-        )
-        names.append(p.name)
-        blobs.append(p.read_bytes())
-    assert view.upload(names, blobs) and view.field == "up"
+    assert view.upload(*_four_band_upload(tmp_path, "up")) and view.field == "up"
     _assert_no_scan(view)
 
 
@@ -696,3 +694,42 @@ def test_a_data_folder_with_fits_only_in_subfolders_says_where_they_are(tmp_path
     assert "other/deeper/x" in msg and "4 " in msg, msg
     view.data_dir = str(tmp_path / "top" / "GLEAM-Data")
     assert view.field == "abell_0001" and not view._alert.visible
+
+
+def test_score_map_status_says_one_pass_for_the_detector_and_windows_for_l(view):
+    """The detector scores the field in one pass: "5625 windows" for it was wrong."""
+    if "segmenter.safetensors" not in view._cards:
+        pytest.skip("segmenter checkpoint not committed")
+    view.__panel__()
+    view.classifier = "segmenter.safetensors"
+    view.compute_scores()
+    ny, nx = view.scoremap.ref_shape
+    assert f"Score map: one pass over {nx}×{ny} px in " in view._status.object
+    assert "windows" not in view._status.object
+    _scanned(view)  # classifier L at stride 16
+    n = view.scoremap.scores.size
+    view.compute_scores()
+    assert f"Score map: {n} windows in " in view._status.object
+
+
+def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
+    """#walk: 0 / −5 in Steps or −1 in Seed stayed in the box while the run used the old value."""
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "ddpm_gleam.safetensors"
+    g.controls()
+    used = g.steps
+    for bad in (0, -5):
+        g.steps_input.value = bad
+        assert g.steps == used and g.steps_input.value == used
+        assert f"Steps must be between 1 and 1,000: {bad} refused, kept {used}" in g.status.object
+    g.steps_input.value = 7
+    assert g.steps == 7
+    seed_box = g._int_boxes["seed"]
+    seed_box.value = -1
+    assert g.seed == 0 and seed_box.value == 0 and "Seed must be between 0" in g.status.object
+    seed_box.value = 42
+    assert g.seed == 42
+    g.sampler = g.param.sampler.objects[-1]  # a sampler's default step count shows in the box
+    assert g.steps_input.value == g.steps

@@ -68,6 +68,21 @@ def _open(browser, url, width=1600):
     return page
 
 
+def _open_page(browser, url, height, width=1600):
+    """The served app in a fresh page, its console errors collected in ``page.errors``, once the
+    Fields tab is up (the page is closed if it never comes up)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(url, timeout=SLOW)
+        page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+    except Exception:
+        page.close()
+        raise
+    return page
+
+
 @pytest.fixture
 def page(server, browser):
     url, errors = server
@@ -218,12 +233,8 @@ def test_keys_move_in_the_browser_and_the_server_follows(server, browser):
     the index (its own "next" button continues from there)."""
     url, errors = server
     errors.records.clear()
-    page = browser.new_page(viewport={"width": 1600, "height": 700})
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page = _open_page(browser, url, 700)
     try:
-        page.goto(url, timeout=SLOW)
-        page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
         page.locator("canvas").first.wait_for(timeout=SLOW)
         notes = _models(
             page,
@@ -338,23 +349,40 @@ def test_compute_and_cancel_do_not_overlap(page):
     assert apart, (a, b)
 
 
-def test_candidate_table_shows_every_column_at_1600px(server, browser):
-    """#14 walk: the "by" and comment columns were cut off at 1600×1000."""
+def _columns_inside_the_table(page, width):
+    table = page.locator(".tabulator").first.bounding_box()
+    for field in ("RA", "score", "label", "by", "comment"):
+        col = page.locator(f'.tabulator-col[tabulator-field="{field}"]').first.bounding_box()
+        assert col is not None and col["width"] >= 20, (field, col)
+        right = min(table["x"] + table["width"], width)
+        assert col["x"] >= table["x"] - 1 and col["x"] + col["width"] <= right + 1, (field, col, table)
+
+
+@pytest.mark.parametrize("width", [1600, 1700])
+def test_candidate_table_shows_every_column_and_whole_titles(server, browser, width):
+    """#14 walk: the "by" and comment columns were cut off at 1600×1000; later walk: the headers
+    "score", "nearest cluster" and "label" were truncated at 1700 px."""
     url, errors = server
     errors.records.clear()
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page = _open_page(browser, url, 1000, width=width)
     try:
-        page.goto(url, timeout=SLOW)
-        page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
         _scan(page)
-        table = page.locator(".tabulator").first.bounding_box()
-        for field in ("RA", "score", "label", "by", "comment"):
-            col = page.locator(f'.tabulator-col[tabulator-field="{field}"]').first.bounding_box()
-            assert col is not None and col["width"] >= 20, (field, col)
-            right = min(table["x"] + table["width"], 1600)
-            assert col["x"] >= table["x"] - 1 and col["x"] + col["width"] <= right + 1, (field, col, table)
+        _columns_inside_the_table(page, width)
+        if width == 1700:  # every header title whole ("s…", "nearest…", "lab…" were cut off)
+            titles = page.locator(".tabulator-col .tabulator-col-title").evaluate_all(
+                "(ts) => ts.map((t) => [t.innerText.trim(), t.scrollWidth, t.clientWidth])"
+            )
+            titles = [t for t in titles if t[0]]  # (the row-selection column has no title)
+            assert len(titles) == 8, titles
+            cut = [t for t in titles if t[1] > t[2] + 1]
+            assert cut == [], f"{cut} {titles}"
+            page.locator(
+                '.tabulator-col[tabulator-field="nearest cluster"] .tabulator-col-title'
+            ).first.hover()
+            tip = page.locator(".tabulator-tooltip").first
+            tip.wait_for(timeout=10000)
+            tip = tip.inner_text()
+            assert tip and "Nearest catalogued cluster" in tip, tip
         assert not page.errors, page.errors
         assert not errors.records, errors.records
     finally:

@@ -61,6 +61,18 @@ const v = Math.max(slider.start, Math.min(slider.end, slider.value + delta));
 if (v !== slider.value) { slider.value = v; slider.value_throttled = v; }
 """
 
+#: A new start/end (another trajectory): rebuild the slider's noUiSlider.  Bokeh only updates
+#: its range in place, and noUiSlider's Home/End keys keep jumping to the range it was built with
+#: (End stayed at the initial end of 2 whatever the trajectory's length).
+_REBUILD_JS = """
+const view = Bokeh.index.find_one(slider);
+if (view != null && view.slider_el != null && view._noUiSlider != null) {
+  view._noUiSlider.destroy();
+  view.slider_el = null;
+  view.rerender();
+}
+"""
+
 #: Stop playing (a new set of frames arrived, or the server moved the step).
 STOP_JS = "if (slider._radioviz_play && slider._radioviz_play.on) slider._radioviz_play.stop();"
 
@@ -82,6 +94,8 @@ class ClientPlayer:
             width=width - 280,
             name=f"{name}_slider",
         )
+        self.slider.js_on_change("start", CustomJS(args={"slider": self.slider}, code=_REBUILD_JS))
+        self.slider.js_on_change("end", CustomJS(args={"slider": self.slider}, code=_REBUILD_JS))
         self.button = Button(label=PLAY_LABEL, width=100, name=f"{name}_button")
         self.back, self.forward = (
             Button(label=lab, width=40, name=f"{name}_{n}") for lab, n in (("◀", "back"), ("▶", "forward"))

@@ -46,16 +46,30 @@ SHARED_CATALOGS = resources.REPO.parent / "shared" / "data" / "catalogs"
 NO_MATCH = "—"
 MAX_SHOWN = 1024  # pixels a side sent to the browser for a big mosaic's viewport
 NOT_SCANNED = "Not scanned yet — press Compute score map."
-#: Share of the candidate table's width per column: all of them fit the 400–600 px it gets.
+#: Share of the candidate table's width per column: every title whole in the ~650 px it gets
+#: at 1700 px (measured in tests/test_browser_fields.py).
 TABLE_WIDTHS = {
-    "RA": "11%",
-    "Dec": "10%",
-    "score": "9%",
-    "nearest cluster": "17%",
-    "sep (′)": "9%",
+    "RA": "10%",
+    "Dec": "11%",
+    "score": "13%",
+    "nearest cluster": "16%",
+    "sep (′)": "11%",
     "label": "12%",
-    "by": "11%",
-    "comment": "21%",
+    "by": "10%",
+    "comment": "17%",
+}
+#: Short column titles (the full names stay in the frame and the exports), each explained in
+#: its header's tooltip: "score", "nearest…" and "lab…" were cut off in a 1700 px window.
+TABLE_TITLES = {"nearest cluster": "nearest", "sep (′)": "sep′", "comment": "note"}
+TABLE_TOOLTIPS = {
+    "RA": "Right ascension of the candidate's peak (deg)",
+    "Dec": "Declination of the candidate's peak (deg)",
+    "score": "Peak halo score of the candidate region",
+    "nearest cluster": "Nearest catalogued cluster",
+    "sep (′)": "Separation from the nearest cluster (arcmin)",
+    "label": "Your label: halo, not halo or unsure",
+    "by": "Who labelled it",
+    "comment": "Your comment (click to edit)",
 }
 
 
@@ -711,9 +725,18 @@ class FieldsView(pn.viewable.Viewer):
         self._set_candidates(cands)
         self.vetter.scroll_top += 1
         self._status.object = (
-            f"Score map: {smap.scores.size} windows in {seconds:.1f} s, max score "
+            f"Score map: {self._scan_extent(name, smap)} in {seconds:.1f} s, max score "
             f"{np.nanmax(smap.scores):.3f}; {len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
         )
+
+    def _scan_extent(self, name: str, smap: ScoreMap) -> str:
+        """What a scan covered: the detector makes one pass over the field; L, A and D classify
+        one window per stride step."""
+        card = self._cards.get(name)
+        if card is not None and card.arch == "segmenter":
+            ny, nx = smap.ref_shape
+            return f"one pass over {nx}×{ny} px"
+        return f"{smap.scores.size} windows"
 
     def cancel(self):
         self._cancel.set()
@@ -1124,6 +1147,8 @@ class FieldsView(pn.viewable.Viewer):
             sizing_mode="stretch_width",
             layout="fit_columns",  # every column inside the table's width (they were cut off)
             widths=TABLE_WIDTHS,
+            titles=TABLE_TITLES,
+            header_tooltips=TABLE_TOOLTIPS,
             show_index=False,
             css_classes=[f"rv-table-{self.session}"],  # found by the Vetter in the page
         )
