@@ -47,11 +47,13 @@ def test_open_in_fields_shows_the_folder_relative_to_the_data_root_and_the_tab(d
     class Fields:
         threshold = 0.0
 
-        def show_scoremap(self, folder, field, smap):
+        def show_scoremap(self, folder, field, smap, classifier):
             self.opened = (folder, field, smap)
+            self.classifier = classifier
 
     class Result:
         openable = {"f1": {"folder": str(data_root / "sub"), "field": "f1", "scoremap": "x"}}
+        config = {"checkpoint": "/srv/checkpoints/segmenter.safetensors"}
 
         def scoremap(self, name):
             return "smap"
@@ -61,6 +63,7 @@ def test_open_in_fields_shows_the_folder_relative_to_the_data_root_and_the_tab(d
     v.result = Result()
     assert v.threshold == 0.7
     assert v.open_in_fields("f1") and v.fields.opened == ("sub", "f1", "smap") and shown == [True]
+    assert v.fields.classifier == "segmenter.safetensors (survey)"  # labels name the checkpoint
     assert not v.open_in_fields("nope")
 
 
