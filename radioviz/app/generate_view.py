@@ -68,7 +68,6 @@ class GenerateView(pn.viewable.Viewer):
     def __init__(self, data_dir: str | None = None, **params):
         super().__init__(**params)
         self.data_dir = str(data_dir or resources.SAMPLE_DATA)
-        self._int_boxes: dict[str, pn.widgets.IntInput] = {}
         self.canvas = MaskCanvas()
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -182,31 +181,6 @@ class GenerateView(pn.viewable.Viewer):
         self.canvas.set_base(m)
         self.clear_error()
         return True
-
-    def _checked_int(self, name: str, label: str, **kw) -> pn.widgets.IntInput:
-        """An integer box checked here, not in the browser: Bokeh's bounded spinner silently keeps
-        the old value while still showing what was typed (0, −5), so the run used a number the
-        page did not show.  An out-of-range entry is put back to the value in use, and the status
-        says so."""
-        lo, hi = self.param[name].bounds
-        box = pn.widgets.IntInput(name=label, value=getattr(self, name), **kw)
-
-        def typed(event):
-            if event.new is not None and lo <= event.new <= hi:
-                setattr(self, name, event.new)
-                return
-            used = getattr(self, name)
-            self.status.object = f"{label} must be between {lo} and {hi:,}: {event.new} refused, kept {used}."
-            box.value = used
-
-        box.param.watch(typed, "value")
-        self._int_boxes[name] = box  # the latest render's box follows the parameter
-        return box
-
-    @param.depends("steps", "seed", watch=True)
-    def _show_ints(self):
-        for name, box in getattr(self, "_int_boxes", {}).items():
-            box.value = getattr(self, name)
 
     def show_error(self, text: str):
         self.alert.object, self.alert.visible = text, True
@@ -401,7 +375,9 @@ class GenerateView(pn.viewable.Viewer):
         self.guidance_note = pn.pane.Markdown(
             "<small>Guidance needs a class: pick one to use ω.</small>", visible=unconditional, margin=(0, 10)
         )
-        self.steps_input = self._checked_int("steps", "Steps", visible=self.param.sampler.rx() != "oneshot")
+        self.steps_input = pn.widgets.IntInput.from_param(
+            self.param.steps, label="Steps", visible=self.param.sampler.rx() != "oneshot"
+        )
         if acc["flux"]:
             w += [
                 self.flux_input,
@@ -418,7 +394,7 @@ class GenerateView(pn.viewable.Viewer):
         w += [
             pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
             self.steps_input,
-            self._checked_int("seed", "Seed"),
+            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
             pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
         ]
         if acc["background"]:
