@@ -149,7 +149,8 @@ def test_generate_disables_what_does_not_apply():
     g = GenerateView()
     assert g.cancel_button.disabled and not g.run_button.disabled  # nothing runs yet
     g.model = "edm_gleam.safetensors"
-    g.controls()  # the widgets of this model's render
+    built = g.controls()
+    assert g.flux_input.visible and g.label_select.visible and not g.mask_column.visible
     g.use_flux = False
     assert g.flux_input.disabled
     g.use_flux = True
@@ -161,8 +162,12 @@ def test_generate_disables_what_does_not_apply():
     assert g.conditions()["guidance"] == 0.0
     assert g.steps_input.visible
     g.model = "wgan_gleam.safetensors"
-    g.controls()
+    assert g.controls() is built  # one set of widgets: a model change hides, never re-creates
     assert g.sampler == "oneshot" and not g.steps_input.visible
+    assert not g.flux_input.visible and not g.guidance_slider.visible and not g.guidance_note.visible
+    assert "WGAN" in g.info.object
+    g.model = "edm_mask_gleam.safetensors"
+    assert g.mask_column.visible
 
 
 def test_generate_one_shot_run_says_one_shot_once_and_cancel_is_idle_after():

@@ -62,6 +62,7 @@ class GenerateView(pn.viewable.Viewer):
         doc="Use this field's central mask: derived with photutils, or the simulator's truth",
     )
     result = param.Parameter(default=None, doc="The latest Generated")
+    accepted_now = param.Dict(default={}, precedence=-1, doc="What the chosen model accepts")
     run = param.Event()
     cancel = param.Event()
 
@@ -106,6 +107,7 @@ class GenerateView(pn.viewable.Viewer):
         if gens:
             self.model = default_generator(gens) or list(gens)[0]  # the best measured one
         self._model_changed()
+        self._build_controls()
 
     @param.depends("label", watch=True)
     def _label_changed(self):
@@ -136,6 +138,7 @@ class GenerateView(pn.viewable.Viewer):
     @param.depends("model", watch=True)
     def _model_changed(self):
         acc = self.accepts()
+        self.accepted_now = acc
         self.param.sampler.objects = list(acc["samplers"]) or ["ddim"]
         self.sampler = self.param.sampler.objects[0]
         self.param.label.objects = label_options(acc["labels"])
@@ -349,83 +352,111 @@ class GenerateView(pn.viewable.Viewer):
     def downloads(self):
         return pn.Column(pn.Row(self.npz_download, self.fits_download), self.download_hint)
 
-    @param.depends("model")
-    def controls(self):
-        acc = self.accepts()
-        w = [pn.widgets.Select.from_param(self.param.model, label="Model")]
-        if acc["labels"]:
-            w.append(pn.widgets.Select.from_param(self.param.label, label="Class"))
-            w.append(
-                pn.pane.Markdown(
-                    "<small>"
-                    + "<br>".join(f"**{k}**: {LABEL_WORDS[k]}" for k in acc["labels"] if k in LABEL_WORDS)
-                    + "</small>"
-                )
-            )
-        # controls that do not apply to the current choices are disabled or hidden, bound to the
-        # choices (no widget is shared between renders): the flux while peak flux is ignored,
-        # guidance without a class, the step count for a one-shot model
+    def _build_controls(self):
+        """Every control built once; what the chosen model does not accept is hidden, what the
+        current choices make moot is disabled. Nothing is re-created when the model changes, so a
+        value typed a moment after picking a model can never land on a widget the page no longer
+        shows (Bokeh's "reference pNNN isn't known")."""
+        shown = self.param.accepted_now
+
+        def accepts(key):
+            return pn.bind(lambda acc: bool(acc.get(key)), shown)
+
         unconditional = self.param.label.rx.is_(None)
+        self.info = pn.pane.Markdown(pn.bind(self._card_line, self.param.model))
+        self.label_select = pn.widgets.Select.from_param(
+            self.param.label, label="Class", visible=accepts("labels")
+        )
+        self.label_words = pn.pane.Markdown(
+            pn.bind(
+                lambda acc: (
+                    "<small>"
+                    + "<br>".join(
+                        f"**{k}**: {LABEL_WORDS[k]}" for k in acc.get("labels", []) if k in LABEL_WORDS
+                    )
+                    + "</small>"
+                ),
+                shown,
+            ),
+            visible=accepts("labels"),
+        )
         self.flux_input = pn.widgets.FloatInput.from_param(
-            self.param.flux, label="Peak flux (Jy/beam)", disabled=self.param.use_flux.rx.not_()
+            self.param.flux,
+            label="Peak flux (Jy/beam)",
+            disabled=self.param.use_flux.rx.not_(),
+            visible=accepts("flux"),
+        )
+        # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux selects
+        # "condition on this peak flux"
+        self.flux_choice = pn.widgets.RadioButtonGroup.from_param(
+            self.param.use_flux,
+            options={"condition on this peak flux": True, "ignore peak flux": False},
+            color="default",
+            visible=accepts("flux"),
         )
         self.guidance_slider = pn.widgets.FloatSlider.from_param(
-            self.param.guidance, label="Guidance ω", disabled=unconditional
+            self.param.guidance, label="Guidance ω", disabled=unconditional, visible=accepts("guidance")
         )
         self.guidance_note = pn.pane.Markdown(
-            "<small>Guidance needs a class: pick one to use ω.</small>", visible=unconditional, margin=(0, 10)
+            "<small>Guidance needs a class: pick one to use ω.</small>",
+            visible=pn.bind(
+                lambda label, acc: label is None and bool(acc.get("guidance")), self.param.label, shown
+            ),
+            margin=(0, 10),
         )
         self.steps_input = pn.widgets.IntInput.from_param(
             self.param.steps, label="Steps", visible=self.param.sampler.rx() != "oneshot"
         )
-        if acc["flux"]:
-            w += [
-                self.flux_input,
-                # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux
-                # selects "condition on this peak flux"
-                pn.widgets.RadioButtonGroup.from_param(
-                    self.param.use_flux,
-                    options={"condition on this peak flux": True, "ignore peak flux": False},
-                    color="default",
-                ),
-            ]
-        if acc["guidance"]:
-            w += [self.guidance_slider, self.guidance_note]
-        w += [
+        background = pn.widgets.Select.from_param(
+            self.param.background, label="Background reference", visible=accepts("background")
+        )
+        col = pn.Column(
+            self.info,
+            pn.widgets.Select.from_param(self.param.model, label="Model"),
+            self.label_select,
+            self.label_words,
+            self.flux_input,
+            self.flux_choice,
+            self.guidance_slider,
+            self.guidance_note,
             pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
             self.steps_input,
             pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
             pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
-        ]
-        if acc["background"]:
-            w.append(pn.widgets.Select.from_param(self.param.background, label="Background reference"))
+            background,
+            width=320,
+        )
+        upload = dropper(lambda names, data: self.load_mask_file(names[0], data[0]), self.show_error)
+        self.mask_column = pn.Column(
+            self.canvas,
+            pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
+            upload,
+            pn.widgets.Select.from_param(self.param.mask_field, label="…or take a field's mask"),
+            width=360,
+            visible=accepts("mask_classes"),
+        )
+        self._controls = (col, self.mask_column)  # laid out beside the gallery, not in a Row
+
+    def _card_line(self, model) -> str:
         card = self.card()
-        info = (
+        if card is None:
+            return ""
+        return (
             f"**{card.kind.upper()}** · {card.parameters or 0:,} parameters · "
             f"{card.training.steps or '?'} training steps · "
             f"accepts: {', '.join(card.conditions) or 'nothing'}"
-            if card
-            else ""
         )
-        col = pn.Column(pn.pane.Markdown(info), *w, width=320)
-        if acc["mask_classes"]:
-            upload = dropper(lambda names, data: self.load_mask_file(names[0], data[0]), self.show_error)
-            mask_col = pn.Column(
-                self.canvas,
-                pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
-                upload,
-                pn.widgets.Select.from_param(self.param.mask_field, label="…or take a field's mask"),
-                width=360,
-            )
-            return pn.Row(col, mask_col)
-        return col
+
+    def controls(self) -> tuple:
+        """The settings column and the mask column (hidden unless the model takes a mask)."""
+        return self._controls
 
     def __panel__(self):
         buttons = pn.Row(self.run_button, self.cancel_button)
         return pn.Column(
             self.alert,
             pn.Row(
-                self.controls,
+                *self._controls,
                 pn.Column(
                     buttons,
                     self.progress,
