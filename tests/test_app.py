@@ -710,3 +710,24 @@ def test_score_map_status_says_one_pass_for_the_detector_and_windows_for_l(view)
     n = view.scoremap.scores.size
     view.compute_scores()
     assert f"Score map: {n} windows in " in view._status.object
+
+
+def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
+    """#walk: 0 / −5 in Steps or −1 in Seed stayed in the box while the run used the old value."""
+    from radioviz.app.generate_view import GenerateView
+
+    g = GenerateView()
+    g.model = "ddpm_gleam.safetensors"
+    used = g.steps
+    for bad in (0, -5):
+        g.steps_input.value = bad
+        assert g.steps == used and g.steps_input.value == used
+        assert f"Steps must be between 1 and 1,000: {bad} refused, kept {used}" in g.status.object
+    g.steps_input.value = 7
+    assert g.steps == 7
+    g.seed_input.value = -1
+    assert g.seed == 0 and g.seed_input.value == 0 and "Seed must be between 0" in g.status.object
+    g.seed_input.value = 42
+    assert g.seed == 42
+    g.sampler = g.param.sampler.objects[-1]  # a sampler's default step count shows in the box
+    assert g.steps_input.value == g.steps

@@ -404,9 +404,8 @@ class GenerateView(pn.viewable.Viewer):
             ),
             margin=(0, 10),
         )
-        self.steps_input = pn.widgets.IntInput.from_param(
-            self.param.steps, label="Steps", visible=self.param.sampler.rx() != "oneshot"
-        )
+        self.steps_input = self._checked_int("steps", "Steps", visible=self.param.sampler.rx() != "oneshot")
+        self.seed_input = self._checked_int("seed", "Seed")
         background = pn.widgets.Select.from_param(
             self.param.background, label="Background reference", visible=accepts("background")
         )
@@ -421,7 +420,7 @@ class GenerateView(pn.viewable.Viewer):
             self.guidance_note,
             pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
             self.steps_input,
-            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            self.seed_input,
             pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
             background,
             width=320,
@@ -436,6 +435,26 @@ class GenerateView(pn.viewable.Viewer):
             visible=accepts("mask_classes"),
         )
         self._controls = (col, self.mask_column)  # laid out beside the gallery, not in a Row
+
+    def _checked_int(self, name: str, label: str, **kw) -> pn.widgets.IntInput:
+        """An integer box checked here, not in the browser: Bokeh's bounded spinner silently keeps
+        the old value while still showing what was typed (0, −5), so a run used a number the page
+        did not show. An out-of-range entry is put back to the value in use, and the status says so."""
+        lo, hi = self.param[name].bounds
+        box = pn.widgets.IntInput(name=label, value=getattr(self, name), **kw)
+
+        def typed(event):
+            if event.new is not None and lo <= event.new <= hi:
+                setattr(self, name, event.new)
+                return
+            used = getattr(self, name)
+            self.status.object = f"{label} must be between {lo} and {hi:,}: {event.new} refused, kept {used}."
+            box.value = used
+
+        box.param.watch(typed, "value")
+        # the box follows the parameter (a sampler's default step count, a seed set from code)
+        self.param.watch(lambda e: setattr(box, "value", e.new), name)
+        return box
 
     def _card_line(self, model) -> str:
         card = self.card()
