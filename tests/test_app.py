@@ -731,3 +731,18 @@ def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
     assert g.seed == 42
     g.sampler = g.param.sampler.objects[-1]  # a sampler's default step count shows in the box
     assert g.steps_input.value == g.steps
+
+
+def test_trajectory_steps_and_seed_refuse_out_of_range_entries_visibly():
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView()
+    used = t.steps
+    t.steps_input.value = 0
+    assert t.steps == used and t.steps_input.value == used and "Steps must be between 1" in t.status.object
+    t.seed_input.value = -3
+    assert t.seed == 0 and t.seed_input.value == 0 and "-3 refused, kept 0" in t.status.object
+    t.steps_input.value = 12
+    assert t.steps == 12
+    t.steps = 9  # set from code (a sampler's default, "Use last Generate result"): the box follows
+    assert t.steps_input.value == 9

@@ -25,6 +25,7 @@ from ..sampling.generate import Generated, accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
+from .checked_input import checked_int
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
 from .export import samples_fits, samples_npz
 from .gallery import Gallery
@@ -437,24 +438,7 @@ class GenerateView(pn.viewable.Viewer):
         self._controls = (col, self.mask_column)  # laid out beside the gallery, not in a Row
 
     def _checked_int(self, name: str, label: str, **kw) -> pn.widgets.IntInput:
-        """An integer box checked here, not in the browser: Bokeh's bounded spinner silently keeps
-        the old value while still showing what was typed (0, −5), so a run used a number the page
-        did not show. An out-of-range entry is put back to the value in use, and the status says so."""
-        lo, hi = self.param[name].bounds
-        box = pn.widgets.IntInput(name=label, value=getattr(self, name), **kw)
-
-        def typed(event):
-            if event.new is not None and lo <= event.new <= hi:
-                setattr(self, name, event.new)
-                return
-            used = getattr(self, name)
-            self.status.object = f"{label} must be between {lo} and {hi:,}: {event.new} refused, kept {used}."
-            box.value = used
-
-        box.param.watch(typed, "value")
-        # the box follows the parameter (a sampler's default step count, a seed set from code)
-        self.param.watch(lambda e: setattr(box, "value", e.new), name)
-        return box
+        return checked_int(self, name, label, lambda text: setattr(self.status, "object", text), **kw)
 
     def _card_line(self, model) -> str:
         card = self.card()

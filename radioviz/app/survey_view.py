@@ -245,7 +245,7 @@ class SurveyView(pn.viewable.Viewer):
         cancelb = pn.widgets.Button(label="Cancel", color="warning")
         startb.on_click(lambda e: self.start())
         cancelb.on_click(lambda e: self.cancel())
-        bar = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width", name="survey progress")
+        bar = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width")
         table = pn.widgets.Tabulator(self.results_frame(), disabled=True, height=260, show_index=False)
         pick = pn.widgets.Select(label="Surveyed field / mosaic", options=[])
         openb = pn.widgets.Button(label="Open in Fields tab")

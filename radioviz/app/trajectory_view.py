@@ -31,6 +31,7 @@ from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
+from .checked_input import checked_int
 from .client_player import STOP_JS, ClientPlayer
 from .describe import label_text, model_options
 from .image_panel import TOOLS, ImagePanel
@@ -69,6 +70,9 @@ class TrajectoryView(pn.viewable.Viewer):
         self.model_calls = 0
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("")
+        say = lambda text: setattr(self.status, "object", text)  # noqa: E731
+        self.steps_input = checked_int(self, "steps", "Steps", say)
+        self.seed_input = checked_int(self, "seed", "Seed", say)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self._cancel = threading.Event()
         self.side_by_side: list[tuple[str, int, float, np.ndarray]] = []
@@ -623,8 +627,8 @@ class TrajectoryView(pn.viewable.Viewer):
         controls = pn.Column(
             pn.widgets.Select.from_param(self.param.model, label="Model"),
             pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
-            pn.widgets.IntInput.from_param(self.param.steps, label="Steps"),
-            pn.widgets.IntInput.from_param(self.param.seed, label="Seed"),
+            self.steps_input,
+            self.seed_input,
             pn.widgets.Select.from_param(self.param.band, label="Band"),
             pn.widgets.RadioButtonGroup.from_param(self.param.scale, label="Colour scale"),
             pn.pane.Markdown(
