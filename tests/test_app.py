@@ -92,6 +92,28 @@ def test_vetting_cache_labels_and_moves_from_the_browser(view):
     assert "NOT saved" in view.message and [lab.label for lab in view.labels.current()] == ["halo"]
 
 
+def test_a_comment_sent_with_its_label_key_is_saved_even_when_the_box_update_comes_late(view):
+    """#14 walk: a comment committed with Enter and the label key pressed next travel on two
+    channels; under load the label reached the server first and was saved without its comment."""
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    view.stride, view.threshold = 16, 0.3
+    view.compute_scores()
+    assert len(view.candidates) >= 2
+    assert view.comment == ""  # the box's update has not arrived yet
+    view._label_from_client(0, "halo", view.vetter.version, "h shaped")
+    first = {lab.candidate_id: lab for lab in view.labels.current()}[view.candidate_id(view.candidates[0])]
+    assert first.comment == "h shaped" and view.comment == ""
+    view.comment = "h shaped"  # ...now it does: it must not stick to the next label
+    assert view.comment == ""
+    view._label_from_client(1, "not halo", view.vetter.version, "")
+    second = {lab.candidate_id: lab for lab in view.labels.current()}[view.candidate_id(view.candidates[1])]
+    assert second.comment == ""
+    view.comment = "typed again"  # an ordinary comment still works
+    view._label_from_client(1, "unsure", view.vetter.version, "typed again")
+    assert [lab.comment for lab in view.labels.current() if lab.label == "unsure"] == ["typed again"]
+
+
 def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(view):
     from radioviz.app.fields import default_model, model_summary
 

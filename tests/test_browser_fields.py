@@ -200,6 +200,7 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
     labs = {lab.candidate_id: lab for lab in LabelStore(store_path).current()}
     assert any(lab.comment == "h shaped" and lab.label == "halo" for lab in labs.values()), labs
     assert "h shaped" in page.locator(".tabulator").inner_text()  # comments show in the table
+    assert comment.input_value() == ""  # a comment goes with one label, never the next key's
     assert any(lab.classifier and lab.stride and lab.labeller for lab in labs.values())
     # a failed save is shown at once, and the table does not pretend
     for suffix in ("", "-wal", "-shm"):

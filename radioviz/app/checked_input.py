@@ -15,7 +15,7 @@ import param
 def checked_int(owner: param.Parameterized, name: str, label: str, say: Callable[[str], None], **kw):
     """An IntInput for ``owner.<name>`` (an Integer parameter with bounds); ``say`` shows a refusal."""
     lo, hi = owner.param[name].bounds
-    box = pn.widgets.IntInput(name=label, value=getattr(owner, name), **kw)
+    box = pn.widgets.IntInput(label=label, value=getattr(owner, name), **kw)
 
     def typed(event):
         if event.new is not None and lo <= event.new <= hi:

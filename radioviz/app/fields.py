@@ -1018,15 +1018,29 @@ class FieldsView(pn.viewable.Viewer):
             self.move(1)
         return True
 
-    def _label_from_client(self, index: int, label: str, version: int) -> None:
-        """A key press in the browser, which has already moved on: save and confirm (or refuse)."""
+    @param.depends("comment", watch=True)
+    def _drop_late_comment(self):
+        """The comment box's own update, arriving after its label already saved that comment."""
+        late = getattr(self, "_late_comment", None)
+        if late is not None and self.comment == late:
+            self._late_comment = None
+            self.comment = ""
+
+    def _label_from_client(self, index: int, label: str, version: int, comment: str | None = None) -> None:
+        """A key press in the browser, which has already moved on: save and confirm (or refuse).
+        ``comment`` is the comment box's text sent with the key: the box's own update travels on
+        another channel and may reach the server after the label, so the key's copy wins."""
+        raced = comment is not None and comment != self.comment
+        if raced:
+            self.comment = comment
         if version != self.vetter.version:
             self.show_error(
                 f"Label “{label}” NOT saved: the candidate list changed before it reached the server; "
                 "label the candidate again."
             )
             return
-        self._safe(lambda: self.label_candidate(index, label))
+        if self._safe(lambda: self.label_candidate(index, label)) and raced and comment:
+            self._late_comment = comment  # saved: its late box update must not linger
 
     def label_candidate(self, k: int, label: str) -> bool:
         """Save a label for candidate ``k``; only what the store committed is shown."""
@@ -1052,7 +1066,7 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(str(exc))
             return False
         self._latest[lab.candidate_id] = lab
-        self.comment = ""
+        self.comment = ""  # a comment belongs to one label
         if self._table is not None and len(self._table.value) == len(self.candidates):
             row = self._row(c)
             self._table.patch({col: [(k, row[col])] for col in ("label", "by", "comment")})
@@ -1206,7 +1220,9 @@ class FieldsView(pn.viewable.Viewer):
             pn.Row(*buttons),
             pn.Row(prev_b, next_b, refresh_b),
             pn.widgets.TextInput.from_param(
-                self.param.comment, placeholder="comment for the next label (Enter, then a key)"
+                self.param.comment,
+                placeholder="comment for the next label (Enter, then a key)",
+                css_classes=[f"rv-comment-{self.session}"],  # read by the Vetter with each label key
             ),
             pn.widgets.TextInput.from_param(self.param.labeller, label="Labeller"),
             pn.Row(*downloads),

@@ -22,7 +22,9 @@ class Vetter(JSComponent):
     name suffixed with ``tag``: ``rv-cache`` (per candidate: ``level0..3``, ``flux0..3``,
     ``ready``, ``info``, ``mark``), ``rv-cut-0..3`` and ``rv-cutnote-0..3`` (the cut-out images
     and their notes), ``rv-cands`` and ``rv-marker`` (candidates and the highlight on the sky), and
-    the Tabulator with CSS class ``rv-table-<tag>``."""
+    the Tabulator with CSS class ``rv-table-<tag>``.  A label carries the text of the comment box
+    (CSS class ``rv-comment-<tag>``) as the page shows it: a comment committed with Enter and the
+    key pressed next travel together, so the server cannot save the label before the comment."""
 
     keys = param.List(default=["h", "n", "u", "j", "k"])
     index = param.Integer(default=-1, doc="Selected candidate; either side may set it")
@@ -33,13 +35,19 @@ class Vetter(JSComponent):
         default="Compute a score map, then pick a candidate (click it on the map or in the table)."
     )
 
-    def __init__(self, on_label: Callable[[int, str, int], object] | None = None, **params):
+    def __init__(self, on_label: Callable[[int, str, int, str | None], object] | None = None, **params):
         super().__init__(**params)
         self._on_label = on_label
 
     def _handle_msg(self, data) -> None:
         if self._on_label is not None and isinstance(data, dict) and data.get("label") in LABELS.values():
-            self._on_label(int(data["index"]), str(data["label"]), int(data.get("version", -1)))
+            comment = data.get("comment")
+            self._on_label(
+                int(data["index"]),
+                str(data["label"]),
+                int(data.get("version", -1)),
+                None if comment is None else str(comment),
+            )
 
     _esm = (
         """
@@ -52,6 +60,10 @@ class Vetter(JSComponent):
     export function render({ model, view }) {
       const doc = view.model.document;
       const get = (name) => doc.get_model_by_name(`${name}-${model.tag}`);
+      const findByClass = (cls) => {
+        for (const m of doc._all_models.values()) if ((m.css_classes || []).includes(cls)) return m;
+        return null;
+      };
       let table = null;
       const findTable = () => {
         if (table !== null && table.document === doc) return table;
@@ -129,7 +141,10 @@ class Vetter(JSComponent):
         if (e.key === "j") go((k + 1) % n);
         else if (e.key === "k") go(k < 0 ? n - 1 : (k - 1 + n) % n);
         else if (k >= 0 && LABELS[e.key]) {
-          model.send_msg({label: LABELS[e.key], index: k, version: model.version});
+          const box = findByClass(`rv-comment-${model.tag}`);
+          const comment = box ? box.value : null;
+          model.send_msg({label: LABELS[e.key], index: k, version: model.version, comment: comment});
+          if (box && box.value) box.value = "";  // a comment belongs to one label: not the next key's
           if (n > 1) go((k + 1) % n);
         }
       };
