@@ -659,6 +659,9 @@ def test_catalogue_errors_are_one_clear_sentence_and_go_with_their_cause(view, m
     assert "argument" not in msg and "the upload" not in msg, msg  # was "…argumentthe upload…"
     view.catalogue = "built-in clusters"
     assert not view._alert.visible and view.message == ""
+    import radioviz.app.fields as fields
+
+    monkeypatch.setattr(fields, "_vizier_failure", {})  # no failure remembered from another test
     monkeypatch.setitem(sys.modules, "astroquery.vizier", None)  # not installed (offline alike)
     view.catalogue = "PSZ2 (VizieR, online)"
     msg = view.message
@@ -666,6 +669,30 @@ def test_catalogue_errors_are_one_clear_sentence_and_go_with_their_cause(view, m
     assert "built-in" in msg and "PSZ2 (shared catalogs)" in msg and "upload" in msg, msg
     view.catalogue = "none"
     assert not view._alert.visible
+
+
+def test_vizier_failure_is_remembered_so_field_changes_do_not_wait_again(monkeypatch):
+    """#14 walk: offline, every field change waited up to 30 s for VizieR again."""
+    import radioviz.app.fields as f
+    import radioviz.io.catalogs as cat
+    from radioviz.errors import InputError
+
+    calls = []
+
+    def offline(timeout=30.0):
+        calls.append(1)
+        raise InputError(None, "cannot reach VizieR for PSZ2 (offline?): timed out")
+
+    monkeypatch.setattr(cat, "fetch_psz2", offline)
+    monkeypatch.setattr(f, "_vizier_failure", {})
+    for _ in range(3):
+        with pytest.raises(InputError, match="offline"):
+            f._vizier_psz2()
+    assert len(calls) == 1  # tried once; the same message at once afterwards
+    f._vizier_failure["at"] -= f.VIZIER_RETRY_S + 1  # five minutes later it is tried again
+    with pytest.raises(InputError):
+        f._vizier_psz2()
+    assert len(calls) == 2
 
 
 def _luminance(colour) -> float:

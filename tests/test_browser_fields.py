@@ -331,6 +331,8 @@ def test_a_bad_upload_after_a_good_one_is_refused_at_once(page, gleam_like_sourc
     box.set_input_files([str(p) for p in good])
     page.locator("select").filter(has_text="abell_9999").first.wait_for(timeout=SLOW)
     time.sleep(1)
+    stop = page.locator(".filepond--action-abort-item-processing").first
+    assert stop.text_content() == "Stop upload"  # not a second "Cancel" beside the scan's
     bad = tmp_path / "bad" / "broken_Gleam72-103_clipped.fits"
     bad.parent.mkdir()
     bad.write_bytes(good[0].read_bytes()[:4000])  # truncated: a header and part of the data

@@ -44,7 +44,7 @@ def test_two_labellers_on_one_candidate_both_keep_their_say(tmp_path):
 def test_exports_carry_field_classifier_stride_threshold_time_and_labeller(tmp_path):
     store = LabelStore(tmp_path / "l.sqlite", labeller="ana", session="s1")
     kw = {"classifier": "classifier_L.safetensors", "stride": 4, "threshold": 0.9}
-    store.set("a", "fieldA", 10.0, -20.0, 0.99, "halo", **kw)
+    store.set("a", "fieldA", 10.0, -20.0, 0.9996, "halo", **kw)
     store.set("b", "fieldA", 10.5, -20.5, 0.95, "not halo", **kw)
     csv = Table.read(store.export(tmp_path / "out.csv"), format="ascii.csv")
     assert list(csv["label"]) == ["halo", "not halo"]
@@ -54,6 +54,7 @@ def test_exports_carry_field_classifier_stride_threshold_time_and_labeller(tmp_p
     assert len(Table.read(store.export(tmp_path / "out.ecsv"))) == 2
     reg = store.export(tmp_path / "out.reg").read_text()
     assert reg.count("circle(") == 2 and "color=green" in reg and "color=red" in reg
+    assert "halo 0.999" in reg and "not halo 0.950" in reg  # never rounded up to 1.00
     from regions import Regions
 
     assert len(Regions.read(tmp_path / "out.reg", format="ds9")) == 2

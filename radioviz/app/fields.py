@@ -140,12 +140,29 @@ def _catalogue(choice: str, path: str = "") -> object:
         root = Path(os.environ.get("RADIOVIZ_CATALOGS", SHARED_CATALOGS))
         return read_psz2(root / "psz2.dat.txt", root / "ReadMe.txt")
     if choice == "PSZ2 (VizieR, online)":
-        from ..io.catalogs import fetch_psz2
-
-        return fetch_psz2()
+        return _vizier_psz2()
     if choice == "uploaded file":
         return read_catalog(path)
     return None
+
+
+#: Offline, every field change would wait for VizieR's 30 s timeout again: a failure is
+#: remembered this long (seconds) and its message repeated at once.
+VIZIER_RETRY_S = 300.0
+_vizier_failure: dict = {}
+
+
+def _vizier_psz2():
+    from ..io.catalogs import fetch_psz2
+
+    at = _vizier_failure.get("at")
+    if at is not None and time.monotonic() - at < VIZIER_RETRY_S:
+        raise _vizier_failure["error"]
+    try:
+        return fetch_psz2()
+    except InputError as exc:
+        _vizier_failure.update(at=time.monotonic(), error=exc)
+        raise
 
 
 NO_CATALOGUE_FILE = (

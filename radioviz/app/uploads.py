@@ -39,8 +39,12 @@ VERDICT_WAIT_S = 120
 #: The drop box's refusal when the handler gave no message of its own.
 REFUSED = "Refused — see the message on the page"
 
-#: Every file of a drop in flight at once (FilePond's default is two at a time).
-PARALLEL_JS = "if (window.FilePond) { window.FilePond.setOptions({maxParallelUploads: 64}); }"
+#: Every file of a drop in flight at once (FilePond's default is two at a time); FilePond's own
+#: abort button says what it stops (its default "Cancel" read like the scan's Cancel beside it).
+PARALLEL_JS = (
+    "if (window.FilePond) { window.FilePond.setOptions({maxParallelUploads: 64, "
+    "labelButtonAbortItemProcessing: 'Stop upload', labelButtonAbortItemLoad: 'Stop upload'}); }"
+)
 
 
 def size_text(n: int) -> str:

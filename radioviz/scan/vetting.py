@@ -282,6 +282,14 @@ class LabelStore:
         for lab in self.current(field):
             r = CircleSkyRegion(SkyCoord(lab.ra * u.deg, lab.dec * u.deg), radius_arcmin * u.arcmin)
             r.visual["color"] = _COLOURS[lab.label]
-            r.meta["text"] = f"{lab.field} {lab.label} {lab.score:.2f} {lab.labeller}".strip()
+            r.meta["text"] = f"{lab.field} {lab.label} {score_text(lab.score)} {lab.labeller}".strip()
             regs.append(r)
         return Regions(regs).serialize(format="ds9")
+
+
+def score_text(score: float) -> str:
+    """A score in three decimals that never reads 1.000 unless it is 1: calibrated scores of
+    0.9996 and 1 mean different things, and a rounded label hid it."""
+    if score < 1.0:
+        return f"{min(score, 0.999):.3f}"
+    return "1"
