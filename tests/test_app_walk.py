@@ -228,6 +228,13 @@ def test_compare_plots_legends_below_gaps_for_empty_bins_and_all_labels(monkeypa
     )
     ys = curve.dimension_values(1)
     assert np.isnan(ys[empty]).all() and not np.any(ys == 0.5)
+    thumbs = [
+        renderer.get_plot(pane.object).state
+        for pane in v.plots().select(pn.pane.HoloViews)
+        if isinstance(pane.object, hv.Image)
+    ]
+    assert len(thumbs) == 8  # four generated/nearest-real pairs, each frame square (#14 walk)
+    assert all(f.frame_width == f.frame_height == cv.NN_PX for f in thumbs)
 
 
 def test_trajectory_run_both_keeps_the_main_run_and_forward_shares_a_scale():

@@ -94,6 +94,10 @@ def default_real_root() -> str:
     return str(_configured("RADIOVIZ_REAL", SHARED_GLEAM) or resources.SAMPLE_DATA)
 
 
+#: Side of a nearest-neighbour thumbnail's image frame, px.
+NN_PX = 120
+
+
 class CompareView(pn.viewable.Viewer):
     real_root = param.String(default="", doc="Published-layout root of the real images")
     split = param.String(default="")
@@ -292,8 +296,8 @@ class CompareView(pn.viewable.Viewer):
                     pn.pane.HoloViews(
                         hv.Image(stretch_image(im[0], "asinh")[::-1], bounds=(0, 0, 64, 64)).opts(
                             cmap="inferno",
-                            width=140,
-                            height=140,
+                            frame_width=NN_PX,  # square pixels: the frame, not the whole plot
+                            frame_height=NN_PX,
                             xaxis=None,
                             yaxis=None,
                             title=t,
