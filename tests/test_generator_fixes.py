@@ -162,7 +162,43 @@ def test_quality_flags_and_the_default_generator():
 
     shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "edm_gleam.safetensors"
     summary = card_summary("edm_gleam.safetensors", ModelCard.read(shipped))
-    assert "Quality (heun-25, 64 samples, quality" in summary
+    assert "Quality (heun-25" in summary and "64 samples, quality" in summary
+
+
+def test_the_default_guidance_is_the_measured_one(tmp_path, capsys):
+    """Honest defaults: a class-conditioned run starts from the ω its card's quality was measured
+    at — in the library's helper, the Generate view and `radioviz sample`."""
+    import json
+    from pathlib import Path
+
+    from radioviz.app.generate_view import GenerateView
+    from radioviz.cli.sample import _measured_guidance
+    from radioviz.models.card import ModelCard
+    from radioviz.models.quality import default_guidance, quality_line
+
+    guided = _card(hist_err=0.3, zero_fraction_gen=0.86, zero_fraction_real=0.87, guidance=2.0)
+    assert default_guidance(guided) == 2.0 and "heun-25, ω = 2, 64 samples" in quality_line(guided)
+    assert default_guidance(_card(hist_err=0.3)) == 0.0  # measured without guidance
+    curve = {"kind": "edm", "training": {"learning_curve": [{"step": 5, "hist_err": 0.9, "guidance": 3}]}}
+    assert default_guidance(curve) == 0.0 and default_guidance(_card()) == 0.0  # no full measurement
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints"
+    g = GenerateView()
+    for name in ("edm_gleam.safetensors", "ddpm_gleam.safetensors"):
+        want = default_guidance(ModelCard.read(shipped / name))
+        g.model = name
+        assert g.label == "H" and g.guidance == want
+        g.label = None
+        assert g.guidance == 0.0
+        g.label = "H"  # a class again: back to the measured ω
+        assert g.guidance == want
+        assert _measured_guidance(shipped / name) == want
+    # the CLI reads it from the card it is given
+    for f in ("edm_gleam.safetensors", "edm_gleam.json"):
+        (tmp_path / f).write_bytes((shipped / f).read_bytes())
+    card = json.loads((tmp_path / "edm_gleam.json").read_text())
+    card["quality"]["guidance"] = 1.5
+    (tmp_path / "edm_gleam.json").write_text(json.dumps(card))
+    assert _measured_guidance(tmp_path / "edm_gleam.safetensors") == 1.5
 
 
 def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(sim, tmp_path, monkeypatch):

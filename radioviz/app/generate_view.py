@@ -20,7 +20,7 @@ from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
 from ..models.card import ModelCard
-from ..models.quality import default_generator
+from ..models.quality import default_generator, default_guidance
 from ..sampling.generate import Generated, accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
@@ -69,6 +69,7 @@ class GenerateView(pn.viewable.Viewer):
 
     def __init__(self, data_dir: str | None = None, **params):
         super().__init__(**params)
+        self.param.watch(self._label_changed, "label")
         self.data_dir = str(data_dir or resources.SAMPLE_DATA)
         self.canvas = MaskCanvas()
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
@@ -110,11 +111,17 @@ class GenerateView(pn.viewable.Viewer):
         self._model_changed()
         self._build_controls()
 
-    @param.depends("label", watch=True)
-    def _label_changed(self):
-        """Guidance steers towards a class: with none (unconditional) ω is 0 and its slider off."""
-        if self.label is None:
+    def _label_changed(self, event):
+        """Guidance steers towards a class: with none (unconditional) ω is 0 and its slider off;
+        picking a class after none starts from the model's measured ω."""
+        if event.new is None:
             self.guidance = 0.0
+        elif event.old is None:
+            self.guidance = self.default_guidance()
+
+    def default_guidance(self) -> float:
+        card = self.card()
+        return default_guidance(card) if card is not None and self.accepts()["guidance"] else 0.0
 
     # -- what the chosen model accepts ------------------------------------------------------------
 
@@ -146,8 +153,8 @@ class GenerateView(pn.viewable.Viewer):
         self.label = "H" if "H" in acc["labels"] else None
         if not acc["flux"]:
             self.use_flux = False
-        if not acc["guidance"]:
-            self.guidance = 0.0
+        # the ω the card's quality was measured at (0 without a class or without guidance)
+        self.guidance = self.default_guidance() if self.label is not None else 0.0
 
     @param.depends("flux", watch=True)
     def _flux_typed(self):

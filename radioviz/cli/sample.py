@@ -34,8 +34,8 @@ def register(sub) -> None:
     p.add_argument(
         "--guidance",
         type=float,
-        default=0.0,
-        help="classifier-free guidance ω: D = (1+ω)·D_cond − ω·D_uncond",
+        help="classifier-free guidance ω: D = (1+ω)·D_cond − ω·D_uncond; default with --label: the ω "
+        "the model's quality was measured at (its card), else 0",
     )
     p.add_argument("--flux", type=float, help="peak flux in Jy/beam (models trained with --flux)")
     p.add_argument(
@@ -68,6 +68,10 @@ def cmd_sample(args) -> int:
     if args.checkpoint is options.DEFAULT_GENERATOR:
         args.checkpoint = options.default_generator_path()
         print(f"using {args.checkpoint} (the best measured committed generator)")
+    if args.guidance is None:
+        args.guidance = _measured_guidance(args.checkpoint) if args.label is not None else 0.0
+        if args.guidance:
+            print(f"guidance ω = {args.guidance:g} (the setting the model's quality was measured at)")
     mask = read_mask(args.mask) if args.mask else None
     background = read_background(args.background) if args.background else None
     g = generate(
@@ -92,3 +96,12 @@ def cmd_sample(args) -> int:
         f"wrote {args.out}: {g.images.shape}, {g.meta['nfe']} network evaluations, {g.meta['wall_seconds']} s"
     )
     return 0
+
+
+def _measured_guidance(checkpoint) -> float:
+    from ..models.card import ModelCard
+    from ..models.quality import default_guidance
+    from ..sampling.generate import accepted
+
+    card = ModelCard.read(checkpoint)
+    return default_guidance(card) if accepted(card)["guidance"] else 0.0

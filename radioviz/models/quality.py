@@ -34,6 +34,7 @@ class Quality:
     zero_fraction_real: float | None = None
     fid_domain: float | None = None
     nn_ssim_max: float | None = None
+    guidance: float = 0.0  # the classifier-free guidance ω it was measured at
     date: str | None = None
     undertrained: bool = True
     memorises: bool = False
@@ -84,6 +85,7 @@ def quality(card) -> Quality:
         zero_fraction_real=_f(q, "zero_fraction_real"),
         fid_domain=_f(q, "fid_domain"),
         nn_ssim_max=_f(q, "nn_ssim_max"),
+        guidance=_f(q, "guidance") or 0.0,
         date=q.get("date") or card.get("quality_date"),
     )
     gap = out.zero_fraction_gap
@@ -110,8 +112,20 @@ def quality_line(card: dict) -> str:
         f"FID (A features) {q.fid_domain:.2f}" if q.fid_domain is not None else None,
         f"NN SSIM max {q.nn_ssim_max:.2f}" if q.nn_ssim_max is not None else None,
     ]
-    how = f"{q.sampler or '?'}, {q.n or '?'} samples, {q.source}" + (f", {q.date}" if q.date else "")
+    how = (
+        f"{q.sampler or '?'}"
+        + (f", ω = {q.guidance:g}" if q.guidance else "")
+        + f", {q.n or '?'} samples, {q.source}"
+        + (f", {q.date}" if q.date else "")
+    )
     return f"Quality ({how}): " + ", ".join(p for p in parts if p) + f" — **{q.status}**"
+
+
+def default_guidance(card) -> float:
+    """The guidance ω a class-conditioned run starts from: the one the card's quality was measured
+    at, so the default setting is the measured one (0 when measured without guidance or not at all)."""
+    q = quality(card)
+    return q.guidance if q.measured and q.source == "quality" else 0.0
 
 
 def picker_label(name: str, card: dict) -> str:
