@@ -25,7 +25,12 @@ def main():
     for ax, key, title in zip(
         axes,
         ("hist_err", "zero_fraction_gen", "fid_domain", "nn_ssim_max"),
-        ("histogram error", "zero fraction (real dashed)", "domain FID (A features)", "NN SSIM max"),
+        (
+            "histogram error",
+            "zero fraction (real dashed)",
+            "domain FID (A features)",
+            "NN SSIM max (median grey)",
+        ),
         strict=True,
     ):
         ax.plot(h, [p.get(key) for p in curve], "o-")
@@ -33,12 +38,17 @@ def main():
             ax.axhline(curve[-1]["zero_fraction_real"], ls="--", c="k")
         if key == "nn_ssim_max":
             ax.axhline(0.95, ls="--", c="r")
+            if any("nn_ssim_median" in p for p in curve):
+                ax.plot(h, [p.get("nn_ssim_median") for p in curve], "s-", c="gray", label="median")
+                ax.legend(fontsize=7)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("CPU hours")
         sec = ax.secondary_xaxis("top", functions=(lambda x: x, lambda x: x))
         sec.set_ticks(h[::2], labels=[str(p["step"]) for p in curve[::2]], fontsize=6)
+    last, name = curve[-1], a.card.rsplit("/", 1)[-1]
+    how = f"{last.get('n', '?')} samples, {last.get('sampler', 'heun-25')}"
     fig.suptitle(
-        f"{a.card}: quick evaluations (16 class-H samples, Heun-25, median dead band); top axis: step",
+        f"{name}: quick evaluations ({how}, median dead band); top axis: step",
         fontsize=8,
     )
     fig.tight_layout()
