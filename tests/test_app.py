@@ -114,6 +114,36 @@ def test_a_comment_sent_with_its_label_key_is_saved_even_when_the_box_update_com
     assert [lab.comment for lab in view.labels.current() if lab.label == "unsure"] == ["typed again"]
 
 
+def test_quick_threshold_changes_on_several_threads_leave_the_latest_list(view):
+    """#14 walk: PageDown three times on the Threshold slider raised IndexError in _cache_rows
+    (served events run on a thread pool: one change replaced the list another was caching)."""
+    import threading
+
+    from radioviz.scan.scoremap import find_candidates
+
+    view.stride, view.threshold = 16, 0.6
+    view.compute_scores()
+    errors = []
+
+    def set_threshold(t):
+        try:
+            view.threshold = t
+        except Exception as exc:  # noqa: BLE001 — any failure is the bug
+            errors.append(exc)
+
+    for _ in range(3):
+        threads = [
+            threading.Thread(target=set_threshold, args=(t,)) for t in (0.5, 0.4, 0.3, 0.2, 0.55, 0.25)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    assert len(view.candidates) == len(find_candidates(view.scoremap, view.threshold))
+    assert len(view._cache.data["info"]) == len(view.candidates)
+
+
 def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(view):
     from radioviz.app.fields import default_model, model_summary
 

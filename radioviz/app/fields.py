@@ -789,23 +789,28 @@ class FieldsView(pn.viewable.Viewer):
 
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
-        if self.scoremap is None:
-            return
-        self._set_candidates(_with_matches(find_candidates(self.scoremap, self.threshold)))
-        self._status.object = f"{len(self.candidates)} candidate(s) ≥ {self.threshold:.2f}"
+        # quick threshold changes are handled on several threads at once: one at a time, each for
+        # the latest threshold, so the list shown is the slider's
+        with self._vet_lock:
+            if self.scoremap is None:
+                return
+            thr = self.threshold
+            self._set_candidates(_with_matches(find_candidates(self.scoremap, thr)))
+            self._status.object = f"{len(self.candidates)} candidate(s) ≥ {thr:.2f}"
 
     def _set_candidates(self, cands: list[dict]) -> None:
-        self.candidates = cands
-        self.refresh_labels()
-        self._draw_overlay()
-        self._build_cache(0 if cands else -1)
-        self._syncing = True  # the table is rebuilt below, once
-        try:
-            self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
-        finally:
-            self._syncing = False
-        self._refresh_table()
-        self.param.trigger("selected")
+        with self._vet_lock:  # never while the browser's cache is built from the old list
+            self.candidates = cands
+            self.refresh_labels()
+            self._draw_overlay()
+            self._build_cache(0 if cands else -1)
+            self._syncing = True  # the table is rebuilt below, once
+            try:
+                self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
+            finally:
+                self._syncing = False
+            self._refresh_table()
+            self.param.trigger("selected")
 
     def candidate_id(self, c: dict) -> str:
         return f"{self.field}@{c['x']},{c['y']}"
