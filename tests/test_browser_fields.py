@@ -201,6 +201,12 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
     assert any(lab.comment == "h shaped" and lab.label == "halo" for lab in labs.values()), labs
     assert "h shaped" in page.locator(".tabulator").inner_text()  # comments show in the table
     assert comment.input_value() == ""  # a comment goes with one label, never the next key's
+    comment.click()
+    comment.type("esc note")
+    comment.press("Escape")  # Escape leaves the box too, at once: the next key labels (walk)
+    page.keyboard.press("u")
+    page.get_by_text("2 of ").first.wait_for(timeout=30000)
+    assert comment.input_value() == ""
     assert any(lab.classifier and lab.stride and lab.labeller for lab in labs.values())
     # a failed save is shown at once, and the table does not pretend
     for suffix in ("", "-wal", "-shm"):

@@ -128,8 +128,10 @@ class Vetter(JSComponent):
         const tag = (origin && origin.tagName) || "";
         if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
           // typing in a box never labels; Enter or Escape leaves a one-line box for the keys
-          const leave = (e.key === "Enter" || e.key === "Escape") && tag === "INPUT";
-          if (leave) setTimeout(() => origin.blur(), 0);
+          // (Escape at once: its default action kept the focus long enough for the next key to
+          // be typed into the box; Enter after the input has committed the value)
+          if (e.key === "Escape" && tag === "INPUT") origin.blur();
+          else if (e.key === "Enter" && tag === "INPUT") setTimeout(() => origin.blur(), 0);
           return;
         }
         if (e.ctrlKey || e.metaKey || e.altKey || origin.isContentEditable) return;
