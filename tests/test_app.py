@@ -810,6 +810,20 @@ def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
     assert g.seed == 42
     g.sampler = g.param.sampler.objects[-1]  # a sampler's default step count shows in the box
     assert g.steps_input.value == g.steps
+    g.steps_input.value = 5000
+    assert "5000 refused" in g.status.object
+    g.steps_input.value = 20  # a valid entry takes the refusal back
+    assert g.status.object == ""
+    g.seed_input.value = -1
+    g.model = "edm_gleam.safetensors"  # ...and so does a model change that sets the boxes
+    assert "refused" not in g.status.object
+    g.use_flux = True
+    for bad in (-1, 0, 1e6):  # walk: the flux box kept showing these while a run used 3.5
+        g.flux_input.value = bad
+        assert g.flux == 2.0 and g.flux_input.value == 2.0
+        assert f"Peak flux (Jy/beam) must be between 0.05 and 100: {bad:g} refused" in g.status.object
+    g.flux_input.value = 3.5
+    assert g.flux == 3.5 and g.status.object == ""
 
 
 def test_trajectory_steps_and_seed_refuse_out_of_range_entries_visibly():

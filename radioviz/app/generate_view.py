@@ -25,7 +25,7 @@ from ..sampling.generate import Generated, accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
 from . import resources
-from .checked_input import checked_int
+from .checked_input import Refusals, checked_number
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
 from .export import samples_fits, samples_npz
 from .gallery import Gallery
@@ -74,6 +74,7 @@ class GenerateView(pn.viewable.Viewer):
         self.canvas = MaskCanvas()
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self._refusals = Refusals(self.status)  # what a number box refused, until a valid value
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._cancel = threading.Event()
         self._running = threading.Lock()
@@ -388,9 +389,10 @@ class GenerateView(pn.viewable.Viewer):
             ),
             visible=accepts("labels"),
         )
-        self.flux_input = pn.widgets.FloatInput.from_param(
-            self.param.flux,
-            label="Peak flux (Jy/beam)",
+        self.flux_input = self._checked(
+            "flux",
+            "Peak flux (Jy/beam)",
+            step=0.1,
             disabled=self.param.use_flux.rx.not_(),
             visible=accepts("flux"),
         )
@@ -412,8 +414,8 @@ class GenerateView(pn.viewable.Viewer):
             ),
             margin=(0, 10),
         )
-        self.steps_input = self._checked_int("steps", "Steps", visible=self.param.sampler.rx() != "oneshot")
-        self.seed_input = self._checked_int("seed", "Seed")
+        self.steps_input = self._checked("steps", "Steps", visible=self.param.sampler.rx() != "oneshot")
+        self.seed_input = self._checked("seed", "Seed")
         background = pn.widgets.Select.from_param(
             self.param.background, label="Background reference", visible=accepts("background")
         )
@@ -444,8 +446,8 @@ class GenerateView(pn.viewable.Viewer):
         )
         self._controls = (col, self.mask_column)  # laid out beside the gallery, not in a Row
 
-    def _checked_int(self, name: str, label: str, **kw) -> pn.widgets.IntInput:
-        return checked_int(self, name, label, lambda text: setattr(self.status, "object", text), **kw)
+    def _checked(self, name: str, label: str, **kw):
+        return checked_number(self, name, label, self._refusals, **kw)
 
     def _card_line(self, model) -> str:
         card = self.card()

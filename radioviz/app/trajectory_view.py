@@ -31,7 +31,7 @@ from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
 from . import resources
-from .checked_input import checked_int
+from .checked_input import Refusals, checked_number
 from .client_player import STOP_JS, ClientPlayer
 from .describe import label_text, model_options
 from .image_panel import TOOLS, ImagePanel
@@ -70,9 +70,9 @@ class TrajectoryView(pn.viewable.Viewer):
         self.model_calls = 0
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("")
-        say = lambda text: setattr(self.status, "object", text)  # noqa: E731
-        self.steps_input = checked_int(self, "steps", "Steps", say)
-        self.seed_input = checked_int(self, "seed", "Seed", say)
+        refusals = Refusals(self.status)
+        self.steps_input = checked_number(self, "steps", "Steps", refusals)
+        self.seed_input = checked_number(self, "seed", "Seed", refusals)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self._cancel = threading.Event()
         self.side_by_side: list[tuple[str, int, float, np.ndarray]] = []
