@@ -826,6 +826,28 @@ def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
     assert g.flux == 3.5 and g.status.object == ""
 
 
+def test_trajectory_run_is_described_by_its_own_settings_when_the_pickers_change_meanwhile():
+    """Walk: a DDPM run came in captioned "heun, 25 steps" after the sampler was switched while it
+    ran, with the Heun teaching text beside DDPM frames."""
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView()
+    t.sampler = t.param.sampler.objects[0]
+    t.steps = 3
+    ran, other = t.sampler, t.param.sampler.objects[-1]
+    assert ran != other
+    real = t._run
+
+    def run_while_the_user_switches(sampler, steps, stride=1, **conditions):
+        t.sampler = other  # the user picks another sampler during the run
+        return real(sampler, steps, stride, **conditions)
+
+    t._run = run_while_the_user_switches
+    assert t.sample() is not None
+    assert t.sampler == ran and t.steps == 3
+    assert f"{ran}, 3 steps" in t.status.object
+
+
 def test_trajectory_steps_and_seed_refuse_out_of_range_entries_visibly():
     from radioviz.app.trajectory_view import TrajectoryView
 

@@ -278,16 +278,20 @@ class TrajectoryView(pn.viewable.Viewer):
             return None
         self._cancel.clear()
         self.progress.visible = True
+        model, sampler, steps = self.model, self.sampler, self.steps  # the pickers may change meanwhile
         try:
-            g = self._run(self.sampler, self.steps, self._stride())
+            g = self._run(sampler, steps, self._stride())
         except (SamplingCancelled, InputError) as exc:
             self.status.object = str(exc)
             return None
         finally:
             self.progress.visible = False
+        if (self.model, self.sampler, self.steps) != (model, sampler, steps):
+            # changed during the run: the pickers and teaching texts go back to the run shown
+            self._follow_run(model, {**g.meta, "sampler": sampler, "steps": steps})
         self.set_trajectory(
             g.trajectory,
-            f"{self.sampler}, {self.steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s · "
+            f"{sampler}, {steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s · "
             f"class {label_text(g.meta['label']).split(':')[0]}",
         )
         return g.trajectory
