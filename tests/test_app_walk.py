@@ -258,14 +258,14 @@ def test_trajectory_run_both_keeps_the_main_run_and_forward_shares_a_scale():
     assert (x0p.mapper.low, x0p.mapper.high) != (xtp.mapper.low, xtp.mapper.high)
 
 
-def test_client_player_has_a_speed_box_at_a_followable_default():
-    from bokeh.models import Spinner
+def test_client_player_has_a_speed_slider_at_a_followable_default():
+    from bokeh.models import Slider
 
     from radioviz.app.client_player import DEFAULT_FPS, ClientPlayer
 
     p = ClientPlayer(lambda v: None)
-    assert isinstance(p.speed, Spinner) and p.speed in p.controls()
-    assert p.speed.value == DEFAULT_FPS <= 5 and p.speed.low == 1
+    assert isinstance(p.speed, Slider) and p.speed in p.controls()  # nothing out of range to type (walk)
+    assert p.speed.value == DEFAULT_FPS <= 5 and p.speed.start == 1
     js = p.button.js_event_callbacks["button_click"][0]
     assert js.args["speed"] is p.speed and "speed.value" in js.code  # read on every tick
 

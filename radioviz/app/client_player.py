@@ -8,14 +8,15 @@ its own clock (a late tick is caught up, never dropped); when playback stops or 
 the slider, the step reaches the server through ``value_throttled`` and ``on_step`` is called.
 Frames themselves are drawn by whatever ``js_on_change("value", ...)`` callbacks the caller
 attaches to :attr:`slider`.  The speed (frames/s, default :data:`DEFAULT_FPS`, slow enough to
-follow a 25-step run) is a box beside the slider, read on every tick, so it can change mid-play.
+follow a 25-step run) is a second slider beside it (1–30), read on every tick, so it can change
+mid-play.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bokeh.models import Button, CustomJS, Slider, Spinner
+from bokeh.models import Button, CustomJS, Slider
 
 from .session import on_session
 
@@ -104,8 +105,9 @@ class ClientPlayer:
             b.js_on_event(
                 "button_click", CustomJS(args={"slider": self.slider, "delta": delta}, code=_STEP_JS)
             )
-        self.speed = Spinner(
-            title="frames/s", low=1, high=MAX_FPS, step=1, value=fps, width=80, name=f"{name}_speed"
+        # a slider, not a box: a typed 0 or 1000 stayed shown while the player kept its old speed
+        self.speed = Slider(
+            title="frames/s", start=1, end=MAX_FPS, step=1, value=fps, width=120, name=f"{name}_speed"
         )
         self.button.js_on_event(
             "button_click",
