@@ -839,11 +839,14 @@ def test_trajectory_run_is_described_by_its_own_settings_when_the_pickers_change
     real = t._run
 
     def run_while_the_user_switches(sampler, steps, stride=1, **conditions):
+        assert not t.cancel_button.disabled  # Cancel is lit while a run goes on, only then (walk)
         t.sampler = other  # the user picks another sampler during the run
         return real(sampler, steps, stride, **conditions)
 
     t._run = run_while_the_user_switches
+    assert t.cancel_button.disabled
     assert t.sample() is not None
+    assert t.cancel_button.disabled
     assert t.sampler == ran and t.steps == 3
     assert f"{ran}, 3 steps" in t.status.object
 

@@ -12,6 +12,7 @@ call per frame (``model_calls`` counts them, for the benchmark and the tests).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class TrajectoryView(pn.viewable.Viewer):
         self.seed_input = checked_number(self, "seed", "Seed", refusals)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self._cancel = threading.Event()
+        self.cancel_button = pn.widgets.Button.from_param(
+            self.param.cancel, label="Cancel", color="warning", disabled=True
+        )  # lit only while a run goes on
         self.side_by_side: list[tuple[str, int, float, np.ndarray]] = []
         self.pair: list[tuple[str, Trajectory]] = []
         self._hist_range = (-1.0, 1.0)
@@ -247,6 +251,16 @@ class TrajectoryView(pn.viewable.Viewer):
         labels = (card.labels if card else None) or []
         return {"label": "H" if "H" in labels else None}
 
+    @contextlib.contextmanager
+    def _busy(self):
+        """A run going on: the progress bar shown and Cancel lit, only then."""
+        self._cancel.clear()
+        self.progress.visible, self.cancel_button.disabled = True, False
+        try:
+            yield
+        finally:
+            self.progress.visible, self.cancel_button.disabled = False, True
+
     def _run(self, sampler: str, steps: int, stride: int = 1, **conditions):
         path = resources.CHECKPOINTS / self.model
 
@@ -276,16 +290,13 @@ class TrajectoryView(pn.viewable.Viewer):
         if not self.model:
             self.alert.object, self.alert.visible = "No diffusion checkpoint in checkpoints/.", True
             return None
-        self._cancel.clear()
-        self.progress.visible = True
         model, sampler, steps = self.model, self.sampler, self.steps  # the pickers may change meanwhile
         try:
-            g = self._run(sampler, steps, self._stride())
+            with self._busy():
+                g = self._run(sampler, steps, self._stride())
         except (SamplingCancelled, InputError) as exc:
             self.status.object = str(exc)
             return None
-        finally:
-            self.progress.visible = False
         if (self.model, self.sampler, self.steps) != (model, sampler, steps):
             # changed during the run: the pickers and teaching texts go back to the run shown
             self._follow_run(model, {**g.meta, "sampler": sampler, "steps": steps})
@@ -352,17 +363,14 @@ class TrajectoryView(pn.viewable.Viewer):
         card = self.card()
         if not card:
             return
-        self._cancel.clear()
-        self.progress.visible = True
         out = []
         try:
-            for name, sampler, steps in sampler_runs(card.kind, accepted(card)["samplers"]):
-                g = self._run(sampler, steps, steps)
-                out.append((name, g.meta["nfe"], g.meta["wall_seconds"], g.trajectory.samples[0]))
+            with self._busy():
+                for name, sampler, steps in sampler_runs(card.kind, accepted(card)["samplers"]):
+                    g = self._run(sampler, steps, steps)
+                    out.append((name, g.meta["nfe"], g.meta["wall_seconds"], g.trajectory.samples[0]))
         except SamplingCancelled as exc:
             self.status.object = str(exc)
-        finally:
-            self.progress.visible = False
         self.side_by_side = out
         self._show_side_by_side()
 
@@ -374,18 +382,15 @@ class TrajectoryView(pn.viewable.Viewer):
         if self.contrast not in options:
             self.status.object = "This model takes no condition to contrast."
             return False
-        self._cancel.clear()
-        self.progress.visible = True
         out = []
         try:
-            for cond in options[self.contrast]:
-                g = self._run(self.sampler, self.steps, self._stride(), **cond)
-                out.append((_condition_title(cond), g.trajectory))
+            with self._busy():
+                for cond in options[self.contrast]:
+                    g = self._run(self.sampler, self.steps, self._stride(), **cond)
+                    out.append((_condition_title(cond), g.trajectory))
         except (SamplingCancelled, InputError) as exc:
             self.status.object = str(exc)
             return False
-        finally:
-            self.progress.visible = False
         self.pair = out
         if self._empty():  # nothing shown yet: the main panels show the first of the pair
             self.set_trajectory(
@@ -641,7 +646,7 @@ class TrajectoryView(pn.viewable.Viewer):
             ),
             pn.Row(
                 pn.widgets.Button.from_param(self.param.run, label="Sample", color="primary"),
-                pn.widgets.Button.from_param(self.param.cancel, label="Cancel", color="warning"),
+                self.cancel_button,
             ),
             use,
             self.progress,
