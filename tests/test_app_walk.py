@@ -290,3 +290,29 @@ def test_models_tab_names_the_segmenter_a_detector_and_shows_what_the_data_recor
         "classifier_A.safetensors", ModelCard.read(resources.CHECKPOINTS / "classifier_A.json")
     )
     assert "**classifier**" in clf
+
+
+def test_survey_boxes_refuse_zero_and_buttons_say_what_can_be_done():
+    """Walk: Stride 0 and Workers 0 were taken silently (and became 16 and 1 on Start); Cancel
+    was lit with nothing running; Open in Fields with nothing listed did nothing."""
+    import panel as pn
+
+    from radioviz.app.survey_view import SurveyView
+
+    v = SurveyView()
+    layout = v.__panel__()
+    boxes = {w.label: w for w in layout.select(pn.widgets.IntInput)}
+    boxes["Stride"].value = 0
+    assert v.stride == 16 and boxes["Stride"].value == 16
+    assert "Stride must be between 1 and 64: 0 refused, kept 16" in v.status
+    boxes["Workers"].value = 0
+    assert v.workers == 2 and "Workers must be between 1 and 64: 0 refused" in v.status
+    boxes["Workers"].value = 3
+    assert v.workers == 3 and v.status == ""
+    buttons = {b.label: b for b in layout.select(pn.widgets.Button)}
+    assert not buttons["Start survey"].disabled and buttons["Cancel"].disabled
+    v.running = True
+    assert buttons["Start survey"].disabled and not buttons["Cancel"].disabled
+    v.running = False
+    assert buttons["Open in Fields tab"].disabled  # nothing surveyed yet
+    assert not v._open_picked(None) and "Nothing to open yet" in v.status

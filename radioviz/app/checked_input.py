@@ -12,19 +12,21 @@ import param
 
 
 class Refusals:
-    """The status pane the boxes of one view report refusals in; a refusal stays only until the
-    next valid value (typed, or set by the view), never over another message."""
+    """Where the boxes of one view report refusals: ``target.<attr>`` (a status pane's ``object``,
+    or a view's status parameter). A refusal stays only until the next valid value (typed, or set
+    by the view), and never replaces another message when it goes."""
 
-    def __init__(self, pane: pn.pane.Markdown):
-        self.pane = pane
+    def __init__(self, target, attr: str = "object"):
+        self.target, self.attr = target, attr
         self.shown: str | None = None
 
     def say(self, text: str) -> None:
-        self.pane.object = self.shown = text
+        self.shown = text
+        setattr(self.target, self.attr, text)
 
     def clear(self) -> None:
-        if self.shown is not None and self.pane.object == self.shown:
-            self.pane.object = ""
+        if self.shown is not None and getattr(self.target, self.attr) == self.shown:
+            setattr(self.target, self.attr, "")
         self.shown = None
 
 

@@ -19,6 +19,7 @@ import param
 
 from ..errors import InputError
 from . import resources
+from .checked_input import Refusals, checked_number
 from .fields import default_model, scoring_cards
 
 
@@ -67,6 +68,7 @@ class SurveyView(pn.viewable.Viewer):
         super().__init__(**params)
         self.fields = fields
         self.show_fields = show_fields  # brings the Fields tab forward (set by the page layout)
+        self._refusals = Refusals(self, "status")  # what the Stride/Workers boxes refused
         cards = scoring_cards()
         self.param.checkpoint.objects = sorted(cards)
         if cards and self.checkpoint is None:
@@ -220,6 +222,12 @@ class SurveyView(pn.viewable.Viewer):
     def openable(self) -> list[str]:
         return sorted(self.result.openable) if self.result is not None else []
 
+    def _open_picked(self, name: str | None) -> bool:
+        if not name:
+            self.status = "Nothing to open yet: the surveyed fields are listed here when a survey ends."
+            return False
+        return self.open_in_fields(name)
+
     def open_in_fields(self, name: str) -> bool:
         """Hand a surveyed field or mosaic, with its score map, to the Fields tab."""
         if self.fields is None or self.result is None or name not in self.result.openable:
@@ -241,21 +249,23 @@ class SurveyView(pn.viewable.Viewer):
         return True
 
     def __panel__(self):
-        startb = pn.widgets.Button(label="Start survey", color="primary")
-        cancelb = pn.widgets.Button(label="Cancel", color="warning")
+        # Start while idle, Cancel while a survey runs: never both lit
+        startb = pn.widgets.Button(label="Start survey", color="primary", disabled=self.param.running)
+        cancelb = pn.widgets.Button(label="Cancel", color="warning", disabled=self.param.running.rx.not_())
         startb.on_click(lambda e: self.start())
         cancelb.on_click(lambda e: self.cancel())
         bar = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width")
         table = pn.widgets.Tabulator(self.results_frame(), disabled=True, height=260, show_index=False)
         pick = pn.widgets.Select(label="Surveyed field / mosaic", options=[])
-        openb = pn.widgets.Button(label="Open in Fields tab")
-        openb.on_click(lambda e: pick.value and self.open_in_fields(pick.value))
+        openb = pn.widgets.Button(label="Open in Fields tab", disabled=True)
+        openb.on_click(lambda e: self._open_picked(pick.value))
 
         def refresh(*_):
             bar.max, bar.value = max(self.total, 1), min(self.done, max(self.total, 1))
             if not self.running:
                 table.value = self.results_frame()
                 pick.options = self.openable()
+                openb.disabled = not pick.options
 
         self.param.watch(refresh, ["done", "total", "running"])
         text = pn.widgets.TextInput.from_param
@@ -266,9 +276,9 @@ class SurveyView(pn.viewable.Viewer):
             text(
                 self.param.out, placeholder="output folder" if resources.data_root() is None else "run name"
             ),
-            pn.widgets.IntInput.from_param(self.param.stride),
+            checked_number(self, "stride", "Stride", self._refusals),
             pn.widgets.FloatSlider.from_param(self.param.threshold),
-            pn.widgets.IntInput.from_param(self.param.workers),
+            checked_number(self, "workers", "Workers", self._refusals),
             text(self.param.scheduler, placeholder="tcp://host:8786 (empty: embedded cluster)"),
             width=320,
         )
