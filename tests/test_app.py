@@ -370,8 +370,36 @@ def test_generate_fits_takes_the_reference_fields_wcs_and_refuses_empty_download
     with fits.open(io.BytesIO(g.fits_bytes())) as h:
         p = h["SAMPLE0_B0"]
         assert p.header["WCSSRC"] == "reference field" and h[0].header["RVBKG"] == "sim_0100"
+        assert "RVFLUX" in h[0].header and h[0].header["RVFLUX"] is None  # not conditioned: blank
         centre = WCS(p.header).celestial.pixel_to_world(31.5, 31.5)
         assert centre.separation(field.centre()).deg < 0.05
+
+
+def test_captions_and_headers_say_only_what_the_model_takes():
+    """Walk: a WGAN run read "peak flux not conditioned · ω = 0 (no guidance)"; RVFLUX was the
+    string '2'; one network evaluation was "1 network evaluations"."""
+    import io
+
+    from astropy.io import fits
+
+    from radioviz.app.describe import conditioning_text
+    from radioviz.app.generate_view import GenerateView
+
+    gan = {"kind": "wgan", "label": "H", "flux": None, "guidance": 0.0, "takes_flux": False}
+    text = conditioning_text({**gan, "sampler": "oneshot", "seed": 0})
+    assert "flux" not in text and "ω" not in text and "one-shot" in text
+    edm = {"kind": "edm", "label": "H", "flux": None, "guidance": 0.0, "takes_flux": True}
+    assert "peak flux not conditioned" in conditioning_text({**edm, "sampler": "heun", "steps": 2, "seed": 0})
+    g = GenerateView()
+    g.model = "wgan_gleam.safetensors"
+    g.n = 1
+    assert g.generate() is not None
+    assert "1 network evaluation." in g.status.object
+    g.model = "edm_gleam.safetensors"
+    g.use_flux, g.flux, g.steps, g.n = True, 2.0, 2, 1
+    assert g.generate() is not None
+    with fits.open(io.BytesIO(g.fits_bytes())) as h:
+        assert h[0].header["RVFLUX"] == 2.0 and isinstance(h[0].header["RVFLUX"], float)
 
 
 def test_generate_flux_typed_is_used_and_class_names_in_words():

@@ -51,10 +51,14 @@ def conditioning_text(meta: dict) -> str:
     """One line saying exactly what a run was conditioned on and how it was sampled."""
     parts = [f"class {label_text(meta.get('label')).split(':')[0]}"]
     flux = meta.get("flux")
-    parts.append("peak flux not conditioned" if flux is None else f"peak flux {flux} Jy/beam")
+    # what the model cannot take is not mentioned (a WGAN has neither flux nor guidance)
+    if flux is not None:
+        parts.append(f"peak flux {flux} Jy/beam")
+    elif meta.get("takes_flux", True):
+        parts.append("peak flux not conditioned")
     if meta.get("guidance"):
         parts.append(f"guidance ω = {meta['guidance']:g}")
-    else:
+    elif meta.get("kind") in ("ddpm", "edm", None):
         parts.append("ω = 0 (no guidance)")
     if meta.get("mask"):
         parts.append("drawn/loaded mask")

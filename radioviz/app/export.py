@@ -64,9 +64,10 @@ def samples_fits(g: Generated, card: ModelCard | dict, reference=None) -> bytes:
         "RVMODEL": (str(meta.get("checkpoint", "")).split("/")[-1][:68], "generator checkpoint"),
         "RVKIND": (meta.get("kind", ""), "generator kind"),
         "RVCLASS": (str(meta.get("label")), "class conditioning (None: unconditional)"),
+        # a number (FITS readers compare it); left undefined when the run was not flux-conditioned
         "RVFLUX": (
-            "none" if meta.get("flux") is None else str(meta["flux"]),
-            "peak-flux conditioning, Jy/beam",
+            float(meta["flux"]) if isinstance(meta.get("flux"), (int, float)) else None,
+            _flux_comment(meta.get("flux")),
         ),
         "RVOMEGA": (float(meta.get("guidance") or 0.0), "classifier-free guidance omega"),
         "RVMASK": (bool(meta.get("mask")), "conditioned on a segmentation mask"),
@@ -124,3 +125,9 @@ def samples_fits(g: Generated, card: ModelCard | dict, reference=None) -> bytes:
     buf = io.BytesIO()
     fits.HDUList(hdus).writeto(buf)
     return buf.getvalue()
+
+
+def _flux_comment(flux) -> str:
+    if isinstance(flux, str):
+        return f"peak flux, Jy/beam: {flux} (see the npz)"
+    return "peak flux, Jy/beam" + (" (blank: not conditioned)" if flux is None else "")

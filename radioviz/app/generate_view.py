@@ -277,7 +277,8 @@ class GenerateView(pn.viewable.Viewer):
         self.result = g
         # the conditioning is said once, in the gallery's heading
         self.status.object = (
-            f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network evaluations."
+            f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network "
+            f"evaluation{'s' if g.meta['nfe'] != 1 else ''}."
         )
         self._set_downloads()
         return g

@@ -271,6 +271,7 @@ def generate(
         "n": n,
         "mask": mask is not None,
         "background": background is not None,
+        "takes_flux": card.takes_flux,  # so a caption says "not conditioned" only where it could be
     }
     return Generated(images, physical.astype(np.float32), traj, meta)
 
