@@ -36,6 +36,7 @@ def checked_number(owner: param.Parameterized, name: str, label: str, refusals: 
     p = owner.param[name]
     lo, hi = p.bounds
     widget = pn.widgets.IntInput if isinstance(p, param.Integer) else pn.widgets.FloatInput
+    kw.setdefault("description", p.doc)  # the ⓘ tooltip from_param would give
     box = widget(label=label, value=getattr(owner, name), **kw)
 
     def typed(event):

@@ -310,7 +310,8 @@ class CompareView(pn.viewable.Viewer):
                         (cmp.gen[i], f"#{i} SSIM {cmp.nn_ssim[i]:.2f}"),
                         (cmp.nn_images[i], "nearest real"),
                     )
-                ]
+                ],
+                width=NN_PX + 60,  # side by side, not spread over the page
             )
             for i in order
         ]

@@ -403,6 +403,8 @@ class GenerateView(pn.viewable.Viewer):
             self.param.use_flux,
             options={"condition on this peak flux": True, "ignore peak flux": False},
             color="default",
+            orientation="vertical",  # side by side the two stuck out past the 320 px column
+            width=300,
             visible=accepts("flux"),
         )
         self.guidance_slider = pn.widgets.FloatSlider.from_param(

@@ -250,8 +250,12 @@ class SurveyView(pn.viewable.Viewer):
 
     def __panel__(self):
         # Start while idle, Cancel while a survey runs: never both lit
-        startb = pn.widgets.Button(label="Start survey", color="primary", disabled=self.param.running)
-        cancelb = pn.widgets.Button(label="Cancel", color="warning", disabled=self.param.running.rx.not_())
+        startb = pn.widgets.Button(
+            label="Start survey", color="primary", width=150, disabled=self.param.running
+        )
+        cancelb = pn.widgets.Button(
+            label="Cancel", color="warning", width=150, disabled=self.param.running.rx.not_()
+        )  # both inside the 340 px column
         startb.on_click(lambda e: self.start())
         cancelb.on_click(lambda e: self.cancel())
         bar = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width")
