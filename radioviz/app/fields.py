@@ -236,7 +236,13 @@ class FieldsView(pn.viewable.Viewer):
     catalogue = param.Selector(default="built-in clusters", objects=CATALOGUES, doc="Overlay on the map")
     classifier = param.Selector(default=None, objects=[], doc="Model for the score map, with its CV figures")
     stride = param.Integer(default=4, bounds=(1, 32))
-    threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
+    threshold = param.Number(
+        default=0.95,
+        bounds=(0.0, 1.0),
+        step=0.01,
+        doc="Candidates are the connected regions of the score map above this: lowering it can merge "
+        "neighbouring regions into one (fewer, larger candidates)",
+    )
     selected = param.Integer(default=-1, doc="Index of the selected candidate")
     comment = param.String(default="")
     labeller = param.String(default="", doc="Your name, saved with each label")
