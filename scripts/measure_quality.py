@@ -99,7 +99,7 @@ def measure(
         "guidance": g.meta["guidance"],
         "churn": g.meta.get("churn"),
         "flux_requested": "per sample, drawn from the real peaks" if flux_from_real else None,
-        "nfe": g.meta["nfe"] * (2 if g.meta["guidance"] else 1),
+        "nfe": g.meta["nfe"],  # counts both network calls of a guided step
         "n": n,
         "label": label,
         "seed": seed,

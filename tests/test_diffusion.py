@@ -56,7 +56,8 @@ def test_generate_is_deterministic_and_records_a_trajectory(tiny_ddpm, sampler, 
     b = generate(ckpt, 2, label="H", sampler=sampler, steps=steps, seed=5, guidance=1.0)
     np.testing.assert_array_equal(a.images, b.images)
     assert a.images.shape == (2, 4, 16, 16) and a.images.min() >= 0 and a.images.max() <= 1
-    assert a.meta["nfe"] == nfe and len(a.trajectory) == steps
+    assert a.meta["nfe"] == 2 * nfe and len(a.trajectory) == steps  # guided: two network calls a step
+    assert a.trajectory.nfe == nfe  # denoiser evaluations, as the sampler counts them
 
 
 def test_ddpm_ancestral_runs_what_it_records_and_refuses_other_step_counts(tiny_ddpm):

@@ -265,7 +265,8 @@ def generate(
             if opts
             else {}
         ),  # strict JSON: ∞ → null
-        "nfe": traj.nfe,
+        # network evaluations: a guided step runs the network twice (conditional and not)
+        "nfe": traj.nfe * (2 if guidance and kind != "wgan" else 1),
         "seed": seed,
         "wall_seconds": round(wall, 3),
         "n": n,
