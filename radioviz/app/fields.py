@@ -738,8 +738,14 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(f"Score map failed — {msg}")
             self._status.object = ""
             return
-        if result is None or field != self.field or root != self._root() or name != self.classifier:
+        if result is None or field != self.field or root != self._root():
             self._status.object = "Score map cancelled."
+            return
+        if name != self.classifier:  # e.g. Compute pressed a moment before the new model was taken
+            self._status.object = (
+                f"Score map with {name} dropped: the model is now {self.classifier} — press Compute "
+                "score map again."
+            )
             return
         smap, cands, cuts = result
         self.scoremap, self._cuts = smap, cuts
