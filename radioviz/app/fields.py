@@ -285,6 +285,7 @@ class FieldsView(pn.viewable.Viewer):
         self._cache = ColumnDataSource(_cache_data([], [], []), name=f"rv-cache-{tag}")
         self._sent: set[int] = set()  # rows of the cache holding cut-outs in the browser
         self._vet_lock = threading.RLock()
+        self._late_comment: str | None = None  # saved with a label key; its box update may follow
         self._cut_mapper = LinearColorMapper(palette=_palette(self.cmap), low=0, high=1)
         self.sky = SkyFigure(_palette(self.cmap))
         self.sky.candidates.name, self.sky.selected.name = f"rv-cands-{tag}", f"rv-marker-{tag}"
@@ -1055,8 +1056,7 @@ class FieldsView(pn.viewable.Viewer):
     @param.depends("comment", watch=True)
     def _drop_late_comment(self):
         """The comment box's own update, arriving after its label already saved that comment."""
-        late = getattr(self, "_late_comment", None)
-        if late is not None and self.comment == late:
+        if self._late_comment is not None and self.comment == self._late_comment:
             self._late_comment = None
             self.comment = ""
 

@@ -63,6 +63,8 @@ class GenerateView(pn.viewable.Viewer):
         doc="Use this field's central mask: derived with photutils, or the simulator's truth",
     )
     result = param.Parameter(default=None, doc="The latest Generated")
+    # what the chosen model accepts, read from its card once per model change; the controls'
+    # visibility is bound to it
     accepted_now = param.Dict(default={}, precedence=-1, doc="What the chosen model accepts")
     run = param.Event()
     cancel = param.Event()
@@ -122,7 +124,7 @@ class GenerateView(pn.viewable.Viewer):
 
     def default_guidance(self) -> float:
         card = self.card()
-        return default_guidance(card) if card is not None and self.accepts()["guidance"] else 0.0
+        return default_guidance(card) if card is not None else 0.0
 
     # -- what the chosen model accepts ------------------------------------------------------------
 

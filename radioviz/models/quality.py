@@ -123,7 +123,8 @@ def quality_line(card: dict) -> str:
 
 def default_guidance(card) -> float:
     """The guidance ω a class-conditioned run starts from: the one the card's quality was measured
-    at, so the default setting is the measured one (0 when measured without guidance or not at all)."""
+    at, so the default setting is the measured one (0 when measured without guidance or not at all;
+    only a model that takes guidance can have been measured with it)."""
     q = quality(card)
     return q.guidance if q.measured and q.source == "quality" else 0.0
 
