@@ -106,6 +106,10 @@ def measure(
         "real": f"{len(real)} real TRAIN {label} cut-outs ({root})",
         "s_per_sample": round(wall / n, 3),
         "hist_err": round(r["hist_mean_abs_rel_err"], 4),
+        # an ideal generator's error against these real images (their own sampling noise)
+        "hist_err_floor": {
+            k: round(v, 4) if isinstance(v, float) else v for k, v in r["hist_err_floor"].items()
+        },
         "zero_fraction_gen": round(r["zero_fraction_gen"], 4),
         "zero_fraction_real": round(r["zero_fraction_real"], 4),
         "nn_ssim_max": round(r["nn_ssim_max"], 4),

@@ -18,7 +18,7 @@ from ..display import stretch_image
 from ..errors import InputError
 from ..io.layout import find_splits
 from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples, real_cutouts
-from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS
+from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS, floor_text
 from . import resources
 from .describe import label_text
 from .uploads import dropper
@@ -236,7 +236,7 @@ class CompareView(pn.viewable.Viewer):
             width=520,
             height=190,
             ylim=(-2, 2),
-            title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}",
+            title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}{floor_text(r)}",
             **QUIET,
         )
         dists = []

@@ -59,6 +59,10 @@ def cmd_compare(args) -> int:
         return 0
     for k in SUMMARY_KEYS:
         print(f"{k:<28s} {r[k]}")
+        if k == "hist_mean_abs_rel_err" and r["hist_err_floor"]["median"] is not None:
+            f = r["hist_err_floor"]
+            band = f"p10–p90 {f['p10']:.3f}–{f['p90']:.3f}"
+            print(f"{'  ideal generator (floor)':<28s} {f['median']:.3f} ({band})")
     if r.get("fid_note"):
         print(r["fid_note"])
     return 0

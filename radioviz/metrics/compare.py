@@ -19,6 +19,7 @@ from .images import (
     dihedral,
     frechet_distance,
     histogram_comparison,
+    histogram_error_floor,
     image_statistics,
     kernel_inception_distance,
     nearest_neighbours,
@@ -97,6 +98,8 @@ def compare_images(
         "n_real": int(len(real)),
         "n_generated": int(len(physical)),
         "hist_mean_abs_rel_err": hist["hist_mean_abs_rel_err"],
+        # the error an ideal generator would have against these real images (their own noise)
+        "hist_err_floor": histogram_error_floor(real, len(physical)),
         "histogram": hist,
         "zero_fraction_real": zero_fraction(real),
         "zero_fraction_gen": zero_fraction(physical),

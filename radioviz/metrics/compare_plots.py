@@ -10,6 +10,14 @@ import numpy as np
 from ..display import stretch_image
 from .plots import pyplot
 
+
+def floor_text(report: dict) -> str:
+    """ " · ideal generator ≈ F" for a histogram-error title: what the real images' own sampling
+    noise allows (:func:`radioviz.metrics.images.histogram_error_floor`)."""
+    f = (report.get("hist_err_floor") or {}).get("median")
+    return "" if f is None else f" · ideal generator ≈ {f:.2f}"
+
+
 #: Real and generated keep these colours in every panel (the app's Compare tab uses them too).
 REAL_COLOUR, GEN_COLOUR = "#222222", "#e07b00"
 STAT_UNITS = {"mean": "image mean (Jy/beam)", "std": "image std (Jy/beam)", "peak": "image peak (Jy/beam)"}
@@ -46,7 +54,7 @@ def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) ->
         ylim=(-2, 2),
         xlabel="|pixel| (Jy/beam)",
         ylabel="2(c1−c2)/(c1+c2)",
-        title=f"mean |rel. err| {cmp.report['hist_mean_abs_rel_err']:.3f}",
+        title=f"mean |rel. err| {cmp.report['hist_mean_abs_rel_err']:.3f}{floor_text(cmp.report)}",
     )
     for j, key in enumerate(("mean", "std", "peak")):
         a = fig.add_subplot(gs[0, 2 + j])
