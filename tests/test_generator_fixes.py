@@ -168,6 +168,8 @@ def test_quality_flags_and_the_default_generator():
     assert default_generator({"m": masked, "z_edm": good}) == "z_edm"  # needs a drawn mask: never default
     assert picker_label("a_ddpm", noisy) == "a_ddpm (undertrained)" and picker_label("z_edm", good) == "z_edm"
     assert "undertrained" in quality_line(noisy) and "histogram error 1.50" in quality_line(noisy)
+    floored = {**good, "quality": {**good["quality"], "hist_err_floor": {"median": 0.29}}}
+    assert "(an ideal generator ≈ 0.29)" in quality_line(floored)  # the error's own noise level
     # the shipped default's card carries its measurement, and the Models tab shows it
     from pathlib import Path
 

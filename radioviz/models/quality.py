@@ -30,6 +30,7 @@ class Quality:
     sampler: str | None = None
     n: int | None = None
     hist_err: float | None = None
+    hist_err_floor: float | None = None  # an ideal generator's error against the same real images
     zero_fraction_gen: float | None = None
     zero_fraction_real: float | None = None
     fid_domain: float | None = None
@@ -81,6 +82,7 @@ def quality(card) -> Quality:
         sampler=q.get("sampler"),
         n=q.get("n"),
         hist_err=_f(q, "hist_err", "hist_mean_abs_rel_err"),
+        hist_err_floor=_f(q.get("hist_err_floor") or {}, "median"),
         zero_fraction_gen=_f(q, "zero_fraction_gen"),
         zero_fraction_real=_f(q, "zero_fraction_real"),
         fid_domain=_f(q, "fid_domain"),
@@ -105,7 +107,10 @@ def quality_line(card: dict) -> str:
     if not q.measured:
         return "Quality: not measured — treat as undertrained"
     parts = [
-        f"histogram error {q.hist_err:.2f}" if q.hist_err is not None else None,
+        None
+        if q.hist_err is None
+        else f"histogram error {q.hist_err:.2f}"
+        + ("" if q.hist_err_floor is None else f" (an ideal generator ≈ {q.hist_err_floor:.2f})"),
         f"zero fraction {q.zero_fraction_gen:.3f} (real {q.zero_fraction_real:.3f})"
         if q.zero_fraction_gap is not None
         else None,
