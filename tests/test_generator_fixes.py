@@ -253,3 +253,9 @@ def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(s
     )
     assert np.allclose(g.trajectory.samples, c, atol=1e-4)  # clipping at ±1 (unscaled) gave 1/scale
     assert np.allclose(g.trajectory.denoised[-1], c, atol=1e-4)
+
+    c = 0.01  # perfect() now returns data far below a clip level (≈ 0.13 here): the dead band zeroes it
+    args = (tmp_path / "ddpm.safetensors", 2)
+    kw = dict(label="H", sampler="ddim", steps=20, model_and_card=(perfect, card))
+    assert np.all(generate(*args, **kw).physical == 0)
+    assert np.all(generate(*args, **kw, dead_band=False).physical > 0)  # the network's own output

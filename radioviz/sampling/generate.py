@@ -213,6 +213,7 @@ def generate(
     callback=None,
     record_stride: int = 1,
     model_and_card=None,
+    dead_band: bool = True,
 ) -> Generated:
     """Sample ``n`` images from ``checkpoint``.
 
@@ -221,7 +222,8 @@ def generate(
     ``mask`` a (size, size) class-index array, ``background`` a (C, size, size) Jy/beam reference,
     ``churn`` Karras et al.'s stochastic churn (Heun only).
     ``callback(info)`` is called at every step and cancels by returning True;
-    ``model_and_card`` reuses an already loaded (model, card).
+    ``model_and_card`` reuses an already loaded (model, card); ``dead_band=False`` leaves out the
+    survey's clip levels (to study them apart from the network, scripts/histogram_floor.py).
     """
     model, card = model_and_card or load_generator(checkpoint)
     card = ModelCard.coerce(card, checkpoint)
@@ -257,7 +259,7 @@ def generate(
     pre = card.preprocessing
     physical = apply_dead_band(
         pre.normalization.from_model(np.clip(traj.samples, -1.0, 1.0)).astype(np.float32),
-        _dead_band(card, n, seed, label),
+        _dead_band(card, n, seed, label) if dead_band else None,
     )
     images = np.clip(pre.normalization.forward(physical), 0, 1).astype(np.float32)
     meta = {
