@@ -170,6 +170,9 @@ def test_quality_flags_and_the_default_generator():
     assert "undertrained" in quality_line(noisy) and "histogram error 1.50" in quality_line(noisy)
     floored = {**good, "quality": {**good["quality"], "hist_err_floor": {"median": 0.29}}}
     assert "(an ideal generator ≈ 0.29)" in quality_line(floored)  # the error's own noise level
+    spread = {"seeds": [0, 1, 2], "hist_err_mean": 0.451, "hist_err_sd": 0.029}
+    seeded = {**floored, "quality": {**floored["quality"], "over_seeds": spread}}
+    assert "(3 seeds 0.45 ± 0.03; an ideal generator ≈ 0.29)" in quality_line(seeded)
     # the shipped default's card carries its measurement, and the Models tab shows it
     from pathlib import Path
 
