@@ -843,11 +843,15 @@ def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
     for bad in (0, -5):
         g.steps_input.value = bad
         assert g.steps == used and g.steps_input.value == used
-        assert f"Steps must be between 1 and 1,000: {bad} refused, kept {used}" in g.status.object
+        assert (
+            f"Steps must be a whole number between 1 and 1,000: {bad} refused, kept {used}" in g.status.object
+        )
     g.steps_input.value = 7
     assert g.steps == 7
     g.seed_input.value = -1
-    assert g.seed == 0 and g.seed_input.value == 0 and "Seed must be between 0" in g.status.object
+    assert (
+        g.seed == 0 and g.seed_input.value == 0 and "Seed must be a whole number between 0" in g.status.object
+    )
     g.seed_input.value = 42
     assert g.seed == 42
     g.sampler = g.param.sampler.objects[-1]  # a sampler's default step count shows in the box
@@ -899,7 +903,11 @@ def test_trajectory_steps_and_seed_refuse_out_of_range_entries_visibly():
     t = TrajectoryView()
     used = t.steps
     t.steps_input.value = 0
-    assert t.steps == used and t.steps_input.value == used and "Steps must be between 1" in t.status.object
+    assert (
+        t.steps == used
+        and t.steps_input.value == used
+        and "Steps must be a whole number between 1" in t.status.object
+    )
     t.seed_input.value = -3
     assert t.seed == 0 and t.seed_input.value == 0 and "-3 refused, kept 0" in t.status.object
     t.steps_input.value = 12

@@ -301,12 +301,16 @@ def test_survey_boxes_refuse_zero_and_buttons_say_what_can_be_done():
 
     v = SurveyView()
     layout = v.__panel__()
-    boxes = {w.label: w for w in layout.select(pn.widgets.IntInput)}
+    boxes = {w.label: w for w in layout.select(pn.widgets.FloatInput)}
     boxes["Stride"].value = 0
     assert v.stride == 16 and boxes["Stride"].value == 16
-    assert "Stride must be between 1 and 64: 0 refused, kept 16" in v.status
+    assert "Stride must be a whole number between 1 and 64: 0 refused, kept 16" in v.status
+    boxes["Stride"].value = 2.5  # Bokeh's integer box turned this into 25
+    assert v.stride == 16 and "2.5 refused, kept 16" in v.status
+    boxes["Stride"].value = 8.0
+    assert v.stride == 8 and isinstance(v.stride, int) and v.status == ""
     boxes["Workers"].value = 0
-    assert v.workers == 2 and "Workers must be between 1 and 64: 0 refused" in v.status
+    assert v.workers == 2 and "Workers must be a whole number between 1 and 64: 0 refused" in v.status
     boxes["Workers"].value = 3
     assert v.workers == 3 and v.status == ""
     buttons = {b.label: b for b in layout.select(pn.widgets.Button)}

@@ -193,7 +193,6 @@ def _pick_model(page, name):
 
 
 def _set_number(page, label, value):
-    box = page.get_by_label(label, exact=True) if False else None
     box = page.locator(".bk-input-group", has=page.get_by_text(label, exact=True)).locator("input").first
     box.fill(str(value))
     box.press("Enter")
@@ -245,6 +244,12 @@ def test_generate_flux_box_and_class_words(page):
     on.click()
     expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
     _set_number(page, "Steps", 3)
+    _set_number(page, "Steps", 2.5)  # walk: Bokeh's integer box made this 25 without a word
+    page.get_by_text(re.compile(r"Steps must be a whole number .*2\.5 refused, kept 3")).first.wait_for(
+        timeout=30000
+    )
+    steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input").first
+    expect(steps).to_have_value("3", timeout=10000)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("peak flux 3.5 Jy/beam").first.wait_for(timeout=240000)
 

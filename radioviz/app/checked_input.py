@@ -31,22 +31,29 @@ class Refusals:
 
 
 def checked_number(owner: param.Parameterized, name: str, label: str, refusals: Refusals, **kw):
-    """An IntInput (Integer parameter) or FloatInput (Number) for ``owner.<name>``, checked against
-    the parameter's bounds here."""
+    """A number box for ``owner.<name>``, checked against the parameter's bounds here.  An
+    Integer parameter gets a float box with step 1, so that "2.5" reaches the server and is
+    refused (Bokeh's integer box dropped the point: 2.5 became 25)."""
     p = owner.param[name]
     lo, hi = p.bounds
-    widget = pn.widgets.IntInput if isinstance(p, param.Integer) else pn.widgets.FloatInput
+    whole = isinstance(p, param.Integer)
+    if whole:
+        kw.setdefault("step", 1)
     kw.setdefault("description", p.doc)  # the ⓘ tooltip from_param would give
-    box = widget(label=label, value=getattr(owner, name), **kw)
+    box = pn.widgets.FloatInput(label=label, value=getattr(owner, name), **kw)
 
     def typed(event):
-        if event.new is not None and (lo is None or event.new >= lo) and (hi is None or event.new <= hi):
-            if event.new != getattr(owner, name):  # not the box put back below
-                setattr(owner, name, event.new)  # follow() takes a refusal back
+        v = event.new
+        ok = v is not None and (lo is None or v >= lo) and (hi is None or v <= hi)
+        if ok and (not whole or float(v).is_integer()):
+            v = int(v) if whole else v
+            if v != getattr(owner, name):  # not the box put back below
+                setattr(owner, name, v)  # follow() takes a refusal back
             return
         used = getattr(owner, name)
-        typed_text = "an empty box" if event.new is None else f"{event.new:g}"
-        refusals.say(f"{label} must be between {_n(lo)} and {_n(hi)}: {typed_text} refused, kept {_n(used)}.")
+        typed_text = "an empty box" if v is None else f"{v:g}"
+        what = "a whole number between" if whole else "between"
+        refusals.say(f"{label} must be {what} {_n(lo)} and {_n(hi)}: {typed_text} refused, kept {_n(used)}.")
         box.value = used
 
     def follow(event):
