@@ -1,5 +1,7 @@
 """Unit tests of the app components (no browser)."""
 
+import re
+
 import numpy as np
 import panel as pn
 import pytest
@@ -567,6 +569,14 @@ def test_compare_view_on_bundled_fields(generated_view):
             colours.add(hv.Store.lookup_options("bokeh", el, "style").kwargs.get("color"))
     assert "x" not in labels and "Frequency" not in labels and "image mean (Jy/beam)" in labels
     assert {"#222222", "#e07b00"} <= colours  # real and generated in their fixed colours
+    titles = [
+        hv.Store.lookup_options("bokeh", pane.object, "plot").kwargs.get("title") or ""
+        for pane in c.plots().select(pn.pane.HoloViews)
+    ]
+    # the error is read against what an ideal generator of the same real images would score
+    assert any(re.search(r"mean \|rel\. err\| \d\.\d{3} · ideal generator ≈ \d\.\d\d$", t) for t in titles), (
+        titles
+    )
     assert not c.upload("x.npz", b"junk") and c.alert.visible
 
 

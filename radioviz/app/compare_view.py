@@ -236,7 +236,7 @@ class CompareView(pn.viewable.Viewer):
             width=520,
             height=190,
             ylim=(-2, 2),
-            title=f"per-bin relative error · mean |err| {r['hist_mean_abs_rel_err']:.3f}{floor_text(r)}",
+            title=f"mean |rel. err| {r['hist_mean_abs_rel_err']:.3f}{floor_text(r)}",  # fits 520 px
             **QUIET,
         )
         dists = []
