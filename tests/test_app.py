@@ -42,6 +42,8 @@ def test_fields_view_lists_bundled_fields_and_renders(view):
     assert view.rgb_data() is not None
     view.band, view.contour_sigma = "170-231MHz", 3
     assert len(view.sky.contours.data["xs"]) > 0 and not view.sky.rgb_renderer.visible
+    drawn = [r.glyph.line_color for r in fig.renderers if r.data_source is view.sky.contours]
+    assert drawn == ["black", "white"]  # walk: plain white contours vanished on the bright end of "gray"
     view._on_pointer(150.0, 150.0)
     assert view.readout.startswith("RA ") and "mJy/beam" in view.readout
     assert isinstance(view.__panel__(), pn.Row)

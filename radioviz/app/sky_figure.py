@@ -116,6 +116,8 @@ class SkyFigure:
         self.rgb_renderer.visible = False
         for r in (f.x_range, f.y_range):  # the field's pixels, not the overlays, set the view
             r.renderers = [img, self.rgb_renderer]
+        # white contours with a dark edge, so they show on the bright end of every colour map
+        f.multi_line("xs", "ys", source=self.contours, line_color="black", line_width=2.2, line_alpha=0.6)
         f.multi_line("xs", "ys", source=self.contours, line_color="white", line_width=0.8)
         greens = LinearColorMapper(
             palette=_greens(), low=0, high=1, nan_color=(0, 0, 0, 0)
