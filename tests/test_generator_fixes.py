@@ -171,8 +171,12 @@ def test_quality_flags_and_the_default_generator():
     floored = {**good, "quality": {**good["quality"], "hist_err_floor": {"median": 0.29}}}
     assert "(an ideal generator ≈ 0.29)" in quality_line(floored)  # the error's own noise level
     spread = {"seeds": [0, 1, 2], "hist_err_mean": 0.451, "hist_err_sd": 0.029}
-    seeded = {**floored, "quality": {**floored["quality"], "over_seeds": spread}}
-    assert "(3 seeds 0.45 ± 0.03; an ideal generator ≈ 0.29)" in quality_line(seeded)
+    seeded = {**floored, "quality": {**floored["quality"], "over_seeds": spread, "seed": 0}}
+    assert "(seed 0; 3 seeds 0.45 ± 0.03; an ideal generator ≈ 0.29)" in quality_line(seeded)
+    # the bar's memorisation part, where it was never measured, is not passed over in silence
+    unchecked = _card(hist_err=0.3, zero_fraction_gen=0.86, zero_fraction_real=0.87)
+    assert quality(unchecked).status == "meets the bar (memorisation not measured)"
+    assert picker_label("m", unchecked) == "m"
     # the shipped default's card carries its measurement, and the Models tab shows it
     from pathlib import Path
 

@@ -119,7 +119,14 @@ class ModelsView(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(
             pn.widgets.Button.from_param(self.param.refresh, label="Reload cards"),
-            pn.pane.Markdown(f"Generators are marked *undertrained* / *memorises* against one {BAR_TEXT}."),
+            pn.pane.Markdown(
+                f"Generators are marked *undertrained* / *memorises* against one {BAR_TEXT}.  "
+                "**Histogram error**: the mean relative difference between the generated and the real "
+                "pixel-value histograms (0 = the same; lower is better).  With 18 real halo cut-outs it "
+                "cannot reach 0: *an ideal generator* is what a perfect generator of those very images "
+                "scores with the same number of samples — read a model's error against it "
+                "(docs/generators.md, Session 10)."
+            ),
             self.cards,
             sizing_mode="stretch_width",
         )

@@ -12,8 +12,8 @@ from .plots import pyplot
 
 
 def floor_text(report: dict) -> str:
-    """ " · ideal generator ≈ F" for a histogram-error title: what the real images' own sampling
-    noise allows (:func:`radioviz.metrics.images.histogram_error_floor`)."""
+    """The ideal generator's error for a histogram-error title, like " · ideal generator ≈ 0.29":
+    what the real images' own sampling noise allows (``metrics.images.histogram_error_floor``)."""
     f = (report.get("hist_err_floor") or {}).get("median")
     return "" if f is None else f" · ideal generator ≈ {f:.2f}"
 
