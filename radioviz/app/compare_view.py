@@ -98,6 +98,18 @@ def default_real_root() -> str:
 NN_PX = 120
 
 
+def _floor_sentence(report: dict) -> str:
+    """Why the histogram error is not read against 0: the ideal generator's error for these sizes."""
+    f = (report.get("hist_err_floor") or {}).get("median")
+    if f is None:
+        return ""
+    return (
+        f".  Histogram error {report['hist_mean_abs_rel_err']:.2f}; a perfect generator of these "
+        f"{report['n_real']} real images would score ≈ {f:.2f} with {report['n_generated']} samples "
+        "(the real set's own noise: fewer images, higher floor)."
+    )
+
+
 class CompareView(pn.viewable.Viewer):
     real_root = param.String(default="", doc="Published-layout root of the real images")
     split = param.String(default="")
@@ -119,7 +131,9 @@ class CompareView(pn.viewable.Viewer):
         self.status = pn.pane.Markdown("")
         self._uploaded = None
 
-    def compare(self, physical: np.ndarray, meta: dict) -> Comparison | None:
+    def compare(self, physical: np.ndarray, meta: dict, source: str = "") -> Comparison | None:
+        """Compare ``physical`` (Jy/beam) with the real cut-outs of its class; ``source`` names
+        where the images came from in the status line."""
         card = resources.generator_cards().get(Path(meta.get("checkpoint", "")).name)
         pre = (card.preprocessing if card else None) or Preprocessing()
         try:
@@ -157,15 +171,21 @@ class CompareView(pn.viewable.Viewer):
             Path(root).name if pre.band_convention == SINGLE_FREQUENCY else f"{Path(root).name}/{self.split}"
         )
         self.status.object = (
-            f"{r['n_generated']} generated vs {r['n_real']} real ({where}, {label_words(meta.get('label'))})"
+            f"{r['n_generated']} generated{f' ({source})' if source else ''} vs {r['n_real']} real "
+            f"({where}, {label_words(meta.get('label'))})" + _floor_sentence(r)
         )
         return cmp
 
     @param.depends("run", watch=True)
     def compare_latest(self):
+        result = getattr(self.generate_view, "result", None)
         src = self._uploaded or (
-            getattr(self.generate_view, "result", None)
-            and (self.generate_view.result.physical, self.generate_view.result.meta)
+            result
+            and (
+                result.physical,
+                result.meta,
+                f"latest Generate run, {Path(result.meta.get('checkpoint', '?')).name}",
+            )
         )
         if not src:
             self.status.object = "Generate images first (Generate tab) or upload a samples .npz."
@@ -188,7 +208,7 @@ class CompareView(pn.viewable.Viewer):
                     f"**Upload refused** — {resources.public_message(str(exc), {d: 'the upload'})}"
                 )
                 return False
-        self._uploaded = (physical, meta)
+        self._uploaded = (physical, meta, f"uploaded {filename}")
         self.alert.visible = False
         self.status.object = f"Loaded {filename}: {len(physical)} images. Press Compare."
         return True
@@ -227,7 +247,7 @@ class CompareView(pn.viewable.Viewer):
             **QUIET,
         )
         rel = (
-            hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "rel. error 2(c1−c2)/(c1+c2)").opts(
+            hv.Curve((centres, h["rel_err"]), "|pixel| (Jy/beam)", "rel. error 2(real−gen)/(real+gen)").opts(
                 color=GEN_COLOUR
             )
             * hv.HLine(0).opts(color="gray")

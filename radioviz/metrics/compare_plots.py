@@ -53,7 +53,7 @@ def plot_comparison(cmp, path: str | Path, title: str = "", n_pairs: int = 4) ->
         xscale="log",
         ylim=(-2, 2),
         xlabel="|pixel| (Jy/beam)",
-        ylabel="2(c1−c2)/(c1+c2)",
+        ylabel="2(real−gen)/(real+gen)",
         title=f"mean |rel. err| {cmp.report['hist_mean_abs_rel_err']:.3f}{floor_text(cmp.report)}",
     )
     for j, key in enumerate(("mean", "std", "peak")):
