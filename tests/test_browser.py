@@ -187,6 +187,8 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     page.get_by_text("image(s) in").wait_for(timeout=240000)
     _tab(page, "Compare")
     page.get_by_role("button", name="Compare", exact=True).click()
-    page.get_by_text("generated vs").wait_for(timeout=240000)
+    page.get_by_text(re.compile(r"generated \(latest Generate run, .*\) vs \d+ real")).wait_for(
+        timeout=240000
+    )
     page.get_by_text("Nearest training neighbours").wait_for(timeout=60000)
     _shot(page, "compare.png")
