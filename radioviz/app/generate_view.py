@@ -16,6 +16,7 @@ import panel as pn
 import param
 
 from ..data.conditions import derive_mask, read_mask
+from ..data.flux import peak_flux
 from ..display import stretch_image
 from ..errors import InputError
 from ..metrics.evaluate import score_images
@@ -306,8 +307,11 @@ class GenerateView(pn.viewable.Viewer):
         if g is None:
             self.gallery_view.empty(GALLERY_HELP)
             return
+        peaks = peak_flux(g.physical)  # as the flux condition defines it: brightest pixel, any band
         titles = [
-            f"#{i}" + (f" · score {self.scores[i]:.2f}" if self.scores is not None else "")
+            f"#{i}"
+            + (f" · score {self.scores[i]:.2f}" if self.scores is not None else "")
+            + f" · peak {peaks[i]:.3g} Jy/beam"
             for i in range(len(g.physical))
         ]
         self.gallery_view.show(
