@@ -408,6 +408,10 @@ def test_captions_and_headers_say_only_what_the_model_takes():
     assert "flux" not in text and "ω" not in text and "one-shot" in text
     edm = {"kind": "edm", "label": "H", "flux": None, "guidance": 0.0, "takes_flux": True}
     assert "peak flux not conditioned" in conditioning_text({**edm, "sampler": "heun", "steps": 2, "seed": 0})
+    run = {**edm, "sampler": "heun", "steps": 2, "seed": 0, "mask": True}
+    # walk: an empty canvas was described as a "drawn/loaded mask"
+    assert "empty mask (no sources drawn)" in conditioning_text({**run, "mask_pixels": 0})
+    assert "mask of 40 source pixels" in conditioning_text({**run, "mask_pixels": 40})
     g = GenerateView()
     g.model = "wgan_gleam.safetensors"
     g.n = 1

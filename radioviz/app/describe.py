@@ -61,7 +61,14 @@ def conditioning_text(meta: dict) -> str:
     elif meta.get("kind") in ("ddpm", "edm", None):
         parts.append("ω = 0 (no guidance)")
     if meta.get("mask"):
-        parts.append("drawn/loaded mask")
+        n = meta.get("mask_pixels")
+        parts.append(
+            "empty mask (no sources drawn)"
+            if n == 0
+            else f"mask of {n} source pixels"
+            if n
+            else "drawn/loaded mask"
+        )
     if meta.get("background_field"):
         parts.append(f"background from {meta['background_field']}")
     elif meta.get("background"):

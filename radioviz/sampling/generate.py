@@ -282,6 +282,7 @@ def generate(
         "wall_seconds": round(wall, 3),
         "n": n,
         "mask": mask is not None,
+        "mask_pixels": None if mask is None else int(np.count_nonzero(np.asarray(mask))),  # 0: empty
         "background": background is not None,
         "takes_flux": card.takes_flux,  # so a caption says "not conditioned" only where it could be
     }
