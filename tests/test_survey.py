@@ -409,9 +409,10 @@ def test_fields_view_opens_a_survey_result(fields, checkpoint, tmp_path, local_c
     res = load_survey(tmp_path / "out")
     name = sorted(res.openable)[0]
     v = FieldsView(labels_path=tmp_path / "labels.ecsv")
-    v.threshold = 0.5
+    v.threshold, v.stride = 0.5, 8
     v.show_scoremap(res.openable[name]["folder"], name, res.scoremap(name))
     assert v.field == name and v.scoremap is not None
+    assert v.stride == 4  # the survey's, not the sidebar's earlier 8
     n_survey = int(np.sum(res.candidates["name"] == name))
     assert len(v.candidates) == n_survey
 

@@ -235,7 +235,9 @@ class FieldsView(pn.viewable.Viewer):
     )
     catalogue = param.Selector(default="built-in clusters", objects=CATALOGUES, doc="Overlay on the map")
     classifier = param.Selector(default=None, objects=[], doc="Model for the score map, with its CV figures")
-    stride = param.Integer(default=4, bounds=(1, 32))
+    stride = param.Integer(
+        default=4, bounds=(1, 64), doc="Pixels between windows (the Survey's first pass: 16)"
+    )
     threshold = param.Number(
         default=0.95,
         bounds=(0.0, 1.0),
@@ -776,6 +778,7 @@ class FieldsView(pn.viewable.Viewer):
         ``classifier`` (the checkpoint that made it) goes into every label and export."""
         self.data_dir, self.field = folder, field
         self._cancel.set()  # a scan still running for this view is superseded
+        self.stride = smap.stride  # the sidebar shows how the map was made (walk: it kept its own)
         self.scoremap, self._cuts = smap, {}
         self._scan_meta = {"classifier": classifier, "stride": smap.stride}
         self._update_candidates()
