@@ -308,6 +308,12 @@ def test_models_view_summarises_cards():
     text = card_summary("x.safetensors", ModelCard.from_dict(card))
     assert "59,114 parameters" in text and "4-fold × 2 seeds" in text and "accuracy 0.700 ± 0.100" in text
     assert isinstance(ModelsView().__panel__(), pn.Column)
+    m = ModelsView()
+    before = list(m.cards.objects)
+    m.refresh = True  # walk: Reload cards made new panes, which lost the page's styling
+    assert m.cards.objects == before and all(a is b for a, b in zip(m.cards.objects, before, strict=True))
+    single = card_summary("s.safetensors", ModelCard.read(resources.CHECKPOINTS / "ddpm_single.json"))
+    assert "× 1 band (" in single  # not "1 bands"
     shipped = resources.checkpoint_cards()
     assert shipped["classifier_L.safetensors"].kind == "classifier"
     assert not any(".train-state" in name for name in shipped)

@@ -52,8 +52,9 @@ def card_summary(name: str, card: ModelCard) -> str:
             if norm and getattr(norm, "asinh_soft", None)
             else f"min-max {scale}{log}"
         )
+        nb = len(pre.bands)
         lines.append(
-            f"Input: {pre.cutout_size}×{pre.cutout_size} × {len(pre.bands)} bands "
+            f"Input: {pre.cutout_size}×{pre.cutout_size} × {nb} band{'s' if nb != 1 else ''} "
             f"({pre.band_convention} convention); {stretch}"
         )
     tr = card.training
@@ -96,25 +97,36 @@ class ModelsView(pn.viewable.Viewer):
 
     refresh = param.Event()
 
-    @param.depends("refresh")
-    def cards(self):
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._entries: dict[str, tuple] = {}  # name -> (summary pane, JSON pane, its column)
+        self.cards = pn.Column(sizing_mode="stretch_width")
+        self._reload()
+
+    @param.depends("refresh", watch=True)
+    def _reload(self):
+        """Update the panes in place: panes made anew from a callback lost the page's styling
+        (walk: Reload cards turned titles into large headings)."""
         cards = resources.checkpoint_cards()
         if not cards:
-            return pn.pane.Markdown("No checkpoints in `checkpoints/`.")
-        items = []
+            self.cards.objects = [pn.pane.Markdown("No checkpoints in `checkpoints/`.")]
+            self._entries = {}
+            return
         for name, card in cards.items():
-            items.append(
-                pn.Column(
-                    pn.pane.Markdown(card_summary(name, card)),
-                    pn.Card(
-                        pn.pane.JSON(json.loads(card.to_json()), depth=2),
-                        title="full model card",
-                        collapsed=True,
-                    ),
+            summary, full = card_summary(name, card), json.loads(card.to_json())
+            if name in self._entries:
+                md, js, _ = self._entries[name]
+                md.object, js.object = summary, full
+            else:
+                md, js = pn.pane.Markdown(summary), pn.pane.JSON(full, depth=2)
+                col = pn.Column(
+                    md,
+                    pn.Card(js, title="full model card", collapsed=True),
                     sizing_mode="stretch_width",
                 )
-            )
-        return pn.Column(*items, sizing_mode="stretch_width")
+                self._entries[name] = (md, js, col)
+        self._entries = {n: e for n, e in self._entries.items() if n in cards}
+        self.cards.objects = [self._entries[n][2] for n in cards]
 
     def __panel__(self):
         return pn.Column(
