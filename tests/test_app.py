@@ -941,3 +941,11 @@ def test_trajectory_steps_and_seed_refuse_out_of_range_entries_visibly():
     assert t.steps == 12
     t.steps = 9  # set from code (a sampler's default, "Use last Generate result"): the box follows
     assert t.steps_input.value == 9
+
+
+def test_image_panel_leaves_room_for_its_colour_bar_labels():
+    """Walk: the per-frame x̂0 − x_t colour bar's labels were cut to "-0.00" / "-0.01"."""
+    from radioviz.app.image_panel import ImagePanel
+
+    fig = ImagePanel("x̂0 − x_t").figure
+    assert fig.min_border_right >= 40  # "−0.015" at 11 px needs about 36 px beside the bar

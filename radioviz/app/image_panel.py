@@ -38,6 +38,7 @@ class ImagePanel:
         fig.axis.visible = False
         fig.grid.visible = False
         fig.min_border = 2
+        fig.min_border_right = 44  # room for the widest colour-bar label ("−0.015"), which was clipped
         # per-frame words drawn on the canvas: changing a title or a Div re-lays out the page
         # (≈ 80 and 300+ ms a frame in headless Chromium), a canvas label only repaints
         self.corner = Label(
