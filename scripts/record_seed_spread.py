@@ -21,10 +21,9 @@ SETTING = ("sampler", "guidance", "churn", "label", "n", "flux_requested")
 
 
 def spread(quality: dict, rows: list[dict]) -> dict:
-    same = sorted(
-        (r for r in rows if all(r.get(k) == quality.get(k) for k in SETTING)), key=lambda r: r["seed"]
-    )
-    if len({r["seed"] for r in same}) < 2:
+    latest = {r["seed"]: r for r in rows if all(r.get(k) == quality.get(k) for k in SETTING)}  # last per seed
+    same = [latest[k] for k in sorted(latest)]
+    if len(same) < 2:
         raise SystemExit("fewer than two seeds with the card's setting: nothing to summarise")
     err = np.array([r["hist_err"] for r in same])
     gap = [round(abs(r["zero_fraction_gen"] - r["zero_fraction_real"]), 4) for r in same]

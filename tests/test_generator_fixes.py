@@ -266,3 +266,21 @@ def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(s
     kw = dict(label="H", sampler="ddim", steps=20, model_and_card=(perfect, card))
     assert np.all(generate(*args, **kw).physical == 0)
     assert np.all(generate(*args, **kw, dead_band=False).physical > 0)  # the network's own output
+
+
+def test_guidance_sharpens_the_class_not_the_requested_flux():
+    """ω = 2 with the flux dropped from the unconditional branch extrapolated brightness: requests
+    of 12–76 Jy/beam came out at 106 Jy/beam, the top of the model's range (issue #13 walk)."""
+    from pathlib import Path
+
+    import torch
+
+    from radioviz.models.card import ModelCard
+    from radioviz.sampling.generate import _conditions
+
+    card = ModelCard.read(Path(__file__).resolve().parents[1] / "checkpoints" / "edm_gleam.safetensors")
+    cond, uncond = _conditions(card, 3, "H", 20.0, None, None, card.preprocessing)
+    assert torch.equal(uncond["flux"], cond["flux"]) and not torch.isnan(cond["flux"]).any()
+    assert (uncond["label"] != cond["label"]).all()  # the class is what guidance sharpens
+    cond, uncond = _conditions(card, 3, "H", None, None, None, card.preprocessing)
+    assert torch.isnan(uncond["flux"]).all()  # no flux asked: both branches without it, as before

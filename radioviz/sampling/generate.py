@@ -118,7 +118,10 @@ def _conditions(
             )
         )
         cond["flux"] = torch.from_numpy(np.ascontiguousarray(v, np.float32))
-        uncond["flux"] = torch.full((n,), float("nan"))
+        # guidance sharpens the class only: a requested flux stays in the unconditional branch
+        # too, else ω extrapolated the brightness (ω = 2: 12–76 Jy/beam asked, 106 given, the
+        # top of the model's range; the model learnt D(x; no class, flux) from its 10 % label drop)
+        uncond["flux"] = cond["flux"].clone()
     if acc["mask_classes"]:
         m = (
             torch.from_numpy(np.asarray(mask)).long()
