@@ -185,7 +185,7 @@ def test_generate_one_shot_run_says_one_shot_once_and_cancel_is_idle_after():
     # walk: a requested peak flux could only be checked by downloading; each tile now says its peak
     peaks = g.result.physical.reshape(2, -1).max(axis=1)
     titles = g.gallery_view.source.data["title"]
-    assert [t.split(" · peak ")[1] for t in titles] == [f"{p:.3g} Jy/beam" for p in peaks]
+    assert [t.split("\npeak ")[1] for t in titles] == [f"{p:.3g} Jy/beam" for p in peaks]
 
 
 def test_compare_plots_legends_below_gaps_for_empty_bins_and_all_labels(monkeypatch):

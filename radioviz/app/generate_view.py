@@ -311,7 +311,7 @@ class GenerateView(pn.viewable.Viewer):
         titles = [
             f"#{i}"
             + (f" · score {self.scores[i]:.2f}" if self.scores is not None else "")
-            + f" · peak {peaks[i]:.3g} Jy/beam"
+            + f"\npeak {peaks[i]:.3g} Jy/beam"  # a second line: one was wider than the tile
             for i in range(len(g.physical))
         ]
         self.gallery_view.show(
