@@ -65,10 +65,7 @@ def raw_samples(checkpoint: Path, n: int, label: str, seed: int, guidance: float
 
 
 def clip_draw_spread(real, raw, card, label: str, draws: int) -> dict:
-    src = np.asarray(card["dead_band_sources"], np.float32)
-    halo = card.get("dead_band_source_halo")
-    if halo is not None:
-        src = src[np.asarray(halo, bool) == (label != "non-halo")]
+    src = gen_mod.clip_level_sources(card, label)
     out = {}
     for name, draw in (
         ("iid", lambda rng: rng.integers(0, len(src), len(raw))),

@@ -18,7 +18,7 @@ from ..display import stretch_image
 from ..errors import InputError
 from ..io.layout import find_splits
 from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples, real_cutouts
-from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS, floor_text
+from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS, floor_text, ideal_error
 from . import resources
 from .describe import label_text
 from .uploads import dropper
@@ -100,7 +100,7 @@ NN_PX = 120
 
 def _floor_sentence(report: dict) -> str:
     """Why the histogram error is not read against 0: the ideal generator's error for these sizes."""
-    f = (report.get("hist_err_floor") or {}).get("median")
+    f = ideal_error(report)
     if f is None:
         return ""
     return (

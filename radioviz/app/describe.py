@@ -60,15 +60,13 @@ def conditioning_text(meta: dict) -> str:
         parts.append(f"guidance ω = {meta['guidance']:g}")
     elif meta.get("kind") in ("ddpm", "edm", None):
         parts.append("ω = 0 (no guidance)")
-    if meta.get("mask"):
-        n = meta.get("mask_pixels")
-        parts.append(
-            "empty mask (no sources drawn)"
-            if n == 0
-            else f"mask of {n} source pixels"
-            if n
-            else "drawn/loaded mask"
-        )
+    n_mask = meta.get("mask_pixels")  # None in runs saved before it was recorded
+    if meta.get("mask") and n_mask == 0:
+        parts.append("empty mask (no sources drawn)")
+    elif meta.get("mask") and n_mask:
+        parts.append(f"mask of {n_mask} source pixels")
+    elif meta.get("mask"):
+        parts.append("drawn/loaded mask")
     if meta.get("background_field"):
         parts.append(f"background from {meta['background_field']}")
     elif meta.get("background"):

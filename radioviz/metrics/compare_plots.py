@@ -11,10 +11,15 @@ from ..display import stretch_image
 from .plots import pyplot
 
 
+def ideal_error(report: dict) -> float | None:
+    """The histogram error an ideal generator would have in this comparison (the real images' own
+    sampling noise, ``metrics.images.histogram_error_floor``); None when not measured."""
+    return (report.get("hist_err_floor") or {}).get("median")
+
+
 def floor_text(report: dict) -> str:
-    """The ideal generator's error for a histogram-error title, like " · ideal generator ≈ 0.29":
-    what the real images' own sampling noise allows (``metrics.images.histogram_error_floor``)."""
-    f = (report.get("hist_err_floor") or {}).get("median")
+    """The ideal generator's error for a histogram-error title, like " · ideal generator ≈ 0.29"."""
+    f = ideal_error(report)
     return "" if f is None else f" · ideal generator ≈ {f:.2f}"
 
 

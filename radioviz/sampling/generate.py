@@ -152,15 +152,24 @@ def _dead_band(card: dict, n: int, seed: int, label: str | None = None):
     the one low-noise source came up moved a 64-sample histogram error by ±0.10 on the same
     network output; balanced draws, ±0.03 (issue #13, docs/generators.md)."""
     d = card.to_dict() if hasattr(card, "to_dict") else card  # a ModelCard or a plain card dict
-    src = d.get("dead_band_sources")
-    if src:
-        src = np.asarray(src, dtype=np.float32)
-        halo = d.get("dead_band_source_halo")
-        if label is not None and halo is not None and len(halo) == len(src):
-            same = np.asarray(halo, bool) == (label != "non-halo")
-            src = src[same] if same.any() else src
+    src = clip_level_sources(d, label)
+    if src is not None:
         return src[balanced_draw(len(src), n, np.random.default_rng(seed))]
     return d.get("dead_band_jy")
+
+
+def clip_level_sources(card: dict, label: str | None = None) -> np.ndarray | None:
+    """(sources, bands) clip levels a sample of class ``label`` may be given (all sources without
+    a label or without the card's halo flags); None for a card without per-source levels."""
+    src = card.get("dead_band_sources")
+    if not src:
+        return None
+    src = np.asarray(src, dtype=np.float32)
+    halo = card.get("dead_band_source_halo")
+    if label is not None and halo is not None and len(halo) == len(src):
+        same = np.asarray(halo, bool) == (label != "non-halo")
+        src = src[same] if same.any() else src
+    return src
 
 
 def balanced_draw(k: int, n: int, rng: np.random.Generator) -> np.ndarray:
