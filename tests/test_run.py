@@ -28,7 +28,9 @@ def test_paths_seeding_resume_and_card_entries(tmp_path):
     opt2 = torch.optim.Adam(torch.nn.Linear(2, 1).parameters())
     parts = again.restore(opt2)
     assert again.step == 7 and again.meta["losses"] == [0.5] and set(parts) == {"model"}
-    assert again.wall_seconds >= run.meta.get("wall_seconds", 0.0) and again.cpu_seconds > 0
+    # the clocks carry over the resumption (never asserted non-zero: a fast machine may read 0)
+    assert again.wall_seconds >= again.meta["wall_seconds"] >= 0
+    assert again.cpu_seconds >= again.meta["cpu_seconds"] >= 0
     # resumed runs reseed at seed + step, so they do not replay the first batches
     assert np.array_equal(again.rng.integers(0, 1000, 5), np.random.default_rng(10).integers(0, 1000, 5))
 

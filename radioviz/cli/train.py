@@ -131,6 +131,16 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
     )
     d.add_argument("--stretch", choices=["asinh", "log"], default="asinh", help="generator pixel scale")
     d.add_argument("--eval-every", type=int, default=0, help="steps between quick evaluations")
+    if kind == "edm":
+        d.add_argument(
+            "--beam",
+            action="store_true",
+            help="pass the clean-image estimate through each band's beam (beam-limited samples)",
+        )
+    d.add_argument("--init", help="start from this checkpoint's weights (same network): a fine-tune")
+    d.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present"
+    )
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 

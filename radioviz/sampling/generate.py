@@ -25,7 +25,8 @@ from ..data.conditions import derive_mask
 from ..data.flux import FluxTransform
 from ..data.preprocess import Preprocessing, apply_dead_band
 from ..errors import InputError
-from ..models.card import GENERATOR_KINDS
+from ..models.beam import BeamLayer
+from ..models.card import GENERATOR_KINDS, CheckpointError
 from ..models.checkpoint import ModelCard, load_checkpoint
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
@@ -185,6 +186,16 @@ def _guided(fn, cond: dict, uncond: dict, guidance: float):
     return lambda x, s: (1 + guidance) * fn(x, s, **cond) - guidance * fn(x, s, **uncond)
 
 
+def _beam(card: ModelCard, beam: dict | None) -> BeamLayer | None:
+    """The card's beam layer (issue #30), or a clear error naming the card when it is malformed."""
+    if not beam:
+        return None
+    try:
+        return BeamLayer.from_card(beam)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(card.path, f"precond.beam is malformed ({exc})") from None
+
+
 def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -> Target:
     """The model as the registry's samplers see it, conditions and guidance closed over."""
     if card.kind == "wgan":
@@ -203,7 +214,8 @@ def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -
         den = EpsDenoiser(eps, sched, clip_x0=clip)
         return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=clip, data_scale=scale)
     pc = card.precond or {}
-    den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0))
+    beam = _beam(card, pc.get("beam"))
+    den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0), beam=beam)
     lo, hi = card.sigma_range or (0.002, 80.0)
     return Target(denoiser=_guided(den, cond, uncond, guidance), sigma_range=(lo, hi))
 

@@ -24,6 +24,8 @@ from ..data.conditions import MASK_CLASSES, derive_mask
 from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
 from ..data.preprocess import Preprocessing
+from ..io.bands import GLEAM_BANDS
+from ..models.beam import BeamLayer, gleam_beam_fwhm_px
 from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
 from ..models.precond import EDMPrecond
@@ -69,6 +71,10 @@ class DiffusionConfig:
     eval_every: int = 0  # steps between quick evaluations (learning curve); 0 = none
     eval_real: str | None = None  # real data root for them (default: the training root)
     eval_n: int = 16  # samples per quick evaluation
+    # EDM: pass the clean-image estimate through each band's beam (models/beam.py, issue #30)
+    beam: bool = False
+    init: str | None = None  # start from this checkpoint's (EMA) weights: a fine-tune
+    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 
 
 def unet_kwargs(cfg: DiffusionConfig, channels: int, size: int) -> dict:
@@ -105,17 +111,56 @@ def drop_conditions(cond: dict, p: float, num_classes: int, p_background: float 
     return out
 
 
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto``: CUDA when this machine has it, else the CPU; ``cuda`` without CUDA is refused."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device on this machine (use auto or cpu)")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"--device {device!r}: choose auto, cpu or cuda")
+    return torch.device(device)
+
+
+def init_weights(path: str, kwargs: dict) -> dict:
+    """The weights of checkpoint ``path`` for a fine-tune, refused unless its network matches."""
+    from ..errors import InputError
+    from ..models.checkpoint import load_checkpoint
+
+    model, card = load_checkpoint(path, {"unet": build_unet})
+    if dict(card.kwargs) != kwargs:
+        raise InputError(path, f"--init: its network {card.kwargs} differs from this run's {kwargs}")
+    return model.state_dict()
+
+
+def beam_layer(cfg: DiffusionConfig, gd) -> BeamLayer:
+    """GLEAM's nominal beam per band in the training images' own pixels (native grids only)."""
+    norm = gd.norm
+    if cfg.kind != "edm" or norm is None or norm.asinh_soft is None:
+        raise ValueError("--beam needs an EDM model on the asinh stretch")
+    native = gd.card["preprocessing"].get("band_convention") == "native"
+    if len(norm.asinh_soft) != len(GLEAM_BANDS) or not native:
+        raise ValueError("--beam needs the four GLEAM bands on their native grids")
+    return BeamLayer(gleam_beam_fwhm_px(), list(norm.asinh_soft), float(norm.hi))
+
+
 def ddpm_loss(model, x0, cond, acp: torch.Tensor) -> torch.Tensor:
     """Ho et al.'s simple loss: ‖ε − ε̂(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t uniform."""
-    t = torch.randint(0, len(acp), (len(x0),))
+    t = torch.randint(0, len(acp), (len(x0),), device=x0.device)
     noise = torch.randn_like(x0)
     a = acp[t].reshape(-1, 1, 1, 1)
     return (model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, **cond) - noise).pow(2).mean()
 
 
 def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torch.Tensor:
-    """Karras et al.'s loss: λ(σ)‖D(x0 + σn; σ) − x0‖² with ln σ ~ N(p_mean, p_std²)."""
-    sigma = (torch.randn(len(x0)) * p_std + p_mean).exp()
+    """Karras et al.'s loss: λ(σ)‖D(x0 + σn; σ) − x0‖² with ln σ ~ N(p_mean, p_std²).
+
+    With a beam layer the target is x0's beam-limited part (what D can reach; the rest is the
+    dead band's edges and noise, which the sampler's caller re-applies as the survey does)."""
+    if precond.beam is not None:
+        with torch.no_grad():
+            x0 = precond.beam(x0)
+    sigma = (torch.randn(len(x0), device=x0.device) * p_std + p_mean).exp()
     noisy = x0 + sigma.reshape(-1, 1, 1, 1) * torch.randn_like(x0)
     w = precond.loss_weight(sigma).reshape(-1, 1, 1, 1)
     return (w * (precond(noisy, sigma, **cond) - x0).pow(2)).mean()
@@ -169,12 +214,17 @@ def train_diffusion(
         if cfg.background:
             conds["background"] = torch.where(torch.from_numpy(masks > 0)[:, None], torch.tensor(-1.0), x_all)
     kwargs = unet_kwargs(cfg, x_all.shape[1], x_all.shape[-1])
+    device = resolve_device(cfg.device)
     net = build_unet(**kwargs)
+    if cfg.init:
+        net.load_state_dict(init_weights(cfg.init, kwargs))
+    net = net.to(device)
     ema = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = DiscreteSchedule()
-    acp = sched.alphas_cumprod.float()
-    precond = EDMPrecond(net, sigma_data)
+    acp = sched.alphas_cumprod.float().to(device)
+    beam = beam_layer(cfg, gd) if cfg.beam else None
+    precond = EDMPrecond(net, sigma_data, beam=beam).to(device)
     losses, curve = [], []
     parts = run.restore(opt)
     if parts is not None:
@@ -218,10 +268,10 @@ def train_diffusion(
             if ddpm_scale != 1.0:
                 card["precond"] = {"type": "ddpm", "data_scale": ddpm_scale}
         else:
-            card.update(
-                precond={"type": "edm", "sigma_data": sigma_data, "time_scale": precond.time_scale},
-                sigma_range=[0.002, 80.0],
-            )
+            pc = {"type": "edm", "sigma_data": sigma_data, "time_scale": precond.time_scale}
+            if beam is not None:
+                pc["beam"] = beam.to_card()
+            card.update(precond=pc, sigma_range=[0.002, 80.0])
         if flux_card is not None:
             card["flux"] = flux_card
         return card
@@ -233,7 +283,7 @@ def train_diffusion(
         if quick is not None and step % cfg.eval_every == 0 and not any(p["step"] == step for p in curve):
             t0 = time.time()
             try:
-                point = quick(ema, make_card())
+                point = quick(copy.deepcopy(ema).cpu(), make_card())
             except Exception as exc:  # an evaluation failure must not end a long run
                 point = {"error": f"{type(exc).__name__}: {exc}"}
             curve.append(
@@ -255,7 +305,7 @@ def train_diffusion(
             losses=losses,
             learning_curve=curve,
         )
-        run.write(ema, make_card())
+        run.write(copy.deepcopy(ema).cpu(), make_card())
 
     run.start_clock(save, cfg.save_every, cfg.steps)
     bar = run.bar(cfg.steps, cfg.kind)
@@ -269,6 +319,7 @@ def train_diffusion(
         if flux_tf is not None:  # the augmented image's own peak
             batch_conds["flux"] = torch.from_numpy(flux_tf.to_model(peaks_b))
         cond = drop_conditions(batch_conds, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop)
+        xb, cond = xb.to(device), {k: v.to(device) for k, v in cond.items()}
         if cfg.kind == "ddpm":
             loss = ddpm_loss(net, xb * ddpm_scale, cond, acp)
         else:

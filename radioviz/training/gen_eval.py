@@ -13,6 +13,7 @@ from pathlib import Path
 from ..data.preprocess import Preprocessing
 from ..metrics.compare import compare_images, real_cutouts
 from ..metrics.evaluate import load_classifier
+from ..metrics.structure import structure_report
 
 DEFAULT_CLASSIFIER = Path(__file__).resolve().parents[2] / "checkpoints" / "classifier_A.safetensors"
 
@@ -49,6 +50,10 @@ class QuickEval:
             "nn_ssim_max": round(r["nn_ssim_max"], 4),
             "nn_ssim_median": round(r["nn_ssim_median"], 4),
         }
+        st = structure_report(self.real, g.physical)
+        out["power_ratio_high"] = st["power_ratio_high_median"]  # 0.2–0.5 cycles/px, per band
+        out["power_ratio_max_dev"] = round(st["power_ratio_max_dev"], 3)  # max |ln ratio|, any bin
+        out["peak_ratio"] = st["peak_ratio"]
         if r.get("fid_domain") is not None:
             out["fid_domain"] = round(float(r["fid_domain"]), 3)
         if r.get("classifier_pass_rate_0.5") is not None:
