@@ -6,7 +6,6 @@ UI only: reading, scanning, candidates and labels all come from the library."""
 from __future__ import annotations
 
 import functools
-import getpass
 import html
 import io
 import os
@@ -261,6 +260,7 @@ class FieldsView(pn.viewable.Viewer):
         self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
         super().__init__(**params)
         self.session = uuid.uuid4().hex[:8]
+        self._guest = f"guest-{self.session[:6]}"  # who a label is by while the Labeller box is empty
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._alert_cause = ""  # what the alert is about ("catalogue"): it goes when that is fixed
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -297,14 +297,20 @@ class FieldsView(pn.viewable.Viewer):
         self._view: tuple[float, float, float, float] | None = None  # a big mosaic's viewport
         self._events = False
         self._beam_desc = ""
-        self.labels = LabelStore(labels_path or default_labels_path(), self.labeller, self.session)
+        doc = pn.state.curdoc  # a store busy now is retried in a thread: its labels appear here
+        self.labels = LabelStore(
+            labels_path or default_labels_path(),
+            self._labeller(),
+            self.session,
+            on_ready=lambda: _on_session(doc, self._labels_ready),
+        )
         cards = scoring_cards()
         self._cards = cards
         self.param.classifier.objects = {f"{n} — {model_summary(c)}": n for n, c in sorted(cards.items())}
         self.classifier = default_model(cards)
         self._load_folder()
         if self.labels.notice:
-            self.show_error(self.labels.notice)
+            self.show_error(self.labels.notice, cause="labels")
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -1096,7 +1102,7 @@ class FieldsView(pn.viewable.Viewer):
                 classifier=self._scan_meta.get("classifier", ""),
                 stride=self._scan_meta.get("stride", 0),
                 threshold=self.threshold,
-                labeller=self.labeller,
+                labeller=self._labeller(),
                 session=self.session,
             )
         except LabelSaveError as exc:
@@ -1126,6 +1132,17 @@ class FieldsView(pn.viewable.Viewer):
         }
         if key in actions:
             actions[key]()
+
+    def _labeller(self) -> str:
+        return self.labeller.strip() or self._guest
+
+    def _labels_ready(self) -> None:
+        """The label store, busy when the page opened, is free: its labels show, saving works."""
+        if self.labels.notice:
+            self.show_error(self.labels.notice, cause="labels")
+        else:
+            self.clear_error("labels")
+        self.refresh()
 
     def refresh(self):
         """Button: re-read the store so other sessions' labels show."""
@@ -1261,10 +1278,15 @@ class FieldsView(pn.viewable.Viewer):
                 placeholder="comment for the next label (Enter, then a key)",
                 css_classes=[f"rv-comment-{self.session}"],  # read by the Vetter with each label key
             ),
-            pn.widgets.TextInput.from_param(self.param.labeller, label="Labeller"),
+            pn.widgets.TextInput.from_param(
+                self.param.labeller,
+                label="Labeller",
+                placeholder=f"your name (until you type one, labels are by {self._guest})",
+            ),
             pn.Row(*downloads),
             pn.pane.Markdown(
-                f"Labels are saved on every key press to `{self.labels.path}` (shared by all sessions)."
+                f"Labels are saved on every key press to `{self.labels.name}`, the label store shared "
+                "by all sessions."
             ),
             sizing_mode="stretch_width",
         )
@@ -1346,13 +1368,10 @@ def _palette(cmap: str) -> list[str]:
 
 
 def _default_labeller() -> str:
+    """The signed-in user's name when the server has a login, else empty (never the server's own
+    OS account: labels are then by this session's guest name)."""
     user = getattr(pn.state, "user", None)
-    if user:
-        return str(user)
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "anonymous"
+    return str(user) if user else ""
 
 
 def _with_matches(cands: list[dict]) -> list[dict]:
