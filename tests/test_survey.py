@@ -73,14 +73,21 @@ def mosaic_dir(tmp_path_factory):
 
 @pytest.fixture
 def local_client():
-    """An in-process cluster (threads): fast, for tests that do not kill processes."""
+    """An in-process cluster (threads): fast, for tests that do not kill processes.  The Survey
+    tab may use its scheduler (as ``--allow-scheduler`` at launch allows one, #29)."""
+    from radioviz.app import resources
+
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, protocol="tcp"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        yield client
+        resources.set_schedulers(None, [client.scheduler.address])
+        try:
+            yield client
+        finally:
+            resources.set_schedulers(None)
 
 
 def _rows(out):

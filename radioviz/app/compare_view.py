@@ -130,6 +130,7 @@ class CompareView(pn.viewable.Viewer):
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self.status = pn.pane.Markdown("")
         self._uploaded = None
+        self._holding: resources.Holding | None = None
 
     def compare(self, physical: np.ndarray, meta: dict, source: str = "") -> Comparison | None:
         """Compare ``physical`` (Jy/beam) with the real cut-outs of its class; ``source`` names
@@ -193,25 +194,39 @@ class CompareView(pn.viewable.Viewer):
         return self.compare(*src)
 
     def upload(self, filename: str, content: bytes) -> bool:
-        """Take a samples .npz; its size is checked first, and errors name the user's file."""
+        """Take a samples .npz; its size in bytes is checked first, then what its arrays decode
+        to (from their headers, before loading: the upload and session budgets), and errors
+        name the user's file.  The arrays are held (and counted against the session) until the
+        next upload or the end of the session."""
         import tempfile
 
+        holding = resources.Holding("compare")
         with tempfile.TemporaryDirectory(prefix="radioviz-upload-") as d:
             try:
-                p = resources.check_upload([filename], [content], Path(d))[0]
+                p = resources.check_upload([filename], [content], Path(d), holding)[0]
                 _, physical, meta = load_samples(p)
-            except (InputError, OSError) as exc:
+            except (InputError, OSError, MemoryError) as exc:
                 # a refused file replaces any earlier upload: nothing stays "Loaded" silently
-                self._uploaded = None
+                holding.release()
+                self._forget_upload()
                 self.status.object = f"{filename} was not loaded; Compare uses the latest Generate result."
+                problem = "out of memory" if isinstance(exc, MemoryError) else str(exc)
                 self.show_error(
-                    f"**Upload refused** — {resources.public_message(str(exc), {d: 'the upload'})}"
+                    f"**Upload refused** — {resources.public_message(problem, {d: 'the upload'})}"
                 )
                 return False
-        self._uploaded = (physical, meta, f"uploaded {filename}")
+        self._forget_upload()
+        self._uploaded, self._holding = (physical, meta, f"uploaded {filename}"), holding
         self.alert.visible = False
         self.status.object = f"Loaded {filename}: {len(physical)} images. Press Compare."
         return True
+
+    def _forget_upload(self) -> None:
+        """Drop the uploaded samples (a new upload, a refusal, the end of the session)."""
+        self._uploaded = None
+        if self._holding is not None:
+            self._holding.release()
+            self._holding = None
 
     def show_error(self, text: str):
         self.alert.object, self.alert.visible = text, True
@@ -353,6 +368,8 @@ class CompareView(pn.viewable.Viewer):
         )
 
     def __panel__(self):
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.on_session_destroyed(lambda ctx: self._forget_upload())
         up = dropper(lambda names, data: self.upload(names[0], data[0]), self.show_error)
         controls = pn.Row(
             pn.widgets.TextInput.from_param(self.param.real_root, label="Real data root", width=420),

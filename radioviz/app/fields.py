@@ -30,6 +30,7 @@ from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
 from . import resources, sky
+from .session_memory import folder_cached, owned_cache
 from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, on_session, rgba_image, set_data
 
 BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
@@ -131,8 +132,17 @@ def scoring_cards() -> dict[str, ModelCard]:
     return cards
 
 
-@functools.lru_cache(maxsize=8)
 def _catalogue(choice: str, path: str = "") -> object:
+    """The chosen catalogue: an uploaded file's is cached with its upload (freed with it), the
+    others once per process."""
+    if choice == "uploaded file":
+        owned = owned_cache(Path(path).parent)
+        return owned.get(("catalogue", path), lambda: read_catalog(path)) if owned else read_catalog(path)
+    return _shared_catalogue(choice)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_catalogue(choice: str) -> object:
     if choice == "built-in clusters":
         return builtin_clusters()
     if choice == "PSZ2 (shared catalogs)":
@@ -140,8 +150,6 @@ def _catalogue(choice: str, path: str = "") -> object:
         return read_psz2(root / "psz2.dat.txt", root / "ReadMe.txt")
     if choice == "PSZ2 (VizieR, online)":
         return _vizier_psz2()
-    if choice == "uploaded file":
-        return read_catalog(path)
     return None
 
 
@@ -392,10 +400,10 @@ class FieldsView(pn.viewable.Viewer):
         """Open uploaded FITS (one file per band, or a cube) as the current folder.  Sizes are
         checked before decoding; the temporary folder goes when refused, replaced or the
         session ends."""
-        tmp = tempfile.TemporaryDirectory(prefix="radioviz-upload-")
+        tmp = resources.UploadFolder("fields")  # its field is cached with it, freed with it
         d = tmp.name
         try:
-            resources.check_upload(filenames, contents, Path(d))
+            resources.check_upload(filenames, contents, tmp)
             srcs = resources.sources(d)
             if not srcs:
                 raise InputError(None, "no FITS images among the uploaded files")
@@ -1159,9 +1167,9 @@ class FieldsView(pn.viewable.Viewer):
     def upload_catalogue(self, filename: str, content: bytes) -> bool:
         """Overlay an uploaded catalogue; its size is checked before it is read, and its temporary
         folder goes when refused, replaced or the session ends."""
-        tmp = tempfile.TemporaryDirectory(prefix="radioviz-catalogue-")
+        tmp = resources.UploadFolder("catalogue", prefix="radioviz-catalogue-")
         try:
-            path = resources.check_upload([filename], [content], Path(tmp.name))[0]
+            path = resources.check_upload([filename], [content], tmp)[0]
             _catalogue("uploaded file", str(path))
         except (InputError, OSError) as exc:
             msg = resources.public_message(str(exc), {tmp.name: "the upload"})
@@ -1387,7 +1395,7 @@ def _with_matches(cands: list[dict]) -> list[dict]:
     return cands
 
 
-@functools.lru_cache(maxsize=32)
+@folder_cached(32)
 def _sky_grid(root: str, name: str, band: int) -> tuple[np.ndarray, np.ndarray]:
     """RA and Dec (degrees) of every display pixel, for the hover (cached per field and band)."""
     plane, wcs = resources.display_plane(root, name, band)
@@ -1397,7 +1405,7 @@ def _sky_grid(root: str, name: str, band: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(ra, np.float32), np.asarray(dec, np.float32)
 
 
-@functools.lru_cache(maxsize=32)
+@folder_cached(32)
 def _big_limits(root: str, name: str, band: int, percentile: float) -> tuple[float, float]:
     """Stretch limits of a whole mosaic band (from a subsample), so a pan keeps one scale."""
     plane, _ = resources.display_plane(root, name, band)

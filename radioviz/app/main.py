@@ -1,6 +1,8 @@
-"""Assemble the app page."""
+"""Assemble the app page, and read the operator's launch arguments (``panel serve app.py --args``)."""
 
 from __future__ import annotations
+
+import argparse
 
 import holoviews as hv
 import panel as pn
@@ -52,3 +54,44 @@ def create_app(
         "# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models."
     )
     return pn.Column(header, tabs, sizing_mode="stretch_width")
+
+
+def launch_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="panel serve app.py --args",
+        description="What browser users of this server may reach (README: Serving the dashboard to others).",
+    )
+    p.add_argument("--data-root", help="the only folder browser users may open (also RADIOVIZ_DATA_ROOT)")
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="tcp://HOST:PORT",
+        help="the Dask scheduler the Survey tab runs on, shown in its scheduler box (also "
+        "RADIOVIZ_DASK_SCHEDULER); without it or --allow-scheduler surveys run on an embedded "
+        "cluster and the page has no scheduler box",
+    )
+    p.add_argument(
+        "--allow-scheduler",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="a further scheduler a page may name (repeat for more; also RADIOVIZ_ALLOW_SCHEDULERS); "
+        "any other address typed on a page is refused, never connected to",
+    )
+    return p
+
+
+def configure(argv: list[str]) -> argparse.Namespace:
+    """Apply the operator's launch arguments (``panel serve app.py --args ...``) to the process:
+    the data root and the Dask schedulers a page may use.  A malformed scheduler address stops
+    the launch with a usage error."""
+    from . import resources
+
+    parser = launch_parser()
+    args, _ = parser.parse_known_args(argv)
+    if args.data_root:
+        resources.set_data_root(args.data_root)
+    try:
+        resources.set_schedulers(args.dask_scheduler, args.allow_scheduler)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args

@@ -1,23 +1,29 @@
-"""Process-wide, read-only resources shared by every browser session: fields and models.
+"""Process-wide, read-only resources shared by every browser session: fields and models; and
+what a browser user may reach: the data root, upload limits and the Dask schedulers allowed.
 
-Everything here is cached by path (and file modification time), never by array, and callers
-must not mutate what they get back.
+Shared fields and models are cached by path (and file modification time), never by array, and
+callers must not mutate what they get back.  A field in a session's upload folder is cached with
+that upload instead (:mod:`.session_memory`) and freed with it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from ..data.preprocess import ClippedStack, clip_stack
-from ..errors import InputError
+from ..errors import InputError, os_problem
 from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
 from ..models.card import ModelCard, cards_in
+from .session_memory import Holding, UploadFolder, folder_cached
+from .upload_budget import measure
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
@@ -69,23 +75,54 @@ def data_root() -> Path | None:
     return Path(env).expanduser().resolve() if env else None
 
 
+#: OS errors a typed path can raise while it is resolved or looked at: a symbolic-link loop, a
+#: name or path too long for the system.  Answered like a missing or outside path, never raised.
+_PATH_ERRNOS = (errno.ELOOP, errno.ENAMETOOLONG)
+
+
+def _unresolvable(exc: BaseException) -> bool:
+    """A symbolic-link loop (RuntimeError before Python 3.13) or a name the system refuses."""
+    return isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno in _PATH_ERRNOS)
+
+
 def resolve_user_path(text: str | Path, root: Path | None = None) -> Path:
     """The folder or file a browser user typed, as a resolved server path.
 
     With a data root, a relative path is taken from the root, symbolic links are resolved first
     and anything that lands outside the root is refused with the same message whether it exists
-    or not (so the answer reveals nothing about the server).  Without one, ``~`` is expanded.
+    or not (so the answer reveals nothing about the server): a path that cannot be resolved (a
+    symbolic-link loop, a name too long) gets that message too, and one inside the root that
+    cannot be looked at (a name too long) is "no such file or directory", like a missing one.
+    Without one, ``~`` is expanded and such a path is refused in one line, naming the problem.
+    Never raises anything but :class:`PathPolicyError` for what was typed.
     """
     root = root or data_root()
     text = str(text).strip()
     if root is None:
-        return Path(text or ".").expanduser()
+        p = Path(text or ".").expanduser()
+        try:
+            p.resolve()
+            os.stat(p)
+        except (RuntimeError, OSError) as exc:
+            if _unresolvable(exc):
+                problem = "symbolic link loop" if not isinstance(exc, OSError) else os_problem(exc)
+                raise PathPolicyError(None, f"{text}: {problem}") from None
+        return p
     if "\x00" in text:
         raise PathPolicyError(None, f"{text!r}: not a valid path")
     p = Path(text or ".")
-    resolved = (p if p.is_absolute() else root / p).resolve()
+    outside = PathPolicyError(None, f"{text}: outside the data folder this server shares")
+    try:
+        resolved = (p if p.is_absolute() else root / p).resolve()
+    except (RuntimeError, OSError):
+        raise outside from None
     if not resolved.is_relative_to(root):
-        raise PathPolicyError(None, f"{text}: outside the data folder this server shares")
+        raise outside
+    try:
+        os.stat(resolved)
+    except OSError as exc:
+        if exc.errno in _PATH_ERRNOS:
+            raise PathPolicyError(None, f"{shown_path(resolved, root)}: no such file or directory") from None
     return resolved
 
 
@@ -96,7 +133,7 @@ def shown_path(path: str | Path, root: Path | None = None) -> str:
         return str(path)
     try:
         rel = Path(path).resolve().relative_to(root)
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):
         return Path(path).name
     return str(rel) if str(rel) != "." else "."
 
@@ -124,9 +161,14 @@ def max_upload_pixels() -> int:
     return int(os.environ.get("RADIOVIZ_MAX_UPLOAD_PIXELS", DEFAULT_MAX_UPLOAD_PIXELS))
 
 
-def check_upload(names: list[str], contents: list[bytes], folder: Path) -> list[Path]:
+def check_upload(
+    names: list[str], contents: list[bytes], folder: Path | UploadFolder, holding: Holding | None = None
+) -> list[Path]:
     """Write uploaded files into ``folder`` (base names only) after checking their size in bytes,
-    then check each FITS header against the upload pixel budget before any data is decoded."""
+    then check what they decode to, all files and HDUs together, against the upload pixel
+    budget from their headers before any data is decoded (:func:`.upload_budget.measure`), and
+    against what the session may hold (the ``holding`` of an upload box, or the
+    :class:`UploadFolder`'s own); then each FITS file's integrity."""
     from ..io.fits import check_fits, is_fits_name
 
     total = sum(len(c) for c in contents)
@@ -136,6 +178,9 @@ def check_upload(names: list[str], contents: list[bytes], folder: Path) -> list[
             f"upload of {total / 1e6:.1f} MB is over the {max_upload_bytes() / 1e6:.0f} MB limit "
             "(RADIOVIZ_MAX_UPLOAD_BYTES)",
         )
+    if isinstance(folder, UploadFolder):
+        holding = holding or folder.holding
+        folder = Path(folder.name)
     paths = []
     for name, data in zip(names, contents, strict=True):
         base = Path(str(name).replace("\\", "/")).name
@@ -143,18 +188,108 @@ def check_upload(names: list[str], contents: list[bytes], folder: Path) -> list[
             raise InputError(None, f"{name!r}: not a file name")
         p = folder / base
         p.write_bytes(data)
-        if is_fits_name(base):
-            check_fits(p, max_upload_pixels())
         paths.append(p)
+    tally = measure(paths, max_upload_pixels())
+    if holding is not None:
+        what = paths[0].name if len(paths) == 1 else f"these {len(paths)} files"
+        holding.admit(tally.nbytes, what)
+    for p in paths:
+        if is_fits_name(p.name):
+            check_fits(p, max_upload_pixels())
     return paths
 
 
-@lru_cache(maxsize=16)
+# -- Dask schedulers a page may use --------------------------------------------------------------
+
+_SCHEDULER: str | None = None  # the operator's scheduler (--dask-scheduler)
+_ALLOWED: tuple[str, ...] = ()  # further schedulers the operator allows (--allow-scheduler)
+SCHEDULER_SCHEMES = ("tcp", "tls")
+
+
+class SchedulerPolicyError(InputError):
+    """A Dask scheduler address a browser user typed that the operator did not allow."""
+
+
+def set_schedulers(scheduler: str | None = None, allowed: list[str] | tuple[str, ...] = ()) -> None:
+    """What the Survey tab may connect to (``panel serve app.py --args --dask-scheduler ADDR
+    --allow-scheduler HOST:PORT``): the operator's scheduler, shown in the scheduler box, and
+    any others allowed; with neither (nor ``RADIOVIZ_DASK_SCHEDULER`` /
+    ``RADIOVIZ_ALLOW_SCHEDULERS``) surveys run on an embedded cluster only and the page has no
+    scheduler box.  Addresses are checked when set: a bad one stops the launch."""
+    global _SCHEDULER, _ALLOWED
+    for a in ([scheduler] if scheduler else []) + list(allowed):
+        _scheduler_key(a, strict=True)
+    _SCHEDULER = scheduler or None
+    _ALLOWED = tuple(allowed)
+
+
+def dask_scheduler() -> str | None:
+    """The operator's scheduler (set_schedulers, else ``RADIOVIZ_DASK_SCHEDULER``); None: none."""
+    return _SCHEDULER or os.environ.get("RADIOVIZ_DASK_SCHEDULER") or None
+
+
+def allowed_schedulers() -> list[str]:
+    """Every scheduler a page may name: the operator's first, then the allow-list (also
+    ``RADIOVIZ_ALLOW_SCHEDULERS``, comma- or space-separated)."""
+    env = re.split(r"[,\s]+", os.environ.get("RADIOVIZ_ALLOW_SCHEDULERS", "").strip())
+    found = [a for a in [dask_scheduler(), *_ALLOWED, *env] if a]
+    return list(dict.fromkeys(found))
+
+
+def _scheduler_key(text: str, strict: bool = False) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of ``[tcp://|tls://]HOST:PORT``; None (or, ``strict``, ValueError)
+    for anything else."""
+    t = str(text).strip()
+    scheme, sep, rest = t.partition("://")
+    if not sep:
+        scheme, rest = "tcp", t
+    try:
+        u = urlsplit(f"{scheme.lower()}://{rest}")
+        host, port = u.hostname, u.port
+        ok = scheme.lower() in SCHEDULER_SCHEMES and host and port and not (u.path or u.query or u.fragment)
+    except ValueError:
+        ok = False
+    if not ok:
+        if strict:
+            raise ValueError(f"{text!r}: not a Dask scheduler address (tcp://HOST:PORT)")
+        return None
+    return scheme.lower(), host.lower(), int(port)
+
+
+def check_scheduler(text: str | None) -> str | None:
+    """The scheduler a survey started from the page may use for what its box says: None (the
+    embedded cluster) for an empty box, else the operator's own spelling of an allowed address.
+    Anything else is refused before any connection is made."""
+    t = (text or "").strip()
+    if not t:
+        return None
+    key = _scheduler_key(t)
+    for allowed in allowed_schedulers():
+        try:
+            if key is not None and _scheduler_key(allowed, strict=True) == key:
+                return allowed
+        except ValueError:
+            continue  # a bad entry in the environment: it allows nothing
+    shown = t if len(t) <= 80 and t.isprintable() else repr(t[:80])
+    if not allowed_schedulers():
+        raise SchedulerPolicyError(
+            None,
+            f"{shown}: this server runs surveys on its own embedded Dask cluster only "
+            "(the operator allows a scheduler at launch: --dask-scheduler)",
+        )
+    raise SchedulerPolicyError(
+        None,
+        f"{shown}: not a Dask scheduler this server allows (the operator allows them at launch: "
+        "--dask-scheduler, --allow-scheduler)",
+    )
+
+
+@folder_cached(16)
 def sources(root: str) -> tuple[SourceFiles, ...]:
     return tuple(discover(root))
 
 
-@lru_cache(maxsize=32)
+@folder_cached(32)
 def clipped_field(root: str, name: str) -> ClippedStack:
     src = next(s for s in sources(root) if s.name == name)
     return clip_stack(read_stack(src))
@@ -179,7 +314,7 @@ def display_plane(root: str, name: str, band: int):
     return display_planes(root, name)[band], cf.stack.images[-1].wcs
 
 
-@lru_cache(maxsize=32)
+@folder_cached(32)
 def display_planes(root: str, name: str) -> np.ndarray:
     """(4, H, W): every band on the reference (highest-frequency) band's grid, for display."""
     from ..scan.scoremap import coregistered_field
@@ -227,7 +362,7 @@ def generator(path: str | Path):
     return _load("generator", str(path), Path(path).stat().st_mtime)
 
 
-@lru_cache(maxsize=32)
+@folder_cached(32)
 def central_cutout(root: str, name: str) -> np.ndarray:
     """(4, 64, 64) Jy/beam central cut-out of a bundled field (native convention)."""
     from ..data.preprocess import stack_cutout

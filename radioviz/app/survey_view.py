@@ -58,14 +58,21 @@ class SurveyView(pn.viewable.Viewer):
     stride = param.Integer(default=16, bounds=(1, 64), doc="Pixels between windows (a first pass: 16)")
     threshold = param.Number(default=0.95, bounds=(0.0, 1.0), step=0.01)
     workers = param.Integer(default=2, bounds=(1, 64), doc="Embedded cluster: worker processes")
-    scheduler = param.String(default="", doc="tcp://host:8786 of an existing Dask cluster (empty: embedded)")
+    scheduler = param.String(
+        default="",
+        doc="tcp://host:8786 of a Dask cluster the server's operator allows (empty: the embedded cluster)",
+    )
     running = param.Boolean(default=False)
     done = param.Integer(default=0)
     total = param.Integer(default=0)
     status = param.String(default="")
 
     def __init__(self, fields=None, show_fields=None, **params):
+        # the operator's scheduler (--dask-scheduler) unless told otherwise; a page can name
+        # no other than the operator allowed at launch (resources.check_scheduler)
+        params.setdefault("scheduler", resources.dask_scheduler() or "")
         super().__init__(**params)
+        self._scheduler_in_use = self.scheduler
         self.fields = fields
         self.show_fields = show_fields  # brings the Fields tab forward (set by the page layout)
         self._refusals = Refusals(self, "status")  # what the Stride/Workers boxes refused
@@ -81,6 +88,21 @@ class SurveyView(pn.viewable.Viewer):
         self.result = None
         self._doc = None
         self._output_root: Path | None = None
+
+    @param.depends("scheduler", watch=True)
+    def _check_scheduler(self):
+        """A scheduler the operator did not allow is refused at once, with a message, and the
+        box goes back to the one in use: nothing typed on a page is ever connected to."""
+        try:
+            resources.check_scheduler(self.scheduler)
+        except InputError as exc:
+            kept = self._scheduler_in_use
+            self.scheduler = kept  # the box shows the one in use again
+            self.status = self._refused_scheduler = f"Refused: {exc}. Kept {kept or 'the embedded cluster'}."
+            return
+        self._scheduler_in_use = self.scheduler
+        if getattr(self, "_refused_scheduler", None) == self.status:
+            self.status = ""
 
     @param.depends("checkpoint", watch=True, on_init=True)
     def _model_threshold(self):
@@ -151,6 +173,8 @@ class SurveyView(pn.viewable.Viewer):
         self._apply(running=True, status="Starting the Dask cluster…")
         out = None
         try:
+            # before anything else: only a scheduler the operator allowed, never one typed
+            scheduler = resources.check_scheduler(self.scheduler)
             # every typed path obeys the server's data root (#16): nothing read or written outside it
             target = self.resolve_target()
             base = self.output_folder()
@@ -167,7 +191,7 @@ class SurveyView(pn.viewable.Viewer):
                         images=images,
                         stride=self.stride,
                         threshold=self.threshold,
-                        scheduler=self.scheduler or None,
+                        scheduler=scheduler,
                         n_workers=self.workers,
                         progress=progress,
                         on_start=on_start,
@@ -248,6 +272,23 @@ class SurveyView(pn.viewable.Viewer):
             self.show_fields()
         return True
 
+    def _scheduler_box(self) -> list:
+        """The scheduler box, only where the operator allowed a scheduler at launch; else a line
+        saying surveys run on the embedded cluster."""
+        if not resources.allowed_schedulers():
+            return [
+                pn.pane.Markdown(
+                    "Runs on an embedded Dask cluster (the server's operator can name a scheduler "
+                    "at launch).",
+                    css_classes=["survey-scheduler-note"],
+                )
+            ]
+        return [
+            pn.widgets.TextInput.from_param(
+                self.param.scheduler, placeholder="tcp://host:8786 (empty: embedded cluster)"
+            )
+        ]
+
     def __panel__(self):
         # Start while idle, Cancel while a survey runs: never both lit
         startb = pn.widgets.Button(
@@ -283,7 +324,7 @@ class SurveyView(pn.viewable.Viewer):
             checked_number(self, "stride", "Stride", self._refusals),
             pn.widgets.FloatSlider.from_param(self.param.threshold),
             checked_number(self, "workers", "Workers", self._refusals),
-            text(self.param.scheduler, placeholder="tcp://host:8786 (empty: embedded cluster)"),
+            *self._scheduler_box(),
             width=320,
         )
         return pn.Row(
