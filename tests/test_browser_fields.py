@@ -126,6 +126,17 @@ def _models(page, js_filter):
     )
 
 
+def _wait_server_heard(page, index: int, timeout_ms: int = 60000) -> None:
+    """Until the server says (Vetter.heard) it has taken in candidate ``index``."""
+    page.wait_for_function(
+        "(k) => { for (const d of Bokeh.documents) for (const m of d._all_models.values())"
+        " if (m.heard !== undefined && m.version !== undefined && m.heard === k) return true;"
+        " return false; }",
+        arg=index,
+        timeout=timeout_ms,
+    )
+
+
 def _candidate(page) -> int:
     text = page.get_by_text(re.compile(r"Candidate \d+/\d+")).first.inner_text()
     return int(re.search(r"Candidate (\d+)/", text).group(1))
@@ -275,7 +286,7 @@ def test_keys_move_in_the_browser_and_the_server_follows(server, browser):
         rows = page.locator(".tabulator-row.tabulator-selected")
         rows.first.wait_for(timeout=30000)
         assert rows.count() == 1
-        time.sleep(1)
+        _wait_server_heard(page, 2)  # candidate 3 (index 2): the server's "next" continues from it
         page.get_by_role("button", name="next (j) ▶").click()
         page.get_by_text("Candidate 4/").wait_for(timeout=30000)
         assert not page.errors, page.errors

@@ -966,6 +966,7 @@ class FieldsView(pn.viewable.Viewer):
         draws it (see ``shortcuts.Vetter``) from the cache, topped up around it here."""
         with self._vet_lock:
             self.vetter.index = self.selected
+            self.vetter.heard = self.selected
         self._prefetch()
 
     def _index_from_client(self, event) -> None:
@@ -975,6 +976,7 @@ class FieldsView(pn.viewable.Viewer):
             k = self.vetter.index  # the latest, should two moves be handled at once
             if k != self.selected and 0 <= k < len(self.candidates):
                 self.selected = k
+            self.vetter.heard = self.selected
 
     def _window(self, k: int) -> set[int]:
         n = len(self.candidates)

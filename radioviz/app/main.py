@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 import holoviews as hv
 import panel as pn
@@ -13,6 +14,38 @@ from .generate_view import GenerateView
 from .models_view import ModelsView
 from .survey_view import SurveyView
 from .trajectory_view import TrajectoryView
+
+
+def _survey(fields: FieldsView, tabs: pn.Tabs) -> SurveyView:
+    survey = SurveyView(fields)
+    survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
+    return survey
+
+
+def lazy_tabs(*builders: tuple[str, Callable[[], object]]) -> pn.Tabs:
+    """Tabs whose content is built the first time each is shown (the first at once).
+
+    Why: a page is built per browser session, and building all six tabs up front cost ~1 s of
+    server CPU per session (the Trajectory tab alone holds 19 Bokeh figures), so first pages
+    queued behind each other when a group opened the app together (issue #29)."""
+    names = [name for name, _ in builders]
+    first = builders[0][1]()
+    placeholders = [
+        pn.pane.Markdown(f"Opening the {name} tab…", name=name, sizing_mode="stretch_width")
+        for name in names[1:]
+    ]
+    tabs = pn.Tabs((names[0], first), *zip(names[1:], placeholders, strict=True), dynamic=True)
+    built = {0}
+
+    def build(event) -> None:
+        i = event.new
+        if i in built or not 0 <= i < len(builders):
+            return
+        built.add(i)
+        tabs[i] = (names[i], builders[i][1]())
+
+    tabs.param.watch(build, "active")
+    return tabs
 
 
 def create_app(
@@ -26,18 +59,15 @@ def create_app(
     pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", nthreads=4, notifications=False)
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
-    generate = GenerateView(data_dir=data_dir)
-    survey = SurveyView(fields)
-    tabs = pn.Tabs(
-        ("Fields", fields),
-        ("Generate", generate),
-        ("Trajectory", TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
-        ("Compare", CompareView(generate)),
-        ("Models", ModelsView()),
-        ("Survey", survey),
-        dynamic=True,
+    generate = GenerateView(data_dir=data_dir)  # small; Trajectory and Compare read its result
+    tabs = lazy_tabs(
+        ("Fields", lambda: fields),
+        ("Generate", lambda: generate),
+        ("Trajectory", lambda: TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
+        ("Compare", lambda: CompareView(generate)),
+        ("Models", ModelsView),
+        ("Survey", lambda: _survey(fields, tabs)),
     )
-    survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
     if template:
         from .resources import serve_panel_css_locally
 

@@ -31,17 +31,29 @@ CHECKPOINTS = REPO / "checkpoints"
 
 
 def serve_panel_css_locally() -> None:
-    """Served: Panel's own stylesheets (loading.css, markdown.css) from this server, never its CDN.
+    """Served: Panel's own stylesheets (loading.css, markdown.css, the theme's) from this server,
+    never its CDN.
 
     Panel points a component's stylesheets at the server only when the component is rendered
-    into a document; components rendered later with no document (a tab shown again, a pane
-    re-rendered from a callback) fall back to cdn.holoviz.org, which fails offline.  The fallback
-    is the module constant ``panel.reactive.CDN_DIST``; pointing it at the server's own copy
-    (a relative URL, so a served prefix still works) keeps every request on this server."""
+    into a document that carries the server's ``dist_url``; a component rendered with no such
+    document (a tab shown again, a pane re-rendered from a callback on a worker thread — more of
+    them the busier the server, so 13 of 20 concurrent pages once asked cdn.holoviz.org) falls
+    back to the CDN, which fails offline.  Every path goes through ``patch_stylesheet(sheet,
+    dist_url)``; wrapped here, a CDN ``dist_url`` becomes the server's own copy (a relative URL,
+    so a served prefix still works).  Idempotent."""
     import panel.reactive
-    from panel.io.resources import LOCAL_DIST
+    from panel.io import resources as res
 
-    panel.reactive.CDN_DIST = LOCAL_DIST
+    panel.reactive.CDN_DIST = res.LOCAL_DIST
+    if getattr(res.patch_stylesheet, "_radioviz_local", False):
+        return
+    original, cdn = res.patch_stylesheet, res.CDN_DIST
+
+    def patch_stylesheet(stylesheet, dist_url):
+        return original(stylesheet, res.LOCAL_DIST if dist_url == cdn else dist_url)
+
+    patch_stylesheet._radioviz_local = True
+    res.patch_stylesheet = panel.reactive.patch_stylesheet = patch_stylesheet
 
 
 # -- what a browser user may reach -------------------------------------------------------------

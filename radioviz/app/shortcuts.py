@@ -28,6 +28,9 @@ class Vetter(JSComponent):
 
     keys = param.List(default=["h", "n", "u", "j", "k"])
     index = param.Integer(default=-1, doc="Selected candidate; either side may set it")
+    heard = param.Integer(
+        default=-1, doc="The candidate the server has taken in (published so tests can wait on it)"
+    )
     version = param.Integer(default=0, doc="Candidate list version; a label names the one it saw")
     tag = param.String(default="")
     scroll_top = param.Integer(default=0, doc="Raised when a scan finishes: bring the map into view")

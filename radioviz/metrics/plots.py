@@ -59,3 +59,48 @@ def plot_confusion(confusion: dict, path: str | Path, title: str) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def plot_side_by_side(
+    real: np.ndarray,
+    gens: dict[str, np.ndarray],
+    path: str | Path,
+    band: int = 3,
+    n: int = 6,
+    band_name: str = "170–231 MHz",
+    seed: int = 0,
+) -> Path:
+    """Rows of ``n`` real and generated cut-outs (N, C, H, W in Jy/beam) of one band, all on one
+    asinh stretch (softening = the real images' median clip level, top = their 99.5th
+    percentile), so an eye can compare texture: real GLEAM emission is beam-smooth."""
+    plt = pyplot()
+    rng = np.random.default_rng(seed)
+    rows = {"real": real, **gens}
+    nz = np.abs(real[:, band][real[:, band] != 0])
+    soft = float(np.median(nz)) if nz.size else 1.0
+    top = float(np.percentile(real[:, band], 99.5))
+    norm = np.arcsinh(top / soft)
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.6 * n, 1.7 * len(rows)), squeeze=False)
+    for r, (name, ims) in enumerate(rows.items()):
+        pick = rng.choice(len(ims), size=min(n, len(ims)), replace=False)
+        for c in range(n):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(pick):
+                ax.imshow(
+                    np.arcsinh(ims[pick[c], band] / soft) / norm,
+                    cmap="inferno",
+                    vmin=-0.1,
+                    vmax=1,
+                    origin="lower",
+                )
+            if c == 0:
+                ax.set_ylabel(name, fontsize=8)
+    fig.suptitle(
+        f"{band_name}, one asinh stretch for every row (soft {soft:.3g}, top {top:.3g} Jy/beam)", fontsize=9
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

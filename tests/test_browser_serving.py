@@ -1,0 +1,91 @@
+"""Served to a group (issue #29): pages open together ask nothing of any other server, and a
+session builds only the tabs it shows."""
+
+import logging
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SLOW = 240000  # ms: the 2-core test machine is shared
+TABS = ("Generate", "Trajectory", "Compare", "Models", "Survey")
+
+
+class _Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(self.format(record))
+
+
+def test_a_session_builds_each_tab_when_it_is_first_shown(tmp_path):
+    import panel as pn
+
+    from radioviz.app.main import create_app, lazy_tabs
+
+    calls = []
+
+    def builder(name):
+        return lambda: calls.append(name) or pn.pane.Markdown(f"built {name}")
+
+    tabs = lazy_tabs(*[(n, builder(n)) for n in ("A", "B", "C")])
+    assert calls == ["A"] and tabs[1].object.startswith("Opening the B tab")
+    tabs.active = 2
+    assert calls == ["A", "C"] and tabs[2].object == "built C" and tabs.active == 2
+    tabs.active = 0
+    tabs.active = 2
+    assert calls == ["A", "C"]  # built once
+    app = create_app(labels_path=str(tmp_path / "labels.sqlite"))
+    tabs = app[1]
+    assert list(tabs._names) == ["Fields", *TABS]
+    assert isinstance(tabs[2], pn.pane.Markdown)  # the Trajectory tab waits to be shown
+    tabs.active = 2
+    assert not isinstance(tabs[2], pn.pane.Markdown) and tabs.active == 2
+
+
+@pytest.mark.browser
+def test_pages_open_together_request_nothing_from_another_server(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    from radioviz.app.headless import served_app
+
+    errors = _Errors()
+    for name in ("tornado", "bokeh", "panel"):
+        logging.getLogger(name).addHandler(errors)
+    outside: list[str] = []
+    try:
+        store = str(tmp_path / "labels.sqlite")
+        with served_app(labels_path=store) as url, playwright.sync_playwright() as p:
+            local = (url.rsplit("/", 1)[0], "data:", "blob:")
+            b = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            try:
+                pages = []
+                for _ in range(3):  # three people at once: all navigate before any is waited on
+                    page = b.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                    page.on(
+                        "request",
+                        lambda r: None if r.url.startswith(local) else outside.append(r.url),
+                    )
+                    page.goto(url, wait_until="commit", timeout=SLOW)
+                    pages.append(page)
+                for page in pages:
+                    page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+                for page in pages:
+                    for name in TABS:
+                        page.get_by_text(name, exact=True).first.click()
+                    page.get_by_text("Start survey").first.wait_for(timeout=SLOW)  # the last tab built
+                    page.get_by_text("Fields", exact=True).first.click()
+                    page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+            finally:
+                b.close()
+    finally:
+        for name in ("tornado", "bokeh", "panel"):
+            logging.getLogger(name).removeHandler(errors)
+    assert outside == [], sorted(set(outside))[:5]
+    assert not errors.records, errors.records
