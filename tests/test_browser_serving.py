@@ -45,6 +45,27 @@ def test_a_session_builds_each_tab_when_it_is_first_shown(tmp_path):
     assert not isinstance(tabs[2], pn.pane.Markdown) and tabs.active == 2
 
 
+def test_no_stylesheet_is_pointed_at_the_cdn():
+    """Under load, pages were given tabulator/filedropper CSS from cdn.holoviz.org (152 requests
+    in 10 concurrent pages before): every rewrite now lands on this server."""
+    from bokeh.models import ImportedStyleSheet
+    from panel.io import resources as res
+
+    from radioviz.app.resources import serve_panel_css_locally
+
+    serve_panel_css_locally()
+    serve_panel_css_locally()  # idempotent
+    cdn = "https://cdn.holoviz.org/panel/"
+    sheet = ImportedStyleSheet(url=f"{res.CDN_DIST}bundled/datatabulator/x.css")
+    res.patch_stylesheet(sheet, res.CDN_DIST)  # what Panel does for a model with no served document
+    assert not sheet.url.startswith(cdn) and sheet.url.startswith(res.LOCAL_DIST), sheet.url
+    import panel.reactive
+
+    sheet = ImportedStyleSheet(url=f"{res.CDN_DIST}css/loading.css")
+    panel.reactive.patch_stylesheet(sheet, res.CDN_DIST)
+    assert not sheet.url.startswith(cdn), sheet.url
+
+
 @pytest.mark.browser
 def test_pages_open_together_request_nothing_from_another_server(tmp_path):
     if not CHROMIUM.exists():
