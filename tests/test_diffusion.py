@@ -192,6 +192,9 @@ def test_compare_contract(tiny_ddpm, tmp_path):
         "nn_ssim_max",
         "classifier_pass_rate_0.5",
         "classifier_pass_rate_0.95",
+        "structure",  # issue #30: power spectra, source statistics, two-sample test
+        "sources",
+        "two_sample",
     ):
         assert key in res
     assert (

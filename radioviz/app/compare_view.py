@@ -17,7 +17,14 @@ from ..data.single_frequency import SINGLE_FREQUENCY
 from ..display import stretch_image
 from ..errors import InputError
 from ..io.layout import find_splits
-from ..metrics.compare import FID_NOTE, Comparison, compare_images, load_samples, real_cutouts
+from ..metrics.compare import (
+    FID_NOTE,
+    Comparison,
+    add_two_sample,
+    compare_images,
+    load_samples,
+    real_cutouts,
+)
 from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS, floor_text, ideal_error
 from . import resources
 from .describe import label_text
@@ -96,6 +103,55 @@ def default_real_root() -> str:
 
 #: Side of a nearest-neighbour thumbnail's image frame, px.
 NN_PX = 120
+#: one colour per band in the power-spectrum plot (low to high frequency)
+BAND_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")
+
+
+def power_ratio_plot(structure: dict):
+    """Generated over real power per spatial frequency, one curve per band, on a log axis: the
+    ideal generator's p10–p90 shaded, 1 (the target) and each band's beam cut-off dashed."""
+    edges = np.asarray(structure["freq_edges"], dtype=float)
+    f = 0.5 * (edges[:-1] + edges[1:])
+    arr = lambda v: np.array([np.nan if x is None else x for x in v], dtype=float)  # noqa: E731
+    kd, vd = "spatial frequency (cycles/pixel)", "power ratio generated / real"
+    names = structure.get("bands") or [f"band {i + 1}" for i in range(len(structure["power_ratio"]))]
+    cuts = structure.get("beam_cutoff_cycles_per_px") or []
+    layers = [hv.HLine(1.0).opts(color="gray", line_width=1)]
+    for b, name in enumerate(names):
+        col = BAND_COLOURS[b % len(BAND_COLOURS)]
+        lo, hi = arr(structure["power_ratio_ideal_p10"][b]), arr(structure["power_ratio_ideal_p90"][b])
+        layers.append(hv.Area((f, lo, hi), kd, [vd, "p90"]).opts(color=col, alpha=0.12, line_alpha=0))
+        layers.append(
+            hv.Curve((f, arr(structure["power_ratio"][b])), kd, vd, label=name).opts(color=col, line_width=2)
+        )
+        if b < len(cuts):
+            layers.append(hv.VLine(cuts[b]).opts(color=col, line_dash="dashed", line_width=1))
+    return hv.Overlay(layers).opts(
+        logy=True,
+        xlabel=kd,
+        ylabel=vd,
+        width=520,
+        height=310,
+        title="power ratio · shaded: ideal generator · dashed: beam",
+        **LEGEND,
+        **QUIET,
+    )
+
+
+def two_sample_text(ts: dict | None) -> str:
+    """The two-sample test in one line, with what 0.5 means."""
+    if ts is None:
+        return (
+            "**Two-sample test:** not run — press **Two-sample test** (a small CNN learns to tell "
+            "generated from real images; seconds)."
+        )
+    lo, hi = ts["ci95"]
+    return (
+        f"**Two-sample test:** a small CNN tells generated from real images with held-out accuracy "
+        f"**{ts['accuracy']:.2f}** (95 % interval {lo:.2f}–{hi:.2f}; {ts['n_per_class']} + "
+        f"{ts['n_per_class']} images, {len(ts['folds'])} folds).  0.5 means a classifier cannot "
+        "tell them apart."
+    )
 
 
 def _floor_sentence(report: dict) -> str:
@@ -115,6 +171,7 @@ class CompareView(pn.viewable.Viewer):
     split = param.String(default="")
     comparison = param.Parameter(default=None)
     run = param.Event()
+    run_two_sample = param.Event()
 
     def __init__(self, generate_view=None, **params):
         super().__init__(**params)
@@ -129,6 +186,7 @@ class CompareView(pn.viewable.Viewer):
             self.split = "TRAIN" if "TRAIN" in splits else (splits[0] if splits else "TRAIN")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False)
         self.status = pn.pane.Markdown("")
+        self.two_sample_line = pn.pane.Markdown("")
         self._uploaded = None
         self._holding: resources.Holding | None = None
 
@@ -167,6 +225,7 @@ class CompareView(pn.viewable.Viewer):
         )
         self.alert.visible = False
         self.comparison = cmp
+        self.two_sample_line.object = two_sample_text(cmp.report.get("two_sample"))
         r = cmp.report
         where = (
             Path(root).name if pre.band_convention == SINGLE_FREQUENCY else f"{Path(root).name}/{self.split}"
@@ -192,6 +251,19 @@ class CompareView(pn.viewable.Viewer):
             self.status.object = "Generate images first (Generate tab) or upload a samples .npz."
             return None
         return self.compare(*src)
+
+    @param.depends("run_two_sample", watch=True)
+    def two_sample(self) -> dict | None:
+        """The classifier two-sample test on the shown comparison (kept in its report)."""
+        if self.comparison is None:
+            self.two_sample_line.object = "Press **Compare** first; the two-sample test uses its images."
+            return None
+        self.two_sample_line.object = "**Two-sample test:** training…"
+        ts = add_two_sample(self.comparison)
+        self.two_sample_line.object = (
+            two_sample_text(ts) if ts else "**Two-sample test:** needs at least 2 images in each set."
+        )
+        return ts
 
     def upload(self, filename: str, content: bytes) -> bool:
         """Take a samples .npz; its size in bytes is checked first, then what its arrays decode
@@ -361,6 +433,11 @@ class CompareView(pn.viewable.Viewer):
                 *[pn.pane.HoloViews(d, linked_axes=False) for d in dists],
                 pn.pane.HoloViews(alpha, linked_axes=False),
             ),
+            *(
+                [pn.pane.HoloViews(power_ratio_plot(r["structure"]), linked_axes=False)]
+                if r.get("structure")
+                else []
+            ),
             pn.pane.Markdown(
                 "**Nearest training neighbours** (highest SSIM first; memorisation shows as SSIM ≥ 0.95)"
             ),
@@ -376,5 +453,8 @@ class CompareView(pn.viewable.Viewer):
             pn.widgets.TextInput.from_param(self.param.split, label="Split", width=100),
             pn.Column(pn.pane.Markdown("Samples .npz (optional; default: the latest Generate result)"), up),
             pn.widgets.Button.from_param(self.param.run, label="Compare", color="primary", align="end"),
+            pn.widgets.Button.from_param(self.param.run_two_sample, label="Two-sample test", align="end"),
         )
-        return pn.Column(self.alert, controls, self.status, self.plots, sizing_mode="stretch_width")
+        return pn.Column(
+            self.alert, controls, self.status, self.two_sample_line, self.plots, sizing_mode="stretch_width"
+        )

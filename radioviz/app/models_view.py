@@ -36,6 +36,49 @@ def data_line(data: dict) -> str:
     return ", ".join(parts)
 
 
+def _list(values, d: int = 2) -> str:
+    return ", ".join("—" if v is None else f"{v:.{d}f}" for v in values or [])
+
+
+def structure_line(card: ModelCard) -> str:
+    """A generator's spatial-structure yardsticks (issue #30) from ``quality.structure``, written
+    by ``radioviz measure structure --write``; "not measured" without."""
+    s = (card.to_dict().get("quality") or {}).get("structure")
+    if not isinstance(s, dict):
+        return "Structure: not measured (`radioviz measure structure --checkpoint … --write`)"
+    parts = []
+    if s.get("power_ratio_high") is not None:
+        ideal = ""
+        if s.get("power_ratio_high_ideal_p10") and s.get("power_ratio_high_ideal_p90"):
+            lo = min(v for v in s["power_ratio_high_ideal_p10"] if v is not None)
+            hi = max(v for v in s["power_ratio_high_ideal_p90"] if v is not None)
+            ideal = f"; an ideal generator {lo:.2f}–{hi:.2f}"
+        parts.append(
+            f"power ratio at 0.2–0.5 cycles/px {_list(s['power_ratio_high'])} per band (1 = real{ideal})"
+        )
+    if s.get("peak_ratio") is not None:
+        parts.append(f"peak ratio {_list(s['peak_ratio'])}")
+    ts = s.get("two_sample")
+    if isinstance(ts, dict) and ts.get("ci95"):
+        parts.append(
+            f"two-sample accuracy {ts['accuracy']:.2f} (95 % {ts['ci95'][0]:.2f}–{ts['ci95'][1]:.2f}; "
+            "0.5 = a classifier cannot tell them apart)"
+        )
+    else:
+        parts.append("two-sample test not run")
+    how = ", ".join(
+        str(x)
+        for x in (
+            s.get("sampler"),
+            f"ω = {s['guidance']:g}" if isinstance(s.get("guidance"), (int, float)) else None,
+            f"{s.get('n')} × {s.get('label')}" if s.get("n") else None,
+            s.get("date"),
+        )
+        if x
+    )
+    return f"Structure ({how}): " + "; ".join(parts)
+
+
 def card_summary(name: str, card: ModelCard) -> str:
     cv = card.metric("cv")
     lines = [
@@ -70,6 +113,7 @@ def card_summary(name: str, card: ModelCard) -> str:
         lines.append(f"Conditions: {', '.join(card.conditions)}{labels}")
     if card.is_generator:
         lines.append(quality_line(card))
+        lines.append(structure_line(card))
     gm = card.metric("generation")
     if gm:
         lines.append(

@@ -28,6 +28,7 @@ COMMANDS = (
     "inject",
     "sample",
     "compare",
+    "measure",
     "compose",
     "fetch",
 )

@@ -24,8 +24,8 @@ SUMMARY_KEYS = (
 def register(sub) -> None:
     p = sub.add_parser(
         "compare",
-        help="compare generated images with real ones "
-        "(histograms, statistics, FID/KID, memorisation, pass rate)",
+        help="compare generated images with real ones (histograms, statistics, FID/KID, "
+        "memorisation, pass rate, power spectra, source statistics, two-sample test)",
     )
     p.add_argument("--real", type=Path, required=True, help="published-layout root")
     p.add_argument("--split", default="TRAIN")
@@ -45,6 +45,11 @@ def register(sub) -> None:
         "spectral index, nearest neighbours) here",
     )
     p.add_argument("--cache-dir", type=Path)
+    p.add_argument(
+        "--no-two-sample",
+        action="store_true",
+        help="skip the classifier two-sample test (a small CNN trained on CPU: seconds to a minute)",
+    )
     p.set_defaults(func=cmd_compare)
 
 
@@ -52,8 +57,17 @@ def cmd_compare(args) -> int:
     import json
 
     from ..metrics.compare import compare
+    from ..metrics.yardsticks import summary_lines
 
-    r = compare(args.real, args.split, args.generated, args.classifier, args.cache_dir, args.plots)
+    r = compare(
+        args.real,
+        args.split,
+        args.generated,
+        args.classifier,
+        args.cache_dir,
+        args.plots,
+        two_sample=not args.no_two_sample,
+    )
     if args.json:
         print(json.dumps(r))
         return 0
@@ -63,6 +77,8 @@ def cmd_compare(args) -> int:
             f = r["hist_err_floor"]
             band = f"p10–p90 {f['p10']:.3f}–{f['p90']:.3f}"
             print(f"{'  ideal generator (floor)':<28s} {f['median']:.3f} ({band})")
+    for line in summary_lines(r.get("structure"), r.get("sources"), r.get("two_sample")):
+        print(line)
     if r.get("fid_note"):
         print(r["fid_note"])
     return 0

@@ -27,6 +27,7 @@ from .images import (
     statistics_comparison,
     zero_fraction,
 )
+from .yardsticks import band_geometry, run_two_sample, yardsticks
 
 FID_NOTE = (
     "FID/KID use the penultimate (64-d) features of the shipped A classifier, not InceptionV3: "
@@ -51,6 +52,18 @@ class Comparison:
         default_factory=lambda: np.zeros(0)
     )  # nearest training image per generated one
     scores: np.ndarray | None = None
+    norm: Normalization | None = None  # the model-space scale (the two-sample test's input)
+
+
+def model_space(norm: Normalization | None):
+    """Jy/beam → the generators' model space clipped to [0, 1] (as the NN SSIM sees images)."""
+    return None if norm is None else (lambda x: np.clip(norm.forward(x), 0, 1))
+
+
+def add_two_sample(cmp: Comparison, seed: int = 0) -> dict | None:
+    """Run the classifier two-sample test on a comparison's images; kept in its report."""
+    cmp.report["two_sample"] = run_two_sample(cmp.real, cmp.gen, model_space(cmp.norm), seed)
+    return cmp.report["two_sample"]
 
 
 def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -91,8 +104,14 @@ def compare_images(
     norm: Normalization,
     classifier: str | Path | None = None,
     classifier_model=None,
+    preprocessing: Preprocessing | None = None,
+    two_sample: bool = False,
 ) -> Comparison:
-    """All metrics for generated ``physical`` against ``real`` (both (N, C, H, W) Jy/beam)."""
+    """All metrics for generated ``physical`` against ``real`` (both (N, C, H, W) Jy/beam).
+
+    ``preprocessing`` (the generator's) gives the bands, grid and beam of the structure and
+    source yardsticks (default: the four GLEAM bands, native); ``two_sample`` also runs the
+    classifier two-sample test (seconds; else ``report["two_sample"]`` is None)."""
     hist = histogram_comparison(real, physical)
     rep = {
         "n_real": int(len(real)),
@@ -126,8 +145,27 @@ def compare_images(
     )
     rep["fid_domain"] = rep["kid_domain"] = None
     rep["classifier_pass_rate_0.5"] = rep["classifier_pass_rate_0.95"] = None
+    # issue #30: spatial structure, source-finder statistics, classifier two-sample test
+    rep.update(
+        yardsticks(
+            real,
+            physical,
+            band_geometry(preprocessing, real.shape[1]),
+            model_space(norm),
+            two_sample,
+        )
+    )
     cmp = Comparison(
-        rep, real, physical, image_statistics(real), image_statistics(physical), a_real, a_gen, nn, train[idx]
+        rep,
+        real,
+        physical,
+        image_statistics(real),
+        image_statistics(physical),
+        a_real,
+        a_gen,
+        nn,
+        train[idx],
+        norm=norm,
     )
     if classifier_model is None and classifier is not None and Path(classifier).exists():
         classifier_model = load_classifier(classifier)
@@ -182,6 +220,7 @@ def compare(
     classifier: str | Path | None = None,
     cache_dir: Path | None = None,
     plots_dir: Path | None = None,
+    two_sample: bool = True,
 ) -> dict:
     images01, physical, meta = load_samples(generated)
     card = (
@@ -196,7 +235,14 @@ def compare(
             generated,
             f"generated images {physical.shape[1:]} do not match the real cut-outs {real.shape[1:]}",
         )
-    cmp = compare_images(real, physical, pre.normalization or generator_normalization(real), classifier)
+    cmp = compare_images(
+        real,
+        physical,
+        pre.normalization or generator_normalization(real),
+        classifier,
+        preprocessing=pre,
+        two_sample=two_sample,
+    )
     cmp.report["label"] = meta.get("label")
     if plots_dir is not None:
         from .compare_plots import plot_comparison

@@ -82,7 +82,10 @@ def quality(card) -> Quality:
     """The card's measured quality (see the module docstring for where it comes from); ``card``
     is a card dict or a :class:`~radioviz.models.card.ModelCard`."""
     card = card.to_dict() if hasattr(card, "to_dict") else card
+    # quality.structure (issue #30's yardsticks) alone is not a quality measurement
     q = card.get("quality")
+    if isinstance(q, dict):
+        q = {k: v for k, v in q.items() if k != "structure"}
     source = "quality"
     if not q:
         curve = [p for p in (card.get("training") or {}).get("learning_curve") or [] if "hist_err" in p]
