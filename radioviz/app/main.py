@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable
 
 import holoviews as hv
@@ -59,12 +60,13 @@ def create_app(
     pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", nthreads=4, notifications=False)
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
-    generate = GenerateView(data_dir=data_dir)  # small; Trajectory and Compare read its result
+    # built by whichever of Generate, Trajectory or Compare is shown first (they share its result)
+    generate = functools.cache(lambda: GenerateView(data_dir=data_dir))
     tabs = lazy_tabs(
         ("Fields", lambda: fields),
-        ("Generate", lambda: generate),
-        ("Trajectory", lambda: TrajectoryView(generate, data_dir=data_dir, fields_view=fields)),
-        ("Compare", lambda: CompareView(generate)),
+        ("Generate", generate),
+        ("Trajectory", lambda: TrajectoryView(generate(), data_dir=data_dir, fields_view=fields)),
+        ("Compare", lambda: CompareView(generate())),
         ("Models", ModelsView),
         ("Survey", lambda: _survey(fields, tabs)),
     )
