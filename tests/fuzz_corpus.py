@@ -414,6 +414,544 @@ def write_root(root: Path, bad: FitsCase | None) -> Path | None:
     return victim
 
 
+# -- values checked where they enter (issue #29, parts 5 and 7) --------------------------------------
+#
+# Five classes, each run through the command line in-process: band files whose WCS moves positions
+# (singular CD/PC matrix, zero CDELT, CRPIX far outside the image, a band pointing elsewhere, Dec
+# beyond the pole, galactic bands), the segmenter's (and generators') own card values, position
+# tables with bad rows, numeric options out of range or not finite, and non-ASCII names.
+
+
+def _header_edit(**cards) -> Callable[[fits.Header], None]:
+    """An edit setting header cards (``None`` deletes one)."""
+
+    def edit(h: fits.Header):
+        for k, v in cards.items():
+            if v is None:
+                h.remove(k, ignore_missing=True)
+            else:
+                h[k] = v
+
+    return edit
+
+
+def _cd(m11, m12, m21, m22) -> Callable[[fits.Header], None]:
+    def edit(h: fits.Header):
+        for k in ("CDELT1", "CDELT2"):
+            h.remove(k, ignore_missing=True)
+        h["CD1_1"], h["CD1_2"], h["CD2_1"], h["CD2_2"] = m11, m12, m21, m22
+
+    return edit
+
+
+def _pc(m11, m12, m21, m22) -> Callable[[fits.Header], None]:
+    def edit(h: fits.Header):
+        h["PC1_1"], h["PC1_2"], h["PC2_1"], h["PC2_2"] = m11, m12, m21, m22
+
+    return edit
+
+
+def _galactic(h: fits.Header):
+    """The same pointing in galactic coordinates (GLON/GLAT, TAN)."""
+    from astropy.coordinates import SkyCoord
+
+    g = SkyCoord(h["CRVAL1"], h["CRVAL2"], unit="deg").galactic
+    h["CTYPE1"], h["CTYPE2"] = "GLON-TAN", "GLAT-TAN"
+    h["CRVAL1"], h["CRVAL2"] = float(g.l.deg), float(g.b.deg)
+    h.remove("RADESYS", ignore_missing=True)
+    h.remove("EQUINOX", ignore_missing=True)
+
+
+def write_source_edited(folder: Path, name: str, ra: float, seed: int, edits: dict) -> Path:
+    """Four good band files of one source; ``edits`` maps a band index to a header edit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    first = None
+    for k, b in enumerate(BANDS):
+        p = folder / f"{name}_Gleam{b}_clipped.fits"
+        h = header(SIZE, ra)
+        if k in edits:
+            edits[k](h)
+        fits.PrimaryHDU(image(SIZE, seed * 4 + k), h).writeto(p, overwrite=True)
+        first = first or p
+    return first
+
+
+@dataclass
+class ProbeCase:
+    """One probe run: ``make(corpus, folder)`` writes its inputs under ``folder`` and returns the
+    argv; ``valid``: exit 0 is the right outcome; ``check(folder)``, after an exit 0, says what is
+    wrong with the result (None when right), which makes the run a wrong success."""
+
+    name: str
+    cls: str  # wcs | card | table | option | name
+    command: str
+    make: Callable
+    valid: bool = False
+    check: Callable[[Path], str | None] | None = None
+    timeout: float | None = None
+
+
+def _wcs_cases() -> list[ProbeCase]:
+    bad = {
+        "wcs_singular_cd": {0: _cd(-0.01, 0.01, -0.01, 0.01)},
+        "wcs_zero_cd": {0: _cd(0.0, 0.0, 0.0, 0.0)},
+        "wcs_zero_cdelt": {0: _header_edit(CDELT1=0.0)},
+        "wcs_singular_pc": {0: _pc(1.0, 1.0, 1.0, 1.0)},
+        "wcs_crpix_1e8": {0: _header_edit(CRPIX1=1e8)},
+        "wcs_crpix_far_all_bands": {k: _header_edit(CRPIX2=-5e4) for k in range(4)},
+        "wcs_band_10deg_away": {0: _header_edit(CRVAL1=20.0)},
+        "wcs_dec_beyond_pole": {k: _header_edit(CRVAL2=120.0) for k in range(4)},
+        "wcs_pixel_45deg": {k: _header_edit(CDELT1=-45.0, CDELT2=45.0) for k in range(4)},
+    }
+    good = {
+        "wcs_galactic_all_bands": {k: _galactic for k in range(4)},
+        "wcs_galactic_one_band": {0: _galactic},
+        "wcs_cd_rotated": {k: _cd(-0.00866, 0.005, 0.005, 0.00866) for k in range(4)},
+    }
+    cases = []
+    for name, edits in [*bad.items(), *good.items()]:
+        valid = name in good
+
+        def root(c, folder, edits=edits):
+            write_source_edited(folder / "TRAIN_DATA_0", "victim", 10.0, 0, edits)
+            write_source(folder / "TRAIN_DATA_0", "plain0", 25.0, 1)
+            write_source(folder / "TRAIN_DATA_1", "halo1", 40.0, 2)
+            write_source(folder / "TRAIN_DATA_1", "halo2", 55.0, 3)
+            return folder
+
+        def scan(c, folder, root=root):
+            r = root(c, folder)
+            return ["scan", str(r / "TRAIN_DATA_0"), "--checkpoint", str(c.clf), "--stride", "16"] + [
+                "--out",
+                str(folder / "out"),
+            ]
+
+        def detector_scan(c, folder, root=root):
+            r = root(c, folder)
+            return ["scan", str(r / "TRAIN_DATA_0"), "--checkpoint", str(c.seg), "--stride", "4"] + [
+                "--out",
+                str(folder / "out"),
+            ]
+
+        def build(c, folder, root=root):
+            r = root(c, folder)
+            return ["data", "build", "--data", str(r), "--no-augment", "--cache-dir", str(folder / "c")]
+
+        def survey(c, folder, root=root):
+            r = root(c, folder)
+            return ["survey", str(r / "TRAIN_DATA_0"), "--checkpoint", str(c.clf), "--stride", "16"] + [
+                "--out",
+                str(folder / "out"),
+                "--workers",
+                "1",
+            ]
+
+        def survey_check(folder, valid=valid):
+            t = _results(folder / "out")
+            if t is None:
+                return "no results.ecsv"
+            victim = [r for r in t if r["name"] == "victim"]
+            if not victim:
+                return "no row for the victim source"
+            ok = victim[0]["status"] == "ok"
+            return None if ok == valid else f"victim row is {victim[0]['status']} ({victim[0]['reason']})"
+
+        cases += [
+            ProbeCase(name, "wcs", "scan", scan, valid),
+            ProbeCase(name, "wcs", "data build", build, valid),
+        ]
+        if name in ("wcs_singular_cd", "wcs_crpix_1e8", "wcs_band_10deg_away", "wcs_galactic_all_bands"):
+            cases.append(ProbeCase(name, "wcs", "scan (detector)", detector_scan, valid))
+            # a survey goes on past a bad field: exit 0, the bad field's row 'failed' with its reason
+            cases.append(ProbeCase(name, "wcs", "survey", survey, True, survey_check))
+    return cases
+
+
+def _results(out: Path):
+    from astropy.table import Table
+
+    p = out / "results.ecsv"
+    return Table.read(p, format="ascii.ecsv") if p.exists() else None
+
+
+def _card_cases() -> list[ProbeCase]:
+    seg = {
+        "seg_pixel_deg_0": _set("grid.pixel_deg", 0),
+        "seg_pixel_deg_negative": _set("grid.pixel_deg", -0.015),
+        "seg_pixel_deg_string": _set("grid.pixel_deg", "56 arcsec"),
+        "seg_grid_nsigma_0": _set("grid.nsigma", 0),
+        "seg_grid_list": _set("grid", [1, 2]),
+        "seg_default_threshold_5": _set("default_threshold", 5),
+        "seg_default_threshold_0": _set("default_threshold", 0),
+        "seg_default_threshold_nan": _set("default_threshold", float("nan")),
+        "seg_calibration_a_negative": _set("calibration.a", -1.0),
+        "seg_calibration_b_string": _set("calibration.b", "x"),
+        "seg_calibration_missing_a": lambda card: (card["calibration"].pop("a"), card)[1],
+        "seg_calibration_method": _set("calibration.method", "isotonic"),
+        "seg_tile_0": _set("tile", 0),
+        "seg_tile_huge": _set("tile", 10**6),
+        "seg_cluster_radius_negative": _set("cluster_radius_arcmin", -5),
+    }
+    gen = {
+        "gen_flux_std_0": ("edm_gleam", _set("flux.std", 0)),
+        "gen_flux_lam_string": ("edm_gleam", _set("flux.lam", "x")),
+        "gen_sigma_range_reversed": ("edm_gleam", _set("sigma_range", [80.0, 0.002])),
+        "gen_sigma_data_0": ("edm_gleam", _set("precond.sigma_data", 0)),
+        "gen_quality_guidance_nan": ("edm_gleam", _set("quality.guidance", float("nan"))),
+        "gen_dead_band_negative": ("edm_gleam", _set("dead_band_jy", [-1.0, 0.1, 0.1, 0.1])),
+    }
+    cases = []
+    for name, edit in seg.items():
+
+        def scan(c, folder, edit=edit, name=name):
+            ckpt = write_card_case(CardCase(name, "segmenter", edit), folder / "ck")
+            write_source(folder / "f", "a", 10.0, 0)
+            return ["scan", str(folder / "f"), "--checkpoint", str(ckpt), "--out", str(folder / "out")]
+
+        cases.append(ProbeCase(name, "card", "scan", scan))
+        if name in ("seg_pixel_deg_0", "seg_default_threshold_5"):
+
+            def survey(c, folder, edit=edit, name=name):
+                ckpt = write_card_case(CardCase(name, "segmenter", edit), folder / "ck")
+                write_source(folder / "f", "a", 10.0, 0)
+                return [
+                    "survey",
+                    str(folder / "f"),
+                    "--checkpoint",
+                    str(ckpt),
+                    "--out",
+                    str(folder / "out"),
+                ] + [
+                    "--workers",
+                    "1",
+                ]
+
+            cases.append(ProbeCase(name, "card", "survey", survey))
+    for name, (base, edit) in gen.items():
+
+        def sample(c, folder, edit=edit, name=name, base=base):
+            ckpt = write_card_case(CardCase(name, base, edit), folder / "ck")
+            return ["sample", "--checkpoint", str(ckpt), "--n", "1", "--steps", "2", "--label", "H"] + [
+                "--out",
+                str(folder / "s.npz"),
+            ]
+
+        cases.append(ProbeCase(name, "card", "sample", sample))
+    return cases
+
+
+def _table_cases() -> list[ProbeCase]:
+    """A positions table of three rows, two on local fields and one bad: the survey goes on, the
+    bad row is reported (status 'failed', its reason) and the good rows are scored."""
+    bad_rows = {
+        "table_ra_text": "abc",
+        "table_ra_nan": "nan",
+        "table_ra_400": "400",
+        "table_dec_95": None,  # the Dec is bad instead
+        "table_ra_empty": "",
+    }
+    cases = []
+    for name, ra in bad_rows.items():
+
+        def survey(c, folder, ra=ra):
+            write_source(folder / "img", "f1", 10.0, 0)
+            write_source(folder / "img", "f2", 40.0, 1)
+            rows = [
+                "name,ra,dec",
+                "one,10.0,-30.0",
+                f"bad,{'12.0' if ra is None else ra},{95 if ra is None else -30}",
+            ]
+            rows.append("two,40.0,-30.0")
+            (folder / "pos.csv").write_text("\n".join(rows) + "\n")
+            return ["survey", str(folder / "pos.csv"), "--images", str(folder / "img")] + [
+                "--checkpoint",
+                str(c.clf),
+                "--stride",
+                "16",
+                "--cutout",
+                "64",
+                "--out",
+                str(folder / "out"),
+                "--workers",
+                "1",
+            ]
+
+        def check(folder):
+            t = _results(folder / "out")
+            if t is None:
+                return "no results.ecsv"
+            st = {str(r["name"]): (str(r["status"]), str(r["reason"])) for r in t}
+            if st.get("one", ("",))[0] != "ok" or st.get("two", ("",))[0] != "ok":
+                return f"good rows not scored: {st}"
+            if st.get("bad", ("",))[0] != "failed" or "row" not in st["bad"][1]:
+                return f"bad row not reported as failed with its reason: {st.get('bad')}"
+            return None
+
+        cases.append(ProbeCase(name, "table", "survey positions", survey, True, check))
+
+    def scan_catalog(c, folder):
+        write_source(folder / "f", "a", 10.0, 0)
+        (folder / "cat.csv").write_text("name,ra,dec\nA,10.0,-30.0\nB,abc,-30\nC,370,-30\n")
+        return ["scan", str(folder / "f"), "--checkpoint", str(c.clf), "--stride", "16"] + [
+            "--catalog",
+            str(folder / "cat.csv"),
+            "--out",
+            str(folder / "out"),
+        ]
+
+    cases.append(ProbeCase("table_catalog_bad_rows", "table", "scan --catalog", scan_catalog, True))
+    return cases
+
+
+def _option_cases() -> list[ProbeCase]:
+    def sample(*extra):
+        def make(c, folder):
+            return ["sample", "--checkpoint", str(c.gen), "--n", "1", "--steps", "2", "--label", "H"] + [
+                "--mask",
+                str(c.good_mask()),
+                "--out",
+                str(folder / "s.npz"),
+                *extra,
+            ]
+
+        return make
+
+    def scan(*extra):
+        def make(c, folder):
+            write_source(folder / "f", "a", 10.0, 0)
+            return ["scan", str(folder / "f"), "--checkpoint", str(c.clf), "--out", str(folder / "o"), *extra]
+
+        return make
+
+    def survey(*extra):
+        def make(c, folder):
+            write_source(folder / "f", "a", 10.0, 0)
+            return [
+                "survey",
+                str(folder / "f"),
+                "--checkpoint",
+                str(c.clf),
+                "--out",
+                str(folder / "o"),
+                *extra,
+            ]
+
+        return make
+
+    def cmd(*argv):
+        def make(c, folder):
+            root = c.good_root()
+            subs = {"{work}": str(folder), "{clf}": str(c.clf), "{root}": str(root)}
+            return [subs.get(a, a).replace("{work}", str(folder)) for a in argv]
+
+        return make
+
+    table = [
+        ("n_0", "sample", sample("--n", "0")),
+        ("n_negative", "sample", sample("--n", "-3")),
+        ("n_100000", "sample", sample("--n", "100000")),
+        ("guidance_nan", "sample", sample("--guidance", "nan")),
+        ("guidance_inf", "sample", sample("--guidance", "inf")),
+        ("eta_nan", "sample", sample("--eta", "nan")),
+        ("steps_0", "sample", sample("--steps", "0")),
+        ("flux_nan", "sample", sample("--flux", "nan")),
+        ("seed_negative", "sample", sample("--seed", "-1")),
+        ("stride_0", "scan", scan("--stride", "0")),
+        ("stride_negative", "scan", scan("--stride", "-4")),
+        ("threshold_nan", "scan", scan("--threshold", "nan")),
+        ("threshold_1.5", "scan", scan("--threshold", "1.5")),
+        ("radius_nan", "scan", scan("--radius", "nan")),
+        ("stride_0", "survey", survey("--stride", "0", "--workers", "1")),
+        ("threshold_nan", "survey", survey("--threshold", "nan", "--workers", "1")),
+        ("threshold_negative", "survey", survey("--threshold", "-0.5", "--workers", "1")),
+        ("workers_-1", "survey", survey("--workers", "-1")),
+        ("workers_0", "survey", survey("--workers", "0")),
+        ("chunk_0", "survey", survey("--chunk", "0", "--workers", "1")),
+        ("cutout_0", "survey", survey("--cutout", "0", "--workers", "1")),
+        ("radius_negative", "survey", survey("--radius", "-1", "--workers", "1")),
+        ("limit_0", "survey", survey("--limit", "0", "--workers", "1")),
+        ("simulate_mosaic_negative", "survey", survey("--simulate-mosaic", "-5", "--workers", "1")),
+        ("simulate_mosaic_1e6", "survey", survey("--simulate-mosaic", "1000000", "--workers", "1")),
+        ("n_0", "simulate", cmd("simulate", "--out", "{work}/sim", "--n", "0")),
+        ("n_negative", "simulate", cmd("simulate", "--out", "{work}/sim", "--n", "-2")),
+        (
+            "size_0",
+            "data build",
+            cmd("data", "build", "--data", "{root}", "--no-augment", "--cache-dir", "{work}", "--size", "0"),
+        ),
+        (
+            "val_fraction_1.5",
+            "data build",
+            cmd(
+                "data",
+                "build",
+                "--data",
+                "{root}",
+                "--no-augment",
+                "--cache-dir",
+                "{work}",
+                "--val-fraction",
+                "1.5",
+            ),
+        ),
+        (
+            "val_fraction_nan",
+            "data build",
+            cmd(
+                "data",
+                "build",
+                "--data",
+                "{root}",
+                "--no-augment",
+                "--cache-dir",
+                "{work}",
+                "--val-fraction",
+                "nan",
+            ),
+        ),
+        ("pixels_0", "fetch", cmd("fetch", "abell 2163", "--out", "{work}/f", "--pixels", "0")),
+        (
+            "redshift_nan",
+            "inject",
+            cmd(
+                "inject",
+                "--checkpoint",
+                "{clf}",
+                "--data",
+                "{root}",
+                "--out",
+                "{work}/i",
+                "--redshift",
+                "nan",
+            ),
+        ),
+        (
+            "epochs_0",
+            "train classifier",
+            cmd(
+                "train",
+                "classifier",
+                "--data",
+                "{root}",
+                "--cache-dir",
+                "{work}",
+                "--out",
+                "{work}/m",
+                "--epochs",
+                "0",
+            ),
+        ),
+        (
+            "lr_nan",
+            "train classifier",
+            cmd(
+                "train",
+                "classifier",
+                "--data",
+                "{root}",
+                "--cache-dir",
+                "{work}",
+                "--out",
+                "{work}/m",
+                "--lr",
+                "nan",
+            ),
+        ),
+        (
+            "k_1",
+            "cv",
+            cmd("cv", "--data", "{root}", "--cache-dir", "{work}", "--out", "{work}/cv", "--k", "1"),
+        ),
+    ]
+    cases = [ProbeCase(f"option_{n}", "option", c, m, timeout=60) for n, c, m in table]
+    # valid: --chunk (a mosaic's tile side) need not fit --stride when there is no mosaic
+    chunk = survey("--chunk", "100", "--stride", "8", "--workers", "1")
+    cases.append(ProbeCase("option_chunk_without_mosaic", "option", "survey", chunk, valid=True, timeout=240))
+    return cases
+
+
+def _name_cases() -> list[ProbeCase]:
+    def survey(c, folder):
+        d = folder / "Ω-fält ñ 東京"
+        write_source(d, "Ångström_α", 10.0, 0)
+        write_source(d, "plain", 25.0, 1)
+        return [
+            "survey",
+            str(d),
+            "--checkpoint",
+            str(c.clf),
+            "--stride",
+            "16",
+            "--out",
+            str(folder / "out"),
+        ] + [
+            "--workers",
+            "1",
+        ]
+
+    def survey_check(folder):
+        t = _results(folder / "out")
+        if t is None:
+            return "no results.ecsv"
+        names = sorted(str(n) for n in t["name"])
+        if names != ["plain", "Ångström_α"] or any(s != "ok" for s in t["status"]):
+            return f"rows: {list(zip(t['name'], t['status'], t['reason'], strict=True))}"
+        for m in (folder / "out" / "maps").glob("*.fits"):
+            with fits.open(m) as h:
+                h[0].header.tostring()  # must be a valid (ASCII) header
+        return None
+
+    def survey_out(c, folder):
+        write_source(folder / "f", "a", 10.0, 0)
+        return ["survey", str(folder / "f"), "--checkpoint", str(c.clf), "--stride", "16"] + [
+            "--out",
+            str(folder / "résultats ü"),
+            "--workers",
+            "1",
+        ]
+
+    def scan(c, folder):
+        d = folder / "Ω-fält ñ"
+        write_source(d, "Ångström", 10.0, 0)
+        return ["scan", str(d), "--checkpoint", str(c.clf), "--stride", "16", "--out", str(folder / "ø out")]
+
+    def scan_checkpoint(c, folder):
+        d = folder / "modèles ü"
+        d.mkdir(parents=True)
+        for suffix in (".safetensors", ".json"):
+            shutil.copy(c.clf.with_suffix(suffix), d / f"clé{suffix}")
+        write_source(folder / "f", "a", 10.0, 0)
+        ckpt = d / "clé.safetensors"
+        return [
+            "scan",
+            str(folder / "f"),
+            "--checkpoint",
+            str(ckpt),
+            "--stride",
+            "16",
+            "--out",
+            str(folder / "o"),
+        ]
+
+    def build(c, folder):
+        write_source(folder / "TRAIN_DATA_0", "Ångström", 10.0, 0)
+        write_source(folder / "TRAIN_DATA_1", "東京", 40.0, 1)
+        return ["data", "build", "--data", str(folder), "--no-augment", "--cache-dir", str(folder / "ç")]
+
+    return [
+        ProbeCase("name_non_ascii_folder", "name", "survey", survey, True, survey_check),
+        ProbeCase("name_non_ascii_out", "name", "survey", survey_out, True),
+        ProbeCase("name_non_ascii_folder", "name", "scan", scan, True),
+        ProbeCase("name_non_ascii_checkpoint", "name", "scan", scan_checkpoint, True),
+        ProbeCase("name_non_ascii_sources", "name", "data build", build, True),
+    ]
+
+
+def probe_cases(classes: tuple[str, ...] | None = None) -> list[ProbeCase]:
+    cases = _wcs_cases() + _card_cases() + _table_cases() + _option_cases() + _name_cases()
+    return [c for c in cases if classes is None or c.cls in classes]
+
+
 # -- running -------------------------------------------------------------------------------------
 
 
@@ -516,6 +1054,7 @@ class Corpus:
         self.timeout = timeout
         self.clf = CHECKPOINTS / "classifier_L.safetensors"
         self.gen = CHECKPOINTS / "edm_mask_gleam.safetensors"
+        self.seg = CHECKPOINTS / "segmenter.safetensors"
 
     def _run(self, case: str, command: str, argv: list[str], valid: bool, timeout: float | None = None):
         t0 = time.time()
@@ -527,6 +1066,13 @@ class Corpus:
         if outcome == "traceback":
             self.log("    " + "\n    ".join((err.strip().splitlines() or [""])[-6:]))
         return run
+
+    def good_root(self) -> Path:
+        """A small valid published layout (four sources)."""
+        root = self.work / "good_root"
+        if not root.exists():
+            write_root(root, None)
+        return root
 
     def good_mask(self) -> Path:
         p = self.work / "good_mask.npy"
@@ -759,6 +1305,23 @@ class Corpus:
 
             self._app_run(f"mask:{case.name}", "app: mask upload", load, case.valid)
 
+    def run_probe(self, cases: list[ProbeCase] | None = None) -> Tally:
+        """The probe classes (values checked where they enter): WCS, cards, tables, options, names."""
+        for k, case in enumerate(cases or probe_cases()):
+            folder = self.work / "probe" / f"{k:03d}_{case.name}"
+            folder.mkdir(parents=True, exist_ok=True)
+            argv = case.make(self, folder)
+            run = self._run(f"{case.cls}:{case.name}", case.command, argv, case.valid, case.timeout)
+            if run.outcome == "correct" and case.check is not None:
+                try:
+                    problem = case.check(folder)
+                except Exception as exc:  # noqa: BLE001 - an unreadable result is a wrong one
+                    problem = f"{type(exc).__name__}: {exc}"
+                if problem:
+                    run.outcome, run.line = "wrong_success", f"exit 0 but {problem}"[:300]
+                    self.log(f"    -> wrong_success: {problem[:200]}")
+        return self.tally
+
     def run_all(self) -> Tally:
         self.run_fits()
         self.run_non_utf8()
@@ -775,6 +1338,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, required=True, help="empty folder for the corpus")
     p.add_argument("--json", type=Path, help="write every run here")
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument(
+        "--probe",
+        nargs="*",
+        metavar="CLASS",
+        help="run only the probe classes (wcs card table option name; none named: all of them)",
+    )
+    p.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        metavar="CASE",
+        help="probe cases to leave out (e.g. option_n_100000 on code that does not refuse it: it "
+        "allocates until the machine runs out of memory)",
+    )
     a = p.parse_args(argv)
     try:
         import torch
@@ -785,7 +1362,10 @@ def main(argv: list[str] | None = None) -> int:
     a.work.mkdir(parents=True, exist_ok=True)
     corpus = Corpus(a.work, log=lambda s: print(s, flush=True), timeout=a.timeout)
     t0 = time.time()
-    tally = corpus.run_all()
+    if a.probe is not None:
+        tally = corpus.run_probe([c for c in probe_cases(tuple(a.probe) or None) if c.name not in a.skip])
+    else:
+        tally = corpus.run_all()
     print(tally.summary() + f" ({time.time() - t0:.0f} s)")
     if a.json:
         a.json.write_text(

@@ -34,8 +34,19 @@ COMMANDS = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line errors: a bad option value (``--n 0``, ``--threshold nan``:
+    the ``type=`` functions of :mod:`radioviz.validate`) is ``radioviz: error: argument --n: …``,
+    like every other refusal, instead of a usage block.  Subcommand parsers inherit the class."""
+
+    def error(self, message: str):
+        from ..errors import printable
+
+        self.exit(2, f"radioviz: error: {printable(message)} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="radioviz", description="Generative models and halo classifiers for MWA/GLEAM radio images."
     )
     sub = parser.add_subparsers(dest="command", required=True)

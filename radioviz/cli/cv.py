@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 
 
@@ -15,8 +16,8 @@ def register(sub) -> None:
         help="cross-validate a classifier by source over several seeds; writes JSON and plots",
     )
     p.set_defaults(arch="L", epochs=15)
-    p.add_argument("--k", type=int, default=4, help="folds (by sky group)")
-    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--k", type=V.int_range(2, 100), default=4, help="folds (by sky group)")
+    p.add_argument("--seeds", type=V.int_range(1, 1000), default=10)
     p.add_argument("--out", type=Path, required=True, help="directory for cv_<arch>.json and the plots")
     p.add_argument(
         "--update-card", type=Path, help="also record the CV summary in this checkpoint's model card"

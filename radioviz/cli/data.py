@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 
 
@@ -21,10 +22,13 @@ def register(sub) -> None:
         parents=[options.dataset(), options.seed()],
         help="build (or reuse) a cached, augmented training set",
     )
-    b.add_argument("--size", type=int, default=64)
-    b.add_argument("--val-fraction", type=float, default=0.2)
+    b.add_argument("--size", type=V.int_range(8, 1024), default=64, help="cut-out side (pixels)")
+    b.add_argument("--val-fraction", type=V.open_unit_interval, default=0.2)
     b.add_argument(
-        "--offcentre", type=int, default=0, help="off-centre 'empty space' negatives per halo field"
+        "--offcentre",
+        type=V.int_range(0, 100),
+        default=0,
+        help="off-centre 'empty space' negatives per halo field",
     )
     b.add_argument("--no-augment", action="store_true")
     b.add_argument("--force", action="store_true", help="rebuild even if cached")

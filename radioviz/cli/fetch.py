@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import validate as V
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -15,7 +17,7 @@ def register(sub) -> None:
         "target", help="a cluster name (built-in table or any name SkyView resolves) or 'RA, Dec' in degrees"
     )
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--pixels", type=int, default=300)
+    p.add_argument("--pixels", type=V.int_range(*V.SIDE_RANGE), default=300)
     p.set_defaults(func=cmd_fetch)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 
 
@@ -18,7 +19,7 @@ def register(sub) -> None:
     )
     p.add_argument("--split", default="TRAIN")
     p.add_argument("--out", type=Path, required=True, help="directory for the tables and the plot")
-    p.add_argument("--redshift", type=float, default=0.15)
+    p.add_argument("--redshift", type=V.float_range(0.0, 10.0, lo_open=True), default=0.15)
     p.set_defaults(func=cmd_inject)
 
 

@@ -12,6 +12,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from .. import validate as V
+
 REPO = Path(__file__).resolve().parents[2]
 CHECKPOINTS = REPO / "checkpoints"
 
@@ -78,7 +80,7 @@ def dataset(
 def seed(help: str = "random seed (default 0)") -> argparse.ArgumentParser:
     """``--seed``, default 0."""
     p = _parent()
-    p.add_argument("--seed", type=int, default=0, help=help)
+    p.add_argument("--seed", type=V.seed_int, default=0, help=help)
     return p
 
 
@@ -100,10 +102,13 @@ def classifier_training() -> argparse.ArgumentParser:
     p = _parent()
     p.add_argument("--arch", choices=["L", "A", "D"], default="A")
     p.add_argument(
-        "--offcentre", type=int, default=2, help="off-centre 'empty space' negatives per halo field"
+        "--offcentre",
+        type=V.int_range(0, 100),
+        default=2,
+        help="off-centre 'empty space' negatives per halo field",
     )
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--epochs", type=V.int_range(1, V.MAX_TRAIN_STEPS), default=20)
+    p.add_argument("--patience", type=V.int_range(1, V.MAX_TRAIN_STEPS), default=5)
     p.add_argument(
         "--normalization",
         choices=NORMALIZATIONS,
@@ -112,7 +117,7 @@ def classifier_training() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--images-per-epoch",
-        type=int,
+        type=V.positive_int,
         default=None,
         help="draw this many training images per epoch (default all)",
     )
@@ -124,7 +129,7 @@ def classifier_training() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--ratio",
-        type=float,
+        type=V.float_range(0.0, 100.0),
         default=0.5,
         help="Ng/Nr: generated halos per real training image (with --generated; paper 0.5)",
     )
@@ -138,5 +143,7 @@ def generator_training(save_every: int) -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue from the training state saved beside --out"
     )
-    p.add_argument("--save-every", type=int, default=save_every, help="checkpoint every this many steps")
+    p.add_argument(
+        "--save-every", type=V.positive_int, default=save_every, help="checkpoint every this many steps"
+    )
     return p

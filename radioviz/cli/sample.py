@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import validate as V
 from ..sampling.registry import DEFAULT_SAMPLER, SAMPLERS, steps_help
 from . import options
 
@@ -21,23 +22,32 @@ def register(sub) -> None:
         ],
         help="generate images from a generator checkpoint (DDPM, EDM, WGAN)",
     )
-    p.add_argument("--n", type=int, default=8)
+    p.add_argument(
+        "--n",
+        type=V.int_range(1, V.MAX_SAMPLES),
+        default=8,
+        help=f"images (1 to {V.MAX_SAMPLES}, one batch; more: run again with another --seed)",
+    )
     p.add_argument("--label", help="class label (see the model card: non-halo, H, cH, mH)")
     own = ", ".join(f"{kind.upper()}: {name}" for kind, name in DEFAULT_SAMPLER.items())
     p.add_argument("--sampler", choices=list(SAMPLERS), help=f"default: the model's own ({own})")
     p.add_argument(
         "--steps",
-        type=int,
+        type=V.int_range(1, V.MAX_SAMPLER_STEPS),
         help=f"default: {steps_help()}; ddpm (ancestral) runs exactly the schedule's T steps",
     )
-    p.add_argument("--eta", type=float, default=0.0)
+    p.add_argument("--eta", type=V.unit_interval, default=0.0, help="DDIM η in [0, 1]")
     p.add_argument(
         "--guidance",
-        type=float,
+        type=V.float_range(*V.GUIDANCE_RANGE),
         help="classifier-free guidance ω: D = (1+ω)·D_cond − ω·D_uncond; default with --label: the ω "
         "the model's quality was measured at (its card), else 0",
     )
-    p.add_argument("--flux", type=float, help="peak flux in Jy/beam (models trained with --flux)")
+    p.add_argument(
+        "--flux",
+        type=V.float_range(0.0, 1e4, lo_open=True),
+        help="peak flux in Jy/beam (models trained with --flux)",
+    )
     p.add_argument(
         "--mask",
         type=Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 
 
@@ -13,10 +14,15 @@ def register(sub) -> None:
     )
     p.add_argument("path", type=Path, help="a FITS cube, a folder of band files, or a published-layout root")
     p.add_argument(
-        "--stride", type=int, default=4, help="pixels (of the highest-frequency band) between windows"
+        "--stride",
+        type=V.int_range(1, V.MAX_STRIDE),
+        default=4,
+        help="pixels (of the highest-frequency band) between windows",
     )
     p.add_argument(
-        "--threshold", type=float, help="default: the card's calibrated threshold (detector), else 0.95"
+        "--threshold",
+        type=V.unit_interval,
+        help="default: the card's calibrated threshold (detector), else 0.95",
     )
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
@@ -26,7 +32,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--radius",
-        type=float,
+        type=V.float_range(0.0, V.MAX_RADIUS_ARCMIN, lo_open=True),
         default=10.0,  # radioviz.io.catalogs.MATCH_RADIUS_ARCMIN (not imported: the CLI starts lazily)
         help="cross-match radius, arcmin: a candidate is named after a catalogue cluster only within it",
     )
@@ -43,7 +49,10 @@ def load_catalog(spec: str | None):
         return builtin_clusters()
     if spec == "psz2-online":
         return fetch_psz2()
-    return read_catalog(spec)
+    table = read_catalog(spec)
+    for bad in table.meta.get("skipped") or []:  # reported and left out; the rest is used
+        print(f"{spec}: {bad['name']}: skipped ({bad['problem']})")
+    return table
 
 
 def cmd_scan(args) -> int:

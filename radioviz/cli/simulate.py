@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 
 #: The bundled sample set's mix: field k gets SAMPLE_RECIPE[k % 6] (None: no halo).
@@ -22,7 +23,12 @@ def register(sub) -> None:
     p.add_argument(
         "--out", type=Path, help="output directory (published layout: <SPLIT>_DATA_<class>/, truth/)"
     )
-    p.add_argument("--n", type=int, default=6, help="number of fields (default 6)")
+    p.add_argument(
+        "--n",
+        type=V.int_range(1, V.MAX_SIM_FIELDS),
+        default=6,
+        help=f"number of fields (default 6, at most {V.MAX_SIM_FIELDS})",
+    )
     p.add_argument(
         "--recipe",
         choices=["sample", "halo", "minihalo", "none"],

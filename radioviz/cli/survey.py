@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 from .scan import load_catalog
 
@@ -28,10 +29,23 @@ def register(sub) -> None:
         "(ECSV, CSV, VOTable, FITS table, the PSZ2 CDS file) or 'builtin' (Mishra et al. clusters)",
     )
     p.add_argument("--out", type=Path, required=True, help="output directory (also the resume state)")
-    p.add_argument("--stride", type=int, default=4, help="pixels between window centres / map samples")
-    p.add_argument("--threshold", type=float, default=0.95, help="candidate score threshold")
     p.add_argument(
-        "--chunk", type=int, default=1024, help="mosaic tile side in pixels (multiple of --stride)"
+        "--stride",
+        type=V.int_range(1, V.MAX_STRIDE),
+        default=4,
+        help="pixels between window centres / map samples",
+    )
+    p.add_argument(
+        "--threshold",
+        type=V.unit_interval,
+        help="candidate score threshold in [0, 1] (default: the model's own: a detector's calibrated "
+        "default_threshold from its card, else 0.95)",
+    )
+    p.add_argument(
+        "--chunk",
+        type=V.int_range(*V.CHUNK_RANGE),
+        default=1024,
+        help="mosaic tile side in pixels (multiple of --stride); each tile is saved as it finishes",
     )
     p.add_argument(
         "--images",
@@ -39,9 +53,17 @@ def register(sub) -> None:
         nargs="+",
         help="positions mode: local fields / mosaics to cut the positions from",
     )
-    p.add_argument("--cutout", type=int, default=128, help="positions mode: cut-out side (pixels per band)")
     p.add_argument(
-        "--radius", type=float, default=5.0, help="positions mode: cluster score = peak within this (arcmin)"
+        "--cutout",
+        type=V.int_range(*V.SIDE_RANGE),
+        default=128,
+        help="positions mode: cut-out side (pixels per band)",
+    )
+    p.add_argument(
+        "--radius",
+        type=V.float_range(0.0, V.MAX_RADIUS_ARCMIN, lo_open=True),
+        default=5.0,
+        help="positions mode: cluster score = peak within this (arcmin)",
     )
     p.add_argument(
         "--skyview",
@@ -51,12 +73,23 @@ def register(sub) -> None:
     p.add_argument(
         "--catalog", help="cross-match candidates: a catalogue file, 'builtin' or 'psz2-online' (VizieR)"
     )
-    p.add_argument("--limit", type=int, help="only the first N fields / positions")
+    p.add_argument("--limit", type=V.positive_int, help="only the first N fields / positions")
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run on an existing Dask cluster")
-    p.add_argument("--workers", type=int, help="embedded cluster: worker processes (default: CPU count)")
+    p.add_argument(
+        "--workers",
+        type=V.int_range(1, V.max_workers),
+        help="embedded cluster: worker processes (default: CPU count; at most "
+        f"{V.WORKERS_PER_CORE} per core)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the survey in --out after a kill or Ctrl-C: finished fields, positions and mosaic "
+        "tiles are kept, only the rest is computed (rerunning the same command does the same)",
+    )
     p.add_argument(
         "--simulate-mosaic",
-        type=int,
+        type=V.int_range(*V.MOSAIC_SIDE_RANGE),
         metavar="SIDE",
         help="first write a simulated 4-band SIDE×SIDE mosaic to PATH (a folder), then survey it",
     )
@@ -68,11 +101,16 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
     from ..survey import run_survey
 
+    if args.resume and not (args.out / "survey.json").exists():
+        print(f"nothing to resume in {args.out}: starting the survey")
     if args.simulate_mosaic:
         from ..survey.simulate import simulate_mosaic
 
-        paths = simulate_mosaic(args.target, args.simulate_mosaic)
-        print(f"simulated mosaic: {len(paths)} band files in {args.target}")
+        if args.resume and (args.out / "survey.json").exists():  # written once the mosaic was
+            print(f"resuming: the simulated mosaic in {args.target} is kept")
+        else:
+            paths = simulate_mosaic(args.target, args.simulate_mosaic)
+            print(f"simulated mosaic: {len(paths)} band files in {args.target}")
     catalog = load_catalog(args.catalog)
     bar = None
 
@@ -82,6 +120,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
             print(f"Dask dashboard: {s.dashboard}")
         if s.skipped:
             print(f"resuming: {s.skipped} of {s.total} already done in {s.out}")
+        if args.threshold is None:
+            print(f"threshold {s.threshold:g} (the model's own; --threshold to change it)")
         bar = tqdm(total=s.total, initial=s.skipped, desc="survey", unit="task")  # mosaic tiles count too
 
     def progress(done, total, row):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import validate as V
 from . import options
 from .train_segmenter import register_train as register_train_segmenter
 
@@ -29,9 +30,9 @@ def _register_classifier(tsub) -> None:
         parents=[options.dataset(), options.classifier_training(), options.seed()],
         help="train a halo classifier (L, A or D) on a split of the published layout",
     )
-    c.add_argument("--val-fraction", type=float, default=0.2)
-    c.add_argument("--batch-size", type=int, default=128)
-    c.add_argument("--lr", type=float, default=1e-3)
+    c.add_argument("--val-fraction", type=V.open_unit_interval, default=0.2)
+    c.add_argument("--batch-size", type=V.int_range(1, 4096), default=128)
+    c.add_argument("--lr", type=V.float_range(0.0, 1.0, lo_open=True), default=1e-3)
     c.add_argument(
         "--out",
         type=Path,
@@ -105,10 +106,10 @@ def _report_trained(args, card, what: str = "parameters") -> int:
 
 def _register_diffusion(tsub, kind: str, help: str) -> None:
     d = tsub.add_parser(kind, parents=_generator_parents(save_every=500), help=help)
-    d.add_argument("--steps", type=int, default=20000)
-    d.add_argument("--batch-size", type=int, default=32)
-    d.add_argument("--lr", type=float, default=3e-4)
-    d.add_argument("--base", type=int, default=16, help="U-Net base width")
+    d.add_argument("--steps", type=V.int_range(1, V.MAX_TRAIN_STEPS), default=20000)
+    d.add_argument("--batch-size", type=V.int_range(1, 4096), default=32)
+    d.add_argument("--lr", type=V.float_range(0.0, 1.0, lo_open=True), default=3e-4)
+    d.add_argument("--base", type=V.int_range(1, 256), default=16, help="U-Net base width")
     d.add_argument("--unconditional", action="store_true", help="no class label")
     d.add_argument("--flux", action="store_true", help="also condition on peak flux (Box-Cox, standardised)")
     d.add_argument(
@@ -122,15 +123,22 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
         help="also condition on a background reference image (RADiff; dropped 50 %%)",
     )
     d.add_argument("--no-crops", action="store_true", help="central cut-outs × 160 augmentations, not crops")
-    d.add_argument("--per-field", type=int, default=20, help="random crops per non-halo field")
+    d.add_argument(
+        "--per-field", type=V.int_range(1, 10_000), default=20, help="random crops per non-halo field"
+    )
     d.add_argument(
         "--halo-share",
-        type=float,
+        type=V.unit_interval,
         default=0.5,
         help="share of each batch drawn from the halo classes (crops only; default 0.5)",
     )
     d.add_argument("--stretch", choices=["asinh", "log"], default="asinh", help="generator pixel scale")
-    d.add_argument("--eval-every", type=int, default=0, help="steps between quick evaluations")
+    d.add_argument(
+        "--eval-every",
+        type=V.int_range(0, V.MAX_TRAIN_STEPS),
+        default=0,
+        help="steps between quick evaluations",
+    )
     if kind == "edm":
         d.add_argument(
             "--beam",
@@ -162,13 +170,18 @@ def _register_wgan(tsub) -> None:
         help="train the conditional WGAN-GP (Mishra et al. Tables A1/A2; resumable)",
     )
     w.add_argument(
-        "--iterations", type=int, default=2000, help="generator steps (each after n_critic = 5 critic steps)"
+        "--iterations",
+        type=V.int_range(1, V.MAX_TRAIN_STEPS),
+        default=2000,
+        help="generator steps (each after n_critic = 5 critic steps)",
     )
-    w.add_argument("--batch-size", type=int, default=32)
-    w.add_argument("--width", type=int, default=128, help="generator width (the paper's is 256)")
+    w.add_argument("--batch-size", type=V.int_range(1, 4096), default=32)
+    w.add_argument(
+        "--width", type=V.int_range(1, 1024), default=128, help="generator width (the paper's is 256)"
+    )
     w.add_argument(
         "--head",
-        type=int,
+        type=V.int_range(0, 1024),
         default=16,
         help="channels before the final 3x3 conv (0: one per band, the shipped 4-band model's layout)",
     )

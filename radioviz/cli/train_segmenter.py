@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .. import validate as V
+
 
 def register_train(tsub) -> None:
     p = tsub.add_parser(
@@ -15,11 +17,11 @@ def register_train(tsub) -> None:
     )
     p.add_argument("--data", type=Path, required=True, help="published-layout root (its TRAIN split)")
     p.add_argument("--out", type=Path, required=True, help="checkpoint path without suffix")
-    p.add_argument("--steps", type=int, default=400)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--crop", type=int, default=48)
-    p.add_argument("--base", type=int, default=8, help="channels of the first U-Net level")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=V.int_range(1, V.MAX_TRAIN_STEPS), default=400)
+    p.add_argument("--batch-size", type=V.int_range(1, 4096), default=16)
+    p.add_argument("--crop", type=V.int_range(16, 1024), default=48)
+    p.add_argument("--base", type=V.int_range(1, 256), default=8, help="channels of the first U-Net level")
+    p.add_argument("--seed", type=V.seed_int, default=0)
     p.add_argument("--cv", type=Path, help="cv_detector.json: calibration and CV figures for the card")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=cmd_train_segmenter)

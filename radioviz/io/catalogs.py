@@ -16,6 +16,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from ..errors import InputError
+from ..validate import position_problem
 
 # (name, RA deg, Dec deg, type, source table) — positions as published in Mishra et al.
 _MISHRA_CLUSTERS = [
@@ -119,7 +120,12 @@ def _find(colnames: list[str], options: tuple[str, ...]) -> str | None:
 
 
 def read_catalog(path: str | Path) -> Table:
-    """Any table astropy reads (VOTable, ECSV, CSV, FITS) with RA/Dec columns, or the PSZ2 CDS file."""
+    """Any table astropy reads (VOTable, ECSV, CSV, FITS) with RA/Dec columns, or the PSZ2 CDS file.
+
+    Columns ``name``, ``ra``, ``dec`` (degrees) and ``row`` (the row's index in the file).  A row
+    whose RA or Dec is not a number in range (:func:`radioviz.validate.position_problem`) is left
+    out and listed in ``meta["skipped"]`` (``row``, ``name``, ``problem``): one bad row never
+    costs the rest of the table."""
     path = Path(path)
     if not path.exists():
         raise InputError(path, "catalogue file does not exist")
@@ -140,13 +146,24 @@ def read_catalog(path: str | Path) -> Table:
     if ra is None or dec is None:
         raise InputError(path, f"no RA/Dec columns (have: {', '.join(t.colnames[:12])})")
     name = _find(t.colnames, _NAME_NAMES)
+    names = [str(x) for x in t[name]] if name else [f"{path.stem}_{i}" for i in range(len(t))]
+    rows, ras, decs, skipped = [], [], [], []
+    for i in range(len(t)):
+        r, d, problem = position_problem(t[ra][i], t[dec][i])
+        if problem:  # a bad row is reported and left out; the rest of the table is used
+            skipped.append({"row": i, "name": names[i], "problem": f"row {i + 1}: {problem}"})
+            continue
+        rows.append(i)
+        ras.append(r)
+        decs.append(d)
     out = Table(
         {
-            "name": t[name].astype(str) if name else [f"{path.stem}_{i}" for i in range(len(t))],
-            "ra": np.asarray(t[ra], float) * u.deg,
-            "dec": np.asarray(t[dec], float) * u.deg,
+            "name": np.array([names[i] for i in rows], dtype=str),
+            "ra": np.asarray(ras, float) * u.deg,
+            "dec": np.asarray(decs, float) * u.deg,
+            "row": np.asarray(rows, int),
         },
-        meta={"catalog": path.name},
+        meta={"catalog": path.name, "skipped": skipped},
     )
     return out
 

@@ -30,6 +30,7 @@ from ..errors import (
     WCSError,
     os_problem,
 )
+from ..validate import check_wcs, fits_text, frame_of, to_icrs, wcs_problem
 from .bands import Band, detect_band, gleam_band_for
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
@@ -307,7 +308,7 @@ def _planes_from_array(path: Path, data: np.ndarray, header: fits.Header) -> lis
             warnings.simplefilter("ignore")
             wcs = WCS(header, naxis=data.ndim)
     except Exception as exc:  # astropy raises many types for broken WCS keywords
-        raise WCSError(path, f"invalid WCS ({str(exc).splitlines()[0]})") from None
+        raise WCSError(path, wcs_problem(exc)) from None
     if not wcs.has_celestial:
         raise WCSError(path, "no celestial (RA/Dec) axes in the WCS")
     celestial_axes = {
@@ -323,6 +324,9 @@ def _planes_from_array(path: Path, data: np.ndarray, header: fits.Header) -> lis
         kinds = ", ".join(wcs.wcs.ctype[i] or f"axis {i + 1}" for i in nondegenerate)
         raise AxisError(path, f"more than one non-degenerate extra axis ({kinds}); cannot reduce to images")
     cel_wcs = wcs.celestial
+    first, second = sorted((wcs.wcs.lng, wcs.wcs.lat))  # numpy axis k = FITS axis ndim-1-k
+    check_wcs(path, cel_wcs, (data.shape[data.ndim - 1 - second], data.shape[data.ndim - 1 - first]))
+    frame = frame_of(cel_wcs)
     planes: list[tuple[np.ndarray, Band | None]] = []
     index = [0] * data.ndim  # numpy index
     for i in range(data.ndim):
@@ -368,7 +372,12 @@ def _planes_from_array(path: Path, data: np.ndarray, header: fits.Header) -> lis
             plane[~finite] = np.nan  # ±Inf is a blank, like NaN
         if not np.any(plane[finite]):
             raise EmptyImageError(path, f"image is all zero{where}")
-        out.append(BandImage(plane, cel_wcs, band, path, header))
+        plane_wcs = cel_wcs
+        if frame != "equatorial":  # galactic / ecliptic: resampled onto an ICRS grid
+            plane, plane_wcs = to_icrs(plane, plane_wcs)
+            header = header.copy()
+            header["HISTORY"] = f"RadioViz: {frame} image resampled onto an ICRS TAN grid (bilinear)"
+        out.append(BandImage(plane, plane_wcs, band, path, header))
     if len(out) > 1 and any(p.band is None for p in out):
         raise AxisError(path, "cube planes have no frequencies")
     return out
@@ -389,7 +398,7 @@ def write_image(
         header["RVBANDLO"] = (image.band.low, "[MHz] band lower edge (RadioViz)")
         header["RVBANDHI"] = (image.band.high, "[MHz] band upper edge (RadioViz)")
     for key, value in (extra_header or {}).items():
-        header[key] = value
+        header[key] = fits_text(value) if isinstance(value, str) else value  # FITS cards are ASCII
     path.parent.mkdir(parents=True, exist_ok=True)
     fits.PrimaryHDU(np.asarray(image.data, dtype=np.float32), header).writeto(path, overwrite=overwrite)
     return path

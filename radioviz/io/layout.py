@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, LayoutError, MissingBandError
+from ..validate import check_pointing
 from .bands import GLEAM_BANDS, Band, band_from_name
 from .fits import BandImage, is_fits_name, read_planes
 
@@ -196,7 +197,9 @@ def read_stack(source: SourceFiles, bands: tuple[Band, ...] = GLEAM_BANDS) -> So
         raise MissingBandError(
             where, f"source '{source.name}' is missing band(s) {names}; a {len(bands)}-band stack is needed"
         )
-    return SourceStack(source.name, [images[b] for b in bands], source.label, source.split)
+    ordered = [images[b] for b in bands]
+    check_pointing(source.name, ordered)  # one band pointing elsewhere would move every position
+    return SourceStack(source.name, ordered, source.label, source.split)
 
 
 def stack_array(stack: SourceStack) -> np.ndarray:

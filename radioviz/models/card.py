@@ -18,13 +18,13 @@ new size-like arguments, to :data:`INT_BOUNDS` / :data:`LIST_BOUNDS`.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..data.preprocess import Normalization, Preprocessing
 from ..errors import InputError
+from ..validate import GUIDANCE_RANGE, MAX_RADIUS_ARCMIN, number_problem
 
 CARD_VERSION = 1
 
@@ -67,6 +67,11 @@ MAX_UNET_WIDTH = 1024
 #: A card's own parameter count above this is refused before building.
 MAX_PARAMETERS = 100_000_000
 MAX_BANDS = 64
+#: A detector card's ``grid.pixel_deg`` (degrees) at most; ``tile`` (pixels) bounds.
+MAX_GRID_PIXEL_DEG = 1.0
+TILE_BOUNDS = (16, 4096)
+#: When a card gives no ``default_threshold``: the paper's candidate threshold.
+PAPER_THRESHOLD = 0.95
 
 
 class CheckpointError(InputError):
@@ -205,6 +210,14 @@ class ModelCard:
         pre = v.preprocessing(d.pop("preprocessing", None))
         if kind in GENERATOR_KINDS and (pre is None or pre.normalization is None):
             v.fail("preprocessing.normalization", f"missing (a {kind} generator's images need it)")
+        v.detector(d, kwargs)  # fields any card may carry; the segmenter's, above all
+        v.generator(d)
+        sigma_range = v.numbers("sigma_range", d.pop("sigma_range", None), 2, positive=True)
+        if sigma_range is not None and (len(sigma_range) != 2 or sigma_range[0] >= sigma_range[1]):
+            v.fail("sigma_range", f"{sigma_range} is not [σ_min, σ_max] with σ_min < σ_max")
+        dead_band = v.numbers("dead_band_jy", d.pop("dead_band_jy", None), MAX_BANDS)
+        if dead_band is not None and min(dead_band) < 0:
+            v.fail("dead_band_jy", f"{min(dead_band)} is negative (clip levels are ≥ 0 Jy/beam)")
         return cls(
             kind=kind,
             arch=arch,
@@ -219,8 +232,8 @@ class ModelCard:
             data=v.mapping("data", d.pop("data", None)) or {},
             schedule=v.schedule(d.pop("schedule", None)),
             precond=v.precond(d.pop("precond", None)),
-            sigma_range=v.numbers("sigma_range", d.pop("sigma_range", None), 2, positive=True),
-            dead_band_jy=v.numbers("dead_band_jy", d.pop("dead_band_jy", None), MAX_BANDS),
+            sigma_range=sigma_range,
+            dead_band_jy=dead_band,
             parameters=n_params,
             card_version=v.int_in("card_version", d.pop("card_version", CARD_VERSION), 1, CARD_VERSION),
             extra=d,
@@ -302,6 +315,13 @@ class ModelCard:
     def takes_background(self) -> bool:
         return bool(self.kwargs.get("background"))
 
+    @property
+    def default_threshold(self) -> float:
+        """The model's own candidate threshold: the card's calibrated ``default_threshold`` (a
+        detector's), else :data:`PAPER_THRESHOLD` (the window classifiers', Mishra et al.)."""
+        thr = self.extra.get("default_threshold")
+        return float(thr) if thr is not None else PAPER_THRESHOLD
+
     def metric(self, name: str) -> dict:
         """One metrics entry (``validation_per_image``, ``cv``, ``generation`` …), ``{}`` if absent."""
         return self.metrics.get(name) or {}
@@ -349,11 +369,86 @@ class _Validator:
         return val
 
     def number(self, name: str, val, positive: bool = False) -> float:
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
-            self.fail(name, f"{val!r} is not a finite number")
-        if positive and val <= 0:
-            self.fail(name, f"{val} is not positive")
+        return self.number_in(name, val, 0 if positive else None, lo_open=positive)
+
+    def number_in(
+        self, name: str, val, lo=None, hi=None, lo_open: bool = False, hi_open: bool = False
+    ) -> float:
+        """A finite number in the range, in the words every entry point uses (radioviz.validate)."""
+        problem = number_problem(val, lo, hi, lo_open=lo_open, hi_open=hi_open)
+        if problem:
+            self.fail(name, problem)
         return val
+
+    def optional_mapping(self, d: dict, name: str) -> dict:
+        val = d.get(name)
+        if val is None:
+            return {}
+        self.mapping(name, val)
+        return val
+
+    # -- the fields a kind of model reads from its card besides its architecture ----------------
+
+    def detector(self, d: dict, kwargs: dict) -> None:
+        """The segmenter's grid, calibration, threshold, tile and cluster radius (kept in ``extra``)."""
+        if "default_threshold" in d:
+            self.number_in("default_threshold", d["default_threshold"], 0, 1, lo_open=True, hi_open=True)
+        cal = self.optional_mapping(d, "calibration")
+        if cal:
+            for k in ("a", "b"):
+                if k not in cal:
+                    self.fail(f"calibration.{k}", "missing")
+            self.number_in("calibration.a", cal["a"], 0, None, lo_open=True)  # a monotone map
+            self.number_in("calibration.b", cal["b"], -1e3, 1e3)
+            if cal.get("method", "platt") != "platt":
+                self.fail("calibration.method", f"{cal['method']!r} is not one of platt")
+        grid = self.optional_mapping(d, "grid")
+        if "pixel_deg" in grid:
+            self.number_in("grid.pixel_deg", grid["pixel_deg"], 0, MAX_GRID_PIXEL_DEG, lo_open=True)
+        if "nsigma" in grid:
+            self.number_in("grid.nsigma", grid["nsigma"], 0, 100, lo_open=True)
+        if "rule" in grid and not isinstance(grid["rule"], str):
+            self.fail("grid.rule", f"{grid['rule']!r} is not text")
+        if "cluster_radius_arcmin" in d:
+            self.number_in(
+                "cluster_radius_arcmin", d["cluster_radius_arcmin"], 0, MAX_RADIUS_ARCMIN, lo_open=True
+            )
+        if "tile" in d:
+            self.int_in("tile", d["tile"], *TILE_BOUNDS)
+            depth = kwargs.get("depth", 3)
+            from .segmenter import tile_overlap
+
+            m, overlap = 2**depth, tile_overlap(depth)
+            if (d["tile"] - 2 * overlap) // m * m < m:
+                self.fail("tile", f"{d['tile']} leaves no interior with {overlap} px of overlap per side")
+
+    def generator(self, d: dict) -> None:
+        """Flux transform, clip levels and the measured guidance (generators' cards)."""
+        flux = self.optional_mapping(d, "flux")
+        for k in ("lam", "mean", "std"):
+            if flux and k not in flux:
+                self.fail(f"flux.{k}", "missing")
+        if flux:
+            self.number_in("flux.lam", flux["lam"], -10, 10)
+            self.number_in("flux.mean", flux["mean"], -1e6, 1e6)
+            self.number_in("flux.std", flux["std"], 0, 1e6, lo_open=True)
+            if "floor" in flux:
+                self.number_in("flux.floor", flux["floor"], 0, None, lo_open=True)
+        src = d.get("dead_band_sources")
+        if src is not None:
+            if not isinstance(src, list) or len(src) > 100_000 or not all(isinstance(r, list) for r in src):
+                self.fail("dead_band_sources", "must be a list of per-band lists of clip levels")
+            for i, row in enumerate(src):
+                if len(row) > MAX_BANDS:
+                    self.fail(f"dead_band_sources[{i}]", f"has {len(row)} bands (at most {MAX_BANDS})")
+                for j, x in enumerate(row):
+                    self.number_in(f"dead_band_sources[{i}][{j}]", x, 0)
+        halo = d.get("dead_band_source_halo")
+        if halo is not None and (not isinstance(halo, list) or not all(isinstance(h, bool) for h in halo)):
+            self.fail("dead_band_source_halo", "must be a list of true/false")
+        quality = self.optional_mapping(d, "quality")
+        if quality.get("guidance") is not None:
+            self.number_in("quality.guidance", quality["guidance"], *GUIDANCE_RANGE)
 
     def numbers(self, name: str, val, max_len: int, positive: bool = False) -> list[float] | None:
         if val is None:
@@ -442,6 +537,9 @@ class _Validator:
             x = self.number("precond.data_scale", val["data_scale"])
             if not 0 < x <= 1e4:
                 self.fail("precond.data_scale", f"{x} is outside (0, 10000]")
+        for k in ("sigma_data", "time_scale"):
+            if val is not None and k in val:
+                self.number_in(f"precond.{k}", val[k], 0, 1e6, lo_open=True)
         return val
 
     def schedule(self, val) -> dict | None:

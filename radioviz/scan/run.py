@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from ..io.catalogs import MATCH_RADIUS_ARCMIN, crossmatch, matched_names
 from ..io.layout import discover, read_stack
 from ..metrics.evaluate import load_classifier
+from ..validate import fits_text
 from .detector import candidates as detector_candidates
 from .detector import to_scoremap
 from .scoremap import ScoreMap, find_candidates, score_map
@@ -48,7 +49,7 @@ def write_scoremap(smap: ScoreMap, path: Path, meta: dict) -> Path:
     header["BUNIT"] = "halo score"
     header["STRIDE"] = (smap.stride, "reference-band pixels between window centres")
     for k, v in meta.items():
-        header[k[:8].upper()] = v
+        header[k[:8].upper()] = fits_text(v) if isinstance(v, str) else v  # FITS cards are ASCII
     path.parent.mkdir(parents=True, exist_ok=True)
     fits.PrimaryHDU(smap.scores.astype(np.float32), header).writeto(path, overwrite=True)
     return path
@@ -59,7 +60,7 @@ def write_probmap(prob: np.ndarray, wcs, path: Path, meta: dict) -> Path:
     header = wcs.to_header()
     header["BUNIT"] = "probability"
     for k, v in meta.items():
-        header[k[:8].upper()] = v
+        header[k[:8].upper()] = fits_text(v) if isinstance(v, str) else v
     path.parent.mkdir(parents=True, exist_ok=True)
     fits.PrimaryHDU(prob.astype(np.float32), header).writeto(path, overwrite=True)
     return path
@@ -78,14 +79,14 @@ def scan_path(
 ) -> list[dict]:
     """Scan every 4-band field under ``path``; returns one summary dict per field.
 
-    ``threshold`` defaults to the card's calibrated default for a detector, 0.95 (the paper's)
-    for a window classifier.  A detector also writes its probability map on its own grid
+    ``threshold`` defaults to the card's calibrated ``default_threshold`` (a detector's), else
+    0.95 (the paper's, for a window classifier).  A detector also writes its probability map on its own grid
     (``<field>_probmap.fits``) and a richer candidate table (area, flux per band, spectral index).
     """
     model, pre, card = load_classifier(checkpoint)
     detector = getattr(model, "is_detector", False)
-    if threshold is None:
-        threshold = model.threshold if detector else 0.95
+    if threshold is None:  # the model's own (a survey's default too): ModelCard.default_threshold
+        threshold = model.threshold if detector else card.default_threshold
     out = Path(out)
     sources = discover(path)
     results = []

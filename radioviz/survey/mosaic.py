@@ -21,10 +21,11 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from ..data.noise import clip_dead_band, clip_threshold, estimate_noise
-from ..errors import InputError
+from ..errors import InputError, WCSError
 from ..io.bands import GLEAM_BANDS, Band
 from ..io.fits import read_planes
 from ..io.layout import SourceFiles
+from ..validate import check_wcs, frame_of, wcs_problem
 from .scorers import Scorer
 
 #: a source whose reference band is larger than this on a side is surveyed as a mosaic
@@ -137,12 +138,27 @@ def open_mosaic(source: SourceFiles, nsigma: float, bands=GLEAM_BANDS) -> Mosaic
 
 
 def read_header_plane(path: Path) -> WCS:
+    """The celestial WCS of a mosaic band from its header, checked (:func:`radioviz.validate.check_wcs`).
+    A galactic or ecliptic mosaic is refused: fields are resampled onto RA/Dec as they are read,
+    a mosaic is too large to be."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with fits.open(path, memmap=True) as hdul:
-            return WCS(_image_hdu(hdul, path).header).celestial
+            hdu = _image_hdu(hdul, path)
+            shape = tuple(hdu.shape[-2:])
+            try:
+                wcs = WCS(hdu.header).celestial
+            except Exception as exc:  # noqa: BLE001 - astropy raises many types for broken WCS keywords
+                raise WCSError(path, wcs_problem(exc)) from None
+    if not wcs.has_celestial:
+        raise WCSError(path, "no celestial (RA/Dec) axes in the WCS")
+    check_wcs(path, wcs, shape)
+    frame = frame_of(wcs)
+    if frame != "equatorial":
+        raise WCSError(path, f"a {frame} mosaic: resample it onto an RA/Dec grid first")
+    return wcs
 
 
 def _cube_planes(path: Path) -> list[tuple[Band, WCS]]:

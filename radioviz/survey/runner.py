@@ -20,10 +20,13 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
+from .. import validate as V
 from ..errors import InputError
+from ..io.bands import GLEAM_BANDS
 from ..io.catalogs import MATCH_RADIUS_ARCMIN, builtin_clusters, crossmatch, matched_names, read_catalog
 from ..io.layout import SourceFiles, discover
 from ..scan.scoremap import ScoreMap, find_candidates, map_wcs
+from ..validate import check_number, fits_text
 from .mosaic import Mosaic, is_mosaic, mosaic_scores, open_mosaic
 from .scorers import load_scorer
 from .store import ResultStore, safe_name
@@ -44,6 +47,7 @@ class SurveySummary:
     candidates: str = ""
     dashboard: str = ""
     seconds: float = 0.0
+    threshold: float = float("nan")  # the candidate threshold used (the model's own unless given)
 
 
 def read_targets(target: str | Path) -> Table | None:
@@ -105,7 +109,7 @@ def run_survey(
     *,
     images: list[str | Path] | None = None,
     stride: int = 4,
-    threshold: float = 0.95,
+    threshold: float | None = None,
     chunk: int = 1024,
     cutout: int = 128,
     radius_arcmin: float = 5.0,
@@ -121,19 +125,34 @@ def run_survey(
 ) -> SurveySummary:
     """Survey ``target`` (a folder of fields, mosaics, a cube, or a positions table) into ``out``.
 
+    ``threshold`` defaults to the model's own (:attr:`Scorer.threshold`: a detector's calibrated
+    ``default_threshold``, else 0.95).  Every setting is checked first (the command line's rules,
+    :mod:`radioviz.validate`).  A positions table's bad rows (RA/Dec not numbers in range) become
+    ``failed`` rows naming the row; the good rows are surveyed.
+
     ``progress(done, total, row)`` is called in this process after each finished task or mosaic
     tile (``total`` grows when a mosaic's tiles are planned); raising
-    from it (or Ctrl-C) stops the run with everything finished so far saved.
+    from it (or Ctrl-C) stops the run with everything finished so far saved.  Each task and each
+    mosaic tile is committed (file, then marker, by rename) as it finishes, so a run killed at any
+    moment loses only the tasks and tiles in flight; the same call resumes it.
     """
     t_start = time.perf_counter()
     out = Path(out)
+    _check_settings(stride, threshold, chunk, cutout, radius_arcmin, limit, n_workers)
     scorer = load_scorer(checkpoint)  # a bad checkpoint fails here, before any cluster starts
+    threshold = float(scorer.threshold if threshold is None else threshold)
     checkpoint = str(Path(checkpoint).resolve())
     table = read_targets(target)
-    summary = SurveySummary(str(out))
+    summary = SurveySummary(str(out), threshold=threshold)
+    bad_rows: list[dict] = []
     if table is not None:
+        bad_rows = list(table.meta.get("skipped") or [])
         if limit:
-            table = table[:limit]
+            if "row" in table.colnames:  # the first N rows of the file, bad ones included
+                table = table[np.asarray(table["row"]) < limit]
+                bad_rows = [b for b in bad_rows if b["row"] < limit]
+            else:
+                table = table[:limit]
         local = [s for p in images or [] for s in discover(p)]
         mosaic_names = {s.name for s in local if is_mosaic(s)}
         tasks, mosaics = position_tasks(table, local, mosaic_names), []
@@ -166,10 +185,20 @@ def run_survey(
             "images": [str(p) for p in images or []],
         }
     )
+    reported = []  # a table's bad rows: reported (failed, with the row's problem), not scored
+    for b in bad_rows:
+        key = f"position:{b['row']}:{b['name']}"
+        if not store.done(key):
+            row = {"kind": "position", "name": b["name"], "status": "failed", "reason": b["problem"]}
+            store.record(key, row)
+            reported.append(row)
+    summary.failed += len(reported)
     pending = [t for t in tasks if not store.done(t.key)]
     mosaic_keys = [f"mosaic:{m.name}" for m in mosaics]
-    summary.total = len(tasks) + len(mosaics)
-    summary.skipped = summary.total - len(pending) - sum(not store.done(k) for k in mosaic_keys)
+    summary.total = len(tasks) + len(mosaics) + len(bad_rows)
+    summary.skipped = (
+        summary.total - len(pending) - sum(not store.done(k) for k in mosaic_keys) - len(reported)
+    )
 
     own = None  # (client, cluster or None) when this run made them
     if client is None and (pending or any(not store.done(k) for k in mosaic_keys)):
@@ -197,6 +226,8 @@ def run_survey(
         tick(row)
 
     try:
+        for row in reported:
+            tick(row)
         if client is not None:
             _run(
                 client,
@@ -221,6 +252,20 @@ def run_survey(
             if own[1] is not None:
                 own[1].close()
     return summary
+
+
+def _check_settings(stride, threshold, chunk, cutout, radius_arcmin, limit, n_workers) -> None:
+    """The survey's settings, by the command line's rules (one place: :mod:`radioviz.validate`)."""
+    check_number(None, "--stride", stride, 1, V.MAX_STRIDE, integer=True)
+    if threshold is not None:
+        check_number(None, "--threshold", threshold, 0.0, 1.0)
+    check_number(None, "--chunk", chunk, *V.CHUNK_RANGE, integer=True)  # how it fits a mosaic: _run
+    check_number(None, "--cutout", cutout, *V.SIDE_RANGE, integer=True)
+    check_number(None, "--radius", radius_arcmin, 0.0, V.MAX_RADIUS_ARCMIN, lo_open=True)
+    if limit is not None:
+        check_number(None, "--limit", limit, 1, None, integer=True)
+    if n_workers is not None:
+        check_number(None, "--workers", n_workers, 1, V.max_workers(), integer=True)
 
 
 def _bucket(status: str) -> str:
@@ -249,7 +294,10 @@ def _run(
         except InputError as exc:
             finished(key, {"row": _mosaic_row(src, "failed", str(exc).splitlines()[0]), "candidates": []})
             continue
-        scores = mosaic_scores(m.array(chunk), checkpoint, stride, m.thresholds, chunk, m.pixel_deg)
+        try:
+            scores = mosaic_scores(m.array(chunk), checkpoint, stride, m.thresholds, chunk, m.pixel_deg)
+        except ValueError as exc:  # --chunk does not fit this model's tiles (its pooling grid, overlap)
+            raise InputError(src.files.get(GLEAM_BANDS[-1]), f"--chunk {chunk} does not fit: {exc}") from None
         tiles = {f"tile:{m.name}:{i}_{j}": scores.blocks[i, j] for i, j in np.ndindex(scores.numblocks)}
         opened[key] = (m, {"tiles": tiles, "grid": scores.numblocks, "src": src})
         todo = [(k, b) for k, b in tiles.items() if not store.done(k)]
@@ -342,7 +390,7 @@ def _write_map(store: ResultStore, key: str, scores: np.ndarray, wcs: WCS, strid
     header = wcs.to_header()
     header["BUNIT"] = "halo score"
     header["STRIDE"] = (stride, "reference-band pixels between window centres")
-    header["RVTASK"] = key[:68]
+    header["RVTASK"] = fits_text(key)  # FITS holds ASCII: escaped here, UTF-8 in the task's marker
     tmp = path.with_name(f".{path.name}.tmp")
     fits.PrimaryHDU(np.asarray(scores, np.float32), header).writeto(tmp, overwrite=True)
     os.replace(tmp, path)

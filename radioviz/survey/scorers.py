@@ -34,6 +34,7 @@ class Scorer:
     """What a survey needs from a model: its overlap, its clipping level and two scoring calls."""
 
     kind = "?"
+    threshold: float = 0.95  # candidate threshold: the card's default_threshold (load_scorer sets it)
     halo: int  # pixels of context a tile needs on each side
     align: int = 1  # tiles must start on multiples of this (a U-Net's pooling grid)
     nsigma: float
@@ -227,4 +228,6 @@ def _cached(path: str, mtime: int) -> Scorer:
         raise InputError(
             path, f"a {card.kind} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
         )
-    return loader(Path(path), card)
+    scorer = loader(Path(path), card)
+    scorer.threshold = card.default_threshold  # the model's own (a detector's calibrated one)
+    return scorer

@@ -66,8 +66,13 @@ def safe_name(key: str) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    """Written in full (flushed to disk) under a temporary name, then renamed: a kill at any moment
+    leaves the old file or the new one, never a part."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
@@ -139,9 +144,14 @@ class ResultStore:
         return self.tiles_dir / f"{safe_name(key)}.npy"
 
     def save_tile(self, key: str, scores: np.ndarray) -> None:
+        """Commit one finished mosaic tile: its scores (on disk, by rename), then its marker.  A
+        resumed run skips every tile with a marker, so a kill loses only the tiles in flight."""
         path = self.tile_path(key)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-        np.save(tmp, scores)
+        with open(tmp, "wb") as fh:
+            np.save(fh, scores)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
         self.record(key, {"kind": "tile", "name": key, "status": "ok", "reason": ""})
 

@@ -168,10 +168,13 @@ def field_tasks(sources: list[SourceFiles]) -> list[Task]:
 
 
 def position_tasks(table: Table, images: list[SourceFiles], mosaics: set[str]) -> list[Task]:
-    """One task per row; each names the first local image whose reference band covers it."""
+    """One task per row; each names the first local image whose reference band covers it.  A
+    table from :func:`radioviz.io.catalogs.read_catalog` numbers its rows as in the file (its bad
+    rows left out), so a task's key stays the same whichever rows are bad."""
     footprints = [(s, _footprint(s)) for s in images]
     tasks = []
-    for i, row in enumerate(table):
+    for k, row in enumerate(table):
+        i = int(row["row"]) if "row" in table.colnames else k
         ra, dec = float(row["ra"]), float(row["dec"])
         name = str(row["name"]) if "name" in table.colnames else f"position_{i}"
         cover = next((s for s, fp in footprints if fp is not None and fp(ra, dec)), None)
