@@ -109,3 +109,10 @@ def test_an_edm_trained_with_the_beam_samples_beam_limited_images(tmp_path):
     bad = DiffusionConfig(**{**cfg2.__dict__, "base": 4})
     with pytest.raises(Exception, match="--init"):
         train_diffusion(ds, bad, tmp_path / "edm3", progress=False)
+
+
+def test_the_trajectory_caption_says_when_x0_passes_through_the_beam():
+    from radioviz.app.teaching import BEAM_NOTE, explanations
+
+    assert BEAM_NOTE not in explanations("edm", "heun")["x0"]
+    assert explanations("edm", "heun", beam=True)["x0"].endswith(BEAM_NOTE)

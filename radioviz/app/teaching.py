@@ -13,8 +13,22 @@ from ..sampling.registry import SAMPLERS, default_steps
 COARSE_SIGMA, FINE_SIGMA = 2.0, 0.2
 
 
-def explanations(kind: str, sampler: str) -> dict[str, str]:
-    """Markdown for the panels: 'xt', 'x0', 'diff', 'schedule', 'update', 'forward'."""
+BEAM_NOTE = (
+    " This model passes every guess through the telescope's beam (band by band, nothing finer "
+    "than the beam is kept), so x̂0 is always an image the telescope could have made."
+)
+
+
+def explanations(kind: str, sampler: str, beam: bool = False) -> dict[str, str]:
+    """Markdown for the panels: 'xt', 'x0', 'diff', 'schedule', 'update', 'forward'; ``beam``:
+    the model's clean-image estimate passes through the instrument's beam (models/beam.py)."""
+    text = _explanations(kind, sampler)
+    if beam:
+        text["x0"] += BEAM_NOTE
+    return text
+
+
+def _explanations(kind: str, sampler: str) -> dict[str, str]:
     if kind == "edm" or sampler in ("heun", "euler"):
         wrapped = kind == "ddpm"
         den = (

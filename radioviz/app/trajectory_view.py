@@ -236,7 +236,9 @@ class TrajectoryView(pn.viewable.Viewer):
         return card.kind if card else "ddpm"
 
     def _update_explanations(self):
-        text = explanations(self._kind(), self.sampler)
+        card = self.card()
+        beam = bool(card is not None and (card.precond or {}).get("beam"))
+        text = explanations(self._kind(), self.sampler, beam=beam)
         for k, pane in self.explain.items():
             pane.object = text[k]
         self.explain_schedule.object = text["schedule"] + "\n\n" + text["update"]
