@@ -139,6 +139,7 @@ class Vetter(JSComponent):
         }
         if (e.ctrlKey || e.metaKey || e.altKey || origin.isContentEditable) return;
         if (!model.keys.includes(e.key)) return;
+        lastKey = performance.now();
         const cache = get("rv-cache");
         const n = cache && cache.data.info ? cache.data.info.length : 0;
         if (!n) return;
@@ -163,10 +164,19 @@ class Vetter(JSComponent):
         watch(cache.patching);
         watch(cache.streaming);
       }
+      // a row selected by a click moves the cursor; a selection that arrives late from an older
+      // move (the table's own echo, or the server's, behind a busy server) must not pull it back
+      let lastClick = -1e9, lastKey = -1e9;
+      const onPointer = (e) => {
+        const path = e.composedPath ? e.composedPath() : [];
+        if (path.some((n) => n.classList && n.classList.contains("tabulator"))) lastClick = performance.now();
+      };
+      document.addEventListener("pointerdown", onPointer, true);
       const t = findTable();
       const onSelect = () => {
         const inds = t.source.selected.indices;
-        if (inds.length === 1 && inds[0] !== shown) go(inds[0]);  // a click on a row
+        const clicked = lastClick > lastKey && performance.now() - lastClick < 5000;
+        if (clicked && inds.length === 1 && inds[0] !== shown) go(inds[0]);  // a click on a row
       };
       if (t) t.source.selected.properties.indices.change.connect(onSelect);
       model.on("index", () => { if (model.index !== shown) draw(model.index); });
@@ -176,6 +186,7 @@ class Vetter(JSComponent):
       });
       model.on("remove", () => {
         document.removeEventListener("keydown", onKey);
+        document.removeEventListener("pointerdown", onPointer, true);
         for (const s of watched) s.disconnect(redraw);
         if (t) t.source.selected.properties.indices.change.disconnect(onSelect);
       });
