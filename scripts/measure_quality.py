@@ -164,7 +164,8 @@ def main():
         if not a.dry_run:
             card = read_card(path)
             card = card.to_dict() if hasattr(card, "to_dict") else card
-            card["quality"] = q
+            kept = {k: v for k, v in (card.get("quality") or {}).items() if k == "structure"}
+            card["quality"] = {**q, **kept}  # the structure yardsticks are measured apart
             card_path(path).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
 
 

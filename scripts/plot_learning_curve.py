@@ -21,9 +21,25 @@ def main():
     a = ap.parse_args()
     curve = [p for p in json.load(open(a.card))["training"]["learning_curve"] if "hist_err" in p]
     h = [p["cpu_hours"] for p in curve]
-    fig, axes = plt.subplots(1, 4, figsize=(12, 2.6))
+    structure = any("power_ratio_high" in p for p in curve)  # issue #30's yardsticks
+    fig, axes = plt.subplots(1, 6 if structure else 4, figsize=(18 if structure else 12, 2.6))
+    if structure:
+        bands = ("72–103", "103–134", "139–170", "170–231")
+        for ax, key, title in zip(
+            axes[4:],
+            ("power_ratio_high", "peak_ratio"),
+            ("power gen/real, 0.2–0.5 cyc/px (1 = real)", "median peak gen/real"),
+            strict=True,
+        ):
+            for b, band in enumerate(bands):
+                ax.plot(h, [(p.get(key) or [None] * 4)[b] for p in curve], "o-", ms=3, label=band)
+            ax.axhline(1.0, ls="--", c="k")
+            ax.set_yscale("log")
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("CPU hours")
+            ax.legend(fontsize=6)
     for ax, key, title in zip(
-        axes,
+        axes[:4],
         ("hist_err", "zero_fraction_gen", "fid_domain", "nn_ssim_max"),
         (
             "histogram error",

@@ -116,3 +116,18 @@ def test_the_trajectory_caption_says_when_x0_passes_through_the_beam():
 
     assert BEAM_NOTE not in explanations("edm", "heun")["x0"]
     assert explanations("edm", "heun", beam=True)["x0"].endswith(BEAM_NOTE)
+
+
+def test_the_default_generator_is_ranked_by_its_mean_over_seeds():
+    from radioviz.models.quality import default_generator
+
+    def card(err, seeds=None):
+        q = {"hist_err": err, "zero_fraction_gen": 0.87, "zero_fraction_real": 0.866, "nn_ssim_max": 0.8}
+        if seeds:
+            q["over_seeds"] = {"seeds": [0, 1, 2], "hist_err_mean": seeds[0], "hist_err_sd": seeds[1]}
+        return {"kind": "edm", "preprocessing": {"bands": ["a", "b", "c", "d"]}, "quality": q}
+
+    # a lucky seed 0 (0.41) does not beat a steadier model (0.42, mean 0.45 vs 0.51)
+    cards = {"lucky": card(0.41, (0.51, 0.08)), "steady": card(0.42, (0.45, 0.03))}
+    assert default_generator(cards) == "steady"
+    assert default_generator({"one": card(0.41), "other": card(0.42)}) == "one"

@@ -110,3 +110,44 @@ def test_pages_open_together_request_nothing_from_another_server(tmp_path):
             logging.getLogger(name).removeHandler(errors)
     assert outside == [], sorted(set(outside))[:5]
     assert not errors.records, errors.records
+
+
+def test_the_bundled_sample_fields_open_under_a_data_root(tmp_path):
+    """Survey → "Open in Fields tab" on the `sample` target handed Fields the folder's bare name,
+    which Fields looked up under the data root (walk: StopIteration, wrong sky)."""
+    from radioviz.app import resources
+
+    folder = next(p for p in sorted(resources.SAMPLE_DATA.iterdir()) if p.is_dir())
+    old = resources.data_root()
+    resources.set_data_root(tmp_path)
+    try:
+        shown = resources.shown_path(folder)
+        assert shown == f"sample/{folder.name}"
+        assert resources.resolve_user_path(shown) == folder.resolve()
+        assert resources.resolve_user_path("sample") == resources.SAMPLE_DATA.resolve()
+        for bad in ("sample/../..", "sample/../../etc", "sample/nothing_here"):
+            with pytest.raises(resources.PathPolicyError):
+                resources.resolve_user_path(bad)
+        assert str(tmp_path) not in resources.shown_path(folder)
+    finally:
+        resources.set_data_root(old)
+
+
+def test_the_models_tab_shows_no_server_path_under_a_data_root(tmp_path):
+    """Cards record training roots and commands with absolute paths (walk: '/work/shared/...',
+    '--cache-dir /tmp/...' reached the page, even in the collapsed JSON)."""
+    import json
+
+    from radioviz.app import resources
+    from radioviz.app.models_view import ModelsView
+
+    old = resources.data_root()
+    resources.set_data_root(tmp_path)
+    try:
+        view = ModelsView()
+        shown = json.dumps([(md.object, js.object) for md, js, _ in view._entries.values()])
+    finally:
+        resources.set_data_root(old)
+    assert view._entries
+    for server in (str(resources.REPO), "/work/", "/tmp/", "/root"):
+        assert server not in shown, server

@@ -79,6 +79,15 @@ def structure_line(card: ModelCard) -> str:
     return f"Structure ({how}): " + "; ".join(parts)
 
 
+def _public(obj):
+    """A card's JSON with every string passed through ``resources.public_message``."""
+    if isinstance(obj, dict):
+        return {k: _public(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_public(v) for v in obj]
+    return resources.public_message(obj) if isinstance(obj, str) else obj
+
+
 def card_summary(name: str, card: ModelCard) -> str:
     cv = card.metric("cv")
     lines = [
@@ -157,7 +166,9 @@ class ModelsView(pn.viewable.Viewer):
             self._entries = {}
             return
         for name, card in cards.items():
-            summary, full = card_summary(name, card), json.loads(card.to_json())
+            # no server path on the page (issue #29): cards record training roots and commands
+            summary = resources.public_message(card_summary(name, card))
+            full = _public(json.loads(card.to_json()))
             if name in self._entries:
                 md, js, _ = self._entries[name]
                 md.object, js.object = summary, full

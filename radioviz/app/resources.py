@@ -124,6 +124,14 @@ def resolve_user_path(text: str | Path, root: Path | None = None) -> Path:
         raise PathPolicyError(None, f"{text!r}: not a valid path")
     p = Path(text or ".")
     outside = PathPolicyError(None, f"{text}: outside the data folder this server shares")
+    if p.parts[:1] == (SAMPLE_ALIAS,) and not (root / SAMPLE_ALIAS).exists():
+        # the bundled simulated fields (the Survey tab's "sample" target), read-only and harmless
+        resolved = (SAMPLE_DATA / Path(*p.parts[1:])).resolve() if len(p.parts) > 1 else SAMPLE_DATA.resolve()
+        if not resolved.is_relative_to(SAMPLE_DATA.resolve()):
+            raise outside
+        if not resolved.exists():
+            raise PathPolicyError(None, f"{text}: no such file or directory")
+        return resolved
     try:
         resolved = (p if p.is_absolute() else root / p).resolve()
     except (RuntimeError, OSError):
@@ -138,11 +146,27 @@ def resolve_user_path(text: str | Path, root: Path | None = None) -> Path:
     return resolved
 
 
+#: what a browser user types (and is shown) for the bundled sample fields under a data root
+SAMPLE_ALIAS = "sample"
+
+
+def _in_sample(path: str | Path) -> str | None:
+    """``sample/<rel>`` for a path inside the bundled sample data, else None."""
+    try:
+        rel = Path(path).resolve().relative_to(SAMPLE_DATA.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return None
+    return SAMPLE_ALIAS if str(rel) == "." else f"{SAMPLE_ALIAS}/{rel}"
+
+
 def shown_path(path: str | Path, root: Path | None = None) -> str:
     """How a server path is shown to a browser user: relative to the data root."""
     root = root or data_root()
     if root is None:
         return str(path)
+    sample = _in_sample(path)
+    if sample is not None:
+        return sample
     try:
         rel = Path(path).resolve().relative_to(root)
     except (ValueError, OSError, RuntimeError):
