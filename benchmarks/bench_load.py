@@ -35,16 +35,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rss_mb(pid: int) -> float:
-    """RSS of ``pid`` and its children (``--num-procs`` forks), MB."""
-    pids = [pid]
+def _family(pid: int) -> list[int]:
+    """``pid`` and its children (``--num-procs`` forks)."""
     try:
         out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-        pids += [int(p) for p in out.split()]
     except OSError:
-        pass
+        return [pid]
+    return [pid, *(int(p) for p in out.split())]
+
+
+def _rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its children, MB."""
     total = 0
-    for p in pids:
+    for p in _family(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -55,16 +58,10 @@ def _rss_mb(pid: int) -> float:
 
 
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its children (``--num-procs`` forks)."""
-    pids = [pid]
-    try:
-        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-        pids += [int(p) for p in out.split()]
-    except OSError:
-        pass
+    """User + system CPU seconds of ``pid`` and its children."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for p in pids:
+    for p in _family(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, TooLargeError
+from ..io.fits import read_exact
 
 #: Bytes the app holds a pixel in once read (float32), whatever the file stores.
 BYTES_PER_PIXEL = 4
@@ -192,22 +193,12 @@ class _Prefixed:
 # -- FITS ---------------------------------------------------------------------------------------
 
 
-def _read_exact(fh, n: int) -> bytes:
-    out = bytearray()
-    while len(out) < n:
-        chunk = fh.read(n - len(out))
-        if not chunk:
-            break
-        out += chunk
-    return bytes(out)
-
-
 def _header(fh, first: bool, blocks_left: int) -> tuple[dict[str, str], int] | None:
     """(keyword -> value text, blocks) of the next HDU's header; None at its end or where the
     header is not one (left to the FITS check, which names the problem)."""
     cards: dict[str, str] = {}
     for k in range(blocks_left + 1):
-        block = _read_exact(fh, BLOCK)
+        block = read_exact(fh, BLOCK)
         if len(block) < BLOCK or (k == 0 and not block.startswith(b"SIMPLE  =" if first else b"XTENSION=")):
             return None
         if k == blocks_left:

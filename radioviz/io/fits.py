@@ -168,7 +168,8 @@ def check_fits(path: str | Path, max_pixels: int | None = None) -> int:
         raise UnreadableError(path, f"cannot be read ({os_problem(exc)})") from None
 
 
-def _read_exact(fh, n: int) -> bytes:
+def read_exact(fh, n: int) -> bytes:
+    """Up to ``n`` bytes of ``fh``: fewer only where the stream ends (gzip reads come in pieces)."""
     out = bytearray()
     while len(out) < n:
         chunk = fh.read(n - len(out))
@@ -215,7 +216,7 @@ def _read_header(path: Path, fh, first: bool) -> dict[str, str] | None:
     """Header cards (keyword -> value text) of the next HDU; None at a clean end of file."""
     cards: dict[str, str] = {}
     for k in range(_MAX_HEADER_BLOCKS):
-        block = _read_exact(fh, BLOCK)
+        block = read_exact(fh, BLOCK)
         if k == 0 and not block:
             if first:
                 raise NotFITSError(path, "file is empty")
