@@ -219,13 +219,17 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
     labs = {lab.candidate_id: lab for lab in LabelStore(store_path).current()}
     assert any(lab.comment == "h shaped" and lab.label == "halo" for lab in labs.values()), labs
     assert "h shaped" in page.locator(".tabulator").inner_text()  # comments show in the table
-    assert comment.input_value() == ""  # a comment goes with one label, never the next key's
+    from playwright.sync_api import expect
+
+    # a comment goes with one label, never the next key's (the box is cleared; a busy server's
+    # echo of the typed text may arrive a moment after the label)
+    expect(comment).to_have_value("", timeout=30000)
     comment.click()
     comment.type("esc note")
     comment.press("Escape")  # Escape leaves the box too, at once: the next key labels (walk)
     page.keyboard.press("u")
     page.get_by_text("2 of ").first.wait_for(timeout=30000)
-    assert comment.input_value() == ""
+    expect(comment).to_have_value("", timeout=30000)
     assert any(lab.classifier and lab.stride and lab.labeller for lab in labs.values())
     # a failed save is shown at once, and the table does not pretend
     for suffix in ("", "-wal", "-shm"):
@@ -250,8 +254,6 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
              if (m.title === 'Threshold' && 'value' in m) m.value = 1.0; }"""
     )
     page.get_by_text("0 candidate(s) ≥ 1.00").wait_for(timeout=30000)
-    from playwright.sync_api import expect
-
     # the table follows the status line (a busy page draws it a moment later)
     expect(page.locator(".tabulator-row")).to_have_count(0, timeout=30000)
 
