@@ -59,8 +59,9 @@ def ideal_power_ratio(real: np.ndarray, n_gen: int, draws: int = 50, seed: int =
     set, against the real set.  The per-bin ratio's 10th–90th percentile over ``draws``."""
     rng = np.random.default_rng(seed)
     ps_real = power_spectrum(real)  # once, not once a draw
-    draws_ = [real[rng.integers(0, len(real), n_gen)] for _ in range(draws)]
-    ratios = np.stack([power_spectrum(d) / ps_real for d in draws_])
+    ratios = np.stack(
+        [power_spectrum(real[rng.integers(0, len(real), n_gen)]) / ps_real for _ in range(draws)]
+    )
     return {"p10": np.nanpercentile(ratios, 10, axis=0), "p90": np.nanpercentile(ratios, 90, axis=0)}
 
 
