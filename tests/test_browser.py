@@ -85,6 +85,7 @@ def _shot(page, name):
         page.screenshot(path=str(DOCS / name), full_page=True)
 
 
+@pytest.mark.timeout(900)  # the L score map alone may take 300 s on a loaded 2-core machine
 def test_scan_pick_candidate_label_with_keyboard_and_export(page, labels_file):
     from radioviz.scan.vetting import LabelStore
 

@@ -13,6 +13,7 @@ from .compare_view import CompareView
 from .fields import FieldsView
 from .generate_view import GenerateView
 from .models_view import ModelsView
+from .ordered_events import order_session_events
 from .survey_view import SurveyView
 from .trajectory_view import TrajectoryView
 
@@ -58,6 +59,7 @@ def create_app(
     resources Panel serves locally; without, it is a plain layout that displays inline in Jupyter.
     """
     pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", nthreads=4, notifications=False)
+    order_session_events(4)  # one page's events in the order sent; pages in parallel
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
     # built by whichever of Generate, Trajectory or Compare is shown first (they share its result)
