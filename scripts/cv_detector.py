@@ -38,6 +38,7 @@ VARIANTS = {
     "b16": ({"base": 16}, 0),
     "c96": ({"crop": 96}, 0),
     "i1": ({}, 1),
+    "cls": ({"classes": True}, 0),
 }
 NAMES = {
     "full": "detector",
@@ -46,6 +47,7 @@ NAMES = {
     "b16": "base 16 (wider)",
     "c96": "96² crops",
     "i1": "detector, 2nd initialisation",
+    "cls": "class detector (halo / mini-halo / relic / radio galaxy / background)",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",

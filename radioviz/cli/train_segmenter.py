@@ -23,6 +23,15 @@ def register_train(tsub) -> None:
     p.add_argument("--base", type=V.int_range(1, 256), default=8, help="channels of the first U-Net level")
     p.add_argument("--seed", type=V.seed_int, default=0)
     p.add_argument("--cv", type=Path, help="cv_detector.json: calibration and CV figures for the card")
+    p.add_argument(
+        "--classes",
+        action="store_true",
+        help="one output per class (halo, mini-halo, relic, radio galaxy, background); the cluster "
+        "score is the halo probability",
+    )
+    p.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present"
+    )
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=cmd_train_segmenter)
 
@@ -31,7 +40,13 @@ def cmd_train_segmenter(args) -> int:
     from ..training.segmenter import SegTrainConfig, train_segmenter
 
     cfg = SegTrainConfig(
-        steps=args.steps, batch_size=args.batch_size, crop=args.crop, base=args.base, seed=args.seed
+        steps=args.steps,
+        batch_size=args.batch_size,
+        crop=args.crop,
+        base=args.base,
+        seed=args.seed,
+        classes=args.classes,
+        device=args.device,
     )
     cv = json.loads(args.cv.read_text()) if args.cv else None
     out, card = train_segmenter(
@@ -39,6 +54,6 @@ def cmd_train_segmenter(args) -> int:
     )
     print(
         f"wrote {out}: {card.get('parameters', '?')} parameters, "
-        f"{card['cost']['seconds']:.0f} s on one thread"
+        f"{card['cost']['seconds']:.0f} s on {card['cost']['device']}"
     )
     return 0

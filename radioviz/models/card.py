@@ -52,6 +52,7 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "latent_dim": (1, 4096),
     "head": (0, 1024),
     "depth": (1, 8),
+    "out_channels": (1, 64),
 }
 #: (element bounds, length bounds) of list arguments.
 LIST_BOUNDS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -421,6 +422,20 @@ class _Validator:
             m, overlap = 2**depth, tile_overlap(depth)
             if (d["tile"] - 2 * overlap) // m * m < m:
                 self.fail("tile", f"{d['tile']} leaves no interior with {overlap} px of overlap per side")
+        if "classes" in d:
+            from .segmenter import CLASSES
+
+            classes = d["classes"]
+            if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+                self.fail("classes", f"{classes!r} is not a list of class names")
+            if classes and (
+                classes[0] != "background" or "halo" not in classes or set(classes) - set(CLASSES)
+            ):
+                self.fail("classes", f"{classes!r}: background first, halo among them, each one of {CLASSES}")
+            if len(classes) != int(kwargs.get("out_channels", 1)):
+                self.fail(
+                    "classes", f"{len(classes)} names for {kwargs.get('out_channels', 1)} output channels"
+                )
 
     def generator(self, d: dict) -> None:
         """Flux transform, clip levels and the measured guidance (generators' cards)."""

@@ -20,6 +20,11 @@ from torch.nn import functional as F
 from .card import CHOICE_KWARGS
 
 NORMS = CHOICE_KWARGS["norm"]
+#: The classes of a multi-class detector, in its output channels' order ("background" holds compact
+#: sources, noise and artefacts).  A one-channel detector (the first ones) answers "diffuse or not".
+CLASSES = ("background", "halo", "minihalo", "relic", "radio_galaxy")
+#: What a candidate's class is called on the page.
+CLASS_NAMES = {"halo": "halo", "minihalo": "mini-halo", "relic": "relic", "radio_galaxy": "radio galaxy"}
 
 
 def _norm(kind: str, ch: int) -> nn.Module:
@@ -44,14 +49,17 @@ def _block(cin: int, cout: int, norm: str = "group") -> nn.Sequential:
 
 
 class SegmenterUNet(nn.Module):
-    """Encoder ``base·2^i`` channels for i < depth, bottleneck, decoder with skips; one logit per pixel.
+    """Encoder ``base·2^i`` channels for i < depth, bottleneck, decoder with skips; ``out_channels``
+    logits per pixel (1: diffuse or not; one per class of :data:`CLASSES` for a class detector).
 
     ``norm`` defaults to "group" so that cards written before it existed (no ``norm`` in their
     kwargs) rebuild the network they were trained as; new trainings write it explicitly."""
 
-    def __init__(self, in_channels: int = 4, base: int = 8, depth: int = 3, norm: str = "group"):
+    def __init__(
+        self, in_channels: int = 4, base: int = 8, depth: int = 3, norm: str = "group", out_channels: int = 1
+    ):
         super().__init__()
-        self.depth, self.norm = depth, norm
+        self.depth, self.norm, self.out_channels = depth, norm, out_channels
         chans = [base * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList(
             [_block(in_channels if i == 0 else chans[i - 1], chans[i], norm) for i in range(depth)]
@@ -61,7 +69,7 @@ class SegmenterUNet(nn.Module):
             [nn.ConvTranspose2d(chans[i + 1], chans[i], 2, stride=2) for i in range(depth)]
         )
         self.dec = nn.ModuleList([_block(2 * chans[i], chans[i], norm) for i in range(depth)])
-        self.head = nn.Conv2d(chans[0], 1, 1)
+        self.head = nn.Conv2d(chans[0], out_channels, 1)
 
     @property
     def tile_local(self) -> bool:
@@ -77,7 +85,7 @@ class SegmenterUNet(nn.Module):
         x = self.mid(x)
         for i in reversed(range(self.depth)):
             x = self.dec[i](torch.cat([self.up[i](x), skips[i]], 1))
-        return self.head(x)  # (N, 1, H, W) logits
+        return self.head(x)  # (N, out_channels, H, W) logits
 
 
 # -- receptive field -------------------------------------------------------------------------------
@@ -135,32 +143,56 @@ def pad_to(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
 def predict_logits(
     model: SegmenterUNet, x: np.ndarray, tile: int = 512, overlap: int | None = None
 ) -> np.ndarray:
-    """Per-pixel logits of a (C, H, W) scaled field, in one pass or tile by tile.
+    """Per-pixel logits of a (C, H, W) scaled field, in one pass or tile by tile: (H, W) for a
+    one-channel network, (K, H, W) for a K-class one.
 
     Tiles start on the ``2**depth`` pooling grid and overlap their neighbours by ``overlap``
     pixels per side (default :func:`tile_overlap`, which makes the stitched map equal the
     one-pass map for a tile-local network); only each tile's interior is kept.
     """
     model.eval()
+    device = next(model.parameters()).device
+
+    def run(a: np.ndarray) -> np.ndarray:
+        return model(torch.from_numpy(np.ascontiguousarray(a, np.float32))[None].to(device))[0].cpu().numpy()
+
     m = 2**model.depth
     overlap = tile_overlap(model.depth) if overlap is None else -(-int(overlap) // m) * m
     _, h, w = x.shape
+    k = getattr(model, "out_channels", 1)
     if h <= tile and w <= tile:
         xp, _ = pad_to(x, m)
-        return model(torch.from_numpy(np.ascontiguousarray(xp, np.float32))[None])[0, 0, :h, :w].numpy()
+        out = run(xp)[:, :h, :w]
+        return out[0] if k == 1 else out
     step = (tile - 2 * overlap) // m * m
     if step < m:
         raise ValueError(f"tile {tile} leaves no interior with {overlap} px of overlap per side")
-    out = np.zeros((h, w), np.float32)
+    out = np.zeros((k, h, w), np.float32)
     for y0 in range(0, h, step):
         for x0 in range(0, w, step):
             ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
             yb, xb = min(h, y0 + step + overlap), min(w, x0 + step + overlap)
             xp, _ = pad_to(x[:, ya:yb, xa:xb], m)
-            logit = model(torch.from_numpy(np.ascontiguousarray(xp, np.float32))[None])[0, 0].numpy()
+            logit = run(xp)
             y1, x1 = min(h, y0 + step), min(w, x0 + step)
-            out[y0:y1, x0:x1] = logit[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
-    return out
+            out[:, y0:y1, x0:x1] = logit[:, y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+    return out[0] if k == 1 else out
+
+
+def class_probabilities(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the class axis of (K, H, W) logits."""
+    z = logits - logits.max(0, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(0, keepdims=True)).astype(np.float32)
+
+
+def halo_probability(model: SegmenterUNet, scaled: np.ndarray, tile: int = 512) -> np.ndarray:
+    """The cluster-score map of either kind of network: the halo class's probability, or the one
+    channel's "diffuse" probability of a one-class detector."""
+    logits = predict_logits(model, scaled, tile)
+    if logits.ndim == 2:
+        return (1 / (1 + np.exp(-logits))).astype(np.float32)
+    return class_probabilities(logits)[CLASSES.index("halo")]
 
 
 # -- the shipped detector: network + grid + calibration ------------------------------------------
@@ -217,7 +249,9 @@ class Detector:
 
     ``probability`` grids a field (:func:`radioviz.data.fieldgrid.grid_field`), runs one pass (tiled
     past ``tile`` pixels) and returns the calibrated per-pixel map; ``cluster_score`` is that map's
-    peak within ``cluster_radius_arcmin`` of a position.
+    peak within ``cluster_radius_arcmin`` of a position.  A class detector's map is the halo
+    probability (``mode="halo"``) or the probability of any extended emission (``"diffuse"``:
+    1 − background); a one-class detector has only the latter, and gives it for either mode.
     """
 
     is_detector = True
@@ -233,21 +267,44 @@ class Detector:
         self.cluster_radius_arcmin = float(card.get("cluster_radius_arcmin", 5.0))
         self.threshold = float(card.get("default_threshold", 0.5))
         self.tile = int(card.get("tile", 512))
+        self.classes = tuple(card.get("classes") or ())  # empty: a one-class ("diffuse") detector
 
     def eval(self):
         return self
 
-    def raw_probability(self, scaled: np.ndarray) -> np.ndarray:
-        return (1 / (1 + np.exp(-predict_logits(self.net, scaled, self.tile)))).astype(np.float32)
+    @property
+    def has_classes(self) -> bool:
+        return len(self.classes) > 1
 
-    def probability(self, field):
-        """(calibrated map, gridded field) of a SourceStack / ClippedStack / GriddedField."""
+    def raw_class_probabilities(self, scaled: np.ndarray) -> np.ndarray | None:
+        """(K, H, W) per-class probabilities (None for a one-class detector)."""
+        if not self.has_classes:
+            return None
+        return class_probabilities(predict_logits(self.net, scaled, self.tile))
+
+    def raw_probability(self, scaled: np.ndarray, mode: str = "halo") -> np.ndarray:
+        """The uncalibrated map: halo probability, or any extended emission (``mode="diffuse"``)."""
+        logits = predict_logits(self.net, scaled, self.tile)
+        if logits.ndim == 2:
+            return (1 / (1 + np.exp(-logits))).astype(np.float32)
+        p = class_probabilities(logits)
+        return p[self.classes.index("halo")] if mode == "halo" else 1 - p[self.classes.index("background")]
+
+    def probability(self, field, mode: str = "halo"):
+        """(calibrated map, gridded field) of a SourceStack / ClippedStack / GriddedField.  The
+        calibration is fitted to the halo map; the "diffuse" map is shown as it comes."""
+        field = self.grid(field)
+        raw = self.raw_probability(field.scaled(), mode)
+        return (self.calibration(raw) if mode == "halo" or not self.has_classes else raw), field
+
+    def grid(self, field):
+        """The field on the detector's grid (a GriddedField is returned as it is)."""
         from ..data.fieldgrid import GriddedField, grid_field
 
-        if not isinstance(field, GriddedField):
-            stack = getattr(field, "stack", field)  # a ClippedStack carries its SourceStack
-            field = grid_field(stack, self.spec)
-        return self.calibration(self.raw_probability(field.scaled())), field
+        if isinstance(field, GriddedField):
+            return field
+        stack = getattr(field, "stack", field)  # a ClippedStack carries its SourceStack
+        return grid_field(stack, self.spec)
 
     def cluster_score(self, prob: np.ndarray, wcs, position, radius_arcmin: float | None = None) -> float:
         """Peak of ``prob`` within the radius of a SkyCoord (or grid pixel (x, y)) position."""

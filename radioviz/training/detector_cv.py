@@ -22,7 +22,14 @@ import torch
 
 from ..data.splits import group_folds
 from ..metrics.classification import binary_metrics
-from ..models.segmenter import Calibration, disc_max, predict_logits
+from ..models.segmenter import (
+    CLASSES,
+    Calibration,
+    class_probabilities,
+    disc_max,
+    halo_probability,
+    predict_logits,
+)
 from ..scan.injection import InjectionGrid
 from .segmenter import FieldSet, SegTrainConfig, fit_segmenter
 
@@ -87,10 +94,7 @@ def detector_fold(
 
     def centre_scores(model):
         return np.array(
-            [
-                disc_max(_sigmoid(predict_logits(model, fs.fields[i].scaled())), *fs.centres[i], r_px)
-                for i in test
-            ]
+            [disc_max(halo_probability(model, fs.fields[i].scaled()), *fs.centres[i], r_px) for i in test]
         )
 
     def ev(model):  # learning curve on the held-out fold: reported, never used to choose anything
@@ -99,9 +103,13 @@ def detector_fold(
         return {"heldout_source_auc": roc_auc(y[test], centre_scores(model))}
 
     fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold + 10_000 * member), eval_fn=ev)
-    maps = np.stack([_sigmoid(predict_logits(fit.model, fs.fields[i].scaled())) for i in test]).astype(
-        np.float16
-    )
+    maps = np.stack([halo_probability(fit.model, fs.fields[i].scaled()) for i in test]).astype(np.float16)
+    extra = {}
+    if fit.model.out_channels > 1:  # a class detector: its "any diffuse" maps and its class confusion
+        extra["diffuse_maps"] = np.stack(
+            [1 - class_probabilities(predict_logits(fit.model, fs.fields[i].scaled()))[0] for i in test]
+        ).astype(np.float16)
+        extra["confusion"] = class_confusion(fit.model, fs, test, seed=seed * 100 + fold)
     from ..scan.detector import injection_scores
 
     inj_rows, blanks = [], []
@@ -109,7 +117,7 @@ def detector_fold(
         if y[i] != 0 or not inject:
             continue
         rows, b = injection_scores(
-            lambda s: _sigmoid(predict_logits(fit.model, s)),
+            lambda s: halo_probability(fit.model, s),
             fs.fields[i],
             CV_INJECTIONS,
             CLUSTER_RADIUS_ARCMIN,
@@ -128,10 +136,47 @@ def detector_fold(
         seconds=fit.seconds,
         cpu_seconds=fit.cpu_seconds,
         config=json.dumps(asdict(cfg)),
+        **extra,
     )
     auc = fit.history[-1].get("heldout_source_auc")
     log(f"{path.name}: {fit.seconds:.0f} s ({fit.cpu_seconds:.0f} CPU s), held-out AUC {auc}")
     return path
+
+
+#: The injected kinds a class detector is asked to name (held-out fields, bright enough to see).
+CONFUSION_KINDS = ("halo", "minihalo", "relic", "radio_galaxy")
+CONFUSION_FLUX_JY = (0.2, 2.0)  # log-uniform: 20–200 σ integrated, detectable at 1.5 Mpc
+
+
+def class_confusion(model, fs: FieldSet, test, seed: int, per_field: int = 2, crop: int = 96) -> np.ndarray:
+    """Counts [true kind, named class] of sources of each kind injected into held-out fields: the
+    named class is the most probable non-background class over the source's truth mask (column 0:
+    the mask's mean background probability was the highest — the source was missed)."""
+    from ..simulate.diffuse import draw_source, inject_classes
+
+    rng = np.random.default_rng([seed, 7])
+    out = np.zeros((len(CONFUSION_KINDS), len(CLASSES)), int)
+    for i in test:
+        f = fs.fields[int(i)]
+        h, w = f.data.shape[1:]
+        for _ in range(per_field):
+            y0, x0 = int(rng.integers(0, max(h - crop, 1))), int(rng.integers(0, max(w - crop, 1)))
+            base = f.data[:, y0 : y0 + crop, x0 : x0 + crop]
+            for t, kind in enumerate(CONFUSION_KINDS):
+                lo, hi = np.log(CONFUSION_FLUX_JY[0]), np.log(CONFUSION_FLUX_JY[1])
+                src = draw_source(
+                    rng, crop / 2, crop / 2, kind=kind, flux_jy=float(np.exp(rng.uniform(lo, hi)))
+                )
+                data, truth, _ = inject_classes(base, [src], f.sigmas, f.thresholds, f.pixel_deg * 3600, rng)
+                if not (truth > 0).any():
+                    continue
+                from ..data.fieldgrid import field_scale
+
+                p = class_probabilities(predict_logits(model, field_scale(data, f.sigmas)))
+                mean = p[:, truth > 0].mean(1)
+                named = 0 if mean[0] >= mean[1:].max() else 1 + int(np.argmax(mean[1:]))
+                out[t, named] += 1
+    return out
 
 
 # -- window classifiers (L, D) and the peak-flux baseline on the same folds ------------------------

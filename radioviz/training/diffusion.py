@@ -28,6 +28,7 @@ from ..io.bands import GLEAM_BANDS
 from ..models.beam import BeamLayer, gleam_beam_fwhm_px
 from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
+from ..models.device import resolve_device  # noqa: F401  (also imported from here)
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
@@ -109,17 +110,6 @@ def drop_conditions(cond: dict, p: float, num_classes: int, p_background: float 
         f[torch.rand(len(f)) < p] = float("nan")
         out["flux"] = f
     return out
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``auto``: CUDA when this machine has it, else the CPU; ``cuda`` without CUDA is refused."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device on this machine (use auto or cpu)")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"--device {device!r}: choose auto, cpu or cuda")
-    return torch.device(device)
 
 
 def init_weights(path: str, kwargs: dict) -> dict:

@@ -12,6 +12,15 @@ What it learns from (each ingredient can be switched off for the ablation):
 * **hard negatives** — at fixed points of training the current model is run over every training
   field and crops are then drawn around its false maxima.
 
+With ``classes`` the network has one output per class of
+:data:`radioviz.models.segmenter.CLASSES` and learns them apart: injections carry their own class
+(halo, mini-halo, relic, extended radio galaxy), and the real fields' pixels carry what is known of
+them as a *set* of allowed classes (:data:`LABEL_SETS`): an extended real source away from the
+cluster is "background, relic or radio galaxy", the emission at a halo-free cluster is "anything
+but a halo", compact sources and empty sky are background.  The loss is the negative log of the
+probability the network gives to the allowed set (a partial-label cross-entropy), so a real radio
+galaxy is never taught to be background, nor a real relic a halo.
+
 One fit is a fixed number of steps (no early stopping: nothing held out is looked at), Adam,
 per-pixel class-weighted BCE.  The bookkeeping is :class:`~radioviz.training.run.Run`'s: the state
 (weights and batch-norm statistics, Adam moments, mined negatives, history) is saved every
@@ -36,9 +45,23 @@ from ..data.dataset import hash_files, source_paths
 from ..data.fieldgrid import GriddedField, GridSpec, field_scale, grid_field
 from ..data.splits import sky_groups
 from ..io.layout import read_stack, split_sources
-from ..models.segmenter import SegmenterUNet, predict_logits
-from ..simulate.diffuse import draw_source, inject
+from ..models.device import device_name, resolve_device
+from ..models.segmenter import CLASSES, SegmenterUNet, halo_probability
+from ..simulate.diffuse import ALL_KINDS, draw_source, inject, inject_classes
 from .run import Run
+
+#: Label codes of a class detector's pixels → the classes allowed there (−1: left out of the loss).
+#: 0–4 are the classes themselves; 5 and 6 are what a real field tells of its extended emission.
+LABEL_SETS = {
+    0: ("background",),
+    1: ("halo",),
+    2: ("minihalo",),
+    3: ("relic",),
+    4: ("radio_galaxy",),
+    5: ("background", "relic", "radio_galaxy"),  # extended real source, away from the cluster
+    6: ("background", "minihalo", "relic", "radio_galaxy"),  # emission at a halo-free cluster
+}
+ALLOWED = torch.tensor([[c in LABEL_SETS[k] for c in CLASSES] for k in sorted(LABEL_SETS)])
 
 
 @dataclass
@@ -62,6 +85,10 @@ class SegTrainConfig:
     use_real_halos: bool = True
     use_hard_negatives: bool = True
     save_every: int = 50
+    classes: bool = False  # one output per class (CLASSES) instead of one "diffuse" output
+    kind_p: tuple[float, ...] = (0.3, 0.15, 0.25, 0.3)  # injected halo, mini-halo, relic, radio galaxy
+    extended_beams: float = 3.0  # a real source larger than this many beams is "extended"
+    device: str = "auto"  # where the network trains: auto (CUDA when present), cpu or cuda
 
 
 @dataclass
@@ -105,6 +132,31 @@ def static_labels(f: GriddedField, cfg: SegTrainConfig, use_real_halos: bool = T
     if use_real_halos:
         emission = (f.data != 0).any(0)
         lab[(r_arcmin <= cfg.pos_radius_arcmin) & emission] = 1
+    return lab
+
+
+def static_class_labels(f: GriddedField, cfg: SegTrainConfig) -> np.ndarray:
+    """Label codes (:data:`LABEL_SETS`) of a real field for a class detector: background, except
+    extended sources (code 5), the halo cluster's central emission (halo) with a ring left out, and
+    a halo-free cluster's central emission (code 6: anything but a halo)."""
+    lab = np.zeros(f.data.shape[1:], np.int8)
+    emission = (f.data != 0).any(0)
+    comp, n = ndimage.label(emission)
+    if n:
+        sig = 2.0 / 60 / f.pixel_deg / 2.3548  # the 200 MHz beam (2′) in grid pixels
+        beam_px = 2 * np.pi * sig**2
+        sizes = ndimage.sum(emission, comp, index=np.arange(1, n + 1))
+        big = np.flatnonzero(sizes > cfg.extended_beams * beam_px) + 1
+        lab[np.isin(comp, big)] = 5
+    cx, cy = field_centre_px(f)
+    yy, xx = np.mgrid[0 : lab.shape[0], 0 : lab.shape[1]]
+    r_arcmin = np.hypot(xx - cx, yy - cy) * f.pixel_deg * 60
+    if f.label == 1:
+        lab[r_arcmin <= cfg.ignore_radius_arcmin] = -1
+        if cfg.use_real_halos:
+            lab[(r_arcmin <= cfg.pos_radius_arcmin) & emission] = 1
+    elif f.label == 0:
+        lab[(r_arcmin <= cfg.ignore_radius_arcmin) & emission] = 6
     return lab
 
 
@@ -188,11 +240,15 @@ def _dihedral(x: np.ndarray, k: int) -> np.ndarray:
 def sample_batch(fs: FieldSet, labels: list[np.ndarray], train_idx, cfg, rng, hard: list) -> tuple:
     xs, ys = [], []
     c = cfg.crop
-    halo_idx = [i for i in train_idx if fs.fields[i].label == 1]
+    # crops around the cluster: the halo clusters' (weak positives); a class detector also sees the
+    # halo-free clusters' centres, where relics and radio galaxies must not read as halos
+    centre_idx = [
+        i for i in train_idx if fs.fields[i].label == 1 or (cfg.classes and fs.fields[i].label == 0)
+    ]
     for _ in range(cfg.batch_size):
         r = rng.random()
-        if cfg.use_real_halos and halo_idx and r < cfg.real_halo_prob:
-            i = int(rng.choice(halo_idx))
+        if cfg.use_real_halos and centre_idx and r < cfg.real_halo_prob:
+            i = int(rng.choice(centre_idx))
             cx, cy = fs.centres[i]
             x0 = int(round(cx - c / 2 + rng.uniform(-c / 4, c / 4)))
             y0 = int(round(cy - c / 2 + rng.uniform(-c / 4, c / 4)))
@@ -208,18 +264,40 @@ def sample_batch(fs: FieldSet, labels: list[np.ndarray], train_idx, cfg, rng, ha
         data = _crop(f.data, y0, x0, c)
         lab = _crop(labels[i], y0, x0, c, fill=-1)
         if cfg.use_injections and rng.random() < cfg.inject_prob:
-            src = draw_source(rng, rng.uniform(4, c - 4), rng.uniform(4, c - 4))
-            data, truth, ignore = inject(data, [src], f.sigmas, f.thresholds, f.pixel_deg * 3600, rng)
             lab = lab.copy()
-            lab[ignore & (lab == 0)] = -1
-            lab[truth] = 1
+            pix_arcsec = f.pixel_deg * 3600
+            if cfg.classes:
+                kind = ALL_KINDS[int(rng.choice(len(ALL_KINDS), p=np.asarray(cfg.kind_p) / sum(cfg.kind_p)))]
+                src = draw_source(rng, rng.uniform(4, c - 4), rng.uniform(4, c - 4), kind=kind)
+                data, truth, ignore = inject_classes(data, [src], f.sigmas, f.thresholds, pix_arcsec, rng)
+                lab[ignore & ((lab == 0) | (lab == 5))] = -1
+                lab[truth > 0] = truth[truth > 0]  # 1 + the ALL_KINDS index = the CLASSES index
+            else:
+                src = draw_source(rng, rng.uniform(4, c - 4), rng.uniform(4, c - 4))
+                data, truth, ignore = inject(data, [src], f.sigmas, f.thresholds, pix_arcsec, rng)
+                lab[ignore & (lab == 0)] = -1
+                lab[truth] = 1
         k = int(rng.integers(8))
         xs.append(_dihedral(field_scale(data, f.sigmas), k))
         ys.append(_dihedral(lab, k))
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)[:, None].astype(np.float32))
 
 
+def class_loss_fn(logits: torch.Tensor, lab: torch.Tensor, pos_weight: float) -> torch.Tensor:
+    """Partial-label cross-entropy: −log of the probability of the pixel's allowed set of classes
+    (:data:`LABEL_SETS`), halo pixels weighted ``pos_weight``, code −1 left out."""
+    code = lab[:, 0].long()
+    known = code >= 0
+    allowed = ALLOWED.to(logits.device)[code.clamp(min=0)].permute(0, 3, 1, 2)  # (N, K, H, W)
+    log_all = torch.logsumexp(logits, 1)
+    log_set = torch.logsumexp(logits.masked_fill(~allowed, -1e4), 1)
+    w = torch.where(known, torch.where(code == CLASSES.index("halo"), pos_weight, 1.0), 0.0)
+    return ((log_all - log_set) * w).sum() / w.sum().clamp(min=1)
+
+
 def loss_fn(logits: torch.Tensor, lab: torch.Tensor, pos_weight: float) -> torch.Tensor:
+    if logits.shape[1] > 1:
+        return class_loss_fn(logits, lab, pos_weight)
     w = torch.where(lab < 0, 0.0, torch.where(lab > 0, pos_weight, 1.0))
     target = (lab > 0).float()
     return (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * w).sum() / w.sum().clamp(
@@ -230,12 +308,14 @@ def loss_fn(logits: torch.Tensor, lab: torch.Tensor, pos_weight: float) -> torch
 def mine_hard_negatives(
     model, fs: FieldSet, labels, train_idx, top: int = 300, min_prob: float = 0.3
 ) -> list:
-    """(field, y, x) of the model's local maxima on background pixels with probability ≥ ``min_prob``."""
+    """(field, y, x) of the model's local maxima of the halo (or diffuse) probability ≥ ``min_prob``
+    where the truth is known not to be a halo (background, or a real field's non-halo emission)."""
     found = []
     for i in train_idx:
         f = fs.fields[i]
-        p = 1 / (1 + np.exp(-predict_logits(model, f.scaled())))
-        peaks = (p == ndimage.maximum_filter(p, 5)) & (p >= min_prob) & (labels[i] == 0)
+        p = halo_probability(model, f.scaled())
+        not_halo = labels[i] == 0 if model.out_channels == 1 else np.isin(labels[i], (0, 5, 6))
+        peaks = (p == ndimage.maximum_filter(p, 5)) & (p >= min_prob) & not_halo
         for y, x in zip(*np.nonzero(peaks), strict=False):
             found.append((float(p[y, x]), int(i), int(y), int(x)))
     found.sort(reverse=True)
@@ -268,8 +348,15 @@ def fit_segmenter(
     run = run or Run(None, cfg.seed, progress=False)
     run.reseed(0)  # the weights' initialisation depends on the seed only, resumed or not
     train_idx = list(train_idx)
-    labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
-    model = SegmenterUNet(fs.fields[0].data.shape[0], cfg.base, cfg.depth, cfg.norm)
+    if cfg.classes:
+        labels = [static_class_labels(f, cfg) for f in fs.fields]
+    else:
+        labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
+    device = resolve_device(cfg.device)
+    model = SegmenterUNet(
+        fs.fields[0].data.shape[0], cfg.base, cfg.depth, cfg.norm, len(CLASSES) if cfg.classes else 1
+    )
+    model.to(device)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps, pct_start=0.15)
     history, hard = [], []
@@ -298,7 +385,7 @@ def fit_segmenter(
         rng = np.random.default_rng([cfg.seed, step])
         model.train()
         x, y = sample_batch(fs, labels, train_idx, cfg, rng, hard)
-        loss = loss_fn(model(x), y, cfg.pos_weight)
+        loss = loss_fn(model(x.to(device)), y.to(device), cfg.pos_weight)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -322,7 +409,7 @@ def fit_segmenter(
             log(json.dumps(history[-1]))
     bar.close()
     run.finish()
-    model.eval()
+    model.eval().cpu()
     return SegFit(model, history, hard, run.wall_seconds, run.cpu_seconds)
 
 
@@ -357,8 +444,16 @@ def train_segmenter(
     training = run.training_record(cfg, learning_curve=fit.history, steps=cfg.steps)
     if command:
         training["command"] = command
+    kwargs = {
+        "in_channels": fs.fields[0].data.shape[0],
+        "base": cfg.base,
+        "depth": cfg.depth,
+        "norm": cfg.norm,
+    }
+    if cfg.classes:
+        kwargs["out_channels"] = len(CLASSES)
     card = segmenter_card(
-        {"in_channels": fs.fields[0].data.shape[0], "base": cfg.base, "depth": cfg.depth, "norm": cfg.norm},
+        kwargs,
         fs.spec,
         fs.fields[0].bands,
         cal,
@@ -369,17 +464,25 @@ def train_segmenter(
             "split": "TRAIN",
             "n_fields": len(fs.fields),
             "data_hash": fs.data_hash,
-            "ingredients": "injected halos/mini-halos/relics (radioviz.simulate.diffuse) + weak labels at "
-            "the 18 halo clusters + negatives elsewhere + hard-negative mining",
+            "ingredients": (
+                "injected halos/mini-halos/relics/radio galaxies, each labelled with its class "
+                "(radioviz.simulate.diffuse) + the 18 halo clusters as weak halo labels + the halo-free "
+                "clusters' emission as 'anything but a halo' + real extended sources as 'background, relic "
+                "or radio galaxy' + hard-negative mining"
+                if cfg.classes
+                else "injected halos/mini-halos/relics (radioviz.simulate.diffuse) + weak labels at "
+                "the 18 halo clusters + negatives elsewhere + hard-negative mining"
+            ),
         },
+        **({"classes": list(CLASSES)} if cfg.classes else {}),
     )
     card.update(
         {
             "cost": {
                 "seconds": round(fit.seconds, 1),
                 "cpu_hours": round(fit.cpu_seconds / 3600, 5),
-                "threads": 1,
-                "device": "cpu",
+                "threads": torch.get_num_threads(),
+                "device": device_name(resolve_device(cfg.device)),
             },
             "command": training["command"],
             "metrics": {"cv": cv.get("card_summary") if cv else None},
@@ -401,8 +504,14 @@ def segmenter_card(
         "kind": "classifier",
         "arch": "segmenter",
         "kwargs": dict(kwargs),
-        "description": "diffuse-emission segmenter (Radio U-Net style): per-pixel probability of "
-        "halo / mini-halo / relic emission on a common grid of the four bands",
+        "description": (
+            "class detector (Radio U-Net style): per-pixel probabilities of halo, mini-halo, relic, "
+            "extended radio galaxy and background on a common grid of the four bands; the cluster score "
+            "is the halo probability"
+            if int(kwargs.get("out_channels", 1)) > 1
+            else "diffuse-emission segmenter (Radio U-Net style): per-pixel probability of "
+            "halo / mini-halo / relic emission on a common grid of the four bands"
+        ),
         "grid": spec.to_dict()
         | {"reference": "the highest-frequency band's projection and footprint, resampled"},
         "normalization": spec.rule,
