@@ -204,6 +204,7 @@ def test_score_map_candidates_vetting_and_export(view, tmp_path):
         "RA",
         "Dec",
         "score",
+        "class",
         "nearest cluster",
         "sep (′)",
         "label",

@@ -184,3 +184,67 @@ def test_an_old_one_class_card_still_loads_and_gives_one_map_for_either_mode(tmp
     g = _fieldset().fields[1]
     assert not det.has_classes and det.raw_class_probabilities(g.scaled()) is None
     np.testing.assert_array_equal(det.probability(g, "halo")[0], det.probability(g, "diffuse")[0])
+
+
+@pytest.fixture(scope="module")
+def class_checkpoint(tmp_path_factory):
+    torch.manual_seed(3)
+    net = SegmenterUNet(4, 4, 2, "batch", len(CLASSES)).eval()
+    kw = {"in_channels": 4, "base": 4, "depth": 2, "norm": "batch", "out_channels": len(CLASSES)}
+    card = segmenter_card(kw, GridSpec(), BAND_NAMES, Calibration(), classes=list(CLASSES))
+    return save_checkpoint(net, tmp_path_factory.mktemp("cls") / "cls", card)
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory):
+    from radioviz.simulate import SimConfig, simulate_field, write_field
+
+    root = tmp_path_factory.mktemp("layout")
+    write_field(
+        simulate_field(SimConfig(seed=11, size=64, halo="halo", point_density_per_deg2=5)), root, "TEST"
+    )
+    return root
+
+
+def test_scan_writes_the_any_diffuse_map_and_each_candidates_class(class_checkpoint, layout, tmp_path):
+    from astropy.table import Table
+
+    from radioviz.cli import main
+
+    args = [
+        "scan",
+        str(layout),
+        "--checkpoint",
+        str(class_checkpoint),
+        "--threshold",
+        "0.01",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    assert len(list(tmp_path.glob("*_diffusemap.fits"))) == 1
+    t = Table.read(next(tmp_path.glob("*_candidates.ecsv")))
+    assert len(t) >= 1 and set(t["class"]) <= set(CLASSES[1:])
+    probs = np.stack([t[f"p_{c}"] for c in CLASSES], 1)
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-4)
+
+
+def test_the_fields_map_switches_between_halo_and_any_diffuse_without_a_new_scan(class_checkpoint, layout):
+    from radioviz.app.candidate_classes import class_colour, class_text
+    from radioviz.io.layout import discover, read_stack
+    from radioviz.metrics.evaluate import load_classifier
+    from radioviz.scan import score_map
+    from radioviz.scan.scoremap import find_candidates
+
+    model, pre, _ = load_classifier(class_checkpoint)
+    smap = score_map(read_stack(discover(layout)[0]), model, 4, pre)
+    assert smap.shown == "halo" and smap.classes == list(CLASSES)
+    diffuse = smap.showing("diffuse")
+    np.testing.assert_array_equal(diffuse.scores, smap.layers["diffuse"])
+    np.testing.assert_array_equal(diffuse.showing("halo").scores, smap.scores)
+    assert (diffuse.scores >= smap.layers["p_halo"] - 1e-6).all()  # any diffuse includes the halo class
+    cands = find_candidates(diffuse, 0.0)
+    c = cands[0]
+    assert c["class"] in CLASSES[1:] and abs(sum(c["class_probs"].values()) - 1) < 1e-4
+    assert class_text(c).split()[-1] == f"{c['class_probs'][c['class']]:.2f}"
+    assert class_colour(c) != "" and class_text({}) == ""

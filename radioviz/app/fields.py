@@ -30,6 +30,7 @@ from ..models.card import ModelCard
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
 from . import resources, sky
+from .candidate_classes import MAP_LAYERS, class_colour, class_text
 from .session_memory import folder_cached, owned_cache
 from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, on_session, rgba_image, set_data
 
@@ -49,14 +50,15 @@ NOT_SCANNED = "Not scanned yet — press Compute score map."
 #: Share of the candidate table's width per column: every title whole in the ~650 px it gets
 #: at 1700 px (measured in tests/test_browser_fields.py).
 TABLE_WIDTHS = {
-    "RA": "10%",
-    "Dec": "11%",
-    "score": "13%",
-    "nearest cluster": "16%",
-    "sep (′)": "11%",
-    "label": "12%",
-    "by": "10%",
-    "comment": "17%",
+    "RA": "9%",
+    "Dec": "10%",
+    "score": "10%",
+    "class": "14%",
+    "nearest cluster": "14%",
+    "sep (′)": "8%",
+    "label": "10%",
+    "by": "9%",
+    "comment": "16%",
 }
 #: Short column titles (the full names stay in the frame and the exports), each explained in
 #: its header's tooltip: "score", "nearest…" and "lab…" were cut off in a 1700 px window.
@@ -65,6 +67,8 @@ TABLE_TOOLTIPS = {
     "RA": "Right ascension of the candidate's peak (deg)",
     "Dec": "Declination of the candidate's peak (deg)",
     "score": "Peak halo score of the candidate region",
+    "class": "A class detector's most probable class at the peak (halo, mini-halo, relic, radio galaxy) "
+    "and its probability; empty for a model without classes",
     "nearest cluster": "Nearest catalogued cluster",
     "sep (′)": "Separation from the nearest cluster (arcmin)",
     "label": "Your label: halo, not halo or unsure",
@@ -244,6 +248,13 @@ class FieldsView(pn.viewable.Viewer):
     classifier = param.Selector(default=None, objects=[], doc="Model for the score map, with its CV figures")
     stride = param.Integer(
         default=4, bounds=(1, 64), doc="Pixels between windows (the Survey's first pass: 16)"
+    )
+    score_layer = param.Selector(
+        default="halo",
+        objects=list(MAP_LAYERS),
+        label="Map",
+        doc="A class detector's halo probability, or its probability of any extended emission (halo, "
+        "mini-halo, relic or radio galaxy); a model without classes has one map",
     )
     threshold = param.Number(
         default=0.95,
@@ -541,6 +552,8 @@ class FieldsView(pn.viewable.Viewer):
             "y": [c["y"] + 0.5 for c in cs],
             "score": [float(c["peak_score"]) for c in cs],
             "candidate": list(range(1, len(cs) + 1)),
+            "colour": [class_colour(c) for c in cs],
+            "kind": [class_text(c) or "—" for c in cs],
         }
 
     def _draw_overlay(self) -> None:
@@ -688,6 +701,7 @@ class FieldsView(pn.viewable.Viewer):
             return self._cancel.is_set()
 
         smap = score_map(clipped, model, stride, pre, batch=SCAN_BATCH, callback=callback)
+        smap = smap.showing(MAP_LAYERS[self.score_layer])  # a class detector's halo or any-diffuse map
         if self._cancel.is_set():
             return None
         cands = _with_matches(find_candidates(smap, threshold))
@@ -817,6 +831,19 @@ class FieldsView(pn.viewable.Viewer):
         self._set_candidates([])
         self._status.object = note
 
+    @param.depends("score_layer", watch=True)
+    def _switch_layer(self):
+        """Show the other map of a class detector's scan (no new scan: both came from one pass)."""
+        with self._vet_lock:
+            smap = self.scoremap
+            if smap is None:
+                return
+            if MAP_LAYERS[self.score_layer] not in smap.layers:
+                self._status.object = "This score map has one layer: the model has no classes."
+                return
+            self.scoremap = smap.showing(MAP_LAYERS[self.score_layer])
+        self._update_candidates()
+
     @param.depends("threshold", watch=True)
     def _update_candidates(self):
         # quick threshold changes are handled on several threads at once: one at a time, each for
@@ -852,6 +879,7 @@ class FieldsView(pn.viewable.Viewer):
             "RA": round(c["ra"], 4),
             "Dec": round(c["dec"], 4),
             "score": round(c["peak_score"], 4),
+            "class": class_text(c),
             "nearest cluster": near or NO_MATCH,
             "sep (′)": f"{c['separation_arcmin']:.1f}" if near else NO_MATCH,
             "label": lab.label if lab else "",
@@ -860,7 +888,7 @@ class FieldsView(pn.viewable.Viewer):
         }
 
     def candidate_frame(self) -> pd.DataFrame:
-        cols = ["RA", "Dec", "score", "nearest cluster", "sep (′)", "label", "by", "comment"]
+        cols = ["RA", "Dec", "score", "class", "nearest cluster", "sep (′)", "label", "by", "comment"]
         return pd.DataFrame([self._row(c) for c in self.candidates], columns=cols)
 
     def vetted_count(self) -> int:
@@ -1034,7 +1062,10 @@ class FieldsView(pn.viewable.Viewer):
     def _info_html(self, c: dict) -> str:
         near = c.get("nearest_cluster") or ""
         match = f"nearest {near} ({c['separation_arcmin']:.1f}′)" if near else f"nearest cluster {NO_MATCH}"
-        return html.escape(f"score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match}")
+        kind = f" · {class_text(c)}" if c.get("class") else ""
+        return html.escape(
+            f"score {c['peak_score']:.3f}{kind} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match}"
+        )
 
     def _mark_html(self, c: dict) -> str:
         lab = self._latest.get(self.candidate_id(c))
@@ -1053,9 +1084,11 @@ class FieldsView(pn.viewable.Viewer):
         near = c.get("nearest_cluster") or ""
         match = f"nearest {near} ({c['separation_arcmin']:.1f}′)" if near else f"nearest cluster {NO_MATCH}"
         label = f"**{lab.label}** by {lab.labeller or '?'}" if lab else "none"
+        kind = f" · {class_text(c)}" if c.get("class") else ""
         return (
             f"**Candidate {self.selected + 1}/{len(self.candidates)}** · {self.progress_text()} — "
-            f"score {c['peak_score']:.3f} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match} · label: {label}"
+            f"score {c['peak_score']:.3f}{kind} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match} · "
+            f"label: {label}"
         )
 
     def cutouts_view(self):
@@ -1219,7 +1252,9 @@ class FieldsView(pn.viewable.Viewer):
         self._table = pn.widgets.Tabulator(
             self.candidate_frame(),
             selectable=1,
-            editors={c: None for c in ("RA", "Dec", "score", "nearest cluster", "sep (′)", "label", "by")}
+            editors={
+                c: None for c in ("RA", "Dec", "score", "class", "nearest cluster", "sep (′)", "label", "by")
+            }
             | {"comment": {"type": "input"}},
             height=220,
             sizing_mode="stretch_width",
@@ -1269,7 +1304,7 @@ class FieldsView(pn.viewable.Viewer):
             pn.pane.Markdown("#### Model"),
             pn.Param(
                 self.param,
-                parameters=["classifier", "stride", "threshold"],
+                parameters=["classifier", "score_layer", "stride", "threshold"],
                 widgets={"threshold": pn.widgets.FloatSlider},
                 show_name=False,
             ),

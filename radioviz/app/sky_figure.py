@@ -102,7 +102,9 @@ class SkyFigure:
         self.rgb = ColumnDataSource(_empty_rgba())
         self.contours = ColumnDataSource({"xs": [], "ys": []})
         self.score = ColumnDataSource({"image": [np.full((1, 1), np.nan, np.float32)], **_at(0, 0, 1, 1)})
-        self.candidates = ColumnDataSource({"x": [], "y": [], "score": [], "candidate": []})
+        self.candidates = ColumnDataSource(
+            {"x": [], "y": [], "score": [], "candidate": [], "colour": [], "kind": []}
+        )
         self.selected = ColumnDataSource({"x": [], "y": []})
         self.catalogue = ColumnDataSource({"x": [], "y": [], "name": [], "ra": [], "dec": []})
         self.beam = ColumnDataSource({"xs": [[]], "ys": [[]]})
@@ -133,7 +135,7 @@ class SkyFigure:
             global_alpha=0.55,
         )
         cand = f.scatter(
-            "x", "y", source=self.candidates, size=12, fill_alpha=0, line_color="cyan", line_width=2
+            "x", "y", source=self.candidates, size=12, fill_alpha=0, line_color="colour", line_width=2
         )
         f.scatter(
             "x",
@@ -174,7 +176,10 @@ class SkyFigure:
         )
         f.add_tools(
             HoverTool(renderers=[img], tooltips=SKY_TOOLTIPS, formatters=sky_formatters()),
-            HoverTool(renderers=[cand], tooltips=[("candidate", "@candidate"), ("score", "@score{0.000}")]),
+            HoverTool(
+                renderers=[cand],
+                tooltips=[("candidate", "@candidate"), ("score", "@score{0.000}"), ("class", "@kind")],
+            ),
             HoverTool(
                 renderers=[cat],
                 tooltips=[("catalogue", "@name"), ("RA", "@ra{custom}"), ("Dec", "@dec{custom}")],

@@ -21,22 +21,42 @@ from ..simulate.diffuse import GLEAM_BAND_MHZ, GLEAM_BEAM_ARCMIN
 from .scoremap import ScoreMap, map_wcs
 
 
-def to_scoremap(prob: np.ndarray, grid: GriddedField, ref_wcs, ref_shape, stride: int) -> ScoreMap:
-    """The probability map resampled onto the reference band's grid sampled every ``stride`` pixels."""
+def to_scoremap(
+    prob: np.ndarray, grid: GriddedField, ref_wcs, ref_shape, stride: int, layers: dict | None = None
+) -> ScoreMap:
+    """The probability map (and any ``layers`` on the same grid) resampled onto the reference band's
+    grid sampled every ``stride`` pixels."""
     from reproject import reproject_interp
 
     wcs = map_wcs(ref_wcs.celestial, stride)
     shape = (len(range(0, ref_shape[0], stride)), len(range(0, ref_shape[1], stride)))
-    out, _ = reproject_interp((prob, grid.wcs), wcs, shape_out=shape, order="bilinear")
-    return ScoreMap(out.astype(np.float32), wcs, stride, tuple(ref_shape))
+
+    def resample(a):
+        return reproject_interp((a, grid.wcs), wcs, shape_out=shape, order="bilinear")[0].astype(np.float32)
+
+    return ScoreMap(
+        resample(prob), wcs, stride, tuple(ref_shape), {k: resample(v) for k, v in (layers or {}).items()}
+    )
+
+
+def class_layers(detector, grid: GriddedField, halo: np.ndarray) -> dict[str, np.ndarray]:
+    """A class detector's maps on its grid: the (calibrated) halo map, any-diffuse and each class's
+    probability; {} for a one-class detector."""
+    p = detector.raw_class_probabilities(grid.scaled())
+    if p is None:
+        return {}
+    layers = {"halo": halo, "diffuse": 1 - p[detector.classes.index("background")]}
+    layers.update({f"p_{c}": p[k] for k, c in enumerate(detector.classes)})
+    return layers
 
 
 def detector_score_map(field, detector, stride: int = 4, callback=None) -> ScoreMap:
-    """``score_map`` for a detector: one pass, then the map on the reference band's strided grid."""
+    """``score_map`` for a detector: one pass, then the map on the reference band's strided grid
+    (with a class detector's class and any-diffuse maps as layers)."""
     stack = getattr(field, "stack", field)
     prob, grid = detector.probability(stack)
     ref = stack.images[-1]
-    smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
+    smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride, class_layers(detector, grid, prob))
     if callback is not None:
         callback(1, 1)
     return smap
@@ -81,8 +101,12 @@ def candidates(
     radius_arcmin: float = MATCH_RADIUS_ARCMIN,
     band_mhz=GLEAM_BAND_MHZ,
     beam_arcmin=GLEAM_BEAM_ARCMIN,
+    class_probs: np.ndarray | None = None,
+    classes: tuple[str, ...] = (),
 ) -> Table:
-    """The ranked candidate table of one field (ECSV-ready)."""
+    """The ranked candidate table of one field (ECSV-ready).  With a class detector's
+    ``class_probs`` (K, H, W) each candidate also gets its classes' mean probability over its
+    region (``p_<class>``) and its ``class``: the most probable one other than background."""
     pix = grid.pixel_deg
     regions = find_regions(prob, threshold, nms_arcmin / 60 / pix)
     freqs = np.asarray(band_mhz[: grid.data.shape[0]], float)
@@ -119,6 +143,15 @@ def candidates(
         name = grid.bands[b] if b < len(grid.bands) else str(b)
         t[f"flux_{name}"] = np.array([r[6][b] for r in rows], float) * u.Jy
     t["spectral_index"] = np.array([r[7] for r in rows], float)
+    if class_probs is not None and classes:
+        means = np.array([[class_probs[k][r["mask"]].mean() for k in range(len(classes))] for r in regions])
+        means = means.reshape(len(regions), len(classes))
+        named = [c for c in classes if c != "background"]
+        t["class"] = np.array(
+            [named[int(np.argmax(m[[classes.index(c) for c in named]]))] for m in means], dtype="U16"
+        )
+        for k, c in enumerate(classes):
+            t[f"p_{c}"] = means[:, k]
     if catalog is not None:
         m = crossmatch(np.asarray(t["ra"]), np.asarray(t["dec"]), catalog, radius_arcmin)
         t["nearest_cluster"] = matched_names(m) if len(t) else np.array([], str)

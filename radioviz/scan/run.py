@@ -99,7 +99,19 @@ def scan_path(
             ref = stack.images[-1]
             smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
             write_probmap(prob, grid.wcs, out / f"{safe}_probmap.fits", meta)
-            table = detector_candidates(prob, grid, threshold, catalog, radius_arcmin=radius_arcmin)
+            cls = model.raw_class_probabilities(grid.scaled())
+            if cls is not None:  # the class detector's any-diffuse map beside the halo map
+                diffuse = 1 - cls[model.classes.index("background")]
+                write_probmap(diffuse, grid.wcs, out / f"{safe}_diffusemap.fits", meta)
+            table = detector_candidates(
+                prob,
+                grid,
+                threshold,
+                catalog,
+                radius_arcmin=radius_arcmin,
+                class_probs=cls,
+                classes=model.classes,
+            )
             if callback is not None:
                 callback(1, 1)
         else:

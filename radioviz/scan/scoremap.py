@@ -11,7 +11,7 @@ one-window-at-a-time loop it is benchmarked and tested against.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -30,6 +30,22 @@ class ScoreMap:
     wcs: WCS  # celestial WCS of the map (the reference band's, strided)
     stride: int
     ref_shape: tuple[int, int]
+    #: A class detector's maps on the same grid: "halo" (calibrated, the cluster score), "diffuse"
+    #: (any extended emission) and "p_<class>" (each class's probability); empty for a window
+    #: classifier or a one-class detector.
+    layers: dict[str, np.ndarray] = field(default_factory=dict)
+    shown: str = "halo"  # which of the layers ``scores`` holds
+
+    @property
+    def classes(self) -> list[str]:
+        """The classes whose probability maps the layers hold (background first), or []."""
+        return [k[2:] for k in self.layers if k.startswith("p_")]
+
+    def showing(self, mode: str) -> ScoreMap:
+        """The same map with ``scores`` = the halo map or the any-diffuse layer (``mode``)."""
+        if mode == self.shown or mode not in self.layers:
+            return self
+        return replace(self, scores=self.layers[mode], shown=mode)
 
 
 def _centres(shape: tuple[int, int], stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,8 +186,20 @@ def score_map_naive(field, model: torch.nn.Module, stride: int, preprocessing: P
     return ScoreMap(out, map_wcs(ref.wcs, stride), stride, ref.shape)
 
 
+def class_at(smap: ScoreMap, j: int, i: int) -> dict:
+    """A class detector's answer at map pixel (j, i): each class's probability and the most
+    probable class other than background ({} when the map has no classes)."""
+    classes = smap.classes
+    if not classes:
+        return {}
+    probs = {c: float(smap.layers[f"p_{c}"][j, i]) for c in classes}
+    best = max((c for c in classes if c != "background"), key=lambda c: probs[c])
+    return {"class": best, "class_probs": probs}
+
+
 def find_candidates(smap: ScoreMap, threshold: float = 0.95) -> list[dict]:
-    """One candidate per connected region above ``threshold``: its peak score and position."""
+    """One candidate per connected region above ``threshold``: its peak score and position (and,
+    from a class detector, its class probabilities at the peak)."""
     above = np.nan_to_num(smap.scores, nan=0.0) >= threshold
     labels, n = ndimage.label(above)
     out = []
@@ -188,6 +216,7 @@ def find_candidates(smap: ScoreMap, threshold: float = 0.95) -> list[dict]:
                 "x": int(i * smap.stride),
                 "y": int(j * smap.stride),
                 "n_pixels": int(region.sum()),
+                **class_at(smap, j, i),
             }
         )
     return sorted(out, key=lambda c: -c["peak_score"])
