@@ -89,6 +89,7 @@ class SegTrainConfig:
     kind_p: tuple[float, ...] = (0.3, 0.15, 0.25, 0.3)  # injected halo, mini-halo, relic, radio galaxy
     extended_beams: float = 3.0  # a real source larger than this many beams is "extended"
     device: str = "auto"  # where the network trains: auto (CUDA when present), cpu or cuda
+    class_weight: float = 1.0  # loss weight of mini-halo, relic and radio-galaxy pixels (halo: pos_weight)
 
 
 @dataclass
@@ -283,21 +284,29 @@ def sample_batch(fs: FieldSet, labels: list[np.ndarray], train_idx, cfg, rng, ha
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)[:, None].astype(np.float32))
 
 
-def class_loss_fn(logits: torch.Tensor, lab: torch.Tensor, pos_weight: float) -> torch.Tensor:
+def class_loss_fn(
+    logits: torch.Tensor, lab: torch.Tensor, pos_weight: float, class_weight: float = 1.0
+) -> torch.Tensor:
     """Partial-label cross-entropy: −log of the probability of the pixel's allowed set of classes
-    (:data:`LABEL_SETS`), halo pixels weighted ``pos_weight``, code −1 left out."""
+    (:data:`LABEL_SETS`), halo pixels weighted ``pos_weight``, the other named classes (mini-halo,
+    relic, radio galaxy: rarer, and thin) ``class_weight``, code −1 left out."""
     code = lab[:, 0].long()
     known = code >= 0
     allowed = ALLOWED.to(logits.device)[code.clamp(min=0)].permute(0, 3, 1, 2)  # (N, K, H, W)
     log_all = torch.logsumexp(logits, 1)
     log_set = torch.logsumexp(logits.masked_fill(~allowed, -1e4), 1)
-    w = torch.where(known, torch.where(code == CLASSES.index("halo"), pos_weight, 1.0), 0.0)
+    w = torch.where(
+        code == CLASSES.index("halo"), pos_weight, torch.where((code >= 2) & (code <= 4), class_weight, 1.0)
+    )
+    w = torch.where(known, w, 0.0)
     return ((log_all - log_set) * w).sum() / w.sum().clamp(min=1)
 
 
-def loss_fn(logits: torch.Tensor, lab: torch.Tensor, pos_weight: float) -> torch.Tensor:
+def loss_fn(
+    logits: torch.Tensor, lab: torch.Tensor, pos_weight: float, class_weight: float = 1.0
+) -> torch.Tensor:
     if logits.shape[1] > 1:
-        return class_loss_fn(logits, lab, pos_weight)
+        return class_loss_fn(logits, lab, pos_weight, class_weight)
     w = torch.where(lab < 0, 0.0, torch.where(lab > 0, pos_weight, 1.0))
     target = (lab > 0).float()
     return (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * w).sum() / w.sum().clamp(
@@ -385,7 +394,7 @@ def fit_segmenter(
         rng = np.random.default_rng([cfg.seed, step])
         model.train()
         x, y = sample_batch(fs, labels, train_idx, cfg, rng, hard)
-        loss = loss_fn(model(x.to(device)), y.to(device), cfg.pos_weight)
+        loss = loss_fn(model(x.to(device)), y.to(device), cfg.pos_weight, cfg.class_weight)
         opt.zero_grad()
         loss.backward()
         opt.step()
