@@ -17,7 +17,12 @@ def register_train(tsub) -> None:
     )
     p.add_argument("--data", type=Path, required=True, help="published-layout root (its TRAIN split)")
     p.add_argument("--out", type=Path, required=True, help="checkpoint path without suffix")
-    p.add_argument("--steps", type=V.int_range(1, V.MAX_TRAIN_STEPS), default=400)
+    p.add_argument(
+        "--steps",
+        type=V.int_range(1, V.MAX_TRAIN_STEPS),
+        default=None,
+        help="training steps (default 400; a --labels fine-tune: 300)",
+    )
     p.add_argument("--batch-size", type=V.int_range(1, 4096), default=16)
     p.add_argument("--crop", type=V.int_range(16, 1024), default=48)
     p.add_argument("--base", type=V.int_range(1, 256), default=8, help="channels of the first U-Net level")
@@ -32,15 +37,24 @@ def register_train(tsub) -> None:
     p.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present"
     )
+    p.add_argument(
+        "--labels",
+        type=Path,
+        help="label store (sqlite): fine-tune on its 'halo' / 'not halo' labels given on the fields under "
+        "--data, starting from --init (default: the checkpoint at --out)",
+    )
+    p.add_argument("--init", type=Path, help="detector checkpoint a --labels fine-tune starts from")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=cmd_train_segmenter)
 
 
 def cmd_train_segmenter(args) -> int:
+    if args.labels is not None:
+        return _finetune_on_labels(args)
     from ..training.segmenter import SegTrainConfig, train_segmenter
 
     cfg = SegTrainConfig(
-        steps=args.steps,
+        steps=args.steps or 400,
         batch_size=args.batch_size,
         crop=args.crop,
         base=args.base,
@@ -56,4 +70,33 @@ def cmd_train_segmenter(args) -> int:
         f"wrote {out}: {card.get('parameters', '?')} parameters, "
         f"{card['cost']['seconds']:.0f} s on {card['cost']['device']}"
     )
+    return 0
+
+
+def _finetune_on_labels(args) -> int:
+    from ..errors import InputError
+    from ..training.from_labels import finetune_on_labels
+
+    init = args.init or args.out.with_suffix(".safetensors")
+    if not Path(init).with_suffix(".safetensors").exists():
+        raise InputError(init, "no detector checkpoint to fine-tune (give --init)")
+    steps = args.steps or 300
+    out, card, skipped = finetune_on_labels(
+        args.data,
+        Path(init).with_suffix(".safetensors"),
+        args.labels,
+        args.out,
+        steps=steps,
+        resume=args.resume,
+        device=args.device,
+        command="radioviz " + " ".join(sys.argv[1:]),
+        progress=True,
+    )
+    rec = card["vetting_labels"]
+    print(
+        f"wrote {out}: fine-tuned on {rec['n_used']} labels ({rec['halo']} halo, {rec['not_halo']} not halo) "
+        f"on {len(rec['fields'])} field(s); {len(skipped)} left out"
+    )
+    for line in skipped[:10]:
+        print(f"  left out: {line}")
     return 0

@@ -721,3 +721,147 @@ def impostor_table(
         "n": len(rows),
         "threshold": threshold,
     }
+
+
+# -- learning from labels: a simulated labeller in the CV ------------------------------------------
+
+LABELLER_KS = (10, 30, 100)
+
+
+def ranked_peaks(p: np.ndarray, nms_px: float, top: int = 20) -> list[tuple[float, int, int]]:
+    """(score, y, x) of a map's local maxima, highest first, none within ``nms_px`` of a higher one."""
+    from scipy import ndimage
+
+    size = max(3, int(2 * nms_px) | 1)
+    peaks = np.argwhere((p == ndimage.maximum_filter(p, size)) & (p > 0))
+    found = sorted(((float(p[y, x]), int(y), int(x)) for y, x in peaks), reverse=True)
+    kept: list[tuple[float, int, int]] = []
+    for s, y, x in found:
+        if all(np.hypot(x - kx, y - ky) > nms_px for _, ky, kx in kept):
+            kept.append((s, y, x))
+        if len(kept) == top:
+            break
+    return kept
+
+
+def field_figures(maps: dict[int, np.ndarray], fs: FieldSet, threshold: float = 0.5) -> dict:
+    """Held-out figures of raw halo maps: halo fields whose first (first three) ranked candidate
+    lies within 10′ of the cluster, and regions ≥ ``threshold`` per deg² on halo-free fields."""
+    pix = fs.spec.pixel_deg
+    nms, near = radius_px(pix, 10.0), radius_px(pix, PEAK_RADIUS_ARCMIN)
+    top1, top3, false = [], [], []
+    for i, m in maps.items():
+        if fs.fields[i].label == 1:
+            cx, cy = fs.centres[i]
+            hits = [np.hypot(x - cx, y - cy) <= near for _, y, x in ranked_peaks(m, nms, 3)]
+            top1.append(bool(hits[:1] and hits[0]))
+            top3.append(any(hits))
+        elif fs.fields[i].label == 0:
+            false.append(_count_regions(m, threshold, nms) / fs.fields[i].area_deg2)
+    return {
+        "halo_in_top1": float(np.mean(top1)) if top1 else None,
+        "halo_in_top3": float(np.mean(top3)) if top3 else None,
+        "false_candidates_per_deg2": float(np.mean(false)) if false else None,
+    }
+
+
+def simulated_labels(model, fs: FieldSet, train, k: int) -> list[dict]:
+    """A "user" who labels the top ``k`` candidates of the training fields (ranked together by
+    score) from the truth: halo when the field is a halo field and the candidate within 10′ of its
+    cluster, not halo otherwise."""
+    pix = fs.spec.pixel_deg
+    nms, near = radius_px(pix, 10.0), radius_px(pix, PEAK_RADIUS_ARCMIN)
+    pool = []
+    for i in train:
+        for s, y, x in ranked_peaks(halo_probability(model, fs.fields[i].scaled()), nms, 10):
+            pool.append((s, int(i), y, x))
+    pool.sort(reverse=True)
+    rows = []
+    for _, i, y, x in pool[:k]:
+        f = fs.fields[i]
+        cx, cy = fs.centres[i]
+        sky = f.wcs.pixel_to_world(x, y)
+        halo = f.label == 1 and np.hypot(x - cx, y - cy) <= near
+        rows.append(
+            {
+                "field": f.name,
+                "ra": float(sky.ra.deg),
+                "dec": float(sky.dec.deg),
+                "label": "halo" if halo else "not halo",
+            }
+        )
+    return rows
+
+
+def labeller_fold(
+    fs: FieldSet,
+    seed: int,
+    fold: int,
+    k: int,
+    cfg: SegTrainConfig,
+    out: Path,
+    tag: str,
+    log=print,
+    ft_steps=300,
+):
+    """One fold of the simulated-labeller experiment: fit on the training fields, label their top-k
+    candidates from the truth (k in :data:`LABELLER_KS`), fine-tune, re-score the held-out fields."""
+    from .from_labels import finetune_config, labelled_maps, spots_from_labels
+
+    path = out / f"lab-{tag}-s{seed}-f{fold}.json"
+    if path.exists():
+        return path
+    torch.set_num_threads(1)
+    folds = group_folds(fs.groups, fs.source_labels, k, seed)
+    train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+    base = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold))
+    res = {"seed": seed, "fold": fold, "test": test.tolist(), "base_cpu_s": base.cpu_seconds}
+    res["before"] = field_figures(
+        {int(i): halo_probability(base.model, fs.fields[i].scaled()) for i in test}, fs
+    )
+    ft_cfg = replace(finetune_config(cfg, ft_steps), seed=seed * 100 + fold)
+    for kk in LABELLER_KS:
+        rows = simulated_labels(base.model, fs, train, kk)
+        spots, _ = spots_from_labels(fs, rows)
+        maps = labelled_maps(fs, ft_cfg, spots, CLUSTER_RADIUS_ARCMIN)
+        ft = fit_segmenter(
+            fs,
+            train,
+            ft_cfg,
+            labels=maps,
+            spots=[(s.field, s.x, s.y) for s in spots],
+            init_state=base.model.state_dict(),
+        )
+        after = field_figures({int(i): halo_probability(ft.model, fs.fields[i].scaled()) for i in test}, fs)
+        res[f"k{kk}"] = {
+            "after": after,
+            "n_halo": sum(r["label"] == "halo" for r in rows),
+            "n": len(rows),
+            "cpu_s": ft.cpu_seconds,
+        }
+    path.write_text(json.dumps(res, indent=1))
+    log(f"{path.name}: before {res['before']}; k=100 after {res['k100']['after']}")
+    return path
+
+
+def labeller_summary(files: list[Path]) -> dict:
+    """Mean ± std over seeds (each seed's figures the mean over its folds)."""
+    runs = [json.loads(Path(p).read_text()) for p in files]
+    by_seed: dict[int, list[dict]] = {}
+    for r in runs:
+        by_seed.setdefault(r["seed"], []).append(r)
+    out: dict = {"seeds": sorted(by_seed), "folds": len(runs)}
+    for key in ("before", *(f"k{k}" for k in LABELLER_KS)):
+        vals: dict[str, list[float]] = {}
+        for rs in by_seed.values():
+            for m in ("halo_in_top1", "halo_in_top3", "false_candidates_per_deg2"):
+                v = [(r[key] if key == "before" else r[key]["after"])[m] for r in rs]
+                v = [x for x in v if x is not None]
+                if v:
+                    vals.setdefault(m, []).append(float(np.mean(v)))
+        out[key] = {m: _mean_std(v) for m, v in vals.items()}
+        if key != "before":
+            out[key]["labels_halo_share"] = float(
+                np.mean([r[key]["n_halo"] / max(r[key]["n"], 1) for r in runs])
+            )
+    return out

@@ -90,6 +90,7 @@ class SegTrainConfig:
     extended_beams: float = 3.0  # a real source larger than this many beams is "extended"
     device: str = "auto"  # where the network trains: auto (CUDA when present), cpu or cuda
     class_weight: float = 1.0  # loss weight of mini-halo, relic and radio-galaxy pixels (halo: pos_weight)
+    spot_prob: float = 0.0  # share of crops around labelled candidates (a fine-tune on vetting labels)
 
 
 @dataclass
@@ -238,7 +239,9 @@ def _dihedral(x: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(x[..., ::-1, :] if k >= 4 else x)
 
 
-def sample_batch(fs: FieldSet, labels: list[np.ndarray], train_idx, cfg, rng, hard: list) -> tuple:
+def sample_batch(
+    fs: FieldSet, labels: list[np.ndarray], train_idx, cfg, rng, hard: list, spots: list | None = None
+) -> tuple:
     xs, ys = [], []
     c = cfg.crop
     # crops around the cluster: the halo clusters' (weak positives); a class detector also sees the
@@ -248,7 +251,11 @@ def sample_batch(fs: FieldSet, labels: list[np.ndarray], train_idx, cfg, rng, ha
     ]
     for _ in range(cfg.batch_size):
         r = rng.random()
-        if cfg.use_real_halos and centre_idx and r < cfg.real_halo_prob:
+        if spots and rng.random() < cfg.spot_prob:  # around a candidate someone labelled
+            i, sx, sy = spots[int(rng.integers(len(spots)))]
+            x0 = int(round(sx - c / 2 + rng.uniform(-c / 4, c / 4)))
+            y0 = int(round(sy - c / 2 + rng.uniform(-c / 4, c / 4)))
+        elif cfg.use_real_halos and centre_idx and r < cfg.real_halo_prob:
             i = int(rng.choice(centre_idx))
             cx, cy = fs.centres[i]
             x0 = int(round(cx - c / 2 + rng.uniform(-c / 4, c / 4)))
@@ -347,8 +354,15 @@ def fit_segmenter(
     run: Run | None = None,
     log=None,
     eval_fn=None,
+    labels: list[np.ndarray] | None = None,
+    spots: list[tuple[int, float, float]] | None = None,
+    init_state: dict | None = None,
 ) -> SegFit:
     """Train on the fields ``train_idx``; ``eval_fn(model) -> dict`` is logged every save (optional).
+
+    A fine-tune on vetting labels (:mod:`radioviz.training.from_labels`) passes the fields' label
+    codes with the labelled discs written in (``labels``), the labelled candidates to crop around
+    (``spots``: field index, x, y) and the weights to start from (``init_state``).
 
     With a saving ``run`` (``Run(out, cfg.seed, resume=...)``) the state is written every
     ``cfg.save_every`` steps and at the end, and a resuming run continues from it; without one
@@ -357,14 +371,16 @@ def fit_segmenter(
     run = run or Run(None, cfg.seed, progress=False)
     run.reseed(0)  # the weights' initialisation depends on the seed only, resumed or not
     train_idx = list(train_idx)
-    if cfg.classes:
+    if labels is None and cfg.classes:
         labels = [static_class_labels(f, cfg) for f in fs.fields]
-    else:
+    elif labels is None:
         labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
     device = resolve_device(cfg.device)
     model = SegmenterUNet(
         fs.fields[0].data.shape[0], cfg.base, cfg.depth, cfg.norm, len(CLASSES) if cfg.classes else 1
     )
+    if init_state is not None:
+        model.load_state_dict(init_state)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps, pct_start=0.15)
@@ -393,7 +409,7 @@ def fit_segmenter(
             hard = mine_hard_negatives(model, fs, labels, train_idx)
         rng = np.random.default_rng([cfg.seed, step])
         model.train()
-        x, y = sample_batch(fs, labels, train_idx, cfg, rng, hard)
+        x, y = sample_batch(fs, labels, train_idx, cfg, rng, hard, spots)
         loss = loss_fn(model(x.to(device)), y.to(device), cfg.pos_weight, cfg.class_weight)
         opt.zero_grad()
         loss.backward()
