@@ -106,7 +106,8 @@ def test_a_fine_tune_learns_from_a_store_and_its_card_says_which_labels(detector
     new, _, _ = load_classifier(out)
     old, _, _ = load_classifier(detector)
     assert any(
-        not torch.equal(a, b) for a, b in zip(new.net.state_dict().values(), old.net.state_dict().values())
+        not torch.equal(a, b)
+        for a, b in zip(new.net.state_dict().values(), old.net.state_dict().values(), strict=True)
     )
 
 
