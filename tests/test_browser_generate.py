@@ -161,6 +161,74 @@ def test_mask_canvas_every_control(page, tmp_path):
     assert canvas.screenshot() != blank
 
 
+def _pick_class(page, cls):
+    """The class for the next shape, waited on until the server says the browser's tools have it."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=cls, exact=True).click()
+    expect(page.get_by_text(re.compile(r"^mask: ")).first).to_contain_text(
+        f"next stroke: {cls}", timeout=30000
+    )
+
+
+def _counts_when(page, pattern) -> dict:
+    """The pixel counts, once the published summary matches ``pattern``."""
+    from playwright.sync_api import expect
+
+    summary = page.get_by_text(re.compile(r"^mask: ")).first
+    expect(summary).to_have_text(re.compile(pattern), timeout=60000)
+    return {c: int(n) for c, n in re.findall(r"(\w+) (\d+) px", summary.inner_text())}
+
+
+def test_mask_canvas_every_stroke_counts(page):
+    """Issue #28: three strokes in three classes each add their pixels (BokehJS labelled only the
+    first stroke in an empty source: later ones were outlines of class ""), Undo takes the last
+    stroke's pixels away, Clear all of them, and a stroke after Clear counts again."""
+    canvas = _open_mask_model(page)
+    _pick_class(page, "compact")
+    _draw_loop(page, canvas, 0.25, 0.3, 0.08)
+    c = _counts_when(page, r"compact [1-9]\d* px · extended 0 px · diffuse 0 px")["compact"]
+    _pick_class(page, "extended")
+    _draw_loop(page, canvas, 0.6, 0.3, 0.08)
+    e = _counts_when(page, rf"compact {c} px · extended [1-9]\d* px · diffuse 0 px")["extended"]
+    _pick_class(page, "diffuse")
+    _draw_loop(page, canvas, 0.4, 0.7, 0.08)
+    _counts_when(page, rf"compact {c} px · extended {e} px · diffuse [1-9]\d* px")
+    page.get_by_role("button", name="Undo", exact=True).click()
+    _counts_when(page, rf"compact {c} px · extended {e} px · diffuse 0 px")
+    page.get_by_role("button", name="Clear", exact=True).click()
+    _counts_when(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    _draw_loop(page, canvas, 0.6, 0.3, 0.08)  # still "diffuse"
+    _counts_when(page, r"compact 0 px · extended 0 px · diffuse [1-9]\d* px")
+
+
+def test_mask_canvas_polygon_by_press_and_hold(page):
+    """A polygon as the tool's tooltip says (Bokeh 3 starts and ends one on a press and hold, a
+    double tap does nothing) adds its pixels in the chosen class; Undo takes them away."""
+    canvas = _open_mask_model(page)
+    _pick_class(page, "extended")
+    page.locator("[title^='Polygon']").click()
+    box = canvas.bounding_box()
+    at = [(box["x"] + box["width"] * x, box["y"] + box["height"] * y) for x, y in [(0.3, 0.3), (0.6, 0.3)]]
+    at += [(box["x"] + box["width"] * x, box["y"] + box["height"] * y) for x, y in [(0.6, 0.6), (0.3, 0.6)]]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    page.wait_for_timeout(1000)  # the gesture: held well past Bokeh's 300 ms press threshold
+    page.mouse.up()
+    for x, y in at[1:3]:
+        page.wait_for_timeout(500)  # the gesture: taps further apart than a double tap (300 ms)
+        page.mouse.click(x, y)
+    page.wait_for_timeout(500)
+    page.mouse.move(*at[3])
+    page.mouse.down()
+    page.wait_for_timeout(1000)
+    page.mouse.up()
+    n = _counts_when(page, r"compact 0 px · extended [1-9]\d* px · diffuse 0 px")["extended"]
+    assert n > 200, f"{n} px: not the whole square"
+    page.get_by_role("button", name="Undo", exact=True).click()
+    _counts_when(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+
+
 def test_invalid_mask_file_named_by_the_users_file_name(page, tmp_path):
     """A refused mask file is named as the user named it: no temporary folder, no server path."""
     _open_mask_model(page)

@@ -1,10 +1,13 @@
 """A 64×64 segmentation-mask canvas: freehand strokes and polygons, each with a class.
 
 Drawing happens in the browser with Bokeh's FreehandDrawTool / PolyDrawTool; every shape keeps
-its class in a ``cls`` column (the tools' ``empty_value`` is set to the class chosen when the
-shape is drawn), and the mask is re-rasterised from all shapes on every change.  Undo removes
+its class in a ``cls`` column (the tools' ``default_overrides`` give it the class chosen when
+the shape is drawn), and the mask is re-rasterised from all shapes on every change.  Undo removes
 the most recent shape; Clear removes all; a mask can also be loaded from a file or derived
 from a field (both replace the drawing with a fixed base layer under it).
+
+The shapes, their order and the mask are held in :class:`MaskDrawing`, a param object with no
+Bokeh or widget in it; :class:`MaskCanvas` is the view that keeps it and the browser in step.
 """
 
 from __future__ import annotations
@@ -48,10 +51,89 @@ def rasterize_shape(xs, ys, kind: str, size: int = SIZE, brush: float = 1.5) -> 
     return out
 
 
+TOOLS = {"poly": "polygon", "free": "freehand"}  # each tool's shapes, painted in this order (strokes on top)
+
+
 def _plain(data) -> dict:
     """A shape source's columns as plain nested lists (the browser may send arrays)."""
     conv = lambda v: np.asarray(v).tolist() if not isinstance(v, str) else v  # noqa: E731
     return {k: [conv(v) for v in vals] for k, vals in data.items()}
+
+
+def _no_shapes() -> dict:
+    return {"xs": [], "ys": [], "cls": []}
+
+
+class MaskDrawing(param.Parameterized):
+    """The drawing as data, apart from Bokeh and the widgets (so it can be tested without either).
+
+    Each tool's shapes are held as the columns its browser source has; every change assigns new
+    objects, never mutates in place, so param sees it and the mask is rasterised again.
+    """
+
+    free = param.Dict(default={}, doc="Freehand strokes: xs, ys and cls columns, as the browser has them")
+    poly = param.Dict(default={}, doc="Polygons: xs, ys and cls columns, as the browser has them")
+    history = param.List(default=[], doc="Which tool drew each shape still there, oldest first (for Undo)")
+    base = param.Array(
+        default=np.zeros((SIZE, SIZE), np.int64), doc="A loaded or derived mask under the shapes"
+    )
+    mask = param.Array(
+        default=np.zeros((SIZE, SIZE), np.int64), doc="Class indices (0 background … 3 diffuse)"
+    )
+    counts = param.Dict(default={}, doc="Pixels of each drawable class in the mask")
+
+    def __init__(self, **params):
+        params.setdefault("free", _no_shapes())
+        params.setdefault("poly", _no_shapes())
+        super().__init__(**params)
+        self._rasterise()
+
+    @param.depends("free", "poly", "base", watch=True)
+    def _rasterise(self):
+        m = np.asarray(self.base, np.int64).copy()
+        for tool, kind in TOOLS.items():
+            d = getattr(self, tool)
+            for xs, ys, cls in zip(d["xs"], d["ys"], d["cls"], strict=True):
+                if cls in MASK_CLASSES:
+                    m[rasterize_shape(xs, ys, kind)] = MASK_CLASSES.index(cls)
+        self.param.update(mask=m, counts={c: int((m == i).sum()) for i, c in enumerate(MASK_CLASSES) if i})
+
+    def replace(self, tool: str, columns: dict) -> bool:
+        """A tool's shapes as they are now (drawn, moved or deleted in the browser); False when
+        nothing changed (our own change coming back)."""
+        columns = _plain(columns)
+        old = getattr(self, tool)
+        if columns == old:
+            return False
+        history, n_old, n = list(self.history), len(old["xs"]), len(columns["xs"])
+        history += [tool] * (n - n_old)
+        for _ in range(n_old - n):  # deleted in the browser: forget this tool's latest shapes
+            if tool in history:
+                del history[len(history) - 1 - history[::-1].index(tool)]
+        self.param.update({tool: columns, "history": history})
+        return True
+
+    def add(self, tool: str, xs, ys, cls: str) -> None:
+        """One more shape from ``tool`` ('free' or 'poly')."""
+        old = getattr(self, tool)
+        self.replace(
+            tool, {"xs": [*old["xs"], list(xs)], "ys": [*old["ys"], list(ys)], "cls": [*old["cls"], cls]}
+        )
+
+    def undo(self) -> str | None:
+        """Remove the most recent shape; the tool it came from, or None when there was none."""
+        if not self.history:
+            return None
+        tool = self.history[-1]
+        old = getattr(self, tool)
+        self.param.update({tool: {k: list(v)[:-1] for k, v in old.items()}, "history": self.history[:-1]})
+        return tool
+
+    def clear(self) -> None:
+        """No shapes and no base layer."""
+        self.param.update(
+            free=_no_shapes(), poly=_no_shapes(), history=[], base=np.zeros((SIZE, SIZE), np.int64)
+        )
 
 
 class MaskCanvas(pn.viewable.Viewer):
@@ -66,10 +148,9 @@ class MaskCanvas(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.base = np.zeros((SIZE, SIZE), np.int64)  # a loaded or derived mask under the drawing
-        self.history: list[str] = []  # which source got each new shape, for undo
-        self.free = ColumnDataSource({"xs": [], "ys": [], "cls": []})
-        self.poly = ColumnDataSource({"xs": [], "ys": [], "cls": []})
+        self.drawing = MaskDrawing()
+        self.free = ColumnDataSource(_no_shapes())
+        self.poly = ColumnDataSource(_no_shapes())
         self.image = ColumnDataSource({"image": [self._rgba(self.mask)]})
         fig = figure(
             x_range=(0, SIZE),
@@ -87,24 +168,29 @@ class MaskCanvas(pn.viewable.Viewer):
         r_poly = fig.patches(
             "xs", "ys", source=self.poly, fill_alpha=0.15, fill_color="white", line_color="white"
         )
+        # the class goes in default_overrides: BokehJS pads a new shape's cls with the value it
+        # infers from the column ("" once it holds a string) before it looks at empty_value, so
+        # empty_value labelled only the first shape in an empty source
         self.free_tool = FreehandDrawTool(
-            renderers=[r_free], empty_value=self.draw_class, description="Freehand stroke"
+            renderers=[r_free], default_overrides={"cls": self.draw_class}, description="Freehand stroke"
         )
         self.poly_tool = PolyDrawTool(
             renderers=[r_poly],
-            empty_value=self.draw_class,
-            description="Polygon: tap vertices, double-tap to finish",
+            default_overrides={"cls": self.draw_class},
+            # Bokeh 3 starts and ends a polygon on a press (hold); a double tap does nothing
+            description="Polygon: press and hold to start, tap each corner, press and hold to finish",
         )
         fig.add_tools(self.free_tool, self.poly_tool)
         fig.toolbar.active_drag = self.free_tool
         fig.background_fill_color = "#111111"
         fig.grid.visible = False
         self.figure = fig
-        self._counts = {"free": 0, "poly": 0}
-        self._shapes = {"free": {"xs": [], "ys": [], "cls": []}, "poly": {"xs": [], "ys": [], "cls": []}}
-        self.summary = pn.pane.Markdown("mask: empty (draw on the canvas)")
-        self.free.on_change("data", lambda attr, old, new: self._changed("free"))
-        self.poly.on_change("data", lambda attr, old, new: self._changed("poly"))
+        self._tool_class = self.draw_class  # the class the browser's tools give a new shape
+        self._mask_words = "empty (draw on the canvas)"
+        self.summary = pn.pane.Markdown(self._summary_text())
+        self.drawing.param.watch(self._mask_changed, "mask")
+        self.free.on_change("data", lambda attr, old, new: self._from_browser("free"))
+        self.poly.on_change("data", lambda attr, old, new: self._from_browser("poly"))
 
     @staticmethod
     def _rgba(mask: np.ndarray) -> np.ndarray:
@@ -113,91 +199,78 @@ class MaskCanvas(pn.viewable.Viewer):
             rgba[mask == k] = c
         return rgba.view(np.uint32).reshape(mask.shape)
 
+    def _summary_text(self) -> str:
+        return f"mask: {self._mask_words} · next stroke: {self._tool_class}"
+
     @param.depends("draw_class", watch=True)
     def _class_changed(self):
         cls = self.draw_class
 
         def push():
-            self.free_tool.empty_value = cls
-            self.poly_tool.empty_value = cls
+            self.free_tool.default_overrides = {"cls": cls}
+            self.poly_tool.default_overrides = {"cls": cls}
+            self._tool_class = cls  # told after the tools, so "next stroke" is true once shown
+            self.summary.object = self._summary_text()
 
         on_session(push, self.figure)
 
-    def _source(self, name: str) -> ColumnDataSource:
-        return self.free if name == "free" else self.poly
+    def _source(self, tool: str) -> ColumnDataSource:
+        return self.free if tool == "free" else self.poly
 
-    def _changed(self, name: str):
+    def _from_browser(self, tool: str):
         """A shape drawn, moved or deleted in the browser (runs on the session's thread)."""
-        src = self._source(name)
-        data = _plain(src.data)
-        n = len(data["xs"])
-        cls = list(data.get("cls", []))
-        if len(cls) < n:  # a tool without empty_value support: label new shapes with the current class
-            src.data["cls"] = cls + [self.draw_class] * (n - len(cls))
-            return
-        if data == self._shapes[name]:
-            return  # our own change coming back
-        if n > self._counts[name]:
-            self.history.extend([name] * (n - self._counts[name]))
-        self._counts[name] = n
-        self._shapes[name] = data
-        self._render()
+        columns = _plain(self._source(tool).data)
+        missing = len(columns["xs"]) - len(columns.get("cls", []))
+        if missing > 0:  # a tool that left the class out: the current one
+            columns["cls"] = list(columns.get("cls", [])) + [self.draw_class] * missing
+        if self.drawing.replace(tool, columns) and missing > 0:
+            self._push(tool)
 
-    def add_shape(self, kind: str, xs, ys, cls: str | None = None) -> None:
-        """Add a shape from Python (tests, notebooks): kind 'freehand' or 'polygon'."""
-        name = "free" if kind == "freehand" else "poly"
-        data = {k: list(v) for k, v in self._shapes[name].items()}
-        data["xs"].append(list(xs))
-        data["ys"].append(list(ys))
-        data["cls"].append(cls or self.draw_class)
-        self._set_source(name, data)
+    def _push(self, tool: str) -> None:
+        """The browser's source set to the drawing's shapes as they are when this runs."""
+        src, columns = self._source(tool), getattr(self.drawing, tool)
+        if _plain(src.data) != columns:
+            src.data = {k: list(v) for k, v in columns.items()}
 
-    def _set_source(self, name: str, data: dict) -> None:
-        """Replace a shape source's data: the mask now, the browser on the session's thread."""
-        n = len(data["xs"])
-        if n > self._counts[name]:
-            self.history.extend([name] * (n - self._counts[name]))
-        self._counts[name] = n
-        self._shapes[name] = data = _plain(data)
-        self._render()
-        src = self._source(name)
-        on_session(lambda: setattr(src, "data", data), self.figure)
-
-    def _render(self):
-        m = self.base.copy()
-        for name, kind in (("poly", "polygon"), ("free", "freehand")):
-            d = self._shapes[name]
-            for xs, ys, cls in zip(d["xs"], d["ys"], d["cls"], strict=True):
-                if cls in MASK_CLASSES:
-                    m[rasterize_shape(xs, ys, kind)] = MASK_CLASSES.index(cls)
+    def _mask_changed(self, event):
+        m = event.new
         rgba = self._rgba(m)
         on_session(lambda: setattr(self.image, "data", {"image": [rgba]}), self.figure)
         self.mask = m
-        self.summary.object = "mask: " + " · ".join(
-            f"{c} {int((m == i).sum())} px" for i, c in enumerate(MASK_CLASSES) if i
-        )
+        self._mask_words = " · ".join(f"{c} {n} px" for c, n in self.drawing.counts.items())
+        self.summary.object = self._summary_text()
+
+    def _on_drawing(self, change) -> None:
+        """Change the drawing on the session's thread, where the browser's shapes arrive (so the
+        two never interleave), then send the browser the shapes it changed."""
+
+        def run():
+            before = {t: getattr(self.drawing, t) for t in TOOLS}
+            change()
+            for tool in TOOLS:
+                if getattr(self.drawing, tool) is not before[tool]:
+                    self._push(tool)
+
+        on_session(run, self.figure)
+
+    def add_shape(self, kind: str, xs, ys, cls: str | None = None) -> None:
+        """Add a shape from Python (tests, notebooks): kind 'freehand' or 'polygon'."""
+        tool = {k: t for t, k in TOOLS.items()}[kind]
+        cls = cls or self.draw_class
+        self._on_drawing(lambda: self.drawing.add(tool, xs, ys, cls))
 
     @param.depends("undo", watch=True)
     def _undo(self):
-        if not self.history:
-            return
-        name = self.history.pop()
-        data = {k: list(v)[:-1] for k, v in self._shapes[name].items()}
-        self._counts[name] = len(data["xs"])
-        self._set_source(name, data)
+        self._on_drawing(self.drawing.undo)
 
     @param.depends("clear", watch=True)
     def _clear(self):
-        self.history.clear()
-        self.base = np.zeros((SIZE, SIZE), np.int64)
-        self._counts = {"free": 0, "poly": 0}
-        for name in ("free", "poly"):
-            self._set_source(name, {"xs": [], "ys": [], "cls": []})
+        self._on_drawing(self.drawing.clear)
 
     def set_base(self, mask: np.ndarray) -> None:
         """Use a loaded or derived mask (rows = y) as the layer under the drawing."""
-        self.base = np.asarray(mask, np.int64).copy()
-        self._render()
+        base = np.asarray(mask, np.int64).copy()
+        self._on_drawing(lambda: setattr(self.drawing, "base", base))
 
     def __panel__(self):
         legend = " · ".join(
