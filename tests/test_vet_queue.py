@@ -7,23 +7,20 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from radioviz.scan.queue import (
+from radioviz.scan.agreement import (
     CONSENSUS_COLUMNS,
     VOTE_COLUMNS,
-    QueueFilter,
     cohen_kappa,
     consensus,
     consensus_rows,
     export_meta,
     export_rows,
     fleiss_kappa,
-    load_queue,
     overall_agreement,
-    rank,
-    select,
     vote_rows,
     votes_from,
 )
+from radioviz.scan.queue import QueueFilter, load_queue, rank, select
 from radioviz.scan.vetting import Label, LabelStore
 from radioviz.survey.store import ResultStore
 
