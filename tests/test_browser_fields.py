@@ -34,15 +34,30 @@ def store_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(store_path):
+def user_checkpoints(tmp_path_factory):
+    """Where "Retrain on my labels" writes (never the user's own ~/.local/share)."""
+    return tmp_path_factory.mktemp("user_checkpoints")
+
+
+@pytest.fixture(scope="module")
+def server(store_path, user_checkpoints):
 
     from radioviz.app.headless import served_app
 
     errors = _Errors()
     for name in ("tornado", "bokeh", "panel", "holoviews", "param"):
         logging.getLogger(name).addHandler(errors)
-    with served_app(labels_path=str(store_path)) as url:
-        yield url, errors
+    saved = {k: os.environ.get(k) for k in ("RADIOVIZ_USER_CHECKPOINTS", "RADIOVIZ_RETRAIN_STEPS")}
+    os.environ.update(RADIOVIZ_USER_CHECKPOINTS=str(user_checkpoints), RADIOVIZ_RETRAIN_STEPS="5")
+    try:
+        with served_app(labels_path=str(store_path)) as url:
+            yield url, errors
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
@@ -421,3 +436,29 @@ def test_candidate_table_shows_every_column_and_whole_titles(server, browser, wi
         assert not errors.records, errors.records
     finally:
         page.close()
+
+
+def test_retrain_on_my_labels_then_the_field_is_scored_by_the_new_model(page, store_path, user_checkpoints):
+    """Issue #26: label, "Retrain on my labels", and the list is ranked by the retrained model."""
+    import json
+
+    from playwright.sync_api import expect
+
+    _scan(page)
+    before = len(LabelStore(store_path).history())
+    page.keyboard.press("h")
+    deadline = time.time() + 60  # the label is a committed row in the store
+    while time.time() < deadline and len(LabelStore(store_path).history()) <= before:
+        time.sleep(0.2)
+    assert LabelStore(store_path).history()[-1].label == "halo"
+    _pick_model(page, "segmenter")
+    page.get_by_role("button", name="Retrain on my labels").click()
+    page.get_by_text("Retrained on").wait_for(timeout=SLOW)
+    (made,) = list(user_checkpoints.glob("segmenter+labels-*.safetensors"))
+    card = json.loads(made.with_suffix(".json").read_text())
+    assert card["vetting_labels"]["halo"] >= 1 and card["metrics"]["cv"] is None
+    page.get_by_text(re.compile(r"Retrained on .*" + re.escape(made.name))).wait_for(timeout=30000)
+    sel = page.locator("select").filter(has_text="segmenter+labels-")
+    expect(sel).to_have_value(re.compile(r"^segmenter\+labels-"), timeout=30000)  # and it is chosen
+    page.get_by_text("Score map:").wait_for(timeout=SLOW)  # scored again, by the new model
+    assert "one pass" in page.get_by_text("Score map:").first.inner_text()  # the detector's map, not L's

@@ -31,6 +31,7 @@ from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
 from . import resources, sky
 from .candidate_classes import MAP_LAYERS, class_colour, class_text
+from .retrain import Retrainer
 from .session_memory import folder_cached, owned_cache
 from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, on_session, rgba_image, set_data
 
@@ -323,13 +324,37 @@ class FieldsView(pn.viewable.Viewer):
             self.session,
             on_ready=lambda: _on_session(doc, self._labels_ready),
         )
-        cards = scoring_cards()
-        self._cards = cards
-        self.param.classifier.objects = {f"{n} — {model_summary(c)}": n for n, c in sorted(cards.items())}
-        self.classifier = default_model(cards)
+        self.retrainer = Retrainer()
+        self._list_models()
+        self.classifier = default_model(self._cards)
         self._load_folder()
         if self.labels.notice:
             self.show_error(self.labels.notice, cause="labels")
+
+    def _list_models(self) -> None:
+        cards = scoring_cards()
+        self._cards = cards
+        self.param.classifier.objects = {f"{n} — {model_summary(c)}": n for n, c in sorted(cards.items())}
+
+    # -- learning from the labels -------------------------------------------------------------------
+
+    def retrain(self) -> None:
+        """Fine-tune the chosen detector on the label store's labels of this folder's fields (in the
+        background); the new model is then chosen and the field scored again."""
+        doc = pn.state.curdoc
+        self.retrainer.start(
+            self._root(),
+            self.classifier,
+            self.labels,
+            hand_back=lambda fn, args: _on_session(doc, fn, *args),
+            on_done=self._retrained,
+        )
+
+    def _retrained(self, name: str, card: dict) -> None:
+        self._list_models()
+        self.classifier = name
+        if self.field:
+            self.start_scan()
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -692,7 +717,7 @@ class FieldsView(pn.viewable.Viewer):
 
     def _scan(self, root: str, field: str, name: str, stride: int, threshold: float, progress=None):
         """Score a field (any thread): the map, its candidates, their cut-outs; None if cancelled."""
-        model, pre, _ = resources.classifier(resources.CHECKPOINTS / name)
+        model, pre, _ = resources.classifier(resources.checkpoint_path(name))
         clipped = resources.clipped_field(root, field)
 
         def callback(done, total):
@@ -1333,6 +1358,7 @@ class FieldsView(pn.viewable.Viewer):
                 f"Labels are saved on every key press to `{self.labels.name}`, the label store shared "
                 "by all sessions."
             ),
+            self._retrain_panel(),
             sizing_mode="stretch_width",
         )
         readout = pn.pane.Markdown(
@@ -1367,6 +1393,27 @@ class FieldsView(pn.viewable.Viewer):
         self.data_dir = label
         self._status.object = f"Fetched {folder.name} from SkyView."
         return True
+
+    def _retrain_panel(self) -> pn.Column:
+        """ "Retrain on my labels": button, stop, progress and what it did."""
+        go = pn.widgets.Button(label="Retrain on my labels", color="primary", width=190)
+        stop = pn.widgets.Button(label="Stop retraining", width=140)
+        go.on_click(lambda e: self._safe(self.retrain))
+        stop.on_click(lambda e: self.retrainer.cancel())
+        r = self.retrainer
+        bar = pn.indicators.Progress(
+            value=r.param.progress, max=100, visible=r.param.running, sizing_mode="stretch_width"
+        )
+        return pn.Column(
+            pn.Row(go, stop),
+            bar,
+            pn.pane.Markdown(
+                r.param.status,
+                css_classes=[f"rv-retrain-{self.session}"],
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+        )
 
     def _safe(self, fn):
         try:

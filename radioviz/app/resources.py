@@ -358,9 +358,29 @@ def display_planes(root: str, name: str) -> np.ndarray:
     return coregistered_field(clipped_field(root, name))
 
 
-def checkpoint_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
-    """``{file name: card}`` of every checkpoint with a valid card (see ``models.card.cards_in``)."""
-    return cards_in(directory)
+def user_checkpoints() -> Path:
+    """Where the app writes models it trains for its users (a detector retrained on their labels):
+    ``$RADIOVIZ_USER_CHECKPOINTS``, else ``$XDG_DATA_HOME/radioviz/checkpoints`` — never the
+    repository's checkpoints/, which every session shares read-only."""
+    if os.environ.get("RADIOVIZ_USER_CHECKPOINTS"):
+        return Path(os.environ["RADIOVIZ_USER_CHECKPOINTS"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base).expanduser() / "radioviz" / "checkpoints"
+
+
+def checkpoint_path(name: str) -> Path:
+    """The file of a listed checkpoint: a user-trained one, else the committed one."""
+    user = user_checkpoints() / name
+    return user if user.exists() else CHECKPOINTS / name
+
+
+def checkpoint_cards(directory: Path | None = None) -> dict[str, ModelCard]:
+    """``{file name: card}`` of every checkpoint with a valid card (see ``models.card.cards_in``);
+    the committed ones are listed with the users' retrained ones."""
+    cards = cards_in(directory or CHECKPOINTS)
+    if directory is None and user_checkpoints().is_dir():
+        cards.update({n: c for n, c in cards_in(user_checkpoints()).items() if n not in cards})
+    return cards
 
 
 @lru_cache(maxsize=16)
@@ -379,12 +399,12 @@ def classifier(path: str | Path):
     return _load("classifier", str(path), Path(path).stat().st_mtime)
 
 
-def generator_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
+def generator_cards(directory: Path | None = None) -> dict[str, ModelCard]:
     """Cards of the generator checkpoints (DDPM, EDM, WGAN)."""
     return {n: c for n, c in checkpoint_cards(directory).items() if c.is_generator}
 
 
-def classifier_cards(directory: Path = CHECKPOINTS) -> dict[str, ModelCard]:
+def classifier_cards(directory: Path | None = None) -> dict[str, ModelCard]:
     return {n: c for n, c in checkpoint_cards(directory).items() if c.kind == "classifier"}
 
 

@@ -186,7 +186,7 @@ class SurveyView(pn.viewable.Viewer):
                 try:
                     self.summary = run_survey(
                         target,
-                        resources.CHECKPOINTS / self.checkpoint,
+                        resources.checkpoint_path(self.checkpoint),
                         out,
                         images=images,
                         stride=self.stride,

@@ -131,9 +131,10 @@ def config_of(card) -> SegTrainConfig:
     return SegTrainConfig(**rec)
 
 
-def fields_for(path: str | Path) -> FieldSet:
+def fields_for(path: str | Path, names: set[str] | None = None) -> FieldSet:
     """The fields a fine-tune can use: a published layout's TRAIN split (cached grid), else every
-    field under a folder (no class labels: only the vetting labels say anything of them)."""
+    field under a folder — or only those ``names`` — (no class labels: only the vetting labels
+    say anything of them)."""
     from ..data.fieldgrid import GridSpec, grid_field
     from ..errors import InputError
     from ..io.layout import discover, find_splits, read_stack
@@ -141,7 +142,7 @@ def fields_for(path: str | Path) -> FieldSet:
 
     if "TRAIN" in find_splits(path):
         return load_fields(path)
-    sources = discover(path)
+    sources = [s for s in discover(path) if names is None or s.name in names]
     if not sources:
         raise InputError(path, "no fields to learn from")
     spec = GridSpec()
@@ -162,6 +163,7 @@ def finetune_on_labels(
     progress: bool = False,
     labels=None,
     fs: FieldSet | None = None,
+    on_step=None,
 ):
     """Fine-tune the detector ``init`` on the labels of ``store`` (or the given ``labels`` rows)
     given on the fields under ``data``; write ``out`` and its card.  Returns (path, card, skipped)."""
@@ -197,6 +199,7 @@ def finetune_on_labels(
         labels=maps,
         spots=[(s.field, s.x, s.y) for s in spots],
         init_state=net.state_dict(),
+        on_step=on_step,
     )
     new = card.to_dict()
     training = run.training_record(cfg, learning_curve=fit.history, steps=cfg.steps)
@@ -215,6 +218,8 @@ def finetune_on_labels(
                 "device": device_name(resolve_device(cfg.device)),
             },
             "description": (new.get("description", "") + " — fine-tuned on vetting labels").strip(" —"),
+            # the figures of the model it came from are not this model's: never a default by them
+            "metrics": {"cv": None, "cv_of_init": (new.get("metrics") or {}).get("cv")},
         }
     )
     new.pop("parameters", None)

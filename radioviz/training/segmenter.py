@@ -338,6 +338,10 @@ def mine_hard_negatives(
     return [(i, y, x) for _, i, y, x in found[:top]]
 
 
+class TrainingCancelled(Exception):
+    """Raised out of :func:`fit_segmenter` when its ``on_step`` asks to stop."""
+
+
 @dataclass
 class SegFit:
     model: SegmenterUNet
@@ -357,12 +361,15 @@ def fit_segmenter(
     labels: list[np.ndarray] | None = None,
     spots: list[tuple[int, float, float]] | None = None,
     init_state: dict | None = None,
+    on_step=None,
 ) -> SegFit:
     """Train on the fields ``train_idx``; ``eval_fn(model) -> dict`` is logged every save (optional).
 
     A fine-tune on vetting labels (:mod:`radioviz.training.from_labels`) passes the fields' label
     codes with the labelled discs written in (``labels``), the labelled candidates to crop around
     (``spots``: field index, x, y) and the weights to start from (``init_state``).
+    ``on_step(done, total)`` is called after every step; returning True stops the fit
+    (:class:`TrainingCancelled`).
 
     With a saving ``run`` (``Run(out, cfg.seed, resume=...)``) the state is written every
     ``cfg.save_every`` steps and at the end, and a resuming run continues from it; without one
@@ -430,6 +437,9 @@ def fit_segmenter(
             history.append(entry)
             losses = []
         run.tick(done)  # saves at every save_every-th step (the last one is saved by finish)
+        if on_step is not None and on_step(done, cfg.steps):
+            bar.close()
+            raise TrainingCancelled(f"stopped after {done} of {cfg.steps} steps")
         if log and history and history[-1]["step"] == done:
             log(json.dumps(history[-1]))
     bar.close()
