@@ -275,6 +275,50 @@ def class_report(a, fs, labels, det_geo) -> dict:
     return out
 
 
+def final_class_detector(a, fs, cfg) -> Path:
+    """Train the shipped class detector on every TRAIN field with the ``--final-variant`` recipe,
+    calibrated (Platt) on that variant's held-out centre scores, its card carrying the CV table
+    against the one-class detector, the class confusion and the impostor fields."""
+    labels = fs.source_labels
+    det_geo = {"pixel_deg": fs.spec.pixel_deg, "centre": fs.centres[0], "area_deg2": fs.fields[0].area_deg2}
+    files = dc._seed_files(a.work, f"det-{a.final_variant}", a.k)
+    raw_scores, raw_labels = [], []
+    for _seed, fl in sorted(files.items()):
+        raw = np.full(len(labels), np.nan)
+        for p in fl:
+            z = np.load(p)
+            raw[z["test"]] = z["centre_scores"]
+        raw_scores.append(raw.tolist())
+        raw_labels.append(labels.tolist())
+    mine = dc.evaluate_method(files, labels, det_geo, True, 0.5)
+    summary = {"detector": {k: mine[k] for k in dc.TABLE_METRICS} | {"seeds": len(mine["seeds"]), "k": a.k}}
+    one = dc._seed_files(a.work, "det-full", a.k)
+    if one:
+        r = dc.evaluate_method(one, labels, det_geo, True, 0.5)
+        summary["one-class detector"] = {k: r[k] for k in dc.TABLE_METRICS} | {
+            "seeds": len(r["seeds"]),
+            "k": a.k,
+        }
+    cv = {"raw_centre_scores": raw_scores, "raw_centre_labels": raw_labels, "card_summary": summary}
+    change, _ = VARIANTS[a.final_variant]
+    final = replace(cfg, **change)
+    cmd = (
+        f"python scripts/cv_detector.py --data {a.data} --steps {a.steps} --final-variant {a.final_variant} "
+        "--stages final-classes   # radioviz train segmenter --classes + the CV's calibration"
+    )
+    out, card = train_segmenter(a.data, a.out, final, resume=True, cv=cv, command=cmd, log=log)
+    path = Path(a.out).with_suffix(".json")
+    c = json.loads(path.read_text())
+    c["metrics"]["classes"] = {
+        "confusion": dc.confusion_summary(files),
+        "impostors": dc.impostor_table(mine, files, fs),
+        "cv_source": "docs/classifiers/cv_class_detector.json",
+    }
+    path.write_text(json.dumps(c, indent=2, sort_keys=True, default=float))
+    log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
+    return out
+
+
 def labeller_report(a, tag: str) -> dict:
     """The simulated-labeller table (docs/classifiers/cv_labeller.json and .md)."""
     files = sorted(a.work.glob(f"lab-{tag}-s*-f*.json"))
@@ -464,6 +508,8 @@ def main():
                 for f in range(a.k):
                     dc.labeller_fold(fs, seed, f, a.k, lcfg, a.work, tag, log)
             labeller_report(a, tag)
+        elif stage == "final-classes":
+            final_class_detector(a, fs, cfg)
         elif stage == "classes":
             det_geo = {
                 "pixel_deg": fs.spec.pixel_deg,
