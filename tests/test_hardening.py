@@ -300,7 +300,10 @@ def test_fields_view_stays_inside_the_data_root(root, tmp_path):
     from radioviz.app.fields import FieldsView
 
     view = FieldsView(labels_path=tmp_path / "labels.ecsv")
-    assert view.data_dir == "." and view.field is None
+    # the first screen is the root's folder of fields, shown relative to the root: never an error
+    assert view.data_dir == "fields" and view.field == "abell_0001" and view.message == ""
+    view.data_dir = "."
+    assert view.field is None and "no FITS images" in view.message and str(root) not in view.message
     view.data_dir = "fields"
     assert view.field == "abell_0001" and view.message == ""
     for typed in ("/etc", "escape", str(tmp_path / "secret")):

@@ -210,6 +210,14 @@ def _fits_below_hint(folder: str) -> str:
     )
 
 
+def _first_fields_folder() -> str:
+    """Under a data root: the folder below it holding the most fields (shown relative to the root),
+    so the first screen is a field, not an error; the root itself ('.') when none holds any."""
+    root = resources.data_root()
+    found = sorted(data_folders_below(root), key=lambda fn: (-fn[1], str(fn[0]))) if root else []
+    return resources.shown_path(found[0][0]) if found else "."
+
+
 def _on_session(doc, fn, *args):
     """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
     if doc is None:
@@ -274,7 +282,9 @@ class FieldsView(pn.viewable.Viewer):
     def __init__(self, labels_path: str | Path | None = None, **params):
         params.setdefault("labeller", _default_labeller())
         if resources.data_root() is not None:  # served with a data root: show paths inside it
-            params["data_dir"] = resources.shown_path(params["data_dir"]) if "data_dir" in params else "."
+            params["data_dir"] = (
+                resources.shown_path(params["data_dir"]) if "data_dir" in params else _first_fields_folder()
+            )
         self._dir = None  # the folder last opened (a resolved server path, never shown)
         self._opened: tuple[str | None, str | None] = (None, None)  # (folder, field) open_field showed
         self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
