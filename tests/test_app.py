@@ -532,8 +532,10 @@ def test_trajectory_scale_colorbar_and_model_specific_teaching(generated_view):
     assert "max |Δ|" in t.cache.data["title_diff"][2]
     assert "ε_θ" in t.explain["x0"].object and "ᾱ" in t.explain_schedule.object
     assert "DDPM-1000" in t.sampler_button.label
-    t.model = "edm_gleam.safetensors"
-    assert "D(x; σ)" in t.explain["x0"].object and "Heun" in t.explain_schedule.object
+    t.model = "edm_gleam.safetensors"  # the DDPM run stays, with its own captions, marked old (#28)
+    assert "ε_θ" in t.explain["x0"].object and t.outdated.startswith("From the previous settings")
+    fresh = TrajectoryView()  # before any run the captions are the picked model's
+    assert "D(x; σ)" in fresh.explain["x0"].object and "Heun" in fresh.explain_schedule.object
     assert t.sampler_button.label == "Run Euler-25 / Heun-25" and "no discrete" in t.sampler_note_pane.object
     t.forward_t = t.param.forward_t.bounds[1]
     assert "σ = 80" in t.fwd_text.object  # the EDM's own σ range, not the DDPM ᾱ

@@ -3,12 +3,17 @@
 Bokeh's bounded spinner silently keeps the old value while still showing what was typed (0, −5),
 so a run used a number the page did not show. These boxes put an out-of-range entry back to the
 value in use and say so in a status pane, take the message back once a valid value is in, and
-follow the parameter when code changes it."""
+follow the parameter when code changes it.  The rule is :func:`radioviz.validate.number_problem`,
+the one every other entry point (options, cards) uses."""
 
 from __future__ import annotations
 
+import math
+
 import panel as pn
 import param
+
+from ..validate import number_problem
 
 
 class Refusals:
@@ -30,6 +35,20 @@ class Refusals:
         self.shown = None
 
 
+class NumberBox(pn.widgets.FloatInput):
+    """A FloatInput that hands any number the browser sends to the range check.  A typed
+    99999999999999999999 arrives as the JSON integer 100000000000000000000, past int64, and
+    Panel's NaN test (``np.isnan``) raised on it (``TypeError: ufunc 'isnan'``): the entry was
+    dropped with a server traceback and the box showed a number the view never used."""
+
+    def _process_property_change(self, props):
+        props = {
+            k: float(v) if k in ("value", "value_throttled") and type(v) is int else v
+            for k, v in props.items()
+        }
+        return super()._process_property_change(props)
+
+
 def checked_number(owner: param.Parameterized, name: str, label: str, refusals: Refusals, **kw):
     """A number box for ``owner.<name>``, checked against the parameter's bounds here.  An
     Integer parameter gets a float box with step 1, so that "2.5" reaches the server and is
@@ -40,18 +59,22 @@ def checked_number(owner: param.Parameterized, name: str, label: str, refusals: 
     if whole:
         kw.setdefault("step", 1)
     kw.setdefault("description", p.doc)  # the ⓘ tooltip from_param would give
-    box = pn.widgets.FloatInput(label=label, value=getattr(owner, name), **kw)
+    box = NumberBox(label=label, value=getattr(owner, name), **kw)
 
     def typed(event):
         v = event.new
-        ok = v is not None and (lo is None or v >= lo) and (hi is None or v <= hi)
-        if ok and (not whole or float(v).is_integer()):
+        if v is not None and number_problem(v, lo, hi, integer=whole) is None:
             v = int(v) if whole else v
             if v != getattr(owner, name):  # not the box put back below
                 setattr(owner, name, v)  # follow() takes a refusal back
             return
         used = getattr(owner, name)
-        typed_text = "an empty box" if v is None else f"{v:g}"
+        if v is None:
+            typed_text = "an empty box"
+        elif whole and math.isfinite(v) and float(v).is_integer() and abs(v) < 2**53:
+            typed_text = str(int(v))  # as typed (4294967296), not 4.29497e+09
+        else:
+            typed_text = f"{v:g}"
         what = "a whole number between" if whole else "between"
         refusals.say(f"{label} must be {what} {_n(lo)} and {_n(hi)}: {typed_text} refused, kept {_n(used)}.")
         box.value = used

@@ -25,6 +25,7 @@ from ..models.quality import default_generator, default_guidance
 from ..sampling.generate import Generated, accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.trajectory import SamplingCancelled
+from ..validate import MAX_SEED
 from . import resources
 from .checked_input import Refusals, checked_number
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
@@ -53,7 +54,7 @@ class GenerateView(pn.viewable.Viewer):
     guidance = param.Number(default=0.0, bounds=(0.0, 6.0), step=0.5, doc="Classifier-free guidance ω")
     sampler = param.Selector(default="ddim", objects=["ddim"])
     steps = param.Integer(default=50, bounds=(1, 1000))
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
+    seed = param.Integer(default=0, bounds=(0, MAX_SEED))
     n = param.Integer(default=4, bounds=(1, 32))
     background = param.Selector(
         default=NONE, objects=[NONE], doc="Background reference (a bundled field's centre)"

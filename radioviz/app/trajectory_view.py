@@ -31,6 +31,7 @@ from ..sampling.generate import accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import SamplingCancelled, Trajectory
+from ..validate import MAX_SEED
 from . import resources
 from .checked_input import Refusals, checked_number
 from .client_player import STOP_JS, ClientPlayer
@@ -38,23 +39,33 @@ from .describe import label_text, model_options
 from .image_panel import TOOLS, ImagePanel
 from .session import on_session
 from .teaching import contrast_options, explanations, notice, sampler_runs
+from .trajectory_run import TrajectoryRun, outdated_note
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
 SCALES = {"fixed scale": "fixed", "per frame": "frame"}
 FOLLOW = "(the field open in the Fields tab)"
 EDM_FORWARD_LEVELS = 100
 HIST_BINS = 60  # σ values (log-spaced over the model's range) for the EDM forward slider
+#: the frames of a run made with other settings than the pickers': still readable, plainly old
+OUTDATED_STYLE = {"opacity": "0.5", "filter": "grayscale(100%)"}
+#: … and back (explicit values: an emptied style dict leaves the browser's old ones in place)
+CURRENT_STYLE = {"opacity": "1", "filter": "none"}
 
 
 class TrajectoryView(pn.viewable.Viewer):
     model = param.Selector(default=None, objects=[])
     sampler = param.Selector(default="ddim", objects=["ddim"])
     steps = param.Integer(default=50, bounds=(1, 1000))
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
+    seed = param.Integer(default=0, bounds=(0, MAX_SEED))
     band = param.Selector(default=BAND_NAMES[0], objects=BAND_NAMES)
     scale = param.Selector(default="fixed", objects=SCALES, doc="Colour scale of the images")
     step = param.Integer(default=0, bounds=(0, 0), doc="Recorded step shown (0-based)")
-    trajectory = param.Parameter(default=None)
+    shown = param.ClassSelector(
+        class_=TrajectoryRun, default=None, doc="The run whose frames, schedule and captions are shown"
+    )
+    outdated = param.String(
+        default="", doc="Why the run shown is not what the pickers would make (empty: it is)"
+    )
     forward_field = param.Selector(default=None, objects=[], doc="Real image for the forward process")
     forward_t = param.Integer(default=0, bounds=(0, 999), doc="Forward-process noise level (index)")
     contrast = param.Selector(default=None, objects=[], doc="Two conditionings, same seed")
@@ -120,7 +131,9 @@ class TrajectoryView(pn.viewable.Viewer):
         h.quad(top="top", bottom=0, left="left", right="right", source=self.hist_source, color="#555555")
         h.xaxis.axis_label, h.yaxis.axis_label = "x_t value (data scale)", "pixels"
         self.hist_fig = h
-        self.sched_source = ColumnDataSource({"step": [], "sigma": [], "snr": []})
+        self.sched_source = ColumnDataSource({"step": [], "sigma": [], "snr": []}, name="traj_schedule")
+        # ranges set from each run's own steps: an auto range the browser computed came back
+        # pinned when the tab was shown again (x stayed 0–50 for a 25-step run)
         s = figure(
             width=380,
             height=240,
@@ -128,6 +141,8 @@ class TrajectoryView(pn.viewable.Viewer):
             tools=TOOLS,
             toolbar_location=None,
             title="noise schedule",
+            x_range=Range1d(0.5, 1.5, name="traj_schedule_x"),
+            y_range=Range1d(1e-4, 1e8),
         )
         r1 = s.line("step", "sigma", source=self.sched_source, color="#1f77b4", line_width=2)
         r2 = s.line(
@@ -186,8 +201,15 @@ class TrajectoryView(pn.viewable.Viewer):
         # drawn in the browser only: nothing to send back to the server on each frame
         for m in (self.hist_source, self.marker, self.step_text, self.notice_text, self.cache):
             m.syncable = False
-        for r in (self.hist_fig.x_range, self.hist_fig.y_range):
+        for r in (
+            self.hist_fig.x_range,
+            self.hist_fig.y_range,
+            self.sched_fig.x_range,
+            self.sched_fig.y_range,
+        ):
             r.syncable = False
+        self.outdated_alert = pn.pane.Alert("", alert_type="warning", visible=False, name="traj_outdated")
+        self.frames_box: pn.Column | None = None  # laid out by __panel__
         self.sampler_button = pn.widgets.Button.from_param(self.param.compare_samplers, label="Run samplers")
         self.side_row = pn.Row()
         self.sampler_note_pane = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -223,26 +245,48 @@ class TrajectoryView(pn.viewable.Viewer):
         )
         self.param.forward_t.bounds = (0, (EDM_FORWARD_LEVELS if kind == "edm" else self._schedule().T) - 1)
         self.forward_t = min(self.forward_t, self.param.forward_t.bounds[1])
-        self._update_explanations()
+        self._show_captions()
         self._update_forward()
 
     @param.depends("sampler", watch=True)
     def _sampler_changed(self):
         self.steps = default_steps(self.sampler, self._schedule().T if self._kind() == "ddpm" else None)
-        self._update_explanations()
+        self._show_captions()
 
     def _kind(self) -> str:
         card = self.card()
         return card.kind if card else "ddpm"
 
-    def _update_explanations(self):
+    def _show_captions(self):
+        """The panels' captions are those of the run shown (the pickers' only before any run);
+        the forward process, drawn with the picked model, is explained for that model."""
         card = self.card()
         beam = bool(card is not None and (card.precond or {}).get("beam"))
-        text = explanations(self._kind(), self.sampler, beam=beam)
+        picked = explanations(self._kind(), self.sampler, beam=beam)
+        text = self.shown.captions() if self.shown is not None else picked
         for k, pane in self.explain.items():
             pane.object = text[k]
         self.explain_schedule.object = text["schedule"] + "\n\n" + text["update"]
-        self.explain_forward.object = text["forward"]
+        self.explain_forward.object = picked["forward"]
+
+    @param.depends("shown", "model", "sampler", "steps", "seed", watch=True)
+    def _mark_outdated(self):
+        """Pickers moved away from the run shown: the run stays, with its own captions, greyed
+        and said to be from the previous settings — never relabelled as the new ones."""
+        self.outdated = outdated_note(self.shown, self.model, self.sampler, self.steps, self.seed)
+        self.outdated_alert.object = self.outdated
+        self.outdated_alert.visible = bool(self.outdated)
+        if self.frames_box is not None:
+            self.frames_box.styles = OUTDATED_STYLE if self.outdated else CURRENT_STYLE
+        self._show_captions()
+
+    @property
+    def trajectory(self) -> Trajectory | None:
+        """The shown run's trajectory."""
+        return self.shown.trajectory if self.shown is not None else None
+
+    def _run_of(self, traj: Trajectory, model: str, sampler: str, steps: int, seed: int) -> TrajectoryRun:
+        return TrajectoryRun.of(traj, model, resources.generator_cards().get(model), sampler, steps, seed)
 
     def _schedule(self) -> DiscreteSchedule:
         card = self.card()
@@ -292,26 +336,29 @@ class TrajectoryView(pn.viewable.Viewer):
         if not self.model:
             self.alert.object, self.alert.visible = "No diffusion checkpoint in checkpoints/.", True
             return None
-        model, sampler, steps = self.model, self.sampler, self.steps  # the pickers may change meanwhile
+        # the pickers may change meanwhile
+        model, sampler, steps, seed = self.model, self.sampler, self.steps, self.seed
         try:
             with self._busy():
                 g = self._run(sampler, steps, self._stride())
         except (SamplingCancelled, InputError) as exc:
             self.status.object = str(exc)
             return None
-        if (self.model, self.sampler, self.steps) != (model, sampler, steps):
-            # changed during the run: the pickers and teaching texts go back to the run shown
-            self._follow_run(model, {**g.meta, "sampler": sampler, "steps": steps})
-        self.set_trajectory(
-            g.trajectory,
+        if (self.model, self.sampler, self.steps, self.seed) != (model, sampler, steps, seed):
+            # changed during the run: the pickers go back to the run shown
+            self._follow_run(model, {**g.meta, "sampler": sampler, "steps": steps, "seed": seed})
+        self.show_run(
+            self._run_of(g.trajectory, model, sampler, steps, seed),
             f"{sampler}, {steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s · "
             f"class {label_text(g.meta['label']).split(':')[0]}",
         )
         return g.trajectory
 
-    def set_trajectory(self, traj: Trajectory, text: str = "", keep_pair: bool = False) -> None:
+    def show_run(self, run: TrajectoryRun, text: str = "", keep_pair: bool = False) -> None:
+        """Show ``run``: frames, schedule and captions all from it."""
         if not keep_pair:
             self.pair = []
+        traj = run.trajectory
         n = max(1, len(traj))
         self.param.step.bounds = (0, n - 1)
         b = self._band_index(traj)
@@ -321,13 +368,18 @@ class TrajectoryView(pn.viewable.Viewer):
         self._hist_range = (lo, hi if hi > lo else lo + 1)
         self.step = 0
         self.player.show(1, end=max(2, n))
-        sig = np.maximum(np.asarray(traj.sigmas, float), 1e-4)
-        data = {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": (1 / sig**2).tolist()}
-        on_session(lambda: setattr(self.sched_source, "data", data), self.sched_fig)
-        if self.trajectory is traj:
-            self.param.trigger("trajectory")
+        data, (xs, ys) = run.schedule_curve(), run.schedule_axes()
+
+        def draw():
+            self.sched_fig.x_range.update(start=xs[0], end=xs[1])
+            self.sched_fig.y_range.update(start=ys[0], end=ys[1])
+            self.sched_source.data = data
+
+        on_session(draw, self.sched_fig)
+        if self.shown is run:
+            self.param.trigger("shown")
         else:
-            self.trajectory = traj
+            self.shown = run
         self.status.object = f"{len(traj)} recorded steps · {text}"
 
     def use_generated(self) -> bool:
@@ -337,7 +389,8 @@ class TrajectoryView(pn.viewable.Viewer):
             return False
         name = Path(str(g.meta.get("checkpoint", ""))).name
         self._follow_run(name, g.meta)
-        self.set_trajectory(g.trajectory, f"from the Generate tab ({name}, {g.meta['sampler']})")
+        run = self._run_of(g.trajectory, name, g.meta["sampler"], g.meta["steps"], g.meta.get("seed", 0))
+        self.show_run(run, f"from the Generate tab ({name}, {g.meta['sampler']})")
         return True
 
     def _follow_run(self, name: str, meta: dict) -> None:
@@ -394,12 +447,11 @@ class TrajectoryView(pn.viewable.Viewer):
             self.status.object = str(exc)
             return False
         self.pair = out
-        if self._empty():  # nothing shown yet: the main panels show the first of the pair
-            self.set_trajectory(
-                out[0][1], f"{self.contrast}: the main panels show {out[0][0]}", keep_pair=True
-            )
+        if self._empty() or self.outdated:  # nothing shown, or another model's run: show the first
+            run = self._run_of(out[0][1], self.model, self.sampler, self.steps, self.seed)
+            self.show_run(run, f"{self.contrast}: the main panels show {out[0][0]}", keep_pair=True)
         else:  # the main panels keep their run; the pair plays beside it, in step
-            self.param.trigger("trajectory")
+            self.param.trigger("shown")
             self.status.object = f"{self.contrast}: both runs below, in step with the player"
         return True
 
@@ -444,8 +496,8 @@ class TrajectoryView(pn.viewable.Viewer):
         x, x0, sig = self._data_scale(t, k)[b], t.denoised[k][0, b], t.sigmas[k]
         d = x0 - x
         words = f"step {k + 1}/{len(t)} · σ = {sig:.4g} · SNR = {1 / max(sig, 1e-8) ** 2:.3g}"
-        if t.ts:
-            a = float(self._schedule().alphas_cumprod[t.ts[k]])
+        if t.ts:  # the run's own model's schedule, whatever model is picked now
+            a = float(self.shown.schedule.alphas_cumprod[t.ts[k]])
             words += f" · t = {t.ts[k]} · ᾱ_t = {a:.3g}"
         stage, what = notice(sig)
         info = {
@@ -469,7 +521,7 @@ class TrajectoryView(pn.viewable.Viewer):
                 info["pair"].append((img, self._limits(img), f"{title}: {what_}"))
         return info
 
-    @param.depends("trajectory", "band", "scale", watch=True)
+    @param.depends("shown", "band", "scale", watch=True)
     def _update_cache(self):
         """Send every recorded frame of the shown band to the browser once; the player then
         swaps frames there (JavaScript), with no server round trip per frame."""
@@ -662,11 +714,15 @@ class TrajectoryView(pn.viewable.Viewer):
             ]
         )
         frames = pn.Column(
+            self.outdated_alert,
             pn.pane.Bokeh(bokeh_row(*self.player.controls())),
             pn.pane.Bokeh(self.text_fig),
             images,
             pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
+            css_classes=["traj-frames"],
+            styles=OUTDATED_STYLE if self.outdated else CURRENT_STYLE,
         )
+        self.frames_box = frames
         pair = pn.Column(
             "### One seed, two conditionings (in step with the player above)",
             pn.Row(

@@ -1,0 +1,91 @@
+"""One recorded sampling run together with the settings that made it.
+
+The Trajectory tab draws its frames, its noise-schedule plot and its captions from one
+:class:`TrajectoryRun`, never from the pickers: after a model or sampler switch the captions had
+followed the new pickers while the frames and the schedule were still the old run (issue #28).
+When the pickers no longer match the run shown, :func:`outdated_note` says so in words.
+
+No UI imports: tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..models.card import ModelCard
+from ..sampling.registry import SAMPLERS
+from ..sampling.schedules import DiscreteSchedule
+from ..sampling.trajectory import Trajectory
+from .teaching import explanations
+
+#: σ is drawn at least this on the log axis (a Karras run ends at σ = 0)
+SIGMA_FLOOR = 1e-4
+
+
+@dataclass(frozen=True, eq=False)
+class TrajectoryRun:
+    """A trajectory and the model (file name, kind, beam), sampler, steps and seed it came from;
+    ``schedule`` is that model's discrete schedule (ᾱ_t of DDPM steps is read from it)."""
+
+    trajectory: Trajectory
+    model: str
+    kind: str
+    sampler: str
+    steps: int
+    seed: int
+    beam: bool = False
+    schedule: DiscreteSchedule = field(default_factory=DiscreteSchedule)
+
+    @classmethod
+    def of(
+        cls, trajectory: Trajectory, model: str, card: ModelCard | None, sampler: str, steps: int, seed: int
+    ) -> TrajectoryRun:
+        """The run of ``model`` (its card, when known, gives kind, beam and schedule)."""
+        kind = card.kind if card is not None else ("ddpm" if trajectory.ts else "edm")
+        beam = bool(card is not None and (card.precond or {}).get("beam"))
+        schedule = DiscreteSchedule(**((card.schedule if card is not None else None) or {}))
+        return cls(trajectory, model, kind, sampler, int(steps), int(seed), beam, schedule)
+
+    def __len__(self) -> int:
+        return len(self.trajectory)
+
+    def settings(self) -> tuple[str, str, int, int]:
+        """(model, sampler, steps, seed): what the pickers must show for this run to be theirs."""
+        return self.model, self.sampler, self.steps, self.seed
+
+    def describe(self) -> str:
+        """ "edm_gleam (EDM) · Heun · 25 steps · seed 0"."""
+        label = SAMPLERS[self.sampler].label if self.sampler in SAMPLERS else self.sampler
+        stem = Path(self.model).name.removesuffix(".safetensors")
+        return f"{stem} ({self.kind.upper()}) · {label} · {self.steps} steps · seed {self.seed}"
+
+    def captions(self) -> dict[str, str]:
+        """The panels' explanations for this run's model kind and sampler."""
+        return explanations(self.kind, self.sampler, beam=self.beam)
+
+    def schedule_curve(self) -> dict[str, list]:
+        """σ and SNR = 1/σ² at each recorded step (1-based, as the player counts)."""
+        sig = np.maximum(np.asarray(self.trajectory.sigmas, float), SIGMA_FLOOR)
+        return {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": (1 / sig**2).tolist()}
+
+    def schedule_axes(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(x range, log-y range) of the schedule plot: exactly this run's recorded steps, so a
+        25-step run is never drawn on a 50-step axis."""
+        curve = self.schedule_curve()
+        n = max(1, len(curve["step"]))
+        values = np.asarray(curve["sigma"] + curve["snr"] or [1.0])
+        return (0.5, n + 0.5), (float(values.min()) / 2, float(values.max()) * 2)
+
+
+def outdated_note(run: TrajectoryRun | None, model, sampler, steps, seed) -> str:
+    """Empty when ``run`` is what the pickers (model, sampler, steps, seed) would make, else the
+    words shown above its greyed frames."""
+    if run is None or run.settings() == (model, sampler, steps, seed):
+        return ""
+    return (
+        f"From the previous settings — press Sample for the new ones. Shown, with its own "
+        f"schedule and captions: {run.describe()}."
+    )
