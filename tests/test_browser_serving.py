@@ -8,7 +8,7 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 SLOW = 240000  # ms: the 2-core test machine is shared
-TABS = ("Generate", "Trajectory", "Compare", "Models", "Survey")
+TABS = ("Generate", "Trajectory", "Compare", "Models", "Survey", "Vet")
 
 
 class _Errors(logging.Handler):

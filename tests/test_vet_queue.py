@@ -202,3 +202,31 @@ def test_consensus_and_vote_exports_carry_the_survey_in_every_row(survey, tmp_pa
     assert reg.count("circle(") == 2 and "color=white" in reg and "color=green" in reg
     with pytest.raises(ValueError):
         export_rows(tmp_path / "c.txt", cons, CONSENSUS_COLUMNS)
+
+
+def test_region_numbers_integrate_each_band_over_its_beam():
+    """A flat 2 Jy/beam sky: the flux in a region is 2 × its pixels over the beam's pixels in
+    every band, so the spectral index is 0; the region is the connected part above threshold."""
+    from astropy.wcs import WCS
+
+    from radioviz.io.bands import GLEAM_BANDS
+    from radioviz.io.fits import BandImage
+    from radioviz.scan.queue import region_mask, region_numbers
+    from radioviz.scan.scoremap import map_wcs
+    from radioviz.simulate.diffuse import GLEAM_BEAM_ARCMIN
+
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---SIN", "DEC--SIN"]
+    w.wcs.crval, w.wcs.crpix, w.wcs.cdelt = [10.0, -30.0], [32.5, 32.5], [-0.02, 0.02]
+    images = [BandImage(np.full((64, 64), 2.0, np.float32), w, b) for b in GLEAM_BANDS]
+    scores = np.zeros((16, 16), np.float32)
+    scores[4:6, 4:7] = 0.9  # 6 map pixels = 6 × 16 reference pixels at stride 4
+    scores[12, 12] = 0.9  # another region, not this candidate's
+    region = region_mask(scores, 4, 20, 18, 0.5)
+    assert region.sum() == 6
+    nums = region_numbers(images, scores, map_wcs(w, 4), region)
+    for f, beam in zip(nums["flux_jy"], GLEAM_BEAM_ARCMIN, strict=True):
+        beam_px = 2 * np.pi * (beam / 2.3548 / 1.2) ** 2
+        assert f == pytest.approx(2.0 * 96 / beam_px, rel=1e-3)
+    assert nums["area_arcmin2"] == pytest.approx(6 * (4 * 1.2) ** 2, rel=1e-3)
+    assert region_mask(scores, 4, 40, 8, 0.5).sum() == 1  # below threshold: the peak's pixel alone

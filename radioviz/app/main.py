@@ -16,12 +16,17 @@ from .models_view import ModelsView
 from .ordered_events import order_session_events
 from .survey_view import SurveyView
 from .trajectory_view import TrajectoryView
+from .vet_view import VetView
 
 
 def _survey(fields: FieldsView, tabs: pn.Tabs) -> SurveyView:
     survey = SurveyView(fields)
     survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
     return survey
+
+
+def _vet(fields: FieldsView, tabs: pn.Tabs) -> VetView:
+    return VetView(fields, show_fields=lambda: setattr(tabs, "active", 0))  # "Open in Fields tab"
 
 
 def lazy_tabs(*builders: tuple[str, Callable[[], object]]) -> pn.Tabs:
@@ -71,6 +76,7 @@ def create_app(
         ("Compare", lambda: CompareView(generate())),
         ("Models", ModelsView),
         ("Survey", lambda: _survey(fields, tabs)),
+        ("Vet", lambda: _vet(fields, tabs)),
     )
     if template:
         from .resources import serve_panel_css_locally

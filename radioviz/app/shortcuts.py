@@ -22,11 +22,19 @@ class Vetter(JSComponent):
     name suffixed with ``tag``: ``rv-cache`` (per candidate: ``level0..3``, ``flux0..3``,
     ``ready``, ``info``, ``mark``), ``rv-cut-0..3`` and ``rv-cutnote-0..3`` (the cut-out images
     and their notes), ``rv-cands`` and ``rv-marker`` (candidates and the highlight on the sky), and
-    the Tabulator with CSS class ``rv-table-<tag>``.  A label carries the text of the comment box
-    (CSS class ``rv-comment-<tag>``) as the page shows it: a comment committed with Enter and the
-    key pressed next travel together, so the server cannot save the label before the comment."""
+    the Tabulator with CSS class ``rv-table-<tag>``.  Another view may draw more cut-outs
+    (``panels``: ``rv-cut-4`` from ``level4``/``flux4``, ...) and lines (``lines``: ``rv-<name>``
+    from ``<name>_x``/``<name>_y``), as the Vet tab's context cut-out and its score contour.  A
+    vetter whose tab is not shown ignores the keys (the Fields and Vet tabs each have one).  A
+    label carries the text of the comment box (CSS class ``rv-comment-<tag>``) as the page shows
+    it: a comment committed with Enter and the key pressed next travel together, so the server
+    cannot save the label before the comment."""
 
     keys = param.List(default=["h", "n", "u", "j", "k"])
+    panels = param.Integer(default=4, doc="Cut-out images rv-cut-<b> (cache columns level<b>, flux<b>)")
+    lines = param.List(
+        default=[], doc="Line sources rv-<name>, drawn from the cache columns <name>_x and <name>_y"
+    )
     index = param.Integer(default=-1, doc="Selected candidate; either side may set it")
     heard = param.Integer(
         default=-1, doc="The candidate the server has taken in (published so tests can wait on it)"
@@ -83,10 +91,12 @@ class Vetter(JSComponent):
       hint.className = "rv-shortcuts";
       hint.textContent = HINT;
       wrap.append(head, hint);
-      for (const n of ["rv-cands", "rv-marker", "rv-cut-0", "rv-cut-1", "rv-cut-2", "rv-cut-3",
-                       "rv-cutnote-0", "rv-cutnote-1", "rv-cutnote-2", "rv-cutnote-3"]) {
+      const panels = [...Array(model.panels).keys()];
+      const drawn = ["rv-marker", ...panels.map((b) => `rv-cut-${b}`),
+                     ...panels.map((b) => `rv-cutnote-${b}`), ...model.lines.map((n) => `rv-${n}`)];
+      for (const n of drawn) {
         const m = get(n);
-        if (m && n !== "rv-cands") m.syncable = false;  // drawn here; the server never needs it back
+        if (m) m.syncable = false;  // drawn here; the server never needs it back
       }
       let shown = -2;
       const draw = (k) => {
@@ -95,11 +105,15 @@ class Vetter(JSComponent):
         const n = d.info ? d.info.length : 0;
         const ok = k >= 0 && k < n;
         const ready = ok && d.ready[k] > 0;
-        for (let b = 0; b < 4; b++) {
+        for (const b of panels) {
           const src = get(`rv-cut-${b}`), note = get(`rv-cutnote-${b}`);
           const none = {level: [], flux: []};
           if (src) src.data = ready ? {level: [d[`level${b}`][k]], flux: [d[`flux${b}`][k]]} : none;
           if (note) note.text = ready ? "" : (ok ? "loading…" : "no candidate selected");
+        }
+        for (const n of model.lines) {
+          const src = get(`rv-${n}`);
+          if (src) src.data = ready ? {x: d[`${n}_x`][k], y: d[`${n}_y`][k]} : {x: [], y: []};
         }
         const cands = get("rv-cands"), marker = get("rv-marker");
         if (marker) {
@@ -139,6 +153,8 @@ class Vetter(JSComponent):
         }
         if (e.ctrlKey || e.metaKey || e.altKey || origin.isContentEditable) return;
         if (!model.keys.includes(e.key)) return;
+        // a vetter in a tab not shown (another tab's vetter is in the same page) hears nothing
+        if (!wrap.isConnected || wrap.getClientRects().length === 0) return;
         lastKey = performance.now();
         const cache = get("rv-cache");
         const n = cache && cache.data.info ? cache.data.info.length : 0;

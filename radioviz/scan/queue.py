@@ -218,3 +218,60 @@ class QueueFilter:
 
 def select(cands: Iterable[QueueCandidate], flt: QueueFilter, votes: Votes) -> list[QueueCandidate]:
     return [c for c in cands if flt.keeps(c, votes)]
+
+
+# -- a candidate's numbers -----------------------------------------------------------------------
+
+
+def region_mask(scores: np.ndarray, stride: int, x: int, y: int, threshold: float) -> np.ndarray:
+    """The candidate's region on its score map: the connected map pixels ≥ threshold holding its
+    peak (reference pixel ``x``, ``y``); the peak's pixel alone when it is below."""
+    from scipy import ndimage
+
+    s = max(stride, 1)
+    j = int(np.clip(np.floor(y / s + 0.5), 0, scores.shape[0] - 1))
+    i = int(np.clip(np.floor(x / s + 0.5), 0, scores.shape[1] - 1))
+    labels, _ = ndimage.label(np.nan_to_num(scores, nan=0.0) >= threshold)
+    if labels[j, i] == 0:
+        mask = np.zeros(scores.shape, bool)
+        mask[j, i] = True
+        return mask
+    return labels == labels[j, i]
+
+
+def region_numbers(images, scores: np.ndarray, map_wcs, region: np.ndarray) -> dict:
+    """Integrated flux per band (Jy: the Jy/beam pixels inside the region over each band's beam
+    area in pixels), the spectral index fitted to the positive ones, and the region's area
+    (arcmin²).  Each band is read on its own grid, only around the region (no reprojection of
+    the field: a survey's fields are many)."""
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    from ..simulate.diffuse import GLEAM_BAND_MHZ, GLEAM_BEAM_ARCMIN
+
+    jj, ii = np.nonzero(region)
+    j0, j1, i0, i1 = jj.min() - 0.5, jj.max() + 0.5, ii.min() - 0.5, ii.max() + 0.5
+    corners = map_wcs.pixel_to_world([i0, i1, i0, i1], [j0, j0, j1, j1])
+    fluxes = []
+    for b, im in enumerate(images):
+        bx, by = im.wcs.world_to_pixel(corners)
+        ny, nx = im.data.shape
+        xa, xb = max(int(np.floor(np.min(bx))), 0), min(int(np.ceil(np.max(bx))), nx - 1)
+        ya, yb = max(int(np.floor(np.min(by))), 0), min(int(np.ceil(np.max(by))), ny - 1)
+        if xb < xa or yb < ya:
+            fluxes.append(math.nan)
+            continue
+        yy, xx = np.mgrid[ya : yb + 1, xa : xb + 1]
+        mi, mj = map_wcs.world_to_pixel(im.wcs.pixel_to_world(xx.ravel(), yy.ravel()))
+        # each map pixel owns the `stride` reference pixels from its centre up (half up, not to even)
+        mi, mj = np.floor(mi + 0.5 + 1e-6), np.floor(mj + 0.5 + 1e-6)
+        ok = (mi >= 0) & (mj >= 0) & (mi < region.shape[1]) & (mj < region.shape[0])
+        ok[ok] = region[mj[ok].astype(int), mi[ok].astype(int)]
+        pix_arcmin = float(np.mean(proj_plane_pixel_scales(im.wcs.celestial))) * 60
+        beam_px = 2 * np.pi * (GLEAM_BEAM_ARCMIN[b] / 2.3548 / pix_arcmin) ** 2
+        fluxes.append(float(np.nansum(im.data[yy, xx].ravel()[ok]) / beam_px))
+    flux = np.asarray(fluxes, float)
+    pos = flux > 0
+    freqs = np.asarray(GLEAM_BAND_MHZ[: len(flux)], float)
+    alpha = float(np.polyfit(np.log(freqs[pos]), np.log(flux[pos]), 1)[0]) if pos.sum() >= 2 else math.nan
+    map_arcmin = float(np.mean(proj_plane_pixel_scales(map_wcs.celestial))) * 60
+    return {"flux_jy": fluxes, "spectral_index": alpha, "area_arcmin2": float(region.sum()) * map_arcmin**2}

@@ -1,0 +1,252 @@
+"""The Vet tab's state: which survey, how its queue is ranked and filtered, who labels, the
+votes and the agreement — params and plain Python, no widget (the view is :mod:`.vet_view`).
+The queue, agreement and exports themselves are :mod:`radioviz.scan.queue` and
+:mod:`radioviz.scan.agreement`."""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+import param
+
+from ..errors import InputError
+from ..scan import agreement as agr
+from ..scan.queue import ORDERS, QueueCandidate, QueueFilter, SurveyQueue, is_survey, load_queue, rank, select
+from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
+from . import resources
+
+SAMPLE_CHOICE = "bundled sample fields · default detector"
+SAMPLE_STRIDE = 4  # the Fields tab's default
+_SAMPLE_LOCK = threading.Lock()
+
+
+def surveys_parent() -> Path:
+    """Where the Survey tab's served runs go (``RADIOVIZ_SURVEYS``, else the temp folder)."""
+    return Path(os.environ.get("RADIOVIZ_SURVEYS") or Path(tempfile.gettempdir()) / "radioviz-surveys")
+
+
+def survey_runs() -> dict[str, Path]:
+    """{shown name: folder} of every survey run the app made, newest first: served runs (one
+    folder a session, ``<parent>/<session>/<run>``) and, without a data root, ``surveys/``."""
+    roots = [surveys_parent()] + ([Path("surveys")] if resources.data_root() is None else [])
+    found: list[tuple[float, str, Path]] = []
+    for root in roots:
+        for marker in [*root.glob("*/survey.json"), *root.glob("*/*/survey.json")]:
+            run = marker.parent
+            done = run / "candidates.ecsv"
+            when = (done if done.exists() else marker).stat().st_mtime
+            found.append((when, str(run.relative_to(root)), run))
+    out: dict[str, Path] = {}
+    for _, name, run in sorted(found, key=lambda f: -f[0]):
+        out[name if name not in out else f"{name} ({len(out)})"] = run
+    return out
+
+
+def sample_survey(checkpoint: str, stride: int = SAMPLE_STRIDE) -> Path:
+    """The bundled sample fields surveyed with ``checkpoint`` (once per server: later calls find it
+    done), on an in-process Dask client."""
+    from ..io.layout import discover
+    from ..survey import run_survey
+
+    out = surveys_parent() / f"sample-{Path(checkpoint).stem}-s{stride}"
+    with _SAMPLE_LOCK:
+        n_fields = len(discover(resources.SAMPLE_DATA))
+        if (out / "candidates.ecsv").exists() and len(list((out / "tasks").glob("*.json"))) >= n_fields:
+            return out
+        from dask.distributed import Client
+
+        with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+            run_survey(
+                resources.SAMPLE_DATA,
+                resources.checkpoint_path(checkpoint),
+                out,
+                stride=stride,
+                client=client,
+            )
+    return out
+
+
+class VetState(param.Parameterized):
+    """One page's queue over one survey, and what this labeller and the others made of it."""
+
+    survey = param.Selector(default=None, objects=[], check_on_set=False, doc="Survey run (newest first)")
+    folder = param.String(default="", doc="Or a survey output folder (the Survey tab's --out)")
+    order = param.Selector(default="score", objects=list(ORDERS), doc="Best first")
+    class_name = param.Selector(default="", objects=[""], label="Class", doc="A class detector's class")
+    fields = param.ListSelector(default=[], objects=[], doc="Only these fields (none picked: all)")
+    score_range = param.Range(default=(0.0, 1.0), bounds=(0.0, 1.0), doc="Scores shown")
+    unlabelled_only = param.Boolean(default=False, doc="Only candidates you have not labelled")
+    disagreements_only = param.Boolean(default=False, doc="Only candidates labellers disagree on")
+    near_arcmin = param.Number(default=0.0, bounds=(0.0, 600.0), doc="A known cluster within (′); 0: off")
+    labeller = param.String(default="", doc="Your name, saved with each label")
+    status = param.String(default="")
+    agreement = param.String(default="Agreement: needs labels from two labellers.")
+    version = param.Integer(default=0, precedence=-1, doc="Raised whenever the queue shown changes")
+
+    def __init__(self, labels: LabelStore | None = None, guest: str | None = None, **params):
+        self.session = uuid.uuid4().hex[:8]
+        self.guest = guest or f"guest-{self.session[:6]}"
+        super().__init__(**params)
+        self.labels = (
+            labels if labels is not None else LabelStore(default_labels_path(), session=self.session)
+        )
+        self.queue: SurveyQueue | None = None
+        self.rows: list[QueueCandidate] = []
+        self.votes: agr.Votes = {}
+        self.lock = threading.RLock()
+        self.runs = survey_runs()
+        self.param.survey.objects = [*self.runs, SAMPLE_CHOICE]
+        if self.survey is None:
+            self.survey = next(iter(self.runs), SAMPLE_CHOICE)
+
+    def who(self) -> str:
+        return self.labeller.strip() or self.guest
+
+    # -- opening --------------------------------------------------------------------------------
+
+    def survey_folder(self, checkpoint: str | None) -> Path:
+        """The folder the picker or the folder box names (the sample surveyed on first use)."""
+        if self.folder.strip():
+            path = resources.resolve_user_path(self.folder)
+            if not is_survey(path):
+                raise InputError(None, f"{resources.shown_path(path)}: not a survey output folder")
+            return path
+        if self.survey == SAMPLE_CHOICE or self.survey not in self.runs:
+            if not checkpoint:
+                raise InputError(
+                    None, "no detector or classifier checkpoint to survey the sample fields with"
+                )
+            return sample_survey(checkpoint)
+        return self.runs[self.survey]
+
+    def open(self, folder: Path) -> None:
+        queue = load_queue(folder)
+        with self.lock:
+            self.queue = queue
+            self.param.class_name.objects = ["", *queue.classes]
+            self.param.fields.objects = queue.fields
+            self.param.update(class_name="", fields=[])
+            self.read_votes()
+            self.apply()
+        n, f = len(queue.candidates), len(queue.fields)
+        self.status = (
+            f"{queue.name}: {n} candidate(s) in {f} field(s) · {queue.checkpoint} · threshold "
+            f"{queue.threshold:.2f} · stride {queue.stride}"
+        )
+
+    # -- the queue shown ------------------------------------------------------------------------
+
+    def filter(self) -> QueueFilter:
+        lo, hi = self.score_range
+        return QueueFilter(
+            fields=tuple(self.fields),
+            score_min=lo,
+            score_max=hi,
+            class_name=self.class_name,
+            unlabelled_only=self.unlabelled_only,
+            labeller=self.who(),
+            disagreements_only=self.disagreements_only,
+            near_arcmin=self.near_arcmin or None,
+        )
+
+    @param.depends(
+        "order",
+        "class_name",
+        "fields",
+        "score_range",
+        "unlabelled_only",
+        "disagreements_only",
+        "near_arcmin",
+        watch=True,
+    )
+    def apply(self) -> None:
+        """Rank and filter the queue (labels given since stay in it until the next change: the
+        rows under the cursor never move while you work down them)."""
+        with self.lock:
+            if self.queue is None:
+                return
+            ranked = rank(self.queue.candidates, self.order, self.class_name)
+            self.rows = select(ranked, self.filter(), self.votes)
+            self.version += 1
+
+    # -- votes ----------------------------------------------------------------------------------
+
+    def read_votes(self) -> None:
+        self.votes = agr.votes_from(self.labels.current())
+        self.agreement = self.agreement_text()
+
+    def agreement_text(self) -> str:
+        if self.queue is None:
+            return ""
+        return agr.overall_agreement(self.votes, (c.id for c in self.queue.candidates)).text()
+
+    def votes_html(self, c: QueueCandidate) -> str:
+        v = self.votes.get(c.id, {})
+        if not v:
+            return "no votes yet"
+        return "votes: " + ", ".join(f"{html.escape(r)} {html.escape(lab)}" for r, lab in sorted(v.items()))
+
+    def my_label(self, c: QueueCandidate) -> str:
+        return self.votes.get(c.id, {}).get(self.who(), "")
+
+    def label(self, k: int, label: str, comment: str = "") -> QueueCandidate:
+        """Save one label for row ``k`` (one committed row in the store), raising
+        :class:`LabelSaveError` when it was not saved."""
+        c = self.rows[k]
+        lab = self.labels.set(
+            c.id,
+            c.field,
+            c.ra,
+            c.dec,
+            c.score,
+            label,
+            comment,
+            classifier=c.checkpoint,
+            stride=c.stride,
+            threshold=c.threshold,
+            labeller=self.who(),
+            session=self.session,
+        )
+        with self.lock:
+            self.votes.setdefault(c.id, {})[lab.labeller] = lab.label
+            self.agreement = self.agreement_text()
+        return c
+
+    def store_stamp(self) -> tuple:
+        """Changes whenever any session commits a label (the store's WAL grows or is folded in)."""
+        out = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(f"{self.labels.path}{suffix}")
+                out.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    # -- exports --------------------------------------------------------------------------------
+
+    def export_bytes(self, what: str, suffix: str) -> io.BytesIO:
+        """``what`` "consensus" (majority per candidate, ties flagged) or "votes" (every
+        labeller's current label), as ECSV, CSV or DS9 regions."""
+        if self.queue is None:
+            raise InputError(None, "no survey open")
+        try:
+            self.read_votes()
+        except LabelSaveError:
+            pass  # the votes held here are exported
+        if what == "consensus":
+            rows, cols = agr.consensus_rows(self.queue, self.votes), agr.CONSENSUS_COLUMNS
+        else:
+            rows, cols = agr.vote_rows(self.queue, self.labels.current()), agr.VOTE_COLUMNS
+        kappa = agr.overall_agreement(self.votes, (c.id for c in self.queue.candidates))
+        with tempfile.TemporaryDirectory() as d:
+            path = agr.export_rows(
+                Path(d) / f"{what}{suffix}", rows, cols, agr.export_meta(self.queue, kappa)
+            )
+            return io.BytesIO(path.read_bytes())
