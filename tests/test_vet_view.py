@@ -24,18 +24,18 @@ def store(tmp_path):
 
 
 def test_no_run_yet_surveys_the_sample_fields_with_the_default_detector(surveys, store):
-    from radioviz.app.vet_view import VetView
+    from radioviz.app.vet_view import AHEAD, BEHIND, VetView
 
     assert survey_runs() == {}
     v = VetView(labels_path=store)
     assert v.state.survey == SAMPLE_CHOICE
-    v._open_now()  # what the tab's thread runs
+    v._opening.join(timeout=300)  # the tab surveys the sample in a thread (the page stays live)
     q = v.state.queue
     assert q is not None and q.name.startswith("sample-segmenter") and q.candidates
     assert list(survey_runs())[0] == q.name  # the next page opens it at once, as the newest run
     assert len(v.state.rows) == len(q.candidates)
     data = v._cache.data
-    assert sum(data["ready"]) == min(len(q.candidates), 17)  # drawn ahead of the cursor
+    assert sum(data["ready"]) == min(len(q.candidates), AHEAD + BEHIND + 1)  # drawn ahead of the cursor
     assert data["level0"][0].shape == (64, 64) and data["level4"][0].shape == (96, 96)
     assert "Jy" in data["info"][0] and "α" in data["info"][0]
 
@@ -51,7 +51,7 @@ def test_two_labellers_agreement_and_votes_seen_by_the_other_page(surveys, store
         a._label_from_client(k, "halo", a.state.version)
     assert "needs labels from two labellers" in b.state.agreement
     b._stamp = None
-    b.poll()  # what the page's periodic callback does
+    b.flush()  # what the page's periodic callback does
     assert "ann halo" in b._cache.data["info"][0] and b._table.value["votes"][0] == "ann: halo"
     for k in range(n):
         b._label_from_client(k, "halo" if k % 2 else "not halo", b.state.version)

@@ -98,34 +98,46 @@ class Vetter(JSComponent):
         const m = get(n);
         if (m) m.syncable = false;  // drawn here; the server never needs it back
       }
-      let shown = -2;
+      let shown = -2, lastHead = null;
       const draw = (k) => {
         const cache = get("rv-cache");
         const d = cache ? cache.data : {};
         const n = d.info ? d.info.length : 0;
         const ok = k >= 0 && k < n;
         const ready = ok && d.ready[k] > 0;
+        // only what changed is set: a patch of another candidate's row (cut-outs sent ahead, a
+        // label confirmed) redraws the header, not the figures
         for (const b of panels) {
           const src = get(`rv-cut-${b}`), note = get(`rv-cutnote-${b}`);
-          const none = {level: [], flux: []};
-          if (src) src.data = ready ? {level: [d[`level${b}`][k]], flux: [d[`flux${b}`][k]]} : none;
-          if (note) note.text = ready ? "" : (ok ? "loading…" : "no candidate selected");
+          const img = ready ? d[`level${b}`][k] : undefined;
+          if (src && src.data.level[0] !== img)
+            src.data = ready ? {level: [img], flux: [d[`flux${b}`][k]]} : {level: [], flux: []};
+          const text = ready ? "" : (ok ? "loading…" : "no candidate selected");
+          if (note && note.text !== text) note.text = text;
         }
         for (const n of model.lines) {
           const src = get(`rv-${n}`);
-          if (src) src.data = ready ? {x: d[`${n}_x`][k], y: d[`${n}_y`][k]} : {x: [], y: []};
+          const xs = ready ? d[`${n}_x`][k] : undefined;
+          if (src && (src.data.x !== xs || !ready))
+            src.data = ready ? {x: xs, y: d[`${n}_y`][k]} : {x: [], y: []};
         }
         const cands = get("rv-cands"), marker = get("rv-marker");
         if (marker) {
           const has = ok && cands && k < cands.data.x.length;
-          marker.data = has ? {x: [cands.data.x[k]], y: [cands.data.y[k]]} : {x: [], y: []};
+          const x = has ? cands.data.x[k] : undefined, y = has ? cands.data.y[k] : undefined;
+          if (marker.data.x[0] !== x || marker.data.y[0] !== y)
+            marker.data = has ? {x: [x], y: [y]} : {x: [], y: []};
         }
         if (!ok) {
-          head.textContent = n ? "Pick a candidate (click it on the map or in the table)." : model.empty;
+          const text = n ? "Pick a candidate (click it on the map or in the table)." : model.empty;
+          if (text !== lastHead) head.textContent = text;
+          lastHead = text;
         } else {
           const vetted = d.mark.filter((m) => m).length;
-          head.innerHTML = `<b>Candidate ${k + 1}/${n}</b> · ${vetted} of ${n} vetted — ${d.info[k]}`
+          const text = `<b>Candidate ${k + 1}/${n}</b> · ${vetted} of ${n} vetted — ${d.info[k]}`
             + ` · label: ${d.mark[k] || "none"}`;
+          if (text !== lastHead) head.innerHTML = text;
+          lastHead = text;
         }
         shown = k;
         // the table row after the candidate is painted (selecting a row costs a frame)

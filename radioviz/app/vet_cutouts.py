@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import html
 import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +68,8 @@ def empty_columns(n: int) -> dict:
 
 
 def render(c: QueueCandidate, stretch: str = "asinh", percentile: float = 99.5) -> tuple[dict, dict]:
-    """(one cache row: ``level0..4``, ``flux0..4``, ``ctx_x``, ``ctx_y``; the candidate's numbers)."""
+    """(one cache row: ``level0..4`` (0–255), ``flux0..3`` (Jy/beam, for the hover), ``ctx_x``,
+    ``ctx_y``; the candidate's numbers)."""
     clipped = resources.clipped_field(image_folder(c), c.field)
     smap = scoremap(c)
     cuts = stack_cutout(clipped, CUT_SIZE, (float(c.x), float(c.y)), "native")
@@ -75,8 +78,9 @@ def render(c: QueueCandidate, stretch: str = "asinh", percentile: float = 99.5) 
     row: dict = {}
     for b, raw in enumerate([*cuts, context]):
         vmin, vmax = stretch_limits(raw, percentile)
-        row[f"level{b}"] = stretch_values(raw, stretch, vmin, vmax).astype(np.float32)
-        row[f"flux{b}"] = np.nan_to_num(raw).astype(np.float32)
+        # display levels as bytes (a quarter of the float32 the page would otherwise be sent)
+        row[f"level{b}"] = np.round(255 * stretch_values(raw, stretch, vmin, vmax)).astype(np.uint8)
+        row[f"flux{b}"] = np.nan_to_num(raw).astype(np.float32) if b < len(BANDS) else _Z  # hover: bands
     row["ctx_x"], row["ctx_y"] = _contour(smap.scores, smap.stride, c.x, c.y, c.threshold)
     region = region_mask(smap.scores, smap.stride, c.x, c.y, c.threshold)
     return row, region_numbers(clipped.stack.images, smap.scores, smap.wcs, region)
@@ -129,3 +133,62 @@ def numbers_html(c: QueueCandidate, nums: dict | None) -> str:
     near = f"nearest {c.nearest_cluster} ({c.separation_arcmin:.1f}′)" if c.nearest_cluster else "nearest —"
     parts.append(near)
     return html.escape(" · ".join(parts))
+
+
+class Renderer:
+    """Rendered candidates (the latest ``keep``), and a background thread rendering the ``ahead``
+    candidates after the cursor, so a key press finds the next ones done and the page's event
+    only sends them.  A candidate that cannot be rendered (its field gone or unreadable) is kept
+    as ``({}, None, reason)``."""
+
+    def __init__(self, keep: int = 256, ahead: int = 48):
+        self.keep, self.ahead = keep, ahead
+        self._done: OrderedDict[str, tuple[dict, dict | None, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._rows: list[QueueCandidate] = []
+        self._at = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def get(self, c: QueueCandidate) -> tuple[dict, dict | None, str] | None:
+        with self._lock:
+            return self._done.get(c.id)
+
+    def render(self, c: QueueCandidate) -> tuple[dict, dict | None, str]:
+        got = self.get(c)
+        if got is None:
+            try:
+                got = (*render(c), "")
+            except (InputError, OSError, StopIteration, ValueError) as exc:
+                got = ({}, None, resources.public_message(f"{c.field}: no cut-outs ({exc})"))
+            with self._lock:
+                self._done[c.id] = got
+                while len(self._done) > self.keep:
+                    self._done.popitem(last=False)
+        return got
+
+    def follow(self, rows: list[QueueCandidate], at: int) -> None:
+        """Render ahead of ``at`` in ``rows`` (in the background)."""
+        self._rows, self._at = rows, max(at, 0)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, daemon=True, name="radioviz-vet-render")
+            self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            self._wake.clear()
+            while not self._closed and not self._wake.is_set():
+                rows, at = self._rows, self._at
+                n = len(rows)
+                ahead = (rows[(at + d) % n] for d in range(min(self.ahead, n)))
+                todo = next((c for c in ahead if self.get(c) is None), None)
+                if todo is None:
+                    break
+                self.render(todo)

@@ -18,7 +18,7 @@ def cutout_figures(view) -> list:
     from bokeh.models import HoverTool, Label, LinearColorMapper
     from bokeh.plotting import figure
 
-    mapper = LinearColorMapper(palette=_palette("inferno"), low=0, high=1)
+    mapper = LinearColorMapper(palette=_palette("inferno"), low=0, high=255)  # levels are bytes
     figs, xr, yr = [], None, None
     titles = [*BANDS, f"context: {cuts.CONTEXT_PX} px of {BANDS[-1]}, score ≥ threshold"]
     for b, (title, src) in enumerate(zip(titles, view._srcs, strict=True)):

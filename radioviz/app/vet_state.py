@@ -197,7 +197,8 @@ class VetState(param.Parameterized):
 
     def label(self, k: int, label: str, comment: str = "") -> QueueCandidate:
         """Save one label for row ``k`` (one committed row in the store), raising
-        :class:`LabelSaveError` when it was not saved."""
+        :class:`LabelSaveError` when it was not saved.  The agreement is left to the caller
+        (``agreement_text``): a burst of keys should not recompute it for every label."""
         c = self.rows[k]
         lab = self.labels.set(
             c.id,
@@ -215,7 +216,6 @@ class VetState(param.Parameterized):
         )
         with self.lock:
             self.votes.setdefault(c.id, {})[lab.labeller] = lab.label
-            self.agreement = self.agreement_text()
         return c
 
     def store_stamp(self) -> tuple:

@@ -10,7 +10,6 @@ whichever field each candidate lies in, and a label is one committed row in the 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -21,13 +20,17 @@ from ..errors import InputError
 from ..scan.vetting import LabelSaveError
 from . import resources
 from . import vet_cutouts as cuts
-from .fields import AHEAD, BEHIND, default_model, scoring_cards
+from .fields import default_model, scoring_cards
 from .shortcuts import Vetter
 from .sky_figure import on_session, set_data
 from .vet_state import SAMPLE_CHOICE, VetState
 
-RENDERED_KEEP = 256  # rendered candidates kept on the server (the browser holds AHEAD + BEHIND)
-POLL_MS = 2000  # how often other sessions' labels are looked for (a stat of the store's files)
+AHEAD, BEHIND = 12, 6  # candidates whose cut-outs the browser holds after and before the cursor
+FIRST = 3  # ... sent with the page (the rest follows at once, so the first draw waits for few)
+RENDERED_KEEP = 256  # rendered candidates kept on the server
+WARM = 48  # candidates after the cursor rendered in the background
+FLUSH_MS = 500  # the table's votes and the agreement follow labels this often (not on every key)
+POLL_EVERY = 4  # flushes between looks for other sessions' labels (a stat of the store's files)
 COLUMNS = ["#", "field", "score", "class", "|s − thr|", "nearest", "votes", "yours"]
 
 
@@ -65,8 +68,10 @@ class VetView(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self.vetter.param.watch(self._index_from_client, "index")
-        self._rendered: OrderedDict[str, tuple[dict, dict]] = OrderedDict()
+        self._renderer = cuts.Renderer(RENDERED_KEEP, WARM)
         self._sent: set[int] = set()
+        self._dirty: set[int] = set()  # rows labelled since the table and agreement were updated
+        self._periodic, self._ticks = False, 0
         self._stamp = None
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._table = pn.widgets.Tabulator(
@@ -94,13 +99,17 @@ class VetView(pn.viewable.Viewer):
         s = self.state
         if not s.folder.strip() and s.survey == SAMPLE_CHOICE:
             s.status = "Surveying the bundled sample fields with the default detector (once per server)…"
-            threading.Thread(target=self._open_now, daemon=True, name="radioviz-vet-sample").start()
+            self._opening = threading.Thread(target=self._open_now, daemon=True, name="radioviz-vet-sample")
+            self._opening.start()
             return
         self._open_now()
 
     def _open_now(self) -> None:
+        asked = (self.state.survey, self.state.folder)
         try:
             folder = self.state.survey_folder(self._checkpoint())
+            if (self.state.survey, self.state.folder) != asked:
+                return  # another survey was picked while the sample was surveyed
             self._on_doc(lambda: self._safe(lambda: self.state.open(folder)))
         except (InputError, OSError) as exc:
             msg = resources.public_message(str(exc))
@@ -127,40 +136,32 @@ class VetView(pn.viewable.Viewer):
         return {**data, "ready": ready, "info": info, "mark": marks}
 
     def _render(self, c) -> tuple[dict, dict | None]:
-        """A candidate's cache row and numbers, rendered once (kept for RENDERED_KEEP)."""
-        got = self._rendered.get(c.id)
-        if got is None:
-            try:
-                got = cuts.render(c)
-            except (InputError, OSError, StopIteration) as exc:  # a field gone, moved or unreadable
-                self._show_error(resources.public_message(f"{c.field}: no cut-outs ({exc})"))
-                got = ({}, None)
-            self._rendered[c.id] = got
-            while len(self._rendered) > RENDERED_KEEP:
-                self._rendered.popitem(last=False)
-        self._rendered.move_to_end(c.id)
-        return got
+        """A candidate's cache row and numbers (rendered ahead in the background, else now)."""
+        row, nums, error = self._renderer.render(c)
+        if error:
+            self._show_error(error)
+        return row, nums
 
     def _info(self, k: int, c) -> str:
-        got = self._rendered.get(c.id)
+        got = self._renderer.get(c)
         return f"{cuts.numbers_html(c, got[1] if got else None)} · {self.state.votes_html(c)}"
 
     def _mark(self, c) -> str:
         mine = self.state.my_label(c)
         return f"<b>{mine}</b>" if mine else ""
 
-    def _window(self, k: int) -> list[int]:
+    def _window(self, k: int, ahead: int = AHEAD, behind: int = BEHIND) -> list[int]:
         n = len(self.state.rows)
         if not n:
             return []
         k = max(k, 0)
-        return sorted({(k + d) % n for d in range(-min(BEHIND, n), min(AHEAD, n) + 1)})
+        return sorted({(k + d) % n for d in range(-min(behind, n), min(ahead, n) + 1)})
 
     def _queue_changed(self, *_) -> None:
         """A new queue (survey, order or filter): one cache for the browser, the table, row 0."""
         with self.state.lock:
             rows = self.state.rows
-            want = self._window(0)
+            want = self._window(0, FIRST, 0)
             drawn = {k: self._render(rows[k]) for k in want}
             data = self._cache_data(rows, {k: v for k, v in drawn.items() if v[0]})
             self._sent = {k for k in want if drawn[k][0]}
@@ -169,6 +170,22 @@ class VetView(pn.viewable.Viewer):
         set_data(self._cache, data)
         self._table.value = self._frame()
         self.vetter.index = self.vetter.heard = self.selected
+        self._dirty.clear()
+        self._prefetch_soon()
+
+    def _prefetch_soon(self) -> None:
+        """The rest of the window once the first candidates are on their way to the page (served:
+        on a thread after this event, never on the server's event loop; else now)."""
+        doc = self._cache.document or self._doc
+        if doc is None or doc.session_context is None:
+            self._prefetch()
+            return
+
+        def start():
+            work = lambda: self._safe(self._prefetch)  # noqa: E731
+            threading.Thread(target=work, daemon=True, name="radioviz-vet-prefetch").start()
+
+        doc.add_next_tick_callback(start)
 
     def _index_from_client(self, *_) -> None:
         """The browser has drawn a new candidate: send the cut-outs ahead of it."""
@@ -182,6 +199,7 @@ class VetView(pn.viewable.Viewer):
     def _prefetch(self) -> None:
         with self.state.lock:
             rows = self.state.rows
+            self._renderer.follow(rows, self.selected + AHEAD)
             want = set(self._window(self.selected))
             add, drop = sorted(want - self._sent), sorted(self._sent - want)
             if not add and not drop:
@@ -223,12 +241,30 @@ class VetView(pn.viewable.Viewer):
             self._show_error(str(exc))
             return
         self._show_row(index, c)
+        if not self._periodic:
+            self.flush()
 
     def _show_row(self, k: int, c) -> None:
+        """The row's label and votes in the browser's cache now; the table with the next flush."""
         mark, info, cache = self._mark(c), self._info(k, c), self._cache
         on_session(cache, lambda: cache.patch({"mark": [(k, mark)], "info": [(k, info)]}))
-        if len(self._table.value) == len(self.state.rows):
-            self._table.patch({"votes": [(k, self._votes_text(c))], "yours": [(k, self.state.my_label(c))]})
+        self._dirty.add(k)
+
+    def flush(self) -> None:
+        """The table rows and the agreement of the labels given since the last flush; every
+        POLL_EVERY flushes (and when not served, every time) other sessions' labels too."""
+        self._ticks += 1
+        if not self._periodic or self._ticks % POLL_EVERY == 0:
+            self.poll()
+        with self.state.lock:
+            dirty, self._dirty = sorted(self._dirty), set()
+            rows = self.state.rows
+            if not dirty or len(self._table.value) != len(rows):
+                return
+            votes = [(k, self._votes_text(rows[k])) for k in dirty if k < len(rows)]
+            yours = [(k, self.state.my_label(rows[k])) for k in dirty if k < len(rows)]
+            self.state.agreement = self.state.agreement_text()
+        self._table.patch({"votes": votes, "yours": yours})
 
     def label_selected(self, label: str) -> None:
         """A label button: as its key, from the server (saved, then the next candidate)."""
@@ -313,7 +349,9 @@ class VetView(pn.viewable.Viewer):
     def __panel__(self):
         from .vet_layout import layout
 
-        if self._doc is not None and self._doc.session_context is not None:
-            pn.state.add_periodic_callback(lambda: self._safe(self.poll), period=POLL_MS)
+        if self._doc is not None and self._doc.session_context is not None and not self._periodic:
+            self._periodic = True
+            pn.state.add_periodic_callback(lambda: self._safe(self.flush), period=FLUSH_MS)
+            pn.state.on_session_destroyed(lambda ctx: self._renderer.close())
         self.vetter.index = self.selected
         return layout(self)

@@ -250,10 +250,14 @@ def region_numbers(images, scores: np.ndarray, map_wcs, region: np.ndarray) -> d
 
     jj, ii = np.nonzero(region)
     j0, j1, i0, i1 = jj.min() - 0.5, jj.max() + 0.5, ii.min() - 0.5, ii.max() + 0.5
-    corners = map_wcs.pixel_to_world([i0, i1, i0, i1], [j0, j0, j1, j1])
+    # plain world values, not SkyCoord: every band of a field shares its celestial frame, and the
+    # frame transformations cost more than the rest (a survey's candidates are many)
+    mw = map_wcs.celestial
+    ra, dec = mw.pixel_to_world_values([i0, i1, i0, i1], [j0, j0, j1, j1])
     fluxes = []
     for b, im in enumerate(images):
-        bx, by = im.wcs.world_to_pixel(corners)
+        wcs = im.wcs.celestial
+        bx, by = wcs.world_to_pixel_values(ra, dec)
         ny, nx = im.data.shape
         xa, xb = max(int(np.floor(np.min(bx))), 0), min(int(np.ceil(np.max(bx))), nx - 1)
         ya, yb = max(int(np.floor(np.min(by))), 0), min(int(np.ceil(np.max(by))), ny - 1)
@@ -261,17 +265,17 @@ def region_numbers(images, scores: np.ndarray, map_wcs, region: np.ndarray) -> d
             fluxes.append(math.nan)
             continue
         yy, xx = np.mgrid[ya : yb + 1, xa : xb + 1]
-        mi, mj = map_wcs.world_to_pixel(im.wcs.pixel_to_world(xx.ravel(), yy.ravel()))
+        mi, mj = mw.world_to_pixel_values(*wcs.pixel_to_world_values(xx.ravel(), yy.ravel()))
         # each map pixel owns the `stride` reference pixels from its centre up (half up, not to even)
         mi, mj = np.floor(mi + 0.5 + 1e-6), np.floor(mj + 0.5 + 1e-6)
         ok = (mi >= 0) & (mj >= 0) & (mi < region.shape[1]) & (mj < region.shape[0])
         ok[ok] = region[mj[ok].astype(int), mi[ok].astype(int)]
-        pix_arcmin = float(np.mean(proj_plane_pixel_scales(im.wcs.celestial))) * 60
+        pix_arcmin = float(np.mean(proj_plane_pixel_scales(wcs))) * 60
         beam_px = 2 * np.pi * (GLEAM_BEAM_ARCMIN[b] / 2.3548 / pix_arcmin) ** 2
         fluxes.append(float(np.nansum(im.data[yy, xx].ravel()[ok]) / beam_px))
     flux = np.asarray(fluxes, float)
     pos = flux > 0
     freqs = np.asarray(GLEAM_BAND_MHZ[: len(flux)], float)
     alpha = float(np.polyfit(np.log(freqs[pos]), np.log(flux[pos]), 1)[0]) if pos.sum() >= 2 else math.nan
-    map_arcmin = float(np.mean(proj_plane_pixel_scales(map_wcs.celestial))) * 60
+    map_arcmin = float(np.mean(proj_plane_pixel_scales(mw))) * 60
     return {"flux_jy": fluxes, "spectral_index": alpha, "area_arcmin2": float(region.sum()) * map_arcmin**2}
