@@ -5,12 +5,14 @@ Every wait is on a state the page publishes (the header's vetted count, the agre
 the test fails on a console error or on any error the server logs."""
 
 import logging
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 SLOW = 240000  # ms: the 2-core test machine is shared
 N = 20  # candidates each labeller labels
 pytestmark = pytest.mark.browser
@@ -124,6 +126,10 @@ def test_two_labellers_vet_one_queue_and_export_the_consensus(served, surveyed, 
             kappa = re.compile(rf"Cohen's κ = 0\.10 over {N} candidate\(s\) · 55% of pairs agree")
             expect(bob.get_by_text(kappa)).to_be_visible(timeout=SLOW)
             expect(ann.get_by_text(kappa)).to_be_visible(timeout=SLOW)  # the other page, by itself
+            if os.environ.get("RADIOVIZ_SCREENSHOTS"):  # the README's tour
+                bob.keyboard.press("k")
+                expect(bob.head).to_contain_text(f"Candidate {N}/", timeout=SLOW)
+                bob.screenshot(path=str(DOCS / "vet.png"))
             with bob.expect_download(timeout=SLOW) as dl:
                 bob.get_by_role("button", name="Consensus ECSV").click()
             path = tmp_path / "consensus.ecsv"
