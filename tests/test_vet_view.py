@@ -93,3 +93,19 @@ def test_open_in_fields_at_the_candidate(surveys, store):
     assert f.field == c.field and f.scoremap is not None
     sel = f.candidates[f.selected]
     assert (sel["x"], sel["y"]) == (c.x, c.y)
+
+
+def test_under_a_data_root_only_runs_and_folders_inside_it(surveys, store, tmp_path):
+    from radioviz.app import resources
+    from radioviz.app.vet_view import VetView
+
+    old = resources.data_root()
+    resources.set_data_root(tmp_path)
+    try:
+        v = VetView(labels_path=store)
+        assert v.state.queue is not None  # the app's own runs (the sample's images are allowed)
+        v.state.folder = "/etc"
+        assert v._alert.visible and "outside the data folder" in v._alert.object
+        assert str(surveys) not in v.state.status + v._alert.object  # no server path on the page
+    finally:
+        resources.set_data_root(old)

@@ -95,8 +95,11 @@ def layout(view) -> pn.Row:
         for what in ("consensus", "votes")
         for suffix in (".ecsv", ".csv", ".reg")
     ]
+    runs_b = pn.widgets.Button(label="Find new survey runs", width=180)
+    runs_b.on_click(lambda e: view._safe(s.find_runs))
     controls = pn.Column(
         pn.widgets.Select.from_param(s.param.survey, name="Survey"),
+        runs_b,
         text(s.param.folder, placeholder="or a survey output folder"),
         pn.widgets.Select.from_param(s.param.order, name="Rank by"),
         pn.widgets.Select.from_param(s.param.class_name),

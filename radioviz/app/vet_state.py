@@ -100,10 +100,14 @@ class VetState(param.Parameterized):
         self.rows: list[QueueCandidate] = []
         self.votes: agr.Votes = {}
         self.lock = threading.RLock()
-        self.runs = survey_runs()
-        self.param.survey.objects = [*self.runs, SAMPLE_CHOICE]
+        self.find_runs()
         if self.survey is None:
             self.survey = next(iter(self.runs), SAMPLE_CHOICE)
+
+    def find_runs(self) -> None:
+        """List the survey runs again (one the Survey tab finished since is added)."""
+        self.runs = survey_runs()
+        self.param.survey.objects = [*self.runs, SAMPLE_CHOICE]
 
     def who(self) -> str:
         return self.labeller.strip() or self.guest
