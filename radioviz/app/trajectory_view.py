@@ -748,12 +748,15 @@ class TrajectoryView(pn.viewable.Viewer):
             self.sampler_button,
             self.side_row,
         )
+        from .toy_view import ToyView
+
         return pn.Column(
             self.alert,
             pn.Row(controls, frames),
             pair,
             forward,
             side,
+            ToyView(),  # the same process on 2-D points, beside the 4 096-D image
             sizing_mode="stretch_width",
         )
 
