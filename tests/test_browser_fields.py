@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from radioviz.app.headless import ServerErrors as _Errors
 from radioviz.app.headless import seconds_to_cancel_scan
 from radioviz.scan.vetting import LabelStore
 
@@ -17,15 +18,6 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 SLOW = 240000  # ms: the 2-core test machine is shared
 
 pytestmark = pytest.mark.browser
-
-
-class _Errors(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
 
 
 @pytest.fixture(scope="module")

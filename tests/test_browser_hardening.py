@@ -13,19 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from radioviz.app.headless import ServerErrors as _Errors
+
 from . import fuzz_corpus as fz
 from .test_browser import browser  # noqa: F401  (the shared headless Chromium fixture)
 
 pytestmark = pytest.mark.browser
-
-
-class _Errors(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records: list[str] = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
 
 
 @pytest.fixture(scope="module")

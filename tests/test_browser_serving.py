@@ -6,18 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from radioviz.app.headless import ServerErrors as _Errors
+
 CHROMIUM = Path("/usr/bin/chromium")
 SLOW = 240000  # ms: the 2-core test machine is shared
 TABS = ("Generate", "Trajectory", "Compare", "Models", "Survey", "Vet")
-
-
-class _Errors(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
 
 
 def test_a_session_builds_each_tab_when_it_is_first_shown(tmp_path):

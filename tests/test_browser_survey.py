@@ -16,19 +16,12 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
+from radioviz.app.headless import ServerErrors as _Errors
+
 CHROMIUM = Path("/usr/bin/chromium")
 SLOW = 240000  # ms: the 2-core test machine is shared
 FIELD_SIZE = 96  # pixels a side of the simulated fields
 pytestmark = pytest.mark.browser
-
-
-class _Errors(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from radioviz.app.headless import ServerErrors as _Errors
+
 CHROMIUM = Path("/usr/bin/chromium")
 SLOW = 240000
 
 pytestmark = pytest.mark.browser
-
-
-class _Errors(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from radioviz.app.headless import ServerErrors as _Errors
+
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SLOW = 240000  # ms: the 2-core test machine is shared
 N = 20  # candidates each labeller labels
 pytestmark = pytest.mark.browser
-
-
-class _Errors(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
 
 
 @pytest.fixture(scope="module")

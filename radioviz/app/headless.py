@@ -3,6 +3,7 @@ server-log capture) or with a headless Chromium (benchmarks and screenshot scrip
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -62,3 +63,15 @@ def seconds_to_cancel_scan(page, wait_s: float = 30.0, settle_s: float = 2.0) ->
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("Score map cancelled.").wait_for(timeout=wait_s * 1000)
     return time.perf_counter() - t0
+
+
+class ServerErrors(logging.Handler):
+    """Collects the server's error log records (a browser test fails on any of them: a traceback
+    on the server is a failure even when the page looks right)."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        self.records.append(self.format(record))
