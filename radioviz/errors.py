@@ -65,6 +65,15 @@ class CorruptFileError(InputError):
     """The file's own integrity check fails (e.g. a gzip stream whose CRC does not match)."""
 
 
+class DeviceError(InputError, ValueError):
+    """``--device`` (or the app's ``RADIOVIZ_DEVICE``) names a device this machine lacks: the
+    user's choice, so shown as one line by the CLI and the app, like a bad file (a ValueError too,
+    for callers that catch bad values)."""
+
+    def __init__(self, problem: str):
+        super().__init__(None, problem)
+
+
 def printable(text: str) -> str:
     """``text`` safe to print on any terminal: undecodable bytes of non-UTF-8 file names (held as
     surrogates) and unprintable control characters become backslash escapes."""

@@ -58,6 +58,10 @@ SIDE_RANGE = (16, 4096)
 MOSAIC_SIDE_RANGE = (64, 16000)
 #: classifier-free guidance ω (``sample --guidance``).
 GUIDANCE_RANGE = (0.0, 20.0)
+#: ``--device`` of every command that runs a network (argparse ``choices``; ``auto``: CUDA when
+#: present).  Whether this machine has CUDA is checked when the command runs
+#: (:func:`radioviz.models.device.resolve_device`), as this module imports no torch.
+DEVICES = ("auto", "cpu", "cuda")
 #: arcminutes (``--radius``, a card's ``cluster_radius_arcmin``).
 MAX_RADIUS_ARCMIN = 600.0
 #: worker processes per CPU core (``survey --workers``).

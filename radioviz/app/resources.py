@@ -28,6 +28,9 @@ from .upload_budget import measure
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
 CHECKPOINTS = REPO / "checkpoints"
+#: Where the app's models run (read once): the CPU unless ``RADIOVIZ_DEVICE`` says auto or cuda —
+#: a server shared by a group should not take a GPU someone's training needs without being asked.
+DEVICE = os.environ.get("RADIOVIZ_DEVICE", "cpu").strip().lower() or "cpu"
 
 
 def serve_panel_css_locally() -> None:
@@ -385,13 +388,14 @@ def checkpoint_cards(directory: Path | None = None) -> dict[str, ModelCard]:
 
 @lru_cache(maxsize=16)
 def _load(kind: str, path: str, mtime: float):
+    """Read on the CPU, placed on :data:`DEVICE` (a bad ``RADIOVIZ_DEVICE`` is a one-line error)."""
     if kind == "classifier":
         from ..metrics.evaluate import load_classifier
 
-        return load_classifier(path)
+        return load_classifier(path, DEVICE)
     from ..sampling.generate import load_generator
 
-    return load_generator(path)
+    return load_generator(path, DEVICE)
 
 
 def classifier(path: str | Path):

@@ -96,6 +96,7 @@ class Retrainer(param.Parameterized):
                     labels=rows,
                     fs=fs,
                     on_step=on_step,
+                    device=resources.DEVICE,
                     log=None,
                     command=f"Fields tab: Retrain on my labels ({steps} steps)",
                 )

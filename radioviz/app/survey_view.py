@@ -195,6 +195,7 @@ class SurveyView(pn.viewable.Viewer):
                         n_workers=self.workers,
                         progress=progress,
                         on_start=on_start,
+                        device=resources.DEVICE,
                     )
                     break
                 except SettingsMismatch:

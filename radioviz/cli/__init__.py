@@ -3,9 +3,10 @@
 To add a subcommand, write a module here with ``register(subparsers)`` that adds its parser(s)
 and sets ``func=<handler>`` (a function ``args -> exit code``), then add the module's name to
 ``COMMANDS``.  Shared options (``--data/--split/--convention/--cache-dir``, ``--seed``,
-``--checkpoint`` …) come from :mod:`radioviz.cli.options` as argparse parents.  Handlers raise
-:class:`radioviz.errors.RadioVizError` for bad input; :func:`main` prints it (and OS, encoding
-and memory errors, see :func:`radioviz.errors.error_line`) as one line.
+``--checkpoint``, ``--device`` …) come from :mod:`radioviz.cli.options` as argparse parents; a
+command that runs a network takes ``options.device()`` (tests/test_device.py holds every command
+to it).  Handlers raise :class:`radioviz.errors.RadioVizError` for bad input; :func:`main` prints
+it (and OS, encoding and memory errors, see :func:`radioviz.errors.error_line`) as one line.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "device", None) == "cuda":  # refused before any data is read or model built
+            from ..models.device import resolve_device
+
+            resolve_device(args.device)
         return args.func(args)
     except KeyboardInterrupt:
         print("radioviz: interrupted", file=sys.stderr)

@@ -24,6 +24,7 @@ SUMMARY_KEYS = (
 def register(sub) -> None:
     p = sub.add_parser(
         "compare",
+        parents=[options.device()],
         help="compare generated images with real ones (histograms, statistics, FID/KID, "
         "memorisation, pass rate, power spectra, source statistics, two-sample test)",
     )
@@ -67,6 +68,7 @@ def cmd_compare(args) -> int:
         args.cache_dir,
         args.plots,
         two_sample=not args.no_two_sample,
+        device=args.device,
     )
     if args.json:
         print(json.dumps(r))

@@ -16,6 +16,7 @@ def register(sub) -> None:
                 "a mask-conditioned generator (default: the shipped one)",
             ),
             options.seed(),
+            options.device(),
         ],
         help="generate sources from masks and place them on a field without overlap (RADiff §5.3)",
     )
@@ -55,7 +56,13 @@ def cmd_compose(args) -> int:
     bar = tqdm(total=len(masks), desc="composing", unit="source")
     try:
         comp = compose(
-            field, masks, args.checkpoint, args.seed, args.label, lambda done, total: bar.update(1)
+            field,
+            masks,
+            args.checkpoint,
+            args.seed,
+            args.label,
+            lambda done, total: bar.update(1),
+            device=args.device,
         )
     except ValueError as exc:
         raise InputError(args.background, str(exc)) from None

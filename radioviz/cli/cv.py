@@ -12,7 +12,7 @@ from . import options
 def register(sub) -> None:
     p = sub.add_parser(
         "cv",
-        parents=[options.dataset(), options.classifier_training()],
+        parents=[options.dataset(), options.classifier_training(), options.device()],
         help="cross-validate a classifier by source over several seeds; writes JSON and plots",
     )
     p.set_defaults(arch="L", epochs=15)

@@ -8,7 +8,7 @@ from . import options
 def register(sub) -> None:
     p = sub.add_parser(
         "evaluate-classifier",
-        parents=[options.checkpoint(), options.dataset(conventions=None, split="TEST")],
+        parents=[options.checkpoint(), options.dataset(conventions=None, split="TEST"), options.device()],
         help="evaluate a classifier checkpoint on a split of the published layout",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object (the stable contract)")
@@ -21,7 +21,7 @@ def cmd_evaluate_classifier(args) -> int:
     from ..metrics.evaluate import evaluate_classifier
 
     result = evaluate_classifier(
-        args.checkpoint, args.data, args.split, args.cache_dir, progress=not args.json
+        args.checkpoint, args.data, args.split, args.cache_dir, progress=not args.json, device=args.device
     )
     if args.json:
         print(json.dumps(result))

@@ -11,7 +11,7 @@ from . import options
 def register(sub) -> None:
     p = sub.add_parser(
         "inject",
-        parents=[options.checkpoint()],
+        parents=[options.checkpoint(), options.device()],
         help="injection-recovery: classifier completeness vs halo flux and size on real non-halo fields",
     )
     p.add_argument(
@@ -28,7 +28,7 @@ def cmd_inject(args) -> int:
     from ..metrics.evaluate import load_classifier, score_images
     from ..scan.injection import InjectionGrid, injection_recovery, plot_completeness
 
-    model, pre, card = load_classifier(args.checkpoint)
+    model, pre, card = load_classifier(args.checkpoint, args.device)
     fields = [read_stack(s) for s in split_sources(args.data, args.split) if s.label == 0]
     if getattr(model, "is_detector", False):  # a segmenter: whole-field passes, cluster score
         from ..scan.detector import detector_injection_recovery

@@ -16,7 +16,7 @@ def register(sub) -> None:
     what = p.add_subparsers(dest="what", required=True)
     s = what.add_parser(
         "structure",
-        parents=[options.checkpoint(), options.seed()],
+        parents=[options.checkpoint(), options.seed(), options.device()],
         help="power spectra, peaks, source statistics and a two-sample test of generated vs real images",
     )
     s.add_argument("--n", type=int, default=64, help="images to generate (default 64)")
@@ -73,6 +73,7 @@ def cmd_measure_structure(args) -> int:
         sampler=args.sampler,
         steps=args.steps,
         two_sample=not args.no_two_sample,
+        device=args.device,
     )
     entry["command"] = command_line(args)
     if args.json:

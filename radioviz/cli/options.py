@@ -84,6 +84,20 @@ def seed(help: str = "random seed (default 0)") -> argparse.ArgumentParser:
     return p
 
 
+def device() -> argparse.ArgumentParser:
+    """``--device auto|cpu|cuda`` (default auto): every command that runs a network takes it
+    (tests/test_device.py checks each one lists it); ``cuda`` on a machine without CUDA is refused
+    in one line before any work starts (:func:`radioviz.cli.main`)."""
+    p = _parent()
+    p.add_argument(
+        "--device",
+        choices=V.DEVICES,
+        default="auto",
+        help="where the network runs: auto (CUDA when present, else the CPU), cpu or cuda",
+    )
+    return p
+
+
 def checkpoint(default: Path | None = None, help: str | None = None) -> argparse.ArgumentParser:
     """``--checkpoint`` (required unless a default is given)."""
     p = _parent()

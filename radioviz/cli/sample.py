@@ -19,6 +19,7 @@ def register(sub) -> None:
                 "see `radioviz.models.quality.default_generator`)",
             ),
             options.seed(),
+            options.device(),
         ],
         help="generate images from a generator checkpoint (DDPM, EDM, WGAN)",
     )
@@ -97,6 +98,7 @@ def cmd_sample(args) -> int:
         mask=mask,
         background=background,
         callback=progress,
+        device=args.device,
     )
     for b in bars:
         b.close()

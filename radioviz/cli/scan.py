@@ -10,7 +10,9 @@ from . import options
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "scan", parents=[options.checkpoint()], help="score map and halo candidates over fields"
+        "scan",
+        parents=[options.checkpoint(), options.device()],
+        help="score map and halo candidates over fields",
     )
     p.add_argument("path", type=Path, help="a FITS cube, a folder of band files, or a published-layout root")
     p.add_argument(
@@ -60,7 +62,14 @@ def cmd_scan(args) -> int:
 
     catalog = load_catalog(args.catalog)
     for r in scan_path(
-        args.path, args.checkpoint, args.out, args.stride, args.threshold, catalog, args.radius
+        args.path,
+        args.checkpoint,
+        args.out,
+        args.stride,
+        args.threshold,
+        catalog,
+        args.radius,
+        device=args.device,
     ):
         print(
             f"{r['field']}: {r['n_candidates']} candidate(s) (max score {r['max_score']:.3f}) "

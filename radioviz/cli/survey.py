@@ -13,7 +13,10 @@ from .scan import load_catalog
 def register(sub) -> None:
     p = sub.add_parser(
         "survey",
-        parents=[options.checkpoint(help="classifier or detector checkpoint (.safetensors)")],
+        parents=[
+            options.checkpoint(help="classifier or detector checkpoint (.safetensors)"),
+            options.device(),
+        ],
         help="search many fields, a catalogue of positions or whole mosaics as Dask tasks (resumable)",
         description=(
             "Score every field / position / mosaic tile as a Dask task on an embedded LocalCluster "
@@ -149,6 +152,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
             n_workers=args.workers,
             progress=progress,
             on_start=on_start,
+            device=args.device,
         )
     finally:
         if bar is not None:

@@ -27,7 +27,7 @@ def register(sub) -> None:
 def _register_classifier(tsub) -> None:
     c = tsub.add_parser(
         "classifier",
-        parents=[options.dataset(), options.classifier_training(), options.seed()],
+        parents=[options.dataset(), options.classifier_training(), options.seed(), options.device()],
         help="train a halo classifier (L, A or D) on a split of the published layout",
     )
     c.add_argument("--val-fraction", type=V.open_unit_interval, default=0.2)
@@ -85,6 +85,7 @@ def _generator_parents(save_every: int) -> list:
         options.dataset(options.GENERATOR_CONVENTIONS),
         options.generator_training(save_every),
         options.seed(),
+        options.device(),
     ]
 
 
@@ -146,9 +147,6 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
             help="pass the clean-image estimate through each band's beam (beam-limited samples)",
         )
     d.add_argument("--init", help="start from this checkpoint's weights (same network): a fine-tune")
-    d.add_argument(
-        "--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present"
-    )
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 from .. import validate as V
+from . import options
 
 
 def register_train(tsub) -> None:
     p = tsub.add_parser(
         "segmenter",
+        parents=[options.device()],
         help="train the diffuse-emission detector on real fields with injected halos/relics (resumable)",
     )
     p.add_argument("--data", type=Path, required=True, help="published-layout root (its TRAIN split)")
@@ -33,9 +35,6 @@ def register_train(tsub) -> None:
         action="store_true",
         help="one output per class (halo, mini-halo, relic, radio galaxy, background); the cluster "
         "score is the halo probability",
-    )
-    p.add_argument(
-        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present"
     )
     p.add_argument(
         "--labels",

@@ -92,9 +92,12 @@ def load_samples(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
 
 def domain_fid_kid(model, pre: Preprocessing, real: np.ndarray, gen: np.ndarray) -> tuple[float, float]:
     """FID and KID between the A classifier's penultimate features of two Jy/beam image sets."""
+    from ..models.device import model_device
+
+    device = model_device(model)
     with torch.no_grad():
-        f_real = model.embed(torch.from_numpy(pre.normalization.forward(real))).numpy()
-        f_gen = model.embed(torch.from_numpy(pre.normalization.forward(gen))).numpy()
+        f_real = model.embed(torch.from_numpy(pre.normalization.forward(real)).to(device)).cpu().numpy()
+        f_gen = model.embed(torch.from_numpy(pre.normalization.forward(gen)).to(device)).cpu().numpy()
     return frechet_distance(f_real, f_gen), kernel_inception_distance(f_real, f_gen)
 
 
@@ -106,12 +109,14 @@ def compare_images(
     classifier_model=None,
     preprocessing: Preprocessing | None = None,
     two_sample: bool = False,
+    device: str = "cpu",
 ) -> Comparison:
     """All metrics for generated ``physical`` against ``real`` (both (N, C, H, W) Jy/beam).
 
     ``preprocessing`` (the generator's) gives the bands, grid and beam of the structure and
     source yardsticks (default: the four GLEAM bands, native); ``two_sample`` also runs the
-    classifier two-sample test (seconds; else ``report["two_sample"]`` is None)."""
+    classifier two-sample test (seconds; else ``report["two_sample"]`` is None); a ``classifier``
+    path is loaded onto ``device``."""
     hist = histogram_comparison(real, physical)
     rep = {
         "n_real": int(len(real)),
@@ -168,7 +173,7 @@ def compare_images(
         norm=norm,
     )
     if classifier_model is None and classifier is not None and Path(classifier).exists():
-        classifier_model = load_classifier(classifier)
+        classifier_model = load_classifier(classifier, device)
     if classifier_model is not None and physical.shape[1] == 1 and len(classifier_model[1].bands) > 1:
         # a single-frequency generator: the 4-band classifier cannot judge it, but its features
         # still give a domain FID/KID with the one band copied into every input band (as
@@ -221,7 +226,10 @@ def compare(
     cache_dir: Path | None = None,
     plots_dir: Path | None = None,
     two_sample: bool = True,
+    device: str = "cpu",
 ) -> dict:
+    """``radioviz compare``'s report (the classifier run on ``device``; the two-sample test's
+    small CNN stays on the CPU, where its seeded result is reproducible)."""
     images01, physical, meta = load_samples(generated)
     card = (
         read_card(meta["checkpoint"])
@@ -242,6 +250,7 @@ def compare(
         classifier,
         preprocessing=pre,
         two_sample=two_sample,
+        device=device,
     )
     cmp.report["label"] = meta.get("label")
     if plots_dir is not None:

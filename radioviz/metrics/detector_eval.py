@@ -34,11 +34,12 @@ def central_region(data: np.ndarray, cx: float, cy: float, size: int = CENTRAL) 
 @torch.no_grad()
 def augmented_scores(detector, region: np.ndarray, sigmas) -> np.ndarray:
     """Cluster score at the centre of each of the 160 augmentations of a (C, 64, 64) region."""
+    from ..models.device import model_device
     from ..models.segmenter import disc_max
 
     aug = augment(region)
-    x = torch.from_numpy(field_scale(aug, sigmas))
-    p = detector.calibration(torch.sigmoid(detector.net(x))[:, 0].numpy())
+    x = torch.from_numpy(field_scale(aug, sigmas)).to(model_device(detector))
+    p = detector.calibration(torch.sigmoid(detector.net(x))[:, 0].cpu().numpy())
     r = detector.cluster_radius_arcmin / 60 / detector.spec.pixel_deg
     c = (CENTRAL - 1) / 2
     return np.array([disc_max(m, c, c, r) for m in p])

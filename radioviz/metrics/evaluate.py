@@ -16,18 +16,21 @@ from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
 from ..models.checkpoint import ModelCardError, card_path, load_checkpoint, read_card
 from ..models.classifiers import CLASSIFIERS, predict_halo_scores
+from ..models.device import place
 from ..models.segmenter import SEGMENTERS, Detector
 from .classification import binary_metrics
 
 
-def load_classifier(path: str | Path):
-    """(model, preprocessing, card) of a classifier checkpoint; a segmenter checkpoint (arch
-    ``segmenter``) loads as a :class:`~radioviz.models.segmenter.Detector`, which the score-map,
-    evaluation and injection paths dispatch on."""
+def load_classifier(path: str | Path, device: str = "cpu"):
+    """(model, preprocessing, card) of a classifier checkpoint, read on the CPU and placed on
+    ``device`` (auto, cpu or cuda); a segmenter checkpoint (arch ``segmenter``) loads as a
+    :class:`~radioviz.models.segmenter.Detector`, which the score-map, evaluation and injection
+    paths dispatch on."""
     if read_card(path).arch in SEGMENTERS:
         net, card = load_checkpoint(path, SEGMENTERS, kind="classifier")
-        return Detector(net, card), card.preprocessing or Preprocessing(), card
+        return place(Detector(net, card), device), card.preprocessing or Preprocessing(), card
     model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
+    model = place(model, device)
     pre = card.preprocessing or Preprocessing()
     if pre.normalization is None:  # a classifier's inputs are scaled as in training, or not at all
         raise ModelCardError(
@@ -47,9 +50,10 @@ def evaluate_classifier(
     split: str,
     cache_dir: Path | None = None,
     progress: bool = False,
+    device: str = "cpu",
 ) -> dict:
-    """The ``evaluate-classifier --json`` contract as a dict."""
-    model, pre, card = load_classifier(checkpoint)
+    """The ``evaluate-classifier --json`` contract as a dict (the model run on ``device``)."""
+    model, pre, card = load_classifier(checkpoint, device)
     if getattr(model, "is_detector", False):
         from .detector_eval import evaluate_detector
 

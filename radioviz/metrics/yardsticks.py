@@ -198,9 +198,12 @@ def measure_structure(
     sampler: str | None = None,
     steps: int | None = None,
     two_sample: bool = True,
+    device: str = "cpu",
 ) -> dict:
     """Generate ``n`` images from ``checkpoint`` and measure the yardsticks against the real
     ``split`` cut-outs of the same class: the mapping for ``card["quality"]["structure"]``.
+    The generator runs on ``device``; the two-sample test's small CNN stays on the CPU (its
+    seeded accuracy is part of the measurement, and it takes seconds there).
 
     ``guidance``: None → the guidance the card's quality was measured at, else 2 for a model
     that takes guidance (0 for one that does not); ``real_root``: None → the card's training
@@ -209,7 +212,7 @@ def measure_structure(
     from ..sampling.generate import accepted, generate, load_generator
     from .compare import real_cutouts
 
-    mc = load_generator(checkpoint)
+    mc = load_generator(checkpoint, device)
     card = mc[1]
     if guidance is None:
         takes = accepted(card)["guidance"]

@@ -124,12 +124,17 @@ def halo_score(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def predict_halo_scores(model: nn.Module, x, batch: int = 512):
-    """Halo scores of already-normalised (N, C, H, W) numpy inputs, in eval mode and batches."""
+    """Halo scores of already-normalised (N, C, H, W) numpy inputs, in eval mode and batches, on
+    whichever device the model is (each batch moved there, the scores brought back)."""
     import numpy as np
 
+    from .device import model_device
+
     model.eval()
-    out = [
-        halo_score(model, torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))).numpy()
-        for i in range(0, len(x), batch)
-    ]
+    device = model_device(model)
+
+    def batch_at(i: int) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32)).to(device)
+
+    out = [halo_score(model, batch_at(i)).cpu().numpy() for i in range(0, len(x), batch)]
     return np.concatenate(out) if out else np.zeros(0, np.float32)

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .card import CHOICE_KWARGS
+from .device import model_device
 
 NORMS = CHOICE_KWARGS["norm"]
 #: The classes of a multi-class detector, in its output channels' order ("background" holds compact
@@ -151,7 +152,7 @@ def predict_logits(
     one-pass map for a tile-local network); only each tile's interior is kept.
     """
     model.eval()
-    device = next(model.parameters()).device
+    device = model_device(model)
 
     def run(a: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(np.ascontiguousarray(a, np.float32))[None].to(device))[0].cpu().numpy()
@@ -270,6 +271,11 @@ class Detector:
         self.classes = tuple(card.get("classes") or ())  # empty: a one-class ("diffuse") detector
 
     def eval(self):
+        return self
+
+    def to(self, device) -> Detector:
+        """The detector with its network on ``device`` (:func:`radioviz.models.device.place`)."""
+        self.net.to(device)
         return self
 
     @property

@@ -59,7 +59,7 @@ class WGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         n = z.shape[0]
         if label is None or self.num_classes == 0:
-            label = torch.zeros(n, dtype=torch.long)
+            label = torch.zeros(n, dtype=torch.long, device=z.device)
         lab = self.label_map(self.label_emb(label.clamp(max=self.label_emb.num_embeddings - 1))).reshape(
             n, 1, 4, 4
         )
@@ -89,7 +89,7 @@ class WGANCritic(nn.Module):
     def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         n = x.shape[0]
         if label is None:
-            label = torch.zeros(n, dtype=torch.long)
+            label = torch.zeros(n, dtype=torch.long, device=x.device)
         h = nn.functional.leaky_relu(self.dense(self.conv(x).reshape(n, -1)), 0.2)
         e = self.label_dense(self.label_emb(label.clamp(max=self.label_emb.num_embeddings - 1)))
         return self.head(torch.cat([h, e], dim=1)).squeeze(1)
@@ -103,7 +103,7 @@ def gradient_penalty(
     critic: WGANCritic, real: torch.Tensor, fake: torch.Tensor, label: torch.Tensor
 ) -> torch.Tensor:
     """Gulrajani et al.: (‖∇ critic(x̂)‖ − 1)² at random points between real and fake."""
-    a = torch.rand(len(real), 1, 1, 1)
+    a = torch.rand(len(real), 1, 1, 1).to(real.device)  # drawn on the CPU: the same on every device
     xh = (a * real + (1 - a) * fake).requires_grad_(True)
     (g,) = torch.autograd.grad(critic(xh, label).sum(), xh, create_graph=True)
     return (g.flatten(1).norm(dim=1) - 1).pow(2).mean()

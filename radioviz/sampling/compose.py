@@ -63,8 +63,10 @@ def compose(
     seed: int = 0,
     label: str | None = None,
     progress=None,
+    device: str = "cpu",
 ) -> Composition:
-    model, card = load_generator(checkpoint)
+    """Generate one source per mask (the generator on ``device``) and add them to ``field``."""
+    model, card = load_generator(checkpoint, device)
     if not card.mask_classes:
         raise InputError(
             checkpoint,

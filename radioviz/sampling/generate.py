@@ -28,6 +28,7 @@ from ..errors import InputError
 from ..models.beam import BeamLayer
 from ..models.card import GENERATOR_KINDS, CheckpointError
 from ..models.checkpoint import ModelCard, load_checkpoint
+from ..models.device import model_device, place
 from ..models.precond import EDMPrecond
 from ..models.unet import build_unet
 from ..models.wgan import build_wgan_generator
@@ -47,13 +48,14 @@ class Generated:
     meta: dict
 
 
-def load_generator(path: str | Path) -> tuple[torch.nn.Module, ModelCard]:
+def load_generator(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, ModelCard]:
+    """(model, card) of a generator checkpoint, read on the CPU and placed on ``device``."""
     model, card = load_checkpoint(path, {"unet": build_unet, "wgan-generator": build_wgan_generator})
     if card.kind not in GENERATOR_KINDS:
         raise InputError(
             path, f"is a {card.kind} checkpoint; generating needs a generator ({', '.join(GENERATOR_KINDS)})"
         )
-    return model.eval(), card
+    return place(model, device).eval(), card
 
 
 def accepted(card: ModelCard) -> dict:
@@ -197,12 +199,17 @@ def _beam(card: ModelCard, beam: dict | None) -> BeamLayer | None:
 
 
 def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -> Target:
-    """The model as the registry's samplers see it, conditions and guidance closed over."""
+    """The model as the registry's samplers see it, conditions and guidance closed over, on the
+    model's device (conditions moved there; the latents drawn on the CPU and moved)."""
+    device = model_device(model)
+    cond = {k: v.to(device) for k, v in cond.items()}
+    uncond = {k: v.to(device) for k, v in uncond.items()}
     if card.kind == "wgan":
         return Target(
             oneshot=lambda shape, g: model(
-                torch.randn((shape[0], model.latent_dim), generator=g), cond.get("label")
-            )
+                torch.randn((shape[0], model.latent_dim), generator=g).to(device), cond.get("label")
+            ),
+            device=device,
         )
     if card.kind == "ddpm":
         sched = DiscreteSchedule(**(card.schedule or {}))
@@ -212,12 +219,12 @@ def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -
         scale = float((card.precond or {}).get("data_scale", 1.0))
         clip = CLIP_X0 * scale
         den = EpsDenoiser(eps, sched, clip_x0=clip)
-        return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=clip, data_scale=scale)
+        return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=clip, data_scale=scale, device=device)
     pc = card.precond or {}
     beam = _beam(card, pc.get("beam"))
     den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0), beam=beam)
     lo, hi = card.sigma_range or (0.002, 80.0)
-    return Target(denoiser=_guided(den, cond, uncond, guidance), sigma_range=(lo, hi))
+    return Target(denoiser=_guided(den, cond, uncond, guidance), sigma_range=(lo, hi), device=device)
 
 
 def generate(
@@ -238,6 +245,7 @@ def generate(
     record_stride: int = 1,
     model_and_card=None,
     dead_band: bool = True,
+    device: str = "cpu",
 ) -> Generated:
     """Sample ``n`` images from ``checkpoint``.
 
@@ -246,10 +254,13 @@ def generate(
     ``mask`` a (size, size) class-index array, ``background`` a (C, size, size) Jy/beam reference,
     ``churn`` Karras et al.'s stochastic churn (Heun only).
     ``callback(info)`` is called at every step and cancels by returning True;
-    ``model_and_card`` reuses an already loaded (model, card); ``dead_band=False`` leaves out the
-    survey's clip levels (to study them apart from the network, scripts/histogram_floor.py).
+    ``model_and_card`` reuses an already loaded (model, card), which runs where it is; else the
+    checkpoint is loaded onto ``device`` (auto, cpu or cuda).  The same seed gives the same images
+    on every device (up to the device's arithmetic: the noise is drawn on the CPU).
+    ``dead_band=False`` leaves out the survey's clip levels (to study them apart from the network,
+    scripts/histogram_floor.py).
     """
-    model, card = model_and_card or load_generator(checkpoint)
+    model, card = model_and_card or load_generator(checkpoint, device)
     card = ModelCard.coerce(card, checkpoint)
     kind = card.kind
     sampler = sampler or samplers_for(kind)[0]

@@ -44,6 +44,7 @@ class Target:
     Discrete (DDPM-kind) models give ``eps`` and ``schedule`` and, for the σ-space samplers,
     ``denoiser`` (an :class:`~radioviz.sampling.samplers.EpsDenoiser`); continuous (EDM) models
     give ``denoiser`` and ``sigma_range``; one-shot (WGAN) models give ``oneshot(shape, generator)``.
+    ``device`` is the model's: the samplers make their tensors there.
     """
 
     eps: EpsModel | None = None
@@ -53,6 +54,7 @@ class Target:
     clip_x0: float | None = None
     data_scale: float = 1.0  # the sampler's variable is data × data_scale (DDPM on unit variance)
     oneshot: Callable[[tuple, torch.Generator], torch.Tensor] | None = None
+    device: torch.device | str = "cpu"
 
     @property
     def T(self) -> int:
@@ -70,21 +72,30 @@ class Target:
 
 
 def _ddpm(target: Target, shape, steps: int, *, eta: float, **rec) -> Trajectory:
-    return sample_ddpm(target.eps, shape, target.schedule, clip_x0=target.clip_x0, **rec)
+    return sample_ddpm(
+        target.eps, shape, target.schedule, clip_x0=target.clip_x0, device=target.device, **rec
+    )
 
 
 def _ddim(target: Target, shape, steps: int, *, eta: float, **rec) -> Trajectory:
     return sample_ddim(
-        target.eps, shape, target.schedule, steps=steps, eta=eta, clip_x0=target.clip_x0, **rec
+        target.eps,
+        shape,
+        target.schedule,
+        steps=steps,
+        eta=eta,
+        clip_x0=target.clip_x0,
+        device=target.device,
+        **rec,
     )
 
 
 def _heun(target: Target, shape, steps: int, *, eta: float, churn: Churn | None = None, **rec) -> Trajectory:
-    return sample_heun(target.denoiser, shape, target.karras(steps), churn=churn, **rec)
+    return sample_heun(target.denoiser, shape, target.karras(steps), churn=churn, device=target.device, **rec)
 
 
 def _euler(target: Target, shape, steps: int, *, eta: float, **rec) -> Trajectory:
-    return sample_euler(target.denoiser, shape, target.karras(steps), **rec)
+    return sample_euler(target.denoiser, shape, target.karras(steps), device=target.device, **rec)
 
 
 def _oneshot(

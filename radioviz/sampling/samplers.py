@@ -6,9 +6,12 @@ into a denoiser (as k-diffusion's ``external.py`` does), so Euler and Heun run o
 Conditioning is closed over by the caller (e.g. ``lambda x, t: model(x, t, labels)``).
 
 Every sampler has one shape: ``sample_x(model, shape, discretisation, *, generator=None,
-callback=None, record_stride=1, **options) -> Trajectory`` — the discretisation is the discrete
-schedule (DDPM, DDIM) or the σ sequence (Euler, Heun).  :mod:`radioviz.sampling.registry` names
-them, with their default steps and network-evaluation counts.
+callback=None, record_stride=1, device="cpu", **options) -> Trajectory`` — the discretisation is
+the discrete schedule (DDPM, DDIM) or the σ sequence (Euler, Heun).  ``device`` is the model's:
+every tensor a sampler makes is made there; the noise is drawn on the CPU from ``generator`` (a
+CPU generator) and moved, so one seed gives the same starting noise on every device.
+:mod:`radioviz.sampling.registry` names them, with their default steps and network-evaluation
+counts.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _randn(shape, generator: torch.Generator | None) -> torch.Tensor:
-    return torch.randn(shape, generator=generator, dtype=torch.float32)
+def _randn(shape, generator: torch.Generator | None, device="cpu") -> torch.Tensor:
+    return torch.randn(shape, generator=generator, dtype=torch.float32).to(device)
 
 
 def _x0_from_eps(x: torch.Tensor, eps: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
@@ -43,24 +46,25 @@ def sample_ddpm(
     callback=None,
     record_stride: int = 1,
     clip_x0: float | None = None,
+    device="cpu",
 ) -> Trajectory:
     """Ancestral sampling through all T steps (Ho et al. Algorithm 2, σ_t² = β_t)."""
     schedule = schedule or DiscreteSchedule()
-    betas, acp = schedule.betas.float(), schedule.alphas_cumprod.float()
+    betas, acp = schedule.betas.float().to(device), schedule.alphas_cumprod.float().to(device)
     rec = Recorder(schedule.T, record_stride, callback, "ddpm")
-    x = _randn(shape, generator)
+    x = _randn(shape, generator, device)
     for i, t in enumerate(range(schedule.T - 1, -1, -1)):
-        tt = torch.full((shape[0],), t, dtype=torch.long)
+        tt = torch.full((shape[0],), t, dtype=torch.long, device=device)
         eps = eps_model(x, tt)
         a, b = acp[t], betas[t]
         x0 = _x0_from_eps(x, eps, a)
         if clip_x0 is not None:
             x0 = x0.clamp(-clip_x0, clip_x0)
         rec.step(i, x, x0, float(schedule.sigmas[t]), t)
-        a_prev = acp[t - 1] if t > 0 else torch.tensor(1.0)
+        a_prev = acp[t - 1] if t > 0 else acp.new_tensor(1.0)
         # posterior mean of q(x_{t-1} | x_t, x0), written with x0 so clipping can apply
         mean = (a_prev.sqrt() * b / (1 - a)) * x0 + ((1 - b).sqrt() * (1 - a_prev) / (1 - a)) * x
-        x = mean + (b.sqrt() * _randn(shape, generator) if t > 0 else 0.0)
+        x = mean + (b.sqrt() * _randn(shape, generator, device) if t > 0 else 0.0)
     return rec.finish(x, schedule.T)
 
 
@@ -81,26 +85,27 @@ def sample_ddim(
     callback=None,
     record_stride: int = 1,
     clip_x0: float | None = None,
+    device="cpu",
 ) -> Trajectory:
     """DDIM (Song et al. 2021) on any subsequence of timesteps; η = 0 deterministic, 1 ≈ DDPM."""
     schedule = schedule or DiscreteSchedule()
-    acp = schedule.alphas_cumprod.float()
+    acp = schedule.alphas_cumprod.float().to(device)
     ts = ddim_timesteps(schedule.T, steps)
     rec = Recorder(len(ts), record_stride, callback, "ddim")
-    x = _randn(shape, generator)
+    x = _randn(shape, generator, device)
     for i, t in enumerate(ts):
-        eps = eps_model(x, torch.full((shape[0],), t, dtype=torch.long))
+        eps = eps_model(x, torch.full((shape[0],), t, dtype=torch.long, device=device))
         a = acp[t]
         x0 = _x0_from_eps(x, eps, a)
         if clip_x0 is not None:
             x0 = x0.clamp(-clip_x0, clip_x0)
             eps = (x - a.sqrt() * x0) / (1 - a).sqrt()
         rec.step(i, x, x0, float(schedule.sigmas[t]), t)
-        a_prev = acp[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
+        a_prev = acp[ts[i + 1]] if i + 1 < len(ts) else acp.new_tensor(1.0)
         sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).clamp(min=0).sqrt()
         x = a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).clamp(min=0).sqrt() * eps
         if eta > 0 and i + 1 < len(ts):
-            x = x + sigma * _randn(shape, generator)
+            x = x + sigma * _randn(shape, generator, device)
     return rec.finish(x, len(ts))
 
 
@@ -123,9 +128,10 @@ class EpsDenoiser:
         self.sigma_min, self.sigma_max = float(schedule.sigmas[0]), float(schedule.sigmas[-1])
 
     def t_for(self, sigma: torch.Tensor) -> torch.Tensor:
-        ls = sigma.float().log().clamp(self.log_sigmas[0], self.log_sigmas[-1])
-        idx = torch.searchsorted(self.log_sigmas, ls.reshape(-1)).clamp(1, len(self.log_sigmas) - 1)
-        lo, hi = self.log_sigmas[idx - 1], self.log_sigmas[idx]
+        log_sigmas = self.log_sigmas.to(sigma.device)  # the schedule is kept on the CPU
+        ls = sigma.float().log().clamp(float(log_sigmas[0]), float(log_sigmas[-1]))
+        idx = torch.searchsorted(log_sigmas, ls.reshape(-1)).clamp(1, len(log_sigmas) - 1)
+        lo, hi = log_sigmas[idx - 1], log_sigmas[idx]
         frac = (ls.reshape(-1) - lo) / (hi - lo)
         return (idx - 1 + frac).reshape(sigma.shape)
 
@@ -139,13 +145,20 @@ class EpsDenoiser:
 
 @torch.no_grad()
 def sample_euler(
-    denoiser: Denoiser, shape, sigmas: torch.Tensor, *, generator=None, callback=None, record_stride: int = 1
+    denoiser: Denoiser,
+    shape,
+    sigmas: torch.Tensor,
+    *,
+    generator=None,
+    callback=None,
+    record_stride: int = 1,
+    device="cpu",
 ) -> Trajectory:
     """Euler steps of the probability-flow ODE dx/dσ = (x − D(x, σ))/σ (one NFE per step)."""
-    sigmas = sigmas.float()
+    sigmas = sigmas.float().to(device)
     n = len(sigmas) - 1
     rec = Recorder(n, record_stride, callback, "euler")
-    x = _randn(shape, generator) * sigmas[0]
+    x = _randn(shape, generator, device) * sigmas[0]
     for i in range(n):
         s = sigmas[i].expand(shape[0])
         d0 = denoiser(x, s)
@@ -181,20 +194,21 @@ def sample_heun(
     callback=None,
     record_stride: int = 1,
     churn: Churn | None = None,
+    device="cpu",
 ) -> Trajectory:
     """Heun's 2nd-order method (Karras et al. Algorithm 1; with ``churn``, Algorithm 2); no
     correction on the last step (to σ = 0), so N steps cost 2N − 1 network evaluations."""
-    sigmas = sigmas.float()
+    sigmas = sigmas.float().to(device)
     n = len(sigmas) - 1
     rec = Recorder(n, record_stride, callback, "heun")
-    x = _randn(shape, generator) * sigmas[0]
+    x = _randn(shape, generator, device) * sigmas[0]
     nfe = 0
     for i in range(n):
         s, s_next = sigmas[i], sigmas[i + 1]
         gamma = churn.gamma(float(s), n) if churn is not None else 0.0
         if gamma > 0:
             s_hat = s * (1 + gamma)
-            x = x + (s_hat**2 - s**2).sqrt() * churn.s_noise * _randn(shape, generator)
+            x = x + (s_hat**2 - s**2).sqrt() * churn.s_noise * _randn(shape, generator, device)
             s = s_hat
         den = denoiser(x, s.expand(shape[0]))
         nfe += 1

@@ -76,14 +76,16 @@ def scan_path(
     radius_arcmin: float = MATCH_RADIUS_ARCMIN,
     progress: bool = True,
     callback: Callable | None = None,
+    device: str = "cpu",
 ) -> list[dict]:
     """Scan every 4-band field under ``path``; returns one summary dict per field.
 
     ``threshold`` defaults to the card's calibrated ``default_threshold`` (a detector's), else
     0.95 (the paper's, for a window classifier).  A detector also writes its probability map on its own grid
     (``<field>_probmap.fits``) and a richer candidate table (area, flux per band, spectral index).
+    The model runs on ``device`` (auto, cpu or cuda).
     """
-    model, pre, card = load_classifier(checkpoint)
+    model, pre, card = load_classifier(checkpoint, device)
     detector = getattr(model, "is_detector", False)
     if threshold is None:  # the model's own (a survey's default too): ModelCard.default_threshold
         threshold = model.threshold if detector else card.default_threshold

@@ -177,17 +177,19 @@ def mosaic_scores(
     thresholds: list[float],
     chunk: int,
     pixel_deg: float | None = None,
+    device: str = "cpu",
 ) -> da.Array:
     """Lazy score map of a (C, H, W) array: chunk×chunk tiles, ``scorer.halo`` of overlap.
 
     Given a checkpoint path, each task loads the scorer on its worker (cached there), so the
-    graph carries a file name rather than the weights.  ``pixel_deg`` (the mosaic's pixel) lets a
-    detector score at the pixel it was trained at (:meth:`Scorer.at_pixel`).
+    graph carries a file name rather than the weights, and ``device`` (where each worker runs the
+    model).  ``pixel_deg`` (the mosaic's pixel) lets a detector score at the pixel it was trained at
+    (:meth:`Scorer.at_pixel`).
     """
     from .scorers import load_scorer
 
     by_path = not isinstance(scorer, Scorer)
-    loaded = (load_scorer(scorer) if by_path else scorer).at_pixel(pixel_deg)
+    loaded = (load_scorer(scorer, device) if by_path else scorer).at_pixel(pixel_deg)
     halo, align = loaded.halo, getattr(loaded, "align", 1)
     if chunk % stride:
         raise ValueError(f"chunk {chunk} must be a multiple of stride {stride}")
@@ -200,7 +202,7 @@ def mosaic_scores(
     depth = {0: 0, 1: halo, 2: halo}
 
     def score_block(block: np.ndarray) -> np.ndarray:
-        s = load_scorer(scorer).at_pixel(pixel_deg) if by_path else loaded
+        s = load_scorer(scorer, device).at_pixel(pixel_deg) if by_path else loaded
         return s.block_scores(_clipped_block(block, thresholds), stride, thresholds)
 
     return da.map_overlap(

@@ -122,6 +122,7 @@ def run_survey(
     client=None,
     progress: Callable[[int, int, dict], None] | None = None,
     on_start: Callable[[SurveySummary], None] | None = None,
+    device: str = "cpu",
 ) -> SurveySummary:
     """Survey ``target`` (a folder of fields, mosaics, a cube, or a positions table) into ``out``.
 
@@ -135,11 +136,14 @@ def run_survey(
     from it (or Ctrl-C) stops the run with everything finished so far saved.  Each task and each
     mosaic tile is committed (file, then marker, by rename) as it finishes, so a run killed at any
     moment loses only the tasks and tiles in flight; the same call resumes it.
+
+    ``device`` (auto, cpu or cuda) is where every worker runs the model; it is not part of the
+    survey's settings, so a run started on one device resumes on another.
     """
     t_start = time.perf_counter()
     out = Path(out)
     _check_settings(stride, threshold, chunk, cutout, radius_arcmin, limit, n_workers)
-    scorer = load_scorer(checkpoint)  # a bad checkpoint fails here, before any cluster starts
+    scorer = load_scorer(checkpoint, device)  # a bad checkpoint (or device) fails here, before any cluster
     threshold = float(scorer.threshold if threshold is None else threshold)
     checkpoint = str(Path(checkpoint).resolve())
     table = read_targets(target)
@@ -171,6 +175,7 @@ def run_survey(
         cutout,
         radius_arcmin,
         str(out / "skyview_cache") if skyview else None,
+        device,
     )
     store = ResultStore(out)
     store.check_config(
@@ -295,7 +300,9 @@ def _run(
             finished(key, {"row": _mosaic_row(src, "failed", str(exc).splitlines()[0]), "candidates": []})
             continue
         try:
-            scores = mosaic_scores(m.array(chunk), checkpoint, stride, m.thresholds, chunk, m.pixel_deg)
+            scores = mosaic_scores(
+                m.array(chunk), checkpoint, stride, m.thresholds, chunk, m.pixel_deg, cfg.device
+            )
         except ValueError as exc:  # --chunk does not fit this model's tiles (its pooling grid, overlap)
             raise InputError(src.files.get(GLEAM_BANDS[-1]), f"--chunk {chunk} does not fit: {exc}") from None
         tiles = {f"tile:{m.name}:{i}_{j}": scores.blocks[i, j] for i, j in np.ndindex(scores.numblocks)}

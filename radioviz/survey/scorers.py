@@ -182,16 +182,16 @@ class DetectorScorer(DenseScorer):
         return detector_score_map(stack, self.detector, stride)
 
 
-def _load_classifier(path: Path, card) -> Scorer:
+def _load_classifier(path: Path, card, device: str = "cpu") -> Scorer:
     from ..metrics.evaluate import load_classifier
 
-    model, pre, _ = load_classifier(path)
+    model, pre, _ = load_classifier(path, device)
     if getattr(model, "is_detector", False):  # a detector checkpoint loads as a Detector
         return DetectorScorer(model)
     return ClassifierScorer(model, pre)
 
 
-def _load_segmenter(path: Path, card) -> Scorer:
+def _load_segmenter(path: Path, card, device: str = "cpu") -> Scorer:
     """The detector (#12): ``radioviz.metrics.evaluate.load_classifier`` rebuilds it from its card."""
     try:
         from ..models import segmenter  # noqa: F401
@@ -199,28 +199,30 @@ def _load_segmenter(path: Path, card) -> Scorer:
         raise InputError(
             path, "detector checkpoints need radioviz.models.segmenter (not in this build)"
         ) from None
-    return _load_classifier(path, card)
+    return _load_classifier(path, card, device)
 
 
-#: checkpoint kind (the card's ``kind``) -> loader.  The one place a new model kind plugs in.
-SCORERS: dict[str, Callable[[Path, dict], Scorer]] = {
+#: checkpoint kind (the card's ``kind``) -> loader ``(path, card, device) -> Scorer`` (the model
+#: read on the CPU and placed on ``device``).  The one place a new model kind plugs in.
+SCORERS: dict[str, Callable[[Path, dict, str], Scorer]] = {
     "classifier": _load_classifier,
     "segmenter": _load_segmenter,
 }
 
 
-def load_scorer(checkpoint: str | Path) -> Scorer:
-    """The scorer for a checkpoint, by its card's ``kind``; cached per process (and file version)."""
+def load_scorer(checkpoint: str | Path, device: str = "cpu") -> Scorer:
+    """The scorer for a checkpoint, by its card's ``kind``, its model on ``device`` (auto, cpu or
+    cuda); cached per process (and file version and device)."""
     path = Path(checkpoint).resolve()
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
         raise InputError(path, "checkpoint file does not exist") from None
-    return _cached(str(path), mtime)
+    return _cached(str(path), mtime, device)
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(path: str, mtime: int) -> Scorer:
+def _cached(path: str, mtime: int, device: str = "cpu") -> Scorer:
     card = read_card(path)
     kind = "segmenter" if card.arch == "segmenter" else card.kind
     loader = SCORERS.get(kind)
@@ -228,6 +230,6 @@ def _cached(path: str, mtime: int) -> Scorer:
         raise InputError(
             path, f"a {card.kind} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
         )
-    scorer = loader(Path(path), card)
+    scorer = loader(Path(path), card, device)
     scorer.threshold = card.default_threshold  # the model's own (a detector's calibrated one)
     return scorer

@@ -52,6 +52,7 @@ class TaskConfig:
     cutout: int = 128  # position mode: cut-out side in each band's own pixels
     radius_arcmin: float = 5.0  # position mode: the cluster score is the peak within this radius
     skyview_cache: str | None = None  # position mode: fetch uncovered positions from SkyView into here
+    device: str = "cpu"  # where each worker runs the model (auto, cpu or cuda)
 
 
 def run_task(task: Task, cfg: TaskConfig) -> dict:
@@ -62,7 +63,7 @@ def run_task(task: Task, cfg: TaskConfig) -> dict:
     t0 = time.perf_counter()
     row = {"kind": task.kind, "name": task.name, "ra": task.ra, "dec": task.dec, "status": "ok", "reason": ""}
     try:
-        scorer = load_scorer(cfg.checkpoint)
+        scorer = load_scorer(cfg.checkpoint, cfg.device)
         stack, where = _stack_for(task, cfg)
         row["source"] = where
         smap = scorer.field_map(stack, cfg.stride)

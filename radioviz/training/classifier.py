@@ -23,6 +23,7 @@ from ..metrics.classification import binary_metrics
 from ..models.card import ModelCard
 from ..models.classifiers import build_classifier, count_parameters
 from ..models.classifiers import predict_halo_scores as predict_scores
+from ..models.device import resolve_device
 from .run import Run
 
 
@@ -37,6 +38,7 @@ class TrainConfig:
     normalization: str = "image"  # "image" (min-max per image and band), "dataset" (the paper's) or "snr"
     images_per_epoch: int | None = None  # draw this many training images per epoch (None: all)
     generated_ratio: float = 0.0  # Ng/Nr: generated halos added per real training image (paper: 0.5)
+    device: str = "auto"  # where the network trains: auto (CUDA when present), cpu or cuda
 
 
 @dataclass
@@ -59,11 +61,14 @@ def fit_classifier(
     """Train on the rows ``train``, early-stop on the accuracy over the rows ``val``.
 
     With a saving ``run`` the weights, the best weights and Adam's state are saved after every
-    epoch, and a resuming run continues from them; without one nothing is saved.
+    epoch, and a resuming run continues from them (on any device); without one nothing is saved.
+    The model trains and is returned on ``cfg.device``; the batches are drawn on the CPU, so the
+    same seed draws the same batches everywhere.
     """
     if cfg.normalization not in ("image", "dataset", "snr"):
         raise ValueError(f"normalization must be 'image', 'dataset' or 'snr', not {cfg.normalization!r}")
     run = run or Run(None, cfg.seed, progress=progress)
+    device = run.device = resolve_device(cfg.device)
     rng = run.rng
     norm = classifier_normalization(
         ds.images[train], per_image=cfg.normalization == "image", snr=cfg.normalization == "snr"
@@ -77,10 +82,10 @@ def fit_classifier(
         x_tr = np.concatenate([x_tr, norm.forward(generated[pick])])
         y_tr = np.concatenate([y_tr, np.ones(n_gen, dtype=y_tr.dtype)])
     x_va, y_va = norm.forward(ds.images[val]), ds.labels[val]
-    model = build_classifier(cfg.arch)
+    model = build_classifier(cfg.arch).to(device)  # initialised on the CPU: the same weights everywhere
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     counts = np.bincount(y_tr, minlength=2).astype(np.float64)
-    weights = torch.tensor(len(y_tr) / (2 * np.maximum(counts, 1)), dtype=torch.float32)
+    weights = torch.tensor(len(y_tr) / (2 * np.maximum(counts, 1)), dtype=torch.float32, device=device)
     loss_fn = nn.CrossEntropyLoss(weight=weights)
 
     best = {k: v.clone() for k, v in model.state_dict().items()}
@@ -109,7 +114,7 @@ def fit_classifier(
             leave=False,
         ):
             idx = order[i : i + cfg.batch_size]
-            xb, yb = torch.from_numpy(x_tr[idx]), torch.from_numpy(y_tr[idx]).long()
+            xb, yb = torch.from_numpy(x_tr[idx]).to(device), torch.from_numpy(y_tr[idx]).long().to(device)
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()

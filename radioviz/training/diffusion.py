@@ -204,7 +204,7 @@ def train_diffusion(
         if cfg.background:
             conds["background"] = torch.where(torch.from_numpy(masks > 0)[:, None], torch.tensor(-1.0), x_all)
     kwargs = unet_kwargs(cfg, x_all.shape[1], x_all.shape[-1])
-    device = resolve_device(cfg.device)
+    device = run.device = resolve_device(cfg.device)
     net = build_unet(**kwargs)
     if cfg.init:
         net.load_state_dict(init_weights(cfg.init, kwargs))

@@ -39,6 +39,7 @@ class Run:
         self._wall0, self._cpu0 = 0.0, 0.0
         self._t0, self._c0 = time.time(), time.process_time()
         self.clock: SaveClock | None = None
+        self.device: torch.device | None = None  # where the trainer runs: recorded as ``ran_on``
         self.rng = self.reseed(0)
 
     # -- paths -----------------------------------------------------------------------------------
@@ -115,7 +116,10 @@ class Run:
 
     def training_record(self, cfg, **entries) -> dict[str, Any]:
         """The card's ``training`` entry: the config, the trainer's ``entries``, and what every
-        run records (wall and CPU time, torch threads, the command line)."""
+        run records (wall and CPU time, torch threads, the command line, and ``ran_on``: the device
+        the trainer set, "cpu" or the GPU's name — the config's ``device`` is what was asked)."""
+        from ..models.device import device_name
+
         return {
             **(asdict(cfg) if cfg is not None else {}),
             **entries,
@@ -123,6 +127,7 @@ class Run:
             "cpu_hours": round(self.cpu_seconds / 3600, 5),
             "command": training_command(),
             "torch_threads": torch.get_num_threads(),
+            **({"ran_on": device_name(self.device)} if self.device is not None else {}),
         }
 
     def write(self, model: torch.nn.Module, card: ModelCard | dict) -> Path:

@@ -382,7 +382,7 @@ def fit_segmenter(
         labels = [static_class_labels(f, cfg) for f in fs.fields]
     elif labels is None:
         labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
-    device = resolve_device(cfg.device)
+    device = run.device = resolve_device(cfg.device)
     model = SegmenterUNet(
         fs.fields[0].data.shape[0], cfg.base, cfg.depth, cfg.norm, len(CLASSES) if cfg.classes else 1
     )

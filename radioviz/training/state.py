@@ -1,5 +1,8 @@
 """Resumable training state without pickle: named state dicts and Adam's moments in one
-safetensors file, everything else (step counters, history) in a JSON file beside it."""
+safetensors file, everything else (step counters, history) in a JSON file beside it.
+
+Saved from the CPU and read onto the CPU (moments then moved to their parameter's device), so a
+run started on a GPU resumes on a CPU and the other way round."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ def save_state(
 ) -> None:
     """Write ``parts`` (prefix -> state dict), the optimiser's Adam moments and ``meta``."""
     tensors = {
-        f"{prefix}.{k}": v.detach().contiguous() for prefix, sd in parts.items() for k, v in sd.items()
+        f"{prefix}.{k}": v.detach().contiguous().cpu() for prefix, sd in parts.items() for k, v in sd.items()
     }
     steps = []
     for i, p in enumerate(p for g in opt.param_groups for p in g["params"]):
@@ -24,21 +27,22 @@ def save_state(
         steps.append(float(st.get("step", 0)))
         for name in ("exp_avg", "exp_avg_sq"):
             if name in st:
-                tensors[f"opt.{i}.{name}"] = st[name].contiguous()
+                tensors[f"opt.{i}.{name}"] = st[name].contiguous().cpu()
     save_file(tensors, str(path))
     Path(path).with_suffix(".json").write_text(json.dumps({**meta, "opt_steps": steps}))
 
 
 def load_state(path: Path, opt: torch.optim.Optimizer) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
-    """Restore Adam's moments into ``opt``; return (prefix -> state dict, meta)."""
+    """Restore Adam's moments into ``opt`` (on each parameter's device); return (prefix -> state
+    dict on the CPU, which ``load_state_dict`` copies to the model's device, meta)."""
     t = load_file(str(path))
     meta = json.loads(Path(path).with_suffix(".json").read_text())
     for i, p in enumerate(p for g in opt.param_groups for p in g["params"]):
         if f"opt.{i}.exp_avg" in t:
             opt.state[p] = {
                 "step": torch.tensor(meta["opt_steps"][i]),
-                "exp_avg": t[f"opt.{i}.exp_avg"],
-                "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"],
+                "exp_avg": t[f"opt.{i}.exp_avg"].to(p.device),
+                "exp_avg_sq": t[f"opt.{i}.exp_avg_sq"].to(p.device),
             }
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for k, v in t.items():

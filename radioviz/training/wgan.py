@@ -16,6 +16,7 @@ import torch
 from ..data.dataset import Dataset
 from ..models.card import ModelCard
 from ..models.classifiers import count_parameters
+from ..models.device import resolve_device
 from ..models.wgan import WGANCritic, WGANGenerator, gradient_penalty
 from .generator_data import LABEL_NAMES, generator_data
 from .run import Run
@@ -35,13 +36,17 @@ class WGANConfig:
     head: int = 16  # channels before the final 3×3 conv (see models.wgan; 0 = the shipped 4-band layout)
     save_every: int = 100
     seed: int = 0
+    device: str = "auto"  # where both networks train: auto (CUDA when present), cpu or cuda
 
 
 def train_wgan(
     ds: Dataset, cfg: WGANConfig, out: Path, resume: bool = False, progress: bool = True
 ) -> ModelCard:
-    """Train (or continue) and write ``out`` (.safetensors: the generator) and its card."""
+    """Train (or continue, on any device) and write ``out`` (.safetensors: the generator) and its
+    card.  The networks train on ``cfg.device``; batches, latents and the penalty's mixing weights
+    are drawn on the CPU and moved, so one seed gives the same draws on every device."""
     run = Run(out, cfg.seed, resume=resume, progress=progress)
+    device = run.device = resolve_device(cfg.device)
     if resume and run.out.exists():  # keep the layout the run started with (older cards have no head)
         cfg = replace(cfg, head=int(run.card().kwargs.get("head", 0)))
     gd = generator_data(ds)
@@ -54,7 +59,8 @@ def train_wgan(
         "width": cfg.width,
         **({"head": cfg.head} if cfg.head else {}),
     }
-    gen, critic = WGANGenerator(**gkw), WGANCritic(int(x_all.shape[1]), len(LABEL_NAMES))
+    gen = WGANGenerator(**gkw).to(device)  # initialised on the CPU: the same weights on every device
+    critic = WGANCritic(int(x_all.shape[1]), len(LABEL_NAMES)).to(device)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=cfg.betas)
     history = []
@@ -68,12 +74,9 @@ def train_wgan(
     def output_spread() -> float:
         """Std over 16 samples, averaged over pixels: ~0 means the generator collapsed to a constant."""
         with torch.no_grad():
-            y = y_all[torch.from_numpy(np.random.default_rng(0).integers(0, len(x_all), 16))]
-            return float(
-                gen(torch.randn(16, cfg.latent_dim, generator=torch.Generator().manual_seed(0)), y)
-                .std(0)
-                .mean()
-            )
+            y = y_all[torch.from_numpy(np.random.default_rng(0).integers(0, len(x_all), 16))].to(device)
+            z = torch.randn(16, cfg.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
+            return float(gen(z, y).std(0).mean())
 
     def make_card() -> dict:
         return {
@@ -111,16 +114,16 @@ def train_wgan(
     while it < cfg.iterations:
         for _ in range(cfg.n_critic):
             idx = torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))
-            real, y = x_all[idx], y_all[idx]
+            real, y = x_all[idx].to(device), y_all[idx].to(device)
             with torch.no_grad():
-                fake = gen(torch.randn(len(y), cfg.latent_dim), y)
+                fake = gen(torch.randn(len(y), cfg.latent_dim).to(device), y)
             w_dist = critic(real, y).mean() - critic(fake, y).mean()
             loss_c = -w_dist + cfg.gp_lambda * gradient_penalty(critic, real, fake, y)
             opt_c.zero_grad()
             loss_c.backward()
             opt_c.step()
-        y = y_all[torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))]
-        loss_g = -critic(gen(torch.randn(len(y), cfg.latent_dim), y), y).mean()
+        y = y_all[torch.from_numpy(rng.integers(0, len(x_all), cfg.batch_size))].to(device)
+        loss_g = -critic(gen(torch.randn(len(y), cfg.latent_dim).to(device), y), y).mean()
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
