@@ -239,7 +239,7 @@ class FieldsView(pn.viewable.Viewer):
     data_dir = param.String(
         default=str(resources.SAMPLE_DATA), doc="Folder of FITS files or a <SPLIT>_DATA_<class> root"
     )
-    field = param.Selector(default=None, objects=[], doc="Field to show")
+    field = param.Selector(default=None, objects=[], check_on_set=True, allow_None=True, doc="Field to show")
     band = param.Selector(
         default="170-231MHz", objects=BAND_CHOICES, doc="One band, or RGB of the three below"
     )

@@ -55,6 +55,27 @@ def lazy_tabs(*builders: tuple[str, Callable[[], object]]) -> pn.Tabs:
     return tabs
 
 
+#: What a user set in the Fields tab, kept in the page's address (so a reload or a shared link opens
+#: the same view), in the order it must be applied: the folder lists the fields, the model sets
+#: its own threshold, and only then the user's threshold and the rest.
+URL_STATE = (
+    {"data_dir": "folder"},
+    {"field": "field"},
+    {"classifier": "model"},
+    {"stride": "stride", "threshold": "threshold", "catalogue": "catalogue", "score_layer": "map"},
+)
+
+
+def remember_in_url(fields) -> None:
+    """Keep the Fields tab's folder, field, model, stride, threshold, catalogue and map in the URL."""
+    loc = pn.state.location
+    if loc is None:
+        return
+    for group in URL_STATE:
+        # a value that no longer applies (a field gone, a model removed) is dropped, not fatal
+        loc.sync(fields, dict(group), on_error=lambda bad: None)
+
+
 def create_app(
     data_dir: str | None = None, labels_path: str | None = None, template: bool = False
 ) -> pn.viewable.Viewable:
@@ -67,8 +88,9 @@ def create_app(
     order_session_events(4)  # one page's events in the order sent; pages in parallel
     hv.extension("bokeh", logo=False)
     fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
+    remember_in_url(fields)
     # built by whichever of Generate, Trajectory or Compare is shown first (they share its result)
-    generate = functools.cache(lambda: GenerateView(data_dir=data_dir))
+    generate = functools.cache(lambda: GenerateView(data_dir=data_dir, fields_view=fields))
     tabs = lazy_tabs(
         ("Fields", lambda: fields),
         ("Generate", generate),

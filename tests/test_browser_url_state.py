@@ -1,0 +1,77 @@
+"""What a user set in the Fields tab survives a reload: it is kept in the page's address (#25)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from radioviz.app.headless import ServerErrors
+
+CHROMIUM = Path("/usr/bin/chromium")
+SLOW = 240000
+
+pytestmark = pytest.mark.browser
+
+_VALUE = (
+    "(t) => { for (const d of Bokeh.documents) for (const m of d._all_models.values())"
+    " if (m.title === t && m.value !== undefined) return m.value; return null; }"
+)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    import logging
+
+    from radioviz.app.headless import served_app
+
+    errors = ServerErrors()
+    for name in ("tornado", "bokeh", "panel"):
+        logging.getLogger(name).addHandler(errors)
+    labels = tmp_path_factory.mktemp("labels") / "labels.sqlite"
+    with served_app(labels_path=str(labels)) as url, playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        page = b.new_page(viewport={"width": 1600, "height": 1200})
+        page.errors = []
+        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+        yield url, page
+        assert not page.errors, page.errors
+        assert not errors.records, errors.records
+        b.close()
+
+
+def _open(page, url):
+    page.goto(url, timeout=SLOW)
+    page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+
+
+def _wait_value(page, title, value):
+    page.wait_for_function(f"(v) => ({_VALUE})({title!r}) === v", arg=value, timeout=60000)
+
+
+def test_a_link_opens_the_view_it_names_and_the_users_changes_survive_a_reload(served):
+    url, page = served
+    # the model's own threshold (L: 0.95) never overrides the one the link gives
+    _open(page, url + "?field=sim_0103&model=classifier_L.safetensors&stride=8&threshold=0.7")
+    for title, value in (("Field", "sim_0103"), ("Stride", 8), ("Threshold", 0.7)):
+        _wait_value(page, title, value)
+    assert page.evaluate(_VALUE, "Classifier") == "classifier_L.safetensors"
+    handle = page.locator(".bk-input-group", has_text="Stride").locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(4):  # 8 → 12, as a keyboard user moves the slider
+        handle.press("ArrowRight")
+    page.wait_for_url(re.compile(r"stride=12"), timeout=60000)  # the address follows the user
+    page.reload(timeout=SLOW)
+    page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+    _wait_value(page, "Stride", 12)
+    _wait_value(page, "Field", "sim_0103")
+    _wait_value(page, "Threshold", 0.7)
+
+
+def test_a_link_to_a_field_that_is_not_there_opens_the_folder_without_an_error(served):
+    url, page = served
+    _open(page, url + "?field=no_such_field&stride=8")
+    _wait_value(page, "Stride", 8)
+    page.wait_for_function(f"() => ({_VALUE})('Field') === 'sim_0100'", timeout=60000)  # the folder's first
