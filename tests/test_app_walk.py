@@ -253,6 +253,7 @@ def test_trajectory_run_both_keeps_the_main_run_and_forward_shares_a_scale():
     assert t.run_pair() and len(t.pair) == 2
     assert t.trajectory is main  # Run both does not swap the main panels
     assert t.cache.data["p1_title"][1] == "H: x̂0"  # the pair plays in step beside it
+    t.scale = "fixed"  # the values themselves (the default shows x̂0 as asinh display levels)
     np.testing.assert_array_equal(t.cache.data["x0"][1], main.denoised[1][0, t._band_index(main)])
     t.scale, t.forward_t = "fixed", 300
     x0p, xtp = t.fwd_panels

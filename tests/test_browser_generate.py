@@ -335,14 +335,15 @@ def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
     page.get_by_text("6 recorded steps").wait_for(timeout=300000)
     words = """() => { const d = Bokeh.documents[0];
         return [d.get_model_by_name('traj_step_text').text, d.get_model_by_name('traj_notice').text]; }"""
-    _wait_js(page, words, lambda w: w[0].startswith("step 1/6 · σ") and "stage 1" in w[1])
+    _wait_js(page, words, lambda w: w[0].startswith("step 1/6 · σ") and "What to notice — x̂0" in w[1])
     page.evaluate("() => { Bokeh.documents[0].get_model_by_name('traj_player_slider').value = 5; }")
     _wait_js(page, words, lambda w: w[0].startswith("step 5/6 · σ"))  # the player's 5 is the text's 5
     limits = """() => { const d = Bokeh.documents[0];
         const s = d.get_model_by_name('traj_diff');
         const r = [...d.all_models].find(m => m.type === 'GlyphRenderer' && m.data_source === s);
         return [r.glyph.color_mapper.low, r.glyph.color_mapper.high]; }"""
-    assert page.evaluate(limits) == [-2, 2]
+    page.get_by_role("button", name="fixed scale", exact=True).click()  # the default shows stages
+    _wait_js(page, limits, lambda v: v == [-2, 2])
     page.get_by_role("button", name="per frame", exact=True).click()
     deadline = time.time() + 20
     while time.time() < deadline and page.evaluate(limits) == [-2, 2]:
@@ -368,6 +369,7 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
     _set_number(page, "Steps", 12)
     page.get_by_role("button", name="Sample", exact=True).click()
     page.get_by_text("12 recorded steps").wait_for(timeout=300000)
+    frames = page.locator(".traj-frames").first  # its player (the toy below has its own)
     words = "() => Bokeh.documents[0].get_model_by_name('traj_step_text').text"
     _wait_js(page, words, lambda w: w.startswith("step 1/12"))
     page.evaluate(
@@ -378,9 +380,9 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
         """() => { const d = Bokeh.documents[0]; window._sent = [];
         d.on_change(e => { if (e.sync) window._sent.push(e.attr || e.kind || 'event'); }); }"""
     )
-    page.get_by_role("button", name="▶ Play").click()
-    page.get_by_role("button", name="❚❚ Pause").wait_for(timeout=10000)
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=60000)  # stops at the last step
+    frames.get_by_role("button", name="▶ Play").click()
+    frames.get_by_role("button", name="❚❚ Pause").wait_for(timeout=10000)
+    frames.get_by_role("button", name="▶ Play").wait_for(timeout=60000)  # stops at the last step
     assert page.evaluate(words).startswith("step 12/12")
     drawn = page.evaluate("() => window._drawn")
     assert len(drawn) == 11, f"{len(drawn)} frames drawn for 11 steps"
@@ -393,9 +395,9 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
     time.sleep(2.0)
     assert page.evaluate(words).startswith("step 12/12")
     # paused half-way: the same
-    page.get_by_role("button", name="▶ Play").click()  # from the end it starts again at step 1
-    page.get_by_role("button", name="❚❚ Pause").click(force=True)  # at once: Play takes 1.1 s
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=10000)
+    frames.get_by_role("button", name="▶ Play").click()  # from the end it starts again at step 1
+    frames.get_by_role("button", name="❚❚ Pause").click(force=True)  # at once: Play takes 1.1 s
+    frames.get_by_role("button", name="▶ Play").wait_for(timeout=10000)
     stopped = page.evaluate(words).split(" ·")[0]
     assert stopped != "step 12/12", "Pause did not stop the player"
     time.sleep(0.5)
@@ -404,9 +406,9 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
     time.sleep(2.0)
     assert page.evaluate(words).split(" ·")[0] == stopped
     k = int(stopped.split()[1].split("/")[0])  # one step forward (k < 12), then back, then a redraw
-    page.get_by_role("button", name="▶", exact=True).click()
+    frames.get_by_role("button", name="▶", exact=True).click()
     _wait_js(page, words, lambda w: w.startswith(f"step {k + 1}/12"))
-    page.get_by_role("button", name="◀", exact=True).click()
+    frames.get_by_role("button", name="◀", exact=True).click()
     _wait_js(page, words, lambda w: w.startswith(f"step {k}/12"))
     page.get_by_role("button", name="per frame", exact=True).click()
     time.sleep(2.0)

@@ -30,6 +30,7 @@ from . import resources
 from .checked_input import Refusals, checked_number
 from .describe import LABEL_WORDS, conditioning_text, label_options, model_options
 from .export import samples_fits, samples_npz
+from .field_choices import field_choices, follow_fields, mask_choices, offer
 from .gallery import Gallery
 from .mask_canvas import MaskCanvas
 from .uploads import dropper
@@ -57,7 +58,9 @@ class GenerateView(pn.viewable.Viewer):
     seed = param.Integer(default=0, bounds=(0, MAX_SEED))
     n = param.Integer(default=4, bounds=(1, 32))
     background = param.Selector(
-        default=NONE, objects=[NONE], doc="Background reference (a bundled field's centre)"
+        default=NONE,
+        objects=[NONE],
+        doc="Background reference: a field's centre (the Fields tab's folder, then the bundled fields)",
     )
     mask_field = param.Selector(
         default=NONE,
@@ -71,10 +74,12 @@ class GenerateView(pn.viewable.Viewer):
     run = param.Event()
     cancel = param.Event()
 
-    def __init__(self, data_dir: str | None = None, **params):
+    def __init__(self, data_dir: str | None = None, fields_view=None, **params):
         super().__init__(**params)
         self.param.watch(self._label_changed, "label")
         self.data_dir = str(data_dir or resources.SAMPLE_DATA)
+        self.fields_view = fields_view  # its open folder's fields are offered first (real data)
+        self._reference_field: tuple[str, str] | None = None  # (folder, name) of the result's background
         self.canvas = MaskCanvas()
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -94,27 +99,21 @@ class GenerateView(pn.viewable.Viewer):
         self.gallery_view = Gallery()
         self.gallery_view.empty(GALLERY_HELP)
         self._gallery_layout = self.gallery_view.layout()
-        try:
-            names = sorted(s.name for s in resources.sources(self.data_dir))
-        except InputError:
-            names = []
-        self.param.background.objects = [NONE, *names]
-        # label → (field, "photutils" | "truth"): the value carries what the label says
-        self.param.mask_field.objects = {
-            NONE: NONE,
-            **{f"{n} (photutils)": (n, "photutils") for n in names},
-            **{
-                f"{n} (simulator truth)": (n, "truth")
-                for n in names
-                if resources.truth_mask(self.data_dir, n) is not None
-            },
-        }
+        self._field_choices()
+        follow_fields(fields_view, self._field_choices)
         gens = resources.generator_cards()
         self.param.model.objects = model_options(gens)
         if gens:
             self.model = default_generator(gens) or list(gens)[0]  # the best measured one
         self._model_changed()
         self._build_controls()
+
+    def _field_choices(self):
+        """The background and mask pickers: every field on offer (the Fields tab's folder first),
+        each value the (folder, name) it is read from; a choice still offered is kept."""
+        fields = field_choices(self.data_dir, self.fields_view)
+        offer(self, "background", {NONE: NONE, **fields}, NONE)
+        offer(self, "mask_field", {NONE: NONE, **mask_choices(fields)}, NONE)
 
     def _label_changed(self, event):
         """Guidance steers towards a class: with none (unconditional) ω is 0 and its slider off;
@@ -176,11 +175,14 @@ class GenerateView(pn.viewable.Viewer):
         """A field's mask under the drawing: derived with photutils, or the simulator's truth."""
         if self.mask_field == NONE:
             return
-        name, kind = self.mask_field
-        if kind == "truth":
-            self.canvas.set_base(resources.truth_mask(self.data_dir, name))
-        else:
-            self.canvas.set_base(derive_mask(resources.central_cutout(self.data_dir, name)))
+        folder, name, kind = self.mask_field
+        try:
+            if kind == "truth":
+                self.canvas.set_base(resources.truth_mask(folder, name))
+            else:
+                self.canvas.set_base(derive_mask(resources.central_cutout(folder, name)))
+        except InputError as exc:
+            self.show_error(f"Cannot take the mask of {name}: {resources.public_message(str(exc))}")
 
     def load_mask_file(self, filename: str, content: bytes) -> bool:
         """A mask file from the browser: kept under the user's file name in a temporary folder
@@ -217,7 +219,7 @@ class GenerateView(pn.viewable.Viewer):
         if acc["mask_classes"]:
             kw["mask"] = self.canvas.mask
         if acc["background"] and self.background != NONE:
-            kw["background"] = resources.central_cutout(self.data_dir, self.background)
+            kw["background"] = resources.central_cutout(*self.background)
         return kw
 
     @param.depends("run", watch=True)
@@ -270,13 +272,15 @@ class GenerateView(pn.viewable.Viewer):
             self.status.object = f"Cancelled ({exc})."
             return None
         except InputError as exc:
-            self.show_error(str(exc))
+            self.show_error(resources.public_message(str(exc)))
             self.status.object = ""
             return None
         finally:
             self.progress.visible = False
+        self._reference_field = None
         if self.background != NONE and self.accepts()["background"]:
-            g.meta["background_field"] = self.background
+            self._reference_field = tuple(self.background)
+            g.meta["background_field"] = self.background[1]
         self.scores = self._score(g)
         self.result = g
         # the conditioning is said once, in the gallery's heading
@@ -326,8 +330,8 @@ class GenerateView(pn.viewable.Viewer):
 
     def _reference(self):
         """The background reference field of the latest run (its WCS goes into the FITS)."""
-        name = (self.result.meta if self.result else {}).get("background_field")
-        return resources.clipped_field(self.data_dir, name) if name else None
+        ref = self._reference_field if self.result is not None else None
+        return resources.clipped_field(*ref) if ref else None
 
     def fits_bytes(self) -> bytes:
         card = resources.generator_cards().get(Path(self.result.meta["checkpoint"]).name) or self.card()

@@ -8,19 +8,26 @@ The mouse wheel scrolls the page (no wheel-zoom tool); pan and box zoom stay in 
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColorBar, ColumnDataSource, Label, LinearColorMapper
+from bokeh.models import ColorBar, ColumnDataSource, CustomJSTickFormatter, Label, LinearColorMapper
 from bokeh.palettes import RdBu11, gray
 from bokeh.plotting import figure
 
 from .session import on_session
 
 TOOLS = "pan,box_zoom,reset,save"
+#: colour-bar labels of at most 7 characters ("−0.015", "−2.5e-3", "4"), so no frame changes width
+_SHORT_TICK = """
+if (tick === 0) return '0';
+const a = Math.abs(tick);
+if (a < 0.01 || a >= 1e4) return tick.toExponential(1).replace('.0e', 'e').replace('e+', 'e');
+return String(Number(tick.toPrecision(3)));
+"""
 PALETTES = {"gray": gray(256), "diverging": list(RdBu11), "inferno": "Inferno256"}
 
 
 class ImagePanel:
     def __init__(self, title: str, palette: str = "gray", name: str | None = None, size: int = 64, width=290):
-        self.size = size
+        self.size, self.title = size, title
         self.mapper = LinearColorMapper(palette=PALETTES[palette], low=-1.0, high=1.0)
         self.source = ColumnDataSource({"image": [np.zeros((size, size), np.float32)]}, name=name)
         fig = figure(
@@ -34,11 +41,16 @@ class ImagePanel:
             name=f"{name}_figure" if name else None,
         )
         fig.image("image", x=0, y=0, dw=size, dh=size, source=self.source, color_mapper=self.mapper)
-        fig.add_layout(ColorBar(color_mapper=self.mapper, width=10, padding=2), "right")
+        # small values as 6e-3, never "−0.00" cut off at the edge nor "6.000e-3" (x̂0 − x_t late in a run)
+        formatter = CustomJSTickFormatter(code=_SHORT_TICK)
+        self.colorbar = ColorBar(color_mapper=self.mapper, width=10, padding=2, formatter=formatter)
+        fig.add_layout(self.colorbar, "right")
         fig.axis.visible = False
         fig.grid.visible = False
         fig.min_border = 2
-        fig.min_border_right = 44  # room for the widest colour-bar label ("−0.015"), which was clipped
+        # room for the widest colour-bar label ("−0.015", "−5e-3"): a label that did not fit clipped,
+        # and one that changed the frame's width re-laid out the page on every frame of a play
+        fig.min_border_right = 60
         # per-frame words drawn on the canvas: changing a title or a Div re-lays out the page
         # (≈ 80 and 300+ ms a frame in headless Chromium), a canvas label only repaints
         self.corner = Label(
@@ -57,6 +69,21 @@ class ImagePanel:
         # drawn from the server or by the browser's frame player: never sent back per frame
         for m in (self.source, self.mapper, self.corner):
             m.syncable = False
+
+    def label_levels(self, colorbar: dict | None, palette: str = "gray", how: str = "") -> None:
+        """Show display levels (a stretch, 0…1) with the colorbar ticked in data units (``colorbar``:
+        ticker, major_label_overrides and title, as ``sky.colorbar_opts`` gives; the units go in the
+        plot's title with ``how``, the bar has no room); None: plain values again."""
+        opts = {"ticker": "auto", "major_label_overrides": {}, **(colorbar or {})}
+        unit = opts.pop("title", None)
+        title = f"{self.title} ({unit}{', ' + how if how else ''})" if unit else self.title
+
+        def push():
+            self.colorbar.update(**opts)
+            self.mapper.palette = PALETTES[palette]
+            self.figure.title.text = title
+
+        on_session(push, self.figure)
 
     def update(self, image: np.ndarray, low: float, high: float, title: str | None = None) -> None:
         """Show ``image`` (rows = y, row 0 at the bottom) with colour limits low…high."""

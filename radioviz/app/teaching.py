@@ -1,17 +1,15 @@
 """What the Trajectory tab says beside each panel, adapted to the model kind (DDPM or EDM) and
 the sampler: one line of meaning and one formula per panel, after Diffusion Explainer (Lee et
-al., IEEE VIS 2024), and a "what to notice" line for the current stage of the run.
+al., IEEE VIS 2024), and a "what to notice" line computed from the run's own frames
+(:mod:`radioviz.sampling.landmarks`).
 
-Pure functions of (kind, sampler, σ): no UI imports, tested alone.
+Pure functions: no UI imports, tested alone.
 """
 
 from __future__ import annotations
 
+from ..sampling.landmarks import LAYOUT_LEVEL, PEAK_TOLERANCE, XT_LEVEL, Landmarks
 from ..sampling.registry import SAMPLERS, default_steps
-
-#: σ (variance-exploding noise level, in units of the data's [−1, 1] range) where the stages change
-COARSE_SIGMA, FINE_SIGMA = 2.0, 0.2
-
 
 BEAM_NOTE = (
     " This model passes every guess through the telescope's beam (band by band, nothing finer "
@@ -79,25 +77,45 @@ def _explanations(kind: str, sampler: str) -> dict[str, str]:
     }
 
 
-def notice(sigma: float) -> tuple[str, str]:
-    """(stage, what to look at) for the current noise level σ."""
-    if sigma > COARSE_SIGMA:
-        return (
-            "1 · coarse structure",
-            "x̂0 is a blurry average: only where the bright emission sits and how big it is are "
-            "being decided. x_t still looks like noise.",
+def notice(k: int, lm: Landmarks) -> str:
+    """'What to notice' at recorded step ``k`` (0-based), read from the run's own frames: a line on
+    x̂0, then one on x_t (a fixed σ table had said x_t showed the sources while it was noise)."""
+    r0, rt, p = lm.x0_correlation[k], lm.xt_correlation[k], _percent(lm.peak_fraction[k])
+    tol = _percent(PEAK_TOLERANCE)
+    if lm.layout_step is None or k < lm.layout_step:
+        x0 = (
+            f"x̂0 is a blurry guess: where the emission sits is still being decided (correlation with "
+            f"the final image {r0:.2f}; {_from(lm.layout_step, f'≥ {LAYOUT_LEVEL:g}')})."
         )
-    if sigma > FINE_SIGMA:
-        return (
-            "2 · compact sources",
-            "point-like sources and the halo's outline sharpen in x̂0; it changes less from step "
-            "to step, and x_t starts to show the sources.",
+    elif lm.peak_step is None or k < lm.peak_step:
+        x0 = (
+            f"x̂0 has the final layout (correlation {r0:.2f}) but its brightest source is at {p} "
+            f"of its final peak ({_from(lm.peak_step, f'within {tol}')})."
         )
-    return (
-        "3 · noise-level detail",
-        "only faint structure near the noise floor changes now; x̂0 − x_t is tiny — switch the "
-        "colour scale to per-frame to see it (the colorbar gives its true size).",
-    )
+    else:
+        x0 = (
+            f"x̂0's brightest source is within {tol} of its final peak ({p}, since step "
+            f"{lm.peak_step + 1}): the image is made; only detail near the noise floor still changes."
+        )
+    if lm.xt_step is None or k < lm.xt_step:
+        xt = (
+            f"x_t still looks like noise: correlation with the final image {rt:.2f} "
+            f"({_from(lm.xt_step, f'above {XT_LEVEL:g}')})."
+        )
+    else:
+        xt = (
+            f"x_t shows the sources: correlation with the final image {rt:.2f} (above {XT_LEVEL:g} "
+            f"since step {lm.xt_step + 1}); x̂0 − x_t is the noise still to remove."
+        )
+    return f"What to notice — {x0}\n{xt}"
+
+
+def _percent(v: float) -> str:
+    return f"{100 * v:.0f} %"
+
+
+def _from(step: int | None, what: str) -> str:
+    return f"{what} from step {step + 1}" if step is not None else f"never {what} in this run"
 
 
 def contrast_options(accepts: dict) -> dict[str, tuple[dict, dict]]:

@@ -1,13 +1,14 @@
 """The Trajectory view: step through a sampling run — x_t beside the predicted clean image and
-their difference, the noise schedule (σ and SNR) with the current step marked, and x_t's
-histogram — each with a short explanation adapted to the model kind (DDPM or EDM) and a "what to
-notice" line for the current stage; one seed under two conditionings side by side, in step;
-the forward (noising) process on a real image with the model's own schedule; and the same seed
-under the samplers the model accepts.
+their difference, the noise schedule (σ and SNR) and the process plot (when the picture is made)
+with the current step marked, and x_t's histogram — each with a short explanation adapted to the
+model kind (DDPM or EDM) and a "what to notice" line computed from the run's frames; one seed
+under two conditionings side by side, in step; the forward (noising) process on a real image
+with the model's own schedule; and the same seed under the samplers the model accepts.
 
 Plots are Bokeh figures built once per session; a step change swaps their data in place
 (:class:`~radioviz.app.image_panel.ImagePanel`), indexing the recorded trajectory: no network
-call per frame (``model_calls`` counts them, for the benchmark and the tests).
+call per frame (``model_calls`` counts them, for the benchmark and the tests).  What each frame
+shows is prepared in :mod:`.trajectory_frames`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bokeh.models import ColumnDataSource, CustomJS, Label, Legend, Range1d, Spa
 from bokeh.plotting import figure
 
 from ..data.preprocess import Preprocessing
+from ..display import stretch_image
 from ..errors import InputError
 from ..models.card import ModelCard
 from ..models.quality import default_generator
@@ -36,16 +38,16 @@ from . import resources
 from .checked_input import Refusals, checked_number
 from .client_player import STOP_JS, ClientPlayer
 from .describe import label_text, model_options
+from .field_choices import FOLLOW, field_choices, follow_fields, keep, open_field
 from .image_panel import TOOLS, ImagePanel
 from .session import on_session
-from .teaching import contrast_options, explanations, notice, sampler_runs
-from .trajectory_run import TrajectoryRun, outdated_note
+from .sky import colorbar_opts
+from .teaching import contrast_options, explanations, sampler_runs
+from .trajectory_frames import HIST_BINS, SCALE_HELP, SCALES, ProcessPlot, frame_cache, frame_js, symmetric
+from .trajectory_run import TrajectoryRun, data_scale, outdated_note
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
-SCALES = {"fixed scale": "fixed", "per frame": "frame"}
-FOLLOW = "(the field open in the Fields tab)"
-EDM_FORWARD_LEVELS = 100
-HIST_BINS = 60  # σ values (log-spaced over the model's range) for the EDM forward slider
+EDM_FORWARD_LEVELS = 100  # σ values (log-spaced over the model's range) for the EDM forward slider
 #: the frames of a run made with other settings than the pickers': still readable, plainly old
 OUTDATED_STYLE = {"opacity": "0.5", "filter": "grayscale(100%)"}
 #: … and back (explicit values: an emptied style dict leaves the browser's old ones in place)
@@ -58,7 +60,7 @@ class TrajectoryView(pn.viewable.Viewer):
     steps = param.Integer(default=50, bounds=(1, 1000))
     seed = param.Integer(default=0, bounds=(0, MAX_SEED))
     band = param.Selector(default=BAND_NAMES[0], objects=BAND_NAMES)
-    scale = param.Selector(default="fixed", objects=SCALES, doc="Colour scale of the images")
+    scale = param.Selector(default="stages", objects=SCALES, doc="Colour scale of the images")
     step = param.Integer(default=0, bounds=(0, 0), doc="Recorded step shown (0-based)")
     shown = param.ClassSelector(
         class_=TrajectoryRun, default=None, doc="The run whose frames, schedule and captions are shown"
@@ -99,15 +101,8 @@ class TrajectoryView(pn.viewable.Viewer):
         self.param.model.objects = model_options(gens)
         if gens:
             self.model = default_generator(gens, kinds=("edm", "ddpm")) or list(gens)[0]
-        try:
-            names = sorted(s.name for s in resources.sources(self.data_dir))
-        except InputError:
-            names = []
-        self.param.forward_field.objects = ([FOLLOW] if fields_view is not None else []) + names
-        if self.param.forward_field.objects:
-            self.forward_field = self.param.forward_field.objects[0]
-        if fields_view is not None:
-            fields_view.param.watch(lambda e: self._update_forward(), ["field", "data_dir"])
+        self._forward_choices()
+        follow_fields(fields_view, self._forward_choices)
         self._model_changed()
         self._update_cache()
 
@@ -153,19 +148,20 @@ class TrajectoryView(pn.viewable.Viewer):
         self.marker = Span(location=0, dimension="height", line_color="black", line_width=2)
         s.add_layout(self.marker)
         self.sched_fig = s
+        self.process = ProcessPlot()
         self.pair_panels = [
             [ImagePanel(f"{w} {k}", width=250, name=f"pair{i}_{w}") for w in ("x_t", "x̂0")]
             for i, k in enumerate("AB")
         ]
         self.fwd_panels = [ImagePanel("x0", name="fwd_x0"), ImagePanel("x_t", name="fwd_xt")]
         # the step's words on a canvas (a Div's new text re-lays out the whole page every frame)
-        tf = figure(width=1150, height=48, tools="", toolbar_location=None, x_range=(0, 1), y_range=(0, 1))
+        tf = figure(width=1150, height=66, tools="", toolbar_location=None, x_range=(0, 1), y_range=(0, 1))
         tf.axis.visible = tf.grid.visible = False
         tf.outline_line_color = None
         tf.min_border = 0
-        self.step_text = Label(x=0, y=28, x_units="screen", y_units="screen", text="", name="traj_step_text")
-        self.notice_text = Label(
-            x=0, y=6, x_units="screen", y_units="screen", text="", text_font_size="12px", name="traj_notice"
+        self.step_text = Label(x=0, y=44, x_units="screen", y_units="screen", text="", name="traj_step_text")
+        self.notice_text = Label(  # two lines: x̂0, then x_t
+            x=0, y=4, x_units="screen", y_units="screen", text="", text_font_size="12px", name="traj_notice"
         )
         for lab in (self.step_text, self.notice_text):
             tf.add_layout(lab)
@@ -179,7 +175,22 @@ class TrajectoryView(pn.viewable.Viewer):
         self.player = ClientPlayer(
             lambda v: setattr(self, "step", min(max(0, v - 1), self.param.step.bounds[1])), name="traj_player"
         )
-        frame = self._frame_js()
+        frame = frame_js(
+            {
+                "cache": self.cache,
+                "srcs": [p.source for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+                "maps": [p.mapper for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+                "titles": [p.corner for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
+                "hist": self.hist_source,
+                "markers": [self.marker, self.process.marker],
+                "info": self.step_text,
+                "note": self.notice_text,
+                "slider": self.player.slider,
+                "psrcs": [p.source for row in self.pair_panels for p in row],
+                "pmaps": [p.mapper for row in self.pair_panels for p in row],
+                "ptitles": [p.corner for row in self.pair_panels for p in row],
+            }
+        )
         self.player.slider.js_on_change("value", frame)
         # new frames: stop playing, go to the step they were sent at, draw it
         self.cache.js_on_change(
@@ -362,7 +373,7 @@ class TrajectoryView(pn.viewable.Viewer):
         n = max(1, len(traj))
         self.param.step.bounds = (0, n - 1)
         b = self._band_index(traj)
-        frames = [self._data_scale(traj, k)[b] for k in range(len(traj))]
+        frames = [data_scale(traj, k)[b] for k in range(len(traj))]
         lo = min(float(f.min()) for f in frames) if frames else -1.0
         hi = max(float(f.max()) for f in frames) if frames else 1.0
         self._hist_range = (lo, hi if hi > lo else lo + 1)
@@ -464,62 +475,8 @@ class TrajectoryView(pn.viewable.Viewer):
         b = self.param.band.objects.index(self.band) if self.band in self.param.band.objects else 0
         return b if traj is None or not len(traj) else min(b, traj.xs[0].shape[1] - 1)
 
-    @staticmethod
-    def _data_scale(traj: Trajectory, k: int) -> np.ndarray:
-        """x_t of recorded step k on the data scale, (C, H, W): discrete samplers record
-        √ᾱ·x0 + …, σ-space ones x0 + σ·n (divided by √(1+σ²))."""
-        x = traj.xs[k][0]
-        return x if traj.ts else x / np.sqrt(1 + traj.sigmas[k] ** 2)
-
     def _empty(self):
         return self.trajectory is None or not len(self.trajectory)
-
-    def _frame(self):
-        """(x_t on the data scale, x̂0, σ, recorded index) of the current step and band."""
-        t = self.trajectory
-        k = min(self.step, len(t) - 1)
-        b = self._band_index()
-        return self._data_scale(t, k)[b], t.denoised[k][0, b], t.sigmas[k], k
-
-    def _limits(self, a: np.ndarray, symmetric: bool = False, fixed: float = 1.0) -> tuple[float, float]:
-        if self.scale == "fixed":
-            return -fixed, fixed
-        if symmetric:
-            m = float(np.abs(a).max()) or 1e-6
-            return -m, m
-        return float(a.min()), float(a.max())
-
-    def frame_info(self, k: int) -> dict:
-        """Everything shown for recorded step k (arrays, colour limits, titles, texts)."""
-        t = self.trajectory
-        b = self._band_index()
-        x, x0, sig = self._data_scale(t, k)[b], t.denoised[k][0, b], t.sigmas[k]
-        d = x0 - x
-        words = f"step {k + 1}/{len(t)} · σ = {sig:.4g} · SNR = {1 / max(sig, 1e-8) ** 2:.3g}"
-        if t.ts:  # the run's own model's schedule, whatever model is picked now
-            a = float(self.shown.schedule.alphas_cumprod[t.ts[k]])
-            words += f" · t = {t.ts[k]} · ᾱ_t = {a:.3g}"
-        stage, what = notice(sig)
-        info = {
-            "xt": x,
-            "x0": x0,
-            "diff": d,
-            "xt_lim": self._limits(x),
-            "x0_lim": self._limits(x0),
-            "diff_lim": self._limits(d, symmetric=True, fixed=2.0),
-            "title_xt": f"step {k + 1}/{len(t)}",
-            "title_diff": f"max |Δ| = {np.abs(d).max():.3g}",
-            "hist": np.histogram(x, HIST_BINS, range=self._hist_range)[0],
-            "text": words,
-            "notice": f"What to notice — stage {stage}: {what}",
-            "pair": [],
-        }
-        for title, traj in self.pair:
-            kk = min(k, len(traj) - 1)
-            bb = self._band_index(traj)
-            for what_, img in (("x_t", self._data_scale(traj, kk)[bb]), ("x̂0", traj.denoised[kk][0, bb])):
-                info["pair"].append((img, self._limits(img), f"{title}: {what_}"))
-        return info
 
     @param.depends("shown", "band", "scale", watch=True)
     def _update_cache(self):
@@ -529,31 +486,21 @@ class TrajectoryView(pn.viewable.Viewer):
             text = "Press Sample (or use the Generate tab's latest result)."
             on_session(lambda: setattr(self.step_text, "text", text), self.text_fig)
             return
-        n = len(self.trajectory)
-        frames = [self.frame_info(k) for k in range(n)]
-        edges = np.histogram_bin_edges([], HIST_BINS, range=self._hist_range)
-        data = {key: [np.asarray(f[key], np.float32) for f in frames] for key in ("xt", "x0", "diff", "hist")}
-        for key in ("xt", "x0", "diff"):
-            data[f"{key}_lo"] = [f[f"{key}_lim"][0] for f in frames]
-            data[f"{key}_hi"] = [f[f"{key}_lim"][1] for f in frames]
-        for key in ("title_xt", "title_diff", "text", "notice"):
-            data[key] = [f[key] for f in frames]
-        for j in range(4):
-            has = len(frames[0]["pair"]) > j
-            data[f"p{j}"] = [
-                np.asarray(f["pair"][j][0] if has else np.zeros((1, 1)), np.float32) for f in frames
-            ]
-            data[f"p{j}_lo"] = [f["pair"][j][1][0] if has else 0.0 for f in frames]
-            data[f"p{j}_hi"] = [f["pair"][j][1][1] if has else 1.0 for f in frames]
-            data[f"p{j}_title"] = [f["pair"][j][2] if has else "" for f in frames]
+        n, b = len(self.trajectory), self._band_index()
+        pair = [(title, traj, self._band_index(traj)) for title, traj in self.pair]
+        data, bars = frame_cache(self.shown, b, self.scale, self._hist_range, pair)
         data["start"] = [min(self.step, n - 1)] * n
-        self.hist_edges = (edges[:-1].tolist(), edges[1:].tolist())
+        edges = np.histogram_bin_edges([], HIST_BINS, range=self._hist_range)
+        self.hist_edges = left, right = (edges[:-1].tolist(), edges[1:].tolist())
         self.pair_text.object = (
             f"**{self.contrast}** · same seed {self.seed}, in step with the player" if self.pair else ""
         )
-        left, right = self.hist_edges
-
-        top = max(float(np.max(h)) for h in data["hist"]) if data["hist"] else 1.0
+        top = max(float(np.max(h)) for h in data["hist"])
+        palette = "inferno" if self.scale == "stages" else "gray"
+        x0_panels = [self.x0_panel, self.pair_panels[0][1], self.pair_panels[1][1]]
+        for panel, bar in zip(x0_panels, bars + [None] * (3 - len(bars)), strict=True):
+            panel.label_levels(bar, palette, "asinh")
+        self.process.show(self.shown.landmarks(b), min(self.step, n - 1) + 1)
 
         def push():
             self.hist_fig.x_range.update(start=left[0], end=right[-1])
@@ -568,58 +515,26 @@ class TrajectoryView(pn.viewable.Viewer):
         if self.player.value != self.step + 1:
             self.player.show(self.step + 1)  # the browser redraws from its cache
 
-    def _frame_js(self) -> CustomJS:
-        """The browser side of a frame change: index the cached frames, update the plots."""
-        args = {
-            "cache": self.cache,
-            "srcs": [p.source for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
-            "maps": [p.mapper for p in (self.xt_panel, self.x0_panel, self.diff_panel)],
-            "titles": [self.xt_panel.corner, self.diff_panel.corner],
-            "hist": self.hist_source,
-            "marker": self.marker,
-            "info": self.step_text,
-            "note": self.notice_text,
-            "slider": self.player.slider,
-            "psrcs": [p.source for row in self.pair_panels for p in row],
-            "pmaps": [p.mapper for row in self.pair_panels for p in row],
-            "ptitles": [p.corner for row in self.pair_panels for p in row],
-        }
-        code = """
-        const f = cache.data;
-        const n = f.xt ? f.xt.length : 0;
-        if (!n) return;
-        const k = Math.max(0, Math.min(slider.value - 1, n - 1));
-        const keys = ['xt', 'x0', 'diff'];
-        for (let i = 0; i < 3; i++) {
-          srcs[i].data = {image: [f[keys[i]][k]]};
-          const lo = f[keys[i] + '_lo'][k], hi = f[keys[i] + '_hi'][k];
-          if (maps[i].low !== lo || maps[i].high !== hi) maps[i].setv({low: lo, high: hi});
-        }
-        titles[0].text = f.title_xt[k];
-        titles[1].text = f.title_diff[k];
-        hist.data = {top: f.hist[k], left: hist.data.left, right: hist.data.right};
-        marker.location = k + 1;
-        info.text = f.text[k];
-        note.text = f.notice[k];
-        for (let j = 0; j < 4; j++) {
-          if (f['p' + j][k].length < 2) continue;
-          psrcs[j].data = {image: [f['p' + j][k]]};
-          const lo = f['p' + j + '_lo'][k], hi = f['p' + j + '_hi'][k];
-          if (pmaps[j].low !== lo || pmaps[j].high !== hi) pmaps[j].setv({low: lo, high: hi});
-          ptitles[j].text = f['p' + j + '_title'][k];
-        }
-        """
-        return CustomJS(args=args, code=code)
-
     # -- forward process ---------------------------------------------------------------------------
 
+    def _forward_choices(self):
+        """The Fields tab's field, then every field on offer (:func:`.field_choices.field_choices`);
+        the choice kept while still offered, its picture redrawn when the followed field moves."""
+        objects = {FOLLOW: FOLLOW} if self.fields_view is not None else {}
+        objects |= field_choices(self.data_dir, self.fields_view)
+        old = self.forward_field
+        self.param.forward_field.objects = objects
+        new = keep(old, objects, next(iter(objects.values()), None))
+        if new != old:
+            self.forward_field = new
+        else:
+            self._update_forward()
+
     def _forward_source(self) -> tuple[str, str] | None:
-        if self.forward_field == FOLLOW and self.fields_view is not None:
-            fv = self.fields_view
-            if fv.field:
-                return str(Path(fv.data_dir).expanduser()), fv.field
-            return None
-        return (self.data_dir, self.forward_field) if self.forward_field else None
+        """(server folder, name) of the forward process's field."""
+        if self.forward_field == FOLLOW:
+            return open_field(self.fields_view)
+        return tuple(self.forward_field) if self.forward_field else None
 
     def forward_level(self) -> tuple[str, float, float]:
         """(text, signal weight a, noise weight b) of x = a·x0 + b·n at the forward slider, with
@@ -654,7 +569,8 @@ class TrajectoryView(pn.viewable.Viewer):
         try:
             cut = resources.central_cutout(*src)
         except Exception as exc:  # noqa: BLE001 - any unreadable field: say so, keep the view
-            self.fwd_text.object = f"Cannot use {src[1]} for the forward process: {exc}"
+            why = resources.public_message(str(exc))
+            self.fwd_text.object = f"Cannot use {src[1]} for the forward process: {why}"
             return
         if len(pre.bands) == 1:
             cut = cut[2:3]  # a single-frequency model: the 139–170 MHz band (it holds 154 MHz)
@@ -662,14 +578,33 @@ class TrajectoryView(pn.viewable.Viewer):
         text, a, b = self.forward_level()
         xt = a * x0 + b * self._noise[: len(x0)]
         band = min(self._band_index(), len(x0) - 1)
+        shown0, bar = x0[band], None
         if self.scale == "fixed":  # one colour scale for both, so the added noise is what differs
             both = np.concatenate([x0[band].ravel(), xt[band].ravel()])
             lim0 = lim1 = (float(both.min()), float(both.max()))
-        else:
-            lim0, lim1 = self._limits(x0[band]), self._limits(xt[band])
-        self.fwd_panels[0].update(x0[band], *lim0, f"x0 (field {src[1]})")
+        elif self.scale == "frame":
+            lim0, lim1 = (
+                (float(x0[band].min()), float(x0[band].max())),
+                (float(xt[band].min()), float(xt[band].max())),
+            )
+        else:  # as the main panels: x0 in Jy/beam on its asinh stretch, x_t on its symmetric range
+            flux = cut[min(band, len(cut) - 1)]
+            shown0, lim0, lim1, bar = (
+                stretch_image(flux, "asinh"),
+                (0.0, 1.0),
+                symmetric(xt[band]),
+                colorbar_opts(flux, "asinh", 99.5),
+            )
+        self.fwd_panels[0].label_levels(bar, "inferno" if bar else "gray")
+        unit = f"; {bar['title']}, asinh" if bar else ""
+        self.fwd_panels[0].update(shown0, *lim0, f"x0 (field {src[1]}{unit})")
         self.fwd_panels[1].update(xt[band], *lim1, "x_t")
-        where = "the Fields tab's field" if self.forward_field == FOLLOW else "a bundled field"
+        if self.forward_field == FOLLOW:
+            where = "the Fields tab's field"
+        elif Path(src[0]).resolve() == resources.SAMPLE_DATA.resolve():
+            where = "a bundled field"
+        else:
+            where = f"in {resources.shown_path(src[0])}"
         self.fwd_text.object = f"{text} · x0 = {src[1]} ({where}), band {self.band}"
 
     # -- sampler comparison --------------------------------------------------------------------------
@@ -694,10 +629,7 @@ class TrajectoryView(pn.viewable.Viewer):
             self.seed_input,
             pn.widgets.Select.from_param(self.param.band, label="Band"),
             pn.widgets.RadioButtonGroup.from_param(self.param.scale, label="Colour scale"),
-            pn.pane.Markdown(
-                "<small>fixed: x_t and x̂0 on −1…1, x̂0 − x_t on ±2 (frames comparable); per frame: "
-                "each frame's own range — read the colorbar.</small>"
-            ),
+            pn.pane.Markdown(SCALE_HELP),
             pn.Row(
                 pn.widgets.Button.from_param(self.param.run, label="Sample", color="primary"),
                 self.cancel_button,
@@ -718,7 +650,12 @@ class TrajectoryView(pn.viewable.Viewer):
             pn.pane.Bokeh(bokeh_row(*self.player.controls())),
             pn.pane.Bokeh(self.text_fig),
             images,
-            pn.Row(pn.pane.Bokeh(self.sched_fig), pn.pane.Bokeh(self.hist_fig), self.explain_schedule),
+            pn.Row(
+                pn.pane.Bokeh(self.sched_fig),
+                pn.pane.Bokeh(self.process.figure),
+                pn.pane.Bokeh(self.hist_fig),
+                self.explain_schedule,
+            ),
             css_classes=["traj-frames"],
             styles=OUTDATED_STYLE if self.outdated else CURRENT_STYLE,
         )
