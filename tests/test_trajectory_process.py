@@ -153,3 +153,12 @@ def test_the_process_plot_holds_the_numbers_the_text_quotes():
     js = t.player.slider.js_property_callbacks["change:value"][0]
     assert t.process.marker in js.args["markers"] and t.marker in js.args["markers"]  # moved in the browser
     assert (t.process.figure.x_range.start, t.process.figure.x_range.end) == (0.5, STEPS + 0.5)
+
+
+def test_an_overshooting_guess_is_said_in_times():
+    """An early DDPM x̂0 (clipped to the model's range) can sit hundreds of times above a faint final
+    peak: "36945 %" said nothing a student can read."""
+    from radioviz.app.teaching import share_of
+
+    assert share_of(0.82, "its final peak") == "at 82 % of its final peak"
+    assert share_of(369.4, "its final peak") == "369× its final peak"

@@ -80,8 +80,8 @@ def _explanations(kind: str, sampler: str) -> dict[str, str]:
 def notice(k: int, lm: Landmarks) -> str:
     """'What to notice' at recorded step ``k`` (0-based), read from the run's own frames: a line on
     x̂0, then one on x_t (a fixed σ table had said x_t showed the sources while it was noise)."""
-    r0, rt, p = lm.x0_correlation[k], lm.xt_correlation[k], _percent(lm.peak_fraction[k])
-    tol = _percent(PEAK_TOLERANCE)
+    r0, rt, p = lm.x0_correlation[k], lm.xt_correlation[k], lm.peak_fraction[k]
+    tol = share(PEAK_TOLERANCE)
     if lm.layout_step is None or k < lm.layout_step:
         x0 = (
             f"x̂0 is a blurry guess: where the emission sits is still being decided (correlation with "
@@ -89,12 +89,12 @@ def notice(k: int, lm: Landmarks) -> str:
         )
     elif lm.peak_step is None or k < lm.peak_step:
         x0 = (
-            f"x̂0 has the final layout (correlation {r0:.2f}) but its brightest source is at {p} "
-            f"of its final peak ({_from(lm.peak_step, f'within {tol}')})."
+            f"x̂0 has the final layout (correlation {r0:.2f}) but its brightest source is "
+            f"{share_of(p, 'its final peak')} ({_from(lm.peak_step, f'within {tol}')})."
         )
     else:
         x0 = (
-            f"x̂0's brightest source is within {tol} of its final peak ({p}, since step "
+            f"x̂0's brightest source is within {tol} of its final peak ({share(p)}, since step "
             f"{lm.peak_step + 1}): the image is made; only detail near the noise floor still changes."
         )
     if lm.xt_step is None or k < lm.xt_step:
@@ -110,8 +110,14 @@ def notice(k: int, lm: Landmarks) -> str:
     return f"What to notice — {x0}\n{xt}"
 
 
-def _percent(v: float) -> str:
-    return f"{100 * v:.0f} %"
+def share(v: float) -> str:
+    """A fraction as "82 %"; from 10 times on as "37×" (an early DDPM x̂0 can overshoot wildly)."""
+    return f"{100 * v:.0f} %" if abs(v) < 10 else f"{v:.0f}×"
+
+
+def share_of(v: float, whole: str) -> str:
+    """ "at 82 % of <whole>", or "37× <whole>"."""
+    return f"at {share(v)} of {whole}" if abs(v) < 10 else f"{share(v)} {whole}"
 
 
 def _from(step: int | None, what: str) -> str:

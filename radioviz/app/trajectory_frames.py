@@ -20,7 +20,7 @@ from ..sampling.trajectory import Trajectory
 from .image_panel import TOOLS
 from .session import on_session
 from .sky import colorbar_opts
-from .teaching import notice
+from .teaching import notice, share_of
 from .trajectory_run import TrajectoryRun, data_scale, flux_of
 
 #: the colour scales offered, the first the default
@@ -102,7 +102,7 @@ def frame_cache(
         data["hist"].append(np.histogram(x, HIST_BINS, range=hist_range)[0].astype(np.float32))
         corner = f"step {k + 1}/{n}"
         data["title_xt"].append(corner + (f" · colours ±{xl[1]:.3g} (fixed: ±1)" if stages else ""))
-        peak = f"peak {100 * lm.peak_fraction[k]:.0f} % of final ({lm.final_peak:.3g} {unit})"
+        peak = f"peak {share_of(lm.peak_fraction[k], 'final')} ({lm.final_peak:.3g} {unit})"
         data["title_x0"].append(peak)
         data["title_diff"].append(f"max |Δ| = {np.abs(d).max():.3g}")
     data["text"] = [_step_words(run, k) for k in range(n)]
@@ -182,7 +182,8 @@ class ProcessPlot:
             "x0": np.asarray(lm.x0_correlation, float).tolist(),
         }
         values = np.concatenate([data["peak"], data["xt"], data["x0"], [0.0, 1.0]])
-        lo, hi = float(values.min()), float(values.max())
+        # an overshoot (an early DDPM x̂0 at many times its final peak) runs off the top
+        lo, hi = max(float(values.min()), -1.0), min(float(values.max()), 2.0)
 
         def push():
             self.figure.x_range.update(start=0.5, end=n + 0.5)
