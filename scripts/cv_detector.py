@@ -212,8 +212,10 @@ def class_report(a, fs, labels, det_geo) -> dict:
     """The class detector against the one-class detector on the seeds both have: the CV table's
     numbers, how often it names injected kinds right, and the impostor fields (docs/classifiers/
     cv_class_detector.json and .md)."""
-    one, cls = dc._seed_files(a.work, "det-full", a.k), dc._seed_files(a.work, "det-cls", a.k)
-    seeds = sorted(set(one) & set(cls))
+    runs = {t: dc._seed_files(a.work, f"det-{t}", a.k) for t in ("full", "cls", "clsw")}
+    runs = {t: {s: f for s, f in fl.items() if len(f) == a.k} for t, fl in runs.items()}
+    runs = {t: fl for t, fl in runs.items() if fl}
+    seeds = sorted(set.intersection(*(set(fl) for fl in runs.values()))) if len(runs) > 1 else []
     if not seeds:
         return {}
     out = {"seeds": seeds, "k": a.k, "command": "python " + " ".join(sys.argv)}
@@ -223,7 +225,7 @@ def class_report(a, fs, labels, det_geo) -> dict:
         "| impostors: halo score < 0.5 | impostors: also flagged as diffuse | CPU s per fit |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for tag, files in (("full", one), ("cls", cls)):
+    for tag, files in runs.items():
         files = {s: files[s] for s in seeds}
         r = dc.evaluate_method(files, labels, det_geo, True, 0.5)
         imp = dc.impostor_table(r, files, fs)
@@ -246,7 +248,8 @@ def class_report(a, fs, labels, det_geo) -> dict:
         both = f"{imp['both']} / {imp['n']}" if conf else "— (one map)"
         row[-1:-1] = [f"{imp['halo_below_threshold']} / {imp['n']}", both]
         lines.append(" | ".join(row))
-    conf = out["cls"]["confusion"]
+    shipped = out.get(a.final_variant) or out.get("cls")
+    conf = shipped["confusion"]
     if conf:
         lines += [
             "",
@@ -262,7 +265,7 @@ def class_report(a, fs, labels, det_geo) -> dict:
         "| field | one-class detector | class detector: halo | class detector: any diffuse |",
         "|---|---|---|---|",
     ]
-    for name, row in out["cls"]["impostors"]["fields"].items():
+    for name, row in shipped["impostors"]["fields"].items():
         old = out["full"]["impostors"]["fields"][name]
         lines.append(
             f"| {name} | {old['halo_score']:.2f} ± {old['halo_score_std']:.2f} | {row['halo_score']:.2f} ± "
@@ -431,6 +434,12 @@ def main():
         nargs="+",
         default=["L"],
         help="window models also run the injection-recovery (seed 0)",
+    )
+    ap.add_argument(
+        "--final-variant",
+        default="clsw",
+        choices=["cls", "clsw"],
+        help="the class-detector recipe final-classes ships and the class report details (chosen on its CV)",
     )
     ap.add_argument(
         "--labeller-seeds", type=int, default=2, help="seeds of the simulated-labeller experiment"
