@@ -74,7 +74,8 @@ def _type_folder(page, text):
 
 def test_typed_paths_stay_inside_the_data_root(page, served):
     _, root, base, _ = served
-    assert page.locator("input[type=text]").first.input_value() == "."
+    # the first screen is the root's folder of fields, named relative to the root (#25 walk)
+    assert page.locator("input[type=text]").first.input_value() == "fields"
     for typed in ("/etc", "escape", str(base / "secret"), "../secret"):
         _type_folder(page, typed)
         shown = Path(typed).name if typed.startswith("/") else typed  # absolute paths: the name only
