@@ -56,6 +56,19 @@ NAMES = {
 }
 
 
+def raw_centre_scores(files_by_seed, labels) -> tuple[list, list]:
+    """Per seed, every field's held-out raw centre score (and the labels): what the shipped model's
+    Platt calibration is fitted on."""
+    scores = []
+    for _seed, fl in sorted(files_by_seed.items()):
+        raw = np.full(len(labels), np.nan)
+        for p in fl:
+            z = np.load(p)
+            raw[z["test"]] = z["centre_scores"]
+        scores.append(raw.tolist())
+    return scores, [labels.tolist()] * len(scores)
+
+
 def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
@@ -78,14 +91,7 @@ def report(a, fs, ds, cfg) -> dict:
         f = dc._seed_files(a.work, arch, a.k)
         if f:
             results[name] = dc.evaluate_method(f, labels, win_geo, False, 0.95)
-    raw_scores, raw_labels = [], []
-    for _seed, fl in sorted(files.items()):
-        raw = np.full(len(labels), np.nan)
-        for p in fl:
-            z = np.load(p)
-            raw[z["test"]] = z["centre_scores"]
-        raw_scores.append(raw.tolist())
-        raw_labels.append(labels.tolist())
+    raw_scores, raw_labels = raw_centre_scores(files, labels)
     ablation = {}  # every variant on the seeds that all variants have (the full detector's included)
     abl_files = {tag: dc._seed_files(a.work, f"det-{tag}", a.k) for tag in [a.screen_base, *ABLATIONS]}
     common = set.intersection(*(set(f) for f in abl_files.values())) if abl_files else set()
@@ -285,14 +291,7 @@ def final_class_detector(a, fs, cfg) -> Path:
     labels = fs.source_labels
     det_geo = {"pixel_deg": fs.spec.pixel_deg, "centre": fs.centres[0], "area_deg2": fs.fields[0].area_deg2}
     files = dc._seed_files(a.work, f"det-{a.final_variant}", a.k)
-    raw_scores, raw_labels = [], []
-    for _seed, fl in sorted(files.items()):
-        raw = np.full(len(labels), np.nan)
-        for p in fl:
-            z = np.load(p)
-            raw[z["test"]] = z["centre_scores"]
-        raw_scores.append(raw.tolist())
-        raw_labels.append(labels.tolist())
+    raw_scores, raw_labels = raw_centre_scores(files, labels)
     mine = dc.evaluate_method(files, labels, det_geo, True, 0.5)
     summary = {"detector": {k: mine[k] for k in dc.TABLE_METRICS} | {"seeds": len(mine["seeds"]), "k": a.k}}
     one = dc._seed_files(a.work, "det-full", a.k)

@@ -67,3 +67,35 @@ def gleam_like_source(tmp_path):
         return paths
 
     return make
+
+
+@pytest.fixture(scope="module")
+def served_page(tmp_path_factory):
+    """(url, page): the served app on a fresh label store and one headless Chromium page on it (not
+    yet opened); the module fails on any console error or server error log.  Skipped without
+    Debian's chromium."""
+    import logging
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    from radioviz.app.headless import ServerErrors, served_app
+
+    errors = ServerErrors()
+    for name in ("tornado", "bokeh", "panel"):
+        logging.getLogger(name).addHandler(errors)
+    labels = tmp_path_factory.mktemp("labels") / "labels.sqlite"
+    try:
+        with served_app(labels_path=str(labels)) as url, playwright.sync_playwright() as p:
+            b = p.chromium.launch(executable_path=str(chromium), args=["--headless", "--no-sandbox"])
+            page = b.new_page(viewport={"width": 1600, "height": 1200})
+            page.errors = []
+            page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+            yield url, page
+            assert not page.errors, page.errors
+            assert not errors.records, errors.records
+            b.close()
+    finally:
+        for name in ("tornado", "bokeh", "panel"):
+            logging.getLogger(name).removeHandler(errors)

@@ -1,13 +1,9 @@
 """What a user set in the Fields tab survives a reload: it is kept in the page's address (#25)."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from radioviz.app.headless import ServerErrors
-
-CHROMIUM = Path("/usr/bin/chromium")
 SLOW = 240000
 
 pytestmark = pytest.mark.browser
@@ -19,27 +15,8 @@ _VALUE = (
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    import logging
-
-    from radioviz.app.headless import served_app
-
-    errors = ServerErrors()
-    for name in ("tornado", "bokeh", "panel"):
-        logging.getLogger(name).addHandler(errors)
-    labels = tmp_path_factory.mktemp("labels") / "labels.sqlite"
-    with served_app(labels_path=str(labels)) as url, playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        page = b.new_page(viewport={"width": 1600, "height": 1200})
-        page.errors = []
-        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-        yield url, page
-        assert not page.errors, page.errors
-        assert not errors.records, errors.records
-        b.close()
+def served(served_page):
+    return served_page
 
 
 def _open(page, url):
