@@ -302,11 +302,13 @@ def final_class_detector(a, fs, cfg) -> Path:
             "k": a.k,
         }
     cv = {"raw_centre_scores": raw_scores, "raw_centre_labels": raw_labels, "card_summary": summary}
+    cv_path = a.docs / "cv_class_detector_final.json"  # what `radioviz train segmenter --cv` reads
+    cv_path.write_text(json.dumps(cv, indent=1, default=float))
     change, _ = VARIANTS[a.final_variant]
     final = replace(cfg, **change)
     cmd = (
-        f"python scripts/cv_detector.py --data {a.data} --steps {a.steps} --final-variant {a.final_variant} "
-        "--stages final-classes   # radioviz train segmenter --classes + the CV's calibration"
+        f"radioviz train segmenter --data {a.data} --classes --class-weight {final.class_weight:g} "
+        f"--steps {final.steps} --cv {cv_path} --out {a.out}"
     )
     out, card = train_segmenter(a.data, a.out, final, resume=True, cv=cv, command=cmd, log=log)
     path = Path(a.out).with_suffix(".json")

@@ -37,6 +37,12 @@ def register_train(tsub) -> None:
         "score is the halo probability",
     )
     p.add_argument(
+        "--class-weight",
+        type=V.float_range(0.01, 100),
+        default=1.0,
+        help="loss weight of mini-halo, relic and radio-galaxy pixels (with --classes; the shipped: 3)",
+    )
+    p.add_argument(
         "--labels",
         type=Path,
         help="label store (sqlite): fine-tune on its 'halo' / 'not halo' labels given on the fields under "
@@ -59,6 +65,7 @@ def cmd_train_segmenter(args) -> int:
         base=args.base,
         seed=args.seed,
         classes=args.classes,
+        class_weight=args.class_weight,
         device=args.device,
     )
     cv = json.loads(args.cv.read_text()) if args.cv else None
