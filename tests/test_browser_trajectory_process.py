@@ -120,6 +120,9 @@ def test_forward_process_background_and_mask_on_a_real_field_under_a_data_root(r
     box = rooted.locator("input[type=text]").first
     box.fill("GLEAM-Data/TRAIN_DATA_1")
     box.press("Enter")
+    # the folder is open once the page's URL names it (a field picked before then is replaced by the
+    # folder's first field on its way back to the browser)
+    expect(rooted).to_have_url(re.compile(r"folder=GLEAM-Data%2FTRAIN_DATA_1"), timeout=60000)
     field = rooted.locator("select", has=rooted.locator("option", has_text="abell_2163")).first
     expect(field).to_be_attached(timeout=60000)
     field.select_option("abell_2163")

@@ -48,5 +48,7 @@ def place(model, device: str | torch.device = "cpu"):
 def model_device(model) -> torch.device:
     """Where a network's weights are, so its inputs can be moved there (the CPU for one without any)."""
     net = getattr(model, "net", model)  # a Detector holds its network
+    if not isinstance(net, torch.nn.Module):  # a plain function as denoiser (tests, analytic models)
+        return torch.device("cpu")
     first = next(itertools.chain(net.parameters(), net.buffers()), None)
     return torch.device("cpu") if first is None else first.device
