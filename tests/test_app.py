@@ -151,13 +151,15 @@ def test_quick_threshold_changes_on_several_threads_leave_the_latest_list(view):
 def test_a_scan_finished_for_a_model_no_longer_picked_says_so(view):
     """Compute pressed a moment before a new model was taken scores with the old one: its result
     is dropped, and the status says which model and what to do (it said only "cancelled")."""
+    from radioviz.app.jobs import Outcome
+
     view.classifier, view.stride = "classifier_L.safetensors", 16
     args = view._scan_args()
     view._cancel.clear()
     result = view._scan(*args)
     assert result is not None
     view.classifier = "segmenter.safetensors"
-    view._finish_scan(args, result, None, 0.1)
+    view._finish_scan(args, Outcome(result=result, seconds=0.1))
     assert view.scoremap is None
     assert "classifier_L.safetensors dropped: the model is now segmenter.safetensors" in view._status.object
 

@@ -42,14 +42,8 @@ def test_survey_defaults_to_sample_fields_and_writes_outside_the_data_root(data_
 def test_open_in_fields_shows_the_folder_relative_to_the_data_root_and_the_tab(data_root):
     """A surveyed field opens in Fields with the folder as the user may see it (relative to the
     data root, never the server path), and the page is asked to bring the Fields tab forward."""
+    from radioviz.app.state import AppSession
     from radioviz.app.survey_view import SurveyView
-
-    class Fields:
-        threshold = 0.0
-
-        def show_scoremap(self, folder, field, smap, classifier):
-            self.opened = (folder, field, smap)
-            self.classifier = classifier
 
     class Result:
         openable = {"f1": {"folder": str(data_root / "sub"), "field": "f1", "scoremap": "x"}}
@@ -58,12 +52,15 @@ def test_open_in_fields_shows_the_folder_relative_to_the_data_root_and_the_tab(d
         def scoremap(self, name):
             return "smap"
 
-    shown = []
-    v = SurveyView(fields=Fields(), show_fields=lambda: shown.append(True), threshold=0.7)
+    app = AppSession()
+    v = SurveyView(app, threshold=0.7)
     v.result = Result()
     assert v.threshold == 0.7
-    assert v.open_in_fields("f1") and v.fields.opened == ("sub", "f1", "smap") and shown == [True]
-    assert v.fields.classifier == "segmenter.safetensors (survey)"  # labels name the checkpoint
+    assert v.open_in_fields("f1") and app.show_tab == "Fields"
+    h = app.handoff
+    assert (h.folder, h.field, h.scoremap, h.threshold) == (str(data_root / "sub"), "f1", "smap", 0.7)
+    assert app.shown(h.folder) == "sub"  # what the Fields tab's folder box will say
+    assert h.classifier == "segmenter.safetensors (survey)"  # labels name the checkpoint
     assert not v.open_in_fields("nope")
 
 

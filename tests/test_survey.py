@@ -429,7 +429,7 @@ def test_survey_view_runs_shows_progress_and_opens_in_fields(fields, checkpoint,
     from radioviz.app.survey_view import SurveyView
 
     fv = FieldsView(labels_path=tmp_path / "labels.ecsv")
-    v = SurveyView(fields=fv, target=str(fields), out=str(tmp_path / "o"), stride=8, threshold=0.5)
+    v = SurveyView(fv.app, target=str(fields), out=str(tmp_path / "o"), stride=8, threshold=0.5)
     v.checkpoint, v.scheduler = str(checkpoint), local_client.scheduler.address
     seen = []
     v.param.watch(lambda e: seen.append(e.new), "done")
@@ -477,7 +477,7 @@ def test_labels_on_a_surveyed_field_record_the_survey_checkpoint(checkpoint, tmp
     fields = tmp_path / "fields"
     write_field(simulate_field(SimConfig(seed=3, size=80, point_density_per_deg2=20, n_extended=1)), fields)
     fv = FieldsView(labels_path=tmp_path / "labels.sqlite")
-    v = SurveyView(fields=fv, target=str(fields), out=str(tmp_path / "o"), stride=8)
+    v = SurveyView(fv.app, target=str(fields), out=str(tmp_path / "o"), stride=8)
     v.checkpoint, v.scheduler = str(checkpoint), local_client.scheduler.address
     v.threshold = 0.0  # every field has a candidate
     v.run()

@@ -83,13 +83,13 @@ def test_open_in_fields_at_the_candidate(surveys, store):
     from radioviz.app.vet_view import VetView
 
     f = FieldsView(labels_path=store)
-    shown = []
-    v = VetView(f, show_fields=lambda: shown.append(1))
+    v = VetView(f.app)
     assert v.state.labels is f.labels  # one store, one identity per page
     k = len(v.state.rows) - 1
     v.move(k)
     c = v.state.rows[k]
-    assert v.open_in_fields() and shown
+    assert v.open_in_fields() and f.app.show_tab == "Fields"
+    assert f"at candidate {f.selected + 1}." in v.state.status
     assert f.field == c.field and f.scoremap is not None
     sel = f.candidates[f.selected]
     assert (sel["x"], sel["y"]) == (c.x, c.y)

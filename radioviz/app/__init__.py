@@ -1,11 +1,16 @@
 """The Panel app: thin ``param``/``Viewer`` components over the library.
 
 ``create_app()`` builds the page; ``app.py`` at the repository root serves it, and the same
-object displays inline in Jupyter.
+object displays inline in Jupyter.  Panel is imported only when a view module is: the app's
+session state (:mod:`.state`) and its other pure modules load without it.
 """
 
-import holoviews.plotting.bokeh  # noqa: F401  (the views' HoloViews .opts need the bokeh backend registered)
-
-from .main import create_app
-
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str):
+    if name == "create_app":
+        from .main import create_app
+
+        return create_app
+    raise AttributeError(name)

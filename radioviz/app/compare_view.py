@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (the .opts below need the bokeh backend registered)
 import numpy as np
 import panel as pn
 import param

@@ -5,7 +5,9 @@ GLEAM fields when it shows them — then the app's own folder (the bundled simul
 Why: both tabs took the Fields tab's folder box as a path, but under a data root that box reads
 relative to the root ("GLEAM-Data/TRAIN_DATA_1"), so it was looked up in the server's working
 directory ("no such file or directory"); and Generate listed only the bundled folder.  The
-Fields tab's own resolution of its box (data root, uploads) is the one used here.
+folder the Fields tab resolved (``AppSession.folder``, from ``AppSession.resolve``) is the one
+used here.  Each function takes the page's :class:`~.state.AppSession` (a view holding one as
+``.app`` is accepted too, for callers not yet switched).
 """
 
 from __future__ import annotations
@@ -15,25 +17,27 @@ from pathlib import Path
 
 from ..errors import InputError
 from . import resources
+from .state import AppSession, FieldRef
 
 #: the forward process's choice that follows the Fields tab
 FOLLOW = "(the field open in the Fields tab)"
 
-#: a field: (server folder, field name)
-FieldRef = tuple[str, str]
+
+def _session(app) -> AppSession | None:
+    return getattr(app, "app", app)
 
 
-def fields_tab_folder(fields_view) -> str | None:
+def fields_tab_folder(app) -> str | None:
     """The server folder the Fields tab has open, as that tab resolved its folder box (inside
     the data root, an upload's temporary folder); None before it opened one."""
-    folder = fields_view._root() if fields_view is not None else None
-    return str(folder) if folder else None
+    app = _session(app)
+    return str(app.folder) if app is not None and app.folder else None
 
 
-def open_field(fields_view) -> FieldRef | None:
+def open_field(app) -> FieldRef | None:
     """(folder, name) of the field open in the Fields tab; None when none is."""
-    folder = fields_tab_folder(fields_view)
-    return (folder, fields_view.field) if folder and fields_view.field else None
+    app = _session(app)
+    return app.open_field() if app is not None else None
 
 
 def _names(folder: str) -> list[str]:
@@ -57,13 +61,14 @@ def _short(text: str) -> str:
     return str(Path(*p.parts[-2:])) if p.is_absolute() and len(p.parts) > 2 else text
 
 
-def field_choices(data_dir: str, fields_view=None) -> dict[str, FieldRef]:
+def field_choices(data_dir: str, app=None) -> dict[str, FieldRef]:
     """label → (folder, name): the Fields tab's folder's fields (labelled "name · folder" when that
     folder is not ``data_dir``), then ``data_dir``'s (labelled by name)."""
     out: dict[str, FieldRef] = {}
-    folder = fields_tab_folder(fields_view)
+    app = _session(app)
+    folder = fields_tab_folder(app)
     if folder is not None and not _same(folder, data_dir):
-        where = _short(str(fields_view.data_dir))
+        where = _short(str(app.data_dir))
         out.update({f"{n} · {where}": (folder, n) for n in _names(folder)})
     out.update({n: (str(data_dir), n) for n in _names(str(data_dir))})
     return out
@@ -96,7 +101,8 @@ def offer(view, name: str, objects: dict, default) -> None:
         setattr(view, name, default)
 
 
-def follow_fields(fields_view, refresh: Callable[[], None]) -> None:
-    """Call ``refresh`` whenever the Fields tab opens another folder or field."""
-    if fields_view is not None:
-        fields_view.param.watch(lambda e: refresh(), ["data_dir", "field"])
+def follow_fields(app, refresh: Callable[[], None]) -> None:
+    """Call ``refresh`` whenever the Fields tab opens another folder or field (once for both)."""
+    app = _session(app)
+    if app is not None:
+        app.param.watch(lambda *events: refresh(), ["folder", "field"])

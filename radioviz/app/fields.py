@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 import time
-import uuid
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +31,11 @@ from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
 from . import resources, sky
 from .candidate_classes import MAP_LAYERS, class_colour, class_text
+from .jobs import Job, Outcome, on_session
 from .retrain import Retrainer
 from .session_memory import folder_cached, owned_cache
-from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, on_session, rgba_image, set_data
+from .sky_figure import SkyFigure, contour_paths, empty_image, image_at, rgba_image, set_data
+from .state import AppSession
 
 BANDS = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
 BAND_CHOICES = [*BANDS, "RGB"]
@@ -76,16 +78,6 @@ TABLE_TOOLTIPS = {
     "by": "Who labelled it",
     "comment": "Your comment (click to edit)",
 }
-
-
-def resolve_data_dir(text: str, uploads: dict | None = None) -> str:
-    """The one place the data-folder box's text becomes a folder path: an upload's or SkyView
-    fetch's label names its temporary folder; anything typed goes through the serving policy
-    (inside the data root when one is set)."""
-    folder = (uploads or {}).get(text)
-    if folder is not None:
-        return str(getattr(folder, "name", folder))
-    return str(resources.resolve_user_path(text))
 
 
 def _cv_auc_block(card: ModelCard) -> tuple[dict | None, str]:
@@ -218,21 +210,6 @@ def _first_fields_folder() -> str:
     return resources.shown_path(found[0][0]) if found else "."
 
 
-def _on_session(doc, fn, *args):
-    """Run ``fn(*args)`` on the session's thread (Bokeh models may change only there)."""
-    if doc is None:
-        fn(*args)
-        return
-
-    def run():
-        from panel.io.state import set_curdoc
-
-        with set_curdoc(doc):
-            fn(*args)
-
-    doc.add_next_tick_callback(run)
-
-
 class FieldsView(pn.viewable.Viewer):
     """One browser session's state for the Fields tab."""
 
@@ -279,24 +256,25 @@ class FieldsView(pn.viewable.Viewer):
     readout = param.String(default="")
     scan_version = param.Integer(default=0, precedence=-1)
 
-    def __init__(self, labels_path: str | Path | None = None, **params):
-        params.setdefault("labeller", _default_labeller())
+    def __init__(self, labels_path: str | Path | None = None, app: AppSession | None = None, **params):
+        self.app = app if app is not None else AppSession()
+        params.setdefault("labeller", self.app.labeller or _default_labeller())
         if resources.data_root() is not None:  # served with a data root: show paths inside it
             params["data_dir"] = (
                 resources.shown_path(params["data_dir"]) if "data_dir" in params else _first_fields_folder()
             )
         self._dir = None  # the folder last opened (a resolved server path, never shown)
         self._opened: tuple[str | None, str | None] = (None, None)  # (folder, field) open_field showed
-        self._uploads: dict[str, tempfile.TemporaryDirectory | str] = {}  # shown label -> folder
+        self._uploads = self.app.uploads  # shown label -> temporary folder of an upload or fetch
         super().__init__(**params)
-        self.session = uuid.uuid4().hex[:8]
-        self._guest = f"guest-{self.session[:6]}"  # who a label is by while the Labeller box is empty
+        self.session = self.app.id
+        self._guest = self.app.guest  # who a label is by while the Labeller box is empty
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._alert_cause = ""  # what the alert is about ("catalogue"): it goes when that is fixed
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
-        self._cancel = threading.Event()
-        self._scan_thread: threading.Thread | None = None
+        self._scan_job = Job(f"scan-{self.session}")  # the score map, computed off the event loop
+        self._cancel = self._scan_job.cancelled  # set by a new field or model too: the scan is stale
         self.scoremap: ScoreMap | None = None
         self._scan_meta: dict = {}
         self.candidates: list[dict] = []
@@ -328,12 +306,16 @@ class FieldsView(pn.viewable.Viewer):
         self._events = False
         self._beam_desc = ""
         doc = pn.state.curdoc  # a store busy now is retried in a thread: its labels appear here
-        self.labels = LabelStore(
-            labels_path or default_labels_path(),
-            self._labeller(),
-            self.session,
-            on_ready=lambda: _on_session(doc, self._labels_ready),
-        )
+        if self.app.labels is None:
+            self.app.labels = LabelStore(
+                labels_path or default_labels_path(),
+                self._labeller(),
+                self.session,
+                on_ready=lambda: on_session(self._labels_ready, doc=doc),
+            )
+        self.labels = self.app.labels
+        self.app.labeller = self.labeller
+        self.app.param.watch(self._open_handoff, "handoff")
         self.retrainer = Retrainer()
         self._list_models()
         self.classifier = default_model(self._cards)
@@ -356,7 +338,7 @@ class FieldsView(pn.viewable.Viewer):
             self._root(),
             self.classifier,
             self.labels,
-            hand_back=lambda fn, args: _on_session(doc, fn, *args),
+            hand_back=lambda fn, args: on_session(partial(fn, *args), doc=doc),
             on_done=self._retrained,
         )
 
@@ -374,7 +356,7 @@ class FieldsView(pn.viewable.Viewer):
     @param.depends("data_dir", watch=True)
     def _load_folder(self):
         try:
-            folder = resolve_data_dir(self.data_dir, self._uploads)
+            folder = self.app.resolve(self.data_dir)
             srcs = resources.sources(folder)
         except InputError as exc:
             self.show_error(str(exc))
@@ -420,6 +402,8 @@ class FieldsView(pn.viewable.Viewer):
         except Exception as exc:  # keep the page up; say what went wrong
             self.show_error(f"{name}: cannot show this field ({type(exc).__name__}: {exc})")
         self._set_candidates([])  # table, markers, cut-outs, cache and counts of the new field
+        # the other tabs see the folder and field together, once the field is shown
+        self.app.param.update(data_dir=self.data_dir, folder=root, field=name)
 
     def clipped(self):
         return resources.clipped_field(self._root(), self.field)
@@ -472,10 +456,7 @@ class FieldsView(pn.viewable.Viewer):
 
     def _forget_uploads(self):
         """Remove this session's uploaded folders (on a new upload and when the session ends)."""
-        for tmp in self._uploads.values():
-            if hasattr(tmp, "cleanup"):
-                tmp.cleanup()
-        self._uploads.clear()
+        self.app.forget_uploads()
 
     def _session_ended(self):
         """The page is gone: stop a scan and the blink timer, remove uploaded folders."""
@@ -486,7 +467,7 @@ class FieldsView(pn.viewable.Viewer):
 
     def _cut_mapper_palette(self):
         mapper, palette = self._cut_mapper, _palette(self.cmap)
-        on_session(mapper, lambda: setattr(mapper, "palette", palette))
+        on_session(lambda: setattr(mapper, "palette", palette), mapper)
 
     def _forget_catalogue(self):
         if self._catalog_tmp is not None:
@@ -757,15 +738,12 @@ class FieldsView(pn.viewable.Viewer):
     def compute_scores(self) -> ScoreMap | None:
         """Score the current field here and now (what scripts and tests call)."""
         args = self._scan_args()
-        self._cancel.clear()
-        t0 = time.perf_counter()
-        result = self._scan(*args)
-        self._finish_scan(args, result, None, time.perf_counter() - t0)
+        self._scan_job.run_here(lambda job: self._scan(*args), partial(self._finish_scan, args))
         return self.scoremap
 
     def start_scan(self) -> None:
         """Score the current field in a worker thread; Cancel stops it within one batch."""
-        if self._scan_thread is not None and self._scan_thread.is_alive():
+        if self._scan_job.running:
             self._status.object = "A score map is already being computed — Cancel it first."
             return
         try:
@@ -774,31 +752,18 @@ class FieldsView(pn.viewable.Viewer):
             self.show_error(str(exc))
             return
         self.clear_error()
-        self._cancel.clear()
-        doc = pn.state.curdoc
         self.progress.value, self.progress.visible = 0, True
         self._status.object = f"Scoring {args[1]} with {args[2]} (stride {args[3]})…"
-        last = [0.0]
+        self._scan_job.start(
+            lambda job: self._scan(*args, progress=job.report),
+            partial(self._finish_scan, args),
+            lambda value: setattr(self.progress, "value", value),
+        )
 
-        def progress(value):
-            if time.perf_counter() - last[0] > 0.25:
-                last[0] = time.perf_counter()
-                _on_session(doc, setattr, self.progress, "value", value)
-
-        def work():
-            t0 = time.perf_counter()
-            try:
-                result = self._scan(*args, progress=progress)
-                _on_session(doc, self._finish_scan, args, result, None, time.perf_counter() - t0)
-            except Exception as exc:  # reported on the page, never lost in a thread
-                _on_session(doc, self._finish_scan, args, None, exc, time.perf_counter() - t0)
-
-        self._scan_thread = threading.Thread(target=work, daemon=True, name=f"scan-{self.session}")
-        self._scan_thread.start()
-
-    def _finish_scan(self, args, result, error, seconds: float) -> None:
+    def _finish_scan(self, args, outcome: Outcome) -> None:
         self.progress.visible = False
         root, field, name, stride, _ = args
+        result, error, seconds = outcome.result, outcome.error, outcome.seconds
         if error is not None:
             msg = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
             self.show_error(f"Score map failed — {msg}")
@@ -845,6 +810,17 @@ class FieldsView(pn.viewable.Viewer):
         self.scoremap, self._cuts = smap, {}
         self._scan_meta = {"classifier": classifier, "stride": smap.stride}
         self._update_candidates()
+
+    def _open_handoff(self, event) -> None:
+        """Another tab asked for a field with its score map (``AppSession.open_scoremap``)."""
+        h = event.new
+        if h is None:
+            return
+        self.threshold = h.threshold
+        self.show_scoremap(self.app.shown(h.folder), h.field, h.scoremap, h.classifier)
+        if h.at is not None:
+            at = (int(h.at[0]), int(h.at[1]))
+            self.selected = next((i for i, c in enumerate(self.candidates) if (c["x"], c["y"]) == at), 0)
 
     @param.depends("classifier", watch=True, on_init=True)
     def _model_threshold(self):
@@ -1092,7 +1068,7 @@ class FieldsView(pn.viewable.Viewer):
             patch["ready"] = [(i, 1) for i in add] + [(i, 0) for i in drop]
             self._sent = want
         cache = self._cache
-        on_session(cache, lambda: cache.patch(patch))
+        on_session(lambda: cache.patch(patch), cache)
 
     def _info_html(self, c: dict) -> str:
         near = c.get("nearest_cluster") or ""
@@ -1111,7 +1087,7 @@ class FieldsView(pn.viewable.Viewer):
         marks = [self._mark_html(c) for c in self.candidates]
         cache = self._cache
         if len(marks) == len(cache.data.get("mark", [])):
-            on_session(cache, lambda: cache.data.update(mark=marks))
+            on_session(lambda: cache.data.update(mark=marks), cache)
 
     def header_text(self) -> str:
         c = self.candidates[self.selected]
@@ -1193,7 +1169,7 @@ class FieldsView(pn.viewable.Viewer):
             self._table.patch({col: [(k, row[col])] for col in ("label", "by", "comment")})
         mark, cache = self._mark_html(c), self._cache
         if k < len(cache.data.get("mark", [])):
-            on_session(cache, lambda: cache.patch({"mark": [(k, mark)]}))
+            on_session(lambda: cache.patch({"mark": [(k, mark)]}), cache)
         return True
 
     def move(self, step: int):
@@ -1213,6 +1189,18 @@ class FieldsView(pn.viewable.Viewer):
 
     def _labeller(self) -> str:
         return self.labeller.strip() or self._guest
+
+    @param.depends("labeller", watch=True)
+    def _share_labeller(self) -> None:
+        self.app.labeller = self.labeller
+
+    @param.depends("classifier", watch=True)
+    def _share_detector(self) -> None:
+        self.app.detector = self.classifier
+
+    @param.depends("selected", watch=True)
+    def _share_selected(self) -> None:
+        self.app.selected = self.selected
 
     def _labels_ready(self) -> None:
         """The label store, busy when the page opened, is free: its labels show, saving works."""

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (the views' .opts need the bokeh backend registered)
 import panel as pn
 
 from .compare_view import CompareView
@@ -14,19 +15,10 @@ from .fields import FieldsView
 from .generate_view import GenerateView
 from .models_view import ModelsView
 from .ordered_events import order_session_events
+from .state import AppSession
 from .survey_view import SurveyView
 from .trajectory_view import TrajectoryView
 from .vet_view import VetView
-
-
-def _survey(fields: FieldsView, tabs: pn.Tabs) -> SurveyView:
-    survey = SurveyView(fields)
-    survey.show_fields = lambda: setattr(tabs, "active", 0)  # "Open in Fields tab" shows it
-    return survey
-
-
-def _vet(fields: FieldsView, tabs: pn.Tabs) -> VetView:
-    return VetView(fields, show_fields=lambda: setattr(tabs, "active", 0))  # "Open in Fields tab"
 
 
 def lazy_tabs(*builders: tuple[str, Callable[[], object]]) -> pn.Tabs:
@@ -87,19 +79,23 @@ def create_app(
     pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", nthreads=4, notifications=False)
     order_session_events(4)  # one page's events in the order sent; pages in parallel
     hv.extension("bokeh", logo=False)
-    fields = FieldsView(labels_path=labels_path, **({"data_dir": data_dir} if data_dir else {}))
+    app = AppSession()  # what the tabs share; no tab is handed another tab
+    fields = FieldsView(labels_path=labels_path, app=app, **({"data_dir": data_dir} if data_dir else {}))
     remember_in_url(fields)
     # built by whichever of Generate, Trajectory or Compare is shown first (they share its result)
-    generate = functools.cache(lambda: GenerateView(data_dir=data_dir, fields_view=fields))
-    tabs = lazy_tabs(
+    generate = functools.cache(lambda: _generate(data_dir, app))
+    builders = (
         ("Fields", lambda: fields),
         ("Generate", generate),
-        ("Trajectory", lambda: TrajectoryView(generate(), data_dir=data_dir, fields_view=fields)),
+        ("Trajectory", lambda: TrajectoryView(generate(), data_dir=data_dir, fields_view=app)),
         ("Compare", lambda: CompareView(generate())),
         ("Models", ModelsView),
-        ("Survey", lambda: _survey(fields, tabs)),
-        ("Vet", lambda: _vet(fields, tabs)),
+        ("Survey", lambda: SurveyView(app)),
+        ("Vet", lambda: VetView(app)),
     )
+    tabs = lazy_tabs(*builders)
+    names = [name for name, _ in builders]
+    app.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "show_tab")
     if template:
         from .resources import serve_panel_css_locally
 
@@ -116,6 +112,13 @@ def create_app(
         "# RadioViz\nMWA/GLEAM radio images: fields, halo classifiers and generative models."
     )
     return pn.Column(header, tabs, sizing_mode="stretch_width")
+
+
+def _generate(data_dir: str | None, app: AppSession) -> GenerateView:
+    """The Generate tab, its latest result published on the session (Compare and Trajectory)."""
+    view = GenerateView(data_dir=data_dir, fields_view=app)
+    view.param.watch(lambda e: setattr(app, "generate_result", e.new), "result")
+    return view
 
 
 def launch_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,8 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
+from .jobs import on_session
+
 FRAME = 520  # screen pixels across the longer side of the field
 HALO = "#000000"  # outline under the white beam, scale bar and its label
 
@@ -43,21 +45,8 @@ def sky_formatters() -> dict:
 SKY_TOOLTIPS = [("RA", "@ra{custom}"), ("Dec", "@dec{custom}"), ("value", "@flux{0.0000} Jy/beam")]
 
 
-def on_session(model, fn) -> None:
-    """Run ``fn()`` where ``model`` may change: now when it is in no served document or this is the
-    server's own thread; else on the session's next tick (Bokeh's one thread-safe call).  After a
-    session is destroyed nothing is scheduled."""
-    from tornado.ioloop import IOLoop
-
-    doc = model.document
-    if doc is None or doc.session_context is None or IOLoop.current(instance=False) is not None:
-        fn()
-        return
-    doc.add_next_tick_callback(fn)
-
-
 def set_data(src: ColumnDataSource, data: dict) -> None:
-    on_session(src, lambda: setattr(src, "data", data))
+    on_session(lambda: setattr(src, "data", data), src)
 
 
 def empty_image(name: str = "level") -> dict:
@@ -209,7 +198,7 @@ class SkyFigure:
                     for g in grids:
                         g.ticker = ticker
 
-        on_session(self.fig, apply)
+        on_session(apply, self.fig)
 
     def set_image(self, data: dict, colorbar: dict | None, rgb: dict | None = None) -> None:
         """The band image (display levels plus Jy/beam, RA, Dec for the hover), or an RGB image
@@ -227,10 +216,10 @@ class SkyFigure:
                 self.colorbar.major_label_overrides = colorbar["major_label_overrides"]
                 self.colorbar.title = colorbar["title"]
 
-        on_session(self.fig, apply)
+        on_session(apply, self.fig)
 
     def set_palette(self, palette: list[str]) -> None:
-        on_session(self.fig, lambda: setattr(self.mapper, "palette", palette))
+        on_session(lambda: setattr(self.mapper, "palette", palette), self.fig)
 
 
 def _at(x: float, y: float, dw: float, dh: float) -> dict:

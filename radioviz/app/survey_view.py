@@ -67,14 +67,13 @@ class SurveyView(pn.viewable.Viewer):
     total = param.Integer(default=0)
     status = param.String(default="")
 
-    def __init__(self, fields=None, show_fields=None, **params):
+    def __init__(self, app=None, **params):
         # the operator's scheduler (--dask-scheduler) unless told otherwise; a page can name
         # no other than the operator allowed at launch (resources.check_scheduler)
         params.setdefault("scheduler", resources.dask_scheduler() or "")
         super().__init__(**params)
         self._scheduler_in_use = self.scheduler
-        self.fields = fields
-        self.show_fields = show_fields  # brings the Fields tab forward (set by the page layout)
+        self.app = app  # the page's AppSession: "Open in Fields tab" goes through it
         self._refusals = Refusals(self, "status")  # what the Stride/Workers boxes refused
         cards = scoring_cards()
         self.param.checkpoint.objects = sorted(cards)
@@ -144,10 +143,13 @@ class SurveyView(pn.viewable.Viewer):
 
     def _apply(self, **values):
         """Set params on the session's thread when served, directly otherwise."""
+        self._hand_back(partial(self.param.update, **values))
+
+    def _hand_back(self, fn) -> None:
         if self._doc is not None:
-            self._doc.add_next_tick_callback(partial(self.param.update, **values))
+            self._doc.add_next_tick_callback(fn)
         else:
-            self.param.update(**values)
+            fn()
 
     def run(self):
         """Run the survey here (blocking); what ``start`` runs in a thread."""
@@ -221,6 +223,8 @@ class SurveyView(pn.viewable.Viewer):
         except Exception as exc:  # keep the server up; show what went wrong
             text = f"Error: {type(exc).__name__}: {resources.public_message(str(exc))}"
         self._apply(running=False, status=text)
+        if self.app is not None:
+            self._hand_back(lambda: setattr(self.app, "survey_run", self.result))
 
     def start(self):
         if self.running:
@@ -255,22 +259,18 @@ class SurveyView(pn.viewable.Viewer):
 
     def open_in_fields(self, name: str) -> bool:
         """Hand a surveyed field or mosaic, with its score map, to the Fields tab."""
-        if self.fields is None or self.result is None or name not in self.result.openable:
+        if self.app is None or self.result is None or name not in self.result.openable:
             return False
         entry = self.result.openable[name]
-        self.fields.threshold = self.threshold
-        # served with a data root the Fields tab shows paths relative to it, never the server's
-        folder = resources.shown_path(entry["folder"])
         ckpt = Path(str(self.result.config.get("checkpoint") or "")).name
-        self.fields.show_scoremap(
-            folder,
+        self.app.open_scoremap(
+            entry["folder"],
             entry["field"],
             self.result.scoremap(name),
             f"{ckpt} (survey)" if ckpt else "survey score map",
+            self.threshold,
         )
         self.status = f"Opened {name} in the Fields tab with its survey score map."
-        if self.show_fields is not None:
-            self.show_fields()
         return True
 
     def _scheduler_box(self) -> list:

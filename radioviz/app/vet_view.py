@@ -21,8 +21,9 @@ from ..scan.vetting import LabelSaveError
 from . import resources
 from . import vet_cutouts as cuts
 from .fields import default_model, scoring_cards
+from .jobs import on_session
 from .shortcuts import Vetter
-from .sky_figure import on_session, set_data
+from .sky_figure import set_data
 from .vet_state import SAMPLE_CHOICE, VetState
 
 AHEAD, BEHIND = 12, 6  # candidates whose cut-outs the browser holds after and before the cursor
@@ -39,19 +40,19 @@ class VetView(pn.viewable.Viewer):
 
     selected = param.Integer(default=-1)
 
-    def __init__(self, fields=None, labels_path=None, show_fields=None, **params):
+    def __init__(self, app=None, labels_path=None, **params):
         super().__init__(**params)
         from bokeh.models import ColumnDataSource
 
-        store = getattr(fields, "labels", None)
+        store = getattr(app, "labels", None)
         if store is None:
             from ..scan.vetting import LabelStore, default_labels_path
 
             store = LabelStore(labels_path or default_labels_path())
-        self.state = VetState(labels=store, guest=getattr(fields, "_guest", None))
-        if fields is not None:
-            self.state.labeller = fields.labeller
-        self.fields, self.show_fields = fields, show_fields
+        self.state = VetState(labels=store, guest=getattr(app, "guest", None))
+        if app is not None:
+            self.state.labeller = app.labeller
+        self.app = app  # the page's AppSession: "Open in Fields tab" goes through it
         self.tag = f"vet{self.state.session}"
         self._cache = ColumnDataSource(self._cache_data([]), name=f"rv-cache-{self.tag}")
         self._srcs = [
@@ -224,7 +225,7 @@ class VetView(pn.viewable.Viewer):
             self._sent = (self._sent - set(drop)) | set(added)
         cache = self._cache
         if patch:
-            on_session(cache, lambda: cache.patch(patch))
+            on_session(lambda: cache.patch(patch), cache)
 
     # -- labels -------------------------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class VetView(pn.viewable.Viewer):
     def _show_row(self, k: int, c) -> None:
         """The row's label and votes in the browser's cache now; the table with the next flush."""
         mark, info, cache = self._mark(c), self._info(k, c), self._cache
-        on_session(cache, lambda: cache.patch({"mark": [(k, mark)], "info": [(k, info)]}))
+        on_session(lambda: cache.patch({"mark": [(k, mark)], "info": [(k, info)]}), cache)
         self._dirty.add(k)
 
     def flush(self) -> None:
@@ -319,19 +320,19 @@ class VetView(pn.viewable.Viewer):
     def open_in_fields(self) -> bool:
         """The selected candidate's whole field, with the survey's score map, in the Fields tab
         (the survey's threshold, so its candidate list is the survey's), at that candidate."""
-        k, f = self.selected, self.fields
-        if f is None or not 0 <= k < len(self.state.rows):
+        k, app = self.selected, self.app
+        if app is None or not 0 <= k < len(self.state.rows):
             return False
         c = self.state.rows[k]
-        f.threshold = c.threshold
-        f.show_scoremap(
-            resources.shown_path(cuts.image_folder(c)), c.field, cuts.scoremap(c), f"{c.checkpoint} (survey)"
+        app.open_scoremap(
+            cuts.image_folder(c),
+            c.field,
+            cuts.scoremap(c),
+            f"{c.checkpoint} (survey)",
+            c.threshold,
+            (c.x, c.y),
         )
-        at = next((i for i, d in enumerate(f.candidates) if (d["x"], d["y"]) == (c.x, c.y)), 0)
-        f.selected = at
-        self.state.status = f"Opened {c.field} in the Fields tab at candidate {at + 1}."
-        if self.show_fields is not None:
-            self.show_fields()
+        self.state.status = f"Opened {c.field} in the Fields tab at candidate {app.selected + 1}."
         return True
 
     def _show_error(self, text: str) -> None:
