@@ -5,12 +5,15 @@ import json
 
 import pytest
 
+from radioviz.models import registry
 from radioviz.models.card import ModelCard, ModelCardError
 from radioviz.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from radioviz.models.classifiers import CLASSIFIERS, build_classifier
+from radioviz.models.classifiers import build_classifier
 from radioviz.models.unet import build_unet
 
 from .conftest import REPO
+
+CLASSIFIERS = registry.builders("classifier", registry.WINDOW)  # the window classifiers' constructors
 
 # a trainer's resumable state (``*.train-state.json``, git-ignored) is not a card
 COMMITTED = sorted(p for p in (REPO / "checkpoints").glob("*.json") if ".train-state" not in p.name)

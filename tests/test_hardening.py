@@ -25,11 +25,14 @@ from radioviz.errors import (
     error_line,
 )
 from radioviz.io.fits import check_fits, read_planes
+from radioviz.models import registry
 from radioviz.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from radioviz.models.classifiers import CLASSIFIERS, build_classifier
+from radioviz.models.classifiers import build_classifier
 
 from . import fuzz_corpus as fz
 from .conftest import REPO
+
+CLASSIFIERS = registry.builders("classifier", registry.WINDOW)  # the window classifiers' constructors
 
 torch.set_num_threads(1)
 

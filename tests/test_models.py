@@ -3,8 +3,11 @@ import json
 import pytest
 import torch
 
+from radioviz.models import registry
 from radioviz.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from radioviz.models.classifiers import CLASSIFIERS, build_classifier, count_parameters, halo_score
+from radioviz.models.classifiers import build_classifier, count_parameters, halo_score
+
+CLASSIFIERS = registry.builders("classifier", registry.WINDOW)  # the window classifiers' constructors
 
 
 @pytest.mark.parametrize(

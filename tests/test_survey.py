@@ -22,12 +22,12 @@ from radioviz.io.fits import BandImage, write_image
 from radioviz.io.layout import discover, read_stack
 from radioviz.models.checkpoint import save_checkpoint
 from radioviz.models.classifiers import build_classifier
+from radioviz.scan.scorer import ClassifierScorer, DenseScorer, DetectorScorer
 from radioviz.simulate import SimConfig, simulate_field, write_field
 from radioviz.simulate.sky import band_wcs
 from radioviz.survey import load_scorer, load_survey, run_survey
 from radioviz.survey import mosaic as mosaic_mod
 from radioviz.survey.mosaic import FitsPlane, mosaic_scores, one_piece_scores, open_mosaic
-from radioviz.survey.scorers import ClassifierScorer, DenseScorer, DetectorScorer
 
 distributed = pytest.importorskip("distributed")
 N_FIELDS = 5

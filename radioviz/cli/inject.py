@@ -25,19 +25,13 @@ def register(sub) -> None:
 
 def cmd_inject(args) -> int:
     from ..io.layout import read_stack, split_sources
-    from ..metrics.evaluate import load_classifier, score_images
-    from ..scan.injection import InjectionGrid, injection_recovery, plot_completeness
+    from ..models.checkpoint import read_card
+    from ..scan.injection import InjectionGrid, plot_completeness
+    from ..scan.scorer import load_scorer
 
-    model, pre, card = load_classifier(args.checkpoint, args.device)
+    scorer, card = load_scorer(args.checkpoint, args.device), read_card(args.checkpoint)
     fields = [read_stack(s) for s in split_sources(args.data, args.split) if s.label == 0]
-    if getattr(model, "is_detector", False):  # a segmenter: whole-field passes, cluster score
-        from ..scan.detector import detector_injection_recovery
-
-        per, summ = detector_injection_recovery(fields, model, InjectionGrid(redshift=args.redshift))
-    else:
-        per, summ = injection_recovery(
-            fields, lambda x: score_images(model, pre, x), pre, InjectionGrid(redshift=args.redshift)
-        )
+    per, summ = scorer.injection_recovery(fields, InjectionGrid(redshift=args.redshift))
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"injection_{card.arch}"
     per.write(args.out / f"{stem}_all.ecsv", overwrite=True)

@@ -13,6 +13,7 @@ import dataclasses
 from pathlib import Path
 
 from .. import validate as V
+from ..models import registry
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKPOINTS = REPO / "checkpoints"
@@ -114,7 +115,7 @@ def checkpoint(default: Path | None = None, help: str | None = None) -> argparse
 def classifier_training() -> argparse.ArgumentParser:
     """What ``train classifier`` and ``cv`` share: architecture, schedule, normalisation, generated halos."""
     p = _parent()
-    p.add_argument("--arch", choices=["L", "A", "D"], default="A")
+    p.add_argument("--arch", choices=registry.trainable_classifiers(), default="A")
     p.add_argument(
         "--offcentre",
         type=V.int_range(0, 100),

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Normalization, Preprocessing, generator_normalization
 from ..errors import InputError
 from ..models.checkpoint import read_card
@@ -27,6 +26,7 @@ from .images import (
     statistics_comparison,
     zero_fraction,
 )
+from .real import real_cutouts
 from .yardsticks import band_geometry, run_two_sample, yardsticks
 
 FID_NOTE = (
@@ -200,22 +200,6 @@ def compare_images(
         else:
             rep["fid_note"] = f"FID/KID need the A classifier's features; this classifier is {ccard.arch}"
     return cmp
-
-
-def real_cutouts(
-    real_root: str | Path, split: str, pre: Preprocessing, label: str | None, cache_dir: Path | None = None
-) -> np.ndarray:
-    """The split's central cut-outs (no augmentation) in the generator's convention; only the
-    matching class (halo for H/cH/mH, non-halo) when a label is given."""
-    ds, _, _ = build_dataset(
-        DatasetConfig(str(real_root), split, pre.band_convention, pre.cutout_size, pre.nsigma, augment=False),
-        cache_dir,
-        progress=False,
-    )
-    real = ds.images
-    if label is not None:
-        real = real[ds.labels == (0 if label == "non-halo" else 1)]
-    return real
 
 
 def compare(

@@ -14,22 +14,24 @@ import numpy as np
 
 from ..data.dataset import DatasetConfig, build_dataset
 from ..data.preprocess import Preprocessing
+from ..models import registry
 from ..models.checkpoint import ModelCardError, card_path, load_checkpoint, read_card
-from ..models.classifiers import CLASSIFIERS, predict_halo_scores
+from ..models.classifiers import predict_halo_scores
 from ..models.device import place
-from ..models.segmenter import SEGMENTERS, Detector
 from .classification import binary_metrics
 
 
 def load_classifier(path: str | Path, device: str = "cpu"):
     """(model, preprocessing, card) of a classifier checkpoint, read on the CPU and placed on
-    ``device`` (auto, cpu or cuda); a segmenter checkpoint (arch ``segmenter``) loads as a
-    :class:`~radioviz.models.segmenter.Detector`, which the score-map, evaluation and injection
-    paths dispatch on."""
-    if read_card(path).arch in SEGMENTERS:
-        net, card = load_checkpoint(path, SEGMENTERS, kind="classifier")
+    ``device`` (auto, cpu or cuda).  A dense architecture (the segmenter) loads as a
+    :class:`~radioviz.models.segmenter.Detector`; :func:`radioviz.scan.scorer.scorer_for` is
+    where the rest of the library learns which of the two it holds."""
+    if registry.scores_fields(read_card(path)) == registry.DENSE:
+        from ..models.segmenter import Detector
+
+        net, card = load_checkpoint(path, registry.builders("classifier", registry.DENSE), kind="classifier")
         return place(Detector(net, card), device), card.preprocessing or Preprocessing(), card
-    model, card = load_checkpoint(path, CLASSIFIERS, kind="classifier")
+    model, card = load_checkpoint(path, registry.builders("classifier", registry.WINDOW), kind="classifier")
     model = place(model, device)
     pre = card.preprocessing or Preprocessing()
     if pre.normalization is None:  # a classifier's inputs are scaled as in training, or not at all
@@ -54,7 +56,7 @@ def evaluate_classifier(
 ) -> dict:
     """The ``evaluate-classifier --json`` contract as a dict (the model run on ``device``)."""
     model, pre, card = load_classifier(checkpoint, device)
-    if getattr(model, "is_detector", False):
+    if registry.scores_fields(card) == registry.DENSE:  # a whole-field detector: its own contract
         from .detector_eval import evaluate_detector
 
         return evaluate_detector(checkpoint, model, card, root, split, progress)

@@ -210,7 +210,7 @@ def measure_structure(
     data root."""
     from ..models.quality import default_guidance
     from ..sampling.generate import accepted, generate, load_generator
-    from .compare import real_cutouts
+    from .real import real_cutouts
 
     mc = load_generator(checkpoint, device)
     card = mc[1]

@@ -11,8 +11,9 @@ Validation bounds every number a network is built from (widths, channels, depth,
 a card claiming ``base: 4096`` is refused in microseconds instead of allocating gigabytes.  A
 refusal is a :class:`ModelCardError` naming the file and the field.
 
-To add a kind of model, add it to :data:`KINDS` (its architectures) and, if its constructor takes
-new size-like arguments, to :data:`INT_BOUNDS` / :data:`LIST_BOUNDS`.
+The kinds and architectures a card may name are :mod:`radioviz.models.registry`'s; if a new
+architecture's constructor takes new size-like arguments, bound them in :data:`INT_BOUNDS` /
+:data:`LIST_BOUNDS`.
 """
 
 from __future__ import annotations
@@ -25,17 +26,12 @@ from typing import Any
 from ..data.preprocess import Normalization, Preprocessing
 from ..errors import InputError
 from ..validate import GUIDANCE_RANGE, MAX_RADIUS_ARCMIN, number_problem
+from . import registry
+from .segmenter_spec import CLASSES, NORMS, tile_overlap
 
 CARD_VERSION = 1
 
-#: kind → the architectures a card of that kind may name.
-KINDS: dict[str, frozenset[str]] = {
-    "classifier": frozenset({"L", "A", "D", "segmenter"}),
-    "ddpm": frozenset({"unet"}),
-    "edm": frozenset({"unet"}),
-    "wgan": frozenset({"wgan-generator"}),
-}
-GENERATOR_KINDS = ("ddpm", "edm", "wgan")
+GENERATOR_KINDS = registry.generator_kinds()
 CONDITIONS = ("label", "flux", "mask", "background")
 
 #: Inclusive bounds of integer constructor arguments (far above anything trained here, far
@@ -62,7 +58,7 @@ LIST_BOUNDS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
 BOOL_KWARGS = ("flux_cond", "background")
 #: choice-valued constructor arguments → their allowed values (the segmenter's normalisation layer:
 #: "group" is the first shipped detector's, not tile-local; "batch" and "none" are).
-CHOICE_KWARGS: dict[str, tuple[str, ...]] = {"norm": ("group", "batch", "none")}
+CHOICE_KWARGS: dict[str, tuple[str, ...]] = {"norm": NORMS}
 #: U-Net: widest layer (base × largest multiplier); a 3×3 conv at 1024 channels is 38 MB.
 MAX_UNET_WIDTH = 1024
 #: A card's own parameter count above this is refused before building.
@@ -202,8 +198,9 @@ class ModelCard:
         if not isinstance(d, dict):
             raise CheckpointError(path, f"model card is a JSON {type(d).__name__}, not an object")
         d, keys = dict(d), frozenset(d)
-        kind = v.choice(d, "kind", tuple(KINDS))
-        arch = v.choice(d, "arch", tuple(sorted(KINDS[kind])))
+        kinds = registry.kinds()
+        kind = v.choice(d, "kind", tuple(kinds))
+        arch = v.choice(d, "arch", tuple(sorted(kinds[kind])))
         kwargs = v.kwargs(d.pop("kwargs", None))
         params = d.pop("parameters", None)
         count = d.pop("parameter_count", None)
@@ -417,14 +414,10 @@ class _Validator:
         if "tile" in d:
             self.int_in("tile", d["tile"], *TILE_BOUNDS)
             depth = kwargs.get("depth", 3)
-            from .segmenter import tile_overlap
-
             m, overlap = 2**depth, tile_overlap(depth)
             if (d["tile"] - 2 * overlap) // m * m < m:
                 self.fail("tile", f"{d['tile']} leaves no interior with {overlap} px of overlap per side")
         if "classes" in d:
-            from .segmenter import CLASSES
-
             classes = d["classes"]
             if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
                 self.fail("classes", f"{classes!r} is not a list of class names")

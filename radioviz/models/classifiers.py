@@ -104,13 +104,14 @@ class ClassifierD(nn.Module):
         return self.net(x)
 
 
-CLASSIFIERS = {"L": ClassifierL, "A": ClassifierA, "D": ClassifierD}
-
-
 def build_classifier(arch: str, **kwargs) -> nn.Module:
-    if arch not in CLASSIFIERS:
-        raise ValueError(f"unknown classifier architecture {arch!r}; choose from {sorted(CLASSIFIERS)}")
-    return CLASSIFIERS[arch](**kwargs)
+    """A window classifier named in :data:`radioviz.models.registry.ARCHITECTURES`."""
+    from . import registry
+
+    known = registry.builders("classifier", registry.WINDOW)
+    if arch not in known:
+        raise ValueError(f"unknown classifier architecture {arch!r}; choose from {sorted(known)}")
+    return known[arch](**kwargs)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -18,7 +18,7 @@ from scipy import ndimage
 from ..data.fieldgrid import GriddedField
 from ..io.catalogs import MATCH_RADIUS_ARCMIN, crossmatch, matched_names
 from ..simulate.diffuse import GLEAM_BAND_MHZ, GLEAM_BEAM_ARCMIN
-from .scoremap import ScoreMap, map_wcs
+from .maps import ScoreMap, map_wcs
 
 
 def to_scoremap(

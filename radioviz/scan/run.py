@@ -6,42 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from astropy import units as u
 from astropy.io import fits
 from astropy.table import Table
 from tqdm.auto import tqdm
 
-from ..io.catalogs import MATCH_RADIUS_ARCMIN, crossmatch, matched_names
+from ..io.catalogs import MATCH_RADIUS_ARCMIN
 from ..io.layout import discover, read_stack
-from ..metrics.evaluate import load_classifier
+from ..models.checkpoint import read_card
 from ..validate import fits_text
-from .detector import candidates as detector_candidates
-from .detector import to_scoremap
-from .scoremap import ScoreMap, find_candidates, score_map
+from .maps import ScoreMap, candidates_table
+from .scorer import load_scorer
 
-
-def candidates_table(
-    smap: ScoreMap, threshold: float, catalog: Table | None = None, radius_arcmin: float = MATCH_RADIUS_ARCMIN
-) -> Table:
-    cands = find_candidates(smap, threshold)
-    t = Table(
-        {
-            "ra": np.array([c["ra"] for c in cands], float) * u.deg,
-            "dec": np.array([c["dec"] for c in cands], float) * u.deg,
-            "peak_score": np.array([c["peak_score"] for c in cands], float),
-            "x": np.array([c["x"] for c in cands], int),
-            "y": np.array([c["y"] for c in cands], int),
-            "n_map_pixels": np.array([c["n_pixels"] for c in cands], int),
-        }
-    )
-    if catalog is not None:
-        m = crossmatch(np.asarray(t["ra"]), np.asarray(t["dec"]), catalog, radius_arcmin)
-        t["nearest_cluster"] = matched_names(m) if len(t) else np.array([], str)
-        t["separation_arcmin"] = m["separation_arcmin"]
-        t.meta["catalog"] = catalog.meta.get("catalog", "")
-        t.meta["match_radius_arcmin"] = radius_arcmin
-    t.meta.update({"threshold": threshold, "stride": smap.stride})
-    return t
+__all__ = ["candidates_table", "scan_path", "write_probmap", "write_scoremap"]
 
 
 def write_scoremap(smap: ScoreMap, path: Path, meta: dict) -> Path:
@@ -85,10 +61,10 @@ def scan_path(
     (``<field>_probmap.fits``) and a richer candidate table (area, flux per band, spectral index).
     The model runs on ``device`` (auto, cpu or cuda).
     """
-    model, pre, card = load_classifier(checkpoint, device)
-    detector = getattr(model, "is_detector", False)
+    scorer = load_scorer(checkpoint, device)
+    card = read_card(checkpoint)
     if threshold is None:  # the model's own (a survey's default too): ModelCard.default_threshold
-        threshold = model.threshold if detector else card.default_threshold
+        threshold = scorer.threshold
     out = Path(out)
     sources = discover(path)
     results = []
@@ -96,29 +72,10 @@ def scan_path(
         stack = read_stack(src)
         safe = src.name.replace(" ", "_")
         meta = {"CHECKPT": Path(checkpoint).name, "ARCH": card.arch}
-        if detector:
-            prob, grid = model.probability(stack)
-            ref = stack.images[-1]
-            smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
-            write_probmap(prob, grid.wcs, out / f"{safe}_probmap.fits", meta)
-            cls = model.raw_class_probabilities(grid.scaled())
-            if cls is not None:  # the class detector's any-diffuse map beside the halo map
-                diffuse = 1 - cls[model.classes.index("background")]
-                write_probmap(diffuse, grid.wcs, out / f"{safe}_diffusemap.fits", meta)
-            table = detector_candidates(
-                prob,
-                grid,
-                threshold,
-                catalog,
-                radius_arcmin=radius_arcmin,
-                class_probs=cls,
-                classes=model.classes,
-            )
-            if callback is not None:
-                callback(1, 1)
-        else:
-            smap = score_map(stack, model, stride, pre, callback=callback)
-            table = candidates_table(smap, threshold, catalog, radius_arcmin)
+        found = scorer.candidates(stack, stride, threshold, catalog, radius_arcmin, callback)
+        smap, table = found.smap, found.table
+        for name, (data, wcs) in found.maps.items():
+            write_probmap(data, wcs, out / f"{safe}_{name}.fits", meta)
         fits_path = write_scoremap(smap, out / f"{safe}_scoremap.fits", meta)
         table.meta["field"] = src.name
         ecsv = out / f"{safe}_candidates.ecsv"

@@ -5,12 +5,11 @@ embedded ``LocalCluster`` (or an existing scheduler) and records each as it comp
 :func:`load_survey` reads an output directory back for vetting.
 """
 
+from ..scan.scorer import Scorer, load_scorer
 from .results import SurveyResult, load_survey
 from .runner import SurveySummary, read_targets, run_survey
-from .scorers import SCORERS, Scorer, load_scorer
 
 __all__ = [
-    "SCORERS",
     "Scorer",
     "SurveyResult",
     "SurveySummary",

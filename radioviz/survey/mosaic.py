@@ -25,8 +25,8 @@ from ..errors import InputError, WCSError
 from ..io.bands import GLEAM_BANDS, Band
 from ..io.fits import read_planes
 from ..io.layout import SourceFiles
+from ..scan.scorer import Scorer
 from ..validate import check_wcs, frame_of, wcs_problem
-from .scorers import Scorer
 
 #: a source whose reference band is larger than this on a side is surveyed as a mosaic
 MOSAIC_MIN_SIDE = 2048
@@ -186,7 +186,7 @@ def mosaic_scores(
     model).  ``pixel_deg`` (the mosaic's pixel) lets a detector score at the pixel it was trained at
     (:meth:`Scorer.at_pixel`).
     """
-    from .scorers import load_scorer
+    from ..scan.scorer import load_scorer
 
     by_path = not isinstance(scorer, Scorer)
     loaded = (load_scorer(scorer, device) if by_path else scorer).at_pixel(pixel_deg)

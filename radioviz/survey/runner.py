@@ -26,9 +26,9 @@ from ..io.bands import GLEAM_BANDS
 from ..io.catalogs import MATCH_RADIUS_ARCMIN, builtin_clusters, crossmatch, matched_names, read_catalog
 from ..io.layout import SourceFiles, discover
 from ..scan.scoremap import ScoreMap, find_candidates, map_wcs
+from ..scan.scorer import load_scorer
 from ..validate import check_number, fits_text
 from .mosaic import Mosaic, is_mosaic, mosaic_scores, open_mosaic
-from .scorers import load_scorer
 from .store import ResultStore, safe_name
 from .tasks import TaskConfig, field_tasks, position_tasks, run_task
 

@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, SourceStack, read_stack
 from ..scan.scoremap import ScoreMap, find_candidates
-from .scorers import load_scorer
+from ..scan.scorer import load_scorer
 
 
 @dataclass

@@ -1,15 +1,20 @@
-"""One "score a field / a tile" interface over every kind of checkpoint.
+"""One "score a field" interface over every kind of model: the one place that knows which it holds.
 
-A survey never asks what model it runs: it loads a :class:`Scorer` for the checkpoint and calls
+The rest of the library (``radioviz scan``, ``inject``, ``survey``, the Fields tab) never asks
+what model it runs: it gets a :class:`Scorer` (:func:`scorer_for` a loaded model,
+:func:`load_scorer` a checkpoint) and calls
 
-* ``field_map(stack, stride)`` — a :class:`~radioviz.scan.ScoreMap` over a whole small field
+* ``field_map(stack, stride)`` — a :class:`~radioviz.scan.maps.ScoreMap` over a whole small field
   (the 4 bands on their native grids, exactly what ``radioviz scan`` computes);
+* ``candidates(stack, stride, threshold, …)`` — that map, the field's ranked candidate table and
+  any map the model makes on its own grid (what ``radioviz scan`` writes);
+* ``injection_recovery(fields, grid)`` — completeness of halos injected into real fields;
 * ``block_scores(block, stride)`` — the scores of one mosaic tile given with ``halo`` pixels of
   overlap on every side (bands on one common grid, already clipped), for ``dask.array.map_overlap``.
 
 Window classifiers (L/A/D) score a window centred on every ``stride``-th pixel; a fully
-convolutional detector (kind ``segmenter``) predicts a per-pixel map that is sampled every
-``stride`` pixels.  A new kind plugs in by one entry in :data:`SCORERS`.
+convolutional detector (arch ``segmenter``) predicts a per-pixel map that is sampled every
+``stride`` pixels.  Which one a checkpoint is comes from :mod:`radioviz.models.registry`.
 """
 
 from __future__ import annotations
@@ -18,20 +23,39 @@ import copy
 import functools
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from astropy.table import Table
 
 from ..data.preprocess import ClippedStack, Preprocessing, clip_stack
 from ..errors import InputError
+from ..io.catalogs import MATCH_RADIUS_ARCMIN
 from ..io.layout import SourceStack
+from ..models import registry
 from ..models.checkpoint import read_card
-from ..scan.scoremap import ScoreMap, coregistered_field, map_wcs, score_map, windows_from_common
+from .detector import candidates as detector_candidates
+from .detector import detector_injection_recovery, detector_score_map, to_scoremap
+from .injection import InjectionGrid, injection_recovery
+from .maps import ScoreMap, candidates_table, map_wcs
+from .windows import coregistered_field, predict_windows, window_score_map, windows_from_common
+
+
+@dataclass
+class FieldScan:
+    """What ``radioviz scan`` writes for one field."""
+
+    smap: ScoreMap  # on the reference band's strided grid
+    table: Table  # the ranked candidates
+    #: maps on the model's own grid: name -> (array, celestial WCS), e.g. a detector's "probmap"
+    maps: dict[str, tuple[np.ndarray, object]] = field(default_factory=dict)
 
 
 class Scorer:
-    """What a survey needs from a model: its overlap, its clipping level and two scoring calls."""
+    """What scans, surveys and injections need from a model: its overlap, its clipping level, its
+    candidate threshold and the scoring calls below."""
 
     kind = "?"
     threshold: float = 0.95  # candidate threshold: the card's default_threshold (load_scorer sets it)
@@ -39,7 +63,28 @@ class Scorer:
     align: int = 1  # tiles must start on multiples of this (a U-Net's pooling grid)
     nsigma: float
 
-    def field_map(self, stack: SourceStack | ClippedStack, stride: int) -> ScoreMap:
+    def field_map(
+        self, stack: SourceStack | ClippedStack, stride: int, callback: Callable | None = None
+    ) -> ScoreMap:
+        """The score map on the reference band's grid every ``stride`` pixels; ``callback(done,
+        total)`` reports progress and cancels by returning True."""
+        raise NotImplementedError
+
+    def candidates(
+        self,
+        stack: SourceStack,
+        stride: int,
+        threshold: float,
+        catalog: Table | None = None,
+        radius_arcmin: float = MATCH_RADIUS_ARCMIN,
+        callback: Callable | None = None,
+    ) -> FieldScan:
+        """The field's map, its candidates above ``threshold`` (cross-matched with ``catalog``)."""
+        smap = self.field_map(stack, stride, callback)
+        return FieldScan(smap, candidates_table(smap, threshold, catalog, radius_arcmin))
+
+    def injection_recovery(self, fields: list[SourceStack], grid: InjectionGrid) -> tuple[Table, Table]:
+        """(per-injection scores, completeness summary) of halos injected into ``fields``."""
         raise NotImplementedError
 
     def at_pixel(self, pixel_deg: float | None) -> Scorer:
@@ -60,8 +105,11 @@ class ClassifierScorer(Scorer):
         self.halo = pre.cutout_size // 2 + 1
         self.nsigma = pre.nsigma
 
-    def field_map(self, stack, stride: int) -> ScoreMap:
-        return score_map(stack, self.model, stride, self.pre, batch=self.batch)
+    def field_map(self, stack, stride: int, callback: Callable | None = None) -> ScoreMap:
+        return window_score_map(stack, self.model, stride, self.pre, batch=self.batch, callback=callback)
+
+    def injection_recovery(self, fields, grid: InjectionGrid) -> tuple[Table, Table]:
+        return injection_recovery(fields, lambda x: predict_windows(self.model, self.pre, x), self.pre, grid)
 
     def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
         """Scores at core pixels 0, stride, 2·stride, … of a (C, h+2·halo, w+2·halo) block."""
@@ -74,14 +122,8 @@ class ClassifierScorer(Scorer):
             for i in range(0, xs.size, self.batch):
                 sl = slice(i, i + self.batch)
                 win = windows_from_common(block, xs[sl], ys[sl], self.pre.cutout_size)
-                out[sl] = _predict_windows(self.model, self.pre, win)
+                out[sl] = predict_windows(self.model, self.pre, win)
         return out.reshape(yy.shape)
-
-
-def _predict_windows(model, pre: Preprocessing, windows: np.ndarray) -> np.ndarray:
-    from ..models.classifiers import predict_halo_scores
-
-    return predict_halo_scores(model, pre.normalization.forward(windows), batch=len(windows) or 1)
 
 
 class DenseScorer(Scorer):
@@ -112,11 +154,13 @@ class DenseScorer(Scorer):
             t = torch.from_numpy(np.ascontiguousarray(self.normalise(x, thresholds)))[None]
             return self.predict(t).reshape(x.shape[-2:]).float().numpy()
 
-    def field_map(self, stack, stride: int) -> ScoreMap:
+    def field_map(self, stack, stride: int, callback: Callable | None = None) -> ScoreMap:
         clipped = stack if isinstance(stack, ClippedStack) else clip_stack(stack, self.nsigma)
         common = coregistered_field(clipped)
         prob = self._map(common, clipped.thresholds)
         ref = clipped.stack.images[-1]
+        if callback is not None:
+            callback(1, 1)
         return ScoreMap(prob[::stride, ::stride].copy(), map_wcs(ref.wcs, stride), stride, ref.shape)
 
     def block_scores(self, block: np.ndarray, stride: int, thresholds: list[float]) -> np.ndarray:
@@ -139,6 +183,7 @@ class DetectorScorer(DenseScorer):
         from ..models.segmenter import tile_overlap
 
         self.detector = detector
+        self.threshold = detector.threshold
         pre = Preprocessing(normalization=Normalization(False, 0.0, 1.0, snr=True))
         pre.nsigma = float(getattr(getattr(detector, "spec", None), "nsigma", 3.0))
 
@@ -176,43 +221,58 @@ class DetectorScorer(DenseScorer):
         prob = super()._map(coarse, thresholds)
         return np.repeat(np.repeat(prob, f, axis=0), f, axis=1)[:h, :w]
 
-    def field_map(self, stack, stride: int) -> ScoreMap:
-        from ..scan.detector import detector_score_map
+    def field_map(self, stack, stride: int, callback: Callable | None = None) -> ScoreMap:
+        return detector_score_map(stack, self.detector, stride, callback)
 
-        return detector_score_map(stack, self.detector, stride)
+    def candidates(
+        self,
+        stack: SourceStack,
+        stride: int,
+        threshold: float,
+        catalog: Table | None = None,
+        radius_arcmin: float = MATCH_RADIUS_ARCMIN,
+        callback: Callable | None = None,
+    ) -> FieldScan:
+        """Candidates found on the detector's own grid (area, flux per band, spectral index, a class
+        detector's classes), with its probability map (and any-diffuse map) on that grid."""
+        det = self.detector
+        stack = getattr(stack, "stack", stack)
+        prob, grid = det.probability(stack)
+        ref = stack.images[-1]
+        smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
+        maps = {"probmap": (prob, grid.wcs)}
+        cls = det.raw_class_probabilities(grid.scaled())
+        if cls is not None:  # the class detector's any-diffuse map beside the halo map
+            maps["diffusemap"] = (1 - cls[det.classes.index("background")], grid.wcs)
+        table = detector_candidates(
+            prob, grid, threshold, catalog, radius_arcmin=radius_arcmin, class_probs=cls, classes=det.classes
+        )
+        if callback is not None:
+            callback(1, 1)
+        return FieldScan(smap, table, maps)
+
+    def injection_recovery(self, fields, grid: InjectionGrid) -> tuple[Table, Table]:
+        return detector_injection_recovery(fields, self.detector, grid)
 
 
-def _load_classifier(path: Path, card, device: str = "cpu") -> Scorer:
+def scorer_for(model, preprocessing: Preprocessing | None = None, batch: int = 512) -> Scorer:
+    """The scorer of a loaded model (:func:`radioviz.metrics.evaluate.load_classifier`'s): the one
+    place the library tells a whole-field detector from a window classifier."""
+    if getattr(model, "is_detector", False):
+        return DetectorScorer(model)
+    return ClassifierScorer(model, preprocessing or model.preprocessing, batch)
+
+
+def _load(path: Path, device: str = "cpu") -> Scorer:
     from ..metrics.evaluate import load_classifier
 
     model, pre, _ = load_classifier(path, device)
-    if getattr(model, "is_detector", False):  # a detector checkpoint loads as a Detector
-        return DetectorScorer(model)
-    return ClassifierScorer(model, pre)
-
-
-def _load_segmenter(path: Path, card, device: str = "cpu") -> Scorer:
-    """The detector (#12): ``radioviz.metrics.evaluate.load_classifier`` rebuilds it from its card."""
-    try:
-        from ..models import segmenter  # noqa: F401
-    except ImportError:
-        raise InputError(
-            path, "detector checkpoints need radioviz.models.segmenter (not in this build)"
-        ) from None
-    return _load_classifier(path, card, device)
-
-
-#: checkpoint kind (the card's ``kind``) -> loader ``(path, card, device) -> Scorer`` (the model
-#: read on the CPU and placed on ``device``).  The one place a new model kind plugs in.
-SCORERS: dict[str, Callable[[Path, dict, str], Scorer]] = {
-    "classifier": _load_classifier,
-    "segmenter": _load_segmenter,
-}
+    return scorer_for(model, pre)
 
 
 def load_scorer(checkpoint: str | Path, device: str = "cpu") -> Scorer:
-    """The scorer for a checkpoint, by its card's ``kind``, its model on ``device`` (auto, cpu or
-    cuda); cached per process (and file version and device)."""
+    """The scorer for a checkpoint, its model on ``device`` (auto, cpu or cuda); cached per process
+    (and file version and device)."""
     path = Path(checkpoint).resolve()
     try:
         mtime = os.stat(path).st_mtime_ns
@@ -224,12 +284,9 @@ def load_scorer(checkpoint: str | Path, device: str = "cpu") -> Scorer:
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime: int, device: str = "cpu") -> Scorer:
     card = read_card(path)
-    kind = "segmenter" if card.arch == "segmenter" else card.kind
-    loader = SCORERS.get(kind)
-    if loader is None:
-        raise InputError(
-            path, f"a {card.kind} checkpoint cannot score fields (survey runs: {', '.join(SCORERS)})"
-        )
-    scorer = loader(Path(path), card, device)
+    if registry.scores_fields(card) is None:
+        scoring = ", ".join(sorted({a.kind for a in registry.ARCHITECTURES if a.scores}))
+        raise InputError(path, f"a {card.kind} checkpoint cannot score fields (survey runs: {scoring})")
+    scorer = _load(Path(path), device)
     scorer.threshold = card.default_threshold  # the model's own (a detector's calibrated one)
     return scorer
