@@ -26,6 +26,7 @@ COMMANDS = (
     "evaluate",
     "scan",
     "survey",
+    "similar",
     "inject",
     "sample",
     "compare",
