@@ -109,3 +109,22 @@ def test_cli_lists_and_writes_the_most_similar(survey, tmp_path, capsys):
     assert "3 candidates most like sim_0100@60,220" in capsys.readouterr().out
     assert main(["similar", str(survey), "sim_0100@1,1"]) == 2
     assert "sim_0100@1,1 has no embedding: not in this survey" in capsys.readouterr().err
+
+
+def test_vet_queue_shows_the_look_alikes_and_goes_back(survey, tmp_path):
+    from radioviz.app.vet_state import VetState
+    from radioviz.scan.vetting import LabelStore
+
+    st = VetState(labels=LabelStore(tmp_path / "labels.sqlite"))
+    st.open(survey)
+    queue_ids = [c.id for c in st.rows]
+    v = st.version
+    st.show_like("sim_0100@150,150", st.embeddings())
+    assert [c.id for c in st.rows[:2]] == ["sim_0100@150,150", "sim_0900@150,150"]
+    assert len(st.rows) == 9 and st.version > v and st.like == "sim_0100@150,150"
+    assert st.similarity["sim_0900@150,150"] == pytest.approx(1.0, abs=1e-4)
+    assert "Most like sim_0100@150,150: 8 candidate(s)" in st.status
+    st.unlabelled_only = True  # the filters still apply to the look-alikes
+    assert st.rows[0].id == "sim_0100@150,150" and len(st.rows) == 9
+    st.show_queue()
+    assert [c.id for c in st.rows] == queue_ids and st.like == "" and not st.similarity

@@ -23,6 +23,7 @@ from . import resources
 
 SAMPLE_CHOICE = "bundled sample fields · default detector"
 SAMPLE_STRIDE = 4  # the Fields tab's default
+LIKE_K = 20  # "More like this" lists this many
 _SAMPLE_LOCK = threading.Lock()
 
 
@@ -88,6 +89,7 @@ class VetState(param.Parameterized):
     status = param.String(default="")
     agreement = param.String(default="Agreement: needs labels from two labellers.")
     version = param.Integer(default=0, precedence=-1, doc="Raised whenever the queue shown changes")
+    like = param.String(default="", doc="The candidate whose look-alikes are shown (empty: the ranked queue)")
 
     def __init__(self, labels: LabelStore | None = None, guest: str | None = None, **params):
         self.session = uuid.uuid4().hex[:8]
@@ -99,6 +101,8 @@ class VetState(param.Parameterized):
         self.queue: SurveyQueue | None = None
         self.rows: list[QueueCandidate] = []
         self.votes: agr.Votes = {}
+        self.similarity: dict[str, float] = {}  # candidate id -> cosine similarity to ``like``
+        self._embeddings = None  # (survey folder, Embeddings) of "More like this"
         self.lock = threading.RLock()
         self.find_runs()
         if self.survey is None:
@@ -135,7 +139,8 @@ class VetState(param.Parameterized):
             self.queue = queue
             self.param.class_name.objects = ["", *queue.classes]
             self.param.fields.objects = queue.fields
-            self.param.update(class_name="", fields=[])
+            self.param.update(class_name="", fields=[], like="")
+            self.similarity = {}
             self.read_votes()
             self.apply()
         n, f = len(queue.candidates), len(queue.fields)
@@ -175,9 +180,56 @@ class VetState(param.Parameterized):
         with self.lock:
             if self.queue is None:
                 return
-            ranked = rank(self.queue.candidates, self.order, self.class_name)
+            if self.like:
+                by_id = self.queue.by_id()
+                ranked = [by_id[self.like], *(by_id[i] for i in self.similarity)]
+            else:
+                ranked = rank(self.queue.candidates, self.order, self.class_name)
             self.rows = select(ranked, self.filter(), self.votes)
             self.version += 1
+
+    # -- "More like this" -----------------------------------------------------------------------
+
+    def embeddings(self, progress=None):
+        """The open survey's candidates in the detector's feature space (computed once per
+        survey and detector and kept beside the survey: :mod:`radioviz.scan.similar`)."""
+        from ..scan.similar import survey_embeddings
+
+        queue = self.queue
+        if queue is None:
+            raise InputError(None, "no survey open")
+        cached = self._embeddings
+        if cached is None or cached[0] != queue.path:
+            cached = (queue.path, survey_embeddings(queue, progress=progress))
+            self._embeddings = cached
+        return cached[1]
+
+    def show_like(self, cid: str, emb) -> None:
+        """The queue becomes ``cid`` followed by its LIKE_K look-alikes, most similar first (the
+        filters still apply); :meth:`show_queue` goes back."""
+        from ..scan.similar import most_similar
+
+        pairs = most_similar(emb, cid, LIKE_K)
+        with self.lock:
+            self.similarity = dict(pairs)
+            if self.like == cid:
+                self.apply()
+            else:
+                self.like = cid
+        best = f"; most similar {pairs[0][1]:.2f}" if pairs else ""
+        self.status = (
+            f"Most like {cid}: {len(pairs)} candidate(s) across the survey, by the detector's own "
+            f"features (cosine similarity{best}). “Back to the queue” returns."
+        )
+
+    def show_queue(self) -> None:
+        with self.lock:
+            self.similarity = {}
+            self.like = ""
+
+    @param.depends("like", watch=True)
+    def _like_changed(self) -> None:
+        self.apply()
 
     # -- votes ----------------------------------------------------------------------------------
 
