@@ -8,12 +8,19 @@ import numpy as np
 
 
 def roc_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(false-positive rate, true-positive rate) over all thresholds."""
-    labels = np.asarray(labels).astype(bool)
-    order = np.argsort(-np.asarray(scores), kind="mergesort")
-    tp = np.concatenate([[0], np.cumsum(labels[order])])
-    fp = np.concatenate([[0], np.cumsum(~labels[order])])
-    return fp / max(fp[-1], 1), tp / max(tp[-1], 1)
+    """(false-positive rate, true-positive rate) at every distinct threshold (scikit-learn's: tied
+    scores are one step); a class absent from ``labels`` gives its rate as 0 throughout."""
+    import warnings
+
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        fpr, tpr, _ = sk_roc_curve(
+            np.asarray(labels).astype(bool), np.asarray(scores, np.float64), drop_intermediate=False
+        )
+    return np.nan_to_num(fpr), np.nan_to_num(tpr)
 
 
 def pyplot():

@@ -78,13 +78,6 @@ class SegmenterUNet(nn.Module):
         """True when an output pixel depends only on input pixels within :func:`reach` (eval mode)."""
         return self.norm != "group"
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The bottleneck: (N, base·2^depth, H/2^depth, W/2^depth), what the network knows of a
-        region before it is drawn back to pixels ("More like this" compares candidates here)."""
-        for blk in self.down:
-            x = F.max_pool2d(blk(x), 2)
-        return self.mid(x)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
         for blk in self.down:
@@ -181,23 +174,28 @@ class Calibration:
         self.a, self.b = float(a), float(b)
 
     @classmethod
-    def fit(cls, scores, labels, iters: int = 500) -> Calibration:
-        """Maximum-likelihood (a, b) on raw scores and 0/1 labels (Newton steps, a kept > 0)."""
+    def fit(cls, scores, labels) -> Calibration:
+        """Platt's maximum-likelihood (a, b) on raw scores and 0/1 labels, with his smoothed targets
+        ((n₁+1)/(n₁+2) for a positive, 1/(n₀+2) for a negative), by scikit-learn's unpenalised
+        logistic regression (each score weighted once as each class).  A score that does not rank
+        the classes (a ≤ 0) keeps a slope of 10⁻³ and gets the best intercept for it."""
+        from scipy.optimize import brentq
+        from scipy.special import expit
+        from sklearn.linear_model import LogisticRegression
+
         x, y = _logit(scores), np.asarray(labels, np.float64)
         n1, n0 = y.sum(), len(y) - y.sum()
         t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))  # Platt's smoothed targets
-        from scipy.special import expit
-
-        a, b = 1.0, 0.0
-        for _ in range(iters):
-            p = expit(a * x + b)
-            g = np.array([np.sum((p - t) * x), np.sum(p - t)])
-            w = p * (1 - p) + 1e-9
-            h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-6 * np.eye(2)
-            da, db = np.linalg.solve(h, g)
-            a, b = max(a - da, 1e-3), b - db
-            if abs(da) + abs(db) < 1e-9:
-                break
+        lr = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+        lr.fit(
+            np.concatenate([x, x])[:, None],
+            np.concatenate([np.ones_like(x), np.zeros_like(x)]),
+            sample_weight=np.concatenate([t, 1 - t]),
+        )
+        a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+        if a < 1e-3:
+            a = 1e-3
+            b = brentq(lambda c: float(np.sum(expit(a * x + c) - t)), -50.0, 50.0, xtol=1e-12)
         return cls(a, b)
 
     def __call__(self, p):
