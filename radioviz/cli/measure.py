@@ -1,7 +1,13 @@
-"""``radioviz measure structure``: a generator's spatial-structure yardsticks (issue #30) — power
-spectrum ratio, peak ratio, source statistics and the classifier two-sample test — against the
-real cut-outs, optionally written into its model card under ``quality.structure``
-(library: :func:`radioviz.metrics.yardsticks.measure_structure`)."""
+"""``radioviz measure``: what a generator's model card records about it, measured and written.
+
+* ``structure`` — spatial-structure yardsticks (issue #30): power spectrum ratio, peak ratio,
+  source statistics, the classifier two-sample test (``quality.structure``;
+  :func:`radioviz.metrics.yardsticks.measure_structure`);
+* ``quality`` — samples against the real cut-outs (``quality``;
+  :func:`radioviz.metrics.card_measures.measure_quality`);
+* ``seed-spread`` — the spread over seeds of ``quality --append`` rows (``quality.over_seeds``);
+* ``clip-levels`` — the dead-band clip levels recomputed from the training data (``dead_band_jy``).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +44,55 @@ def register(sub) -> None:
     )
     s.add_argument("--json", action="store_true", help="print the entry as one JSON object")
     s.set_defaults(func=cmd_measure_structure)
+    _register_quality(what)
+    sp = what.add_parser(
+        "seed-spread",
+        help="the spread over seeds of 'measure quality --append' rows, into the card (quality.over_seeds)",
+    )
+    sp.add_argument("checkpoint", type=Path)
+    sp.add_argument("jsonl", type=Path, help="rows written by 'radioviz measure quality --append'")
+    sp.set_defaults(func=cmd_seed_spread)
+    cl = what.add_parser(
+        "clip-levels", help="recompute generator cards' dead-band clip levels from their training data"
+    )
+    cl.add_argument("checkpoints", nargs="+", type=Path)
+    cl.add_argument("--cache-dir", type=Path)
+    cl.add_argument("--classes", action="store_true", help="only add which sources are halo sources")
+    cl.set_defaults(func=cmd_clip_levels)
+
+
+def _register_quality(what) -> None:
+    q = what.add_parser(
+        "quality",
+        parents=[options.seed(), options.device()],
+        help="generated vs real cut-outs (histograms, zeros, FID/KID, pass rate, NN SSIM), into the card",
+    )
+    q.add_argument("checkpoints", nargs="+", type=Path)
+    q.add_argument("--n", type=int, default=64, help="images to generate (default 64)")
+    q.add_argument("--sampler")
+    q.add_argument("--steps", type=int)
+    q.add_argument("--label", default="H")
+    q.add_argument("--real", type=Path, help="real data root (default: the card's training data root)")
+    q.add_argument("--n-flux", type=int, default=32, help="samples for a flux-conditioned model's ρ")
+    q.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance ω")
+    q.add_argument(
+        "--churn",
+        type=float,
+        nargs="+",
+        metavar="S",
+        help="Heun churn: S_churn [S_tmin [S_tmax [S_noise]]] (Karras et al. Algorithm 2)",
+    )
+    q.add_argument(
+        "--flux-from-real", action="store_true", help="request peak fluxes drawn from the real cut-outs'"
+    )
+    q.add_argument(
+        "--classifier",
+        default=str(options.CHECKPOINTS / "classifier_A.safetensors"),
+        help="classifier for the domain FID/KID and pass rates ('none': not measured)",
+    )
+    q.add_argument("--dry-run", action="store_true", help="print, do not write the card")
+    q.add_argument("--append", type=Path, help="also append each result as one JSON line to this file")
+    q.set_defaults(func=cmd_measure_quality)
 
 
 def command_line(args) -> str:
@@ -86,4 +141,73 @@ def cmd_measure_structure(args) -> int:
     if args.write:
         path = write_structure(args.checkpoint, entry)
         print(f"written to {path} (quality.structure)", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def quality_command(args, path: Path) -> str:
+    """The command that reproduces one checkpoint's quality measurement (recorded in the entry)."""
+    parts = ["radioviz measure quality", str(path), f"--n {args.n}", f"--label {args.label}"]
+    parts += [f"--seed {args.seed}", f"--n-flux {args.n_flux}"]
+    for opt in ("sampler", "steps", "real"):
+        if getattr(args, opt) is not None:
+            parts.append(f"--{opt} {getattr(args, opt)}")
+    if args.guidance:
+        parts.append(f"--guidance {args.guidance:g}")
+    if args.churn:
+        parts.append("--churn " + " ".join(f"{c:g}" for c in args.churn))
+    if args.flux_from_real:
+        parts.append("--flux-from-real")
+    if args.classifier != str(options.CHECKPOINTS / "classifier_A.safetensors"):
+        parts.append(f"--classifier {args.classifier}")
+    return " ".join(parts)
+
+
+def cmd_measure_quality(args) -> int:
+    import json
+
+    from ..metrics.card_measures import measure_quality, sampler_options, write_quality
+
+    opts = sampler_options(args.guidance, args.churn)
+    classifier = None if args.classifier in ("", "none") else Path(args.classifier)
+    for path in args.checkpoints:
+        q = measure_quality(
+            path,
+            args.n,
+            args.sampler,
+            args.steps,
+            args.label,
+            args.real,
+            args.n_flux,
+            args.seed,
+            opts,
+            args.flux_from_real,
+            classifier,
+            args.device,
+        )
+        q["command"] = quality_command(args, path)
+        print(path, json.dumps({k: v for k, v in q.items() if k != "flux_steering"}))
+        if "flux_steering" in q:
+            print("  flux:", {k: v for k, v in q["flux_steering"].items() if k != "pairs"})
+        if args.append:
+            with open(args.append, "a") as f:
+                f.write(json.dumps({"checkpoint": str(path), **q}) + "\n")
+        if not args.dry_run:
+            write_quality(path, q)
+    return 0
+
+
+def cmd_seed_spread(args) -> int:
+    import json
+
+    from ..metrics.card_measures import record_seed_spread
+
+    print(json.dumps(record_seed_spread(args.checkpoint, args.jsonl)))
+    return 0
+
+
+def cmd_clip_levels(args) -> int:
+    from ..metrics.card_measures import refresh_clip_levels
+
+    for ck in args.checkpoints:
+        print(refresh_clip_levels(ck, args.cache_dir, args.classes))
     return 0

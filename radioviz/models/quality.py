@@ -1,6 +1,6 @@
 """A generator's measured quality, read from its model card, and an honest "undertrained" flag.
 
-The measurement is written into the card by ``scripts/measure_quality.py`` (64 class-H samples
+The measurement is written into the card by ``radioviz measure quality`` (64 class-H samples
 against the real TRAIN halo cut-outs, as ``radioviz compare --json`` reports them) under
 ``card["quality"]``; without it, the last point of the training learning curve (16 samples) is
 used and marked as such.  One bar decides the flag, stated here and shown beside it:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.dataset import Dataset, clip_levels
+from ..data.dataset import Dataset, clip_levels, source_clip_levels, source_is_halo
 from ..data.flux import peak_flux
 from ..data.preprocess import Normalization, Preprocessing, clip_stack, generator_normalization, stack_cutout
 from ..io.catalogs import builtin_clusters, crossmatch
@@ -100,24 +100,6 @@ def _card(ds: Dataset, images: np.ndarray, norm: Normalization, dead_band: list[
         "dead_band_sources": source_clip_levels(ds),
         "dead_band_source_halo": source_is_halo(ds),
     }
-
-
-def source_clip_levels(ds: Dataset) -> list[list[float]]:
-    """Each training source's own per-band clip level (smallest non-zero |x| of its un-augmented
-    central cut-out; 0 for an empty band), which generated samples draw from."""
-    rows = np.flatnonzero(ds.is_centre & (ds.aug == 0))
-    out = []
-    for im in ds.images[rows]:
-        out.append([float(np.min(np.abs(p[p != 0]))) if np.any(p != 0) else 0.0 for p in im])
-    return out
-
-
-def source_is_halo(ds: Dataset) -> list[bool]:
-    """Whether each source of :func:`source_clip_levels` (same order) is a halo source: a sample
-    of a halo class draws its clip levels from those, as halo fields are clipped lower (median
-    3σ level at 170–231 MHz: 0.024 Jy/beam for the 18 TRAIN halo fields, 0.032 for the others)."""
-    rows = np.flatnonzero(ds.is_centre & (ds.aug == 0))
-    return [bool(ds.labels[r] > 0) for r in rows]
 
 
 def generator_data(ds: Dataset, stretch: str = "asinh") -> GeneratorData:
