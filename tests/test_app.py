@@ -78,7 +78,7 @@ def test_vetting_cache_labels_and_moves_from_the_browser(view):
     one; a move the browser reports tops it up; a label from a stale list is refused."""
     if not view.param.classifier.objects:
         pytest.skip("no classifier checkpoint committed")
-    from radioviz.app.fields import AHEAD, BEHIND
+    from radioviz.app.fields_state import AHEAD, BEHIND
 
     view.stride, view.threshold = 16, 0.0
     view.compute_scores()
@@ -165,7 +165,7 @@ def test_a_scan_finished_for_a_model_no_longer_picked_says_so(view):
 
 
 def test_model_picker_shows_cv_figures_and_defaults_to_a_validated_fast_model(view):
-    from radioviz.app.fields import default_model, model_summary
+    from radioviz.app.fields_models import default_model, model_summary
 
     labels = list(view.param.classifier.names)
     assert any("CV AUC" in lab for lab in labels)
@@ -632,7 +632,7 @@ def test_skyview_fetch_offline_gives_one_clear_message(view, monkeypatch):
 
 def test_big_fields_are_shown_band_by_band_on_native_grids(view, monkeypatch):
     monkeypatch.setattr(resources, "BIG_FIELD_PIXELS", 100 * 100)  # the bundled 300×300 fields count as big
-    monkeypatch.setattr("radioviz.app.fields.MAX_SHOWN", 100)
+    monkeypatch.setattr("radioviz.app.fields_display.MAX_SHOWN", 100)
     assert resources.is_big(view._root(), view.field)
     view.band = "72-103MHz"
     data = view.image_data()
@@ -764,9 +764,9 @@ def test_catalogue_errors_are_one_clear_sentence_and_go_with_their_cause(view, m
     assert "argument" not in msg and "the upload" not in msg, msg  # was "…argumentthe upload…"
     view.catalogue = "built-in clusters"
     assert not view._alert.visible and view.message == ""
-    import radioviz.app.fields as fields
+    import radioviz.app.fields_catalogues as catalogues
 
-    monkeypatch.setattr(fields, "_vizier_failure", {})  # no failure remembered from another test
+    monkeypatch.setattr(catalogues, "_vizier_failure", {})  # no failure remembered from another test
     monkeypatch.setitem(sys.modules, "astroquery.vizier", None)  # not installed (offline alike)
     view.catalogue = "PSZ2 (VizieR, online)"
     msg = view.message
@@ -778,7 +778,7 @@ def test_catalogue_errors_are_one_clear_sentence_and_go_with_their_cause(view, m
 
 def test_vizier_failure_is_remembered_so_field_changes_do_not_wait_again(monkeypatch):
     """#14 walk: offline, every field change waited up to 30 s for VizieR again."""
-    import radioviz.app.fields as f
+    import radioviz.app.fields_catalogues as f
     import radioviz.io.catalogs as cat
     from radioviz.errors import InputError
 
@@ -817,7 +817,7 @@ def _contrast(a, b) -> float:
 
 def test_gray_is_black_to_white_and_beam_and_scale_bar_show_on_every_colormap(view):
     """#14 walk: "gray" was white→black, and the white beam and scale bar vanished on it."""
-    from radioviz.app.fields import _palette
+    from radioviz.app.fields_display import _palette
 
     gray = _palette("gray")
     assert gray[0].lower() == "#000000" and gray[-1].lower() == "#ffffff"  # as ds9

@@ -44,8 +44,8 @@ def setup(tmp_path, monkeypatch):
 
 def _run(retrainer, *args):
     done = []
-    retrainer.start(*args, hand_back=lambda fn, a: fn(*a), on_done=lambda n, c: done.append((n, c)))
-    retrainer._thread.join(120)
+    retrainer.start(*args, on_done=lambda n, c: done.append((n, c)))
+    retrainer._job.join(120)
     return done
 
 
@@ -76,10 +76,10 @@ def test_nothing_to_learn_or_a_window_model_is_refused_before_any_work(setup):
     resources, folder, name, store, _ = setup
     r = Retrainer()
     with pytest.raises(InputError, match="no 'halo' or 'not halo' label"):
-        r.start(str(folder), "det.safetensors", store, lambda fn, a: fn(*a), lambda *a: None)
+        r.start(str(folder), "det.safetensors", store, lambda *a: None)
     store.set(f"{name}@1,1", name, 0.0, 0.0, 0.5, "halo")
     with pytest.raises(InputError, match="needs a detector"):
-        r.start(str(folder), "classifier_L.safetensors", store, lambda fn, a: fn(*a), lambda *a: None)
+        r.start(str(folder), "classifier_L.safetensors", store, lambda *a: None)
     assert not r.running
 
 

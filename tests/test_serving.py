@@ -211,7 +211,7 @@ def test_uploaded_field_is_freed_with_its_session_not_kept_by_process_caches(tmp
     """The clipped field, display planes, sky grid and limits of an upload are cached with the
     upload: none stays referenced once the session ends (they were process-wide lru_caches keyed
     by the deleted folder)."""
-    from radioviz.app import fields as fields_mod
+    from radioviz.app import fields_display as fields_mod
 
     fv = _fields(tmp_path)
     files = [tmp_path / f"up_Gleam{b}_clipped.fits" for b in fz.BANDS]

@@ -1,14 +1,13 @@
 """The Survey tab: start a survey (fields, a positions table or mosaics) on Dask from the app,
 watch its progress and the Dask dashboard link, read its results, and open a surveyed field or
 mosaic with its score map in the Fields tab for vetting.  UI only: :mod:`radioviz.survey` does
-the work.  The run goes on in its own thread; every change to what the page shows is handed to
-the session's thread (``add_next_tick_callback``)."""
+the work.  The run is a :class:`~.jobs.Job`; every change to what the page shows is handed to
+the session's thread (:func:`~.jobs.on_session`)."""
 
 from __future__ import annotations
 
 import re
 import tempfile
-import threading
 import uuid
 from functools import partial
 from pathlib import Path
@@ -20,7 +19,8 @@ import param
 from ..errors import InputError
 from . import resources
 from .checked_input import Refusals, checked_number
-from .fields import default_model, scoring_cards
+from .fields_models import default_model, scoring_cards
+from .jobs import Job, Outcome, current_doc, on_session
 
 
 class SurveyCancelled(Exception):
@@ -81,8 +81,8 @@ class SurveyView(pn.viewable.Viewer):
             self.checkpoint = default_model(cards)  # the same default as the Fields tab
         if "threshold" in params:  # a threshold given explicitly outranks the model's default
             self.threshold = params["threshold"]
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._job = Job("radioviz-survey")  # the run, off the event loop
+        self._cancel = self._job.cancelled
         self.summary = None
         self.result = None
         self._doc = None
@@ -146,10 +146,7 @@ class SurveyView(pn.viewable.Viewer):
         self._hand_back(partial(self.param.update, **values))
 
     def _hand_back(self, fn) -> None:
-        if self._doc is not None:
-            self._doc.add_next_tick_callback(fn)
-        else:
-            fn()
+        on_session(fn, doc=self._doc)
 
     def run(self):
         """Run the survey here (blocking); what ``start`` runs in a thread."""
@@ -229,9 +226,16 @@ class SurveyView(pn.viewable.Viewer):
     def start(self):
         if self.running:
             return
-        self._doc = pn.state.curdoc
-        self._thread = threading.Thread(target=self.run, daemon=True, name="radioviz-survey")
-        self._thread.start()
+        self._doc = current_doc()
+        self._job.start(lambda job: self.run(), self._ended)
+
+    def _ended(self, outcome: Outcome) -> None:
+        """``run`` reports its own refusals and failures; anything it let through is shown too."""
+        if outcome.error is not None:
+            err = outcome.error
+            self.param.update(
+                running=False, status=f"Error: {type(err).__name__}: {resources.public_message(str(err))}"
+            )
 
     def cancel(self):
         self._cancel.set()

@@ -23,7 +23,7 @@ from ..display import stretch_limits, stretch_values
 from ..errors import InputError
 from ..scan.queue import QueueCandidate, region_mask, region_numbers
 from . import resources
-from .fields import BANDS, CUT_SIZE
+from .fields_state import BANDS, CUT_SIZE
 
 CONTEXT_PX = 192  # reference-band pixels across the context cut-out (3× the classifier's window)
 CONTEXT_BIN = 2  # shown binned 2×2: 96×96 values a candidate

@@ -7,7 +7,9 @@ from __future__ import annotations
 import panel as pn
 
 from . import vet_cutouts as cuts
-from .fields import BANDS, CUT_PX, CUT_SIZE, _palette
+from .fields_cutouts import CUT_PX
+from .fields_display import _palette
+from .fields_state import BANDS, CUT_SIZE
 
 CONTEXT_PX = 2 * CUT_PX + 10  # screen pixels a side: as tall as the 2×2 band cut-outs
 

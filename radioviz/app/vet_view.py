@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..scan.vetting import LabelSaveError
 from . import resources
 from . import vet_cutouts as cuts
-from .fields import default_model, scoring_cards
+from .fields_models import default_model, scoring_cards
 from .jobs import on_session
 from .shortcuts import Vetter
 from .sky_figure import set_data

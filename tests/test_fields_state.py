@@ -1,0 +1,65 @@
+"""The Fields tab's state apart from its widgets (``FieldsState``): rows, header, cache window and
+labels of a candidate list, tested without Panel, Bokeh or a browser (issue #25 item 3)."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from types import SimpleNamespace
+
+from radioviz.app.fields_state import AHEAD, BEHIND, NO_MATCH, FieldsState
+
+
+def _cands():
+    near = {"nearest_cluster": "Abell 2744", "separation_arcmin": 2.5}
+    far = {"nearest_cluster": "", "separation_arcmin": math.nan}
+    return [
+        {"x": 10, "y": 20, "ra": 3.5861, "dec": -30.39, "peak_score": 0.97, **near},
+        {"x": 40, "y": 8, "ra": 3.61, "dec": -30.41, "peak_score": 0.71, **far},
+    ]
+
+
+def test_the_state_loads_without_panel_or_bokeh():
+    code = (
+        "import sys, radioviz.app.fields_state\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & {'panel', 'bokeh', 'holoviews'})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_rows_header_and_progress_of_a_candidate_list():
+    s = FieldsState()
+    s.param.field.objects = ["abell_2744"]
+    s.field = "abell_2744"
+    s.candidates = _cands()
+    assert s.candidate_id(s.candidates[0]) == "abell_2744@10,20"
+    frame = s.candidate_frame()
+    assert list(frame["nearest cluster"]) == ["Abell 2744", NO_MATCH]
+    assert list(frame["sep (′)"]) == ["2.5", NO_MATCH] and list(frame["label"]) == ["", ""]
+    s.selected = 1
+    assert s.header_text().startswith("**Candidate 2/2** · 0 of 2 vetted — score 0.710")
+    assert "label: none" in s.header_text()
+    s._latest["abell_2744@40,8"] = SimpleNamespace(label="halo", labeller="ada", comment="bright")
+    assert s.progress_text() == "1 of 2 vetted" and "label: **halo** by ada" in s.header_text()
+    assert s.candidate_frame().loc[1, "comment"] == "bright"
+    assert s._mark_html(s.candidates[1]) == "<b>halo</b> by ada" and s._mark_html(s.candidates[0]) == ""
+
+
+def test_the_browsers_cache_window_wraps_around_the_selected_candidate():
+    s = FieldsState()
+    assert s._window(0) == set()
+    s.candidates = [{"x": i, "y": 0} for i in range(40)]
+    w = s._window(0)
+    assert w == set(range(AHEAD + 1)) | {40 - d for d in range(1, BEHIND + 1)}
+    s.candidates = s.candidates[:3]
+    assert s._window(2) == {0, 1, 2}  # fewer than the window: each once
+
+
+def test_a_labels_author_is_the_labeller_else_the_guest():
+    s = FieldsState()
+    s._guest = "guest-abc"
+    assert s._labeller() == "guest-abc"
+    s.labeller = " ada "
+    assert s._labeller() == "ada"
