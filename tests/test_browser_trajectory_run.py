@@ -39,14 +39,18 @@ def test_model_switch_marks_the_old_run_and_generate_result_gets_its_own_schedul
     sample.click()
     expect(page.get_by_text("4 recorded steps").first).to_be_visible(timeout=300000)
     page.wait_for_function(_axis_is(4), timeout=30000)
-    edm_caption = page.get_by_text("the denoiser's guess of the clean image").first
+    expect(page.get_by_text("the model's current guess of the clean image").first).to_be_visible()
+    # the formula is one click away: hidden until its "The formula" toggle is opened (#28 item 3)
+    edm_caption = page.get_by_text("c_skip(σ)").first
+    expect(edm_caption).to_be_hidden()
+    page.locator("summary", has_text="The formula").nth(1).click()  # x̂0's (x_t's is the first)
     expect(edm_caption).to_be_visible()
 
     _pick_model(page, "ddpm_gleam")  # another model, nothing sampled yet
     note = page.get_by_text(re.compile("^From the previous settings — press Sample")).first
     expect(note).to_be_visible(timeout=30000)
     expect(edm_caption).to_be_visible()  # the run's own captions stay …
-    expect(page.get_by_text("the network predicts the noise")).to_have_count(0)  # … never the DDPM's
+    expect(page.get_by_text("The network predicts the noise")).to_have_count(0)  # … never the DDPM's
     expect(note).to_contain_text("edm_gleam (EDM) · Heun · 4 steps")
     frames = page.locator(".traj-frames").first
     expect(frames).to_have_css("opacity", "0.5")  # greyed

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from radioviz.app.state import AppSession
 from radioviz.sampling.schedules import karras_sigmas
 from radioviz.sampling.trajectory import Trajectory
 
@@ -48,7 +49,7 @@ def _view(traj: Trajectory):
     from radioviz.app.trajectory_view import TrajectoryView
 
     meta = {"checkpoint": f"checkpoints/{EDM}", "sampler": "heun", "steps": len(traj), "seed": 0}
-    t = TrajectoryView(SimpleNamespace(result=SimpleNamespace(trajectory=traj, meta=meta)))
+    t = TrajectoryView(AppSession(generate_result=SimpleNamespace(trajectory=traj, meta=meta)))
     assert t.use_generated() and t.model == EDM
     return t
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from radioviz.app.state import AppSession
 from radioviz.sampling.schedules import DiscreteSchedule, karras_sigmas
 from radioviz.sampling.trajectory import Trajectory
 from radioviz.validate import MAX_SEED, seed_int
@@ -42,7 +43,7 @@ def test_a_model_or_sampler_switch_keeps_the_run_with_its_own_captions_marked_as
     "from the previous settings" until Sample runs the new settings."""
     from radioviz.app.trajectory_view import TrajectoryView
 
-    gen = SimpleNamespace(result=_generated(EDM, "heun", 25))
+    gen = AppSession(generate_result=_generated(EDM, "heun", 25))
     t = TrajectoryView(gen)
     t.__panel__()  # the page's layout (the greyed frames are a part of it)
     assert t.use_generated() and t.model == EDM and t.sampler == "heun"
@@ -85,12 +86,12 @@ def test_the_schedule_axis_is_the_runs_own_steps_after_use_last_generate_result(
 
     from radioviz.app.trajectory_view import TrajectoryView
 
-    gen = SimpleNamespace(result=_generated(DDPM, "ddim", 50))
+    gen = AppSession(generate_result=_generated(DDPM, "ddim", 50))
     t = TrajectoryView(gen)
     assert t.use_generated() and len(t.sched_source.data["step"]) == 50
     # what the browser sends back for an auto range it computed for 50 steps
     t.sched_fig.x_range.start, t.sched_fig.x_range.end = -1.45, 52.45
-    gen.result = _generated(EDM, "heun", 25)
+    gen.generate_result = _generated(EDM, "heun", 25)
     assert t.use_generated()
     x = t.sched_fig.x_range
     assert isinstance(x, Range1d) and (x.start, x.end) == (0.5, 25.5)

@@ -74,11 +74,13 @@ class GenerateView(pn.viewable.Viewer):
     run = param.Event()
     cancel = param.Event()
 
-    def __init__(self, data_dir: str | None = None, fields_view=None, **params):
+    def __init__(self, data_dir: str | None = None, fields_view=None, app=None, **params):
         super().__init__(**params)
         self.param.watch(self._label_changed, "label")
         self.data_dir = str(data_dir or resources.SAMPLE_DATA)
-        self.fields_view = fields_view  # its open folder's fields are offered first (real data)
+        # the page's AppSession (``fields_view``: its name before the session); the Fields tab's
+        # open folder's fields are offered first (real data)
+        self.app = app if app is not None else fields_view
         self._reference_field: tuple[str, str] | None = None  # (folder, name) of the result's background
         self.canvas = MaskCanvas()
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width")
@@ -100,7 +102,7 @@ class GenerateView(pn.viewable.Viewer):
         self.gallery_view.empty(GALLERY_HELP)
         self._gallery_layout = self.gallery_view.layout()
         self._field_choices()
-        follow_fields(fields_view, self._field_choices)
+        follow_fields(self.app, self._field_choices)
         gens = resources.generator_cards()
         self.param.model.objects = model_options(gens)
         if gens:
@@ -111,7 +113,7 @@ class GenerateView(pn.viewable.Viewer):
     def _field_choices(self):
         """The background and mask pickers: every field on offer (the Fields tab's folder first),
         each value the (folder, name) it is read from; a choice still offered is kept."""
-        fields = field_choices(self.data_dir, self.fields_view)
+        fields = field_choices(self.data_dir, self.app)
         offer(self, "background", {NONE: NONE, **fields}, NONE)
         offer(self, "mask_field", {NONE: NONE, **mask_choices(fields)}, NONE)
 

@@ -1,12 +1,16 @@
-"""What the Trajectory tab says beside each panel, adapted to the model kind (DDPM or EDM) and
-the sampler: one line of meaning and one formula per panel, after Diffusion Explainer (Lee et
-al., IEEE VIS 2024), and a "what to notice" line computed from the run's own frames
-(:mod:`radioviz.sampling.landmarks`).
+"""What the app says to a learner, in one place: one plain sentence per panel with its formula one
+click away (a ``<details>`` toggle), after Diffusion Explainer (Lee et al., IEEE VIS 2024) — for
+the Trajectory tab's panels, schedule, update rule, guidance and forward process (adapted to the
+model kind, DDPM or EDM, and the sampler), for each Compare metric (what a perfect generator would
+score), and a "what to notice" line computed from the run's own frames
+(:mod:`radioviz.sampling.landmarks`).  docs/teaching.md quotes the same sentences.
 
 Pure functions: no UI imports, tested alone.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..sampling.landmarks import LAYOUT_LEVEL, PEAK_TOLERANCE, XT_LEVEL, Landmarks
 from ..sampling.registry import SAMPLERS, default_steps
@@ -17,16 +21,68 @@ BEAM_NOTE = (
 )
 
 
+@dataclass(frozen=True)
+class Layer:
+    """An explanation in two layers: ``title`` and one ``plain`` sentence shown, the ``formula``
+    (markdown) behind a click."""
+
+    title: str
+    plain: str
+    formula: str
+
+    def markdown(self, summary: str = "The formula") -> str:
+        return (
+            f"**{self.title}** — {self.plain}\n\n<details><summary>{summary}</summary>\n\n"
+            f"{self.formula}\n\n</details>"
+        )
+
+
+#: the plain sentences, the same for every model kind and sampler (the formulas differ)
+PLAIN = {
+    "xt": "the picture the sampler is working on: the clean image buried under noise that shrinks "
+    "step by step.",
+    "x0": "the model's current guess of the clean image.",
+    "diff": "what the model would still take away — the noise left in x_t. Check its colorbar: late "
+    "in the run it is tiny.",
+    "schedule": "how much noise is left at each step: a lot at first, almost none at the end.",
+    "update": "how one step moves x_t a little of the way towards the model's guess.",
+    "guidance": "how hard the run is pushed towards the class you asked for (ω = 0: not at all).",
+    "forward": "what training does: take a real image, add noise; the network learns to undo it at "
+    "every noise level.",
+}
+TITLES = {
+    "xt": "x_t",
+    "x0": "x̂0",
+    "diff": "x̂0 − x_t",
+    "schedule": "Noise level",
+    "update": "Update",
+    "guidance": "Guidance",
+    "forward": "Forward process",
+}
+GUIDANCE_FORMULA = (
+    "Classifier-free guidance: D = (1+ω)·D(x; σ, class) − ω·D(x; σ, no class). The model is "
+    "trained with the class dropped now and then, so it knows both; ω > 0 moves each guess away "
+    "from the class-free one, towards the class (sharper class features, less variety)."
+)
+
+
+def layers(kind: str, sampler: str) -> dict[str, Layer]:
+    """The Trajectory tab's explanations: 'xt', 'x0', 'diff', 'schedule', 'update', 'guidance',
+    'forward', each a plain sentence and the formula for this model kind and sampler."""
+    formulas = {**_formulas(kind, sampler), "guidance": GUIDANCE_FORMULA}
+    return {k: Layer(TITLES[k], PLAIN[k], formulas[k]) for k in PLAIN}
+
+
 def explanations(kind: str, sampler: str, beam: bool = False) -> dict[str, str]:
-    """Markdown for the panels: 'xt', 'x0', 'diff', 'schedule', 'update', 'forward'; ``beam``:
-    the model's clean-image estimate passes through the instrument's beam (models/beam.py)."""
-    text = _explanations(kind, sampler)
+    """Markdown for the panels (the keys of :func:`layers`); ``beam``: the model's clean-image
+    estimate passes through the instrument's beam (models/beam.py), said after x̂0's formula."""
+    text = {k: v.markdown() for k, v in layers(kind, sampler).items()}
     if beam:
         text["x0"] += BEAM_NOTE
     return text
 
 
-def _explanations(kind: str, sampler: str) -> dict[str, str]:
+def _formulas(kind: str, sampler: str) -> dict[str, str]:
     if kind == "edm" or sampler in ("heun", "euler"):
         wrapped = kind == "ddpm"
         den = (
@@ -42,18 +98,17 @@ def _explanations(kind: str, sampler: str) -> dict[str, str]:
             "Two network calls per step (one on the last)."
         )
         return {
-            "xt": "**x_t**: the image being denoised, x = x0 + σ·n — the clean image plus Gaussian "
-            "noise of standard deviation σ. Shown as x/√(1+σ²) so it stays on the data scale.",
-            "x0": f"**x̂0**: the denoiser's guess of the clean image at this noise level: {den}.",
-            "diff": "**x̂0 − x_t**: what the model would still remove; its size is the noise left. "
-            "Check its colorbar: late in the run it is tiny.",
-            "schedule": "**Noise level**: σ from "
+            "xt": "x = x0 + σ·n — the clean image plus Gaussian noise of standard deviation σ. Shown "
+            "as x/√(1+σ²) so it stays on the data scale.",
+            "x0": f"The denoiser's output at this noise level: {den}.",
+            "diff": "x̂0 − x_t is the part of x_t the denoiser calls noise; its size is the noise left.",
+            "schedule": "σ from "
             + ("the DDPM's σ_max" if wrapped else "σ_max = 80")
             + " down to 0.002 on Karras's ρ = 7 spacing (most steps at low noise); "
             "SNR = 1/σ² (signal over noise variance, for data of unit scale).",
             "update": update,
-            "forward": "**Forward process** (what training does): x = x0 + σ·n for σ on the model's "
-            "own range; the network learns D(x; σ) ≈ x0 at every σ.",
+            "forward": "x = x0 + σ·n for σ on the model's own range; the network learns D(x; σ) ≈ x0 "
+            "at every σ.",
         }
     update = (
         "**Update (DDIM, η = 0)**: x_{t′} = √ᾱ_{t′}·x̂0 + √(1−ᾱ_{t′})·ε̂ — jump to the next (earlier) "
@@ -63,17 +118,16 @@ def _explanations(kind: str, sampler: str) -> dict[str, str]:
         "(√(1−β_t)(1−ᾱ_{t−1})/(1−ᾱ_t))·x_t + √β_t·z — the posterior mean plus fresh noise z."
     )
     return {
-        "xt": "**x_t**: the noisy image at timestep t, x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε. At t = 999 it is "
-        "almost pure Gaussian noise; at t = 0 it is the sample.",
-        "x0": "**x̂0**: the network predicts the noise ε̂ = ε_θ(x_t, t); solving for the clean image "
-        "gives x̂0 = (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t (clipped to [−1, 1]).",
-        "diff": "**x̂0 − x_t**: the predicted noise, scaled — what is still to be removed. "
-        "Check its colorbar: late in the run it is tiny.",
-        "schedule": "**Schedule**: β_t rises linearly 1e-4 → 0.02 over T = 1000 steps; ᾱ_t = Π(1−β_s) "
-        "is the fraction of signal variance left; σ_t = √((1−ᾱ_t)/ᾱ_t) and SNR = ᾱ_t/(1−ᾱ_t) = 1/σ_t².",
+        "xt": "x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε. At t = 999 it is almost pure Gaussian noise; at t = 0 it "
+        "is the sample.",
+        "x0": "The network predicts the noise ε̂ = ε_θ(x_t, t); solving for the clean image gives "
+        "x̂0 = (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t (clipped to [−1, 1]).",
+        "diff": "x̂0 − x_t is the predicted noise, scaled: what is still to be removed.",
+        "schedule": "β_t rises linearly 1e-4 → 0.02 over T = 1000 steps; ᾱ_t = Π(1−β_s) is the "
+        "fraction of signal variance left; σ_t = √((1−ᾱ_t)/ᾱ_t) and SNR = ᾱ_t/(1−ᾱ_t) = 1/σ_t².",
         "update": update,
-        "forward": "**Forward process** (what training does): x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε with the "
-        "model's own β schedule; the network learns to predict ε from (x_t, t).",
+        "forward": "x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε with the model's own β schedule; the network learns "
+        "to predict ε from (x_t, t).",
     }
 
 
@@ -138,8 +192,145 @@ def contrast_options(accepts: dict) -> dict[str, tuple[dict, dict]]:
     return out
 
 
+def sampler_note(kind: str, names: list[str]) -> str:
+    """What the same-seed sampler comparison runs (``names``, from :func:`sampler_runs`), and why."""
+    if kind == "edm":
+        return (
+            "An EDM is a continuous-σ model: it has no discrete DDPM/DDIM sampler, so this runs "
+            + " and ".join(names)
+            + " (Euler: 1 network call per step; Heun: 2)."
+        )
+    return (
+        "The DDPM under "
+        + ", ".join(names)
+        + " (DDPM: its ancestral sampler; Heun through the σ-space wrapper)."
+    )
+
+
 def sampler_runs(kind: str, samplers) -> list[tuple[str, str, int]]:
     """(name, sampler, steps) of the same-seed sampler comparison, those the model accepts."""
     runs = [(SAMPLERS[s].tag(), s, default_steps(s)) for s in ("ddpm", "ddim", "euler", "heun")]
     wanted = ("ddpm", "ddim", "heun") if kind == "ddpm" else ("euler", "heun")
     return [r for r in runs if r[1] in wanted and r[1] in samplers]
+
+
+# -- the Compare tab's metrics ------------------------------------------------------------------------
+
+#: SSIM's weakness here, said where the number is shown
+SSIM_SKY = (
+    "Most of a 64×64 cut-out is empty sky near zero, and SSIM rewards matching flat areas: two "
+    "unrelated images that are mostly empty sky score high (0.78 between a diffuse disc and a "
+    "point-source field). So SSIM is used only to flag copying — empty real cut-outs are left out as "
+    "references and the closest pairs are shown as pictures below, to be looked at — while the "
+    "histogram error, power ratio and spectral index measure quality."
+)
+
+
+def _num(v, digits: int = 3) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def metric_layers(report: dict) -> dict[str, Layer]:
+    """Each Compare metric as a plain sentence (what a perfect generator would score, with this
+    comparison's own number) and its definition a click away; ``report`` from
+    :func:`radioviz.metrics.compare.compare_images`."""
+    floor = (report.get("hist_err_floor") or {}).get("median")
+    err = report.get("hist_mean_abs_rel_err")
+    kid = report.get("kid_domain")
+    ideal = (
+        f"a perfect generator would score ≈ {floor:.2f} here, not 0 (the {report.get('n_real', '?')} real "
+        "images are themselves a finite sample); read the error against that floor"
+        if floor is not None
+        else "a perfect generator would score near 0 only with many real images (the floor was not "
+        "measured here)"
+    )
+    if kid is None:
+        kid_plain = "not computed for this comparison."
+    elif kid < 0:
+        kid_plain = (
+            f"{kid:.3f}: below 0, which happens by chance when the two sets cannot be told apart at "
+            "this sample size — read it as 0 (a perfect generator's expected score), not as better than real."
+        )
+    else:
+        kid_plain = f"{kid:.3f}; a perfect generator's expected score is 0 (it can dip below 0 by chance)."
+    ts = report.get("two_sample")
+    return {
+        "hist": Layer(
+            "Histogram error",
+            f"how far the generated pixel brightnesses are from the real ones ({_num(err, 2)}); {ideal}.",
+            "Mean over the non-zero-pixel bins of |2(real − gen)/(real + gen)| (generated counts scaled "
+            "to the real total). The floor: the same error between two independent resamples of the real "
+            "set itself, one of the real set's size and one of the generated set's, median of 60 draws "
+            "(`metrics.images.histogram_error_floor`).",
+        ),
+        "zero": Layer(
+            "Zero fraction",
+            f"the share of exactly-zero (blanked) pixels: real {_num(report.get('zero_fraction_real'))}, "
+            f"generated {_num(report.get('zero_fraction_gen'))}; a perfect generator matches the real one.",
+            "Pixels equal to 0 over all pixels, per set. The survey images are clipped at zero, so a "
+            "generator must learn where the sky is blank, not only how bright the sources are.",
+        ),
+        "power": Layer(
+            "Power ratio",
+            "whether generated images have the right amount of structure at each size: 1 is perfect, "
+            "and the shaded band is where a perfect generator would fall with this many real images.",
+            "Azimuthally averaged power spectrum |FFT|² of the generated images over that of the real ones, "
+            "per band; the band is the ideal generator's 10th–90th percentile (resamples of the real set, "
+            "of the generated set's size, against the real set). Above the dashed beam cut-off the "
+            "telescope sees nothing, so the ratio there is noise.",
+        ),
+        "fid": Layer(
+            "FID",
+            f"the distance between the real and generated sets in a classifier's feature space "
+            f"({_num(report.get('fid_domain'), 2)}); a perfect generator scores near 0 (not exactly: "
+            "finite samples).",
+            "Fréchet distance between Gaussians fitted to the two sets' features: |μr − μg|² + "
+            "Tr(Σr + Σg − 2(ΣrΣg)^½). Biased upwards for small sets. "
+            "Features: the shipped A classifier's penultimate (64-d) layer, not InceptionV3, so not "
+            "comparable with published FIDs.",
+        ),
+        "kid": Layer(
+            "KID",
+            kid_plain,
+            "Kernel inception distance: an unbiased estimate of the squared maximum mean discrepancy "
+            "with the kernel k(x, y) = (x·y/d + 1)³ on the same features. Unbiased means its average "
+            "over many draws is exactly 0 for identical distributions — so single values scatter around "
+            "0 and can be negative.",
+        ),
+        "ssim": Layer(
+            "Nearest-neighbour SSIM",
+            f"how closely each generated image matches its most similar real one (max "
+            f"{_num(report.get('nn_ssim_max'), 2)}): a check for copying — 0.95 or more would be a copy; a "
+            "perfect generator that does not copy stays below.",
+            "Structural similarity (luminance × contrast × structure over 7×7 windows) of each generated "
+            "image with every real cut-out holding emission, in 8 orientations; the highest is kept. "
+            + SSIM_SKY,
+        ),
+        "pass": Layer(
+            "Classifier pass rate",
+            f"the share of generated images the shipped halo classifier A scores ≥ 0.5 "
+            f"({_num(report.get('classifier_pass_rate_0.5'), 2)}); a perfect generator of halos scores "
+            "what real halos score.",
+            "Fraction of generated images with classifier A's probability ≥ 0.5 (and ≥ 0.95). Compare "
+            "with the real images' rate, not with 1: the classifier itself misses some real halos.",
+        ),
+        "alpha": Layer(
+            "Spectral index α",
+            "how brightness falls with frequency (S ∝ ν^α; radio halos have α ≈ −1.3); a perfect "
+            "generator's α histogram lies on the real one.",
+            "α = ln(S_high/S_low)/ln(ν_high/ν_low) per pixel bright in both the 72–103 and the "
+            "170–231 MHz band.",
+        ),
+        "two_sample": Layer(
+            "Two-sample test",
+            "a small network tries to tell generated from real images: 0.5 accuracy means it cannot (a "
+            "perfect generator), 1.0 that it always can" + (f" — here {ts['accuracy']:.2f}." if ts else "."),
+            "A small CNN trained on half of each set, tested on the other half (k folds); accuracy with "
+            "a 95 % binomial interval.",
+        ),
+    }
+
+
+def metric_guide(report: dict) -> str:
+    """The Compare tab's 'how to read these numbers': every metric's sentence, formula a click away."""
+    return "\n\n".join(layer.markdown("How it is computed") for layer in metric_layers(report).values())

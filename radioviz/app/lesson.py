@@ -1,0 +1,294 @@
+"""A guided lesson over the run on screen (issue #28 item 7): seven questions, each with the step
+the player should show, and an answer computed from the recorded run's frames
+(:mod:`radioviz.sampling.landmarks` and the toy's frames), never from a fixed table — a new run
+gives new answers.
+
+:class:`LessonState` holds where the learner is (question, answer shown or not) as params, with
+pure methods; the Trajectory tab's lesson card only draws it and moves the players.  No UI
+imports: tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import param
+
+from ..models.quality import quality
+from ..sampling.landmarks import settled_from
+from .teaching import share
+from .trajectory_run import TrajectoryRun, data_scale
+
+#: x̂0's bright emission "stops moving" once its centre stays this close (px) to where it ends
+POSITION_PX = 1.0
+#: the toy's guesses "spread like the cloud" from this share of the cloud's width
+SPREAD_LEVEL = 0.5
+#: the toy's "small noise": the first step with σ below this
+SMALL_SIGMA = 0.1
+#: the lesson's run: the best-measured EDM under Heun, as the tab opens
+LESSON_SAMPLER, LESSON_STEPS, LESSON_SEED = "heun", 25, 0
+TRAJECTORY, TOY = "trajectory", "toy"
+NO_TOY = "No toy run yet: press **Train and sample** in the toy below, then Reveal."
+
+
+@dataclass(frozen=True)
+class Question:
+    """One lesson step: the question, where to look, the answer read from the run, and the step
+    (1-based) of ``player`` shown with the question and with the answer."""
+
+    question: str
+    look: str
+    answer: str
+    ask_at: int
+    answer_at: int
+    player: str = TRAJECTORY
+
+
+def emission_centre(frames: np.ndarray) -> np.ndarray:
+    """(K, 2) brightness-weighted centre (y, x) of each frame (K, H, W), the weight being the
+    squared excess over the frame's median (the bright emission, not the sky's noise)."""
+    f = np.asarray(frames, np.float64)
+    w = np.clip(f - np.median(f, axis=(1, 2), keepdims=True), 0, None) ** 2
+    total = w.sum(axis=(1, 2))
+    total = np.where(total > 0, total, 1.0)
+    yy, xx = np.indices(f.shape[1:])
+    return np.stack([(w * yy).sum(axis=(1, 2)) / total, (w * xx).sum(axis=(1, 2)) / total], 1)
+
+
+def _x0_frames(run: TrajectoryRun, band: int) -> np.ndarray:
+    x0 = np.stack([d[0] for d in run.trajectory.denoised])
+    flux = run.flux(x0)
+    return (flux if flux is not None else x0)[:, band]
+
+
+def _step(k: int | None, n: int) -> int:
+    """A 0-based landmark as the player's 1-based step (never reached: the last step)."""
+    return n if k is None else k + 1
+
+
+def _sigma(run: TrajectoryRun, step: int) -> str:
+    return f"σ = {run.trajectory.sigmas[step - 1]:.3g}"
+
+
+def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
+    """The six questions on the image run, answered from its frames."""
+    traj, n = run.trajectory, len(run)
+    lm = run.landmarks(band)
+    sig = np.asarray(traj.sigmas, float)
+    out = [
+        Question(
+            "Step 1: how much of the final image is already in x_t, the picture being denoised?",
+            "the x_t panel, and the first 'What to notice' line (its correlation with the final image)",
+            f"Almost none: x_t's correlation with the final image is {lm.xt_correlation[0]:.2f} at step 1 "
+            f"({_sigma(run, 1)}), so it is noise. Yet x̂0, the model's guess, is already "
+            f"{lm.x0_correlation[0]:.2f} correlated with it: a blurry average picture.",
+            1,
+            1,
+        )
+    ]
+    below = np.flatnonzero(sig < 1.0)
+    k1 = int(below[0]) + 1 if below.size else n
+    out.append(
+        Question(
+            "On the noise schedule, at which step does the noise fall below the signal (σ < 1, SNR > 1)?",
+            "the blue σ and dashed red SNR curves of the 'noise schedule' plot; where do they cross?",
+            f"At step {k1} of {n} ({_sigma(run, k1)}): σ falls from {sig[0]:.3g} to below 1 in the first "
+            f"{k1 - 1} steps, and the remaining {n - k1 + 1} are spent at low noise, where the detail "
+            "is made.",
+            1,
+            k1,
+        )
+    )
+    centre = emission_centre(_x0_frames(run, band))
+    moved = np.hypot(*(centre - centre[-1]).T)
+    kp = _step(settled_from(moved <= POSITION_PX), n)
+    out.append(
+        Question(
+            "At which step does the position of the bright emission (the halo) in x̂0 stop changing?",
+            "the x̂0 panel while you step forward (▶ one step at a time)",
+            f"From step {kp} ({_sigma(run, kp)}): from there the brightness-weighted centre of x̂0 "
+            f"stays within {POSITION_PX:g} px of where it ends; at step 1 it was {moved[0]:.1f} px away. "
+            + (
+                "Where things sit is decided early, while the noise is still louder than the signal."
+                if sig[kp - 1] >= 1
+                else "Where things sit is decided only as the noise falls below the signal."
+            ),
+            1,
+            kp,
+        )
+    )
+    kb = _step(lm.peak_step, n)
+    out.append(
+        Question(
+            "When does x̂0's brightest source reach 90 % of its final peak (and stay within 10 % of it)?",
+            "the orange curve of 'when the picture is made', and the 'What to notice' line",
+            f"At step {kb} ({_sigma(run, kb)}), with x̂0's brightest source at "
+            f"{share(lm.peak_fraction[kb - 1])} of its final peak"
+            + (f" of {lm.final_peak:.3g} Jy/beam" if run.normalization else "")
+            + "; "
+            + (
+                f"{kb - kp} steps after the position settled: first where, then how bright."
+                if kb > kp
+                else "by the time the position settled."
+            ),
+            kp,
+            kb,
+        )
+    )
+    kx = _step(lm.xt_step, n)
+    out.append(
+        Question(
+            "When does x_t itself begin to show the sources (correlation with the final image above 0.5)?",
+            "the x_t panel and the dashed curve of 'when the picture is made'",
+            f"Only at step {kx} of {n} ({_sigma(run, kx)}), "
+            + (
+                f"{kx - kp} steps after x̂0 had the emission in place: the model knows the picture long "
+                "before the noise has left x_t."
+                if kx > kp
+                else "about when x̂0's emission settled."
+            ),
+            kp,
+            kx,
+        )
+    )
+    first, last = (np.abs(traj.denoised[k][0][band] - data_scale(traj, k)[band]).max() for k in (0, n - 1))
+    out.append(
+        Question(
+            "How much does the last step still change? Read the colorbar of x̂0 − x_t.",
+            "the x̂0 − x_t panel and its 'max |Δ|' label, at step 1 and at the last step",
+            f"Almost nothing: max |Δ| is {last:.3g} at step {n}, against {first:.3g} at step 1 "
+            f"({first / max(last, 1e-12):.0f}× smaller). On the 'per frame' scale the difference would still "
+            "fill the colours: always read the colorbar.",
+            1,
+            n,
+        )
+    )
+    return out
+
+
+def toy_question(frames: dict | None, data: np.ndarray | None) -> Question:
+    """The toy's question: what the arrows point at under large and under small noise, answered
+    from the toy's recorded frames (positions x_t, guesses x̂0) and its training cloud."""
+    q = (
+        "In the 2-D toy below: what do the arrows push the particles towards when the noise is large, "
+        "and when it is small?"
+    )
+    look = "the toy's arrows and its green guesses x̂0, at step 1 and at a late step (press Train and sample)"
+    if not frames or data is None:
+        return Question(q, look, NO_TOY, 1, 1, TOY)
+    sig = np.asarray(frames["sigma"], float)
+    n = int(frames["n"])
+    data = np.asarray(data, float)
+    centre, width = data.mean(0), float(data.std(0).mean())
+
+    def at(k):
+        scale = np.sqrt(1 + sig[k] ** 2)
+        x = np.stack([frames["xs"][k], frames["ys"][k]], 1) * scale
+        g = np.stack([frames["x0"][k], frames["y0"][k]], 1)
+        push, to_centre = g - x, centre - x
+        cos = (push * to_centre).sum(1) / np.maximum(
+            np.linalg.norm(push, axis=1) * np.linalg.norm(to_centre, axis=1), 1e-12
+        )
+        return float(np.degrees(np.arccos(np.clip(np.median(cos), -1, 1)))), float(g.std(0).mean()) / width
+
+    spreads = np.array([at(k)[1] for k in range(n)])
+    ks = _step(settled_from(spreads >= SPREAD_LEVEL), n)
+    small = np.flatnonzero(sig < SMALL_SIGMA)
+    k_small = int(small[0]) + 1 if small.size else n
+    (a0, s0), (a1, s1) = at(0), at(k_small - 1)
+    return Question(
+        q,
+        look,
+        f"Large noise (step 1, σ = {sig[0]:.3g}): every push points at the middle of the cloud (the median "
+        f"is {a0:.0f}° off the direction to its centre) and the guesses sit together ({s0:.0%} of the "
+        f"cloud's width): with that much noise the best guess is the average. Small noise (step {k_small}, "
+        f"σ = {sig[k_small - 1]:.3g}): the pushes point {a1:.0f}° away from the centre, each at its own "
+        f"nearby piece of the cloud, and the guesses spread like the cloud ({s1:.0%}; from step {ks} "
+        "on). The image model does the same in 4 096 dimensions.",
+        1,
+        k_small,
+        TOY,
+    )
+
+
+def why_edm(cards: dict) -> str:
+    """Why the lesson runs the EDM: the DDPM's own measured quality, from its card."""
+    ddpms = {n: c for n, c in cards.items() if getattr(c, "kind", None) == "ddpm"}
+    flagged = [n for n, c in ddpms.items() if quality(c).undertrained]
+    if not ddpms:
+        return "This lesson uses the EDM."
+    if not flagged:
+        return "This lesson uses the EDM, the best-measured diffusion model here."
+    name = flagged[0].removesuffix(".safetensors")
+    q = quality(ddpms[flagged[0]])
+    err = f" (histogram error {q.hist_err:.2f})" if q.hist_err is not None else ""
+    return (
+        f"This lesson uses the EDM: the DDPM ({name}) is flagged undertrained{err}, so its pictures would "
+        "teach a model that does not yet work."
+    )
+
+
+class LessonState(param.Parameterized):
+    """Where the learner is: the run and toy the answers are read from, the question shown and
+    whether its answer is revealed."""
+
+    run = param.ClassSelector(class_=TrajectoryRun, default=None, doc="The image run on screen")
+    band = param.Integer(default=0, bounds=(0, None))
+    toy = param.Parameter(default=None, doc="(frames, training cloud) of the toy on screen, or None")
+    active = param.Boolean(default=False, doc="The lesson has started")
+    index = param.Integer(default=0, bounds=(0, None), doc="The question shown (0-based)")
+    revealed = param.Boolean(default=False, doc="Its answer is shown")
+
+    def questions(self) -> list[Question]:
+        """Every question, answered from the run and toy now on screen."""
+        if self.run is None or not len(self.run):
+            return []
+        frames, data = self.toy if self.toy else (None, None)
+        return [*trajectory_questions(self.run, self.band), toy_question(frames, data)]
+
+    def current(self) -> Question | None:
+        qs = self.questions()
+        return qs[min(self.index, len(qs) - 1)] if qs else None
+
+    def count(self) -> int:
+        return len(self.questions())
+
+    def start(self) -> None:
+        self.param.update(active=True, index=0, revealed=False)
+
+    def next(self) -> None:
+        if self.index < self.count() - 1:
+            self.param.update(index=self.index + 1, revealed=False)
+
+    def back(self) -> None:
+        if self.index > 0:
+            self.param.update(index=self.index - 1, revealed=False)
+
+    def reveal(self) -> None:
+        self.revealed = True
+
+    def restart(self) -> None:
+        self.start()
+
+    def target(self) -> tuple[str, int] | None:
+        """(player, 1-based step) the question is about: its asking step, its answer's once revealed."""
+        q = self.current() if self.active else None
+        if q is None:
+            return None
+        return q.player, q.answer_at if self.revealed else q.ask_at
+
+    def status(self) -> str:
+        """What the page publishes (the browser test waits on it): "Question 3 of 7 · answer shown"."""
+        if not self.active or self.current() is None:
+            return "Lesson not started"
+        shown = "answer shown" if self.revealed else "answer hidden"
+        return f"Question {self.index + 1} of {self.count()} · {shown}"
+
+    def markdown(self) -> str:
+        """The question, where to look and (once revealed) the answer."""
+        q = self.current() if self.active else None
+        if q is None:
+            return ""
+        text = f"### {q.question}\n\n*Look at:* {q.look}."
+        return text + (f"\n\n**Answer (from this run):** {q.answer}" if self.revealed else "")

@@ -1,0 +1,70 @@
+"""The Trajectory tab's Lesson card: the question of a :class:`~.lesson.LessonState`, where to
+look, and its answer on Reveal, with Start, Back, Reveal, Next and Restart.  Draws the state only;
+the Trajectory view moves the players to the step each question is about."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import panel as pn
+
+from .lesson import LessonState
+
+INTRO = (
+    "Seven questions about the run on screen, one at a time. Each names what to look at and moves "
+    "the player to the step it is about; **Reveal** gives the answer, read from this run's own "
+    "frames (a new run gives new answers). Start, then follow the questions from top to bottom."
+)
+
+
+class LessonCard(pn.viewable.Viewer):
+    """``start()`` makes sure an EDM run is on screen and starts ``state``."""
+
+    def __init__(self, state: LessonState, why: str, start: Callable[[], None], **params):
+        super().__init__(**params)
+        self.state = state
+        self.start_button = pn.widgets.Button(label="Start the lesson", color="primary")
+        self.back_button = pn.widgets.Button(label="◀ Back")
+        self.reveal_button = pn.widgets.Button(label="Reveal the answer", color="success")
+        self.next_button = pn.widgets.Button(label="Next ▶")
+        self.restart_button = pn.widgets.Button(label="Restart")
+        self.start_button.on_click(lambda e: start())
+        self.back_button.on_click(lambda e: state.back())
+        self.reveal_button.on_click(lambda e: state.reveal())
+        self.next_button.on_click(lambda e: state.next())
+        self.restart_button.on_click(lambda e: state.restart())
+        self.status = pn.pane.Markdown("", name="lesson_status", css_classes=["lesson-status"])
+        self.text = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["lesson-text"])
+        self.why = pn.pane.Markdown(f"<small>{why}</small>")
+        state.param.watch(lambda *e: self._draw(), ["active", "index", "revealed", "run", "toy", "band"])
+        self._draw()
+
+    def _draw(self) -> None:
+        s = self.state
+        n = s.count()
+        self.status.object = s.status()
+        self.text.object = s.markdown()
+        on = s.active and n > 0
+        self.back_button.disabled = not on or s.index == 0
+        self.next_button.disabled = not on or s.index >= n - 1
+        self.reveal_button.disabled = not on or s.revealed
+        self.restart_button.disabled = not on
+        self.start_button.visible = not on
+
+    def __panel__(self):
+        return pn.Card(
+            pn.pane.Markdown(INTRO),
+            self.why,
+            pn.Row(
+                self.start_button,
+                self.back_button,
+                self.reveal_button,
+                self.next_button,
+                self.restart_button,
+            ),
+            self.status,
+            self.text,
+            title="Lesson: diffusion in seven questions",
+            collapsed=False,
+            sizing_mode="stretch_width",
+        )
