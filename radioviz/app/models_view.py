@@ -192,7 +192,7 @@ class ModelsView(pn.viewable.Viewer):
                 "pixel-value histograms (0 = the same; lower is better).  With 18 real halo cut-outs it "
                 "cannot reach 0: *an ideal generator* is what a perfect generator of those very images "
                 "scores with the same number of samples — read a model's error against it "
-                "(docs/generators.md, Session 10)."
+                "(docs/journal/generators-2026-11.md, Session 10)."
             ),
             self.cards,
             sizing_mode="stretch_width",
