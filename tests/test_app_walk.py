@@ -198,7 +198,7 @@ def test_compare_plots_legends_below_gaps_for_empty_bins_and_all_labels(monkeypa
     rng = np.random.default_rng(0)
     real = rng.lognormal(-4, 1, (6, 4, 64, 64)).astype(np.float32)
     gen = rng.lognormal(-4, 0.5, (6, 4, 64, 64)).astype(np.float32)
-    monkeypatch.setattr(cv, "real_cutouts", lambda *a, **k: real)
+    monkeypatch.setattr("radioviz.app.compare_state.real_cutouts", lambda *a, **k: real)
     v = CompareView(real_root=str(resources.SAMPLE_DATA))
     assert v.compare(gen, {"label": None}) is not None
     assert "all labels" in v.status.object and "None" not in v.status.object

@@ -318,7 +318,7 @@ def test_compare_tab_runs_the_two_sample_test_on_its_button(monkeypatch):
 
     rng = np.random.default_rng(5)
     real, gen = sky(6, rng, size=64, bands=4), sky(6, rng, size=64, bands=4)  # the A classifier's size
-    monkeypatch.setattr(cv, "real_cutouts", lambda *a, **k: real)
+    monkeypatch.setattr("radioviz.app.compare_state.real_cutouts", lambda *a, **k: real)
     v = cv.CompareView(real_root=str(resources.SAMPLE_DATA))
     v.run_two_sample = True  # before any comparison: says what to do
     assert "Press **Compare** first" in v.two_sample_line.object
