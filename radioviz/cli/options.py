@@ -112,10 +112,14 @@ def checkpoint(default: Path | None = None, help: str | None = None) -> argparse
     return p
 
 
-def classifier_training() -> argparse.ArgumentParser:
-    """What ``train classifier`` and ``cv`` share: architecture, schedule, normalisation, generated halos."""
+def classifier_training(dense: bool = False) -> argparse.ArgumentParser:
+    """What ``train classifier`` and ``cv`` share: architecture, schedule, normalisation, generated
+    halos; ``dense``: the whole-field detectors are --arch choices too (``cv``)."""
     p = _parent()
-    p.add_argument("--arch", choices=registry.trainable_classifiers(), default="A")
+    archs = registry.trainable_classifiers()
+    if dense:
+        archs += list(registry.builders("classifier", registry.DENSE))
+    p.add_argument("--arch", choices=archs, default="A")
     p.add_argument(
         "--offcentre",
         type=V.int_range(0, 100),

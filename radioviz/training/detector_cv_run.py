@@ -1,29 +1,78 @@
-"""The detector's evaluation table: leave-sky-group-out CV (k folds × seeds) of the segmenter and,
-on the same folds, of L, D and the peak-flux baseline, with source-, field- and injection-level
-numbers; the ablation; the final checkpoint.  Resumable: every fit is one file under --work.
+"""The detector's evaluation table, run by ``radioviz cv --arch segmenter``: leave-sky-group-out
+CV (k folds × seeds) of the segmenter and, on the same folds, of L, D and the peak-flux baseline,
+with source-, field- and injection-level numbers; the ablation; the screened variants; the class
+detector's report; the simulated labeller; the final checkpoints.  Resumable: every fit is one
+file under ``work`` (:mod:`radioviz.training.detector_cv` writes and reads them).
 
-Run (one thread, ≈ 1 h on this CPU):
-    python scripts/cv_detector.py --data ../shared/data/GLEAM-Data --stages detector final window ablation
-Report only (re-reads the fits):
-    python scripts/cv_detector.py --data ../shared/data/GLEAM-Data --stages report
+Stages (``stages``): detector, final, window, ablation, screen, report, labeller, final-classes,
+classes.  Reports go to ``docs`` (cv_detector.json and _table.md, cv_class_detector.json and .md,
+cv_labeller.json and .md, reliability and injection plots); ``out`` is the final checkpoint.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from radioviz.data.dataset import DatasetConfig, build_dataset
-from radioviz.io.layout import read_stack, split_sources
-from radioviz.training import detector_cv as dc
-from radioviz.training.segmenter import SegTrainConfig, load_fields, train_segmenter
+from ..data.dataset import DatasetConfig, build_dataset
+from ..errors import InputError
+from ..io.layout import read_stack, split_sources
+from . import detector_cv as dc
+from .segmenter import SegTrainConfig, load_fields, train_segmenter
+
+STAGES = (
+    "detector",
+    "final",
+    "window",
+    "ablation",
+    "screen",
+    "report",
+    "labeller",
+    "final-classes",
+    "classes",
+)
+
+
+def _log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+@dataclass
+class DetectorCV:
+    """What one ``radioviz cv --arch segmenter`` run does (the command line's options)."""
+
+    data: Path
+    k: int = 4
+    seeds: int = 5
+    config: SegTrainConfig = field(default_factory=SegTrainConfig)  # the detector recipe (steps …)
+    stride: int = 8  # window classifiers' score-map stride
+    work: Path = Path("work/cv")
+    docs: Path = Path("docs/classifiers")
+    out: str = "checkpoints/segmenter"
+    stages: tuple[str, ...] = ("detector", "final", "window", "ablation")
+    window_archs: tuple[str, ...] = ("D", "flux", "L")
+    l_seeds: int = 5
+    a_seeds: int = 1
+    ablation_seeds: int = 1
+    screen_base: str = "full"
+    variants: tuple[str, ...] = ()  # screened variants (default: every one of VARIANTS)
+    screen_seeds: int = 2
+    inject_seeds: int = 5
+    inject_archs: tuple[str, ...] = ("L",)
+    final_variant: str = "clsw"
+    labeller_seeds: int = 2
+    labeller_classes: bool = True
+    command: str = ""
+    log: object = _log
+
+    @property
+    def steps(self) -> int:
+        return self.config.steps
+
 
 ABLATIONS = {
     "noinj": {"use_injections": False},
@@ -69,10 +118,6 @@ def raw_centre_scores(files_by_seed, labels) -> tuple[list, list]:
     return scores, [labels.tolist()] * len(scores)
 
 
-def log(msg):
-    print(time.strftime("%H:%M:%S"), msg, flush=True)
-
-
 def report(a, fs, ds, cfg) -> dict:
     labels = fs.source_labels
     a.docs.mkdir(parents=True, exist_ok=True)
@@ -110,7 +155,7 @@ def report(a, fs, ds, cfg) -> dict:
     cpu = [float(z["cpu_seconds"]) for z in fits if "cpu_seconds" in z.files]
     out = {
         "k": a.k,
-        "command": "python " + " ".join(sys.argv),
+        "command": a.command,
         "data_hash": fs.data_hash,
         "detector_config": cfg.__dict__ if hasattr(cfg, "__dict__") else {},
         "methods": {
@@ -205,7 +250,7 @@ def report(a, fs, ds, cfg) -> dict:
             n: {k: r[k] for k in ("accuracy", "roc_auc", "peak_within_10arcmin", "false_candidates_per_deg2")}
             for n, r in ablation.items()
         }
-        c["metrics"]["cv_source"] = "docs/classifiers/cv_detector.json"
+        c["metrics"]["cv_source"] = str(a.docs / "cv_detector.json")
         c["learning_curve_heldout"] = curves
         card.write_text(json.dumps(c, indent=2, sort_keys=True, default=float))
     print("\n".join(table))
@@ -224,7 +269,7 @@ def class_report(a, fs, labels, det_geo) -> dict:
     seeds = sorted(set.intersection(*(set(fl) for fl in runs.values()))) if len(runs) > 1 else []
     if not seeds:
         return {}
-    out = {"seeds": seeds, "k": a.k, "command": "python " + " ".join(sys.argv)}
+    out = {"seeds": seeds, "k": a.k, "command": a.command}
     lines = [
         f"| model (seeds {', '.join(map(str, seeds))}; {a.k} folds) | accuracy | F1 | ROC AUC "
         "| halo at field peak | centre-vs-rest AUC | false cand. / deg² | 50 % completeness flux, Jy "
@@ -310,16 +355,16 @@ def final_class_detector(a, fs, cfg) -> Path:
         f"radioviz train segmenter --data {a.data} --classes --class-weight {final.class_weight:g} "
         f"--steps {final.steps} --cv {cv_path} --out {a.out}"
     )
-    out, card = train_segmenter(a.data, a.out, final, resume=True, cv=cv, command=cmd, log=log)
+    out, card = train_segmenter(a.data, a.out, final, resume=True, cv=cv, command=cmd, log=a.log)
     path = Path(a.out).with_suffix(".json")
     c = json.loads(path.read_text())
     c["metrics"]["classes"] = {
         "confusion": dc.confusion_summary(files),
         "impostors": dc.impostor_table(mine, files, fs),
-        "cv_source": "docs/classifiers/cv_class_detector.json",
+        "cv_source": str(a.docs / "cv_class_detector.json"),
     }
     path.write_text(json.dumps(c, indent=2, sort_keys=True, default=float))
-    log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
+    a.log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
     return out
 
 
@@ -328,7 +373,7 @@ def labeller_report(a, tag: str) -> dict:
     files = sorted(a.work.glob(f"lab-{tag}-s*-f*.json"))
     if not files:
         return {}
-    out = dc.labeller_summary(files) | {"command": "python " + " ".join(sys.argv), "detector": tag}
+    out = dc.labeller_summary(files) | {"command": a.command, "detector": tag}
 
     def ms(d, k):
         v = d.get(k)
@@ -403,78 +448,36 @@ def screen_report(a, fs, labels, det_geo) -> tuple[dict, list[str]]:
     return out, table
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--k", type=int, default=4)
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--stride", type=int, default=8, help="window classifiers' score-map stride")
-    ap.add_argument("--work", type=Path, default=Path("work/cv"))
-    ap.add_argument("--docs", type=Path, default=Path("docs/classifiers"))
-    ap.add_argument("--out", default="checkpoints/segmenter")
-    ap.add_argument("--stages", nargs="+", default=["detector", "final", "window", "ablation"])
-    ap.add_argument("--window-archs", nargs="+", default=["D", "flux", "L"])
-    ap.add_argument("--l-seeds", type=int, default=5, help="seeds for L (≈ 72 s a fit on a free core)")
-    ap.add_argument("--a-seeds", type=int, default=1, help="seeds for A (≈ 24 min a fit on a free core)")
-    ap.add_argument("--ablation-seeds", type=int, default=1, help="seeds of each ablation variant")
-    ap.add_argument(
-        "--screen-base",
-        default="full",
-        choices=["full", "full400"],
-        help="fits the ablation and the screened variants are compared with: 'full' (the headline "
-        "detector) or 'full400' (the 400-step fits the ablation and screen were run against)",
-    )
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), help="screened variants (VARIANTS)")
-    ap.add_argument(
-        "--screen-seeds", type=int, default=2, help="seeds of each screened variant (and of its comparison)"
-    )
-    ap.add_argument("--inject-seeds", type=int, default=5, help="detector seeds that also run the injections")
-    ap.add_argument(
-        "--inject-archs",
-        nargs="+",
-        default=["L"],
-        help="window models also run the injection-recovery (seed 0)",
-    )
-    ap.add_argument(
-        "--final-variant",
-        default="clsw",
-        choices=["cls", "clsw"],
-        help="the class-detector recipe final-classes ships and the class report details (chosen on its CV)",
-    )
-    ap.add_argument(
-        "--labeller-seeds", type=int, default=2, help="seeds of the simulated-labeller experiment"
-    )
-    ap.add_argument(
-        "--labeller-one-class",
-        dest="labeller_classes",
-        action="store_false",
-        help="run the simulated labeller with the one-class detector (default: the class detector)",
-    )
-    a = ap.parse_args()
-    torch.set_num_threads(1)
+def run(a: DetectorCV) -> None:
+    """Run ``a.stages`` in order (each fit skipped when its file exists)."""
+    unknown = set(a.stages) - set(STAGES)
+    if unknown:
+        raise InputError(None, f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
+    a.variants = tuple(a.variants or VARIANTS)
     a.work.mkdir(parents=True, exist_ok=True)
     fs = load_fields(a.data)
-    cfg = SegTrainConfig(steps=a.steps)
-    ds = None
-    if "window" in a.stages or "report" in a.stages or True:
-        ds, _, _ = build_dataset(DatasetConfig(a.data, "TRAIN", offcentre_per_halo=2), progress=False)
-        assert list(ds.source_names) == fs.names, "data set and gridded fields list the sources differently"
-        assert np.array_equal(ds.source_group, fs.groups), "sky groups differ"
+    cfg = a.config
+    ds, _, _ = build_dataset(DatasetConfig(str(a.data), "TRAIN", offcentre_per_halo=2), progress=False)
+    if list(ds.source_names) != fs.names or not np.array_equal(ds.source_group, fs.groups):
+        raise InputError(
+            a.data, "the data set and the gridded fields list the sources or sky groups differently"
+        )
     for stage in a.stages:
         if stage == "detector":
             for seed in range(a.seeds):
                 for f in range(a.k):
-                    dc.detector_fold(fs, seed, f, a.k, cfg, a.work, "full", log, inject=seed < a.inject_seeds)
+                    dc.detector_fold(
+                        fs, seed, f, a.k, cfg, a.work, "full", a.log, inject=seed < a.inject_seeds
+                    )
             report(a, fs, ds, cfg)
         elif stage == "final":
             cv = report(a, fs, ds, cfg)
             cmd = (
                 f"radioviz train segmenter --data {a.data} --steps {a.steps} "
-                f"--cv docs/classifiers/cv_detector.json --out {a.out}"
+                f"--cv {a.docs / 'cv_detector.json'} --out {a.out}"
             )
-            out, card = train_segmenter(a.data, a.out, cfg, resume=True, cv=cv, command=cmd, log=log)
-            log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
+            out, card = train_segmenter(a.data, a.out, cfg, resume=True, cv=cv, command=cmd, log=a.log)
+            a.log(f"wrote {out} ({card['cost']['seconds']:.0f} s, {card['cost']['cpu_hours']:.3f} CPU h)")
             report(a, fs, ds, cfg)
         elif stage == "window":
             stacks = {s.name: read_stack(s) for s in split_sources(a.data, "TRAIN")}
@@ -490,7 +493,7 @@ def main():
                             a.k,
                             a.work,
                             a.stride,
-                            log,
+                            a.log,
                             inject=arch in a.inject_archs,
                         )
                 report(a, fs, ds, cfg)
@@ -499,7 +502,7 @@ def main():
                 for seed in range(a.ablation_seeds):
                     for f in range(a.k):
                         dc.detector_fold(
-                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, inject=True
+                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, a.log, inject=True
                         )
                 report(a, fs, ds, cfg)
         elif stage == "screen":
@@ -508,7 +511,7 @@ def main():
                 for seed in range(a.screen_seeds):
                     for f in range(a.k):
                         dc.detector_fold(
-                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, log, True, member
+                            fs, seed, f, a.k, replace(cfg, **change), a.work, tag, a.log, True, member
                         )
         elif stage == "report":
             report(a, fs, ds, cfg)
@@ -516,7 +519,7 @@ def main():
             tag, lcfg = ("cls", replace(cfg, classes=True)) if a.labeller_classes else ("one", cfg)
             for seed in range(a.labeller_seeds):
                 for f in range(a.k):
-                    dc.labeller_fold(fs, seed, f, a.k, lcfg, a.work, tag, log)
+                    dc.labeller_fold(fs, seed, f, a.k, lcfg, a.work, tag, a.log)
             labeller_report(a, tag)
         elif stage == "final-classes":
             final_class_detector(a, fs, cfg)
@@ -527,7 +530,3 @@ def main():
                 "area_deg2": fs.fields[0].area_deg2,
             }
             class_report(a, fs, fs.source_labels, det_geo)
-
-
-if __name__ == "__main__":
-    main()
