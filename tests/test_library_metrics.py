@@ -1,8 +1,9 @@
 """The field's libraries instead of our own copies (issue 25, item 7): scikit-learn's ROC/AUC,
-precision/recall/F1 and logistic regression (Platt calibration) give what the hand-written code
-they replaced gave, to float noise, on the same inputs (the old code is kept here, frozen, as the
-reference).  Two hand-written ones stay, each with the test that shows why: SSIM (scikit-image
-crops the border of a cut-out) and the sky-group folds (the recorded CVs were run on them)."""
+precision/recall/F1 and logistic regression (Platt calibration, the CV's stacked score) give what
+the hand-written code they replaced gave, to float noise, on the same inputs (the old code is kept
+here, frozen, as the reference).  Two hand-written ones stay, each with the test that shows why:
+SSIM (scikit-image crops the border of a cut-out) and the sky-group folds (the recorded CVs were
+run on them)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,18 @@ def old_platt(scores, labels, iters=500):
     return a, b
 
 
+def old_stacker_weights(p, logs, labels, iters=100, l2=1e-3):
+    x = np.stack([np.ones_like(p), _logit(p), np.broadcast_to(logs, p.shape)], -1)
+    y, w = np.asarray(labels, np.float64), np.zeros(3)
+    for _ in range(iters):
+        q = expit(x @ w)
+        step = np.linalg.solve((x * (q * (1 - q))[:, None]).T @ x + l2 * np.eye(3), x.T @ (q - y) + l2 * w)
+        w -= step
+        if np.abs(step).sum() < 1e-10:
+            break
+    return w
+
+
 def cases(n_cases=200, seed=0):
     """Random label/score sets, half of them with many tied scores, some with one class only."""
     rng = np.random.default_rng(seed)
@@ -135,6 +148,19 @@ def test_platt_calibration_is_what_it_was():
             assert np.abs(cal(q) - Calibration(a, b)(q)).max() < 1e-6
         else:  # a score that ranks the classes backwards: the slope floor, still monotone
             assert cal.a == 1e-3 and np.all(np.diff(cal(q)) >= 0)
+
+
+def test_the_cvs_stacked_score_is_what_it_was():
+    """The CV's stacker (detector logit + log peak flux, L2 on every weight) by scikit-learn."""
+    from radioviz.training.detector_cv import Stacker
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(20, 300))
+        y = rng.integers(0, 2, n)
+        logs = rng.normal(0, 1, n) - 0.7 * y
+        p = expit(rng.normal(0, 1.5, n) + y)
+        assert Stacker.fit(p, logs, y).w == pytest.approx(old_stacker_weights(p, logs, y), abs=1e-7)
 
 
 def test_a_backwards_score_keeps_the_slope_floor_and_the_base_rate():

@@ -517,7 +517,8 @@ def peak_flux_features(fs: FieldSet, band: int = 0) -> dict:
 
 class Stacker:
     """The cluster score stacked with the local peak flux: p' = sigmoid(w₀ + w₁·logit(p) + w₂·log S),
-    a logistic model fitted (L2 1e-3, Newton steps) on held-out scores of other folds only."""
+    a logistic model fitted (L2 1e-3 on all three weights, scikit-learn) on held-out scores of
+    other folds only."""
 
     def __init__(self, w):
         self.w = np.asarray(w, float)
@@ -530,20 +531,14 @@ class Stacker:
         return np.stack([np.ones_like(p), _logit(p), np.broadcast_to(logs, p.shape)], -1)
 
     @classmethod
-    def fit(cls, p, logs, labels, iters: int = 100, l2: float = 1e-3) -> Stacker:
-        from scipy.special import expit
+    def fit(cls, p, logs, labels, l2: float = 1e-3) -> Stacker:
+        """Maximum penalised likelihood: Σ log-loss + l2/2·|w|² (the intercept a design column, so
+        it is penalised like the rest)."""
+        from sklearn.linear_model import LogisticRegression
 
-        x, y = cls._design(p, logs), np.asarray(labels, np.float64)
-        w = np.zeros(3)
-        for _ in range(iters):
-            q = expit(x @ w)
-            g = x.T @ (q - y) + l2 * w
-            h = (x * (q * (1 - q))[:, None]).T @ x + l2 * np.eye(3)
-            step = np.linalg.solve(h, g)
-            w -= step
-            if np.abs(step).sum() < 1e-10:
-                break
-        return cls(w)
+        lr = LogisticRegression(C=1 / l2, fit_intercept=False, solver="newton-cholesky", tol=1e-12)
+        lr.fit(cls._design(p, logs), np.asarray(labels, int))
+        return cls(lr.coef_[0])
 
     def __call__(self, p, logs):
         from scipy.special import expit
