@@ -82,13 +82,13 @@ def create_app(
     app = AppSession()  # what the tabs share; no tab is handed another tab
     fields = FieldsView(labels_path=labels_path, app=app, **({"data_dir": data_dir} if data_dir else {}))
     remember_in_url(fields)
-    # built by whichever of Generate, Trajectory or Compare is shown first (they share its result)
+    # its latest result is published on the session, where Trajectory and Compare read it
     generate = functools.cache(lambda: _generate(data_dir, app))
     builders = (
         ("Fields", lambda: fields),
         ("Generate", generate),
-        ("Trajectory", lambda: TrajectoryView(generate(), data_dir=data_dir, fields_view=app)),
-        ("Compare", lambda: CompareView(generate())),
+        ("Trajectory", lambda: TrajectoryView(app, data_dir=data_dir)),
+        ("Compare", lambda: CompareView(app)),
         ("Models", ModelsView),
         ("Survey", lambda: SurveyView(app)),
         ("Vet", lambda: VetView(app)),
@@ -116,7 +116,7 @@ def create_app(
 
 def _generate(data_dir: str | None, app: AppSession) -> GenerateView:
     """The Generate tab, its latest result published on the session (Compare and Trajectory)."""
-    view = GenerateView(data_dir=data_dir, fields_view=app)
+    view = GenerateView(data_dir=data_dir, app=app)
     view.param.watch(lambda e: setattr(app, "generate_result", e.new), "result")
     return view
 
