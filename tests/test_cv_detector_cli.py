@@ -54,3 +54,33 @@ def test_cv_offers_the_registry_detectors_and_keeps_classifier_defaults():
     assert args.arch == "L" and not hasattr(args, "batch_size")  # the classifiers' batch is TrainConfig's
     args = build_parser().parse_args(["cv", "--arch", "segmenter", "--data", "d", "--out", "o"])
     assert args.arch == "segmenter" and args.stages == ["detector", "final", "window", "ablation"]
+
+
+def test_the_peak_flux_baseline_is_the_old_scripts(fields):
+    """scripts/cv_flux_baseline.py's numbers, now :func:`flux_baseline_cv`: the same as the old
+    script's own loop (its peaks were not divided by the identity augmentation's scale, a shift of
+    every log peak and of the cut alike)."""
+    import numpy as np
+
+    from radioviz.data.dataset import DatasetConfig, build_dataset
+    from radioviz.data.splits import group_folds
+    from radioviz.metrics.classification import binary_metrics
+    from radioviz.training.cv_flux import fit_threshold, flux_baseline_cv
+
+    ds, _, _ = build_dataset(DatasetConfig(str(fields), "TRAIN", offcentre_per_halo=2), progress=False)
+    new = flux_baseline_cv(ds, k=2, seeds=3)
+    rows = np.flatnonzero(ds.is_centre & (ds.aug == 0))
+    peak = np.zeros((len(ds.source_names), ds.images.shape[1]))
+    peak[ds.source[rows]] = np.log10(np.maximum(ds.images[rows].max(axis=(2, 3)), 1e-4))
+    y = ds.source_labels
+    for b, band in enumerate(ds.meta["bands"]):
+        runs = []
+        for seed in range(3):
+            folds, score = group_folds(ds.source_group, y, 2, seed), np.zeros(len(y))
+            for f in range(2):
+                cut = fit_threshold(peak[folds != f, b], y[folds != f])
+                score[folds == f] = 1.0 / (1.0 + np.exp(4 * (peak[folds == f, b] - cut)))
+            runs.append(binary_metrics(y, score))
+        for m in ("accuracy", "f1", "roc_auc"):
+            assert new["per_band"][band][m]["mean"] == pytest.approx(np.mean([r[m] for r in runs]), abs=1e-12)
+    assert new["k"] == 2 and new["seeds"] == 3
