@@ -60,3 +60,21 @@ def test_ssim_and_memorisation():
     assert ssim(a, rng.random((4, 16, 16))) < 0.5
     nn = nearest_neighbour_ssim(np.stack([a, rng.random((4, 16, 16))]), np.stack([a]))
     assert nn[0] == pytest.approx(1.0) and nn[1] < 0.5
+
+
+def test_the_histogram_floor_report_holds_the_ideal_and_the_held_out_real_floors():
+    """scripts/histogram_floor.py's numbers, now radioviz.metrics.histogram_floor: the ideal
+    generator's floor and, for m real images as the reference, the error of draws from the others."""
+    from radioviz.metrics.histogram_floor import held_out_real, histogram_floor_report
+
+    x = _images(0, 10) * np.random.default_rng(1).lognormal(0, 1, (10, 1, 1, 1))
+    rep = histogram_floor_report(x, n_gen=16, draws=30)
+    assert rep["ideal_generator"] == histogram_error_floor(x, 16, draws=30)
+    assert list(rep["held_out_real"]) == [
+        "6 real vs 16 drawn from the other 4",
+        "9 real vs 16 drawn from the other 1",
+    ]
+    six = rep["held_out_real"]["6 real vs 16 drawn from the other 4"]
+    assert six["n"] == 30 and 0 < six["p10"] <= six["median"] <= six["p90"]
+    assert six == held_out_real(x, 6, 16, 30, np.random.default_rng(0))  # the report's own draws, seeded
+    assert "clip_draws" not in rep  # no checkpoint, no generator
