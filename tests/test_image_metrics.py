@@ -78,3 +78,24 @@ def test_the_histogram_floor_report_holds_the_ideal_and_the_held_out_real_floors
     assert six["n"] == 30 and 0 < six["p10"] <= six["median"] <= six["p90"]
     assert six == held_out_real(x, 6, 16, 30, np.random.default_rng(0))  # the report's own draws, seeded
     assert "clip_draws" not in rep  # no checkpoint, no generator
+
+
+def test_the_learning_curve_plot_adds_the_structure_panels_when_measured(tmp_path):
+    """scripts/plot_learning_curve.py's figure, now radioviz.metrics.plots.plot_learning_curve: four
+    panels, six when the curve carries issue #30's power and peak ratios; a card without quick
+    evaluations is refused."""
+    from matplotlib.image import imread
+
+    from radioviz.metrics.plots import plot_learning_curve
+
+    point = {"hist_err": 0.5, "zero_fraction_gen": 0.6, "zero_fraction_real": 0.5, "fid_domain": 3.0}
+    point |= {"nn_ssim_max": 0.7, "nn_ssim_median": 0.4}
+    curve = [{**point, "cpu_hours": h, "step": 100 * k} for k, h in enumerate((0.1, 0.2, 0.4))]
+    four = plot_learning_curve({"training": {"learning_curve": curve}}, tmp_path / "a.png", "a")
+    ratios = {"power_ratio_high": [2.0, 1.5, 1.2, 1.1], "peak_ratio": [1.0, 0.9, 1.1, 1.0]}
+    six = plot_learning_curve(
+        {"training": {"learning_curve": [{**p, **ratios} for p in curve]}}, tmp_path / "b.png", "b"
+    )
+    assert imread(four).shape[1] == 12 * 90 and imread(six).shape[1] == 18 * 90
+    with pytest.raises(ValueError, match="no quick evaluation"):
+        plot_learning_curve({"training": {"learning_curve": [{"loss": 1.0}]}}, tmp_path / "c.png", "c")
