@@ -955,3 +955,21 @@ def test_image_panel_leaves_room_for_its_colour_bar_labels():
 
     fig = ImagePanel("x̂0 − x_t").figure
     assert fig.min_border_right >= 40  # "−0.015" at 11 px needs about 36 px beside the bar
+
+
+def test_labels_are_shown_whatever_the_stride(view):
+    """#25: a label given on a stride-16 scan was gone from the same field scanned at stride 4."""
+    view.classifier = "segmenter.safetensors"
+    view.threshold, view.stride = 0.3, 16
+    view.compute_scores()
+    assert view.candidates
+    view.selected = 0
+    c16 = view.candidates[0]
+    assert view.label_selected("halo")
+    view.stride = 4
+    view.compute_scores()
+    shown = [(c, view.label_for(c)) for c in view.candidates if view.label_for(c) is not None]
+    assert [lab.label for _, lab in shown] == ["halo"]
+    c4 = shown[0][0]
+    assert (c4["x"] - c16["x"]) ** 2 + (c4["y"] - c16["y"]) ** 2 <= 16**2
+    assert view.vetted_count() == 1 and "halo" in list(view.candidate_frame()["label"])

@@ -63,3 +63,20 @@ def test_a_labels_author_is_the_labeller_else_the_guest():
     assert s._labeller() == "guest-abc"
     s.labeller = " ada "
     assert s._labeller() == "ada"
+
+
+def test_a_label_follows_its_source_to_another_scans_candidate():
+    """#25: a label given at stride 16 vanished at stride 4 (the peak moved a few pixels)."""
+    s = FieldsState()
+    s.param.field.objects = ["f"]
+    s.field = "f"
+    s._scan_meta = {"stride": 4}
+    s.candidates = [{"x": 38, "y": 10}, {"x": 44, "y": 12}, {"x": 60, "y": 60}, {"x": 90, "y": 90}]
+    s._latest = {
+        "f@40,8": SimpleNamespace(label="halo", labeller="ada", stride=16),  # moved by (2, 2)
+        "f@90,90": SimpleNamespace(label="unsure", labeller="bo", stride=4),  # its own candidate
+        "f@200,200": SimpleNamespace(label="not halo", labeller="cy", stride=16),  # nowhere near
+    }
+    labels = [getattr(s.label_for(c), "label", None) for c in s.candidates]
+    assert labels == ["halo", None, None, "unsure"]  # to the nearest candidate only
+    assert s.vetted_count() == 2 and s.progress_text() == "2 of 4 vetted"

@@ -419,7 +419,8 @@ def test_fields_view_opens_a_survey_result(fields, checkpoint, tmp_path, local_c
     v.threshold, v.stride = 0.5, 8
     v.show_scoremap(res.openable[name]["folder"], name, res.scoremap(name))
     assert v.field == name and v.scoremap is not None
-    assert v.stride == 4  # the survey's, not the sidebar's earlier 8
+    assert v.stride == 8 and v._scan_meta["stride"] == 4  # the user's box is left alone (#25)
+    assert "at stride 4" in v._status.object and "your stride, 8" in v._status.object
     n_survey = int(np.sum(res.candidates["name"] == name))
     assert len(v.candidates) == n_survey
 

@@ -116,13 +116,18 @@ class FieldsScoring(FieldsDisplay):
 
     def show_scoremap(self, folder: str, field: str, smap: ScoreMap, classifier: str = "survey score map"):
         """Open ``field`` from ``folder`` with a precomputed score map (e.g. a survey's) to vet;
-        ``classifier`` (the checkpoint that made it) goes into every label and export."""
+        ``classifier`` (the checkpoint that made it) goes into every label and export.  The Stride
+        box keeps the user's setting (#25: it was silently set to the survey's); the status says
+        how this map was made."""
         self.data_dir, self.field = folder, field
         self._cancel.set()  # a scan still running for this view is superseded
-        self.stride = smap.stride  # the sidebar shows how the map was made (walk: it kept its own)
         self.scoremap, self._cuts = smap, {}
         self._scan_meta = {"classifier": classifier, "stride": smap.stride}
         self._update_candidates()
+        self._status.object = (
+            f"Score map from {classifier} at stride {smap.stride}: {len(self.candidates)} candidate(s) ≥ "
+            f"{self.threshold:.2f} (Compute score map scores it again at your stride, {self.stride})"
+        )
 
     def _open_handoff(self, event) -> None:
         """Another tab asked for a field with its score map (``AppSession.open_scoremap``)."""
@@ -216,7 +221,7 @@ class FieldsScoring(FieldsDisplay):
         if event.column != "comment" or not (0 <= event.row < len(self.candidates)):
             return
         c = self.candidates[event.row]
-        lab = self._latest.get(self.candidate_id(c))
+        lab = self.label_for(c)
         if lab is None:
             self.comment = str(event.value)
             self._status.object = "Comment kept for this candidate's label (not yet labelled)."

@@ -22,6 +22,7 @@ BAND_CHOICES = [*BANDS, "RGB"]
 CUT_SIZE = 64
 NO_MATCH = "—"
 NOT_SCANNED = "Not scanned yet — press Compute score map."
+LABEL_MATCH_PX = 4  # a label of another scan's candidate goes to one whose peak is this near (or a stride)
 
 
 def _fits_below_hint(folder: str) -> str:
@@ -44,6 +45,15 @@ def _first_fields_folder() -> str:
     root = resources.data_root()
     found = sorted(data_folders_below(root), key=lambda fn: (-fn[1], str(fn[0]))) if root else []
     return resources.shown_path(found[0][0]) if found else "."
+
+
+def _peak_of(candidate_id: str) -> tuple[int, int] | None:
+    """(x, y) of the peak a candidate id (``field@x,y``) names; None for another form."""
+    try:
+        x, y = candidate_id.rsplit("@", 1)[1].split(",")
+        return int(x), int(y)
+    except (IndexError, ValueError):
+        return None
 
 
 class FieldsState(param.Parameterized):
@@ -104,13 +114,14 @@ class FieldsState(param.Parameterized):
         self._scan_meta: dict = {}  # the model and stride of the score map shown
         self.candidates: list[dict] = []
         self._latest: dict = {}  # candidate id -> its latest label in the store
+        self._moved: tuple = (None, {})  # labels matched to candidates of another scan, and their key
         super().__init__(**params)
 
     def candidate_id(self, c: dict) -> str:
         return f"{self.field}@{c['x']},{c['y']}"
 
     def _row(self, c: dict) -> dict:
-        lab = self._latest.get(self.candidate_id(c))
+        lab = self.label_for(c)
         near = c.get("nearest_cluster") or ""
         return {
             "RA": round(c["ra"], 4),
@@ -129,10 +140,40 @@ class FieldsState(param.Parameterized):
         return pd.DataFrame([self._row(c) for c in self.candidates], columns=cols)
 
     def vetted_count(self) -> int:
-        return sum(self.candidate_id(c) in self._latest for c in self.candidates)
+        return sum(self.label_for(c) is not None for c in self.candidates)
 
     def progress_text(self) -> str:
         return f"{self.vetted_count()} of {len(self.candidates)} vetted"
+
+    def label_for(self, c: dict):
+        """The latest label of candidate ``c``: its own, else one given in this field to a candidate
+        of another scan whose peak lies within ``LABEL_MATCH_PX`` pixels (or the scans' stride) of
+        this one's — another stride or threshold moves a source's peak, and a label given at stride
+        16 vanished at stride 4 (#25).  Each such label goes to its nearest candidate only."""
+        lab = self._latest.get(self.candidate_id(c))
+        return lab if lab is not None else self._moved_labels().get((c["x"], c["y"]))
+
+    def _moved_labels(self) -> dict:
+        """(x, y) of a candidate -> a label of this field whose own candidate is not in the list."""
+        key = (id(self.candidates), len(self.candidates), id(self._latest), len(self._latest))
+        if self._moved[0] == key:
+            return self._moved[1]
+        ids = {self.candidate_id(c) for c in self.candidates}
+        free = [c for c in self.candidates if self.candidate_id(c) not in self._latest]
+        stride = int(self._scan_meta.get("stride") or 0)
+        best: dict = {}  # (x, y) -> (distance, label)
+        for cid, lab in self._latest.items():
+            at = _peak_of(cid)
+            if cid in ids or at is None or not free:
+                continue
+            d2 = [(c["x"] - at[0]) ** 2 + (c["y"] - at[1]) ** 2 for c in free]
+            k = min(range(len(free)), key=d2.__getitem__)
+            reach = max(LABEL_MATCH_PX, stride, int(getattr(lab, "stride", 0) or 0))
+            xy = (free[k]["x"], free[k]["y"])
+            if d2[k] <= reach**2 and (xy not in best or d2[k] < best[xy][0]):
+                best[xy] = (d2[k], lab)
+        self._moved = (key, {xy: lab for xy, (_, lab) in best.items()})
+        return self._moved[1]
 
     def _scan_args(self):
         if not self.classifier:
@@ -166,12 +207,12 @@ class FieldsState(param.Parameterized):
         )
 
     def _mark_html(self, c: dict) -> str:
-        lab = self._latest.get(self.candidate_id(c))
+        lab = self.label_for(c)
         return f"<b>{html.escape(lab.label)}</b> by {html.escape(lab.labeller or '?')}" if lab else ""
 
     def header_text(self) -> str:
         c = self.candidates[self.selected]
-        lab = self._latest.get(self.candidate_id(c))
+        lab = self.label_for(c)
         near = c.get("nearest_cluster") or ""
         match = f"nearest {near} ({c['separation_arcmin']:.1f}′)" if near else f"nearest cluster {NO_MATCH}"
         label = f"**{lab.label}** by {lab.labeller or '?'}" if lab else "none"

@@ -4,8 +4,10 @@ Why: the server's event loop serves every page; work that takes longer than a fr
 a survey, a retraining, an upload's decoding) must run elsewhere, and what it changes on the page
 must be changed on the session's thread — a Bokeh model changed from a worker thread raises
 ``_pending_writes should be non-None`` and the browser never hears of it.  This was written five
-ways; now :func:`on_session` is the hand-back and :class:`Job` the background run (start,
-progress, cancel, then a result or an error handed back to the tab that started it).
+ways; now :func:`on_session` is the hand-back, :class:`Job` the background run (start,
+progress, cancel, then a result or an error handed back to the tab that started it), and
+:func:`as_session_worker` lets a thread of our own (an upload's batch timer) act as one of
+Panel's worker threads for a page.
 
 Panel is imported only when a served session is in play, so this module (like :mod:`.state`)
 loads and is tested without it.
@@ -57,6 +59,20 @@ def on_session(fn: Callable[[], Any], *models, doc=None) -> None:
             fn()
 
     doc.add_next_tick_callback(run)
+
+
+def as_session_worker(fn: Callable[[], Any], doc) -> None:
+    """Run ``fn()`` on this (non-Panel) thread as if it were one of Panel's worker threads for the
+    session ``doc``: widget and param changes it makes reach that page, and the event loop is
+    not held while it works (an upload's decoding, say).  At once when ``doc`` is None."""
+    if doc is None:
+        fn()
+        return
+    import panel as pn
+    from panel.io.state import set_curdoc
+
+    with set_curdoc(doc):
+        pn.state.execute(fn, schedule=False)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ import panel as pn
 import param
 from bokeh.models import CustomJS
 from panel.custom import JSComponent
-from panel.io.state import set_curdoc
 
 from . import resources
+from .jobs import as_session_worker
 
 #: Bytes per websocket message (well under Bokeh's 20 MB message limit).
 CHUNK_BYTES = 4_000_000
@@ -150,8 +150,7 @@ class Dropper(pn.widgets.FileDropper):
 
     def _hand_over_in_session(self):
         """The timer's thread, made to look like one of Panel's worker threads."""
-        with set_curdoc(self._doc):
-            pn.state.execute(self._hand_over, schedule=False)
+        as_session_worker(self._hand_over, self._doc)
 
     def _hand_over(self):
         with self._lock:
