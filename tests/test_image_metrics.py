@@ -99,3 +99,15 @@ def test_the_learning_curve_plot_adds_the_structure_panels_when_measured(tmp_pat
     assert imread(four).shape[1] == 12 * 90 and imread(six).shape[1] == 18 * 90
     with pytest.raises(ValueError, match="no quick evaluation"):
         plot_learning_curve({"training": {"learning_curve": [{"loss": 1.0}]}}, tmp_path / "c.png", "c")
+
+
+def test_the_sample_grid_has_a_row_per_image_and_a_column_per_band(tmp_path):
+    """scripts/sample_grid.py's figure, now radioviz.metrics.plots.plot_sample_grid."""
+    from matplotlib.image import imread
+
+    from radioviz.metrics.plots import plot_sample_grid
+
+    rows = [("gen", im) for im in _images(0, 3)] + [("real", im) for im in _images(1, 2)]
+    path = plot_sample_grid(rows, np.full(4, 0.05), ["a", "b"], "title", tmp_path / "g.png")
+    h, w = imread(path).shape[:2]
+    assert (h, w) == (round(1.6 * 5 * 80), round(1.6 * 4 * 80))

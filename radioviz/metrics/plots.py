@@ -172,3 +172,29 @@ def plot_learning_curve(card: dict, out: str | Path, name: str = "") -> Path:
     fig.savefig(out, dpi=90)
     plt.close(fig)
     return Path(out)
+
+
+def plot_sample_grid(
+    rows: list[tuple[str, np.ndarray]], dead: np.ndarray, bands: list[str], title: str, out: str | Path
+) -> Path:
+    """Images (one row each, labelled ``(kind, (C, H, W) image)``) in each band (columns), every
+    panel in the same asinh stretch in units of the band's clip level ``dead``, so noise, speckle,
+    edge rows and missing negatives show at a glance; a row is labelled with its kind and peak."""
+    plt = pyplot()
+    c = rows[0][1].shape[0]
+    fig, axes = plt.subplots(len(rows), c, figsize=(1.6 * c, 1.6 * len(rows)), squeeze=False)
+    for r, (kind, im) in enumerate(rows):
+        for b in range(c):
+            ax = axes[r, b]
+            ax.imshow(np.arcsinh(im[b] / dead[b]), origin="lower", cmap="inferno", vmin=-3, vmax=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if b == 0:
+                ax.set_ylabel(f"{kind} {im.max():.1f}", fontsize=7)
+            if r == 0:
+                ax.set_title(bands[b] if b < len(bands) else f"band {b}", fontsize=7)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+    return Path(out)
