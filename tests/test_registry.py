@@ -75,3 +75,4 @@ def test_a_new_architecture_is_one_entry(with_mean, tmp_path):
 def test_generators_score_nothing():
     assert set(registry.generator_kinds()) == {"ddpm", "edm", "wgan"}
     assert registry.builders("classifier", registry.DENSE).keys() == {"segmenter"}
+    assert registry.generator_builders().keys() == {"unet", "wgan-generator"}

@@ -78,6 +78,11 @@ def builders(kind: str, scores: str | None = None) -> dict[str, Callable]:
     }
 
 
+def generator_builders() -> dict[str, Callable]:
+    """arch → constructor of every generator kind, for :func:`radioviz.sampling.generate.load_generator`."""
+    return {a.arch: a.constructor() for a in ARCHITECTURES if a.scores is None}
+
+
 def trainable_classifiers() -> list[str]:
     """The ``--arch`` choices of ``train classifier`` and ``cv``."""
     return [a.arch for a in ARCHITECTURES if a.kind == "classifier" and a.trainable]

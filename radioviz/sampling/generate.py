@@ -25,13 +25,12 @@ from ..data.conditions import derive_mask
 from ..data.flux import FluxTransform
 from ..data.preprocess import Preprocessing, apply_dead_band
 from ..errors import InputError
+from ..models import registry
 from ..models.beam import BeamLayer
 from ..models.card import GENERATOR_KINDS, CheckpointError
 from ..models.checkpoint import ModelCard, load_checkpoint
 from ..models.device import model_device, place
 from ..models.precond import EDMPrecond
-from ..models.unet import build_unet
-from ..models.wgan import build_wgan_generator
 from .registry import SAMPLERS, Target, resolve_steps, samplers_for
 from .samplers import Churn, EpsDenoiser
 from .schedules import DiscreteSchedule
@@ -50,7 +49,7 @@ class Generated:
 
 def load_generator(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, ModelCard]:
     """(model, card) of a generator checkpoint, read on the CPU and placed on ``device``."""
-    model, card = load_checkpoint(path, {"unet": build_unet, "wgan-generator": build_wgan_generator})
+    model, card = load_checkpoint(path, registry.generator_builders())
     if card.kind not in GENERATOR_KINDS:
         raise InputError(
             path, f"is a {card.kind} checkpoint; generating needs a generator ({', '.join(GENERATOR_KINDS)})"
