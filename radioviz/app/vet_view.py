@@ -10,6 +10,7 @@ whichever field each candidate lies in, and a label is one committed row in the 
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from ..scan.vetting import LabelSaveError
 from . import resources
 from . import vet_cutouts as cuts
 from .fields_models import default_model, scoring_cards
-from .jobs import on_session
+from .jobs import Job, Outcome, on_session
 from .shortcuts import Vetter
 from .sky_figure import set_data
 from .vet_state import SAMPLE_CHOICE, VetState
@@ -88,6 +89,7 @@ class VetView(pn.viewable.Viewer):
         self.state.param.watch(self._queue_changed, "version")
         self.state.param.watch(lambda e: self._open(), ["survey", "folder"])
         self._doc = pn.state.curdoc
+        self._opening = Job("radioviz-vet-sample")  # surveying the bundled sample, off the event loop
         self._open()
 
     # -- opening a survey ---------------------------------------------------------------------------
@@ -96,32 +98,30 @@ class VetView(pn.viewable.Viewer):
         return default_model(scoring_cards())
 
     def _open(self) -> None:
-        """Open the chosen survey; the sample is surveyed first (in a thread) when it must be."""
+        """Open the chosen survey; the sample is surveyed first (a :class:`~.jobs.Job`) when it must be."""
         s = self.state
+        asked = (s.survey, s.folder)
         if not s.folder.strip() and s.survey == SAMPLE_CHOICE:
             s.status = "Surveying the bundled sample fields with the default detector (once per server)…"
-            self._opening = threading.Thread(target=self._open_now, daemon=True, name="radioviz-vet-sample")
-            self._opening.start()
+            self._opening.start(self._find, partial(self._found, asked))
             return
-        self._open_now()
+        self._opening.run_here(self._find, partial(self._found, asked))
 
-    def _open_now(self) -> None:
-        asked = (self.state.survey, self.state.folder)
-        try:
-            folder = self.state.survey_folder(self._checkpoint())
-            if (self.state.survey, self.state.folder) != asked:
-                return  # another survey was picked while the sample was surveyed
-            self._on_doc(lambda: self._safe(lambda: self.state.open(folder)))
-        except (InputError, OSError) as exc:
-            msg = resources.public_message(str(exc))
-            self._on_doc(lambda: self._show_error(msg))
+    def _find(self, job: Job) -> str:
+        return self.state.survey_folder(self._checkpoint())
 
-    def _on_doc(self, fn) -> None:
-        doc = self._doc
-        if doc is not None and threading.current_thread().name.startswith("radioviz-vet"):
-            doc.add_next_tick_callback(fn)
-        else:
-            fn()
+    def _found(self, asked: tuple, outcome: Outcome) -> None:
+        """The survey's folder is known (on the session's thread): open it, unless another survey
+        was picked meanwhile."""
+        if (self.state.survey, self.state.folder) != asked:
+            return
+        err = outcome.error
+        if err is None:
+            self._safe(lambda: self.state.open(outcome.result))
+        elif isinstance(err, (InputError, OSError)):
+            self._show_error(resources.public_message(str(err)))
+        else:  # keep the page up; say what went wrong
+            self._show_error(f"{type(err).__name__}: {resources.public_message(str(err))}")
 
     # -- the browser's cache ------------------------------------------------------------------------
 
