@@ -67,7 +67,7 @@ def test_typed_scheduler_is_refused_and_never_connected_without_an_operator_sche
     v = SurveyView(scheduler=address)  # however it got there, a run refuses it before connecting
     v.start()
     assert not connected(3.0), "the server connected to an address a page typed"
-    v._thread.join(60)
+    v._job.join(60)
     assert v.status.startswith("Error:") and "embedded Dask cluster only" in v.status, v.status
     v = SurveyView()
     assert v.scheduler == ""
