@@ -90,6 +90,7 @@ def test_the_lesson_is_walked_whole_from_the_run_on_screen(page):
     reveal.click()
     _status(page, "Question 7 of 7 · answer shown")
     assert "No toy run yet" in _answer(page)
+    expect(page.get_by_text("Lesson, question 7 of 7")).to_be_visible()  # repeated beside the toy
     page.get_by_role("button", name="Train and sample").click()  # the toy runs: its answer is computed
     toy = _answer(page, "Large noise")
     toy_step = int(re.search(r"Small noise \(step (\d+)", toy).group(1))

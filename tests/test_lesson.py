@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radioviz.app.lesson import TOY, LessonState, emission_centre, toy_question, trajectory_questions, why_edm
+from radioviz.app.lesson import (
+    TOY,
+    LessonState,
+    emission_centre,
+    lesson_model,
+    toy_question,
+    trajectory_questions,
+    why_edm,
+)
 from radioviz.app.trajectory_run import TrajectoryRun
 from radioviz.sampling.schedules import karras_sigmas
 from radioviz.sampling.trajectory import Trajectory
@@ -127,6 +135,8 @@ def test_lesson_state_walks_and_moves_the_player():
 def test_why_the_lesson_uses_the_edm_comes_from_the_cards():
     from radioviz.app import resources
 
-    text = why_edm(resources.generator_cards())
-    assert text.startswith("This lesson uses the EDM")
+    cards = resources.generator_cards()
+    text = why_edm(cards)
+    assert text.startswith(f"This lesson uses the EDM ({lesson_model(cards).removesuffix('.safetensors')}")
+    assert lesson_model(cards) == "edm_gleam.safetensors" or "edm_gleam.safetensors" not in cards
     assert why_edm({}) == "This lesson uses the EDM."

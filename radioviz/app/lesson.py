@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 import param
 
-from ..models.quality import quality
+from ..models.quality import default_generator, quality
 from ..sampling.landmarks import settled_from
 from .teaching import share
 from .trajectory_run import TrajectoryRun, data_scale
 
 #: x̂0's bright emission "stops moving" once its centre stays this close (px) to where it ends
 POSITION_PX = 1.0
+#: "bright emission": pixels at least this share of the frame's brightest excess over its median
+BRIGHT_LEVEL = 0.5
 #: the toy's guesses "spread like the cloud" from this share of the cloud's width
 SPREAD_LEVEL = 0.5
 #: the toy's "small noise": the first step with σ below this
@@ -45,11 +47,14 @@ class Question:
     player: str = TRAJECTORY
 
 
-def emission_centre(frames: np.ndarray) -> np.ndarray:
-    """(K, 2) brightness-weighted centre (y, x) of each frame (K, H, W), the weight being the
-    squared excess over the frame's median (the bright emission, not the sky's noise)."""
+def emission_centre(frames: np.ndarray, level: float = BRIGHT_LEVEL) -> np.ndarray:
+    """(K, 2) brightness-weighted centre (y, x) of the bright emission of each frame (K, H, W):
+    the pixels whose excess over the frame's median is at least ``level`` of the frame's largest
+    (faint speckle elsewhere would drag a centre of the whole frame about)."""
     f = np.asarray(frames, np.float64)
-    w = np.clip(f - np.median(f, axis=(1, 2), keepdims=True), 0, None) ** 2
+    excess = np.clip(f - np.median(f, axis=(1, 2), keepdims=True), 0, None)
+    top = excess.max(axis=(1, 2), keepdims=True)
+    w = np.where(excess >= level * top, excess, 0.0)
     total = w.sum(axis=(1, 2))
     total = np.where(total > 0, total, 1.0)
     yy, xx = np.indices(f.shape[1:])
@@ -67,6 +72,15 @@ def _step(k: int | None, n: int) -> int:
     return n if k is None else k + 1
 
 
+def _steps(k: int) -> str:
+    return f"{k} step{'s' if k != 1 else ''}"
+
+
+def _amount(r: float) -> str:
+    """How much of the final image a correlation ``r`` holds, in a word."""
+    return "Almost none" if r < 0.2 else "Little" if r < 0.5 else "Much"
+
+
 def _sigma(run: TrajectoryRun, step: int) -> str:
     return f"σ = {run.trajectory.sigmas[step - 1]:.3g}"
 
@@ -80,9 +94,15 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
         Question(
             "Step 1: how much of the final image is already in x_t, the picture being denoised?",
             "the x_t panel, and the first 'What to notice' line (its correlation with the final image)",
-            f"Almost none: x_t's correlation with the final image is {lm.xt_correlation[0]:.2f} at step 1 "
-            f"({_sigma(run, 1)}), so it is noise. Yet x̂0, the model's guess, is already "
-            f"{lm.x0_correlation[0]:.2f} correlated with it: a blurry average picture.",
+            f"{_amount(lm.xt_correlation[0])}: x_t's correlation with the final image is "
+            f"{lm.xt_correlation[0]:.2f} at step 1 ({_sigma(run, 1)}); to the eye it is noise. "
+            + (
+                f"Yet x̂0, the model's guess, is already {lm.x0_correlation[0]:.2f} correlated with it: a "
+                "blurry average picture."
+                if lm.x0_correlation[0] > max(lm.xt_correlation[0], 0.2)
+                else f"x̂0, the model's guess, is a blurry average picture (correlation "
+                f"{lm.x0_correlation[0]:.2f}): nothing of this image is decided yet."
+            ),
             1,
             1,
         )
@@ -92,7 +112,7 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
     out.append(
         Question(
             "On the noise schedule, at which step does the noise fall below the signal (σ < 1, SNR > 1)?",
-            "the blue σ and dashed red SNR curves of the 'noise schedule' plot; where do they cross?",
+            "the blue σ and dashed red SNR curves of the 'noise schedule' plot, and where they cross",
             f"At step {k1} of {n} ({_sigma(run, k1)}): σ falls from {sig[0]:.3g} to below 1 in the first "
             f"{k1 - 1} steps, and the remaining {n - k1 + 1} are spent at low noise, where the detail "
             "is made.",
@@ -128,7 +148,7 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             + (f" of {lm.final_peak:.3g} Jy/beam" if run.normalization else "")
             + "; "
             + (
-                f"{kb - kp} steps after the position settled: first where, then how bright."
+                f"{_steps(kb - kp)} after the position settled: first where, then how bright."
                 if kb > kp
                 else "by the time the position settled."
             ),
@@ -143,10 +163,13 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             "the x_t panel and the dashed curve of 'when the picture is made'",
             f"Only at step {kx} of {n} ({_sigma(run, kx)}), "
             + (
-                f"{kx - kp} steps after x̂0 had the emission in place: the model knows the picture long "
+                f"{_steps(kx - kp)} after x̂0 had the emission in place: the model knows the picture "
                 "before the noise has left x_t."
                 if kx > kp
-                else "about when x̂0's emission settled."
+                else "as x̂0's emission settled."
+                if kx == kp
+                else f"{_steps(kp - kx)} before x̂0's emission stopped moving (step {kp}): the last "
+                "small shifts happen while the sources already show."
             ),
             kp,
             kx,
@@ -212,20 +235,24 @@ def toy_question(frames: dict | None, data: np.ndarray | None) -> Question:
     )
 
 
+def lesson_model(cards: dict) -> str | None:
+    """The lesson's model: the best-measured EDM among ``cards`` ({file name: card})."""
+    return default_generator({n: c for n, c in cards.items() if getattr(c, "kind", None) == "edm"}, ("edm",))
+
+
 def why_edm(cards: dict) -> str:
-    """Why the lesson runs the EDM: the DDPM's own measured quality, from its card."""
+    """Which EDM the lesson runs, and why not the DDPM: its own measured quality, from its card."""
+    edm = lesson_model(cards)
+    which = f"the EDM ({edm.removesuffix('.safetensors')}, Heun, {LESSON_STEPS} steps)" if edm else "the EDM"
     ddpms = {n: c for n, c in cards.items() if getattr(c, "kind", None) == "ddpm"}
     flagged = [n for n, c in ddpms.items() if quality(c).undertrained]
-    if not ddpms:
-        return "This lesson uses the EDM."
     if not flagged:
-        return "This lesson uses the EDM, the best-measured diffusion model here."
-    name = flagged[0].removesuffix(".safetensors")
+        return f"This lesson uses {which}."
     q = quality(ddpms[flagged[0]])
     err = f" (histogram error {q.hist_err:.2f})" if q.hist_err is not None else ""
     return (
-        f"This lesson uses the EDM: the DDPM ({name}) is flagged undertrained{err}, so its pictures would "
-        "teach a model that does not yet work."
+        f"This lesson uses {which}: the DDPM ({flagged[0].removesuffix('.safetensors')}) is flagged "
+        f"undertrained{err}, so its pictures would teach a model that does not yet work."
     )
 
 
@@ -290,5 +317,5 @@ class LessonState(param.Parameterized):
         q = self.current() if self.active else None
         if q is None:
             return ""
-        text = f"### {q.question}\n\n*Look at:* {q.look}."
+        text = f"#### {q.question}\n\n*Look at:* {q.look}."
         return text + (f"\n\n**Answer (from this run):** {q.answer}" if self.revealed else "")

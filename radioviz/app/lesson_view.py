@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import panel as pn
 
-from .lesson import LessonState
+from .lesson import TOY, LessonState
 
 INTRO = (
     "Seven questions about the run on screen, one at a time. Each names what to look at and moves "
@@ -18,7 +18,8 @@ INTRO = (
 
 
 class LessonCard(pn.viewable.Viewer):
-    """``start()`` makes sure an EDM run is on screen and starts ``state``."""
+    """``start()`` makes sure an EDM run is on screen and starts ``state``; ``echo`` repeats the
+    toy's question, to be laid out beside the toy."""
 
     def __init__(self, state: LessonState, why: str, start: Callable[[], None], **params):
         super().__init__(**params)
@@ -36,14 +37,21 @@ class LessonCard(pn.viewable.Viewer):
         self.status = pn.pane.Markdown("", name="lesson_status", css_classes=["lesson-status"])
         self.text = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["lesson-text"])
         self.why = pn.pane.Markdown(f"<small>{why}</small>")
+        # the toy's question again beside the toy (far down the page from the card)
+        self.echo = pn.pane.Markdown(
+            "", visible=False, sizing_mode="stretch_width", styles={"border-left": "4px solid #1f77b4"}
+        )
         state.param.watch(lambda *e: self._draw(), ["active", "index", "revealed", "run", "toy", "band"])
         self._draw()
 
     def _draw(self) -> None:
         s = self.state
         n = s.count()
-        self.status.object = s.status()
         self.text.object = s.markdown()
+        at_toy = s.active and n > 0 and s.current().player == TOY
+        self.echo.object = f"**Lesson, question {s.index + 1} of {n}**\n\n" + s.markdown() if at_toy else ""
+        self.echo.visible = at_toy
+        self.status.object = s.status()  # last: the page's published state (tests wait on it)
         on = s.active and n > 0
         self.back_button.disabled = not on or s.index == 0
         self.next_button.disabled = not on or s.index >= n - 1

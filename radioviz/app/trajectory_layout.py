@@ -87,6 +87,7 @@ def layout(view) -> pn.Column:
         pair,
         forward,
         side,
+        view.lesson_card.echo,  # the lesson's toy question, where the toy is
         view.toy,  # the same process on 2-D points, beside the 4 096-D image
         sizing_mode="stretch_width",
     )

@@ -21,7 +21,7 @@ import param
 from .checked_input import Refusals, checked_number
 from .field_choices import FOLLOW, follow_fields
 from .image_panel import ImagePanel
-from .lesson import LESSON_SAMPLER, LESSON_SEED, LESSON_STEPS, TOY, LessonState, why_edm
+from .lesson import LESSON_SAMPLER, LESSON_SEED, LESSON_STEPS, TOY, LessonState, lesson_model, why_edm
 from .lesson_view import LessonCard
 from .session import on_session
 from .toy_view import ToyView
@@ -200,7 +200,7 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         """Start on the run shown when it is the EDM's and current, else on a fresh EDM run (the
         lesson's default: the DDPM is flagged undertrained)."""
         if self.empty() or self.outdated or self.shown.kind != "edm":
-            edm = next((m for m in self.param.model.objects.values() if _cards()[m].kind == "edm"), None)
+            edm = lesson_model(_cards())
             if edm is None:
                 self.message = "The lesson needs an EDM checkpoint in checkpoints/."
                 return
