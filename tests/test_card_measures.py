@@ -99,3 +99,59 @@ def test_measure_clip_levels_recomputes_them_from_the_training_data(tiny_generat
     assert main(["measure", "clip-levels", str(ckpt), "--classes"]) == 0
     assert _card(ckpt)["dead_band_source_halo"] == source_is_halo(ds)
     assert "sources are halo" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def tiny_conditioned(tmp_path_factory):
+    """A two-step EDM conditioned on class, flux, mask and background, and a 16-px A classifier."""
+    from radioviz.data.dataset import DatasetConfig, build_dataset
+    from radioviz.data.preprocess import Preprocessing, classifier_normalization
+    from radioviz.models.checkpoint import save_checkpoint
+    from radioviz.models.classifiers import build_classifier
+    from radioviz.simulate import SimConfig, simulate_field, write_field
+    from radioviz.training.diffusion import DiffusionConfig, train_diffusion
+
+    torch.set_num_threads(1)
+    tmp = tmp_path_factory.mktemp("cond")
+    root = tmp / "data"
+    for seed, halo in ((1, "halo"), (2, None), (3, "minihalo"), (4, None)):
+        cfg = SimConfig(seed=seed, halo=halo, size=64, point_density_per_deg2=30, n_extended=0)
+        write_field(simulate_field(cfg), root, "TRAIN")
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(root), "TRAIN", cutout_size=16, val_fraction=0.34), root / "cache", progress=False
+    )
+    cfg = DiffusionConfig(kind="edm", steps=2, batch_size=4, base=8, mults=(1, 2), attn_resolutions=(8,))
+    cfg = DiffusionConfig(**{**cfg.__dict__, "save_every": 1, "flux": True, "mask": True, "background": True})
+    train_diffusion(ds, cfg, tmp / "edm", progress=False)
+    torch.manual_seed(0)
+    pre = Preprocessing(cutout_size=16, normalization=classifier_normalization(ds.images[:8], per_image=True))
+    card = {"kind": "classifier", "arch": "A", "kwargs": {"size": 16}, "preprocessing": pre.to_dict()}
+    clf = save_checkpoint(build_classifier("A", size=16), tmp / "clf", card)
+    return tmp / "edm.safetensors", clf, root
+
+
+def test_measure_conditioning_writes_the_report_figures_and_the_mask_models_card(tiny_conditioned, tmp_path):
+    src, clf, root = tiny_conditioned
+    edm = tmp_path / "edm.safetensors"
+    edm.write_bytes(src.read_bytes())
+    edm.with_suffix(".json").write_text(src.with_suffix(".json").read_text())
+    out = tmp_path / "out"
+    args = ["measure", "conditioning", "--real", str(root), "--edm", str(edm), "--mask-model", str(edm)]
+    args += ["--classifier", str(clf), "--n", "2", "--omegas", "0", "2", "--out", str(out), "--write-card"]
+    assert main(args) == 0
+    report = json.loads((out / "conditioning.json").read_text())
+    assert set(report) == {"flux", "guidance", "masks"}
+    assert [r["omega"] for r in report["guidance"]["rows"]] == [0.0, 2.0]
+    masks = report["masks"]
+    assert 0 <= masks["iou_mean"] <= 1 and masks["ceiling_simulated"]["n_fields"] == 12
+    assert masks["ratio_to_ceiling"] == pytest.approx(
+        masks["iou_mean"] / masks["ceiling_simulated"]["iou_mean"]
+    )
+    for png in ("flux_relation.png", "guidance_sweep.png", "mask_examples.png"):
+        assert (out / png).stat().st_size > 0
+    q = _card(edm)["quality"]
+    assert q["mask_iou"] == round(masks["iou_mean"], 3) and q["command"].startswith(
+        "radioviz measure conditioning"
+    )
+    main([*args[:-1], "--skip", "flux", "guidance"])  # a partial run keeps the other sections
+    assert set(json.loads((out / "conditioning.json").read_text())) == {"flux", "guidance", "masks"}

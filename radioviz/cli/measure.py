@@ -6,7 +6,10 @@
 * ``quality`` — samples against the real cut-outs (``quality``;
   :func:`radioviz.metrics.card_measures.measure_quality`);
 * ``seed-spread`` — the spread over seeds of ``quality --append`` rows (``quality.over_seeds``);
-* ``clip-levels`` — the dead-band clip levels recomputed from the training data (``dead_band_jy``).
+* ``clip-levels`` — the dead-band clip levels recomputed from the training data (``dead_band_jy``);
+* ``conditioning`` — flux relation, guidance sweep and mask IoU of the conditioned generators
+  (JSON + figures; with ``--write-card`` the mask model's ``quality``;
+  :mod:`radioviz.metrics.conditioning_report`).
 """
 
 from __future__ import annotations
@@ -59,6 +62,26 @@ def register(sub) -> None:
     cl.add_argument("--cache-dir", type=Path)
     cl.add_argument("--classes", action="store_true", help="only add which sources are halo sources")
     cl.set_defaults(func=cmd_clip_levels)
+    _register_conditioning(what)
+
+
+def _register_conditioning(what) -> None:
+    c = what.add_parser(
+        "conditioning", help="flux relation, guidance sweep and mask IoU of the conditioned generators"
+    )
+    c.add_argument("--real", type=Path, required=True, help="real data root")
+    c.add_argument("--edm", type=Path, default=options.CHECKPOINTS / "edm_gleam.safetensors")
+    c.add_argument("--mask-model", type=Path, default=options.CHECKPOINTS / "edm_mask_gleam.safetensors")
+    c.add_argument("--classifier", type=Path, default=options.CHECKPOINTS / "classifier_A.safetensors")
+    c.add_argument("--n", type=int, default=16, help="samples per class and ω in the guidance sweep")
+    c.add_argument("--omegas", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0])
+    c.add_argument("--cache-dir", type=Path)
+    c.add_argument("--skip", nargs="*", default=[], choices=["flux", "guidance", "masks"])
+    c.add_argument("--out", type=Path, default=Path("docs/generators"), help="folder for conditioning.json")
+    c.add_argument(
+        "--write-card", action="store_true", help="write the mask measurement into the mask model's card"
+    )
+    c.set_defaults(func=cmd_conditioning)
 
 
 def _register_quality(what) -> None:
@@ -210,4 +233,30 @@ def cmd_clip_levels(args) -> int:
 
     for ck in args.checkpoints:
         print(refresh_clip_levels(ck, args.cache_dir, args.classes))
+    return 0
+
+
+def cmd_conditioning(args) -> int:
+    from ..metrics.conditioning_report import conditioning_report
+
+    command = (
+        f"radioviz measure conditioning --real {args.real} --edm {args.edm} --mask-model {args.mask_model} "
+        f"--classifier {args.classifier} --n {args.n} --omegas {' '.join(f'{w:g}' for w in args.omegas)}"
+        + (f" --skip {' '.join(args.skip)}" if args.skip else "")
+        + " --write-card"
+    )
+    conditioning_report(
+        args.real,
+        args.edm,
+        args.mask_model,
+        args.classifier,
+        args.out,
+        args.n,
+        args.omegas,
+        args.cache_dir,
+        args.skip,
+        args.write_card,
+        command,
+    )
+    print(f"wrote {args.out / 'conditioning.json'}")
     return 0

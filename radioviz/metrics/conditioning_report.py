@@ -1,38 +1,34 @@
-"""Conditioning checks for the shipped generators, written to docs/generators/ (JSON + PNGs).
-
-Run:  python scripts/eval_generators.py --real ../shared/data/GLEAM-Data [--n 16] [--cache-dir DIR]
-      python scripts/eval_generators.py --real ../shared/data/GLEAM-Data --skip flux guidance \
-          --mask-model runs/edm_mask_gleam.safetensors --out /tmp/masks   # the mask IoU alone
-
-Results are merged into ``OUT/conditioning.json`` (a partial run keeps the other sections).
+"""The conditioning checks of the shipped generators (``radioviz measure conditioning``): JSON and
+figures in ``out``, merged into ``out/conditioning.json`` (a partial run keeps the other sections);
+with ``write_card`` the mask model's measurement goes into its card's ``quality``.
 
 - flux (EDM, Martinez et al. Fig. 17): Δ+ vs standardised peak flux, real vs generated;
-- class + guidance (Table 7): A-classifier accuracy on H / non-halo samples across ω;
-- masks (RADiff): IoU of the photutils mask of each sample with the mask it was generated
-  from, against the ceiling photutils reaches on simulated fields with known truth masks.
+- class + guidance (Table 7): the classifier's accuracy on H / non-halo samples across ω;
+- masks (RADiff): IoU of the photutils mask of each sample with the mask it was generated from,
+  against the ceiling photutils reaches on simulated fields with known truth masks.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from radioviz.data.conditions import derive_mask
-from radioviz.data.noise import clip_image
-from radioviz.display import stretch_image
-from radioviz.metrics.compare import compare_images, real_cutouts
-from radioviz.metrics.conditioning import flux_relation, guidance_sweep, mask_fidelity, mask_iou
-from radioviz.metrics.evaluate import load_classifier
-from radioviz.metrics.plots import pyplot
-from radioviz.sampling.generate import load_generator
-from radioviz.simulate import SimConfig, simulate_field
+from ..data.conditions import derive_mask
+from ..data.dataset import DatasetConfig, build_dataset
+from ..data.noise import clip_image
+from ..display import stretch_image
+from ..sampling.generate import load_generator
+from ..simulate import SimConfig, simulate_field
+from .compare import compare_images
+from .conditioning import flux_relation, guidance_sweep, mask_fidelity, mask_iou
+from .evaluate import load_classifier
+from .plots import pyplot
+from .real import real_cutouts
 
-OUT = Path("docs/generators")
+SECTIONS = ("flux", "guidance", "masks")
 
 
 def simulated_ceiling(n: int = 12) -> dict:
@@ -47,67 +43,66 @@ def simulated_ceiling(n: int = 12) -> dict:
     return {"iou": ious, "iou_mean": float(np.mean(ious)), "n_fields": n}
 
 
-def write_mask_quality(path: Path, m: dict, n: int) -> None:
+def write_mask_quality(path: Path, m: dict, n: int, command: str = "") -> Path:
     """The mask model's quality, measured as it is used (each real cut-out's own mask and
-    background as conditions), into its card: the Models tab and pickers read it from there.
-    NN SSIM is left out: a sample conditioned on an image's background is meant to resemble it."""
-    card_file = path.with_suffix(".json")
-    card = json.loads(card_file.read_text())
-    card["quality"] = {
+    background as conditions), into its card (``structure`` kept): the Models tab and pickers
+    read it there.  NN SSIM is left out: a sample conditioned on an image's background is meant
+    to resemble it."""
+    from .card_measures import write_quality
+
+    q = {
         "date": time.strftime("%Y-%m-%d"),
         "sampler": "heun-25, conditioned on each real cut-out's mask + background",
         "n": n,
-        "real": "the 36 real TRAIN cut-outs (all classes)",
+        "real": f"the {n} real TRAIN cut-outs (all classes)",
         "hist_err": round(m["hist_mean_abs_rel_err"], 4),
         "zero_fraction_gen": round(m["zero_fraction_gen"], 4),
         "zero_fraction_real": round(m["zero_fraction_real"], 4),
-        "fid_domain": round(m["fid_domain"], 3),
+        "fid_domain": None if m["fid_domain"] is None else round(m["fid_domain"], 3),
         "mask_iou": round(m["iou_mean"], 3),
         "mask_iou_ratio_to_ceiling": round(m["ratio_to_ceiling"], 3),
-        "command": " ".join(["python", "scripts/eval_generators.py", *sys.argv[1:]]),
+        "command": command,
     }
-    card_file.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
+    return write_quality(path, q)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--real", required=True)
-    ap.add_argument("--edm", default="checkpoints/edm_gleam.safetensors")
-    ap.add_argument("--mask-model", default="checkpoints/edm_mask_gleam.safetensors")
-    ap.add_argument("--classifier", default="checkpoints/classifier_A.safetensors")
-    ap.add_argument("--n", type=int, default=16)
-    ap.add_argument("--omegas", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0])
-    ap.add_argument("--cache-dir", type=Path)
-    ap.add_argument("--skip", nargs="*", default=[], choices=["flux", "guidance", "masks"])
-    ap.add_argument("--out", type=Path, default=OUT, help="folder for conditioning.json and the figures")
-    ap.add_argument(
-        "--write-card",
-        action="store_true",
-        help="write the mask measurement into the mask model's card (card['quality'])",
-    )
-    a = ap.parse_args()
-    out = a.out
+def conditioning_report(
+    real_root: str | Path,
+    edm_path: str | Path,
+    mask_model: str | Path,
+    classifier: str | Path | None,
+    out: str | Path,
+    n: int = 16,
+    omegas=(0.0, 1.0, 2.0, 4.0),
+    cache_dir: Path | None = None,
+    skip=(),
+    write_card: bool = False,
+    command: str = "",
+) -> dict:
+    """Run the checks not in ``skip`` and write ``out/conditioning.json`` and the figures."""
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     plt = pyplot()
-    clf = load_classifier(a.classifier)
+    skip = set(skip)
+    clf = load_classifier(classifier) if classifier else None
     result_path = out / "conditioning.json"
     result = json.loads(result_path.read_text()) if result_path.exists() else {}
-    if "masks" in a.skip or {"flux", "guidance"} - set(a.skip):
-        edm = load_generator(a.edm)
+    if "masks" in skip or {"flux", "guidance"} - set(skip):
+        edm = load_generator(edm_path)
     else:  # the mask model alone: its own preprocessing decides the real cut-outs
-        edm = load_generator(a.mask_model)
+        edm = load_generator(mask_model)
     pre = edm[1].preprocessing
-    real = real_cutouts(a.real, "TRAIN", pre, None, a.cache_dir)
-    from radioviz.data.dataset import DatasetConfig, build_dataset
-
+    real = real_cutouts(real_root, "TRAIN", pre, None, cache_dir)
     ds, _, _ = build_dataset(
-        DatasetConfig(a.real, "TRAIN", pre.band_convention, pre.cutout_size, pre.nsigma, augment=False),
-        a.cache_dir,
+        DatasetConfig(
+            str(real_root), "TRAIN", pre.band_convention, pre.cutout_size, pre.nsigma, augment=False
+        ),
+        cache_dir,
         progress=False,
     )
-    if "flux" not in a.skip:
+    if "flux" not in skip:
         t0 = time.time()
-        fr = flux_relation(a.edm, edm, real, seed=0)
+        fr = flux_relation(edm_path, edm, real, seed=0)
         fr["seconds"] = round(time.time() - t0, 1)
         result["flux"] = {k: v for k, v in fr.items()}
         fig, ax = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
@@ -144,9 +139,9 @@ def main():
         fig.savefig(out / "flux_relation.png")
         plt.close(fig)
         print("flux", {k: v for k, v in fr.items() if not isinstance(v, list)}, flush=True)
-    if "guidance" not in a.skip:
+    if "guidance" not in skip:
         t0 = time.time()
-        gs = guidance_sweep(a.edm, edm, clf, a.omegas, a.n, real=(ds.images, ds.labels))
+        gs = guidance_sweep(edm_path, edm, clf, omegas, n, real=(ds.images, ds.labels))
         gs["seconds"] = round(time.time() - t0, 1)
         result["guidance"] = gs
         fig, ax = plt.subplots(figsize=(5, 4), dpi=110)
@@ -166,15 +161,15 @@ def main():
         fig.savefig(out / "guidance_sweep.png")
         plt.close(fig)
         print("guidance", gs, flush=True)
-    if "masks" not in a.skip and Path(a.mask_model).exists():
+    if "masks" not in skip and Path(mask_model).exists():
         t0 = time.time()
-        mm = load_generator(a.mask_model)
-        mf = mask_fidelity(a.mask_model, mm, real)
+        mm = load_generator(mask_model)
+        mf = mask_fidelity(mask_model, mm, real)
         gen = mf.pop("generated")
         ceiling = simulated_ceiling()
         cmp = compare_images(real, gen, mm[1].preprocessing.normalization, classifier_model=clf)
         result["masks"] = {
-            "checkpoint": str(a.mask_model),
+            "checkpoint": str(mask_model),
             "iterations": mm[1].to_dict().get("training", {}).get("iterations"),
             "normalization": "asinh" if mm[1].preprocessing.normalization.asinh_soft else "log",
             **mf,
@@ -187,8 +182,8 @@ def main():
             "zero_fraction_real": cmp.report["zero_fraction_real"],
             "seconds": round(time.time() - t0, 1),
         }
-        if a.write_card:
-            write_mask_quality(Path(a.mask_model), result["masks"], len(real))
+        if write_card:
+            write_mask_quality(Path(mask_model), result["masks"], len(real), command)
         order = np.argsort(-np.asarray(mf["iou"]))[[0, len(real) // 2, -1]]
         fig, axes = plt.subplots(3, 4, figsize=(9, 7), dpi=100)
         for row, i in zip(axes, order, strict=True):
@@ -221,7 +216,4 @@ def main():
         plt.close(fig)
         print("masks", {k: v for k, v in result["masks"].items() if not isinstance(v, list)}, flush=True)
     result_path.write_text(json.dumps(result, indent=1, default=float))
-
-
-if __name__ == "__main__":
-    main()
+    return result
