@@ -26,7 +26,7 @@ def data_root(tmp_path, monkeypatch, gleam_like_source):
 
 def test_the_session_state_loads_without_panel_or_bokeh():
     code = (
-        "import sys, radioviz.app.state, radioviz.app.jobs\n"
+        "import sys, radioviz.app.state, radioviz.app.jobs, radioviz.app.survey_state\n"
         "bad = sorted({m.split('.')[0] for m in sys.modules} & {'panel', 'bokeh', 'holoviews'})\n"
         "print(','.join(bad))"
     )

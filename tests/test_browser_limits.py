@@ -73,7 +73,7 @@ def test_no_scheduler_box_unless_the_operator_names_one(page):  # noqa: F811
 def test_typed_scheduler_is_refused_and_never_connected(served, browser):  # noqa: F811
     """With the operator's scheduler the box shows it; another address typed there is refused
     with a message and the box goes back, and nothing connects to the typed address."""
-    from radioviz.app import resources
+    from radioviz.app import schedulers
 
     url, _, _, errors = served
     listener = socket.socket()
@@ -82,7 +82,7 @@ def test_typed_scheduler_is_refused_and_never_connected(served, browser):  # noq
     listener.settimeout(2.0)
     typed = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
     operator = "tcp://127.0.0.1:9"  # never contacted here: no survey is started
-    resources.set_schedulers(operator)
+    schedulers.set_schedulers(operator)
     p = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
         p.goto(url)
@@ -104,7 +104,7 @@ def test_typed_scheduler_is_refused_and_never_connected(served, browser):  # noq
     finally:
         p.close()
         listener.close()
-        resources.set_schedulers(None)
+        schedulers.set_schedulers(None)
     assert not errors.records, errors.records
 
 

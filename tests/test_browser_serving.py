@@ -44,7 +44,7 @@ def test_no_stylesheet_is_pointed_at_the_cdn():
     from bokeh.models import ImportedStyleSheet
     from panel.io import resources as res
 
-    from radioviz.app.resources import serve_panel_css_locally
+    from radioviz.app.main import serve_panel_css_locally
 
     serve_panel_css_locally()
     serve_panel_css_locally()  # idempotent

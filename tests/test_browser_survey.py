@@ -38,7 +38,7 @@ def fields_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     distributed = pytest.importorskip("distributed")
-    from radioviz.app import resources
+    from radioviz.app import schedulers
     from radioviz.app.headless import served_app
 
     errors = _Errors()
@@ -49,9 +49,9 @@ def served(tmp_path_factory):
         cluster = distributed.LocalCluster(
             n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp"
         )
-        resources.set_schedulers(cluster.scheduler_address)  # as --dask-scheduler at launch (#29)
+        schedulers.set_schedulers(cluster.scheduler_address)  # as --dask-scheduler at launch (#29)
         yield url, cluster.scheduler_address, errors
-        resources.set_schedulers(None)
+        schedulers.set_schedulers(None)
         cluster.close()
     for name in ("", "bokeh", "tornado", "panel"):
         logging.getLogger(name).removeHandler(errors)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from radioviz.app import resources
+from radioviz.app import resources, schedulers
 from radioviz.errors import InputError
 
 from . import bombs
@@ -32,7 +32,7 @@ def _policy(monkeypatch):
     ):
         monkeypatch.delenv(env, raising=False)
     yield
-    resources.set_schedulers(None)
+    schedulers.set_schedulers(None)
     resources.set_data_root(None)
 
 
@@ -82,7 +82,7 @@ def test_operator_scheduler_is_shown_and_only_allowed_ones_are_taken(listener, m
     address, connected = listener
     operator = "tcp://10.0.0.7:8786"
     monkeypatch.setenv("RADIOVIZ_DASK_SCHEDULER", operator)
-    resources.set_schedulers(None, ["dask.example.org:8786"])
+    schedulers.set_schedulers(None, ["dask.example.org:8786"])
     v = SurveyView()
     assert v.scheduler == operator  # the box shows the operator's scheduler
     v.scheduler = address
@@ -90,8 +90,8 @@ def test_operator_scheduler_is_shown_and_only_allowed_ones_are_taken(listener, m
     assert f"Kept {operator}" in v.status
     v.scheduler = " TCP://dask.example.org:8786 "  # an allowed one, however spelled
     assert v.scheduler.strip().lower() == "tcp://dask.example.org:8786" and v.status == ""
-    assert resources.check_scheduler(" TCP://dask.example.org:8786 ") == "dask.example.org:8786"
-    assert resources.check_scheduler("") is None  # empty: the embedded cluster
+    assert schedulers.check_scheduler(" TCP://dask.example.org:8786 ") == "dask.example.org:8786"
+    assert schedulers.check_scheduler("") is None  # empty: the embedded cluster
     for bad in (
         address,
         "tcp://dask.example.org:8787",
@@ -99,8 +99,8 @@ def test_operator_scheduler_is_shown_and_only_allowed_ones_are_taken(listener, m
         "inproc://x",
         "tcp://user@dask.example.org:8786/x",
     ):
-        with pytest.raises(resources.SchedulerPolicyError):
-            resources.check_scheduler(bad)
+        with pytest.raises(schedulers.SchedulerPolicyError):
+            schedulers.check_scheduler(bad)
     assert not connected(0.5)
 
 
@@ -110,10 +110,10 @@ def test_launch_arguments_set_the_schedulers_and_refuse_a_bad_one():
     configure(
         ["--dask-scheduler", "tcp://127.0.0.1:8786", "--allow-scheduler", "h:1", "--allow-scheduler", "g:2"]
     )
-    assert resources.dask_scheduler() == "tcp://127.0.0.1:8786"
-    assert resources.allowed_schedulers() == ["tcp://127.0.0.1:8786", "h:1", "g:2"]
+    assert schedulers.dask_scheduler() == "tcp://127.0.0.1:8786"
+    assert schedulers.allowed_schedulers() == ["tcp://127.0.0.1:8786", "h:1", "g:2"]
     configure([])
-    assert resources.allowed_schedulers() == []
+    assert schedulers.allowed_schedulers() == []
     with pytest.raises(SystemExit):
         configure(["--allow-scheduler", "not an address"])
 

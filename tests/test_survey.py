@@ -75,7 +75,7 @@ def mosaic_dir(tmp_path_factory):
 def local_client():
     """An in-process cluster (threads): fast, for tests that do not kill processes.  The Survey
     tab may use its scheduler (as ``--allow-scheduler`` at launch allows one, #29)."""
-    from radioviz.app import resources
+    from radioviz.app import schedulers
 
     with (
         distributed.LocalCluster(
@@ -83,11 +83,11 @@ def local_client():
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        resources.set_schedulers(None, [client.scheduler.address])
+        schedulers.set_schedulers(None, [client.scheduler.address])
         try:
             yield client
         finally:
-            resources.set_schedulers(None)
+            schedulers.set_schedulers(None)
 
 
 def _rows(out):

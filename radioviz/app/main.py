@@ -97,8 +97,6 @@ def create_app(
     names = [name for name, _ in builders]
     app.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "show_tab")
     if template:
-        from .resources import serve_panel_css_locally
-
         serve_panel_css_locally()
         return pn.template.BootstrapTemplate(
             title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
@@ -119,6 +117,32 @@ def _generate(data_dir: str | None, app: AppSession) -> GenerateView:
     view = GenerateView(data_dir=data_dir, app=app)
     view.param.watch(lambda e: setattr(app, "generate_result", e.new), "result")
     return view
+
+
+def serve_panel_css_locally() -> None:
+    """Served: Panel's own stylesheets (loading.css, markdown.css, the theme's) from this server,
+    never its CDN.
+
+    Panel points a component's stylesheets at the server only when the component is rendered
+    into a document that carries the server's ``dist_url``; a component rendered with no such
+    document (a tab shown again, a pane re-rendered from a callback on a worker thread — more of
+    them the busier the server, so 13 of 20 concurrent pages once asked cdn.holoviz.org) falls
+    back to the CDN, which fails offline.  Every path goes through ``patch_stylesheet(sheet,
+    dist_url)``; wrapped here, a CDN ``dist_url`` becomes the server's own copy (a relative URL,
+    so a served prefix still works).  Idempotent."""
+    import panel.reactive
+    from panel.io import resources as res
+
+    panel.reactive.CDN_DIST = res.LOCAL_DIST
+    if getattr(res.patch_stylesheet, "_radioviz_local", False):
+        return
+    original, cdn = res.patch_stylesheet, res.CDN_DIST
+
+    def patch_stylesheet(stylesheet, dist_url):
+        return original(stylesheet, res.LOCAL_DIST if dist_url == cdn else dist_url)
+
+    patch_stylesheet._radioviz_local = True
+    res.patch_stylesheet = panel.reactive.patch_stylesheet = patch_stylesheet
 
 
 def launch_parser() -> argparse.ArgumentParser:
@@ -149,14 +173,14 @@ def configure(argv: list[str]) -> argparse.Namespace:
     """Apply the operator's launch arguments (``panel serve app.py --args ...``) to the process:
     the data root and the Dask schedulers a page may use.  A malformed scheduler address stops
     the launch with a usage error."""
-    from . import resources
+    from . import resources, schedulers
 
     parser = launch_parser()
     args, _ = parser.parse_known_args(argv)
     if args.data_root:
         resources.set_data_root(args.data_root)
     try:
-        resources.set_schedulers(args.dask_scheduler, args.allow_scheduler)
+        schedulers.set_schedulers(args.dask_scheduler, args.allow_scheduler)
     except ValueError as exc:
         parser.error(str(exc))
     return args

@@ -1,5 +1,6 @@
 """Process-wide, read-only resources shared by every browser session: fields and models; and
-what a browser user may reach: the data root, upload limits and the Dask schedulers allowed.
+what a browser user may reach: the data root and upload limits (the Dask schedulers allowed
+are in :mod:`.schedulers`).
 
 Shared fields and models are cached by path (and file modification time), never by array, and
 callers must not mutate what they get back.  A field in a session's upload folder is cached with
@@ -13,7 +14,6 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -31,32 +31,6 @@ CHECKPOINTS = REPO / "checkpoints"
 #: Where the app's models run (read once): the CPU unless ``RADIOVIZ_DEVICE`` says auto or cuda —
 #: a server shared by a group should not take a GPU someone's training needs without being asked.
 DEVICE = os.environ.get("RADIOVIZ_DEVICE", "cpu").strip().lower() or "cpu"
-
-
-def serve_panel_css_locally() -> None:
-    """Served: Panel's own stylesheets (loading.css, markdown.css, the theme's) from this server,
-    never its CDN.
-
-    Panel points a component's stylesheets at the server only when the component is rendered
-    into a document that carries the server's ``dist_url``; a component rendered with no such
-    document (a tab shown again, a pane re-rendered from a callback on a worker thread — more of
-    them the busier the server, so 13 of 20 concurrent pages once asked cdn.holoviz.org) falls
-    back to the CDN, which fails offline.  Every path goes through ``patch_stylesheet(sheet,
-    dist_url)``; wrapped here, a CDN ``dist_url`` becomes the server's own copy (a relative URL,
-    so a served prefix still works).  Idempotent."""
-    import panel.reactive
-    from panel.io import resources as res
-
-    panel.reactive.CDN_DIST = res.LOCAL_DIST
-    if getattr(res.patch_stylesheet, "_radioviz_local", False):
-        return
-    original, cdn = res.patch_stylesheet, res.CDN_DIST
-
-    def patch_stylesheet(stylesheet, dist_url):
-        return original(stylesheet, res.LOCAL_DIST if dist_url == cdn else dist_url)
-
-    patch_stylesheet._radioviz_local = True
-    res.patch_stylesheet = panel.reactive.patch_stylesheet = patch_stylesheet
 
 
 # -- what a browser user may reach -------------------------------------------------------------
@@ -236,91 +210,6 @@ def check_upload(
         if is_fits_name(p.name):
             check_fits(p, max_upload_pixels())
     return paths
-
-
-# -- Dask schedulers a page may use --------------------------------------------------------------
-
-_SCHEDULER: str | None = None  # the operator's scheduler (--dask-scheduler)
-_ALLOWED: tuple[str, ...] = ()  # further schedulers the operator allows (--allow-scheduler)
-SCHEDULER_SCHEMES = ("tcp", "tls")
-
-
-class SchedulerPolicyError(InputError):
-    """A Dask scheduler address a browser user typed that the operator did not allow."""
-
-
-def set_schedulers(scheduler: str | None = None, allowed: list[str] | tuple[str, ...] = ()) -> None:
-    """What the Survey tab may connect to (``panel serve app.py --args --dask-scheduler ADDR
-    --allow-scheduler HOST:PORT``): the operator's scheduler, shown in the scheduler box, and
-    any others allowed; with neither (nor ``RADIOVIZ_DASK_SCHEDULER`` /
-    ``RADIOVIZ_ALLOW_SCHEDULERS``) surveys run on an embedded cluster only and the page has no
-    scheduler box.  Addresses are checked when set: a bad one stops the launch."""
-    global _SCHEDULER, _ALLOWED
-    for a in ([scheduler] if scheduler else []) + list(allowed):
-        _scheduler_key(a, strict=True)
-    _SCHEDULER = scheduler or None
-    _ALLOWED = tuple(allowed)
-
-
-def dask_scheduler() -> str | None:
-    """The operator's scheduler (set_schedulers, else ``RADIOVIZ_DASK_SCHEDULER``); None: none."""
-    return _SCHEDULER or os.environ.get("RADIOVIZ_DASK_SCHEDULER") or None
-
-
-def allowed_schedulers() -> list[str]:
-    """Every scheduler a page may name: the operator's first, then the allow-list (also
-    ``RADIOVIZ_ALLOW_SCHEDULERS``, comma- or space-separated)."""
-    env = re.split(r"[,\s]+", os.environ.get("RADIOVIZ_ALLOW_SCHEDULERS", "").strip())
-    found = [a for a in [dask_scheduler(), *_ALLOWED, *env] if a]
-    return list(dict.fromkeys(found))
-
-
-def _scheduler_key(text: str, strict: bool = False) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of ``[tcp://|tls://]HOST:PORT``; None (or, ``strict``, ValueError)
-    for anything else."""
-    t = str(text).strip()
-    scheme, sep, rest = t.partition("://")
-    if not sep:
-        scheme, rest = "tcp", t
-    try:
-        u = urlsplit(f"{scheme.lower()}://{rest}")
-        host, port = u.hostname, u.port
-        ok = scheme.lower() in SCHEDULER_SCHEMES and host and port and not (u.path or u.query or u.fragment)
-    except ValueError:
-        ok = False
-    if not ok:
-        if strict:
-            raise ValueError(f"{text!r}: not a Dask scheduler address (tcp://HOST:PORT)")
-        return None
-    return scheme.lower(), host.lower(), int(port)
-
-
-def check_scheduler(text: str | None) -> str | None:
-    """The scheduler a survey started from the page may use for what its box says: None (the
-    embedded cluster) for an empty box, else the operator's own spelling of an allowed address.
-    Anything else is refused before any connection is made."""
-    t = (text or "").strip()
-    if not t:
-        return None
-    key = _scheduler_key(t)
-    for allowed in allowed_schedulers():
-        try:
-            if key is not None and _scheduler_key(allowed, strict=True) == key:
-                return allowed
-        except ValueError:
-            continue  # a bad entry in the environment: it allows nothing
-    shown = t if len(t) <= 80 and t.isprintable() else repr(t[:80])
-    if not allowed_schedulers():
-        raise SchedulerPolicyError(
-            None,
-            f"{shown}: this server runs surveys on its own embedded Dask cluster only "
-            "(the operator allows a scheduler at launch: --dask-scheduler)",
-        )
-    raise SchedulerPolicyError(
-        None,
-        f"{shown}: not a Dask scheduler this server allows (the operator allows them at launch: "
-        "--dask-scheduler, --allow-scheduler)",
-    )
 
 
 @folder_cached(16)
