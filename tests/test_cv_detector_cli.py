@@ -4,11 +4,14 @@ on eight tiny simulated fields: two folds, one seed, a two-step detector."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from radioviz.cli import build_parser, main
+
+REPO_CARD = Path(__file__).resolve().parents[1] / "checkpoints" / "segmenter.json"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,10 @@ def test_cv_arch_segmenter_writes_the_detector_table(fields, tmp_path, capsys):
     args = ["cv", "--arch", "segmenter", "--data", str(fields), "--k", "2", "--seeds", "1"]
     args += ["--steps", "2", "--crop", "16", "--base", "4", "--depth", "2", "--detector-batch", "2"]
     args += ["--inject-seeds", "0", "--stages", "detector", "--work", str(work), "--out", str(docs)]
+    args += ["--checkpoint-out", str(tmp_path / "det")]  # never the shipped detector's card
+    shipped = REPO_CARD.read_bytes()
     assert main(args) == 0
+    assert REPO_CARD.read_bytes() == shipped
     assert len(list(work.glob("det-full-s0-f*.npz"))) == 2  # one file per fit: a rerun resumes
     report = json.loads((docs / "cv_detector.json").read_text())
     det = report["methods"]["detector"]
