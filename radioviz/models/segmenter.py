@@ -78,6 +78,13 @@ class SegmenterUNet(nn.Module):
         """True when an output pixel depends only on input pixels within :func:`reach` (eval mode)."""
         return self.norm != "group"
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The bottleneck: (N, base·2^depth, H/2^depth, W/2^depth), what the network knows of a
+        region before it is drawn back to pixels ("More like this" compares candidates here)."""
+        for blk in self.down:
+            x = F.max_pool2d(blk(x), 2)
+        return self.mid(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
         for blk in self.down:
