@@ -116,3 +116,15 @@ def test_a_handed_over_score_map_opens_in_fields_at_its_threshold_and_candidate(
     assert f.field == "abell_0002" and f.data_dir == SPLIT and f.threshold == 0.0
     assert (f.candidates[f.selected]["x"], f.candidates[f.selected]["y"]) == at
     assert f.app.selected == f.selected and f.app.show_tab == "Fields"
+
+
+def test_the_generate_tab_publishes_its_chosen_model():
+    from radioviz.app.main import _generate
+
+    app = AppSession()
+    g = _generate(None, app)
+    assert app.generator == g.model and app.generate_result is None
+    other = next((m for m in g.param.model.objects.values() if m != g.model), None)
+    if other is not None:
+        g.model = other
+        assert app.generator == other

@@ -116,6 +116,8 @@ def _generate(data_dir: str | None, app: AppSession) -> GenerateView:
     """The Generate tab, its latest result published on the session (Compare and Trajectory)."""
     view = GenerateView(data_dir=data_dir, app=app)
     view.param.watch(lambda e: setattr(app, "generate_result", e.new), "result")
+    view.param.watch(lambda e: setattr(app, "generator", e.new), "model")
+    app.generator = view.model
     return view
 
 
