@@ -267,7 +267,7 @@ def _set_number(page, label, value):
 
 
 def test_generate_double_click_runs_once_and_downloads_wait_for_a_run(page, monkeypatch):
-    import radioviz.app.generate_view as gv
+    import radioviz.app.generate_state as gv
 
     calls = []
     real = gv.generate
