@@ -186,7 +186,9 @@ class FieldsState(param.Parameterized):
         """What a scan covered: the detector makes one pass over the field; L, A and D classify
         one window per stride step."""
         card = self._cards.get(name)
-        if card is not None and card.arch == "segmenter":
+        from ..models import registry
+
+        if card is not None and registry.scores_fields(card) == registry.DENSE:
             ny, nx = smap.ref_shape
             return f"one pass over {nx}×{ny} px"
         return f"{smap.scores.size} windows"

@@ -15,7 +15,9 @@ from . import resources
 def kind_text(card: ModelCard) -> str:
     """What the model is, in words: the segmenter is filed under the classifier kind (it loads
     like one) but is a detector."""
-    return "detector (segmenter)" if card.arch == "segmenter" else card.kind
+    from ..models import registry
+
+    return f"detector ({card.arch})" if registry.scores_fields(card) == registry.DENSE else card.kind
 
 
 def data_line(data: dict) -> str:

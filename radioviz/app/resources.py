@@ -23,7 +23,7 @@ from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
 from ..models.card import ModelCard, cards_in
 from .session_memory import Holding, UploadFolder, folder_cached
-from .upload_budget import measure
+from .upload_budget import DEFAULT_MAX_UPLOAD_PIXELS, max_upload_pixels, measure  # noqa: F401 (re-exported)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
@@ -41,7 +41,6 @@ _DATA_ROOT: Path | None = None
 DEFAULT_MAX_UPLOAD_BYTES = (
     64_000_000  # sent in chunks (app/uploads.py), so not bound by Bokeh's message limit
 )
-DEFAULT_MAX_UPLOAD_PIXELS = 4096 * 4096 * 4
 
 
 class PathPolicyError(InputError):
@@ -168,10 +167,6 @@ def public_message(text: str, uploads: dict[str, str] | None = None) -> str:
 
 def max_upload_bytes() -> int:
     return int(os.environ.get("RADIOVIZ_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
-
-
-def max_upload_pixels() -> int:
-    return int(os.environ.get("RADIOVIZ_MAX_UPLOAD_PIXELS", DEFAULT_MAX_UPLOAD_PIXELS))
 
 
 def check_upload(

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import TooLargeError
-from .upload_budget import BYTES_PER_PIXEL, amount
+from .upload_budget import BYTES_PER_PIXEL, amount, max_upload_pixels
 
 SESSION_ENV = "RADIOVIZ_MAX_SESSION_PIXELS"
 
@@ -40,8 +40,6 @@ def max_session_pixels() -> int:
     """What one session may hold decoded from its uploads at once, in float32 pixels:
     ``RADIOVIZ_MAX_SESSION_PIXELS``, else two uploads at the upload budget (a field and a
     samples file)."""
-    from .resources import max_upload_pixels
-
     env = os.environ.get(SESSION_ENV)
     return int(env) if env else 2 * max_upload_pixels()
 

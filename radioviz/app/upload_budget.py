@@ -19,6 +19,7 @@ moment the total passes the budget — before that part is decoded:
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,14 @@ import numpy as np
 
 from ..errors import InputError, TooLargeError
 from ..io.fits import read_exact
+
+DEFAULT_MAX_UPLOAD_PIXELS = 4096 * 4096 * 4
+
+
+def max_upload_pixels() -> int:
+    """What one upload may decode to, in float32 pixels (``RADIOVIZ_MAX_UPLOAD_PIXELS``)."""
+    return int(os.environ.get("RADIOVIZ_MAX_UPLOAD_PIXELS", DEFAULT_MAX_UPLOAD_PIXELS))
+
 
 #: Bytes the app holds a pixel in once read (float32), whatever the file stores.
 BYTES_PER_PIXEL = 4
