@@ -20,14 +20,13 @@ from ..data.flux import peak_flux
 from ..display import stretch_image
 from ..errors import InputError
 from . import resources
-from .checked_input import Refusals, checked_number
-from .describe import LABEL_WORDS, conditioning_text
+from .checked_input import Refusals
+from .describe import conditioning_text
 from .export import samples_fits, samples_npz
 from .gallery import Gallery
+from .generate_controls import build_controls
 from .generate_state import NONE, GenerateState
 from .mask_canvas import MaskCanvas
-from .teaching import layers
-from .uploads import dropper
 
 __all__ = ["NONE", "GenerateView", "samples_fits", "samples_npz"]
 
@@ -68,7 +67,7 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
         self.gallery_view = Gallery()
         self.gallery_view.empty(GALLERY_HELP)
         self._gallery_layout = self.gallery_view.layout()
-        self._build_controls()
+        self._controls = build_controls(self)
 
     def drawn_mask(self) -> np.ndarray | None:
         return self.canvas.mask
@@ -179,111 +178,6 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
 
     def downloads(self):
         return pn.Column(pn.Row(self.npz_download, self.fits_download), self.download_hint)
-
-    def _build_controls(self):
-        """Every control built once; what the chosen model does not accept is hidden, what the
-        current choices make moot is disabled. Nothing is re-created when the model changes, so a
-        value typed a moment after picking a model can never land on a widget the page no longer
-        shows (Bokeh's "reference pNNN isn't known")."""
-        shown = self.param.accepted_now
-
-        def accepts(key):
-            return pn.bind(lambda acc: bool(acc.get(key)), shown)
-
-        unconditional = self.param.label.rx.is_(None)
-        self.info = pn.pane.Markdown(pn.bind(self._card_line, self.param.model))
-        self.label_select = pn.widgets.Select.from_param(
-            self.param.label, label="Class", visible=accepts("labels")
-        )
-        self.label_words = pn.pane.Markdown(
-            pn.bind(
-                lambda acc: (
-                    "<small>"
-                    + "<br>".join(
-                        f"**{k}**: {LABEL_WORDS[k]}" for k in acc.get("labels", []) if k in LABEL_WORDS
-                    )
-                    + "</small>"
-                ),
-                shown,
-            ),
-            visible=accepts("labels"),
-        )
-        self.flux_input = self._checked(
-            "flux",
-            "Peak flux (Jy/beam)",
-            step=0.1,
-            disabled=self.param.use_flux.rx.not_(),
-            visible=accepts("flux"),
-        )
-        # one clickable choice (Bokeh's checkbox label is not clickable); typing a flux selects
-        # "condition on this peak flux"
-        self.flux_choice = pn.widgets.RadioButtonGroup.from_param(
-            self.param.use_flux,
-            options={"condition on this peak flux": True, "ignore peak flux": False},
-            color="default",
-            orientation="vertical",  # side by side the two stuck out past the 320 px column
-            width=300,
-            visible=accepts("flux"),
-        )
-        self.guidance_slider = pn.widgets.FloatSlider.from_param(
-            self.param.guidance, label="Guidance ω", disabled=unconditional, visible=accepts("guidance")
-        )
-        self.guidance_note = pn.pane.Markdown(
-            "<small>Guidance needs a class: pick one to use ω.</small>",
-            visible=pn.bind(
-                lambda label, acc: label is None and bool(acc.get("guidance")), self.param.label, shown
-            ),
-            margin=(0, 10),
-        )
-        # what guidance does, in a sentence; its formula one click away (the words of teaching.py)
-        self.guidance_words = pn.pane.Markdown(
-            "<small>" + layers("edm", "heun")["guidance"].markdown() + "</small>", visible=accepts("guidance")
-        )
-        self.steps_input = self._checked("steps", "Steps", visible=self.param.sampler.rx() != "oneshot")
-        self.seed_input = self._checked("seed", "Seed")
-        background = pn.widgets.Select.from_param(
-            self.param.background, label="Background reference", visible=accepts("background")
-        )
-        col = pn.Column(
-            self.info,
-            pn.widgets.Select.from_param(self.param.model, label="Model"),
-            self.label_select,
-            self.label_words,
-            self.flux_input,
-            self.flux_choice,
-            self.guidance_slider,
-            self.guidance_note,
-            self.guidance_words,
-            pn.widgets.Select.from_param(self.param.sampler, label="Sampler"),
-            self.steps_input,
-            self.seed_input,
-            pn.widgets.IntSlider.from_param(self.param.n, label="How many"),
-            background,
-            width=320,
-        )
-        upload = dropper(lambda names, data: self.load_mask_file(names[0], data[0]), self.show_error)
-        self.mask_column = pn.Column(
-            self.canvas,
-            pn.pane.Markdown("…or load a mask (.npy/.fits, 64×64 class indices):"),
-            upload,
-            pn.widgets.Select.from_param(self.param.mask_field, label="…or take a field's mask"),
-            width=360,
-            visible=accepts("mask_classes"),
-        )
-        self._controls = (col, self.mask_column)  # laid out beside the gallery, not in a Row
-
-    def _checked(self, name: str, label: str, **kw):
-        return checked_number(self, name, label, self._refusals, **kw)
-
-    def _card_line(self, model) -> str:
-        card = self.card()
-        if card is None:
-            return ""
-        return (
-            f"**{card.kind.upper()}** · {card.parameters or 0:,} parameters · "
-            f"{card.training.steps or '?'} training steps · "
-            f"accepts: {', '.join(card.conditions) or 'nothing'}"
-        )
 
     def controls(self) -> tuple:
         """The settings column and the mask column (hidden unless the model takes a mask)."""
