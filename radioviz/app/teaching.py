@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from ..sampling.landmarks import LAYOUT_LEVEL, PEAK_TOLERANCE, XT_LEVEL, Landmarks
 from ..sampling.registry import SAMPLERS, default_steps
 
+#: the colour scales offered, the first the default
+SCALES = {"stages": "stages", "fixed scale": "fixed", "per frame": "frame"}
+SCALE_HELP = (
+    "<small>stages (each one visible): x_t on its own symmetric range (its corner gives it; the fixed scale "
+    "is ±1), x̂0 in Jy/beam on the final image's asinh stretch (as the Fields tab shows data); "
+    "fixed: x_t and x̂0 on −1…1, x̂0 − x_t on ±2; per frame: each frame's own range — read the "
+    "colorbar.</small>"
+)
+
 BEAM_NOTE = (
     " This model passes every guess through the telescope's beam (band by band, nothing finer "
     "than the beam is kept), so x̂0 is always an image the telescope could have made."

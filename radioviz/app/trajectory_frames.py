@@ -20,17 +20,9 @@ from ..sampling.trajectory import Trajectory
 from .image_panel import TOOLS
 from .session import on_session
 from .sky import colorbar_opts
-from .teaching import notice, share_of
+from .teaching import SCALE_HELP, SCALES, notice, share_of  # noqa: F401 (SCALE_HELP, SCALES re-exported)
 from .trajectory_run import TrajectoryRun, data_scale, flux_of
 
-#: the colour scales offered, the first the default
-SCALES = {"stages": "stages", "fixed scale": "fixed", "per frame": "frame"}
-SCALE_HELP = (
-    "<small>stages (each one visible): x_t on its own symmetric range (its corner gives it; the fixed scale "
-    "is ±1), x̂0 in Jy/beam on the final image's asinh stretch (as the Fields tab shows data); "
-    "fixed: x_t and x̂0 on −1…1, x̂0 − x_t on ±2; per frame: each frame's own range — read the "
-    "colorbar.</small>"
-)
 HIST_BINS = 60
 STRETCH = "asinh"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import panel as pn
 from bokeh.layouts import row as bokeh_row
 
-from .trajectory_frames import SCALE_HELP
+from .teaching import SCALE_HELP
 
 #: the frames of a run made with other settings than the pickers': still readable, plainly old
 OUTDATED_STYLE = {"opacity": "0.5", "filter": "grayscale(100%)"}

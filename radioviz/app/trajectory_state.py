@@ -29,8 +29,7 @@ from ..validate import MAX_SEED
 from . import resources
 from .describe import label_text, model_options
 from .field_choices import FOLLOW, field_choices, keep, open_field
-from .teaching import contrast_options, explanations, sampler_note, sampler_runs
-from .trajectory_frames import SCALES
+from .teaching import SCALES, contrast_options, explanations, sampler_note, sampler_runs
 from .trajectory_run import TrajectoryRun, data_scale, outdated_note
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
