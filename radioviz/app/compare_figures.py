@@ -27,6 +27,8 @@ NN_PX = 120
 #: one colour per band in the power-spectrum plot (low to high frequency)
 BAND_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")
 PIXEL = "|pixel| (Jy/beam)"
+#: height of the numbers column (the two histogram plots and their legend beside it), px
+GUIDE_PX = 560
 
 
 def visible_counts(counts) -> np.ndarray:
@@ -165,9 +167,10 @@ def numbers(report: dict) -> pn.Column:
     )
     return pn.Column(
         pn.pane.Markdown(table, width=520),
-        pn.pane.Markdown(
-            "#### How to read these numbers\n\n" + metric_guide(r), width=520, name="metric_guide"
-        ),
+        pn.pane.Markdown("#### How to read these numbers\n\n" + metric_guide(r), width=520),
+        height=GUIDE_PX,  # as tall as the histograms beside it; the guide scrolls within
+        scroll=True,
+        width=560,
     )
 
 
