@@ -140,3 +140,27 @@ def test_why_the_lesson_uses_the_edm_comes_from_the_cards():
     assert text.startswith(f"This lesson uses the EDM ({lesson_model(cards).removesuffix('.safetensors')}")
     assert lesson_model(cards) == "edm_gleam.safetensors" or "edm_gleam.safetensors" not in cards
     assert why_edm({}) == "This lesson uses the EDM."
+
+
+def test_the_lesson_card_draws_every_change_of_its_state():
+    """Start, Next and Restart change several params at once (one watcher call with several
+    events): the card's status, text and buttons follow each."""
+    from radioviz.app.lesson_view import LessonCard
+
+    s = LessonState(run=_run())
+    card = LessonCard(s, why_edm({}), s.start)
+    assert card.status.object == "Lesson not started" and card.reveal_button.disabled
+    card.start_button.clicks += 1
+    assert card.status.object == "Question 1 of 7 · answer hidden" and card.back_button.disabled
+    card.next_button.clicks += 1
+    card.reveal_button.clicks += 1
+    assert (
+        card.status.object == "Question 2 of 7 · answer shown"
+        and "Answer (from this run)" in card.text.object
+    )
+    assert card.reveal_button.disabled and not card.back_button.disabled
+    for _ in range(6):
+        card.next_button.clicks += 1
+    assert card.next_button.disabled and card.echo.visible and "question 7 of 7" in card.echo.object
+    card.restart_button.clicks += 1
+    assert card.status.object == "Question 1 of 7 · answer hidden" and not card.echo.visible
