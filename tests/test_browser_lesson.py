@@ -18,9 +18,27 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def page(served_page):
+    """The served page; besides ``served_page``'s checks, any error logged anywhere on the server
+    (a watcher failing in a worker thread is logged by ``concurrent.futures``) or handed to
+    Panel's exception handler fails the module."""
+    import logging
+
+    import panel as pn
+
+    from radioviz.app.headless import ServerErrors
+
+    errors = ServerErrors()
+    logging.getLogger().addHandler(errors)
+    old = pn.config.exception_handler
+    pn.config.exception_handler = lambda exc: errors.records.append(f"callback: {exc!r}")
     url, pg = served_page
     pg.goto(url, timeout=SLOW)
-    return pg
+    try:
+        yield pg
+        assert not errors.records, errors.records
+    finally:
+        pn.config.exception_handler = old
+        logging.getLogger().removeHandler(errors)
 
 
 def _slider(page, name: str) -> int:
