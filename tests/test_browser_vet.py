@@ -142,3 +142,56 @@ def test_two_labellers_vet_one_queue_and_export_the_consensus(served, surveyed, 
     labels = LabelStore(store).history()
     assert len(labels) == 2 * N  # one committed row per key, none from the hidden Fields tab's keys
     assert {lab.labeller for lab in labels} == {"ann", "bob"}
+
+
+def test_more_like_this_from_the_keyboard_then_back_to_the_queue(served, surveyed):
+    """m on candidate 1 lists its look-alikes with their similarity (the embeddings computed in a
+    job while the page stays live), h labels one of them, b goes back to the ranked queue."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from radioviz.app.vet_state import LIKE_K
+    from radioviz.scan.queue import load_queue
+    from radioviz.scan.similar import most_similar, survey_embeddings
+    from radioviz.scan.vetting import LabelStore
+
+    url, store, errors = served
+    queue = load_queue(surveyed)
+    n, anchor = len(queue.candidates), queue.candidates[0].id
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = _vet_page(browser, url, "cy")
+            status = page.locator(".vet-status")
+            expect(status).to_contain_text(f"vet-run: {n} candidate(s)", timeout=SLOW)
+            expect(page.locator(".rv-shortcuts")).to_contain_text("m more like this · b back to the queue")
+            page.keyboard.press("m")
+            expect(status).to_contain_text(f"Most like {anchor}: {LIKE_K} candidate(s)", timeout=SLOW)
+            expect(page.head).to_contain_text(f"Candidate 1/{LIKE_K + 1}", timeout=SLOW)
+            pairs = most_similar(survey_embeddings(queue), anchor, LIKE_K)  # the app's, cached
+            cells = page.locator(".tabulator-cell[tabulator-field='similar']")
+            expect(cells.nth(0)).to_have_text("asked", timeout=SLOW)
+            expect(cells.nth(1)).to_have_text(f"{pairs[0][1]:.3f}", timeout=SLOW)
+            expect(page.get_by_role("button", name="Back to the queue (b)")).to_be_visible()
+            page.keyboard.press("j")
+            expect(page.head).to_contain_text(f"Candidate 2/{LIKE_K + 1}", timeout=SLOW)
+            _label(page, ["h"])  # the nearest look-alike, as any row of a queue
+            yours = page.locator(".tabulator-cell[tabulator-field='yours']")
+            expect(yours.nth(1)).to_have_text("halo", timeout=SLOW)  # the table follows (its flush)
+            if os.environ.get("RADIOVIZ_SCREENSHOTS"):  # the README's tour
+                page.keyboard.press("k")  # back to the look-alike just labelled
+                expect(page.head).to_contain_text(f"Candidate 2/{LIKE_K + 1}", timeout=SLOW)
+                page.screenshot(path=str(DOCS / "vet_similar.png"))
+            page.keyboard.press("b")
+            expect(status).to_contain_text(f"vet-run: {n} candidate(s)", timeout=SLOW)
+            expect(page.head).to_contain_text(f"Candidate 1/{n}", timeout=SLOW)
+            expect(cells.nth(1)).to_have_text("", timeout=SLOW)
+            expect(page.get_by_role("button", name="Back to the queue (b)")).to_be_hidden()
+            console = page.errors
+        finally:
+            browser.close()
+    assert not console, console
+    assert not errors.records, errors.records
+    mine = [lab for lab in LabelStore(store).history() if lab.labeller == "cy"]
+    assert [(lab.candidate_id, lab.label) for lab in mine] == [(pairs[0][0], "halo")]

@@ -24,7 +24,8 @@ def store(tmp_path):
 
 
 def test_no_run_yet_surveys_the_sample_fields_with_the_default_detector(surveys, store):
-    from radioviz.app.vet_view import AHEAD, BEHIND, VetView
+    from radioviz.app.vet_cache import AHEAD, BEHIND
+    from radioviz.app.vet_view import VetView
 
     assert survey_runs() == {}
     v = VetView(labels_path=store)
@@ -109,3 +110,62 @@ def test_under_a_data_root_only_runs_and_folders_inside_it(surveys, store, tmp_p
         assert str(surveys) not in v.state.status + v._alert.object  # no server path on the page
     finally:
         resources.set_data_root(old)
+
+
+def test_more_like_this_lists_the_look_alikes_with_their_similarity_then_back_to_the_queue(surveys, store):
+    import threading
+
+    from radioviz.app.vet_state import LIKE_K
+    from radioviz.app.vet_view import VetView
+
+    v = VetView(labels_path=store)
+    rows, summary = list(v.state.rows), v.state.status
+    assert len(rows) > 2 and set(v._table.value["similar"]) == {""}  # blank in the ranked queue
+    embed, go = v.state.embeddings, threading.Event()
+
+    def slow(progress=None):  # held until the second press is tried
+        go.wait(60)
+        return embed(progress=progress)
+
+    v.state.embeddings = slow
+    v._command_from_client("m", 1)  # the key m at the browser's cursor
+    assert v._similar.running and "Finding the candidates most like" in v.state.status
+    assert not v.more_like_this()  # a second press while it runs does nothing
+    go.set()
+    v._similar.join(timeout=300)
+    cid = rows[1].id
+    assert not v._alert.visible and v.state.like == cid
+    assert [c.id for c in v.state.rows][0] == cid and len(v.state.rows) == min(LIKE_K, len(rows) - 1) + 1
+    assert v.state.status.startswith(f"Most like {cid}: {len(v.state.rows) - 1} candidate(s)")
+    assert "Back to the queue" in v.state.status
+    sims = v._table.value["similar"].tolist()
+    assert sims[0] == "asked" and [float(x) for x in sims[1:]] == sorted(map(float, sims[1:]), reverse=True)
+    assert len(v._cache.data["info"]) == len(v.state.rows) and v.selected == 0
+    v._label_from_client(1, "halo", v.state.version)  # a look-alike labelled as any other row
+    assert v.state.my_label(v.state.rows[1]) == "halo" and v._cache.data["mark"][1] == "<b>halo</b>"
+    v._command_from_client("b", 1)
+    assert v.state.like == "" and [c.id for c in v.state.rows] == [c.id for c in rows]
+    assert set(v._table.value["similar"]) == {""} and v.state.status == summary
+    assert not v.back_to_queue()  # already the queue
+
+
+def test_more_like_this_on_a_survey_without_a_detector_is_one_clear_message(surveys, store, tmp_path):
+    import json
+    import shutil
+
+    from radioviz.app import resources
+    from radioviz.app.vet_view import VetView
+
+    v = VetView(labels_path=store)
+    run = tmp_path / "classified"
+    shutil.copytree(v.state.queue.path, run, ignore=shutil.ignore_patterns("similar-*"))
+    meta = json.loads((run / "survey.json").read_text())
+    meta["config"]["checkpoint"] = str(resources.CHECKPOINTS / "classifier_A.safetensors")
+    (run / "survey.json").write_text(json.dumps(meta))
+    v.state.folder = str(run)
+    assert v.state.queue.path == run and not v._alert.visible
+    assert v.more_like_this()
+    v._similar.join(timeout=120)
+    assert v._alert.visible and v._alert.object.startswith("More like this: ")
+    assert "cannot give similar candidates" in v._alert.object and str(tmp_path) not in v._alert.object
+    assert v.state.like == "" and v.state.status == v.state.queue_summary()

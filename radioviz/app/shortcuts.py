@@ -31,6 +31,10 @@ class Vetter(JSComponent):
     cannot save the label before the comment."""
 
     keys = param.List(default=["h", "n", "u", "j", "k"])
+    commands = param.List(
+        default=[], doc="More keys, each sent to the server with the cursor's index (the Vet tab's m, b)"
+    )
+    hint = param.String(default=HINT, doc="The keys, as the line under the header says them")
     panels = param.Integer(default=4, doc="Cut-out images rv-cut-<b> (cache columns level<b>, flux<b>)")
     lines = param.List(
         default=[], doc="Line sources rv-<name>, drawn from the cache columns <name>_x and <name>_y"
@@ -46,11 +50,19 @@ class Vetter(JSComponent):
         default="Compute a score map, then pick a candidate (click it on the map or in the table)."
     )
 
-    def __init__(self, on_label: Callable[[int, str, int, str | None], object] | None = None, **params):
+    def __init__(
+        self,
+        on_label: Callable[[int, str, int, str | None], object] | None = None,
+        on_command: Callable[[str, int], object] | None = None,
+        **params,
+    ):
         super().__init__(**params)
-        self._on_label = on_label
+        self._on_label, self._on_command = on_label, on_command
 
     def _handle_msg(self, data) -> None:
+        if self._on_command is not None and isinstance(data, dict) and data.get("command") in self.commands:
+            self._on_command(str(data["command"]), int(data.get("index", -1)))
+            return
         if self._on_label is not None and isinstance(data, dict) and data.get("label") in LABELS.values():
             comment = data.get("comment")
             self._on_label(
@@ -64,9 +76,6 @@ class Vetter(JSComponent):
         """
     const LABELS = """
         + repr(LABELS).replace("'", '"')
-        + """;
-    const HINT = """
-        + repr(HINT)
         + """;
     export function render({ model, view }) {
       const doc = view.model.document;
@@ -89,7 +98,7 @@ class Vetter(JSComponent):
       head.className = "rv-vet-head";
       const hint = document.createElement("div");
       hint.className = "rv-shortcuts";
-      hint.textContent = HINT;
+      hint.textContent = model.hint;
       wrap.append(head, hint);
       const panels = [...Array(model.panels).keys()];
       const drawn = ["rv-marker", ...panels.map((b) => `rv-cut-${b}`),
@@ -164,14 +173,18 @@ class Vetter(JSComponent):
           return;
         }
         if (e.ctrlKey || e.metaKey || e.altKey || origin.isContentEditable) return;
-        if (!model.keys.includes(e.key)) return;
+        if (!model.keys.includes(e.key) && !model.commands.includes(e.key)) return;
         // a vetter in a tab not shown (another tab's vetter is in the same page) hears nothing
         if (!wrap.isConnected || wrap.getClientRects().length === 0) return;
         lastKey = performance.now();
         const cache = get("rv-cache");
         const n = cache && cache.data.info ? cache.data.info.length : 0;
-        if (!n) return;
         const k = model.index >= 0 && model.index < n ? model.index : -1;
+        if (model.commands.includes(e.key)) {  // even on an empty list ("back" from one)
+          model.send_msg({command: e.key, index: k});
+          return;
+        }
+        if (!n) return;
         if (e.key === "j") go((k + 1) % n);
         else if (e.key === "k") go(k < 0 ? n - 1 : (k - 1 + n) % n);
         else if (k >= 0 && LABELS[e.key]) {

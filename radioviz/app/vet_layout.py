@@ -86,6 +86,14 @@ def layout(view) -> pn.Row:
     next_b.on_click(lambda e: view.move(1))
     open_b = pn.widgets.Button(label="Open in Fields tab", color="primary")
     open_b.on_click(lambda e: view._safe(view.open_in_fields))
+    like_b = pn.widgets.Button(label="More like this (m)", css_classes=["vet-more-like"])
+    like_b.on_click(lambda e: view._safe(view.more_like_this))
+    back_b = pn.widgets.Button(
+        label="Back to the queue (b)",
+        visible=s.param.like.rx.bool(),  # shown while the look-alikes are
+        css_classes=["vet-back"],
+    )
+    back_b.on_click(lambda e: view._safe(view.back_to_queue))
     downloads = [
         pn.widgets.FileDownload(
             callback=lambda w=what, x=suffix: view._safe(lambda: s.export_bytes(w, x)),
@@ -123,7 +131,7 @@ def layout(view) -> pn.Row:
     candidate = pn.Column(
         view.vetter,
         pn.Row(bands, pn.pane.Bokeh(figs[-1], sizing_mode="fixed")),
-        pn.Row(*buttons, prev_b, next_b, open_b),
+        pn.Row(*buttons, prev_b, next_b, open_b, like_b, back_b),
         pn.widgets.TextInput(
             placeholder="comment for the next label (Enter, then a key)",
             css_classes=[f"rv-comment-{view.tag}"],  # read by the Vetter with each label key

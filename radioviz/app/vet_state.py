@@ -143,8 +143,15 @@ class VetState(param.Parameterized):
             self.similarity = {}
             self.read_votes()
             self.apply()
+        self.status = self.queue_summary()
+
+    def queue_summary(self) -> str:
+        """The status line of the ranked queue: the survey, its size, detector and settings."""
+        queue = self.queue
+        if queue is None:
+            return ""
         n, f = len(queue.candidates), len(queue.fields)
-        self.status = (
+        return (
             f"{queue.name}: {n} candidate(s) in {f} field(s) · {queue.checkpoint} · threshold "
             f"{queue.threshold:.2f} · stride {queue.stride}"
         )
@@ -219,7 +226,7 @@ class VetState(param.Parameterized):
         best = f"; most similar {pairs[0][1]:.2f}" if pairs else ""
         self.status = (
             f"Most like {cid}: {len(pairs)} candidate(s) across the survey, by the detector's own "
-            f"features (cosine similarity{best}). “Back to the queue” returns."
+            f"features (cosine similarity{best}). “Back to the queue” (b) returns."
         )
 
     def show_queue(self) -> None:

@@ -1,18 +1,17 @@
 """The Vet tab: one ranked queue over every candidate of a survey, vetted from the keyboard.
 
-The state (survey, ranking, filters, votes, agreement, exports) is :class:`.vet_state.VetState`;
-this is the view.  As in the Fields tab, the browser draws the candidate on a key press from a
-cache the server fills ahead of the cursor (``shortcuts.Vetter``): the four band cut-outs and a
-wider context cut-out with the score contour are rendered before the key is pressed, from
-whichever field each candidate lies in, and a label is one committed row in the shared store.
+The state (survey, ranking, filters, votes, agreement, look-alikes, exports) is
+:class:`.vet_state.VetState`; this is the view, in layers: the browser's cache of cut-outs kept
+ahead of the cursor (:mod:`.vet_cache`), "More like this" (:mod:`.vet_similar`), the page
+(:mod:`.vet_layout`), and here opening a survey, labels, the table and "Open in Fields tab".
+As in the Fields tab, the browser draws the candidate on a key press (``shortcuts.Vetter``) and
+a label is one committed row in the shared store.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -23,28 +22,26 @@ from . import resources
 from . import vet_cutouts as cuts
 from .fields_models import default_model, scoring_cards
 from .jobs import Job, Outcome, on_session
-from .shortcuts import Vetter
-from .sky_figure import set_data
+from .shortcuts import HINT, Vetter
+from .vet_cache import VetCache
+from .vet_similar import VetSimilar
 from .vet_state import SAMPLE_CHOICE, VetState
 
-AHEAD, BEHIND = 12, 6  # candidates whose cut-outs the browser holds after and before the cursor
-FIRST = 3  # ... sent with the page (the rest follows at once, so the first draw waits for few)
-RENDERED_KEEP = 256  # rendered candidates kept on the server
-WARM = 48  # candidates after the cursor rendered in the background
 FLUSH_MS = 500  # the table's votes and the agreement follow labels this often (not on every key)
 POLL_EVERY = 4  # flushes between looks for other sessions' labels (a stat of the store's files)
-COLUMNS = ["#", "field", "score", "class", "|s − thr|", "nearest", "votes", "yours"]
+COLUMNS = ["#", "field", "score", "class", "|s − thr|", "nearest", "similar", "votes", "yours"]
+#: Share of the table's width per column: the votes (every labeller's) get the most.
+WIDTHS = dict(zip(COLUMNS, ["5%", "10%", "8%", "14%", "10%", "10%", "10%", "21%", "12%"], strict=True))
+COMMANDS = {"m": "more_like_this", "b": "back_to_queue"}  # keys beside h / n / u / j / k
 
 
-class VetView(pn.viewable.Viewer):
+class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
     """One browser session's Vet tab."""
 
     selected = param.Integer(default=-1)
 
     def __init__(self, app=None, labels_path=None, **params):
         super().__init__(**params)
-        from bokeh.models import ColumnDataSource
-
         store = getattr(app, "labels", None)
         if store is None:
             from ..scan.vetting import LabelStore, default_labels_path
@@ -55,14 +52,14 @@ class VetView(pn.viewable.Viewer):
             self.state.labeller = app.labeller
         self.app = app  # the page's AppSession: "Open in Fields tab" goes through it
         self.tag = f"vet{self.state.session}"
-        self._cache = ColumnDataSource(self._cache_data([]), name=f"rv-cache-{self.tag}")
-        self._srcs = [
-            ColumnDataSource({"level": [], "flux": []}, name=f"rv-cut-{b}-{self.tag}")
-            for b in range(cuts.PANELS)
-        ]
-        self._ctx = ColumnDataSource({"x": [], "y": []}, name=f"rv-ctx-{self.tag}")
+        self._doc = pn.state.curdoc
+        self._init_cache()
+        self._init_similar()
         self.vetter = Vetter(
             on_label=self._label_from_client,
+            on_command=self._command_from_client,
+            commands=list(COMMANDS),
+            hint=f"{HINT} · m more like this · b back to the queue",
             tag=self.tag,
             panels=cuts.PANELS,
             lines=["ctx"],
@@ -70,8 +67,6 @@ class VetView(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self.vetter.param.watch(self._index_from_client, "index")
-        self._renderer = cuts.Renderer(RENDERED_KEEP, WARM)
-        self._sent: set[int] = set()
         self._dirty: set[int] = set()  # rows labelled since the table and agreement were updated
         self._periodic, self._ticks = False, 0
         self._stamp = None
@@ -83,12 +78,12 @@ class VetView(pn.viewable.Viewer):
             height=300,
             show_index=False,
             layout="fit_columns",
+            widths=WIDTHS,
             sizing_mode="stretch_width",
             css_classes=[f"rv-table-{self.tag}"],  # found by the Vetter in the page
         )
         self.state.param.watch(self._queue_changed, "version")
         self.state.param.watch(lambda e: self._open(), ["survey", "folder"])
-        self._doc = pn.state.curdoc
         self._opening = Job("radioviz-vet-sample")  # surveying the bundled sample, off the event loop
         self._open()
 
@@ -123,111 +118,13 @@ class VetView(pn.viewable.Viewer):
         else:  # keep the page up; say what went wrong
             self._show_error(f"{type(err).__name__}: {resources.public_message(str(err))}")
 
-    # -- the browser's cache ------------------------------------------------------------------------
-
-    def _cache_data(self, rows: list, drawn: dict | None = None) -> dict:
-        data = cuts.empty_columns(len(rows))
-        ready = [0] * len(rows)
-        for k, (row, _) in (drawn or {}).items():
-            for name, value in row.items():
-                data[name][k] = value
-            ready[k] = 1
-        info = [self._info(k, c) for k, c in enumerate(rows)]
-        marks = [self._mark(c) for c in rows]
-        return {**data, "ready": ready, "info": info, "mark": marks}
-
-    def _render(self, c) -> tuple[dict, dict | None]:
-        """A candidate's cache row and numbers (rendered ahead in the background, else now)."""
-        row, nums, error = self._renderer.render(c)
-        if error:
-            self._show_error(error)
-        return row, nums
-
-    def _info(self, k: int, c) -> str:
-        got = self._renderer.get(c)
-        return f"{cuts.numbers_html(c, got[1] if got else None)} · {self.state.votes_html(c)}"
-
-    def _mark(self, c) -> str:
-        mine = self.state.my_label(c)
-        return f"<b>{mine}</b>" if mine else ""
-
-    def _window(self, k: int, ahead: int = AHEAD, behind: int = BEHIND) -> list[int]:
-        n = len(self.state.rows)
-        if not n:
-            return []
-        k = max(k, 0)
-        return sorted({(k + d) % n for d in range(-min(behind, n), min(ahead, n) + 1)})
-
-    def _queue_changed(self, *_) -> None:
-        """A new queue (survey, order or filter): one cache for the browser, the table, row 0."""
-        with self.state.lock:
-            rows = self.state.rows
-            want = self._window(0, FIRST, 0)
-            drawn = {k: self._render(rows[k]) for k in want}
-            data = self._cache_data(rows, {k: v for k, v in drawn.items() if v[0]})
-            self._sent = {k for k in want if drawn[k][0]}
-            self.selected = 0 if rows else -1
-            self.vetter.version = self.state.version
-        set_data(self._cache, data)
-        self._table.value = self._frame()
-        self.vetter.index = self.vetter.heard = self.selected
-        self._dirty.clear()
-        self._prefetch_soon()
-
-    def _prefetch_soon(self) -> None:
-        """The rest of the window once the first candidates are on their way to the page (served:
-        on a thread after this event, never on the server's event loop; else now)."""
-        doc = self._cache.document or self._doc
-        if doc is None or doc.session_context is None:
-            self._prefetch()
-            return
-
-        def start():
-            work = lambda: self._safe(self._prefetch)  # noqa: E731
-            threading.Thread(target=work, daemon=True, name="radioviz-vet-prefetch").start()
-
-        doc.add_next_tick_callback(start)
-
-    def _index_from_client(self, *_) -> None:
-        """The browser has drawn a new candidate: send the cut-outs ahead of it."""
-        with self.state.lock:
-            k = self.vetter.index
-            if 0 <= k < len(self.state.rows):
-                self.selected = k
-            self.vetter.heard = self.selected
-        self._prefetch()
-
-    def _prefetch(self) -> None:
-        with self.state.lock:
-            rows = self.state.rows
-            self._renderer.follow(rows, self.selected + AHEAD)
-            want = set(self._window(self.selected))
-            add, drop = sorted(want - self._sent), sorted(self._sent - want)
-            if not add and not drop:
-                return
-            patch: dict[str, list] = {}
-            added = []
-            for k in add:
-                row, _ = self._render(rows[k])
-                if not row:
-                    continue
-                for name, value in row.items():
-                    patch.setdefault(name, []).append((k, value))
-                patch.setdefault("info", []).append((k, self._info(k, rows[k])))
-                added.append(k)
-            z = np.zeros((1, 1), np.float32)
-            for k in drop:
-                for b in range(cuts.PANELS):
-                    patch.setdefault(f"level{b}", []).append((k, z))
-                    patch.setdefault(f"flux{b}", []).append((k, z))
-            if added or drop:
-                patch["ready"] = [(k, 1) for k in added] + [(k, 0) for k in drop]
-            self._sent = (self._sent - set(drop)) | set(added)
-        cache = self._cache
-        if patch:
-            on_session(lambda: cache.patch(patch), cache)
-
     # -- labels -------------------------------------------------------------------------------------
+
+    def _command_from_client(self, key: str, index: int) -> None:
+        """``m`` or ``b`` in the browser, at its cursor ``index``."""
+        if 0 <= index < len(self.state.rows):
+            self.selected = index
+        self._safe(getattr(self, COMMANDS[key]))
 
     def _label_from_client(self, index: int, label: str, version: int, comment: str | None = None) -> None:
         """A key press in the browser, which has already moved on: save, then show it as saved."""
@@ -244,12 +141,6 @@ class VetView(pn.viewable.Viewer):
         self._show_row(index, c)
         if not self._periodic:
             self.flush()
-
-    def _show_row(self, k: int, c) -> None:
-        """The row's label and votes in the browser's cache now; the table with the next flush."""
-        mark, info, cache = self._mark(c), self._info(k, c), self._cache
-        on_session(lambda: cache.patch({"mark": [(k, mark)], "info": [(k, info)]}), cache)
-        self._dirty.add(k)
 
     def flush(self) -> None:
         """The table rows and the agreement of the labels given since the last flush; every
@@ -310,6 +201,7 @@ class VetView(pn.viewable.Viewer):
                 "class": f"{c.cls} {c.class_prob():.2f}" if c.cls else "",
                 "|s − thr|": round(c.uncertainty, 3),
                 "nearest": f"{c.nearest_cluster} ({c.separation_arcmin:.0f}′)" if c.nearest_cluster else "—",
+                "similar": self._similar_text(c),
                 "votes": self._votes_text(c),
                 "yours": self.state.my_label(c),
             }
@@ -336,11 +228,19 @@ class VetView(pn.viewable.Viewer):
         return True
 
     def _show_error(self, text: str) -> None:
-        self._alert.object, self._alert.visible = text, True
+        """``text`` in the tab's alert (from any thread: changed on the session's)."""
+
+        def show() -> None:
+            self._alert.object, self._alert.visible = text, True
+
+        on_session(show, doc=self._doc)
+
+    def _hide_error(self) -> None:
+        self._alert.visible = False
 
     def _safe(self, fn):
         try:
-            self._alert.visible = False
+            self._hide_error()
             return fn()
         except (InputError, LabelSaveError, OSError) as exc:
             self._show_error(resources.public_message(str(exc)))
