@@ -8,7 +8,7 @@ import panel as pn
 from .fields_vetting import FieldsVetting
 
 #: Share of the candidate table's width per column: every title whole in the ~650 px it gets
-#: at 1700 px (measured in tests/test_browser_fields.py).
+#: at 1700 px (measured in tests/browser/test_browser_fields.py).
 TABLE_WIDTHS = {
     "RA": "9%",
     "Dec": "10%",

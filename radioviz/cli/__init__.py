@@ -4,7 +4,7 @@ To add a subcommand, write a module here with ``register(subparsers)`` that adds
 and sets ``func=<handler>`` (a function ``args -> exit code``), then add the module's name to
 ``COMMANDS``.  Shared options (``--data/--split/--convention/--cache-dir``, ``--seed``,
 ``--checkpoint``, ``--device`` …) come from :mod:`radioviz.cli.options` as argparse parents; a
-command that runs a network takes ``options.device()`` (tests/test_device.py holds every command
+command that runs a network takes ``options.device()`` (tests/models/test_device.py holds every command
 to it).  Handlers raise :class:`radioviz.errors.RadioVizError` for bad input; :func:`main` prints
 it (and OS, encoding and memory errors, see :func:`radioviz.errors.error_line`) as one line.
 """

@@ -87,7 +87,7 @@ def seed(help: str = "random seed (default 0)") -> argparse.ArgumentParser:
 
 def device() -> argparse.ArgumentParser:
     """``--device auto|cpu|cuda`` (default auto): every command that runs a network takes it
-    (tests/test_device.py checks each one lists it); ``cuda`` on a machine without CUDA is refused
+    (tests/models/test_device.py checks each one lists it); ``cuda`` on a machine without CUDA is refused
     in one line before any work starts (:func:`radioviz.cli.main`)."""
     p = _parent()
     p.add_argument(

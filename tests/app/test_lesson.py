@@ -1,0 +1,166 @@
+"""The guided lesson's state (issue #28 item 7) without a browser: its questions, the answers read
+from a tiny recorded run (and a tiny toy run), the steps the player is sent to, and next / back /
+reveal / restart.  The served lesson is walked in tests/browser/test_browser_lesson.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from radioviz.app.lesson import (
+    TOY,
+    LessonState,
+    emission_centre,
+    lesson_model,
+    toy_question,
+    trajectory_questions,
+    why_edm,
+)
+from radioviz.app.trajectory_run import TrajectoryRun
+from radioviz.sampling.schedules import karras_sigmas
+from radioviz.sampling.trajectory import Trajectory
+
+STEPS = 12
+
+
+def _run(steps: int = STEPS, arrive: float = 6.0, shift: int = 3) -> TrajectoryRun:
+    """x = x0 + σ·n on Karras's σ; x̂0 a source that slides ``shift`` px into place and brightens,
+    its ramp centred on step ``arrive`` (0-based)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:32, :32]
+
+    def source(y, x, a):
+        return (a * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / 6.0)).astype(np.float32)
+
+    final = np.repeat(source(20, 12, 0.6)[None], 4, axis=0)
+    noise = rng.standard_normal(final.shape).astype(np.float32)
+    sig = np.asarray(karras_sigmas(steps)[:-1].tolist())
+    ramp = 1 / (1 + np.exp(-(np.arange(steps) - arrive)))
+    x0 = [np.repeat(source(20 + shift * (1 - r), 12, 0.6 * r)[None, None], 4, axis=1) for r in ramp]
+    xs = [(final + s * noise)[None] for s in sig]
+    traj = Trajectory(samples=final[None], xs=xs, denoised=x0, sigmas=sig.tolist(), nfe=2 * steps - 1)
+    return TrajectoryRun(traj, "edm_gleam.safetensors", "edm", "heun", steps, 0)
+
+
+def _toy(steps: int = 10):
+    """Toy frames as ToyView draws them: guesses at the cloud's centre under large noise, on
+    each particle's own point of a ring under small noise."""
+    rng = np.random.default_rng(1)
+    angle = rng.uniform(0, 2 * np.pi, 300)
+    data = np.stack([np.cos(angle), np.sin(angle)], 1)
+    sig = np.asarray(karras_sigmas(steps)[:-1].tolist())
+    target = data[:50]
+    out = {k: [] for k in ("xs", "ys", "x0", "y0")}
+    for s in sig:
+        w = 1 / (1 + s**2)  # how much of its own point the guess holds
+        x = target + s * rng.standard_normal(target.shape)
+        g = w * target + (1 - w) * data.mean(0)
+        scale = 1 / np.sqrt(1 + s**2)
+        out["xs"].append((x[:, 0] * scale).tolist())
+        out["ys"].append((x[:, 1] * scale).tolist())
+        out["x0"].append(g[:, 0].tolist())
+        out["y0"].append(g[:, 1].tolist())
+    return {**out, "sigma": list(map(float, sig)), "n": steps}, data
+
+
+def test_the_emission_centre_follows_the_bright_pixels():
+    f = np.zeros((2, 9, 9))
+    f[0, 2, 3] = f[1, 6, 7] = 5.0
+    assert emission_centre(f) == pytest.approx(np.array([[2, 3], [6, 7]]))
+
+
+def test_answers_are_read_from_the_run_not_a_table():
+    """Two runs whose picture is made at different steps give different answers and steps."""
+    early, late = trajectory_questions(_run(arrive=3.0)), trajectory_questions(_run(arrive=8.0))
+    assert len(early) == len(late) == 6
+    assert [q.question for q in early] == [q.question for q in late]  # the same lesson …
+    peak_early, peak_late = early[3].answer_at, late[3].answer_at  # … answered from each run
+    assert peak_early < peak_late
+    assert f"At step {peak_early} " in early[3].answer and f"At step {peak_late} " in late[3].answer
+    # the halo settles into place before (or when) its brightness does; x_t shows it last
+    for qs in (early, late):
+        pos, peak, xt = qs[2].answer_at, qs[3].answer_at, qs[4].answer_at
+        assert 1 <= pos <= peak <= STEPS and xt >= pos
+        assert f"From step {pos} " in qs[2].answer
+
+
+def test_the_schedule_answer_is_where_sigma_falls_below_one():
+    run = _run()
+    q = trajectory_questions(run)[1]
+    sig = np.asarray(run.trajectory.sigmas)
+    k = int(np.flatnonzero(sig < 1)[0]) + 1
+    assert q.answer_at == k and sig[k - 2] >= 1 and f"At step {k} of {STEPS}" in q.answer
+
+
+def test_the_last_step_changes_little_and_the_answer_says_how_much():
+    q = trajectory_questions(_run())[5]
+    assert q.answer_at == STEPS and "max |Δ|" in q.answer and "× smaller" in q.answer
+
+
+def test_the_toy_question_is_answered_from_the_toy_frames():
+    frames, data = _toy()
+    q = toy_question(frames, data)
+    assert q.player == TOY and q.answer_at > 1
+    angles = [float(a) for a in __import__("re").findall(r"(\d+)° ", q.answer)]
+    assert angles[0] < 5 < angles[1]  # at the centre under large noise, elsewhere under small
+    assert "press" in toy_question(None, None).answer  # before a toy run: what to do
+
+
+def test_lesson_state_walks_and_moves_the_player():
+    frames, data = _toy()
+    s = LessonState(run=_run())
+    assert s.status() == "Lesson not started" and s.target() is None and s.markdown() == ""
+    s.start()
+    assert s.count() == 7 and s.status() == "Question 1 of 7 · answer hidden"
+    assert "Answer" not in s.markdown() and s.target() == ("trajectory", 1)
+    s.next()
+    assert s.index == 1 and s.target() == ("trajectory", 1)
+    s.reveal()
+    assert s.status() == "Question 2 of 7 · answer shown" and "Answer (from this run)" in s.markdown()
+    assert s.target() == ("trajectory", s.current().answer_at) != ("trajectory", 1)
+    s.back()
+    assert (s.index, s.revealed) == (0, False)
+    s.back()  # at the first question: stays
+    assert s.index == 0
+    for _ in range(10):
+        s.next()
+    assert s.index == 6 and s.current().player == TOY and "press" in s.current().answer
+    s.toy = (frames, data)  # the toy has run: its answer is computed
+    s.reveal()
+    assert s.target()[0] == TOY and "Large noise" in s.markdown()
+    s.restart()
+    assert (s.index, s.revealed, s.active) == (0, False, True)
+
+
+def test_why_the_lesson_uses_the_edm_comes_from_the_cards():
+    from radioviz.app import resources
+
+    cards = resources.generator_cards()
+    text = why_edm(cards)
+    assert text.startswith(f"This lesson uses the EDM ({lesson_model(cards).removesuffix('.safetensors')}")
+    assert lesson_model(cards) == "edm_gleam.safetensors" or "edm_gleam.safetensors" not in cards
+    assert why_edm({}) == "This lesson uses the EDM."
+
+
+def test_the_lesson_card_draws_every_change_of_its_state():
+    """Start, Next and Restart change several params at once (one watcher call with several
+    events): the card's status, text and buttons follow each."""
+    from radioviz.app.lesson_view import LessonCard
+
+    s = LessonState(run=_run())
+    card = LessonCard(s, why_edm({}), s.start)
+    assert card.status.object == "Lesson not started" and card.reveal_button.disabled
+    card.start_button.clicks += 1
+    assert card.status.object == "Question 1 of 7 · answer hidden" and card.back_button.disabled
+    card.next_button.clicks += 1
+    card.reveal_button.clicks += 1
+    assert (
+        card.status.object == "Question 2 of 7 · answer shown"
+        and "Answer (from this run)" in card.text.object
+    )
+    assert card.reveal_button.disabled and not card.back_button.disabled
+    for _ in range(6):
+        card.next_button.clicks += 1
+    assert card.next_button.disabled and card.echo.visible and "question 7 of 7" in card.echo.object
+    card.restart_button.clicks += 1
+    assert card.status.object == "Question 1 of 7 · answer hidden" and not card.echo.visible

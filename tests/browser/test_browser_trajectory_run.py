@@ -1,0 +1,90 @@
+"""The Trajectory tab's text matches its pictures on the SERVED app in headless Chromium (issue
+#28 item 4), and a seed past the libraries' range is refused in words on the page.  Waits are on
+states the page publishes (texts, styles, Bokeh model values), never on time."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .test_browser_generate import _pick_model, _set_number, _tab, page, served  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+#: the schedule plot's x axis, read from the page's Bokeh document
+SCHEDULE_X = """() => { const f = [...Bokeh.documents[0].all_models].find(
+    m => m.title && m.title.text === 'noise schedule');
+  return [f.x_range.start, f.x_range.end]; }"""
+
+
+def _axis_is(n: int) -> str:
+    """JS: the schedule's x axis shows steps 1 … n and not one step more."""
+    return f"() => {{ const [a, b] = ({SCHEDULE_X})(); return a <= 1 && a > 0 && b >= {n} && b < {n + 1}; }}"
+
+
+def test_model_switch_marks_the_old_run_and_generate_result_gets_its_own_schedule_axis(page):  # noqa: F811
+    """EDM run, then DDPM picked: the run stays with its EDM captions, greyed, "from the previous
+    settings — press Sample".  Then a 3-step Generate result after the 4-step run (and the tab
+    shown again, which pinned the old auto range): the schedule's axis is its own 3 steps."""
+    from playwright.sync_api import expect
+
+    _tab(page, "Trajectory")
+    sample = page.get_by_role("button", name="Sample", exact=True)
+    sample.wait_for(timeout=60000)
+    _pick_model(page, "edm_gleam")
+    _set_number(page, "Steps", 4)
+    steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
+    expect(steps.first).to_have_value("4", timeout=30000)
+    sample.click()
+    expect(page.get_by_text("4 recorded steps").first).to_be_visible(timeout=300000)
+    page.wait_for_function(_axis_is(4), timeout=30000)
+    expect(page.get_by_text("the model's current guess of the clean image").first).to_be_visible()
+    # the formula is one click away: hidden until its "The formula" toggle is opened (#28 item 3)
+    edm_caption = page.get_by_text("c_skip(σ)").first
+    expect(edm_caption).to_be_hidden()
+    page.locator("summary", has_text="The formula").nth(1).click()  # x̂0's (x_t's is the first)
+    expect(edm_caption).to_be_visible()
+
+    _pick_model(page, "ddpm_gleam")  # another model, nothing sampled yet
+    note = page.get_by_text(re.compile("^From the previous settings — press Sample")).first
+    expect(note).to_be_visible(timeout=30000)
+    expect(edm_caption).to_be_visible()  # the run's own captions stay …
+    expect(page.get_by_text("The network predicts the noise")).to_have_count(0)  # … never the DDPM's
+    expect(note).to_contain_text("edm_gleam (EDM) · Heun · 4 steps")
+    frames = page.locator(".traj-frames").first
+    expect(frames).to_have_css("opacity", "0.5")  # greyed
+
+    _tab(page, "Generate")
+    generate = page.get_by_role("button", name="Generate", exact=True)
+    generate.wait_for(timeout=60000)
+    _pick_model(page, "edm_gleam")
+    _set_number(page, "Steps", 3)
+    gen_steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
+    expect(gen_steps.first).to_have_value("3", timeout=30000)
+    generate.click()
+    expect(page.get_by_text(re.compile(r"image\(s\) in")).first).to_be_visible(timeout=300000)
+    _tab(page, "Trajectory")
+    page.get_by_role("button", name="Use last Generate result").click()
+    expect(page.get_by_text("3 recorded steps").first).to_be_visible(timeout=60000)
+    page.wait_for_function(_axis_is(3), timeout=30000)  # was stuck on the 4-step run's axis
+    expect(note).to_be_hidden(timeout=30000)  # the pickers follow the run: it is theirs
+    expect(frames).to_have_css("opacity", "1")
+
+
+def test_a_seed_past_the_libraries_range_is_refused_on_the_page(page):  # noqa: F811
+    """A typed 99999999999999999999 reached the server as an integer past int64: Panel raised
+    (``ufunc 'isnan'``, in the server log, which the page fixture fails on) and the page said
+    nothing.  Now: one message, the box back to the seed in use."""
+    from playwright.sync_api import expect
+
+    _tab(page, "Generate")
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=60000)
+    seed = page.locator(".bk-input-group", has=page.get_by_text("Seed", exact=True)).locator("input").first
+    expect(seed).to_have_value("0", timeout=30000)
+    _set_number(page, "Seed", "99999999999999999999")
+    message = page.get_by_text(re.compile(r"^Seed must be a whole number between 0 and 4,294,967,295: "))
+    expect(message.first).to_have_text(
+        "Seed must be a whole number between 0 and 4,294,967,295: 1e+20 refused, kept 0.", timeout=30000
+    )
+    expect(seed).to_have_value("0", timeout=30000)  # the box shows the seed in use again
