@@ -38,7 +38,7 @@ from pathlib import Path
 def _warm(checkpoint: str) -> bool:
     import torch
 
-    from radioviz.survey.scorers import load_scorer
+    from radioviz.scan.scorer import load_scorer
 
     torch.set_num_threads(1)
     load_scorer(checkpoint)
