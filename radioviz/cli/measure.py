@@ -67,7 +67,9 @@ def register(sub) -> None:
 
 def _register_conditioning(what) -> None:
     c = what.add_parser(
-        "conditioning", help="flux relation, guidance sweep and mask IoU of the conditioned generators"
+        "conditioning",
+        parents=[options.device()],
+        help="flux relation, guidance sweep and mask IoU of the conditioned generators",
     )
     c.add_argument("--real", type=Path, required=True, help="real data root")
     c.add_argument("--edm", type=Path, default=options.CHECKPOINTS / "edm_gleam.safetensors")
@@ -257,6 +259,7 @@ def cmd_conditioning(args) -> int:
         args.skip,
         args.write_card,
         command,
+        device=args.device,
     )
     print(f"wrote {args.out / 'conditioning.json'}")
     return 0

@@ -78,19 +78,21 @@ def conditioning_report(
     skip=(),
     write_card: bool = False,
     command: str = "",
+    device: str = "cpu",
 ) -> dict:
-    """Run the checks not in ``skip`` and write ``out/conditioning.json`` and the figures."""
+    """Run the checks not in ``skip`` and write ``out/conditioning.json`` and the figures; the
+    networks run on ``device``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     plt = pyplot()
     skip = set(skip)
-    clf = load_classifier(classifier) if classifier else None
+    clf = load_classifier(classifier, device) if classifier else None
     result_path = out / "conditioning.json"
     result = json.loads(result_path.read_text()) if result_path.exists() else {}
     if "masks" in skip or {"flux", "guidance"} - set(skip):
-        edm = load_generator(edm_path)
+        edm = load_generator(edm_path, device)
     else:  # the mask model alone: its own preprocessing decides the real cut-outs
-        edm = load_generator(mask_model)
+        edm = load_generator(mask_model, device)
     pre = edm[1].preprocessing
     real = real_cutouts(real_root, "TRAIN", pre, None, cache_dir)
     ds, _, _ = build_dataset(
@@ -163,7 +165,7 @@ def conditioning_report(
         print("guidance", gs, flush=True)
     if "masks" not in skip and Path(mask_model).exists():
         t0 = time.time()
-        mm = load_generator(mask_model)
+        mm = load_generator(mask_model, device)
         mf = mask_fidelity(mask_model, mm, real)
         gen = mf.pop("generated")
         ceiling = simulated_ceiling()

@@ -35,7 +35,14 @@ without_cuda = pytest.mark.skipif(CUDA, reason="this machine has CUDA")
 AUTO = device_name(resolve_device("auto"))  # what a card records for auto (and for no --device)
 
 #: Subcommands that build no network; every other one must list --device (a new command too).
-NETWORK_FREE = {"simulate", "data inspect", "data build", "fetch"}
+NETWORK_FREE = {
+    "simulate",
+    "data inspect",
+    "data build",
+    "fetch",
+    "measure seed-spread",
+    "measure clip-levels",
+}
 
 
 def same(a, b, atol: float = 1e-4) -> None:
