@@ -28,6 +28,7 @@ from . import resources
 from .describe import label_options, model_options
 from .export import samples_fits
 from .field_choices import field_choices, follow_fields, mask_choices, offer
+from .jobs import in_background
 
 NONE = "(none)"
 #: what a model without a card accepts: nothing
@@ -166,6 +167,9 @@ class GenerateState(param.Parameterized):
         return None
 
     @param.depends("run", watch=True)
+    def _run_pressed(self) -> None:
+        in_background(self, self.generate, "radioviz-generate")
+
     def generate(self) -> Generated | None:
         """Sample with the current settings (a worker thread when served; cancellable).
 

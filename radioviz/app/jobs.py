@@ -75,6 +75,35 @@ def as_session_worker(fn: Callable[[], Any], doc) -> None:
         pn.state.execute(fn, schedule=False)
 
 
+def in_background(owner, fn: Callable[[], Any], name: str) -> None:
+    """Run ``fn()`` off the page's event queue when served, so the page's later events (Cancel
+    first of all) are heard while it runs: a page's events are handled one after another
+    (:mod:`.ordered_events`), and a run inside an event handler would hold every click behind
+    it.  ``fn`` runs on its own thread as one of Panel's workers for this page (its param changes
+    reach the page); at once when nothing is served (tests, notebooks).  One run at a time per
+    ``owner``: a request while one goes on is dropped (the run's own state says it is busy).
+    An exception is logged (the served tests fail on any logged error)."""
+    doc = current_doc()
+    if doc is None or doc.session_context is None:
+        fn()
+        return
+    running = getattr(owner, "_background_run", None)
+    if running is not None and running.is_alive():
+        return
+
+    def work() -> None:
+        try:
+            as_session_worker(fn, doc)
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("%s failed", name)
+
+    thread = threading.Thread(target=work, daemon=True, name=name)
+    owner._background_run = thread
+    thread.start()
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a job ended: its ``result``, or the ``error`` it raised, or ``cancelled``."""

@@ -29,6 +29,7 @@ from ..validate import MAX_SEED
 from . import resources
 from .describe import label_text, model_options
 from .field_choices import FOLLOW, field_choices, keep, open_field
+from .jobs import in_background
 from .teaching import SCALES, contrast_options, explanations, sampler_note, sampler_runs
 from .trajectory_run import TrajectoryRun, data_scale, outdated_note
 
@@ -297,6 +298,9 @@ class TrajectorySampling(TrajectoryState):
         )
 
     @param.depends("run", watch=True)
+    def _run_pressed(self) -> None:
+        in_background(self, self.sample, "radioviz-trajectory")
+
     def sample(self) -> Trajectory | None:
         """One sample, every step recorded (DDPM-1000 keeps every 5th frame)."""
         if not self.model:
@@ -320,6 +324,9 @@ class TrajectorySampling(TrajectoryState):
         return g.trajectory
 
     @param.depends("compare_samplers", watch=True)
+    def _compare_samplers_pressed(self) -> None:
+        in_background(self, self.run_side_by_side, "radioviz-trajectory")
+
     def run_side_by_side(self):
         """The same seed under the samplers the model accepts (for an EDM: Euler-25 and Heun-25)."""
         if not self.card():
@@ -335,6 +342,9 @@ class TrajectorySampling(TrajectoryState):
         self.side_by_side = out
 
     @param.depends("run_contrast", watch=True)
+    def _run_contrast_pressed(self) -> None:
+        in_background(self, self.run_pair, "radioviz-trajectory")
+
     def run_pair(self) -> bool:
         """One seed under two conditionings, recorded step by step; shown in step with the player."""
         card = self.card()

@@ -413,3 +413,33 @@ def test_gallery_replaced_in_place_between_runs(page):
         page.get_by_text(f"{n} image(s) in").wait_for(timeout=240000)
         seen.append(_wait_js(page, gallery, lambda v, n=n: v[1] == n))
     assert seen[0][0] == seen[1][0]  # one figure, its data replaced
+
+
+def _visible_cancel(page):
+    return page.locator("button:visible").filter(has_text=re.compile(r"^\s*Cancel\s*$")).first
+
+
+def test_cancel_stops_a_long_generate_and_a_long_trajectory_run(page):
+    """Walk of session 13: a page's events are handled in order, and Generate and Sample ran inside
+    their click's handler, so Cancel waited until the 200-step run had ended (139 s).  Now the
+    runs go on off the event queue and Cancel is heard at the next network call."""
+    from playwright.sync_api import expect
+
+    _tab(page, "Generate")
+    _pick_model(page, "edm_gleam")
+    _set_number(page, "Steps", 200)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text(re.compile(r"Generating \d+ with edm_gleam")).first.wait_for(timeout=60000)
+    cancel = _visible_cancel(page)
+    expect(cancel).to_be_enabled(timeout=60000)
+    cancel.click()
+    page.get_by_text(re.compile(r"Cancelled \(cancelled at step \d+ of")).first.wait_for(timeout=60000)
+    assert not page.get_by_text("image(s) in").count()  # the run did not finish behind the message
+
+    _tab(page, "Trajectory")
+    _set_number(page, "Steps", 200)
+    page.get_by_role("button", name="Sample", exact=True).click()
+    cancel = _visible_cancel(page)
+    expect(cancel).to_be_enabled(timeout=60000)
+    cancel.click()
+    page.get_by_text(re.compile(r"cancelled at step \d+ of \d+")).first.wait_for(timeout=60000)
