@@ -74,14 +74,15 @@ class VetCache:
 
     def _queue_changed(self, *_) -> None:
         """A new queue (survey, order, filter, look-alikes): one cache for the browser, the
-        table, row 0."""
+        table, row 0 (back from look-alikes: the candidate asked about)."""
         with self.state.lock:
             rows = self.state.rows
-            want = self._window(0, FIRST, 0)
+            start = self.state.take_start()
+            want = self._window(start, FIRST, 0)
             drawn = {k: self._render(rows[k]) for k in want}
             data = self._cache_data(rows, {k: v for k, v in drawn.items() if v[0]})
             self._sent = {k for k in want if drawn[k][0]}
-            self.selected = 0 if rows else -1
+            self.selected = start if rows else -1
             self.vetter.version = self.state.version
         set_data(self._cache, data)
         self._table.value = self._frame()

@@ -102,6 +102,7 @@ class VetState(param.Parameterized):
         self.rows: list[QueueCandidate] = []
         self.votes: agr.Votes = {}
         self.similarity: dict[str, float] = {}  # candidate id -> cosine similarity to ``like``
+        self.start_at = ""  # the candidate id the next queue opens at ("" : row 0)
         self._embeddings = None  # (survey folder, Embeddings) of "More like this"
         self.lock = threading.RLock()
         self.find_runs()
@@ -230,9 +231,16 @@ class VetState(param.Parameterized):
         )
 
     def show_queue(self) -> None:
+        """The ranked queue again, opened at the candidate whose look-alikes were shown."""
         with self.lock:
+            self.start_at = self.like
             self.similarity = {}
             self.like = ""
+
+    def take_start(self) -> int:
+        """The row a new queue opens at (that of ``start_at``, once; else row 0)."""
+        cid, self.start_at = self.start_at, ""
+        return next((k for k, c in enumerate(self.rows) if c.id == cid), 0)
 
     @param.depends("like", watch=True)
     def _like_changed(self) -> None:

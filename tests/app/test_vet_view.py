@@ -146,6 +146,7 @@ def test_more_like_this_lists_the_look_alikes_with_their_similarity_then_back_to
     v._command_from_client("b", 1)
     assert v.state.like == "" and [c.id for c in v.state.rows] == [c.id for c in rows]
     assert set(v._table.value["similar"]) == {""} and v.state.status == summary
+    assert v.selected == 1 and v.vetter.index == 1  # back at the candidate asked about (walk)
     assert not v.back_to_queue()  # already the queue
 
 

@@ -128,3 +128,5 @@ def test_vet_queue_shows_the_look_alikes_and_goes_back(survey, tmp_path):
     assert st.rows[0].id == "sim_0100@150,150" and len(st.rows) == 9
     st.show_queue()
     assert [c.id for c in st.rows] == queue_ids and st.like == "" and not st.similarity
+    assert st.take_start() == queue_ids.index("sim_0100@150,150")  # back at the one asked about
+    assert st.take_start() == 0  # once
