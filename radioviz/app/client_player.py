@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from bokeh.models import Button, CustomJS, Slider
 
-from .session import on_session
+from .jobs import on_session
 
 PLAY_LABEL, PAUSE_LABEL = "▶ Play", "❚❚ Pause"
 #: Frames per second Play starts at; the user can pick 1…MAX_FPS.

@@ -13,7 +13,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
-from .session import on_session
+from .jobs import on_session
 
 TILE = 64  # pixels of a generated image
 GAP = 6  # data units between tiles

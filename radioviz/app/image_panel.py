@@ -12,7 +12,7 @@ from bokeh.models import ColorBar, ColumnDataSource, CustomJSTickFormatter, Labe
 from bokeh.palettes import RdBu11, gray
 from bokeh.plotting import figure
 
-from .session import on_session
+from .jobs import on_session
 
 TOOLS = "pan,box_zoom,reset,save"
 #: colour-bar labels of at most 7 characters ("−0.015", "−2.5e-3", "4"), so no frame changes width

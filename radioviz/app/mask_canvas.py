@@ -21,7 +21,7 @@ from scipy import ndimage
 from skimage.draw import line, polygon
 
 from ..data.conditions import MASK_CLASSES
-from .session import on_session
+from .jobs import on_session
 
 SIZE = 64
 COLOURS = {0: (0, 0, 0, 0), 1: (80, 170, 255, 200), 2: (255, 170, 40, 200), 3: (120, 230, 120, 200)}

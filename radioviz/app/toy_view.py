@@ -175,7 +175,7 @@ class ToyView(pn.viewable.Viewer):
 
     def _push(self) -> None:
         """New frames: the data cloud, the frame cache, and the player set to the last step."""
-        from .session import on_session
+        from .jobs import on_session
 
         f = self.state.frames
         model = self.state.model

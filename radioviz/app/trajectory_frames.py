@@ -18,7 +18,7 @@ from ..display import stretch_limits, stretch_values
 from ..sampling.landmarks import LAYOUT_LEVEL, PEAK_TOLERANCE, XT_LEVEL, Landmarks
 from ..sampling.trajectory import Trajectory
 from .image_panel import TOOLS
-from .session import on_session
+from .jobs import on_session
 from .sky import colorbar_opts
 from .teaching import SCALE_HELP, SCALES, notice, share_of  # noqa: F401 (SCALE_HELP, SCALES re-exported)
 from .trajectory_run import TrajectoryRun, data_scale, flux_of

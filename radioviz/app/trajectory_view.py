@@ -21,9 +21,9 @@ import param
 from .checked_input import Refusals, checked_number
 from .field_choices import FOLLOW, follow_fields
 from .image_panel import ImagePanel
+from .jobs import on_session
 from .lesson import LESSON_SAMPLER, LESSON_SEED, LESSON_STEPS, TOY, LessonState, lesson_model, why_edm
 from .lesson_view import LessonCard
-from .session import on_session
 from .toy_view import ToyView
 from .trajectory_forward import forward_picture
 from .trajectory_frames import HIST_BINS, frame_cache
