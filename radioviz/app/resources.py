@@ -21,13 +21,13 @@ from ..data.preprocess import ClippedStack, clip_stack
 from ..errors import InputError, os_problem
 from ..io.bands import GLEAM_BANDS
 from ..io.layout import SourceFiles, discover, read_stack
-from ..models.card import ModelCard, cards_in
+from ..models.card import BUNDLED, ModelCard, cards_in
 from .session_memory import Holding, UploadFolder, folder_cached
 from .upload_budget import DEFAULT_MAX_UPLOAD_PIXELS, max_upload_pixels, measure  # noqa: F401 (re-exported)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
-CHECKPOINTS = REPO / "checkpoints"
+CHECKPOINTS = BUNDLED
 #: Where the app's models run (read once): the CPU unless ``RADIOVIZ_DEVICE`` says auto or cuda —
 #: a server shared by a group should not take a GPU someone's training needs without being asked.
 DEVICE = os.environ.get("RADIOVIZ_DEVICE", "cpu").strip().lower() or "cpu"

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from .. import validate as V
 from ..models import registry
+from ..models.card import BUNDLED
 
 REPO = Path(__file__).resolve().parents[2]
-CHECKPOINTS = REPO / "checkpoints"
+CHECKPOINTS = BUNDLED
 
 CONVENTIONS = ("native", "coregistered")
 GENERATOR_CONVENTIONS = (*CONVENTIONS, "single-frequency")

@@ -29,6 +29,9 @@ from ..validate import GUIDANCE_RANGE, MAX_RADIUS_ARCMIN, number_problem
 from . import registry
 from .segmenter_spec import CLASSES, NORMS, tile_overlap
 
+#: The checkpoints that ship with the repository (the app, the CLI and a survey made elsewhere look here).
+BUNDLED = Path(__file__).resolve().parents[2] / "checkpoints"
+
 CARD_VERSION = 1
 
 GENERATOR_KINDS = registry.generator_kinds()

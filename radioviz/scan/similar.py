@@ -102,6 +102,7 @@ def detector_for(queue: SurveyQueue, checkpoint: str | Path | None = None, devic
     """The survey's own detector (its survey.json names it), or ``checkpoint``, on ``device``."""
     import json
 
+    from ..models.card import BUNDLED
     from ..models.checkpoint import CheckpointError, load_checkpoint
     from ..models.segmenter import SEGMENTERS, Detector
 
@@ -109,7 +110,7 @@ def detector_for(queue: SurveyQueue, checkpoint: str | Path | None = None, devic
         config = json.loads((queue.path / "survey.json").read_text())["config"]
         checkpoint = Path(str(config.get("checkpoint") or ""))
         if not checkpoint.is_file():  # a survey made elsewhere: the bundled one of that name
-            checkpoint = Path(__file__).resolve().parents[2] / "checkpoints" / checkpoint.name
+            checkpoint = BUNDLED / checkpoint.name
     path = Path(checkpoint)
     if not path.is_file():
         raise InputError(path, "checkpoint file does not exist")
