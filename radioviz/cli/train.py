@@ -140,6 +140,14 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
         default=0,
         help="steps between quick evaluations",
     )
+    if kind == "ddpm":
+        d.add_argument(
+            "--t-sampling",
+            choices=["uniform", "lognormal"],
+            default="uniform",
+            help="how training timesteps are drawn: uniform (Ho et al.) or lognormal (σ_t as EDM's "
+            "ln σ ~ N(P_mean, P_std²): more steps at the low noise levels where faint emission is decided)",
+        )
     if kind == "edm":
         d.add_argument(
             "--beam",

@@ -12,6 +12,7 @@ classifier-free guidance needs.  EMA weights (with warm-up) are what the checkpo
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ from .generator_data import (  # noqa: F401 (re-exported)
     training_command,
 )
 from .run import Run
+
+T_SAMPLINGS = ("uniform", "lognormal")
 
 
 @dataclass
@@ -75,6 +78,12 @@ class DiffusionConfig:
     # EDM: pass the clean-image estimate through each band's beam (models/beam.py, issue #30)
     beam: bool = False
     init: str | None = None  # start from this checkpoint's (EMA) weights: a fine-tune
+    # DDPM: how training timesteps are drawn.  "uniform" is Ho et al.'s; "lognormal" draws t so
+    # that the noise level σ_t = √((1−ᾱ_t)/ᾱ_t) of the (unit-variance) data follows EDM's
+    # ln σ ~ N(p_mean + ln(1/σ_data), p_std²): uniform t spends ~55 % of the steps at σ > 3, where
+    # the sparse GLEAM sky is already invisible, and ~10 % below σ ≈ 0.35, where the dead-band
+    # edges and faint emission are decided (issue #28: DDPM samples left noisy backgrounds)
+    t_sampling: str = "uniform"
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 
 
@@ -134,9 +143,17 @@ def beam_layer(cfg: DiffusionConfig, gd) -> BeamLayer:
     return BeamLayer(gleam_beam_fwhm_px(), list(norm.asinh_soft), float(norm.hi))
 
 
-def ddpm_loss(model, x0, cond, acp: torch.Tensor) -> torch.Tensor:
-    """Ho et al.'s simple loss: ‖ε − ε̂(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t uniform."""
-    t = torch.randint(0, len(acp), (len(x0),), device=x0.device)
+def lognormal_timesteps(n: int, acp: torch.Tensor, mean: float, std: float, generator=None) -> torch.Tensor:
+    """``n`` timesteps whose σ_t = √((1−ᾱ_t)/ᾱ_t) is nearest (in ln σ) to a draw of ln σ ~ N(mean, std²)."""
+    log_sigma_t = 0.5 * ((1 - acp) / acp).log()
+    draws = torch.randn(n, generator=generator, device=acp.device) * std + mean
+    return (draws[:, None] - log_sigma_t[None, :]).abs().argmin(dim=1)
+
+
+def ddpm_loss(model, x0, cond, acp: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+    """Ho et al.'s simple loss: ‖ε − ε̂(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t uniform unless given."""
+    if t is None:
+        t = torch.randint(0, len(acp), (len(x0),), device=x0.device)
     noise = torch.randn_like(x0)
     a = acp[t].reshape(-1, 1, 1, 1)
     return (model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, **cond) - noise).pow(2).mean()
@@ -162,6 +179,8 @@ def train_diffusion(
     """Train (or continue) and write ``out`` (.safetensors, EMA weights) and its card."""
     if cfg.kind not in ("ddpm", "edm"):
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
+    if cfg.t_sampling not in T_SAMPLINGS:
+        raise ValueError(f"t_sampling must be one of {', '.join(T_SAMPLINGS)}, not {cfg.t_sampling!r}")
     run = Run(out, cfg.seed, resume=resume, progress=progress)
     crops = cfg.crops and not (cfg.mask or cfg.background)  # masks are derived per stored image
     gd = (
@@ -311,7 +330,10 @@ def train_diffusion(
         cond = drop_conditions(batch_conds, cfg.cond_drop, len(LABEL_NAMES), cfg.background_drop)
         xb, cond = xb.to(device), {k: v.to(device) for k, v in cond.items()}
         if cfg.kind == "ddpm":
-            loss = ddpm_loss(net, xb * ddpm_scale, cond, acp)
+            t = None
+            if cfg.t_sampling == "lognormal":
+                t = lognormal_timesteps(len(xb), acp, cfg.p_mean + math.log(ddpm_scale), cfg.p_std)
+            loss = ddpm_loss(net, xb * ddpm_scale, cond, acp, t)
         else:
             loss = edm_loss(precond, xb, cond, cfg.p_mean, cfg.p_std)
         opt.zero_grad()

@@ -202,3 +202,32 @@ def test_compare_contract(tiny_ddpm, tmp_path):
         and res["fid_domain"] is not None
         and "InceptionV3" in res["fid_note"]
     )
+
+
+def test_lognormal_timesteps_follow_the_noise_level_distribution():
+    """t drawn so that ln σ_t ~ N(mean, std²): the median σ_t is the mean's, and far more of the
+    draws fall at low noise than Ho et al.'s uniform t gives (the point of the option)."""
+    import math
+
+    import torch
+
+    from radioviz.sampling.schedules import DiscreteSchedule
+    from radioviz.training.diffusion import lognormal_timesteps
+
+    acp = DiscreteSchedule().alphas_cumprod.float()
+    t = lognormal_timesteps(20000, acp, mean=-0.5, std=1.0, generator=torch.Generator().manual_seed(0))
+    sigma = ((1 - acp[t]) / acp[t]).sqrt()
+    assert abs(math.log(float(sigma.median())) + 0.5) < 0.05
+    low = float((sigma < 0.35).float().mean())
+    uniform_low = float((((1 - acp) / acp).sqrt() < 0.35).float().mean())
+    assert low > 2 * uniform_low
+
+
+def test_t_sampling_is_recorded_and_checked(tiny_ddpm, tmp_path):
+    from dataclasses import replace
+
+    ds, cfg, _, _ = tiny_ddpm
+    card = train_diffusion(ds, replace(cfg, t_sampling="lognormal"), tmp_path / "ln", progress=False)
+    assert card.training.record["t_sampling"] == "lognormal"
+    with pytest.raises(ValueError, match="t_sampling"):
+        train_diffusion(ds, replace(cfg, t_sampling="cosine"), tmp_path / "bad", progress=False)
