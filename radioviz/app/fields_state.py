@@ -11,6 +11,7 @@ from ..display import STRETCHES
 from ..errors import InputError
 from ..io.layout import data_folders_below
 from ..models.card import ModelCard
+from ..scan.label_match import match_labels
 from ..scan.scoremap import ScoreMap
 from . import resources
 from .candidate_classes import MAP_LAYERS, class_text
@@ -22,7 +23,6 @@ BAND_CHOICES = [*BANDS, "RGB"]
 CUT_SIZE = 64
 NO_MATCH = "—"
 NOT_SCANNED = "Not scanned yet — press Compute score map."
-LABEL_MATCH_PX = 4  # a label of another scan's candidate goes to one whose peak is this near (or a stride)
 
 
 def _fits_below_hint(folder: str) -> str:
@@ -45,15 +45,6 @@ def _first_fields_folder() -> str:
     root = resources.data_root()
     found = sorted(data_folders_below(root), key=lambda fn: (-fn[1], str(fn[0]))) if root else []
     return resources.shown_path(found[0][0]) if found else "."
-
-
-def _peak_of(candidate_id: str) -> tuple[int, int] | None:
-    """(x, y) of the peak a candidate id (``field@x,y``) names; None for another form."""
-    try:
-        x, y = candidate_id.rsplit("@", 1)[1].split(",")
-        return int(x), int(y)
-    except (IndexError, ValueError):
-        return None
 
 
 class FieldsState(param.Parameterized):
@@ -146,34 +137,27 @@ class FieldsState(param.Parameterized):
         return f"{self.vetted_count()} of {len(self.candidates)} vetted"
 
     def label_for(self, c: dict):
-        """The latest label of candidate ``c``: its own, else one given in this field to a candidate
-        of another scan whose peak lies within ``LABEL_MATCH_PX`` pixels (or the scans' stride) of
-        this one's — another stride or threshold moves a source's peak, and a label given at stride
-        16 vanished at stride 4 (#25).  Each such label goes to its nearest candidate only."""
-        lab = self._latest.get(self.candidate_id(c))
-        return lab if lab is not None else self._moved_labels().get((c["x"], c["y"]))
+        """The latest label of candidate ``c``: its own, or one of this field's labels carried over
+        from another scan's candidate by the one rule every view shares (``scan.label_match``)."""
+        cid = self.candidate_id(c)
+        lab = self._latest.get(cid)
+        return lab if lab is not None else self._moved_labels().get(cid)
 
     def _moved_labels(self) -> dict:
-        """(x, y) of a candidate -> a label of this field whose own candidate is not in the list."""
+        """Candidate id -> a label of this field whose own candidate is not in the list."""
         key = (id(self.candidates), len(self.candidates), id(self._latest), len(self._latest))
         if self._moved[0] == key:
             return self._moved[1]
-        ids = {self.candidate_id(c) for c in self.candidates}
-        free = [c for c in self.candidates if self.candidate_id(c) not in self._latest]
         stride = int(self._scan_meta.get("stride") or 0)
-        best: dict = {}  # (x, y) -> (distance, label)
-        for cid, lab in self._latest.items():
-            at = _peak_of(cid)
-            if cid in ids or at is None or not free:
-                continue
-            d2 = [(c["x"] - at[0]) ** 2 + (c["y"] - at[1]) ** 2 for c in free]
-            k = min(range(len(free)), key=d2.__getitem__)
-            reach = max(LABEL_MATCH_PX, stride, int(getattr(lab, "stride", 0) or 0))
-            xy = (free[k]["x"], free[k]["y"])
-            if d2[k] <= reach**2 and (xy not in best or d2[k] < best[xy][0]):
-                best[xy] = (d2[k], lab)
-        self._moved = (key, {xy: lab for xy, (_, lab) in best.items()})
-        return self._moved[1]
+        listed = [(self.candidate_id(c), c["x"], c["y"], stride) for c in self.candidates]
+        labelled = {cid: int(getattr(lab, "stride", 0) or 0) for cid, lab in self._latest.items()}
+        moved = {
+            target: self._latest[sid]
+            for sid, target in match_labels(listed, labelled).items()
+            if sid != target
+        }
+        self._moved = (key, moved)
+        return moved
 
     def _scan_args(self):
         if not self.classifier:

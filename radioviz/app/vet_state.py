@@ -249,7 +249,7 @@ class VetState(param.Parameterized):
     # -- votes ----------------------------------------------------------------------------------
 
     def read_votes(self) -> None:
-        self.votes = agr.votes_from(self.labels.current())
+        self.votes = agr.votes_from(self.labels.current(), self.queue)
         self.agreement = self.agreement_text()
 
     def agreement_text(self) -> str:

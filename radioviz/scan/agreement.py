@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .label_match import match_labels
 from .queue import QueueCandidate, SurveyQueue, Votes
 from .vetting import (
     _COLOURS,
@@ -30,12 +31,27 @@ from .vetting import (
 # -- votes and agreement -------------------------------------------------------------------------
 
 
-def votes_from(labels: Iterable[Label]) -> Votes:
+def queue_ids(queue: SurveyQueue, labels: Iterable[Label]) -> dict[str, str]:
+    """{stored candidate id: the queue candidate it belongs to}, by the rule the Fields tab uses
+    too (:mod:`.label_match`): a label given to another scan's candidate of the same field shows
+    on the nearest unlabelled candidate within a few pixels (or the stride)."""
+    labelled: dict[str, int] = {}
+    for lab in labels:
+        labelled[lab.candidate_id] = max(labelled.get(lab.candidate_id, 0), int(lab.stride or 0))
+    listed = ((c.id, c.x, c.y, c.stride) for c in queue.candidates)
+    return match_labels(listed, labelled)
+
+
+def votes_from(labels: Iterable[Label], queue: SurveyQueue | None = None) -> Votes:
     """{candidate id: {labeller: label}}; a later label of one labeller replaces an earlier one,
-    so a store's ``current()`` and its whole ``history()`` give the same votes."""
+    so a store's ``current()`` and its whole ``history()`` give the same votes.  With ``queue``,
+    labels are keyed by the queue candidate they belong to (:func:`queue_ids`), others kept as
+    they are."""
+    labels = list(labels)
+    ids = queue_ids(queue, labels) if queue is not None else {}
     out: Votes = {}
     for lab in labels:
-        out.setdefault(lab.candidate_id, {})[lab.labeller] = lab.label
+        out.setdefault(ids.get(lab.candidate_id, lab.candidate_id), {})[lab.labeller] = lab.label
     return out
 
 
@@ -197,11 +213,14 @@ def consensus_rows(queue: SurveyQueue, votes: Votes) -> list[dict]:
 
 def vote_rows(queue: SurveyQueue, labels: Iterable[Label]) -> list[dict]:
     """One row per labeller's current label of each candidate of the survey (labels of other
-    surveys' candidates are left out)."""
+    surveys' candidates are left out; a label of another scan's candidate goes where
+    :func:`queue_ids` puts it)."""
     by_id = queue.by_id()
+    labels = list(labels)
+    ids = queue_ids(queue, labels)
     rows = []
     for lab in labels:
-        c = by_id.get(lab.candidate_id)
+        c = by_id.get(ids.get(lab.candidate_id, ""))
         if c is None:
             continue
         rows.append(
