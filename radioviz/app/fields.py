@@ -147,6 +147,7 @@ class FieldsView(FieldsLayout, pn.viewable.Viewer):
         self._cancel.set()
         self._opened = (root, name)
         self.scoremap, self.candidates, self._cuts, self._scan_meta = None, [], {}, {}
+        self.param.update(scanned=False, candidate="")
         self._status.object = NOT_SCANNED if name else ""
         self._axes = None
         if name:

@@ -279,11 +279,16 @@ class FieldsDisplay(FieldsState):
 
     @param.depends("blink", watch=True)
     def _toggle_blink(self):
+        """Blink cycles the bands; stopping it shows the band (or RGB) shown before it started."""
         if self.blink and self._blink_cb is None and pn.state.curdoc is not None:
+            self._band_before_blink = self.band
             self._blink_cb = pn.state.add_periodic_callback(self._blink_step, period=900)
         elif not self.blink and self._blink_cb is not None:
             self._blink_cb.stop()
             self._blink_cb = None
+            before, self._band_before_blink = getattr(self, "_band_before_blink", None), None
+            if before is not None:
+                self.band = before
 
     def _cut_mapper_palette(self):
         mapper, palette = self._cut_mapper, _palette(self.cmap)

@@ -105,6 +105,7 @@ class FieldsScoring(FieldsDisplay):
         self._scan_meta = {"classifier": name, "stride": stride}
         self.candidates = []
         self._set_candidates(cands)
+        self.scanned = True
         self.vetter.scroll_top += 1
         self._status.object = (
             f"Score map: {self._scan_extent(name, smap)} in {seconds:.1f} s, max score "
@@ -124,6 +125,7 @@ class FieldsScoring(FieldsDisplay):
         self.scoremap, self._cuts = smap, {}
         self._scan_meta = {"classifier": classifier, "stride": smap.stride}
         self._update_candidates()
+        self.scanned = True
         self._status.object = (
             f"Score map from {classifier} at stride {smap.stride}: {len(self.candidates)} candidate(s) ≥ "
             f"{self.threshold:.2f} (Compute score map scores it again at your stride, {self.stride})"
@@ -158,7 +160,29 @@ class FieldsScoring(FieldsDisplay):
         self._cancel.set()
         self.scoremap, self._cuts, self._scan_meta = None, {}, {}
         self._set_candidates([])
+        self.param.update(scanned=False, candidate="")
         self._status.object = note
+
+    @param.depends("scanned", watch=True)
+    def _scan_as_asked(self) -> None:
+        """``scanned`` set from the page's address (a reload, a shared link): score the field again."""
+        if self.scanned and self.scoremap is None and not self._scan_job.running and self.field:
+            self.start_scan()
+
+    @param.depends("selected", watch=True)
+    def _remember_candidate(self) -> None:
+        if 0 <= self.selected < len(self.candidates):
+            c = self.candidates[self.selected]
+            self.candidate = f"{c['x']},{c['y']}"
+
+    def _index_of_candidate(self) -> int:
+        """Index of the candidate ``candidate`` names (a reload's, or the one selected before the
+        list changed), else 0."""
+        at = self.candidate.split(",")
+        for i, c in enumerate(self.candidates):
+            if [str(c["x"]), str(c["y"])] == at:
+                return i
+        return 0
 
     @param.depends("score_layer", watch=True)
     def _switch_layer(self):
@@ -192,7 +216,8 @@ class FieldsScoring(FieldsDisplay):
             self._build_cache(0 if cands else -1)
             self._syncing = True  # the table is rebuilt below, once
             try:
-                self.param.update(scan_version=self.scan_version + 1, selected=0 if cands else -1)
+                pick = self._index_of_candidate() if cands else -1
+                self.param.update(scan_version=self.scan_version + 1, selected=pick)
             finally:
                 self._syncing = False
             self._refresh_table()

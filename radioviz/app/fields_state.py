@@ -91,6 +91,10 @@ class FieldsState(param.Parameterized):
         "neighbouring regions into one (fewer, larger candidates)",
     )
     selected = param.Integer(default=-1, doc="Index of the selected candidate")
+    # kept in the page's address (main.URL_STATE), so a reload or a shared link shows the same
+    # score map and candidate: the field is scored again and the candidate at this peak selected
+    scanned = param.Boolean(default=False, precedence=-1, doc="A score map is shown")
+    candidate = param.String(default="", precedence=-1, doc="x,y of the selected candidate's peak")
     comment = param.String(default="")
     labeller = param.String(default="", doc="Your name, saved with each label")
     message = param.String(default="")

@@ -54,12 +54,20 @@ URL_STATE = (
     {"data_dir": "folder"},
     {"field": "field"},
     {"classifier": "model"},
-    {"stride": "stride", "threshold": "threshold", "catalogue": "catalogue", "score_layer": "map"},
+    {
+        "stride": "stride",
+        "threshold": "threshold",
+        "catalogue": "catalogue",
+        "score_layer": "map",
+        "band": "band",
+    },
+    {"candidate": "candidate", "scanned": "scanned"},  # the candidate first: the scan selects it
 )
 
 
 def remember_in_url(fields) -> None:
-    """Keep the Fields tab's folder, field, model, stride, threshold, catalogue and map in the URL."""
+    """Keep the Fields tab's folder, field, model, stride, threshold, catalogue, map, band, whether
+    a score map is shown and the selected candidate in the URL."""
     loc = pn.state.location
     if loc is None:
         return

@@ -973,3 +973,46 @@ def test_labels_are_shown_whatever_the_stride(view):
     c4 = shown[0][0]
     assert (c4["x"] - c16["x"]) ** 2 + (c4["y"] - c16["y"]) ** 2 <= 16**2
     assert view.vetted_count() == 1 and "halo" in list(view.candidate_frame()["label"])
+
+
+def test_a_reload_scores_the_field_again_and_selects_the_candidate_it_had(view, tmp_path):
+    """What the page's address keeps (main.URL_STATE): a score map shown and the candidate
+    selected.  A new page given them scores the field again and selects that candidate (#25)."""
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    view.stride = 8
+    view.compute_scores()
+    view.threshold = 0.5
+    assert view.scanned and len(view.candidates) >= 2
+    view.selected = k = len(view.candidates) - 1
+    last = view.candidates[k]
+    assert view.candidate == f"{last['x']},{last['y']}"
+    view.param.trigger("threshold")  # the list is rebuilt: the same candidate stays selected
+    assert view.selected == k
+
+    page = FieldsView(labels_path=tmp_path / "labels2.sqlite")
+    page.param.update(field=view.field, stride=8, threshold=0.5)  # as the address gives them
+    page.param.update(candidate=view.candidate, scanned=True)
+    page._scan_job.join()  # the scan runs on a worker thread; its result is handed back at its end
+    assert page.scoremap is not None and page.scanned
+    got = page.candidates[k]
+    assert page.selected == k and (got["x"], got["y"], got["peak_score"]) == (
+        last["x"],
+        last["y"],
+        last["peak_score"],
+    )
+    page.field = [f for f in page.param.field.objects if f != page.field][0]
+    assert not page.scanned and page.candidate == ""  # another field: nothing to restore
+
+
+def test_stopping_blink_shows_the_band_shown_before_it(view):
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    view.band = "RGB"
+    with set_curdoc(Document()):
+        view.blink = True
+        view._blink_step()
+        assert view.band != "RGB"
+        view.blink = False
+    assert view.band == "RGB"

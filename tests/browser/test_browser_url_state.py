@@ -52,3 +52,20 @@ def test_a_link_to_a_field_that_is_not_there_opens_the_folder_without_an_error(s
     _open(page, url + "?field=no_such_field&stride=8")
     _wait_value(page, "Stride", 8)
     page.wait_for_function(f"() => ({_VALUE})('Field') === 'sim_0100'", timeout=60000)  # the folder's first
+
+
+def test_a_reload_shows_the_band_the_score_map_and_the_candidate_the_user_had(served):
+    """The band, a computed score map and the selected candidate are in the address too: a reload
+    scores the field again and opens the same candidate (#25 walk: they were lost on reload)."""
+    url, page = served
+    _open(page, url + "?field=sim_0103&stride=8&threshold=0.5&band=RGB")
+    _wait_value(page, "Band", "RGB")
+    page.get_by_role("button", name="Compute score map").click()
+    page.get_by_text("Candidate 1/").wait_for(timeout=SLOW)
+    page.wait_for_url(re.compile(r"scanned=true"), timeout=60000)
+    page.get_by_role("button", name="next (j) ▶").click()
+    page.get_by_text("Candidate 2/").wait_for(timeout=60000)
+    page.wait_for_url(re.compile(r"candidate=\d+%2C\d+|candidate=\d+,\d+"), timeout=60000)
+    page.reload(timeout=SLOW)
+    page.get_by_text("Candidate 2/").wait_for(timeout=SLOW)
+    _wait_value(page, "Band", "RGB")
