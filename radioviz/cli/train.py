@@ -155,6 +155,12 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
             help="pass the clean-image estimate through each band's beam (beam-limited samples)",
         )
     d.add_argument("--init", help="start from this checkpoint's weights (same network): a fine-tune")
+    d.add_argument(
+        "--keep-evals",
+        action="store_true",
+        help="keep the weights of every quick evaluation (<out>.evals/step<N>.safetensors, each with its "
+        "card) so the step the learning curve favours can be shipped",
+    )
     d.set_defaults(func=cmd_train_diffusion, kind=kind)
 
 

@@ -28,6 +28,7 @@ from ..data.preprocess import Preprocessing
 from ..io.bands import GLEAM_BANDS
 from ..models.beam import BeamLayer, gleam_beam_fwhm_px
 from ..models.card import ModelCard
+from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.device import resolve_device  # noqa: F401  (also imported from here)
 from ..models.precond import EDMPrecond
@@ -78,6 +79,9 @@ class DiffusionConfig:
     # EDM: pass the clean-image estimate through each band's beam (models/beam.py, issue #30)
     beam: bool = False
     init: str | None = None  # start from this checkpoint's (EMA) weights: a fine-tune
+    # keep the EMA weights of every quick evaluation (``<out>.evals/step<N>.safetensors`` + card), so
+    # a step chosen from the learning curve can be shipped (#30: a run that went on overfitted)
+    keep_evals: bool = False
     # DDPM: how training timesteps are drawn.  "uniform" is Ho et al.'s; "lognormal" draws t so
     # that the noise level σ_t = √((1−ᾱ_t)/ᾱ_t) of the (unit-variance) data follows EDM's
     # ln σ ~ N(p_mean + ln(1/σ_data), p_std²): uniform t spends ~55 % of the steps at σ > 3, where
@@ -295,6 +299,9 @@ def train_diffusion(
                 point = quick(copy.deepcopy(ema).cpu(), make_card())
             except Exception as exc:  # an evaluation failure must not end a long run
                 point = {"error": f"{type(exc).__name__}: {exc}"}
+            kept = run.out.with_suffix(".evals") / f"step{step}.safetensors"
+            keep = cfg.keep_evals and "error" not in point
+            weights = {"weights": f"{kept.parent.name}/{kept.name}"} if keep else {}
             curve.append(
                 {
                     "step": step,
@@ -303,8 +310,12 @@ def train_diffusion(
                     "loss_last_100": round(float(np.mean(losses[-100:])), 5),
                     "eval_seconds": round(time.time() - t0, 1),
                     **point,
+                    **weights,
                 }
             )
+            if keep:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                save_checkpoint(copy.deepcopy(ema).cpu(), kept, make_card())
             if run.progress:
                 tqdm.write(f"step {step}: {curve[-1]}")
         run.save_state(

@@ -40,6 +40,8 @@ class Run:
         self._t0, self._c0 = time.time(), time.process_time()
         self.clock: SaveClock | None = None
         self.device: torch.device | None = None  # where the trainer runs: recorded as ``ran_on``
+        self._earlier: list[dict] = []  # the commands of the runs this one resumes
+        self._started = {"command": training_command(), "from_step": 0, "date": time.strftime("%Y-%m-%d")}
         self.rng = self.reseed(0)
 
     # -- paths -----------------------------------------------------------------------------------
@@ -71,6 +73,8 @@ class Run:
             return None
         parts, self.meta = load_state(self.state_path, opt)
         self.step = int(self.meta[counter])
+        self._earlier = list(self.meta.get("commands", []))
+        self._started["from_step"] = self.step
         self._wall0 = float(self.meta.get("wall_seconds", 0.0))
         self._cpu0 = float(self.meta.get("cpu_seconds", 0.0))
         self._t0, self._c0 = time.time(), time.process_time()
@@ -81,7 +85,12 @@ class Run:
     def save_state(self, parts: dict[str, dict[str, torch.Tensor]], opt, **meta) -> None:
         """Write the resumable state, with the run's wall and CPU time."""
         if self.state_path is not None:
-            meta = {**meta, "wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds}
+            meta = {
+                **meta,
+                "wall_seconds": self.wall_seconds,
+                "cpu_seconds": self.cpu_seconds,
+                "commands": self.commands(),
+            }
             save_state(self.state_path, parts, opt, meta)
 
     # -- clock and progress ----------------------------------------------------------------------
@@ -114,10 +123,16 @@ class Run:
 
     # -- card ------------------------------------------------------------------------------------
 
+    def commands(self) -> list[dict]:
+        """Every command of this run, the first and each resumption: {command, from_step, date}
+        (a card's ``command`` alone names only the last one)."""
+        return [*self._earlier, self._started]
+
     def training_record(self, cfg, **entries) -> dict[str, Any]:
         """The card's ``training`` entry: the config, the trainer's ``entries``, and what every
-        run records (wall and CPU time, torch threads, the command line, and ``ran_on``: the device
-        the trainer set, "cpu" or the GPU's name — the config's ``device`` is what was asked)."""
+        run records (wall and CPU time, torch threads, the command line and every earlier one of a
+        resumed run, and ``ran_on``: the device the trainer set, "cpu" or the GPU's name — the
+        config's ``device`` is what was asked)."""
         from ..models.device import device_name
 
         return {
@@ -126,6 +141,7 @@ class Run:
             "wall_seconds": round(self.wall_seconds, 1),
             "cpu_hours": round(self.cpu_seconds / 3600, 5),
             "command": training_command(),
+            "commands": self.commands(),
             "torch_threads": torch.get_num_threads(),
             **({"ran_on": device_name(self.device)} if self.device is not None else {}),
         }

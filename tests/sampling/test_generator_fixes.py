@@ -129,11 +129,18 @@ def test_crops_give_more_distinct_images_and_augment_on_the_fly(sim):
 def test_learning_curve_is_recorded_and_survives_resume(sim, tmp_path):
     root, ds = sim
     cfg = tiny_config("edm", steps=2, batch_size=4, save_every=1, flux=True, eval_every=1, eval_n=2)
+    cfg.keep_evals = True
     train_diffusion(ds, cfg, tmp_path / "edm", progress=False)
     cfg.steps = 3
     card = train_diffusion(ds, cfg, tmp_path / "edm", resume=True, progress=False).to_dict()
     curve = card["training"]["learning_curve"]
     assert [p["step"] for p in curve] == [1, 2, 3]
+    # each evaluation's weights kept with their own card: any step on the curve can be shipped
+    assert [p["weights"] for p in curve] == [f"edm.evals/step{k}.safetensors" for k in (1, 2, 3)]
+    kept = read_card(tmp_path / curve[0]["weights"]).to_dict()["training"]
+    assert kept["iterations"] == 1 and [p["step"] for p in kept["learning_curve"]] == [1]
+    # both commands of the resumed run are on record, each with the step it started from
+    assert [c["from_step"] for c in card["training"]["commands"]] == [0, 2]
     assert all("hist_err" in p and "nn_ssim_max" in p and p["cpu_hours"] >= 0 for p in curve)
     assert read_card(tmp_path / "edm.safetensors").to_dict()["training"]["cpu_hours"] > 0
     assert card["preprocessing"]["normalization"]["asinh_soft"] == card["dead_band_jy"]
@@ -235,9 +242,9 @@ def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(s
     seen = []
     real_loss = td.ddpm_loss
 
-    def spy(model, x0, cond, acp):
+    def spy(model, x0, cond, acp, t=None):
         seen.append(x0.detach().clone())
-        return real_loss(model, x0, cond, acp)
+        return real_loss(model, x0, cond, acp, t)
 
     monkeypatch.setattr(td, "ddpm_loss", spy)
     cfg = tiny_config("ddpm", steps=6, batch_size=8, save_every=6)
