@@ -7,30 +7,29 @@ import panel as pn
 
 from .fields_vetting import FieldsVetting
 
-#: Share of the candidate table's width per column: every title whole in the ~650 px it gets
-#: at 1700 px (measured in tests/browser/test_browser_fields.py).
+#: Share of the candidate table's width per column: every title whole in the ~600 px it gets
+#: at 1600 px (measured in tests/browser/test_browser_fields.py; the separation went into the
+#: nearest cluster's cell when nine columns no longer fitted).
 TABLE_WIDTHS = {
-    "RA": "9%",
-    "Dec": "10%",
-    "score": "12%",
-    "class": "11%",
-    "nearest cluster": "15%",
-    "sep (′)": "10%",
-    "label": "11%",
-    "by": "10%",
-    "comment": "12%",
+    "RA": "10%",
+    "Dec": "11%",
+    "score": "13%",
+    "class": "12%",
+    "nearest cluster": "16%",
+    "label": "12%",
+    "by": "12%",
+    "comment": "14%",
 }
 #: Short column titles (the full names stay in the frame and the exports), each explained in
 #: its header's tooltip: "score", "nearest…" and "lab…" were cut off in a 1700 px window.
-TABLE_TITLES = {"nearest cluster": "nearest", "sep (′)": "sep′", "comment": "note"}
+TABLE_TITLES = {"nearest cluster": "nearest", "comment": "note"}
 TABLE_TOOLTIPS = {
     "RA": "Right ascension of the candidate's peak (deg)",
     "Dec": "Declination of the candidate's peak (deg)",
     "score": "Peak halo score of the candidate region",
     "class": "A class detector's most probable class at the peak (halo, mini-halo, relic, radio galaxy) "
     "and its probability; empty for a model without classes",
-    "nearest cluster": "Nearest catalogued cluster",
-    "sep (′)": "Separation from the nearest cluster (arcmin)",
+    "nearest cluster": "Nearest catalogued cluster, and its separation (arcmin)",
     "label": "Your label: halo, not halo or unsure",
     "by": "Who labelled it",
     "comment": "Your comment (click to edit)",
@@ -71,9 +70,7 @@ class FieldsLayout(FieldsVetting):
         self._table = pn.widgets.Tabulator(
             self.candidate_frame(),
             selectable=1,
-            editors={
-                c: None for c in ("RA", "Dec", "score", "class", "nearest cluster", "sep (′)", "label", "by")
-            }
+            editors={c: None for c in ("RA", "Dec", "score", "class", "nearest cluster", "label", "by")}
             | {"comment": {"type": "input"}},
             height=220,
             sizing_mode="stretch_width",
@@ -83,7 +80,7 @@ class FieldsLayout(FieldsVetting):
             header_tooltips=TABLE_TOOLTIPS,
             show_index=False,
             css_classes=[f"rv-table-{self.session}"],  # found by the Vetter in the page
-            # nine columns in ≈ 700 px: headers a little smaller and tighter, so no title is cut
+            # eight columns in ≈ 600 px: headers a little smaller and tighter, so no title is cut
             stylesheets=[
                 ".tabulator-col .tabulator-col-content { padding: 4px 3px; } "
                 ".tabulator-col-title { font-size: 0.86em; }"

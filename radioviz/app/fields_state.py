@@ -123,15 +123,14 @@ class FieldsState(param.Parameterized):
             "Dec": round(c["dec"], 4),
             "score": round(c["peak_score"], 4),
             "class": class_text(c),
-            "nearest cluster": near or NO_MATCH,
-            "sep (′)": f"{c['separation_arcmin']:.1f}" if near else NO_MATCH,
+            "nearest cluster": f"{near} ({c['separation_arcmin']:.1f}′)" if near else NO_MATCH,
             "label": lab.label if lab else "",
             "by": lab.labeller if lab else "",
             "comment": lab.comment if lab else "",
         }
 
     def candidate_frame(self) -> pd.DataFrame:
-        cols = ["RA", "Dec", "score", "class", "nearest cluster", "sep (′)", "label", "by", "comment"]
+        cols = ["RA", "Dec", "score", "class", "nearest cluster", "label", "by", "comment"]
         return pd.DataFrame([self._row(c) for c in self.candidates], columns=cols)
 
     def vetted_count(self) -> int:

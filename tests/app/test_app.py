@@ -208,7 +208,6 @@ def test_score_map_candidates_vetting_and_export(view, tmp_path):
         "score",
         "class",
         "nearest cluster",
-        "sep (′)",
         "label",
         "by",
         "comment",

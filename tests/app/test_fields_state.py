@@ -36,8 +36,8 @@ def test_rows_header_and_progress_of_a_candidate_list():
     s.candidates = _cands()
     assert s.candidate_id(s.candidates[0]) == "abell_2744@10,20"
     frame = s.candidate_frame()
-    assert list(frame["nearest cluster"]) == ["Abell 2744", NO_MATCH]
-    assert list(frame["sep (′)"]) == ["2.5", NO_MATCH] and list(frame["label"]) == ["", ""]
+    assert list(frame["nearest cluster"]) == ["Abell 2744 (2.5′)", NO_MATCH]
+    assert list(frame["label"]) == ["", ""]
     s.selected = 1
     assert s.header_text().startswith("**Candidate 2/2** · 0 of 2 vetted — score 0.710")
     assert "label: none" in s.header_text()
