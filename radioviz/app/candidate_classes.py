@@ -10,6 +10,12 @@ CLASS_COLOURS = {"halo": "cyan", "minihalo": "#7fdbff", "relic": "orange", "radi
 NO_CLASS_COLOUR = "cyan"
 #: The Fields tab's map choices → the ScoreMap layer each shows.
 MAP_LAYERS = {"halo": "halo", "any diffuse": "diffuse"}
+#: What each map shows, in words (the status line says it when the map is switched)
+MAP_MEANING = {
+    "halo": "the probability of a radio halo at each pixel",
+    "any diffuse": "the probability of any extended emission at each pixel — a halo, mini-halo, relic or "
+    "radio galaxy (halos alone: switch the map back to “halo”)",
+}
 
 
 def class_text(c: dict) -> str:

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..scan.scoremap import ScoreMap, find_candidates, score_map
 from ..scan.vetting import LabelSaveError
 from . import resources
-from .candidate_classes import MAP_LAYERS
+from .candidate_classes import MAP_LAYERS, MAP_MEANING
 from .fields_catalogues import _with_matches
 from .fields_display import FieldsDisplay
 from .fields_models import model_summary, scoring_cards
@@ -196,6 +196,10 @@ class FieldsScoring(FieldsDisplay):
                 return
             self.scoremap = smap.showing(MAP_LAYERS[self.score_layer])
         self._update_candidates()
+        what = MAP_MEANING.get(self.score_layer, self.score_layer)
+        self._status.object = (
+            f"Map: {what}. {len(self.candidates)} candidate(s) where it is ≥ {self.threshold:.2f}."
+        )
 
     @param.depends("threshold", watch=True)
     def _update_candidates(self):

@@ -1015,3 +1015,21 @@ def test_stopping_blink_shows_the_band_shown_before_it(view):
         assert view.band != "RGB"
         view.blink = False
     assert view.band == "RGB"
+
+
+def test_switching_the_map_to_any_diffuse_says_what_it_shows(view):
+    """A class detector's two maps come from one pass; the switch re-lists the candidates and the
+    status says in words what the map now is (walk: the status was terse)."""
+    if not view.param.classifier.objects:
+        pytest.skip("no classifier checkpoint committed")
+    view.stride = 8
+    view.compute_scores()
+    if "diffuse" not in view.scoremap.layers:
+        pytest.skip("the default detector has no classes")
+    halo_max = float(np.nanmax(view.scoremap.scores))
+    view.score_layer = "any diffuse"
+    status = view._status.object
+    assert "any extended emission" in status and "relic" in status and f"≥ {view.threshold:.2f}" in status
+    assert float(np.nanmax(view.scoremap.scores)) >= halo_max  # any diffuse includes the halo class
+    view.score_layer = "halo"
+    assert "radio halo" in view._status.object
