@@ -89,6 +89,12 @@ VARIANTS = {
     "i1": ({}, 1),
     "cls": ({"classes": True}, 0),
     "clsw": ({"classes": True, "class_weight": 3.0, "steps": 3000}, 0),
+    # capacity of the shipped class detector (clsw: base 8, depth 3, 3000 steps), one change each
+    "cw-b4": ({"classes": True, "class_weight": 3.0, "steps": 3000, "base": 4}, 0),
+    "cw-b16": ({"classes": True, "class_weight": 3.0, "steps": 3000, "base": 16}, 0),
+    "cw-d4": ({"classes": True, "class_weight": 3.0, "steps": 3000, "depth": 4}, 0),
+    "cw-s1500": ({"classes": True, "class_weight": 3.0, "steps": 1500}, 0),
+    "cw-s6000": ({"classes": True, "class_weight": 3.0, "steps": 6000}, 0),
 }
 NAMES = {
     "full": "detector",
@@ -99,6 +105,11 @@ NAMES = {
     "i1": "detector, 2nd initialisation",
     "cls": "class detector (halo / mini-halo / relic / radio galaxy / background)",
     "clsw": "class detector, other classes weighted 3, 3000 steps",
+    "cw-b4": "class detector, base 4 (narrower)",
+    "cw-b16": "class detector, base 16 (wider)",
+    "cw-d4": "class detector, depth 4",
+    "cw-s1500": "class detector, 1500 steps",
+    "cw-s6000": "class detector, 6000 steps",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",
