@@ -23,6 +23,8 @@ if (a < 0.01 || a >= 1e4) return tick.toExponential(1).replace('.0e', 'e').repla
 return String(Number(tick.toPrecision(3)));
 """
 PALETTES = {"gray": gray(256), "diverging": list(RdBu11), "inferno": "Inferno256"}
+#: the plot area behind an image not made yet: a neutral grey, never a colour of the map
+EMPTY_FILL = "#eeeeee"
 
 
 class ImagePanel:
@@ -39,8 +41,11 @@ class ImagePanel:
             toolbar_location=None,
             title=title,
             name=f"{name}_figure" if name else None,
+            background_fill_color=EMPTY_FILL,
         )
-        fig.image("image", x=0, y=0, dw=size, dh=size, source=self.source, color_mapper=self.mapper)
+        self.renderer = fig.image(
+            "image", x=0, y=0, dw=size, dh=size, source=self.source, color_mapper=self.mapper
+        )
         # small values as 6e-3, never "−0.00" cut off at the edge nor "6.000e-3" (x̂0 − x_t late in a run)
         formatter = CustomJSTickFormatter(code=_SHORT_TICK)
         self.colorbar = ColorBar(color_mapper=self.mapper, width=10, padding=2, formatter=formatter)
@@ -65,10 +70,48 @@ class ImagePanel:
             background_fill_alpha=0.6,
         )
         fig.add_layout(self.corner)
+        # what makes the image, said in the middle of an empty panel (see show_empty)
+        self.hint = Label(
+            x=size / 2,
+            y=size / 2,
+            text="",
+            text_align="center",
+            text_baseline="middle",
+            text_font_size="13px",
+            text_color="#555555",
+        )
+        fig.add_layout(self.hint)
         self.figure = fig
         # drawn from the server or by the browser's frame player: never sent back per frame
         for m in (self.source, self.mapper, self.corner):
             m.syncable = False
+
+    @property
+    def empty(self) -> bool:
+        """No image shown: the panel is blank and says what makes one."""
+        return not self.renderer.visible
+
+    def show_empty(self, hint: str) -> None:
+        """Nothing to show yet: a blank grey square saying ``hint`` (the button that makes the
+        image), no colour bar.  An all-zero placeholder read as a picture: on the inferno map
+        it was a strong crimson square before the run it stands for was made."""
+
+        def push():
+            self.renderer.visible = self.colorbar.visible = False
+            self.hint.text = hint
+            self.corner.text = ""
+            self.figure.title.text = self.title
+
+        on_session(push, self.figure)
+
+    def show_image(self) -> None:
+        """The image again (the browser's frame player fills it; :meth:`update` shows it too)."""
+
+        def push():
+            self.renderer.visible = self.colorbar.visible = True
+            self.hint.text = ""
+
+        on_session(push, self.figure)
 
     def label_levels(self, colorbar: dict | None, palette: str = "gray", how: str = "") -> None:
         """Show display levels (a stretch, 0…1) with the colorbar ticked in data units (``colorbar``:
@@ -99,3 +142,4 @@ class ImagePanel:
                 self.figure.title.text = title
 
         on_session(push, self.figure)
+        self.show_image()

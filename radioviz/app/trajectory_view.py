@@ -139,6 +139,7 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         swaps frames there (JavaScript), with no server round trip per frame."""
         if not self._drawn:
             return
+        self._show_pair_state()
         if self.empty():
             text = "Press Sample (or use the Generate tab's latest result)."
             on_session(lambda: setattr(self.step_text, "text", text), self.text_fig)
@@ -154,8 +155,8 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         )
         top = max(float(np.max(h)) for h in data["hist"])
         palette = "inferno" if self.scale == "stages" else "gray"
-        x0_panels = [self.x0_panel, self.pair_panels[0][1], self.pair_panels[1][1]]
-        for panel, bar in zip(x0_panels, bars + [None] * (3 - len(bars)), strict=True):
+        x0_panels = [self.x0_panel, self.pair_panels[0][1], self.pair_panels[1][1]][: len(bars)]
+        for panel, bar in zip(x0_panels, bars, strict=True):
             panel.label_levels(bar, palette, "asinh")
         self.process.show(self.shown.landmarks(b), min(self.step, n - 1) + 1)
         self.lesson.band = b
@@ -167,6 +168,16 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
             self.cache.data = data
 
         on_session(push, self.hist_fig)
+
+    def _show_pair_state(self) -> None:
+        """The two-conditioning panels: blank and saying "press Run both" until a pair is run
+        (they hold no image before, and an empty x̂0 on the inferno map read as crimson)."""
+        for j, row in enumerate(self.pair_panels):
+            for panel in row:
+                if j < len(self.pair[:2]):
+                    panel.show_image()
+                else:
+                    panel.show_empty("press Run both")
 
     @param.depends("step", watch=True)
     def _step_changed(self):

@@ -101,6 +101,37 @@ def test_the_schedule_axis_is_the_runs_own_steps_after_use_last_generate_result(
     assert 0 < lo < min(values) and max(values) < hi  # the log axis holds the whole curve
 
 
+def test_the_two_conditioning_panels_are_blank_and_say_run_both_until_a_pair_is_run():
+    """Walk: after Sample, before "Run both", the pair's x̂0 panels were solid crimson (zeros on
+    the inferno map the stages scale gives x̂0).  Before a pair exists they are blank grey with
+    "press Run both" and no colour bar; a pair shows its images; a new run blanks them again."""
+    from bokeh.palettes import Inferno256, gray
+
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    gen = AppSession(generate_result=_generated(EDM, "heun", 4))
+    t = TrajectoryView(gen)
+    pair = [p for row in t.pair_panels for p in row]
+
+    def blank():
+        return [(p.empty, p.colorbar.visible, p.hint.text) for p in pair]
+
+    assert blank() == [(True, False, "press Run both")] * 4  # before any run
+    assert t.use_generated() and t.scale == "stages"
+    assert tuple(t.x0_panel.mapper.palette) == Inferno256 and not t.x0_panel.empty
+    assert blank() == [(True, False, "press Run both")] * 4  # after Sample: still blank
+
+    t.pair = [("H", _trajectory(4, discrete=False)), ("non-halo", _trajectory(4, discrete=False))]
+    t.param.trigger("shown")  # what run_pair does once both runs are made
+    assert blank() == [(False, True, "")] * 4
+    assert [tuple(p.mapper.palette) for p in pair] == [tuple(gray(256)), Inferno256] * 2
+    assert t.cache.data["p1"][0].shape == (16, 16)  # the browser fills them from the cache
+
+    gen.generate_result = _generated(EDM, "heun", 3)
+    assert t.use_generated()  # a new run: the pair is of the old one and goes
+    assert blank() == [(True, False, "press Run both")] * 4
+
+
 def test_trajectory_run_describes_itself_and_its_schedule():
     """The state alone: settings, words, captions and schedule of a run, no widgets."""
     from radioviz.app import resources
