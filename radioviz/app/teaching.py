@@ -30,6 +30,11 @@ BEAM_NOTE = (
 )
 
 
+#: the stylesheet of a Markdown pane that holds :meth:`Layer.markdown` toggles: the same gap above
+#: and below each "▸ The formula", so the next sentence never starts right under it
+TOGGLE_CSS = "details { margin: 0.25em 0 0.9em 0; } summary { cursor: pointer; }"
+
+
 @dataclass(frozen=True)
 class Layer:
     """An explanation in two layers: ``title`` and one ``plain`` sentence shown, the ``formula``

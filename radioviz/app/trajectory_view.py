@@ -24,6 +24,7 @@ from .image_panel import ImagePanel
 from .jobs import on_session
 from .lesson import LESSON_SAMPLER, LESSON_SEED, LESSON_STEPS, TOY, LessonState, lesson_model, why_edm
 from .lesson_view import LessonCard
+from .teaching import TOGGLE_CSS
 from .toy_view import ToyView
 from .trajectory_forward import forward_picture
 from .trajectory_frames import HIST_BINS, frame_cache
@@ -58,9 +59,10 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         self.cancel_button = pn.widgets.Button.from_param(
             self.param.cancel, label="Cancel", color="warning", disabled=self.param.busy.rx.not_()
         )  # lit only while a run goes on
-        self.explain = {k: pn.pane.Markdown("", width=290) for k in ("xt", "x0", "diff")}
-        self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.explain_forward = pn.pane.Markdown("", sizing_mode="stretch_width")
+        toggles = [TOGGLE_CSS]  # "▸ The formula" spaced apart from the next sentence
+        self.explain = {k: pn.pane.Markdown("", width=290, stylesheets=toggles) for k in ("xt", "x0", "diff")}
+        self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width", stylesheets=toggles)
+        self.explain_forward = pn.pane.Markdown("", sizing_mode="stretch_width", stylesheets=toggles)
         self.pair_text = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.fwd_text = pn.pane.Markdown("")
         self.outdated_alert = pn.pane.Alert("", alert_type="warning", visible=False, name="traj_outdated")
