@@ -30,9 +30,12 @@ BEAM_NOTE = (
 )
 
 
-#: the stylesheet of a Markdown pane that holds :meth:`Layer.markdown` toggles: the same gap above
-#: and below each "▸ The formula", so the next sentence never starts right under it
-TOGGLE_CSS = "details { margin: 0.25em 0 0.9em 0; } summary { cursor: pointer; }"
+#: the stylesheet of a Markdown pane that holds :meth:`Layer.markdown` toggles: each "▸ The formula"
+#: close under its own sentence and a paragraph's gap before the next one (it had none: the next
+#: sentence started right under the toggle, as if the toggle were its heading)
+TOGGLE_CSS = (
+    "p:has(+ details) { margin-bottom: 0.3em; } details { margin: 0 0 16px 0; } summary { cursor: pointer; }"
+)
 
 
 @dataclass(frozen=True)

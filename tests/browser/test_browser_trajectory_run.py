@@ -88,3 +88,36 @@ def test_a_seed_past_the_libraries_range_is_refused_on_the_page(page):  # noqa: 
         "Seed must be a whole number between 0 and 4,294,967,295: 1e+20 refused, kept 0.", timeout=30000
     )
     expect(seed).to_have_value("0", timeout=30000)  # the box shows the seed in use again
+
+
+#: every visible "The formula" toggle of the page: its gap (px) to the sentence above it and to
+#: what comes below it (the next sentence, else the end of its pane)
+TOGGLE_GAPS = """() => {
+  const out = [];
+  const walk = (root) => {
+    for (const d of root.querySelectorAll('details')) {
+      const r = d.getBoundingClientRect();
+      if (!r.height || d.querySelector('summary').textContent !== 'The formula') continue;
+      const prev = d.previousElementSibling, next = d.nextElementSibling;
+      const below = next || d.getRootNode().host;  // the next sentence, else the pane's end
+      const end = next ? below.getBoundingClientRect().top : below.getBoundingClientRect().bottom;
+      out.push([r.top - prev.getBoundingClientRect().bottom, end - r.bottom]);
+    }
+    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot);
+  };
+  walk(document);
+  return out;
+}"""
+
+
+def test_each_formula_toggle_sits_under_its_sentence_with_a_gap_before_the_next(page):  # noqa: F811
+    """Walk: in the Noise level / Update / Guidance column the next sentence started right under
+    "▸ The formula" (0 px), which read as that sentence's heading, while a full paragraph's gap
+    parted the toggle from its own sentence.  Now each toggle sits under its sentence and a
+    paragraph's gap follows it, the same for the seven toggles on the tab."""
+    _tab(page, "Trajectory")
+    page.get_by_role("button", name="Run both").wait_for(timeout=60000)
+    page.wait_for_function(f"() => ({TOGGLE_GAPS})().length === 7", timeout=30000)
+    gaps = page.evaluate(TOGGLE_GAPS)
+    assert all(above <= 6 for above, _ in gaps), gaps  # close under its own sentence
+    assert all(below >= 12 for _, below in gaps), gaps  # a paragraph's gap before what follows
