@@ -48,6 +48,11 @@ def register_train(tsub) -> None:
         help="label store (sqlite): fine-tune on its 'halo' / 'not halo' labels given on the fields under "
         "--data, starting from --init (default: the checkpoint at --out)",
     )
+    p.add_argument(
+        "--spectral-index",
+        action="store_true",
+        help="also read each pixel's spectral index across the four bands (an extra input channel)",
+    )
     p.add_argument("--init", type=Path, help="detector checkpoint a --labels fine-tune starts from")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=cmd_train_segmenter)
@@ -67,6 +72,7 @@ def cmd_train_segmenter(args) -> int:
         classes=args.classes,
         class_weight=args.class_weight,
         device=args.device,
+        spectral_index=args.spectral_index,
     )
     cv = json.loads(args.cv.read_text()) if args.cv else None
     out, card = train_segmenter(

@@ -20,6 +20,7 @@ from astropy.wcs import WCS
 
 from ..io.layout import SourceStack
 from .noise import clip_dead_band, clip_image
+from .spectral_index import spectral_index_channel
 
 #: The coarsest GLEAM band's pixel (72–103 MHz): the default detector grid.
 DEFAULT_GRID_PIXEL_DEG = 0.015556
@@ -66,12 +67,20 @@ class GriddedField:
         return field_scale(self.data, self.sigmas)
 
 
+#: What the detector's input holds, channel by channel: the four bands on the field-level scale,
+#: then their spectral index (``spectral_index.spectral_index_channel``).  A detector takes the
+#: first ``in_channels`` of them (4: the bands only, as every detector before #26's ablation).
+DETECTOR_INPUTS = ("72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz", "spectral index")
+
+
 def field_scale(data: np.ndarray, sigmas) -> np.ndarray:
-    """The field-level rule: asinh of each band in units of its noise σ, / asinh(1000).
-    ``data`` is (C, H, W) or a batch (N, C, H, W) of the same field."""
+    """The detector's input (:data:`DETECTOR_INPUTS`): each band's asinh in units of its noise σ,
+    / asinh(1000), then the spectral index channel.  ``data`` is (C, H, W) or a batch (N, C, H, W)
+    of the same field; the result has C + 1 channels."""
     s = np.asarray(sigmas, dtype=np.float64).reshape(-1, 1, 1)
     s = np.where(s > 0, s, 1.0)
-    return (np.arcsinh(np.asarray(data, np.float64) / s) / ASINH_NORM).astype(np.float32)
+    bands = (np.arcsinh(np.asarray(data, np.float64) / s) / ASINH_NORM).astype(np.float32)
+    return np.concatenate([bands, spectral_index_channel(data, sigmas)], axis=-3)
 
 
 def grid_wcs(ref_wcs: WCS, ref_shape: tuple[int, int], ref_pixel_deg: float, pixel_deg: float):

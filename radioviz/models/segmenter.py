@@ -62,6 +62,7 @@ class SegmenterUNet(nn.Module):
     ):
         super().__init__()
         self.depth, self.norm, self.out_channels = depth, norm, out_channels
+        self.in_channels = in_channels  # the first in_channels of data.fieldgrid.DETECTOR_INPUTS
         chans = [base * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList(
             [_block(in_channels if i == 0 else chans[i - 1], chans[i], norm) for i in range(depth)]
@@ -81,11 +82,15 @@ class SegmenterUNet(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The bottleneck: (N, base·2^depth, H/2^depth, W/2^depth), what the network knows of a
         region before it is drawn back to pixels ("More like this" compares candidates here)."""
+        x = x[:, : self.in_channels]
         for blk in self.down:
             x = F.max_pool2d(blk(x), 2)
         return self.mid(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of ``x``, the detector's input (``field_scale``): the network reads its first
+        ``in_channels`` (the bands, or the bands and their spectral index)."""
+        x = x[:, : self.in_channels]
         skips = []
         for blk in self.down:
             x = blk(x)

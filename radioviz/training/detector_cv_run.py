@@ -95,6 +95,8 @@ VARIANTS = {
     "cw-d4": ({"classes": True, "class_weight": 3.0, "steps": 3000, "depth": 4}, 0),
     "cw-s1500": ({"classes": True, "class_weight": 3.0, "steps": 1500}, 0),
     "cw-s6000": ({"classes": True, "class_weight": 3.0, "steps": 6000}, 0),
+    # inputs (#26 item 2): the shipped recipe reading the spectral index channel too
+    "cw-alpha": ({"classes": True, "class_weight": 3.0, "steps": 3000, "spectral_index": True}, 0),
 }
 NAMES = {
     "full": "detector",
@@ -110,6 +112,7 @@ NAMES = {
     "cw-d4": "class detector, depth 4",
     "cw-s1500": "class detector, 1500 steps",
     "cw-s6000": "class detector, 6000 steps",
+    "cw-alpha": "class detector + spectral index input",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",

@@ -124,6 +124,7 @@ def config_of(card) -> SegTrainConfig:
     rec.update(
         {k: kw[k] for k in ("base", "depth", "norm") if k in kw},
         classes=int(kw.get("out_channels", 1)) > 1,
+        spectral_index=int(kw.get("in_channels", 4)) > 4,
     )
     for k in ("mine_at", "kind_p"):
         if k in rec:

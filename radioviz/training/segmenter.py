@@ -42,7 +42,7 @@ from scipy import ndimage
 from torch.nn import functional as F
 
 from ..data.dataset import hash_files, source_paths
-from ..data.fieldgrid import GriddedField, GridSpec, field_scale, grid_field
+from ..data.fieldgrid import DETECTOR_INPUTS, GriddedField, GridSpec, field_scale, grid_field
 from ..data.splits import sky_groups
 from ..io.layout import read_stack, split_sources
 from ..models.device import device_name, resolve_device
@@ -91,6 +91,7 @@ class SegTrainConfig:
     device: str = "auto"  # where the network trains: auto (CUDA when present), cpu or cuda
     class_weight: float = 1.0  # loss weight of mini-halo, relic and radio-galaxy pixels (halo: pos_weight)
     spot_prob: float = 0.0  # share of crops around labelled candidates (a fine-tune on vetting labels)
+    spectral_index: bool = False  # also read the spectral index channel (fieldgrid.DETECTOR_INPUTS)
 
 
 @dataclass
@@ -384,7 +385,7 @@ def fit_segmenter(
         labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
     device = run.device = resolve_device(cfg.device)
     model = SegmenterUNet(
-        fs.fields[0].data.shape[0], cfg.base, cfg.depth, cfg.norm, len(CLASSES) if cfg.classes else 1
+        input_channels(fs, cfg), cfg.base, cfg.depth, cfg.norm, len(CLASSES) if cfg.classes else 1
     )
     if init_state is not None:
         model.load_state_dict(init_state)
@@ -480,7 +481,7 @@ def train_segmenter(
     if command:
         training["command"] = command
     kwargs = {
-        "in_channels": fs.fields[0].data.shape[0],
+        "in_channels": input_channels(fs, cfg),
         "base": cfg.base,
         "depth": cfg.depth,
         "norm": cfg.norm,
@@ -528,6 +529,12 @@ def train_segmenter(
     return out, card
 
 
+def input_channels(fs: FieldSet, cfg: SegTrainConfig) -> int:
+    """How many of the detector's input channels (``DETECTOR_INPUTS``) the network reads: the
+    bands, and their spectral index when ``cfg.spectral_index``."""
+    return fs.fields[0].data.shape[0] + int(cfg.spectral_index)
+
+
 def segmenter_card(
     kwargs: dict, spec: GridSpec, bands: list[str], calibration, fitted_on: str = "", **extra
 ) -> dict:
@@ -552,6 +559,7 @@ def segmenter_card(
         "normalization": spec.rule,
         "preprocessing": Preprocessing(64, spec.nsigma, "native").to_dict(),
         "bands": list(bands),
+        "inputs": list(DETECTOR_INPUTS[: int(kwargs.get("in_channels", len(bands)))]),
         "calibration": calibration.to_dict() | {"fitted_on": fitted_on},
         "cluster_radius_arcmin": 5.0,
         "default_threshold": 0.5,
