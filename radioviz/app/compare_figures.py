@@ -14,7 +14,7 @@ import panel as pn
 from ..display import stretch_image
 from ..metrics.compare import Comparison
 from ..metrics.compare_plots import GEN_COLOUR, REAL_COLOUR, STAT_UNITS, floor_text
-from .teaching import SSIM_SKY, metric_guide
+from .teaching import SSIM_SKY, TOGGLE_CSS, metric_guide
 
 #: no toolbar and no active scroll tool: the mouse wheel scrolls the page
 QUIET = dict(toolbar=None, default_tools=[], active_tools=[])
@@ -27,7 +27,7 @@ NN_PX = 120
 #: one colour per band in the power-spectrum plot (low to high frequency)
 BAND_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")
 PIXEL = "|pixel| (Jy/beam)"
-#: height of the numbers column (the two histogram plots and their legend beside it), px
+#: width of the numbers column (the table, then how to read each number), px
 GUIDE_PX = 560
 
 
@@ -165,12 +165,14 @@ def numbers(report: dict) -> pn.Column:
         f"| median α real / generated | {fmt(r['spectral_index']['median_real'], 2)} / "
         f"{fmt(r['spectral_index']['median_gen'], 2)} |"
     )
+    # whole, at its own height: cut to the histograms' height and scrolling within, its clipped
+    # last line sat on the α plot's title below, as if the text ran into the plot
     return pn.Column(
         pn.pane.Markdown(table, width=520),
-        pn.pane.Markdown("#### How to read these numbers\n\n" + metric_guide(r), width=520),
-        height=GUIDE_PX,  # as tall as the histograms beside it; the guide scrolls within
-        scroll=True,
-        width=560,
+        pn.pane.Markdown(
+            "#### How to read these numbers\n\n" + metric_guide(r), width=520, stylesheets=[TOGGLE_CSS]
+        ),
+        width=GUIDE_PX,
     )
 
 
@@ -210,10 +212,17 @@ def comparison_figures(cmp: Comparison) -> pn.Column:
     r = cmp.report
     hist, rel = histogram_plots(r)
     plot = lambda p: pn.pane.HoloViews(p, linked_axes=False)  # noqa: E731
-    return pn.Column(
-        pn.Row(pn.Column(plot(hist), plot(rel)), numbers(r)),
-        pn.Row(*[plot(d) for d in stat_plots(cmp)], plot(alpha_plot(cmp))),
+    # the plots the guide speaks of first (pixels, α, power) in one column beside it, about as
+    # tall; the image statistics in a row below both: 1 100 px wide at most, so whole at 1280
+    figures = pn.Column(
+        plot(hist),
+        plot(rel),
+        plot(alpha_plot(cmp)),
         *([plot(power_ratio_plot(r["structure"]))] if r.get("structure") else []),
+    )
+    return pn.Column(
+        pn.Row(figures, numbers(r)),
+        pn.Row(*[plot(d) for d in stat_plots(cmp)]),
         pn.pane.Markdown(
             "**Nearest training neighbours** (highest SSIM first; a copy would show as SSIM ≥ 0.95). "
             + SSIM_SKY
