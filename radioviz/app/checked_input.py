@@ -9,6 +9,7 @@ the one every other entry point (options, cards) uses."""
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import panel as pn
 import param
@@ -69,14 +70,9 @@ def checked_number(owner: param.Parameterized, name: str, label: str, refusals: 
                 setattr(owner, name, v)  # follow() takes a refusal back
             return
         used = getattr(owner, name)
-        if v is None:
-            typed_text = "an empty box"
-        elif whole and math.isfinite(v) and float(v).is_integer() and abs(v) < 2**53:
-            typed_text = str(int(v))  # as typed (4294967296), not 4.29497e+09
-        else:
-            typed_text = f"{v:g}"
         what = "a whole number between" if whole else "between"
-        refusals.say(f"{label} must be {what} {_n(lo)} and {_n(hi)}: {typed_text} refused, kept {_n(used)}.")
+        rule = f"{label} must be {what} {_n(lo)} and {_n(hi)}"
+        refusals.say(f"{rule}: {_typed(v, hi)} refused, kept {_n(used)}.")
         box.value = used
 
     def follow(event):
@@ -88,5 +84,24 @@ def checked_number(owner: param.Parameterized, name: str, label: str, refusals: 
     return box
 
 
+def _typed(v: float | None, hi) -> str:
+    """A refused entry as the user would write it: 4294967296 and 1000000, never 4.29497e+09 or
+    1e+06 (nor 1e+20 for a typed 99999999999999999999: past 2**53 the browser's number no longer
+    holds the digits typed, so it is only said to be far out)."""
+    if v is None:
+        return "an empty box"
+    if not math.isfinite(v):
+        return "not a number"
+    if abs(v) >= 2**53:
+        return f"the number typed is far {'larger' if v > hi else 'smaller'} —"
+    return _plain(v)
+
+
+def _plain(v: float) -> str:
+    """A float in positional notation: 1000000, 2.5, 0.00001 (``:g`` wrote 1e+06 and 1e-05)."""
+    return str(int(v)) if float(v).is_integer() else format(Decimal(repr(float(v))), "f")
+
+
 def _n(v) -> str:
-    return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+    """A bound or the value kept: integers with thousands separators (4,294,967,295)."""
+    return f"{v:,}" if isinstance(v, int) else _plain(v)

@@ -896,10 +896,10 @@ def test_generate_steps_and_seed_refuse_out_of_range_entries_visibly():
     g.model = "edm_gleam.safetensors"  # ...and so does a model change that sets the boxes
     assert "refused" not in g.status.object
     g.use_flux = True
-    for bad in (-1, 0, 1e6):  # walk: the flux box kept showing these while a run used 3.5
-        g.flux_input.value = bad
+    for bad, said in ((-1, "-1"), (0, "0"), (1e6, "1000000"), (1e-5, "0.00001")):  # never 1e+06, 1e-05
+        g.flux_input.value = bad  # walk: the flux box kept showing these while a run used 3.5
         assert g.flux == 2.0 and g.flux_input.value == 2.0
-        assert f"Peak flux (Jy/beam) must be between 0.05 and 100: {bad:g} refused" in g.status.object
+        assert f"Peak flux (Jy/beam) must be between 0.05 and 100: {said} refused, kept 2." in g.status.object
     g.flux_input.value = 3.5
     assert g.flux == 3.5 and g.status.object == ""
 
