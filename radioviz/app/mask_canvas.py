@@ -136,6 +136,19 @@ class MaskDrawing(param.Parameterized):
         )
 
 
+#: the summary of a mask with no pixel of any class (cleared, undone, or never drawn)
+EMPTY_MASK = "no mask drawn (empty)"
+
+
+def mask_words(counts: dict[str, int]) -> str:
+    """The summary's words for a mask's pixels per class: "compact 12 px · extended 0 px · …",
+    or :data:`EMPTY_MASK` when none has any ("compact 0 px · extended 0 px · diffuse 0 px" read
+    like a drawing that came out empty, not like no drawing)."""
+    if not any(counts.values()):
+        return EMPTY_MASK
+    return " · ".join(f"{c} {n} px" for c, n in counts.items())
+
+
 class MaskCanvas(pn.viewable.Viewer):
     draw_class = param.Selector(
         default="diffuse", objects=list(DRAW_CLASSES), doc="Class of the next stroke or polygon"
@@ -186,7 +199,7 @@ class MaskCanvas(pn.viewable.Viewer):
         fig.grid.visible = False
         self.figure = fig
         self._tool_class = self.draw_class  # the class the browser's tools give a new shape
-        self._mask_words = "empty (draw on the canvas)"
+        self._mask_words = mask_words(self.drawing.counts)
         self.summary = pn.pane.Markdown(self._summary_text())
         self.drawing.param.watch(self._mask_changed, "mask")
         self.free.on_change("data", lambda attr, old, new: self._from_browser("free"))
@@ -237,7 +250,7 @@ class MaskCanvas(pn.viewable.Viewer):
         rgba = self._rgba(m)
         on_session(lambda: setattr(self.image, "data", {"image": [rgba]}), self.figure)
         self.mask = m
-        self._mask_words = " · ".join(f"{c} {n} px" for c, n in self.drawing.counts.items())
+        self._mask_words = mask_words(self.drawing.counts)
         self.summary.object = self._summary_text()
 
     def _on_drawing(self, change) -> None:

@@ -110,7 +110,7 @@ def test_generate_tab_draw_mask_and_generate(page):
     page.get_by_role("button", name="Generate").first.wait_for(timeout=30000)
     sel = page.locator("select").first  # options are labelled with kind and measured quality
     sel.select_option(sel.locator("option", has_text="edm_mask_gleam").first.get_attribute("value"))
-    page.get_by_text("mask: empty").wait_for(timeout=30000)
+    page.get_by_text("mask: no mask drawn (empty)").wait_for(timeout=30000)
     box = page.locator("canvas").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35)
     page.mouse.down()

@@ -117,14 +117,14 @@ def test_mask_canvas_every_control(page, tmp_path):
     time.sleep(0.5)
     assert canvas.screenshot() != blank, "the field's mask never reached the canvas"
     page.get_by_role("button", name="Clear", exact=True).click()
-    _wait_summary(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    _wait_summary(page, r"no mask drawn \(empty\)")
     page.get_by_role("button", name="compact", exact=True).click()
     time.sleep(0.5)
     _draw_loop(page, canvas)
     text = _wait_summary(page, r"compact [1-9]\d* px")
     assert "diffuse 0 px" in text, text  # drawn in the chosen class, not the default one
     page.get_by_role("button", name="Undo", exact=True).click()
-    _wait_summary(page, r"compact 0 px · extended 0 px · diffuse 0 px")
+    _wait_summary(page, r"no mask drawn \(empty\)")
     m = np.zeros((64, 64), np.int64)
     m[20:30, 20:30] = 2
     np.save(tmp_path / "my_mask.npy", m)
