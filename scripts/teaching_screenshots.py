@@ -54,7 +54,7 @@ def main():
             answer = page.locator(".lesson-text p", has_text="Answer (from this run)").first.inner_text()
             player = "toy_player_slider" if i == 7 else "traj_player_slider"
             step = int(
-                re.search(r"Small noise \(step (\d+)" if i == 7 else r"[Ss]tep (\d+)", answer).group(1)
+                re.search(r"noise is small \(step (\d+)" if i == 7 else r"[Ss]tep (\d+)", answer).group(1)
             )
             page.wait_for_function(f"() => {_value(player)} === {step}", timeout=60000)
             target = (

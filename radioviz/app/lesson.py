@@ -28,10 +28,17 @@ BRIGHT_LEVEL = 0.5
 SPREAD_LEVEL = 0.5
 #: the toy's "small noise": the first step with σ below this
 SMALL_SIGMA = 0.1
+#: the toy's pushes "point at the middle of the cloud" while their median direction is within this
+#: many degrees of the direction to the cloud's centre
+CENTRE_DEG = 20.0
 #: the lesson's run: the best-measured EDM under Heun, as the tab opens
 LESSON_SAMPLER, LESSON_STEPS, LESSON_SEED = "heun", 25, 0
 TRAJECTORY, TOY = "trajectory", "toy"
-NO_TOY = "No toy run yet: press **Train and sample** in the toy below, then Reveal."
+#: the toy's answer before the toy has run (the Trajectory tab runs it when this answer is revealed)
+NO_TOY = (
+    "The toy below has not run yet: it is being trained and sampled now (a few seconds), and the "
+    "answer, read from its run, appears here."
+)
 
 
 @dataclass(frozen=True)
@@ -215,20 +222,34 @@ def toy_question(frames: dict | None, data: np.ndarray | None) -> Question:
         )
         return float(np.degrees(np.arccos(np.clip(np.median(cos), -1, 1)))), float(g.std(0).mean()) / width
 
-    spreads = np.array([at(k)[1] for k in range(n)])
-    ks = _step(settled_from(spreads >= SPREAD_LEVEL), n)
     small = np.flatnonzero(sig < SMALL_SIGMA)
     k_small = int(small[0]) + 1 if small.size else n
     (a0, s0), (a1, s1) = at(0), at(k_small - 1)
+    large = (
+        "towards the middle of the cloud: with that much noise a particle could have come from anywhere, "
+        "so the best guess is the average of the whole cloud"
+        if a0 <= CENTRE_DEG
+        else f"not straight at the middle of the cloud ({a0:.0f}° off it): this toy has not learnt the "
+        "average"
+    )
+    spread = s1 >= SPREAD_LEVEL
+    small_words = (
+        "each particle towards the part of the cloud nearest to it, so the particles spread out onto the "
+        "cloud's shape"
+        if spread
+        else "the particles still towards the middle of the cloud: they have not yet spread out onto its "
+        "shape"
+    )
+    # the question answered in words first; then what this run measured, in plain numbers
     return Question(
         q,
         look,
-        f"Large noise (step 1, σ = {sig[0]:.3g}): every push points at the middle of the cloud (the median "
-        f"is {a0:.0f}° off the direction to its centre) and the guesses sit together ({s0:.0%} of the "
-        f"cloud's width): with that much noise the best guess is the average. Small noise (step {k_small}, "
-        f"σ = {sig[k_small - 1]:.3g}): the pushes point {a1:.0f}° away from the centre, each at its own "
-        f"nearby piece of the cloud, and the guesses spread like the cloud ({s1:.0%}; from step {ks} "
-        "on). The image model does the same in 4 096 dimensions.",
+        f"When the noise is large (step 1, σ = {sig[0]:.3g}), the arrows push every particle {large}. "
+        f"When the noise is small (step {k_small}, σ = {sig[k_small - 1]:.3g}), they push {small_words}. "
+        f"In this run the pushes aim {a0:.0f}° away from the centre at step 1 and {a1:.0f}° at step "
+        f"{k_small}, and the guesses x̂0 cover {share(s0)} and then {share(s1)} of the cloud's width. "
+        "The image model does the same with 4 096 pixels: first towards the average picture, then towards "
+        "one image of its own.",
         1,
         k_small,
         TOY,

@@ -9,6 +9,8 @@ browser as the player moves.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import panel as pn
 import param
@@ -155,6 +157,7 @@ class ToyView(pn.viewable.Viewer):
         self.caption = Div(text="", width=700, name="toy_caption")  # written in the browser, per frame
         self.player = ClientPlayer(lambda v: None, name="toy_player", width=560)
         self.left, self.right = self._planes()
+        self._running = threading.Lock()  # one toy run at a time (the button, the lesson)
         self.state.param.watch(lambda e: self._push(), "version")
 
     def _planes(self):
@@ -190,7 +193,7 @@ class ToyView(pn.viewable.Viewer):
 
     def __panel__(self):
         go = pn.widgets.Button(label="Train and sample", color="primary")
-        go.on_click(lambda e: self._run())
+        go.on_click(lambda e: self.run())
         js = CustomJS(
             args={
                 "slider": self.player.slider,
@@ -229,8 +232,14 @@ class ToyView(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Train and sample (the button; the lesson's toy question when revealed before a run);
+        a press while a run goes on is dropped."""
+        if not self._running.acquire(blocking=False):
+            return
         try:
             self.state.train_and_sample()
         except Exception as exc:  # shown, never a server traceback
             self.state.status = f"Toy run failed — {type(exc).__name__}: {exc}"
+        finally:
+            self._running.release()

@@ -21,7 +21,7 @@ import param
 from .checked_input import Refusals, checked_number
 from .field_choices import FOLLOW, follow_fields
 from .image_panel import ImagePanel
-from .jobs import on_session
+from .jobs import in_background, on_session
 from .lesson import LESSON_SAMPLER, LESSON_SEED, LESSON_STEPS, TOY, LessonState, lesson_model, why_edm
 from .lesson_view import LessonCard
 from .teaching import TOGGLE_CSS
@@ -237,6 +237,8 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         if player == TOY:
             if self.toy.state.frames:
                 self.toy.player.show(step)
+            elif self.lesson.revealed:  # its answer is read from a toy run: make one, as Start does
+                in_background(self.toy, self.toy.run, "radioviz-toy")
             return
         self.step = min(step - 1, self.param.step.bounds[1])
         self.player.show(self.step + 1)

@@ -97,13 +97,27 @@ def test_the_last_step_changes_little_and_the_answer_says_how_much():
     assert q.answer_at == STEPS and "max |Δ|" in q.answer and "× smaller" in q.answer
 
 
-def test_the_toy_question_is_answered_from_the_toy_frames():
+def test_the_toy_question_is_answered_in_plain_words_from_the_toy_frames():
+    """Walk: the revealed answer was a run of measurements ("the median is 0° off the direction to
+    its centre … (102%; from step 14 on)") rather than an answer to what the arrows push towards.
+    Now it answers that in words first, for large and for small noise, then gives the run's numbers."""
+    import re
+
     frames, data = _toy()
     q = toy_question(frames, data)
     assert q.player == TOY and q.answer_at > 1
-    angles = [float(a) for a in __import__("re").findall(r"(\d+)° ", q.answer)]
+    large, small, measured = re.split(r"(?<=\.) (?=When|In this run)", q.answer)[:3]
+    assert large.startswith("When the noise is large (step 1, σ = ")
+    assert "push every particle towards the middle of the cloud" in large
+    assert small.startswith(f"When the noise is small (step {q.answer_at}, σ = ")
+    assert "towards the part of the cloud nearest to it" in small
+    angles = [float(a) for a in re.findall(r"(\d+)° ", measured)]
     assert angles[0] < 5 < angles[1]  # at the centre under large noise, elsewhere under small
-    assert "press" in toy_question(None, None).answer  # before a toy run: what to do
+    assert "e+" not in q.answer and "median" not in q.answer
+    # a toy whose guesses never leave the middle is not said to spread onto the cloud
+    bunched = {**frames, "x0": [[0.0] * 50] * len(frames["x0"]), "y0": [[0.0] * 50] * len(frames["y0"])}
+    assert "have not yet spread out" in toy_question(bunched, data).answer
+    assert "has not run yet" in toy_question(None, None).answer  # before a toy run: it is being made
 
 
 def test_lesson_state_walks_and_moves_the_player():
@@ -124,10 +138,10 @@ def test_lesson_state_walks_and_moves_the_player():
     assert s.index == 0
     for _ in range(10):
         s.next()
-    assert s.index == 6 and s.current().player == TOY and "press" in s.current().answer
+    assert s.index == 6 and s.current().player == TOY and "has not run yet" in s.current().answer
     s.toy = (frames, data)  # the toy has run: its answer is computed
     s.reveal()
-    assert s.target()[0] == TOY and "Large noise" in s.markdown()
+    assert s.target()[0] == TOY and "When the noise is large" in s.markdown()
     s.restart()
     assert (s.index, s.revealed, s.active) == (0, False, True)
 
@@ -164,3 +178,36 @@ def test_the_lesson_card_draws_every_change_of_its_state():
     assert card.next_button.disabled and card.echo.visible and "question 7 of 7" in card.echo.object
     card.restart_button.clicks += 1
     assert card.status.object == "Question 1 of 7 · answer hidden" and not card.echo.visible
+
+
+def test_revealing_the_toy_question_before_the_toy_has_run_runs_it(monkeypatch):
+    """Walk: Reveal on question 7 said "No toy run yet: press Train and sample…", no answer.  As
+    Start makes the image run, Reveal makes the toy run; its answer and step follow from it."""
+    from radioviz.app.toy_view import ToyState
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    frames, data = _toy()
+    runs = []
+
+    def train_and_sample(state):  # the toy's run, without training a network
+        runs.append(state)
+        state.model = type("Toy", (), {"data": data})()
+        state.frames = frames
+        state.version += 1
+
+    monkeypatch.setattr(ToyState, "train_and_sample", train_and_sample)
+    t = TrajectoryView()
+    t.lesson.param.update(run=_run())
+    t.lesson.start()
+    for _ in range(6):
+        t.lesson.next()
+    assert t.lesson.current().player == TOY and not runs  # asked: nothing runs yet
+    t.lesson.reveal()
+    assert len(runs) == 1 and t.lesson.toy is not None
+    answer = t.lesson.current()
+    assert answer.answer.startswith("When the noise is large") and answer.answer_at > 1
+    assert t.toy.player.slider.value == answer.answer_at  # the toy's player at the step it names
+    t.lesson.back()
+    t.lesson.next()
+    t.lesson.reveal()
+    assert len(runs) == 1  # the toy has run: its frames are read again, not remade
