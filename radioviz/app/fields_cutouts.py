@@ -52,8 +52,10 @@ class FieldsCutouts(FieldsScoring):
         """Four band cut-outs as plain Bokeh figures with shared (linked) pan/zoom; the browser
         swaps their images from the cache on a key press (see ``shortcuts.Vetter``), and says so
         when no candidate is selected rather than drawing a flat square."""
-        from bokeh.models import HoverTool, Label
+        from bokeh.models import HoverTool
         from bokeh.plotting import figure
+
+        from .image_panel import centred_label
 
         if getattr(self, "_cut_figs", None) is None:
             mapper, tag = self._cut_mapper, self.session
@@ -74,15 +76,8 @@ class FieldsCutouts(FieldsScoring):
                 f.image(image="level", x=0, y=0, dw=CUT_SIZE, dh=CUT_SIZE, source=src, color_mapper=mapper)
                 f.add_tools(HoverTool(tooltips=[("value", "@flux{0.0000} Jy/beam")]))
                 f.add_layout(
-                    Label(
-                        x=CUT_SIZE / 2,
-                        y=CUT_SIZE / 2,
-                        text="no candidate selected",
-                        text_align="center",
-                        text_baseline="middle",
-                        text_font_size="10pt",
-                        text_color="#666666",
-                        name=f"rv-cutnote-{b}-{tag}",
+                    centred_label(
+                        CUT_SIZE, "no candidate selected", "10pt", "#666666", name=f"rv-cutnote-{b}-{tag}"
                     )
                 )
                 f.axis.visible = False

@@ -27,6 +27,22 @@ PALETTES = {"gray": gray(256), "diverging": list(RdBu11), "inferno": "Inferno256
 EMPTY_FILL = "#eeeeee"
 
 
+def centred_label(
+    size: float, text: str = "", font_size: str = "13px", color: str = "#555555", **kw
+) -> Label:
+    """A grey note in the middle of a ``size``-square image figure (what an empty panel says)."""
+    return Label(
+        x=size / 2,
+        y=size / 2,
+        text=text,
+        text_align="center",
+        text_baseline="middle",
+        text_font_size=font_size,
+        text_color=color,
+        **kw,
+    )
+
+
 class ImagePanel:
     def __init__(self, title: str, palette: str = "gray", name: str | None = None, size: int = 64, width=290):
         self.size, self.title = size, title
@@ -71,15 +87,7 @@ class ImagePanel:
         )
         fig.add_layout(self.corner)
         # what makes the image, said in the middle of an empty panel (see show_empty)
-        self.hint = Label(
-            x=size / 2,
-            y=size / 2,
-            text="",
-            text_align="center",
-            text_baseline="middle",
-            text_font_size="13px",
-            text_color="#555555",
-        )
+        self.hint = centred_label(size)
         fig.add_layout(self.hint)
         self.figure = fig
         # drawn from the server or by the browser's frame player: never sent back per frame
