@@ -34,6 +34,7 @@ STAGES = (
     "labeller",
     "final-classes",
     "classes",
+    "table",
 )
 
 
@@ -135,7 +136,7 @@ def raw_centre_scores(files_by_seed, labels) -> tuple[list, list]:
 def report(a, fs, ds, cfg) -> dict:
     labels = fs.source_labels
     a.docs.mkdir(parents=True, exist_ok=True)
-    det_geo = {"pixel_deg": fs.spec.pixel_deg, "centre": fs.centres[0], "area_deg2": fs.fields[0].area_deg2}
+    det_geo = _det_geo(fs)
     ref = 0.007778
     win_geo = {
         "pixel_deg": ref * a.stride,
@@ -273,6 +274,51 @@ def report(a, fs, ds, cfg) -> dict:
     return out
 
 
+def _det_geo(fs) -> dict:
+    """The detector grid's pixel, field centre and area (what the field-level metrics need)."""
+    return {"pixel_deg": fs.spec.pixel_deg, "centre": fs.centres[0], "area_deg2": fs.fields[0].area_deg2}
+
+
+def variant_table(a, fs, labels, det_geo, tags: tuple[str, ...]) -> list[str]:
+    """Screened variants side by side on the seeds every one of them has (all folds): the CV
+    table's columns plus the impostor fields; written to ``cv_variants_<tags>.md`` (and .json) in
+    the docs folder.  ``--stages table --variants clsw cw-alpha`` is the spectral-index ablation;
+    one tag alone gives its mean ± std over all its seeds."""
+    runs = {t: dc._seed_files(a.work, f"det-{t}", a.k) for t in tags}
+    runs = {t: {s: f for s, f in fl.items() if len(f) == a.k} for t, fl in runs.items()}
+    seeds = sorted(set.intersection(*(set(fl) for fl in runs.values()))) if runs else []
+    if not seeds:
+        a.log(f"no seed has every fold of all of {', '.join(tags)}")
+        return []
+    lines = [
+        f"| model (seeds {', '.join(map(str, seeds))}; {a.k} folds) | accuracy | F1 | ROC AUC "
+        "| halo at field peak | centre-vs-rest AUC | false cand. / deg² | 50 % completeness flux, Jy "
+        "| impostors: halo score < 0.5 | CPU s per fit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    out = {"seeds": seeds, "k": a.k, "command": a.command}
+    for tag, fl in runs.items():
+        files = {s: fl[s] for s in seeds}
+        r = dc.evaluate_method(files, labels, det_geo, True, 0.5)
+        imp = dc.impostor_table(r, files, fs)
+        row = dc.table_row(NAMES[tag], r, f"{_cpu(files):.0f}").split(" | ")
+        row[-1:-1] = [f"{imp['halo_below_threshold']} / {imp['n']}"]
+        lines.append(" | ".join(row))
+        out[tag] = {
+            "name": NAMES[tag],
+            "metrics": {k: v for k, v in r.items() if k not in ("pooled_scores", "pooled_labels", "runs")},
+            "per_seed": [{k: v for k, v in run.items() if k != "source_scores"} for run in r["runs"]],
+            "impostors": imp,
+            "cpu_s_per_fit": _cpu(files),
+        }
+    stem = "cv_variants_" + "_".join(tags)
+    a.docs.mkdir(parents=True, exist_ok=True)
+    (a.docs / f"{stem}.json").write_text(json.dumps(out, indent=1, default=float))
+    (a.docs / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return lines
+
+
 def class_report(a, fs, labels, det_geo) -> dict:
     """The class detector against the one-class detector on the seeds both have: the CV table's
     numbers, how often it names injected kinds right, and the impostor fields (docs/classifiers/
@@ -348,7 +394,7 @@ def final_class_detector(a, fs, cfg) -> Path:
     calibrated (Platt) on that variant's held-out centre scores, its card carrying the CV table
     against the one-class detector, the class confusion and the impostor fields."""
     labels = fs.source_labels
-    det_geo = {"pixel_deg": fs.spec.pixel_deg, "centre": fs.centres[0], "area_deg2": fs.fields[0].area_deg2}
+    det_geo = _det_geo(fs)
     files = dc._seed_files(a.work, f"det-{a.final_variant}", a.k)
     raw_scores, raw_labels = raw_centre_scores(files, labels)
     mine = dc.evaluate_method(files, labels, det_geo, True, 0.5)
@@ -537,10 +583,7 @@ def run(a: DetectorCV) -> None:
             labeller_report(a, tag)
         elif stage == "final-classes":
             final_class_detector(a, fs, cfg)
+        elif stage == "table":
+            variant_table(a, fs, fs.source_labels, _det_geo(fs), a.variants)
         elif stage == "classes":
-            det_geo = {
-                "pixel_deg": fs.spec.pixel_deg,
-                "centre": fs.centres[0],
-                "area_deg2": fs.fields[0].area_deg2,
-            }
-            class_report(a, fs, fs.source_labels, det_geo)
+            class_report(a, fs, fs.source_labels, _det_geo(fs))

@@ -90,3 +90,26 @@ def test_the_peak_flux_baseline_is_the_old_scripts(fields):
         for m in ("accuracy", "f1", "roc_auc"):
             assert new["per_band"][band][m]["mean"] == pytest.approx(np.mean([r[m] for r in runs]), abs=1e-12)
     assert new["k"] == 2 and new["seeds"] == 3
+
+
+def test_screened_variants_side_by_side_on_their_common_seeds(fields, tmp_path, capsys, monkeypatch):
+    """``--stages screen`` then ``--stages table``: the spectral-index ablation's table (a class
+    detector with and without the index channel) on the seeds both have."""
+    from radioviz.training import detector_cv_run
+
+    for tag in ("clsw", "cw-alpha"):  # two steps each, not 3 000
+        change, member = detector_cv_run.VARIANTS[tag]
+        monkeypatch.setitem(detector_cv_run.VARIANTS, tag, ({**change, "steps": 2}, member))
+    torch.manual_seed(0)
+    docs, work = tmp_path / "docs", tmp_path / "work"
+    args = ["cv", "--arch", "segmenter", "--data", str(fields), "--k", "2", "--seeds", "1"]
+    args += ["--steps", "2", "--crop", "16", "--base", "4", "--depth", "2", "--detector-batch", "2"]
+    args += ["--inject-seeds", "0", "--work", str(work), "--out", str(docs), "--screen-seeds", "1"]
+    args += ["--checkpoint-out", str(tmp_path / "det"), "--variants", "clsw", "cw-alpha"]
+    assert main([*args, "--stages", "screen"]) == 0
+    assert len(list(work.glob("det-cw-alpha-s0-f*.npz"))) == 2
+    assert main([*args, "--stages", "table"]) == 0
+    table = (docs / "cv_variants_clsw_cw-alpha.md").read_text()
+    assert "| class detector + spectral index input |" in table and "(seeds 0; 2 folds)" in table
+    saved = json.loads((docs / "cv_variants_clsw_cw-alpha.json").read_text())
+    assert saved["seeds"] == [0] and "roc_auc" in saved["cw-alpha"]["metrics"]
