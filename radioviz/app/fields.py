@@ -34,6 +34,7 @@ from .fields_state import (
     _fits_below_hint,
 )
 from .jobs import Job, on_session
+from .labeller_memory import remembered_labeller
 from .retrain import Retrainer
 from .sky_figure import SkyFigure
 from .state import AppSession
@@ -42,10 +43,11 @@ __all__ = ["AHEAD", "BANDS", "BEHIND", "FieldsView", "default_model", "model_sum
 
 
 def _default_labeller() -> str:
-    """The signed-in user's name when the server has a login, else empty (never the server's own
-    OS account: labels are then by this session's guest name)."""
+    """The signed-in user's name when the server has a login, else the name this browser last
+    typed (a cookie, ``labeller_memory``), else empty (never the server's own OS account: labels
+    are then by this session's guest name)."""
     user = getattr(pn.state, "user", None)
-    return str(user) if user else ""
+    return str(user) if user else remembered_labeller()
 
 
 class FieldsView(FieldsLayout, pn.viewable.Viewer):

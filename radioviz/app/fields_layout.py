@@ -6,6 +6,7 @@ from __future__ import annotations
 import panel as pn
 
 from .fields_vetting import FieldsVetting
+from .labeller_memory import remember_in_browser
 
 #: Share of the candidate table's width per column: every title whole in the ~600 px it gets
 #: at 1600 px (measured in tests/browser/test_browser_fields.py; the separation went into the
@@ -144,10 +145,12 @@ class FieldsLayout(FieldsVetting):
                 placeholder="comment for the next label (Enter, then a key)",
                 css_classes=[f"rv-comment-{self.session}"],  # read by the Vetter with each label key
             ),
-            pn.widgets.TextInput.from_param(
-                self.param.labeller,
-                label="Labeller",
-                placeholder=f"your name (until you type one, labels are by {self._guest})",
+            remember_in_browser(
+                pn.widgets.TextInput.from_param(
+                    self.param.labeller,
+                    label="Labeller",
+                    placeholder=f"your name (until you type one, labels are by {self._guest})",
+                )
             ),
             pn.Row(*downloads),
             pn.pane.Markdown(

@@ -21,7 +21,7 @@ from .fields_state import (
     CUT_SIZE,
     NOT_SCANNED,
 )
-from .jobs import Outcome
+from .jobs import Outcome, when_page_loaded
 
 SCAN_BATCH = 64  # windows per classifier call: small enough that Cancel acts within a second
 PRECOMPUTE_CUTS = 300  # cut-outs made in the scan thread for the best candidates
@@ -166,6 +166,10 @@ class FieldsScoring(FieldsDisplay):
     @param.depends("scanned", watch=True)
     def _scan_as_asked(self) -> None:
         """``scanned`` set from the page's address (a reload, a shared link): score the field again."""
+        if self.scanned and self.scoremap is None and not self._scan_job.running and self.field:
+            when_page_loaded(self._scan_if_still_asked)
+
+    def _scan_if_still_asked(self) -> None:
         if self.scanned and self.scoremap is None and not self._scan_job.running and self.field:
             self.start_scan()
 

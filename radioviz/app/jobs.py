@@ -61,6 +61,19 @@ def on_session(fn: Callable[[], Any], *models, doc=None) -> None:
     doc.add_next_tick_callback(run)
 
 
+def when_page_loaded(fn: Callable[[], Any]) -> None:
+    """Run ``fn()`` once the page has loaded (at once when nothing is served, or it has loaded).
+    Why: work started while a page is still being built (a score map asked for by the page's
+    address on a reload) could hand its result back before the page was there to show it."""
+    doc = current_doc()
+    if doc is None or doc.session_context is None:
+        fn()
+        return
+    import panel as pn
+
+    pn.state.onload(fn)
+
+
 def as_session_worker(fn: Callable[[], Any], doc) -> None:
     """Run ``fn()`` on this (non-Panel) thread as if it were one of Panel's worker threads for the
     session ``doc``: widget and param changes it makes reach that page, and the event loop is

@@ -211,6 +211,11 @@ class SurveyState(param.Parameterized):
                 f"Finished: {s.ok} ok, {s.failed} failed, {s.errors} lost, "
                 f"{s.skipped} done earlier ({s.seconds:.1f} s).{where}"
             )
+            if s.skipped and not (s.ok or s.failed or s.errors):  # walk: "0 ok … 6 done earlier"
+                text = (
+                    f"Nothing new to run: all {s.skipped} task(s) were done by an earlier run with the same "
+                    f"folder, model and settings; its results are below ({s.seconds:.1f} s).{where}"
+                )
         except SurveyCancelled:
             text = "Cancelled; finished tasks are saved — start again to resume."
             self.result = load_survey(out) if out is not None and out.exists() else None

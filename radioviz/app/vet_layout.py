@@ -10,6 +10,7 @@ from . import vet_cutouts as cuts
 from .fields_cutouts import CUT_PX
 from .fields_display import _palette
 from .fields_state import BANDS, CUT_SIZE
+from .labeller_memory import remember_in_browser
 
 CONTEXT_PX = 2 * CUT_PX + 10  # screen pixels a side: as tall as the 2×2 band cut-outs
 
@@ -118,10 +119,12 @@ def layout(view) -> pn.Row:
         pn.widgets.Checkbox.from_param(s.param.unlabelled_only, name="Unlabelled by me only"),
         pn.widgets.Checkbox.from_param(s.param.disagreements_only, name="Disagreements only"),
         pn.widgets.FloatInput.from_param(s.param.near_arcmin, name="Known cluster within (′, 0: off)"),
-        text(
-            s.param.labeller,
-            name="Labeller",
-            placeholder=f"your name (until you type one, labels are by {s.guest})",
+        remember_in_browser(
+            text(
+                s.param.labeller,
+                name="Labeller",
+                placeholder=f"your name (until you type one, labels are by {s.guest})",
+            )
         ),
         pn.pane.Markdown("#### Export"),
         pn.GridBox(*downloads, ncols=2),

@@ -213,7 +213,14 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
         """The selected candidate's whole field, with the survey's score map, in the Fields tab
         (the survey's threshold, so its candidate list is the survey's), at that candidate."""
         k, app = self.selected, self.app
-        if app is None or not 0 <= k < len(self.state.rows):
+        if app is None:
+            return False
+        if not 0 <= k < len(self.state.rows):
+            self.state.status = (
+                "No candidate to open: the queue is empty with these filters — widen them, or pick a survey."
+                if not self.state.rows
+                else "Select a candidate first (j / k or a row of the table)."
+            )
             return False
         c = self.state.rows[k]
         app.open_scoremap(

@@ -94,6 +94,9 @@ def test_open_in_fields_at_the_candidate(surveys, store):
     assert f.field == c.field and f.scoremap is not None
     sel = f.candidates[f.selected]
     assert (sel["x"], sel["y"]) == (c.x, c.y)
+    v.state.disagreements_only = True  # no labels in this store: nothing to show, and the button says so
+    assert not v.state.rows and not v.open_in_fields()
+    assert "queue is empty with these filters" in v.state.status
 
 
 def test_under_a_data_root_only_runs_and_folders_inside_it(surveys, store, tmp_path):

@@ -69,3 +69,20 @@ def test_a_reload_shows_the_band_the_score_map_and_the_candidate_the_user_had(se
     page.reload(timeout=SLOW)
     page.get_by_text("Candidate 2/").wait_for(timeout=SLOW)
     _wait_value(page, "Band", "RGB")
+
+
+def test_the_labellers_name_survives_a_reload_but_is_not_in_the_address(served):
+    """Walk: after a reload the Labeller box was empty and later labels went to guest-<id>.  The
+    browser keeps the name (a cookie); a shared link never carries it."""
+    url, page = served
+    _open(page, url + "?field=sim_0100")
+    box = page.get_by_placeholder(re.compile(r"^your name")).first
+    box.fill("Ada Lovelace")
+    box.press("Enter")
+    page.wait_for_function(
+        "() => document.cookie.includes('radioviz_labeller=Ada%20Lovelace')", timeout=60000
+    )
+    page.reload(timeout=SLOW)
+    page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+    _wait_value(page, "Labeller", "Ada Lovelace")
+    assert "Ada" not in page.url
