@@ -166,12 +166,12 @@ class FieldsScoring(FieldsDisplay):
     @param.depends("scanned", watch=True)
     def _scan_as_asked(self) -> None:
         """``scanned`` set from the page's address (a reload, a shared link): score the field again."""
-        if self.scanned and self.scoremap is None and not self._scan_job.running and self.field:
-            when_page_loaded(self._scan_if_still_asked)
+        if self._scan_wanted():
+            when_page_loaded(lambda: self._scan_wanted() and self.start_scan())
 
-    def _scan_if_still_asked(self) -> None:
-        if self.scanned and self.scoremap is None and not self._scan_job.running and self.field:
-            self.start_scan()
+    def _scan_wanted(self) -> bool:
+        """A score map is asked for (``scanned``), none is shown and none is being made."""
+        return bool(self.scanned and self.scoremap is None and not self._scan_job.running and self.field)
 
     @param.depends("selected", watch=True)
     def _remember_candidate(self) -> None:
