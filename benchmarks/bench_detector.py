@@ -73,7 +73,7 @@ def main():
         times.append(time.perf_counter() - t)
     t_det = min(times)
     t = time.perf_counter()
-    det.raw_probability(grid.scaled())
+    det.raw_probability(grid.scaled(det.net.inputs))
     t_net = time.perf_counter() - t
     out["detector"] = {
         "seconds_per_field": t_det,

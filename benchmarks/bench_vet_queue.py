@@ -12,9 +12,11 @@ app's own) until:
 
 100 label presses (h / n / u; each also moves on) then 100 ``k`` presses back, one after the
 other as a scripted user at full speed (each press once the previous one is drawn and, for a
-label, committed).  Also: the first page (navigation until the Fields tab is interactive), and
-the Vet tab's first draw (click on the tab until candidate 1 is fully drawn).  The machine's
-load (``uptime``) is recorded before and after.
+label, committed).  Also: the first page (navigation until the Fields tab is interactive) of a
+server started cold and of one started warm (``panel serve --warm``, what ``scripts/launch.sh``
+runs: one page built before the server listens), each followed by a second visitor's page; and
+the Vet tab's first draw (click on the tab until candidate 1 is fully drawn).  The machine's load
+(``uptime``) is recorded before and after.
 
 Run:  python benchmarks/bench_vet_queue.py [--presses 100] [--json docs/benchmarks/vet_queue.json]
 """
@@ -120,6 +122,25 @@ def _press(page, key: str, want: int, label: bool) -> tuple[float, float | None]
     return r["drawn"], r["committed"]
 
 
+def _first_pages(warm: bool, labels: str) -> tuple[float, float, float]:
+    """(seconds to start the server, first visitor's page, second visitor's page) of a fresh server."""
+    from radioviz.app.headless import served_app_in_chromium
+
+    t0 = time.perf_counter()
+    with served_app_in_chromium(warm=warm, labels_path=labels) as (url, b):
+        start = time.perf_counter() - t0
+        pages = []
+        for _ in range(2):
+            page = b.new_page(viewport={"width": 1700, "height": 1200})
+            t0 = time.perf_counter()
+            page.goto(url, timeout=300000)
+            page.get_by_role("button", name="Compute score map").wait_for(timeout=300000)
+            page.locator("canvas").first.wait_for(timeout=300000)
+            pages.append(time.perf_counter() - t0)
+            page.close()
+    return round(start, 2), round(pages[0], 2), round(pages[1], 2)
+
+
 def run(presses: int) -> dict:
     from radioviz.app.headless import served_app_in_chromium
     from radioviz.scan.queue import load_queue
@@ -133,7 +154,12 @@ def run(presses: int) -> dict:
         n = len(load_queue(run_dir).candidates)
         out["candidates"] = n
         presses = min(presses, n - 1)
-        with served_app_in_chromium(labels_path=str(Path(tmp) / "labels.sqlite")) as (url, b):
+        for mode in ("cold", "warm"):
+            start, first, second = _first_pages(mode == "warm", str(Path(tmp) / f"labels-{mode}.sqlite"))
+            out[f"{mode}_server_start_s"] = start
+            out[f"{mode}_first_page_s"] = first
+            out[f"{mode}_second_page_s"] = second
+        with served_app_in_chromium(warm=True, labels_path=str(Path(tmp) / "labels.sqlite")) as (url, b):
             page = b.new_page(viewport={"width": 1700, "height": 1200})
             t0 = time.perf_counter()
             page.goto(url, timeout=300000)

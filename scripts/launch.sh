@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 VENV="${RADIOVIZ_VENV:-.venv}"
-exec "$VENV/bin/panel" serve app.py "$@"
+exec "$VENV/bin/panel" serve app.py --warm "$@"  # --warm: the first visitor does not wait for the imports and models

@@ -139,8 +139,7 @@ class FieldsScoring(FieldsDisplay):
         self.threshold = h.threshold
         self.show_scoremap(self.app.shown(h.folder), h.field, h.scoremap, h.classifier)
         if h.at is not None:
-            at = (int(h.at[0]), int(h.at[1]))
-            self.selected = next((i for i, c in enumerate(self.candidates) if (c["x"], c["y"]) == at), 0)
+            self.selected = self._index_of_candidate(f"{int(h.at[0])},{int(h.at[1])}")
 
     @param.depends("classifier", watch=True, on_init=True)
     def _model_threshold(self):
@@ -179,10 +178,10 @@ class FieldsScoring(FieldsDisplay):
             c = self.candidates[self.selected]
             self.candidate = f"{c['x']},{c['y']}"
 
-    def _index_of_candidate(self) -> int:
-        """Index of the candidate ``candidate`` names (a reload's, or the one selected before the
-        list changed), else 0."""
-        at = self.candidate.split(",")
+    def _index_of_candidate(self, xy: str | None = None) -> int:
+        """Index of the candidate at the peak "x,y" (default ``candidate``: a reload's, or the one
+        selected before the list changed), else 0."""
+        at = (self.candidate if xy is None else xy).split(",")
         for i, c in enumerate(self.candidates):
             if [str(c["x"]), str(c["y"])] == at:
                 return i

@@ -43,6 +43,8 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
     def __init__(self, data_dir: str | None = None, fields_view=None, app=None, **params):
         self.canvas = MaskCanvas()
         super().__init__(data_dir, fields_view, app, **params)
+        # a cleared canvas holds no field's mask: the picker must not go on naming one (walk 14)
+        self.canvas.param.watch(lambda e: setattr(self, "mask_field", NONE), "clear")
         self.progress = pn.indicators.Progress(
             value=self.param.percent, max=100, visible=self.param.busy, sizing_mode="stretch_width"
         )
@@ -115,6 +117,7 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
                 self.show_error(resources.public_message(str(exc), {d: "the upload"}))
                 return False
         self.canvas.set_base(m)
+        self.mask_field = NONE  # the file's mask is under the drawing now, not a field's
         self.clear_error()
         return True
 

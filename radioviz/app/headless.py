@@ -14,10 +14,28 @@ import panel as pn
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _wait_listening(port: int, timeout_s: float = 300.0) -> None:
+    """Return once the server accepts connections on ``port`` (a warmed server listens only after
+    building one page)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the app server did not listen on port {port} within {timeout_s:.0f} s"
+                ) from exc
+            time.sleep(0.05)
+
+
 @contextmanager
-def served_app(**app_kwargs) -> Iterator[str]:
+def served_app(*, warm: bool = False, **app_kwargs) -> Iterator[str]:
     """The url of /app, served (worker threads on, as ``panel serve`` runs it) on a free local
-    port until exit; ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path``)."""
+    port until exit; ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path``).  ``warm``: build
+    one page before listening, as ``panel serve --warm`` (what ``scripts/launch.sh`` runs) does, so
+    the imports, the default detector and the first field are loaded before the first visitor."""
     from .main import create_app
 
     with socket.socket() as s:
@@ -30,8 +48,9 @@ def served_app(**app_kwargs) -> Iterator[str]:
         show=False,
         threaded=True,
         websocket_origin=[f"127.0.0.1:{port}"],
+        warm=warm,
     )
-    time.sleep(1.0)
+    _wait_listening(port)
     try:
         yield f"http://127.0.0.1:{port}/app"
     finally:
@@ -39,12 +58,13 @@ def served_app(**app_kwargs) -> Iterator[str]:
 
 
 @contextmanager
-def served_app_in_chromium(**app_kwargs) -> Iterator[tuple[str, object]]:
+def served_app_in_chromium(*, warm: bool = False, **app_kwargs) -> Iterator[tuple[str, object]]:
     """(url of /app, a Playwright browser): the app served on a free local port; both closed on exit.
-    ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path`` for a benchmark's own label store)."""
+    ``warm`` as for :func:`served_app`; ``app_kwargs`` go to ``create_app`` (e.g. ``labels_path``
+    for a benchmark's own label store)."""
     from playwright.sync_api import sync_playwright
 
-    with served_app(**app_kwargs) as url, sync_playwright() as p:
+    with served_app(warm=warm, **app_kwargs) as url, sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         try:
             yield url, b

@@ -61,13 +61,23 @@ URL_STATE = (
         "score_layer": "map",
         "band": "band",
     },
+    {  # how the field is drawn
+        "red": "red",
+        "green": "green",
+        "blue": "blue",
+        "stretch": "stretch",
+        "percentile": "pct",
+        "cmap": "cmap",
+        "contour_sigma": "contour",
+    },
     {"candidate": "candidate", "scanned": "scanned"},  # the candidate first: the scan selects it
 )
 
 
 def remember_in_url(fields) -> None:
-    """Keep the Fields tab's folder, field, model, stride, threshold, catalogue, map, band, whether
-    a score map is shown and the selected candidate in the URL."""
+    """Keep the Fields tab's folder, field, model, stride, threshold, catalogue, map, band, how the
+    field is drawn (RGB channels, stretch, percentile, colour map, contours), whether a score map is
+    shown and the selected candidate in the URL."""
     loc = pn.state.location
     if loc is None:
         return

@@ -93,7 +93,7 @@ def _public(obj):
 def card_summary(name: str, card: ModelCard) -> str:
     cv = card.metric("cv")
     lines = [
-        f"### {name}",
+        f"#### {name}",  # one step below the tab's own headings (walk 14: they read as titles)
         f"**{kind_text(card)}** · architecture **{card.arch}** · {card.parameters or 0:,} parameters",
     ]
     pre = card.preprocessing

@@ -148,6 +148,13 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
             help="how training timesteps are drawn: uniform (Ho et al.) or lognormal (σ_t as EDM's "
             "ln σ ~ N(P_mean, P_std²): more steps at the low noise levels where faint emission is decided)",
         )
+        d.add_argument(
+            "--prediction",
+            choices=["epsilon", "v"],
+            default="epsilon",
+            help="what the network outputs: the noise ε (Ho et al.) or v = √ᾱ·ε − √(1−ᾱ)·x0 (Salimans & Ho), "
+            "whose clean-image estimate never amplifies the network's error",
+        )
     if kind == "edm":
         d.add_argument(
             "--beam",

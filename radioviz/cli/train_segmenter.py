@@ -53,6 +53,12 @@ def register_train(tsub) -> None:
         action="store_true",
         help="also read each pixel's spectral index across the four bands (an extra input channel)",
     )
+    p.add_argument(
+        "--residual",
+        action="store_true",
+        help="also read each band with its compact (beam-sized) sources fitted and subtracted (four "
+        "extra input channels)",
+    )
     p.add_argument("--init", type=Path, help="detector checkpoint a --labels fine-tune starts from")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=cmd_train_segmenter)
@@ -73,6 +79,7 @@ def cmd_train_segmenter(args) -> int:
         class_weight=args.class_weight,
         device=args.device,
         spectral_index=args.spectral_index,
+        residual=args.residual,
     )
     cv = json.loads(args.cv.read_text()) if args.cv else None
     out, card = train_segmenter(

@@ -19,12 +19,21 @@ import numpy as np
 from astropy.wcs import WCS
 
 from ..io.layout import SourceStack
+from .compact_residual import compact_residual
 from .noise import clip_dead_band, clip_image
 from .spectral_index import spectral_index_channel
 
 #: The coarsest GLEAM band's pixel (72–103 MHz): the default detector grid.
 DEFAULT_GRID_PIXEL_DEG = 0.015556
 ASINH_NORM = float(np.arcsinh(1000.0))
+
+#: What a detector's input can hold, by group, in the order a network lists the groups it reads:
+#: the bands on the field-level scale (one channel each), their spectral index (one channel,
+#: ``spectral_index.spectral_index_channel``) and the bands with their compact sources subtracted,
+#: on the bands' scale (one channel each, ``compact_residual``).  Every detector before #26's
+#: ablations reads the bands only.
+INPUT_GROUPS = ("bands", "spectral index", "residual")
+BANDS_ONLY = ("bands",)
 
 
 @dataclass(frozen=True)
@@ -63,24 +72,49 @@ class GriddedField:
     def area_deg2(self) -> float:
         return float(self.data.shape[1] * self.data.shape[2] * self.pixel_deg**2)
 
-    def scaled(self) -> np.ndarray:
-        return field_scale(self.data, self.sigmas)
+    def scaled(self, inputs: tuple[str, ...] = BANDS_ONLY) -> np.ndarray:
+        """The detector's input for this field: the groups ``inputs`` names (:data:`INPUT_GROUPS`)."""
+        return field_scale(self.data, self.sigmas, inputs, self.pixel_deg)
 
 
-#: What the detector's input holds, channel by channel: the four bands on the field-level scale,
-#: then their spectral index (``spectral_index.spectral_index_channel``).  A detector takes the
-#: first ``in_channels`` of them (4: the bands only, as every detector before #26's ablation).
-DETECTOR_INPUTS = ("72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz", "spectral index")
-
-
-def field_scale(data: np.ndarray, sigmas) -> np.ndarray:
-    """The detector's input (:data:`DETECTOR_INPUTS`): each band's asinh in units of its noise σ,
-    / asinh(1000), then the spectral index channel.  ``data`` is (C, H, W) or a batch (N, C, H, W)
-    of the same field; the result has C + 1 channels."""
+def _asinh_scaled(data: np.ndarray, sigmas) -> np.ndarray:
     s = np.asarray(sigmas, dtype=np.float64).reshape(-1, 1, 1)
     s = np.where(s > 0, s, 1.0)
-    bands = (np.arcsinh(np.asarray(data, np.float64) / s) / ASINH_NORM).astype(np.float32)
-    return np.concatenate([bands, spectral_index_channel(data, sigmas)], axis=-3)
+    return (np.arcsinh(np.asarray(data, np.float64) / s) / ASINH_NORM).astype(np.float32)
+
+
+def field_scale(
+    data: np.ndarray, sigmas, inputs: tuple[str, ...] = BANDS_ONLY, pixel_deg: float = DEFAULT_GRID_PIXEL_DEG
+) -> np.ndarray:
+    """The detector's input: for the group "bands" each band's asinh in units of its noise σ, /
+    asinh(1000); then the other groups ``inputs`` names, in its order (:data:`INPUT_GROUPS`; only
+    those asked for are computed).  ``data`` is (C, H, W) Jy/beam on a grid of ``pixel_deg``, or a
+    batch (N, C, H, W) of the same field."""
+    parts = []
+    for group in inputs:
+        if group == "bands":
+            parts.append(_asinh_scaled(data, sigmas))
+        elif group == "spectral index":
+            parts.append(spectral_index_channel(data, sigmas))
+        elif group == "residual":
+            parts.append(_asinh_scaled(compact_residual(data, sigmas, pixel_deg), sigmas))
+        else:
+            raise ValueError(f"unknown detector input {group!r}: one of {', '.join(INPUT_GROUPS)}")
+    return np.concatenate(parts, axis=-3)
+
+
+def input_channel_names(inputs: tuple[str, ...], bands: list[str]) -> list[str]:
+    """What each channel of :func:`field_scale`'s output holds, for the card."""
+    names = {
+        "bands": list(bands),
+        "spectral index": ["spectral index"],
+        "residual": [f"{b} compact-source residual" for b in bands],
+    }
+    return [n for group in inputs for n in names[group]]
+
+
+def input_channel_count(inputs: tuple[str, ...], n_bands: int) -> int:
+    return len(input_channel_names(inputs, [str(i) for i in range(n_bands)]))
 
 
 def grid_wcs(ref_wcs: WCS, ref_shape: tuple[int, int], ref_pixel_deg: float, pixel_deg: float):

@@ -47,6 +47,17 @@ GLEAM_PIXEL_DEG: dict[Band, float] = dict(
     zip(GLEAM_BANDS, (0.015556, 0.012222, 0.009444, 0.007778), strict=True)
 )
 
+#: GLEAM's synthesised beam: ~2′ FWHM at 200 MHz (Hurley-Walker et al. 2017), scaling as 1/ν.
+#: One definition for the simulator, the generators' beam layer and the detector's residual input.
+REFERENCE_MHZ = 200.0
+BEAM_FWHM_ARCMIN_200MHZ = 2.0
+
+
+def beam_fwhm_arcmin(band: Band) -> float:
+    """GLEAM's nominal beam FWHM (arcmin) at the band's centre."""
+    return BEAM_FWHM_ARCMIN_200MHZ * REFERENCE_MHZ / band.centre
+
+
 #: Centre frequencies (MHz) of the MWA Phase-II single-frequency images.
 MWA_FREQUENCIES = (88, 118, 154, 185, 216)
 

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from ..data.augment import augment
-from ..data.fieldgrid import field_scale
 from ..io.layout import read_stack, split_sources
 from .classification import binary_metrics
 
@@ -35,10 +34,11 @@ def central_region(data: np.ndarray, cx: float, cy: float, size: int = CENTRAL) 
 def augmented_scores(detector, region: np.ndarray, sigmas) -> np.ndarray:
     """Cluster score at the centre of each of the 160 augmentations of a (C, 64, 64) region."""
     from ..models.device import model_device
-    from ..models.segmenter import disc_max
+    from ..models.segmenter import detector_input, disc_max
 
     aug = augment(region)
-    x = torch.from_numpy(field_scale(aug, sigmas)).to(model_device(detector))
+    x = torch.from_numpy(detector_input(detector.net, aug, sigmas, detector.spec.pixel_deg))
+    x = x.to(model_device(detector))
     p = detector.calibration(torch.sigmoid(detector.net(x))[:, 0].cpu().numpy())
     r = detector.cluster_radius_arcmin / 60 / detector.spec.pixel_deg
     c = (CENTRAL - 1) / 2

@@ -19,20 +19,14 @@ import math
 import torch
 from torch import nn
 
-from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG
-
-# GLEAM's synthesised beam, ~2′ at 200 MHz (Hurley-Walker et al. 2017), scaling as 1/ν
-BEAM_FWHM_ARCMIN_200MHZ = 2.0
-REFERENCE_MHZ = 200.0
+from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG, beam_fwhm_arcmin
 
 
 def gleam_beam_fwhm_px(bands=GLEAM_BANDS) -> list[float]:
     """GLEAM's nominal beam FWHM in pixels of each band's native grid, at the band's centre."""
     out = []
     for band in bands:
-        pix = GLEAM_PIXEL_DEG[band]
-        fwhm_arcmin = BEAM_FWHM_ARCMIN_200MHZ * REFERENCE_MHZ / band.centre
-        out.append(round(fwhm_arcmin / 60.0 / pix, 3))
+        out.append(round(beam_fwhm_arcmin(band) / 60.0 / GLEAM_PIXEL_DEG[band], 3))
     return out
 
 

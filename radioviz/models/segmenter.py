@@ -29,6 +29,15 @@ from .segmenter_spec import (  # noqa: F401  (re-exported: the segmenter's publi
 )
 
 
+def inputs_of(kwargs: dict) -> tuple[str, ...]:
+    """Which groups of ``data.fieldgrid.INPUT_GROUPS`` a network with these card kwargs reads.  Cards
+    from before the groups were named carry none: the bands (4 channels), or the bands and their
+    spectral index (5)."""
+    if kwargs.get("inputs"):
+        return tuple(kwargs["inputs"])
+    return ("bands",) if int(kwargs.get("in_channels", 4)) <= 4 else ("bands", "spectral index")
+
+
 def _norm(kind: str, ch: int) -> nn.Module:
     if kind == "group":
         return nn.GroupNorm(min(4, ch), ch)
@@ -58,11 +67,18 @@ class SegmenterUNet(nn.Module):
     kwargs) rebuild the network they were trained as; new trainings write it explicitly."""
 
     def __init__(
-        self, in_channels: int = 4, base: int = 8, depth: int = 3, norm: str = "group", out_channels: int = 1
+        self,
+        in_channels: int = 4,
+        base: int = 8,
+        depth: int = 3,
+        norm: str = "group",
+        out_channels: int = 1,
+        inputs: list[str] | None = None,
     ):
         super().__init__()
         self.depth, self.norm, self.out_channels = depth, norm, out_channels
-        self.in_channels = in_channels  # the first in_channels of data.fieldgrid.DETECTOR_INPUTS
+        self.in_channels = in_channels
+        self.inputs = inputs_of({"in_channels": in_channels, "inputs": inputs})
         chans = [base * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList(
             [_block(in_channels if i == 0 else chans[i - 1], chans[i], norm) for i in range(depth)]
@@ -82,15 +98,21 @@ class SegmenterUNet(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The bottleneck: (N, base·2^depth, H/2^depth, W/2^depth), what the network knows of a
         region before it is drawn back to pixels ("More like this" compares candidates here)."""
-        x = x[:, : self.in_channels]
+        self._check(x)
         for blk in self.down:
             x = F.max_pool2d(blk(x), 2)
         return self.mid(x)
 
+    def _check(self, x: torch.Tensor) -> None:
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"this detector reads {self.in_channels} input channels ({' + '.join(self.inputs)}), "
+                f"not {x.shape[1]}: build its input with detector_input() or field.scaled(net.inputs)"
+            )
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of ``x``, the detector's input (``field_scale``): the network reads its first
-        ``in_channels`` (the bands, or the bands and their spectral index)."""
-        x = x[:, : self.in_channels]
+        """Logits of ``x``, the detector's input (``field_scale`` of the groups ``self.inputs``)."""
+        self._check(x)
         skips = []
         for blk in self.down:
             x = blk(x)
@@ -103,6 +125,14 @@ class SegmenterUNet(nn.Module):
 
 
 SEGMENTERS = {"segmenter": SegmenterUNet}
+
+
+def detector_input(net: SegmenterUNet, data: np.ndarray, sigmas, pixel_deg: float) -> np.ndarray:
+    """What ``net`` reads of ``data`` (C, H, W) or (N, C, H, W) Jy/beam on a grid of ``pixel_deg``:
+    the groups it was trained on, scaled (``data.fieldgrid.field_scale``)."""
+    from ..data.fieldgrid import field_scale
+
+    return field_scale(data, sigmas, net.inputs, pixel_deg)
 
 
 def pad_to(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -278,7 +308,7 @@ class Detector:
         """(calibrated map, gridded field) of a SourceStack / ClippedStack / GriddedField.  The
         calibration is fitted to the halo map; the "diffuse" map is shown as it comes."""
         field = self.grid(field)
-        raw = self.raw_probability(field.scaled(), mode)
+        raw = self.raw_probability(field.scaled(self.net.inputs), mode)
         return (self.calibration(raw) if mode == "halo" or not self.has_classes else raw), field
 
     def grid(self, field):

@@ -31,6 +31,7 @@ from ..models.card import GENERATOR_KINDS, CheckpointError
 from ..models.checkpoint import ModelCard, load_checkpoint
 from ..models.device import model_device, place
 from ..models.precond import EDMPrecond
+from ..models.prediction import PREDICTIONS, as_eps_model
 from .registry import SAMPLERS, Target, resolve_steps, samplers_for
 from .samplers import Churn, EpsDenoiser
 from .schedules import DiscreteSchedule
@@ -187,6 +188,14 @@ def _guided(fn, cond: dict, uncond: dict, guidance: float):
     return lambda x, s: (1 + guidance) * fn(x, s, **cond) - guidance * fn(x, s, **uncond)
 
 
+def _prediction(card: ModelCard) -> str:
+    """What a DDPM card's network outputs (ε unless it says v), or a clear error naming the card."""
+    prediction = card.extra.get("prediction", "epsilon")
+    if prediction not in PREDICTIONS:
+        raise CheckpointError(card.path, f"prediction {prediction!r} is not one of {', '.join(PREDICTIONS)}")
+    return prediction
+
+
 def _beam(card: ModelCard, beam: dict | None) -> BeamLayer | None:
     """The card's beam layer (issue #30), or a clear error naming the card when it is malformed."""
     if not beam:
@@ -212,7 +221,7 @@ def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -
         )
     if card.kind == "ddpm":
         sched = DiscreteSchedule(**(card.schedule or {}))
-        eps = _guided(model, cond, uncond, guidance)
+        eps = _guided(as_eps_model(model, _prediction(card), sched.alphas_cumprod), cond, uncond, guidance)
         # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
         # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
         scale = float((card.precond or {}).get("data_scale", 1.0))

@@ -42,7 +42,7 @@ def to_scoremap(
 def class_layers(detector, grid: GriddedField, halo: np.ndarray) -> dict[str, np.ndarray]:
     """A class detector's maps on its grid: the (calibrated) halo map, any-diffuse and each class's
     probability; {} for a one-class detector."""
-    p = detector.raw_class_probabilities(grid.scaled())
+    p = detector.raw_class_probabilities(grid.scaled(detector.net.inputs))
     if p is None:
         return {}
     layers = {"halo": halo, "diffuse": 1 - p[detector.classes.index("background")]}
@@ -170,12 +170,18 @@ INJECTION_CROP = 96
 
 
 def injection_scores(
-    prob_fn, grid: GriddedField, inj, radius_arcmin: float, seed: int = 0
+    prob_fn,
+    grid: GriddedField,
+    inj,
+    radius_arcmin: float,
+    seed: int = 0,
+    inputs: tuple[str, ...] = ("bands",),
 ) -> tuple[list[tuple], list[float]]:
     """Cluster scores of halos injected ``inj.offset_deg`` from the field centre (one per grid
     cell and position angle), and of the same positions left blank.
 
-    ``prob_fn(scaled (C, h, w)) -> (h, w)`` probabilities.  Each injection is scored on a
+    ``prob_fn(scaled (C, h, w)) -> (h, w)`` probabilities of the detector's input (the groups
+    ``inputs``, ``data.fieldgrid.INPUT_GROUPS``).  Each injection is scored on a
     ``INJECTION_CROP``² crop around its position (the network's reach is well inside it), with the
     dead band filled by noise before adding (see :func:`radioviz.simulate.diffuse.inject`).
     """
@@ -197,19 +203,21 @@ def injection_scores(
         ya, xa, yb, xb = max(y0, 0), max(x0, 0), min(y0 + c, h), min(x0 + c, w)
         crop[:, ya - y0 : yb - y0, xa - x0 : xb - x0] = grid.data[:, ya:yb, xa:xb]
         lx, ly = px - x0, py - y0
-        blanks.append(disc_max(prob_fn(field_scale_of(grid, crop)), lx, ly, r_px))
+        blanks.append(disc_max(prob_fn(field_scale_of(grid, crop, inputs)), lx, ly, r_px))
         for flux in inj.fluxes_jy:
             for size in inj.sizes_mpc:
                 src = DiffuseSource("halo", lx, ly, float(flux), float(size), inj.redshift, -1.3)
                 data, _, _ = inject(crop, [src], grid.sigmas, grid.thresholds, pix_arcsec, rng)
-                rows.append((pa, flux, size, disc_max(prob_fn(field_scale_of(grid, data)), lx, ly, r_px)))
+                rows.append(
+                    (pa, flux, size, disc_max(prob_fn(field_scale_of(grid, data, inputs)), lx, ly, r_px))
+                )
     return rows, blanks
 
 
-def field_scale_of(grid: GriddedField, data: np.ndarray) -> np.ndarray:
+def field_scale_of(grid: GriddedField, data: np.ndarray, inputs: tuple[str, ...]) -> np.ndarray:
     from ..data.fieldgrid import field_scale
 
-    return field_scale(data, grid.sigmas)
+    return field_scale(data, grid.sigmas, inputs, grid.pixel_deg)
 
 
 def summarise_injections(per: Table, blank_scores, inj, threshold: float) -> Table:
@@ -258,7 +266,9 @@ def detector_injection_recovery(fields, detector, inj, progress: bool = True) ->
     rows, blanks = [], []
     for k, stack in enumerate(tqdm(fields, desc="injecting", disable=not progress)):
         grid = grid_field(stack, detector.spec)
-        r, b = injection_scores(prob_fn, grid, inj, detector.cluster_radius_arcmin, seed=k)
+        r, b = injection_scores(
+            prob_fn, grid, inj, detector.cluster_radius_arcmin, seed=k, inputs=detector.net.inputs
+        )
         rows += [(stack.name, *x) for x in r]
         blanks += b
     per = Table(

@@ -241,7 +241,7 @@ class DetectorScorer(DenseScorer):
         ref = stack.images[-1]
         smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
         maps = {"probmap": (prob, grid.wcs)}
-        cls = det.raw_class_probabilities(grid.scaled())
+        cls = det.raw_class_probabilities(grid.scaled(det.net.inputs))
         if cls is not None:  # the class detector's any-diffuse map beside the halo map
             maps["diffusemap"] = (1 - cls[det.classes.index("background")], grid.wcs)
         table = detector_candidates(

@@ -81,7 +81,7 @@ def field_embeddings(detector, stack, cands: list[QueueCandidate]) -> list[np.nd
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     field = detector.grid(stack)
-    feats = bottleneck(detector.net, field.scaled())
+    feats = bottleneck(detector.net, field.scaled(detector.net.inputs))
     ref_deg = float(np.mean(np.abs(proj_plane_pixel_scales(stack.images[-1].wcs.celestial))))
     out = []
     for c in cands:

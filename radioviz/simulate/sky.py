@@ -26,12 +26,16 @@ from astropy.wcs import WCS
 from scipy import ndimage
 
 from ..data.noise import clip_dead_band
-from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG, Band
+from ..io.bands import (  # noqa: F401  (REFERENCE_MHZ, beam_fwhm_arcmin: re-exported to the simulators)
+    GLEAM_BANDS,
+    GLEAM_PIXEL_DEG,
+    REFERENCE_MHZ,
+    Band,
+    beam_fwhm_arcmin,
+)
 from ..io.fits import BandImage, write_image
 
 COSMOLOGY = FlatLambdaCDM(H0=70, Om0=0.3)
-REFERENCE_MHZ = 200.0
-BEAM_FWHM_ARCMIN_200MHZ = 2.0
 
 #: Background noise σ (Jy/beam) per band: the median dead-band threshold of the 144 published
 #: TRAIN files divided by 3 (their clipping is at 3σ); ``radioviz simulate --compare-real``
@@ -89,10 +93,6 @@ def band_wcs(centre: SkyCoord, band: Band, size: int) -> WCS:
     w.wcs.radesys = "FK5"
     w.wcs.equinox = 2000.0
     return w
-
-
-def beam_fwhm_arcmin(band: Band) -> float:
-    return BEAM_FWHM_ARCMIN_200MHZ * REFERENCE_MHZ / band.centre
 
 
 # -- components: each is a list of (ra, dec, flux at 200 MHz, alpha, shape, class) blobs ------------

@@ -94,7 +94,10 @@ def detector_fold(
 
     def centre_scores(model):
         return np.array(
-            [disc_max(halo_probability(model, fs.fields[i].scaled()), *fs.centres[i], r_px) for i in test]
+            [
+                disc_max(halo_probability(model, fs.fields[i].scaled(model.inputs)), *fs.centres[i], r_px)
+                for i in test
+            ]
         )
 
     def ev(model):  # learning curve on the held-out fold: reported, never used to choose anything
@@ -103,11 +106,15 @@ def detector_fold(
         return {"heldout_source_auc": roc_auc(y[test], centre_scores(model))}
 
     fit = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold + 10_000 * member), eval_fn=ev)
-    maps = np.stack([halo_probability(fit.model, fs.fields[i].scaled()) for i in test]).astype(np.float16)
+    maps = np.stack([halo_probability(fit.model, fs.fields[i].scaled(fit.model.inputs)) for i in test])
+    maps = maps.astype(np.float16)
     extra = {}
     if fit.model.out_channels > 1:  # a class detector: its "any diffuse" maps and its class confusion
         extra["diffuse_maps"] = np.stack(
-            [1 - class_probabilities(predict_logits(fit.model, fs.fields[i].scaled()))[0] for i in test]
+            [
+                1 - class_probabilities(predict_logits(fit.model, fs.fields[i].scaled(fit.model.inputs)))[0]
+                for i in test
+            ]
         ).astype(np.float16)
         extra["confusion"] = class_confusion(fit.model, fs, test, seed=seed * 100 + fold)
     from ..scan.detector import injection_scores
@@ -122,6 +129,7 @@ def detector_fold(
             CV_INJECTIONS,
             CLUSTER_RADIUS_ARCMIN,
             seed=int(i),
+            inputs=fit.model.inputs,
         )
         inj_rows += [(i, *r) for r in rows]
         blanks += [(i, v) for v in b]
@@ -170,9 +178,11 @@ def class_confusion(model, fs: FieldSet, test, seed: int, per_field: int = 2, cr
                 data, truth, _ = inject_classes(base, [src], f.sigmas, f.thresholds, f.pixel_deg * 3600, rng)
                 if not (truth > 0).any():
                     continue
-                from ..data.fieldgrid import field_scale
+                from ..models.segmenter import detector_input
 
-                p = class_probabilities(predict_logits(model, field_scale(data, f.sigmas)))
+                p = class_probabilities(
+                    predict_logits(model, detector_input(model, data, f.sigmas, f.pixel_deg))
+                )
                 mean = p[:, truth > 0].mean(1)
                 named = 0 if mean[0] >= mean[1:].max() else 1 + int(np.argmax(mean[1:]))
                 out[t, named] += 1
@@ -768,7 +778,7 @@ def simulated_labels(model, fs: FieldSet, train, k: int) -> list[dict]:
     nms, near = radius_px(pix, 10.0), radius_px(pix, PEAK_RADIUS_ARCMIN)
     pool = []
     for i in train:
-        for s, y, x in ranked_peaks(halo_probability(model, fs.fields[i].scaled()), nms, 10):
+        for s, y, x in ranked_peaks(halo_probability(model, fs.fields[i].scaled(model.inputs)), nms, 10):
             pool.append((s, int(i), y, x))
     pool.sort(reverse=True)
     rows = []
@@ -812,7 +822,7 @@ def labeller_fold(
     base = fit_segmenter(fs, train, replace(cfg, seed=seed * 100 + fold))
     res = {"seed": seed, "fold": fold, "test": test.tolist(), "base_cpu_s": base.cpu_seconds}
     res["before"] = field_figures(
-        {int(i): halo_probability(base.model, fs.fields[i].scaled()) for i in test}, fs
+        {int(i): halo_probability(base.model, fs.fields[i].scaled(base.model.inputs)) for i in test}, fs
     )
     ft_cfg = replace(finetune_config(cfg, ft_steps), seed=seed * 100 + fold)
     for kk in LABELLER_KS:
@@ -827,7 +837,9 @@ def labeller_fold(
             spots=[(s.field, s.x, s.y) for s in spots],
             init_state=base.model.state_dict(),
         )
-        after = field_figures({int(i): halo_probability(ft.model, fs.fields[i].scaled()) for i in test}, fs)
+        after = field_figures(
+            {int(i): halo_probability(ft.model, fs.fields[i].scaled(ft.model.inputs)) for i in test}, fs
+        )
         res[f"k{kk}"] = {
             "after": after,
             "n_halo": sum(r["label"] == "halo" for r in rows),

@@ -98,6 +98,8 @@ VARIANTS = {
     "cw-s6000": ({"classes": True, "class_weight": 3.0, "steps": 6000}, 0),
     # inputs (#26 item 2): the shipped recipe reading the spectral index channel too
     "cw-alpha": ({"classes": True, "class_weight": 3.0, "steps": 3000, "spectral_index": True}, 0),
+    # ... and the bands with their compact sources subtracted (data.compact_residual)
+    "cw-res": ({"classes": True, "class_weight": 3.0, "steps": 3000, "residual": True}, 0),
 }
 NAMES = {
     "full": "detector",
@@ -114,6 +116,7 @@ NAMES = {
     "cw-s1500": "class detector, 1500 steps",
     "cw-s6000": "class detector, 6000 steps",
     "cw-alpha": "class detector + spectral index input",
+    "cw-res": "class detector + compact-source residual input",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",

@@ -32,6 +32,8 @@ from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
 from ..models.device import resolve_device  # noqa: F401  (also imported from here)
 from ..models.precond import EDMPrecond
+from ..models.prediction import check as check_prediction
+from ..models.prediction import training_target
 from ..models.unet import build_unet
 from ..sampling.schedules import DiscreteSchedule
 from .generator_data import (  # noqa: F401 (re-exported)
@@ -88,6 +90,8 @@ class DiffusionConfig:
     # the sparse GLEAM sky is already invisible, and ~10 % below σ ≈ 0.35, where the dead-band
     # edges and faint emission are decided (issue #28: DDPM samples left noisy backgrounds)
     t_sampling: str = "uniform"
+    # DDPM: what the network outputs, "epsilon" (Ho et al.) or "v" (models/prediction.py, issue #28)
+    prediction: str = "epsilon"
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
 
 
@@ -154,13 +158,17 @@ def lognormal_timesteps(n: int, acp: torch.Tensor, mean: float, std: float, gene
     return (draws[:, None] - log_sigma_t[None, :]).abs().argmin(dim=1)
 
 
-def ddpm_loss(model, x0, cond, acp: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
-    """Ho et al.'s simple loss: ‖ε − ε̂(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t uniform unless given."""
+def ddpm_loss(
+    model, x0, cond, acp: torch.Tensor, t: torch.Tensor | None = None, prediction: str = "epsilon"
+) -> torch.Tensor:
+    """Ho et al.'s simple loss ‖ε − ε̂(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², or the same on v
+    (``prediction="v"``, :mod:`radioviz.models.prediction`); t uniform unless given."""
     if t is None:
         t = torch.randint(0, len(acp), (len(x0),), device=x0.device)
     noise = torch.randn_like(x0)
     a = acp[t].reshape(-1, 1, 1, 1)
-    return (model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, **cond) - noise).pow(2).mean()
+    target = training_target(prediction, x0, noise, a)
+    return (model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, **cond) - target).pow(2).mean()
 
 
 def edm_loss(precond: EDMPrecond, x0, cond, p_mean: float, p_std: float) -> torch.Tensor:
@@ -185,6 +193,7 @@ def train_diffusion(
         raise ValueError(f"unknown diffusion kind {cfg.kind!r}")
     if cfg.t_sampling not in T_SAMPLINGS:
         raise ValueError(f"t_sampling must be one of {', '.join(T_SAMPLINGS)}, not {cfg.t_sampling!r}")
+    check_prediction(cfg.prediction)
     run = Run(out, cfg.seed, resume=resume, progress=progress)
     crops = cfg.crops and not (cfg.mask or cfg.background)  # masks are derived per stored image
     gd = (
@@ -277,7 +286,7 @@ def train_diffusion(
             ),
         }
         if cfg.kind == "ddpm":
-            card.update(schedule=asdict(sched), prediction="epsilon")
+            card.update(schedule=asdict(sched), prediction=cfg.prediction)
             if ddpm_scale != 1.0:
                 card["precond"] = {"type": "ddpm", "data_scale": ddpm_scale}
         else:
@@ -344,7 +353,7 @@ def train_diffusion(
             t = None
             if cfg.t_sampling == "lognormal":
                 t = lognormal_timesteps(len(xb), acp, cfg.p_mean + math.log(ddpm_scale), cfg.p_std)
-            loss = ddpm_loss(net, xb * ddpm_scale, cond, acp, t)
+            loss = ddpm_loss(net, xb * ddpm_scale, cond, acp, t, cfg.prediction)
         else:
             loss = edm_loss(precond, xb, cond, cfg.p_mean, cfg.p_std)
         opt.zero_grad()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models.segmenter import CLASSES
+from ..models.segmenter import CLASSES, inputs_of
 from .segmenter import FieldSet, SegTrainConfig, static_class_labels, static_labels
 
 #: Label-store words → what they say of the candidate's emission.
@@ -124,7 +124,8 @@ def config_of(card) -> SegTrainConfig:
     rec.update(
         {k: kw[k] for k in ("base", "depth", "norm") if k in kw},
         classes=int(kw.get("out_channels", 1)) > 1,
-        spectral_index=int(kw.get("in_channels", 4)) > 4,
+        spectral_index="spectral index" in inputs_of(kw),
+        residual="residual" in inputs_of(kw),
     )
     for k in ("mine_at", "kind_p"):
         if k in rec:

@@ -42,7 +42,14 @@ from scipy import ndimage
 from torch.nn import functional as F
 
 from ..data.dataset import hash_files, source_paths
-from ..data.fieldgrid import DETECTOR_INPUTS, GriddedField, GridSpec, field_scale, grid_field
+from ..data.fieldgrid import (
+    GriddedField,
+    GridSpec,
+    field_scale,
+    grid_field,
+    input_channel_count,
+    input_channel_names,
+)
 from ..data.splits import sky_groups
 from ..io.layout import read_stack, split_sources
 from ..models.device import device_name, resolve_device
@@ -91,7 +98,8 @@ class SegTrainConfig:
     device: str = "auto"  # where the network trains: auto (CUDA when present), cpu or cuda
     class_weight: float = 1.0  # loss weight of mini-halo, relic and radio-galaxy pixels (halo: pos_weight)
     spot_prob: float = 0.0  # share of crops around labelled candidates (a fine-tune on vetting labels)
-    spectral_index: bool = False  # also read the spectral index channel (fieldgrid.DETECTOR_INPUTS)
+    spectral_index: bool = False  # also read the spectral index channel (fieldgrid.INPUT_GROUPS)
+    residual: bool = False  # also read the bands with their compact sources subtracted
 
 
 @dataclass
@@ -287,7 +295,7 @@ def sample_batch(
                 lab[ignore & (lab == 0)] = -1
                 lab[truth] = 1
         k = int(rng.integers(8))
-        xs.append(_dihedral(field_scale(data, f.sigmas), k))
+        xs.append(_dihedral(field_scale(data, f.sigmas, input_groups(cfg), f.pixel_deg), k))
         ys.append(_dihedral(lab, k))
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)[:, None].astype(np.float32))
 
@@ -330,7 +338,7 @@ def mine_hard_negatives(
     found = []
     for i in train_idx:
         f = fs.fields[i]
-        p = halo_probability(model, f.scaled())
+        p = halo_probability(model, f.scaled(model.inputs))
         not_halo = labels[i] == 0 if model.out_channels == 1 else np.isin(labels[i], (0, 5, 6))
         peaks = (p == ndimage.maximum_filter(p, 5)) & (p >= min_prob) & not_halo
         for y, x in zip(*np.nonzero(peaks), strict=False):
@@ -385,7 +393,12 @@ def fit_segmenter(
         labels = [static_labels(f, cfg, cfg.use_real_halos) for f in fs.fields]
     device = run.device = resolve_device(cfg.device)
     model = SegmenterUNet(
-        input_channels(fs, cfg), cfg.base, cfg.depth, cfg.norm, len(CLASSES) if cfg.classes else 1
+        input_channels(fs, cfg),
+        cfg.base,
+        cfg.depth,
+        cfg.norm,
+        len(CLASSES) if cfg.classes else 1,
+        inputs=list(input_groups(cfg)),
     )
     if init_state is not None:
         model.load_state_dict(init_state)
@@ -482,6 +495,7 @@ def train_segmenter(
         training["command"] = command
     kwargs = {
         "in_channels": input_channels(fs, cfg),
+        "inputs": list(input_groups(cfg)),
         "base": cfg.base,
         "depth": cfg.depth,
         "norm": cfg.norm,
@@ -529,10 +543,16 @@ def train_segmenter(
     return out, card
 
 
+def input_groups(cfg: SegTrainConfig) -> tuple[str, ...]:
+    """Which groups of the detector's input (``fieldgrid.INPUT_GROUPS``) the network reads: the
+    bands, their spectral index when ``cfg.spectral_index``, their compact-source residual when
+    ``cfg.residual``."""
+    return ("bands",) + ("spectral index",) * cfg.spectral_index + ("residual",) * cfg.residual
+
+
 def input_channels(fs: FieldSet, cfg: SegTrainConfig) -> int:
-    """How many of the detector's input channels (``DETECTOR_INPUTS``) the network reads: the
-    bands, and their spectral index when ``cfg.spectral_index``."""
-    return fs.fields[0].data.shape[0] + int(cfg.spectral_index)
+    """How many input channels the network reads (:func:`input_groups` of the field's bands)."""
+    return input_channel_count(input_groups(cfg), fs.fields[0].data.shape[0])
 
 
 def segmenter_card(
@@ -559,7 +579,7 @@ def segmenter_card(
         "normalization": spec.rule,
         "preprocessing": Preprocessing(64, spec.nsigma, "native").to_dict(),
         "bands": list(bands),
-        "inputs": list(DETECTOR_INPUTS[: int(kwargs.get("in_channels", len(bands)))]),
+        "inputs": input_channel_names(tuple(kwargs.get("inputs") or ("bands",)), list(bands)),
         "calibration": calibration.to_dict() | {"fitted_on": fitted_on},
         "cluster_radius_arcmin": 5.0,
         "default_threshold": 0.5,

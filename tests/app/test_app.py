@@ -666,7 +666,7 @@ def test_the_same_app_renders_inline_in_a_notebook():
 
 
 def test_mask_from_a_field_photutils_or_simulator_truth():
-    from radioviz.app.generate_view import GenerateView
+    from radioviz.app.generate_view import NONE, GenerateView
 
     g = GenerateView()
     g.model = "edm_mask_gleam.safetensors"
@@ -677,6 +677,8 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
     assert truth.shape == (64, 64) and truth.max() <= 3 and (truth > 0).any()
     g.mask_field = g.param.mask_field.names["sim_0100 (photutils)"]
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
+    g.canvas.param.trigger("clear")  # the Clear button: no mask, and no field named as its source
+    assert not (g.canvas.mask > 0).any() and g.mask_field == NONE
 
 
 def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, monkeypatch):

@@ -55,11 +55,14 @@ def test_a_link_to_a_field_that_is_not_there_opens_the_folder_without_an_error(s
 
 
 def test_a_reload_shows_the_band_the_score_map_and_the_candidate_the_user_had(served):
-    """The band, a computed score map and the selected candidate are in the address too: a reload
-    scores the field again and opens the same candidate (#25 walk: they were lost on reload)."""
+    """The band and how it is drawn, a computed score map and the selected candidate are in the
+    address too: a reload scores the field again and opens the same candidate, drawn the same way
+    (#25 walk: they were lost on reload; session 14 walk: the RGB channels, stretch and colour map)."""
     url, page = served
-    _open(page, url + "?field=sim_0103&stride=8&threshold=0.5&band=RGB")
+    _open(page, url + "?field=sim_0103&stride=8&threshold=0.5&band=RGB&red=103-134MHz&stretch=linear")
     _wait_value(page, "Band", "RGB")
+    _wait_value(page, "RGB red", "103-134MHz")
+    _wait_value(page, "Stretch", "linear")
     page.get_by_role("button", name="Compute score map").click()
     page.get_by_text("Candidate 1/").wait_for(timeout=SLOW)
     page.wait_for_url(re.compile(r"scanned=true"), timeout=60000)
@@ -69,6 +72,8 @@ def test_a_reload_shows_the_band_the_score_map_and_the_candidate_the_user_had(se
     page.reload(timeout=SLOW)
     page.get_by_text("Candidate 2/").wait_for(timeout=SLOW)
     _wait_value(page, "Band", "RGB")
+    _wait_value(page, "RGB red", "103-134MHz")
+    _wait_value(page, "Stretch", "linear")
 
 
 def test_the_labellers_name_survives_a_reload_but_is_not_in_the_address(served):

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from radioviz.data.fieldgrid import DETECTOR_INPUTS, field_scale
+from radioviz.data.fieldgrid import field_scale, input_channel_names
 from radioviz.data.spectral_index import (
     ALPHA_SCALE,
     GLEAM_CENTRES_MHZ,
@@ -32,20 +32,26 @@ def test_a_power_law_gives_its_index_where_every_band_is_above_the_dead_band():
     assert spectral_index_channel(data[:1], sigmas[:1]).max() == 0  # one band: nothing to fit
 
 
-def test_the_detector_input_carries_the_index_and_a_four_band_network_ignores_it():
+def test_the_detector_input_carries_the_index_only_for_a_network_that_reads_it():
     sigmas = np.full(4, 0.01)
     data = _power_law(-1.3, 1.0, (16, 16))
-    x = field_scale(data, sigmas)
-    assert x.shape == (len(DETECTOR_INPUTS), 16, 16)
+    groups = ("bands", "spectral index")
+    x = field_scale(data, sigmas, groups)
+    assert x.shape == (5, 16, 16) and len(input_channel_names(groups, list("abcd"))) == 5
+    np.testing.assert_array_equal(x[:4], field_scale(data, sigmas))  # the bands alone by default
+    np.testing.assert_allclose(x[4], -1.3 / ALPHA_SCALE, atol=1e-5)
     flat = x.copy()
     flat[4] = 0.0
     torch.manual_seed(0)
-    four, five = (
-        SegmenterUNet(4, base=4, depth=2, norm="none"),
-        SegmenterUNet(5, base=4, depth=2, norm="none"),
-    )
+    four = SegmenterUNet(4, base=4, depth=2, norm="none")
+    five = SegmenterUNet(5, base=4, depth=2, norm="none")  # a card from before the groups were named
+    assert four.inputs == ("bands",) and five.inputs == groups
     with torch.no_grad():
-        out4 = [four(torch.from_numpy(a)[None]) for a in (x, flat)]
         out5 = [five(torch.from_numpy(a)[None]) for a in (x, flat)]
-    assert torch.equal(out4[0], out4[1])  # the bands-only detector never reads the index
-    assert not torch.equal(out5[0], out5[1])
+        assert not torch.equal(out5[0], out5[1])
+        try:
+            four(torch.from_numpy(x)[None])  # the wrong input is refused, never silently cut
+        except ValueError as exc:
+            assert "reads 4 input channels (bands), not 5" in str(exc)
+        else:
+            raise AssertionError("a 4-channel network took a 5-channel input")

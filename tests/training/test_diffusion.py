@@ -231,3 +231,41 @@ def test_t_sampling_is_recorded_and_checked(tiny_ddpm, tmp_path):
     assert card.training.record["t_sampling"] == "lognormal"
     with pytest.raises(ValueError, match="t_sampling"):
         train_diffusion(ds, replace(cfg, t_sampling="cosine"), tmp_path / "bad", progress=False)
+
+
+def test_a_v_prediction_ddpm_trains_samples_and_says_so(tiny_ddpm, tmp_path):
+    """v = √ᾱ·ε − √(1−ᾱ)·x0 as the network's output (#28): the conversion back to ε is exact, the
+    card records it, the samplers see ε, and an unknown prediction is refused naming the card."""
+    from dataclasses import replace
+
+    import torch
+
+    from radioviz.models.card import CheckpointError
+    from radioviz.models.prediction import eps_from_output, training_target
+
+    g = torch.Generator().manual_seed(0)
+    x0, noise, a = (
+        torch.randn(3, 4, 8, 8, generator=g),
+        torch.randn(3, 4, 8, 8, generator=g),
+        torch.rand(3, 1, 1, 1),
+    )
+    x_t = a.sqrt() * x0 + (1 - a).sqrt() * noise
+    v = training_target("v", x0, noise, a)
+    torch.testing.assert_close(eps_from_output("v", v, x_t, a), noise)
+    torch.testing.assert_close(a.sqrt() * x_t - (1 - a).sqrt() * v, x0)  # x̂0 without amplification
+
+    ds, cfg, _, _ = tiny_ddpm
+    out = tmp_path / "v"
+    card = train_diffusion(ds, replace(cfg, prediction="v"), out, progress=False)
+    assert card.extra["prediction"] == "v" and card.training.record["prediction"] == "v"
+    ckpt = out.with_suffix(".safetensors")
+    a1 = generate(ckpt, 2, label="H", sampler="ddim", steps=3, seed=5)
+    assert a1.images.shape == (2, 4, 16, 16) and np.isfinite(a1.images).all()
+    with pytest.raises(ValueError, match="prediction"):
+        train_diffusion(ds, replace(cfg, prediction="x0"), tmp_path / "bad", progress=False)
+    card_path = out.with_suffix(".json")
+    d = json.loads(card_path.read_text())
+    d["prediction"] = "x0"
+    card_path.write_text(json.dumps(d))
+    with pytest.raises(CheckpointError, match="prediction 'x0'"):
+        generate(ckpt, 1, label="H", sampler="ddim", steps=2, seed=0)
