@@ -29,6 +29,11 @@ BEAM_NOTE = (
     "than the beam is kept), so x̂0 is always an image the telescope could have made."
 )
 
+V_FORMULA = (
+    " This network outputs v̂ = v_θ(x_t, t), v = √ᾱ_t·ε − √(1−ᾱ_t)·x0, rather than ε: its guess is "
+    "x̂0 = √ᾱ_t·x_t − √(1−ᾱ_t)·v̂, which never magnifies the network's error, and ε̂ = √ᾱ_t·v̂ + "
+    "√(1−ᾱ_t)·x_t is what the formulas here use."
+)
 
 #: the stylesheet of a Markdown pane that holds :meth:`Layer.markdown` toggles: each "▸ The formula"
 #: close under its own sentence and a paragraph's gap before the next one (it had none: the next
@@ -83,20 +88,34 @@ GUIDANCE_FORMULA = (
 )
 
 
-def layers(kind: str, sampler: str) -> dict[str, Layer]:
+def layers(kind: str, sampler: str, prediction: str = "epsilon") -> dict[str, Layer]:
     """The Trajectory tab's explanations: 'xt', 'x0', 'diff', 'schedule', 'update', 'guidance',
-    'forward', each a plain sentence and the formula for this model kind and sampler."""
+    'forward', each a plain sentence and the formula for this model kind and sampler (and, for a
+    DDPM, what its network outputs: ``prediction``, models/prediction.py)."""
     formulas = {**_formulas(kind, sampler), "guidance": GUIDANCE_FORMULA}
+    if kind == "ddpm" and prediction == "v":
+        formulas["x0"] += V_FORMULA
     return {k: Layer(TITLES[k], PLAIN[k], formulas[k]) for k in PLAIN}
 
 
-def explanations(kind: str, sampler: str, beam: bool = False) -> dict[str, str]:
+def explanations(kind: str, sampler: str, beam: bool = False, prediction: str = "epsilon") -> dict[str, str]:
     """Markdown for the panels (the keys of :func:`layers`); ``beam``: the model's clean-image
-    estimate passes through the instrument's beam (models/beam.py), said after x̂0's formula."""
-    text = {k: v.markdown() for k, v in layers(kind, sampler).items()}
+    estimate passes through the instrument's beam (models/beam.py), said after x̂0's formula;
+    ``prediction``: what a DDPM's network outputs (models/prediction.py), said there too."""
+    text = {k: v.markdown() for k, v in layers(kind, sampler, prediction).items()}
     if beam:
         text["x0"] += BEAM_NOTE
     return text
+
+
+def card_notes(card) -> dict:
+    """What of a model's card changes the panels' words: ``beam`` and ``prediction``."""
+    if card is None:
+        return {"beam": False, "prediction": "epsilon"}
+    return {
+        "beam": bool((card.precond or {}).get("beam")),
+        "prediction": card.extra.get("prediction", "epsilon"),
+    }
 
 
 def _formulas(kind: str, sampler: str) -> dict[str, str]:

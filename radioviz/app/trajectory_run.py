@@ -23,7 +23,7 @@ from ..sampling.landmarks import Landmarks, landmarks
 from ..sampling.registry import SAMPLERS
 from ..sampling.schedules import DiscreteSchedule
 from ..sampling.trajectory import Trajectory
-from .teaching import explanations
+from .teaching import card_notes, explanations
 
 #: σ is drawn at least this on the log axis (a Karras run ends at σ = 0)
 SIGMA_FLOOR = 1e-4
@@ -44,6 +44,7 @@ class TrajectoryRun:
     beam: bool = False
     schedule: DiscreteSchedule = field(default_factory=DiscreteSchedule)
     normalization: Normalization | None = None
+    prediction: str = "epsilon"  # what a DDPM's network outputs (models/prediction.py)
     _landmarks: dict = field(default_factory=dict, repr=False, init=False)  # band -> Landmarks, once
 
     @classmethod
@@ -52,11 +53,22 @@ class TrajectoryRun:
     ) -> TrajectoryRun:
         """The run of ``model`` (its card, when known, gives kind, beam and schedule)."""
         kind = card.kind if card is not None else ("ddpm" if trajectory.ts else "edm")
-        beam = bool(card is not None and (card.precond or {}).get("beam"))
+        notes = card_notes(card)
         schedule = DiscreteSchedule(**((card.schedule if card is not None else None) or {}))
         pre = card.preprocessing if card is not None else None
         norm = pre.normalization if pre is not None else None
-        return cls(trajectory, model, kind, sampler, int(steps), int(seed), beam, schedule, norm)
+        return cls(
+            trajectory,
+            model,
+            kind,
+            sampler,
+            int(steps),
+            int(seed),
+            notes["beam"],
+            schedule,
+            norm,
+            notes["prediction"],
+        )
 
     def __len__(self) -> int:
         return len(self.trajectory)
@@ -73,7 +85,7 @@ class TrajectoryRun:
 
     def captions(self) -> dict[str, str]:
         """The panels' explanations for this run's model kind and sampler."""
-        return explanations(self.kind, self.sampler, beam=self.beam)
+        return explanations(self.kind, self.sampler, beam=self.beam, prediction=self.prediction)
 
     def flux(self, images: np.ndarray) -> np.ndarray | None:
         """Model-scale images (..., C, H, W) of this run in Jy/beam (clipped to the model's

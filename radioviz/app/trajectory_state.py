@@ -30,7 +30,7 @@ from . import resources
 from .describe import label_text, model_options
 from .field_choices import FOLLOW, field_choices, keep, open_field
 from .jobs import in_background
-from .teaching import SCALES, contrast_options, explanations, sampler_note, sampler_runs
+from .teaching import SCALES, card_notes, contrast_options, explanations, sampler_note, sampler_runs
 from .trajectory_run import TrajectoryRun, data_scale, outdated_note
 
 BAND_NAMES = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
@@ -133,9 +133,7 @@ class TrajectoryState(param.Parameterized):
     def captions(self) -> dict[str, str]:
         """The panels' words: those of the run shown (the pickers' only before any run); the
         forward process, drawn with the picked model, is explained for that model."""
-        card = self.card()
-        beam = bool(card is not None and (card.precond or {}).get("beam"))
-        picked = explanations(self.kind(), self.sampler, beam=beam)
+        picked = explanations(self.kind(), self.sampler, **card_notes(self.card()))
         return {**(self.shown.captions() if self.shown is not None else picked), "forward": picked["forward"]}
 
     @param.depends("shown", "model", "sampler", "steps", "seed", watch=True)

@@ -53,3 +53,13 @@ def test_each_metric_says_what_a_perfect_generator_would_score():
     assert "floor was not measured" in metric_layers(_report(hist_err_floor=None))["hist"].plain
     guide = metric_guide(_report())
     assert guide.count("<details>") == len(m) and "How it is computed" in guide
+
+
+def test_a_v_prediction_ddpm_says_what_its_network_outputs_behind_the_click():
+    """A DDPM trained on v (#28 item 8, models/prediction.py): x̂0's formula says how the guess is
+    made from v; the plain sentence is the same for every model."""
+    eps, v = layers("ddpm", "ddim"), layers("ddpm", "ddim", "v")
+    assert v["x0"].plain == eps["x0"].plain
+    assert "v_θ" in v["x0"].formula and "v_θ" not in eps["x0"].formula
+    assert "v_θ" in explanations("ddpm", "ddim", prediction="v")["x0"]
+    assert "v_θ" not in layers("edm", "heun", "v")["x0"].formula  # an EDM has no ε or v output
