@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..data.fieldgrid import INPUT_GROUPS
 from ..data.preprocess import Normalization, Preprocessing
 from ..errors import InputError
 from ..validate import GUIDANCE_RANGE, MAX_RADIUS_ARCMIN, number_problem
@@ -503,6 +504,12 @@ class _Validator:
             elif k in CHOICE_KWARGS:
                 if x not in CHOICE_KWARGS[k]:
                     self.fail(name, f"{x!r} is not one of {', '.join(CHOICE_KWARGS[k])}")
+            elif k == "inputs":  # a detector's input groups (data.fieldgrid.INPUT_GROUPS), in order
+                if not isinstance(x, list) or not 1 <= len(x) <= len(INPUT_GROUPS) or len(set(x)) != len(x):
+                    self.fail(name, f"must be a list of distinct input groups ({', '.join(INPUT_GROUPS)})")
+                for i, e in enumerate(x):
+                    if e not in INPUT_GROUPS:
+                        self.fail(f"{name}[{i}]", f"{e!r} is not one of {', '.join(INPUT_GROUPS)}")
             elif k == "dropout":
                 if not 0 <= self.number(name, x) < 1:
                     self.fail(name, f"{x} is outside [0, 1)")

@@ -401,3 +401,23 @@ def test_stacker_learns_the_feature_that_separates_and_stays_in_range():
     assert q.dtype == np.float32 and ((q >= 0) & (q <= 1)).all() and roc_auc(y, q) > 0.8
     maps = st(np.full((5, 6), 0.5), np.zeros((5, 6)))  # per pixel, as on a map
     assert maps.shape == (5, 6)
+
+
+def test_a_detector_card_names_its_input_groups_and_a_wrong_one_is_refused(tmp_path):
+    """A detector reading the bands and their compact-source residual (#26 item 2): its card lists
+    the groups, the loaded network reads exactly them, and an unknown group is refused by name."""
+    from radioviz.models.card import ModelCardError
+    from radioviz.models.checkpoint import load_checkpoint
+    from radioviz.models.registry import builders
+
+    kw = {"in_channels": 8, "inputs": ["bands", "residual"], "base": 4, "depth": 2, "norm": "batch"}
+    card = segmenter_card(kw, GridSpec(), ["a", "b", "c", "d"], Calibration(), "test")
+    assert card["inputs"][4:] == [f"{b} compact-source residual" for b in "abcd"]
+    path = save_checkpoint(SegmenterUNet(**kw), tmp_path / "res", card)
+    net, _ = load_checkpoint(path, builders("classifier"))
+    assert net.inputs == ("bands", "residual") and net.in_channels == 8
+    d = json.loads(path.with_suffix(".json").read_text())
+    d["kwargs"]["inputs"] = ["bands", "colour"]
+    path.with_suffix(".json").write_text(json.dumps(d))
+    with pytest.raises(ModelCardError, match=r"kwargs\.inputs\[1\]': 'colour' is not one of"):
+        load_checkpoint(path, builders("classifier"))

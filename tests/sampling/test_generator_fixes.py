@@ -242,9 +242,9 @@ def test_ddpm_diffuses_unit_variance_data_and_samples_return_to_the_data_scale(s
     seen = []
     real_loss = td.ddpm_loss
 
-    def spy(model, x0, cond, acp, t=None):
+    def spy(model, x0, cond, acp, t=None, prediction="epsilon"):
         seen.append(x0.detach().clone())
-        return real_loss(model, x0, cond, acp, t)
+        return real_loss(model, x0, cond, acp, t, prediction)
 
     monkeypatch.setattr(td, "ddpm_loss", spy)
     cfg = tiny_config("ddpm", steps=6, batch_size=8, save_every=6)
