@@ -83,9 +83,20 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
             css_classes=[f"rv-table-{self.tag}"],  # found by the Vetter in the page
         )
         self.state.param.watch(self._queue_changed, "version")
+        self.state.param.watch(self._labeller_changed, "labeller")
         self.state.param.watch(lambda e: self._open(), ["survey", "folder"])
         self._opening = Job("radioviz-vet-sample")  # surveying the bundled sample, off the event loop
         self._open()
+
+    def _labeller_changed(self, *_) -> None:
+        """Someone else at the keyboard: the marks, "yours", the vetted count and the "unlabelled by
+        me" filter are that labeller's now, and the cursor stays on the candidate it was on (walk
+        15: the previous labeller's labels stayed on screen)."""
+        s = self.state
+        with s.lock:
+            if 0 <= self.selected < len(s.rows):
+                s.start_at = s.rows[self.selected].id
+        s.apply()
 
     # -- opening a survey ---------------------------------------------------------------------------
 

@@ -62,6 +62,14 @@ def test_two_labellers_agreement_and_votes_seen_by_the_other_page(surveys, store
     assert "NOT saved" in a._alert.object
     cons = b.state.export_bytes("consensus", ".csv").read().decode()
     assert cons.splitlines()[0].startswith("survey,field,candidate_id") and "halo | not halo" in cons
+    # another person takes b's keyboard: b's marks and "yours" go, the cursor stays (walk 15)
+    b.selected = 2
+    at = b.state.rows[2].id
+    b.state.labeller = "cy"
+    assert b._cache.data["mark"][:n] == [""] * n and list(b._table.value["yours"][:n]) == [""] * n
+    assert b.state.rows[b.selected].id == at
+    b.state.labeller = "bob"
+    assert b._cache.data["mark"][0] == "<b>not halo</b>"
 
 
 def test_filters_rebuild_the_queue_and_the_cache(surveys, store):
