@@ -100,7 +100,7 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
     out = [
         Question(
             "Step 1: how much of the final image is already in x_t, the picture being denoised?",
-            "the x_t panel, and the first 'What to notice' line (its correlation with the final image)",
+            "the x_t panel, and the 'What to notice' line about x_t (its correlation with the final image)",
             f"{_amount(lm.xt_correlation[0])}: x_t's correlation with the final image is "
             f"{lm.xt_correlation[0]:.2f} at step 1 ({_sigma(run, 1)}); to the eye it is noise. "
             + (
@@ -114,15 +114,17 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             1,
         )
     ]
-    below = np.flatnonzero(sig < 1.0)
+    signal = run.signal_sigma
+    below = np.flatnonzero(sig < signal)
     k1 = int(below[0]) + 1 if below.size else n
     out.append(
         Question(
-            "On the noise schedule, at which step does the noise fall below the signal (σ < 1, SNR > 1)?",
-            "the blue σ and dashed red SNR curves of the 'noise schedule' plot, and where they cross",
-            f"At step {k1} of {n} ({_sigma(run, k1)}): σ falls from {sig[0]:.3g} to below 1 in the first "
-            f"{k1 - 1} steps, and the remaining {n - k1 + 1} are spent at low noise, where the detail "
-            "is made.",
+            "On the noise schedule, at which step does the noise fall below the signal (SNR > 1: σ below "
+            "the clean data's own σ)?",
+            "the dashed red SNR curve of the 'noise schedule' plot: where it rises past 1",
+            f"At step {k1} of {n} ({_sigma(run, k1)}): σ falls from {sig[0]:.3g} to below the data's own "
+            f"σ ({signal:.3g} on this model's scale) in the first {k1 - 1} steps, and the remaining "
+            f"{n - k1 + 1} are spent at low noise, where the detail is made.",
             1,
             k1,
         )
@@ -138,7 +140,7 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             f"stays within {POSITION_PX:g} px of where it ends; at step 1 it was {moved[0]:.1f} px away. "
             + (
                 "Where things sit is decided early, while the noise is still louder than the signal."
-                if sig[kp - 1] >= 1
+                if sig[kp - 1] >= signal
                 else "Where things sit is decided only as the noise falls below the signal."
             ),
             1,

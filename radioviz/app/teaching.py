@@ -141,7 +141,9 @@ def _formulas(kind: str, sampler: str) -> dict[str, str]:
             "schedule": "σ from "
             + ("the DDPM's σ_max" if wrapped else "σ_max = 80")
             + " down to 0.002 on Karras's ρ = 7 spacing (most steps at low noise); "
-            "SNR = 1/σ² (signal over noise variance, for data of unit scale).",
+            "SNR = σ_data²/σ² (signal over noise variance; σ_data is the clean data's own standard "
+            "deviation on the model's scale, in its card: ≈ 0.07 for the asinh-scaled GLEAM bands, so the "
+            "noise falls below the signal only at σ ≈ 0.07).",
             "update": update,
             "forward": "x = x0 + σ·n for σ on the model's own range; the network learns D(x; σ) ≈ x0 "
             "at every σ.",

@@ -68,7 +68,7 @@ def _schedule(source: ColumnDataSource, marker: Span):
     )
     r1 = s.line("step", "sigma", source=source, color="#1f77b4", line_width=2)
     r2 = s.line("step", "snr", source=source, color="#d62728", line_width=2, line_dash="dashed")
-    s.add_layout(Legend(items=[("σ", [r1]), ("SNR = 1/σ²", [r2])], location="top_center"))
+    s.add_layout(Legend(items=[("σ", [r1]), ("SNR = (σ_signal/σ)²", [r2])], location="top_center"))
     s.xaxis.axis_label, s.yaxis.axis_label = "recorded step", "σ  /  SNR (log)"
     s.add_layout(marker)
     return s

@@ -45,6 +45,9 @@ class TrajectoryRun:
     schedule: DiscreteSchedule = field(default_factory=DiscreteSchedule)
     normalization: Normalization | None = None
     prediction: str = "epsilon"  # what a DDPM's network outputs (models/prediction.py)
+    # the clean data's own standard deviation on the model's scale: an EDM's σ_data (≈ 0.07 on the
+    # asinh scale), 1 for a DDPM (it diffuses data scaled to unit variance); SNR = signal_sigma²/σ²
+    signal_sigma: float = 1.0
     _landmarks: dict = field(default_factory=dict, repr=False, init=False)  # band -> Landmarks, once
 
     @classmethod
@@ -57,6 +60,8 @@ class TrajectoryRun:
         schedule = DiscreteSchedule(**((card.schedule if card is not None else None) or {}))
         pre = card.preprocessing if card is not None else None
         norm = pre.normalization if pre is not None else None
+        pc = (card.precond if card is not None else None) or {}
+        signal = float(pc.get("sigma_data", 1.0)) if kind == "edm" else 1.0
         return cls(
             trajectory,
             model,
@@ -68,6 +73,7 @@ class TrajectoryRun:
             schedule,
             norm,
             notes["prediction"],
+            signal,
         )
 
     def __len__(self) -> int:
@@ -100,9 +106,10 @@ class TrajectoryRun:
         return self._landmarks[band]
 
     def schedule_curve(self) -> dict[str, list]:
-        """σ and SNR = 1/σ² at each recorded step (1-based, as the player counts)."""
+        """σ and SNR = signal_sigma²/σ² at each recorded step (1-based, as the player counts)."""
         sig = np.maximum(np.asarray(self.trajectory.sigmas, float), SIGMA_FLOOR)
-        return {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": (1 / sig**2).tolist()}
+        snr = (self.signal_sigma / sig) ** 2
+        return {"step": list(range(1, len(sig) + 1)), "sigma": sig.tolist(), "snr": snr.tolist()}
 
     def schedule_axes(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """(x range, log-y range) of the schedule plot: exactly this run's recorded steps, so a

@@ -84,12 +84,21 @@ def test_answers_are_read_from_the_run_not_a_table():
         assert f"From step {pos} " in qs[2].answer
 
 
-def test_the_schedule_answer_is_where_sigma_falls_below_one():
-    run = _run()
-    q = trajectory_questions(run)[1]
-    sig = np.asarray(run.trajectory.sigmas)
-    k = int(np.flatnonzero(sig < 1)[0]) + 1
-    assert q.answer_at == k and sig[k - 2] >= 1 and f"At step {k} of {STEPS}" in q.answer
+def test_the_schedule_answer_is_where_sigma_falls_below_the_datas_own_sigma():
+    """SNR = σ_data²/σ²: for an EDM on the asinh scale (σ_data ≈ 0.07) the noise falls below the
+    signal near σ = 0.07, not σ = 1 (walk 15: the lesson said step 16 of 25, σ = 0.74, where x_t
+    was still ten times more noise than signal); a unit-variance DDPM's crossing is σ = 1."""
+    from dataclasses import replace
+
+    for signal in (1.0, 0.0704):
+        run = replace(_run(), signal_sigma=signal)
+        q = trajectory_questions(run)[1]
+        sig = np.asarray(run.trajectory.sigmas)
+        k = int(np.flatnonzero(sig < signal)[0]) + 1
+        assert q.answer_at == k and sig[k - 2] >= signal and f"At step {k} of {STEPS}" in q.answer
+        assert f"({signal:.3g} on this model's scale)" in q.answer
+        snr = np.asarray(run.schedule_curve()["snr"])
+        assert snr[k - 2] <= 1 < snr[k - 1]  # the plot's SNR curve crosses 1 at the answer's step
 
 
 def test_the_last_step_changes_little_and_the_answer_says_how_much():
