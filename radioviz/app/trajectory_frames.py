@@ -119,7 +119,8 @@ def frame_cache(
 def _step_words(run: TrajectoryRun, k: int) -> str:
     t = run.trajectory
     sig = t.sigmas[k]
-    words = f"step {k + 1}/{len(t)} · σ = {sig:.4g} · SNR = {1 / max(sig, 1e-8) ** 2:.3g}"
+    snr = (run.signal_sigma / max(sig, 1e-8)) ** 2  # as the schedule plot draws it
+    words = f"step {k + 1}/{len(t)} · σ = {sig:.4g} · SNR = {snr:.3g}"
     if t.ts:  # the run's own model's schedule, whatever model is picked now
         a = float(run.schedule.alphas_cumprod[t.ts[k]])
         words += f" · t = {t.ts[k]} · ᾱ_t = {a:.3g}"
