@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import param
 
-from ..models.quality import default_generator, quality
+from ..models.quality import BAR, default_generator, quality
 from ..sampling.landmarks import settled_from
 from .teaching import share
 from .trajectory_run import TrajectoryRun, data_scale
@@ -273,6 +273,11 @@ def why_edm(cards: dict) -> str:
         return f"This lesson uses {which}."
     q = quality(ddpms[flagged[0]])
     err = f" (histogram error {q.hist_err:.2f})" if q.hist_err is not None else ""
+    if q.hist_err is not None and q.hist_err <= BAR["hist_err"] and q.zero_fraction_gap is not None:
+        err = (  # the histogram passes: say which part of the bar does not
+            f" (its empty sky: zero fraction {q.zero_fraction_gen:.3f} against the real "
+            f"{q.zero_fraction_real:.3f}, bar ± {BAR['zero_fraction_gap']})"
+        )
     return (
         f"This lesson uses {which}: the DDPM ({flagged[0].removesuffix('.safetensors')}) is flagged "
         f"undertrained{err}, so its pictures would teach a model that does not yet work."

@@ -163,6 +163,14 @@ def test_why_the_lesson_uses_the_edm_comes_from_the_cards():
     assert text.startswith(f"This lesson uses the EDM ({lesson_model(cards).removesuffix('.safetensors')}")
     assert lesson_model(cards) == "edm_gleam.safetensors" or "edm_gleam.safetensors" not in cards
     assert why_edm({}) == "This lesson uses the EDM."
+    # the shipped DDPM's histogram meets the bar and its empty sky does not: the words say which
+    from radioviz.models.quality import BAR, quality
+
+    q = quality(cards["ddpm_gleam.safetensors"])
+    if q.undertrained and q.hist_err <= BAR["hist_err"]:
+        assert "its empty sky: zero fraction" in text and "histogram error" not in text
+    elif q.undertrained:
+        assert f"histogram error {q.hist_err:.2f}" in text
 
 
 def test_the_lesson_card_draws_every_change_of_its_state():
