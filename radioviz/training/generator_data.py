@@ -174,8 +174,14 @@ def generator_crops(
 
 
 def training_command() -> str | None:
-    """The ``radioviz ...`` command line that is running, for the model card."""
-    return " ".join(["radioviz", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("radioviz") else None
+    """The ``radioviz ...`` command line that is running, for the model card (run as the
+    ``radioviz`` script or as ``python -m radioviz.cli``)."""
+    if not sys.argv:
+        return None
+    prog = sys.argv[0].replace("\\", "/")
+    if prog.endswith("radioviz") or prog.endswith("radioviz/cli/__main__.py"):
+        return " ".join(["radioviz", *sys.argv[1:]])
+    return None
 
 
 def _cached_crops(ds: Dataset, per_field, halo_jitter, jitter_px, min_offset_px, seed, progress):

@@ -269,3 +269,15 @@ def test_a_v_prediction_ddpm_trains_samples_and_says_so(tiny_ddpm, tmp_path):
     card_path.write_text(json.dumps(d))
     with pytest.raises(CheckpointError, match="prediction 'x0'"):
         generate(ckpt, 1, label="H", sampler="ddim", steps=2, seed=0)
+
+
+def test_the_card_records_the_command_however_radioviz_was_started(monkeypatch):
+    """``radioviz train …`` and ``python -m radioviz.cli train …`` both name the command in the card
+    (a run started the second way wrote ``command: null``); anything else records none."""
+    from radioviz.training.generator_data import training_command
+
+    for prog in ("/venv/bin/radioviz", "/src/radioviz/cli/__main__.py"):
+        monkeypatch.setattr(sys, "argv", [prog, "train", "ddpm", "--steps", "5"])
+        assert training_command() == "radioviz train ddpm --steps 5"
+    monkeypatch.setattr(sys, "argv", ["/usr/bin/pytest", "-q"])
+    assert training_command() is None
