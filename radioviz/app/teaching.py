@@ -157,10 +157,14 @@ def _formulas(kind: str, sampler: str) -> dict[str, str]:
     )
     return {
         "xt": "x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε. At t = 999 it is almost pure Gaussian noise; at t = 0 it "
-        "is the sample.",
+        "is the sample. The network diffuses the data scaled to unit variance (×1/σ_data, the card's "
+        "data_scale, ≈ 14 for the asinh-scaled bands); the panel divides x_t back by it, so its noise "
+        "reads ≈ ±1/14 there.",
         "x0": "The network predicts the noise ε̂ = ε_θ(x_t, t); solving for the clean image gives "
-        "x̂0 = (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t (clipped to [−1, 1]).",
-        "diff": "x̂0 − x_t is the predicted noise, scaled: what is still to be removed.",
+        "x̂0 = (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t (clipped to the data range); the 'stages' view shows it in "
+        "Jy/beam, the model's normalisation undone.",
+        "diff": "x̂0 − x_t = (1/√ᾱ_t − 1)·x_t − √((1−ᾱ_t)/ᾱ_t)·ε̂: mostly the predicted noise, scaled — "
+        "what is still to be removed.",
         "schedule": "β_t rises linearly 1e-4 → 0.02 over T = 1000 steps; ᾱ_t = Π(1−β_s) is the "
         "fraction of signal variance left; σ_t = √((1−ᾱ_t)/ᾱ_t) and SNR = ᾱ_t/(1−ᾱ_t) = 1/σ_t².",
         "update": update,
