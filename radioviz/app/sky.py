@@ -133,7 +133,7 @@ def beam_axes(header, band) -> tuple[float, float, float, bool]:
     """(major, minor FWHM in degrees, position angle in degrees, from_header)."""
     if header is not None and header.get("BMAJ") and header.get("BMIN"):
         return float(header["BMAJ"]), float(header["BMIN"]), float(header.get("BPA", 0.0)), True
-    from ..simulate.sky import beam_fwhm_arcmin  # GLEAM's nominal resolution for the band
+    from ..io.bands import beam_fwhm_arcmin  # GLEAM's nominal resolution for the band
 
     fwhm = beam_fwhm_arcmin(band) / 60
     return fwhm, fwhm, 0.0, False

@@ -304,6 +304,17 @@ class Detector:
         p = class_probabilities(logits)
         return p[self.classes.index("halo")] if mode == "halo" else 1 - p[self.classes.index("background")]
 
+    def maps(self, field):
+        """(calibrated halo map, per-class probabilities (K, H, W) or None for a one-class
+        detector, gridded field) of one network pass: a scan needs both, and the input (with any
+        residual group) and the pass are the costly part."""
+        field = self.grid(field)
+        logits = predict_logits(self.net, field.scaled(self.net.inputs), self.tile)
+        if logits.ndim == 2:
+            return self.calibration((1 / (1 + np.exp(-logits))).astype(np.float32)), None, field
+        p = class_probabilities(logits)
+        return self.calibration(p[self.classes.index("halo")]), p, field
+
     def probability(self, field, mode: str = "halo"):
         """(calibrated map, gridded field) of a SourceStack / ClippedStack / GriddedField.  The
         calibration is fitted to the halo map; the "diffuse" map is shown as it comes."""

@@ -39,10 +39,10 @@ def to_scoremap(
     )
 
 
-def class_layers(detector, grid: GriddedField, halo: np.ndarray) -> dict[str, np.ndarray]:
-    """A class detector's maps on its grid: the (calibrated) halo map, any-diffuse and each class's
-    probability; {} for a one-class detector."""
-    p = detector.raw_class_probabilities(grid.scaled(detector.net.inputs))
+def class_layers(detector, p: np.ndarray | None, halo: np.ndarray) -> dict[str, np.ndarray]:
+    """A class detector's maps on its grid from its class probabilities ``p`` (``Detector.maps``):
+    the (calibrated) halo map, any-diffuse and each class's probability; {} for a one-class
+    detector (``p`` None)."""
     if p is None:
         return {}
     layers = {"halo": halo, "diffuse": 1 - p[detector.classes.index("background")]}
@@ -54,9 +54,9 @@ def detector_score_map(field, detector, stride: int = 4, callback=None) -> Score
     """``score_map`` for a detector: one pass, then the map on the reference band's strided grid
     (with a class detector's class and any-diffuse maps as layers)."""
     stack = getattr(field, "stack", field)
-    prob, grid = detector.probability(stack)
+    prob, p, grid = detector.maps(stack)
     ref = stack.images[-1]
-    smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride, class_layers(detector, grid, prob))
+    smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride, class_layers(detector, p, prob))
     if callback is not None:
         callback(1, 1)
     return smap

@@ -237,11 +237,10 @@ class DetectorScorer(DenseScorer):
         detector's classes), with its probability map (and any-diffuse map) on that grid."""
         det = self.detector
         stack = getattr(stack, "stack", stack)
-        prob, grid = det.probability(stack)
+        prob, cls, grid = det.maps(stack)  # one pass: the halo map and the class maps
         ref = stack.images[-1]
         smap = to_scoremap(prob, grid, ref.wcs, ref.shape, stride)
         maps = {"probmap": (prob, grid.wcs)}
-        cls = det.raw_class_probabilities(grid.scaled(det.net.inputs))
         if cls is not None:  # the class detector's any-diffuse map beside the halo map
             maps["diffusemap"] = (1 - cls[det.classes.index("background")], grid.wcs)
         table = detector_candidates(

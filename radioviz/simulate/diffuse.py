@@ -26,8 +26,8 @@ from astropy import units as u
 from scipy import ndimage
 
 from ..data.noise import clip_dead_band
-from ..io.bands import GLEAM_BANDS
-from .sky import COSMOLOGY, REFERENCE_MHZ, beam_fwhm_arcmin
+from ..io.bands import GLEAM_BANDS, REFERENCE_MHZ, beam_fwhm_arcmin
+from .sky import COSMOLOGY
 
 KINDS = ("halo", "minihalo", "relic")
 #: Every kind the simulator draws: the cluster's own diffuse kinds and the radio galaxy.

@@ -26,13 +26,7 @@ from astropy.wcs import WCS
 from scipy import ndimage
 
 from ..data.noise import clip_dead_band
-from ..io.bands import (  # noqa: F401  (REFERENCE_MHZ, beam_fwhm_arcmin: re-exported to the simulators)
-    GLEAM_BANDS,
-    GLEAM_PIXEL_DEG,
-    REFERENCE_MHZ,
-    Band,
-    beam_fwhm_arcmin,
-)
+from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG, REFERENCE_MHZ, Band, beam_fwhm_arcmin
 from ..io.fits import BandImage, write_image
 
 COSMOLOGY = FlatLambdaCDM(H0=70, Om0=0.3)

@@ -18,9 +18,9 @@ from astropy.table import Table
 from scipy import ndimage
 
 from ..data.noise import clip_dead_band
-from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG
+from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG, REFERENCE_MHZ, beam_fwhm_arcmin
 from ..io.fits import BandImage, write_image
-from ..simulate.sky import BAND_NOISE, REFERENCE_MHZ, band_wcs, beam_fwhm_arcmin
+from ..simulate.sky import BAND_NOISE, band_wcs
 
 
 def simulate_mosaic(
