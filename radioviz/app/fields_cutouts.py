@@ -56,6 +56,7 @@ class FieldsCutouts(FieldsScoring):
         from bokeh.plotting import figure
 
         from .image_panel import centred_label
+        from .lean_bokeh import AXES_OFF, lean
 
         if getattr(self, "_cut_figs", None) is None:
             mapper, tag = self._cut_mapper, self.session
@@ -71,6 +72,7 @@ class FieldsCutouts(FieldsScoring):
                     active_scroll="wheel_zoom",
                     toolbar_location=None,
                     min_border=2,
+                    **AXES_OFF,
                 )
                 xr, yr = f.x_range, f.y_range
                 f.image(image="level", x=0, y=0, dw=CUT_SIZE, dh=CUT_SIZE, source=src, color_mapper=mapper)
@@ -80,9 +82,7 @@ class FieldsCutouts(FieldsScoring):
                         CUT_SIZE, "no candidate selected", "10pt", "#666666", name=f"rv-cutnote-{b}-{tag}"
                     )
                 )
-                f.axis.visible = False
-                f.grid.visible = False
-                figs.append(f)
+                figs.append(lean(f))
             figs[0].tags = [self._cache]  # the cache travels to the page with the first cut-out
             self._cut_figs = figs
         side = 2 * (CUT_PX + 10)  # two fixed figures a row, each with Panel's 5 px margins

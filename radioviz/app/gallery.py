@@ -14,6 +14,7 @@ from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
 from .jobs import on_session
+from .lean_bokeh import AXES_OFF, lean
 
 TILE = 64  # pixels of a generated image
 GAP = 6  # data units between tiles
@@ -48,11 +49,12 @@ class Gallery:
             toolbar_location=None,
             name=name,
             visible=False,
+            **AXES_OFF,
         )
         mapper = LinearColorMapper(palette="Inferno256", low=0.0, high=1.0)
         fig.image("image", x="x", y="y", dw=TILE, dh=TILE, source=self.source, color_mapper=mapper)
         fig.text("tx", "ty", text="title", source=self.source, text_font_size="11px", text_baseline="bottom")
-        fig.axis.visible = fig.grid.visible = False
+        lean(fig)
         fig.outline_line_color = None
         fig.min_border = 0
         self.figure = fig

@@ -13,6 +13,7 @@ from bokeh.palettes import RdBu11, gray
 from bokeh.plotting import figure
 
 from .jobs import on_session
+from .lean_bokeh import AXES_OFF, lean
 
 TOOLS = "pan,box_zoom,reset,save"
 #: colour-bar labels of at most 7 characters ("−0.015", "−2.5e-3", "4"), so no frame changes width
@@ -58,6 +59,7 @@ class ImagePanel:
             title=title,
             name=f"{name}_figure" if name else None,
             background_fill_color=EMPTY_FILL,
+            **AXES_OFF,
         )
         self.renderer = fig.image(
             "image", x=0, y=0, dw=size, dh=size, source=self.source, color_mapper=self.mapper
@@ -66,8 +68,7 @@ class ImagePanel:
         formatter = CustomJSTickFormatter(code=_SHORT_TICK)
         self.colorbar = ColorBar(color_mapper=self.mapper, width=10, padding=2, formatter=formatter)
         fig.add_layout(self.colorbar, "right")
-        fig.axis.visible = False
-        fig.grid.visible = False
+        lean(fig)
         fig.min_border = 2
         # room for the widest colour-bar label ("−0.015", "−5e-3"): a label that did not fit clipped,
         # and one that changed the frame's width re-laid out the page on every frame of a play

@@ -15,6 +15,7 @@ from .fields import FieldsView
 from .generate_view import GenerateView
 from .models_view import ModelsView
 from .ordered_events import order_session_events
+from .page_scripts import send_only_used_scripts
 from .state import AppSession
 from .survey_view import SurveyView
 from .trajectory_view import TrajectoryView
@@ -116,6 +117,7 @@ def create_app(
     app.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "show_tab")
     if template:
         serve_panel_css_locally()
+        send_only_used_scripts()
         return pn.template.BootstrapTemplate(
             title="RadioViz — MWA/GLEAM fields, halo classifiers and generative models",
             main=[tabs],

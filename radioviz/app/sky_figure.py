@@ -23,6 +23,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from .jobs import on_session
+from .lean_bokeh import lean
 
 FRAME = 520  # screen pixels across the longer side of the field
 HALO = "#000000"  # outline under the white beam, scale bar and its label
@@ -177,6 +178,7 @@ class SkyFigure:
         )
         self.colorbar = ColorBar(color_mapper=self.mapper, ticker=FixedTicker(ticks=[]), width=14)
         f.add_layout(self.colorbar, "right")
+        lean(f)
         self.shape: tuple[int, int] | None = None
 
     # every setter below may be called from any thread

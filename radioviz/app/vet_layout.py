@@ -21,6 +21,8 @@ def cutout_figures(view) -> list:
     from bokeh.models import HoverTool, Label, LinearColorMapper
     from bokeh.plotting import figure
 
+    from .lean_bokeh import AXES_OFF, lean
+
     mapper = LinearColorMapper(palette=_palette("inferno"), low=0, high=255)  # levels are bytes
     figs, xr, yr = [], None, None
     titles = [*BANDS, f"context: {cuts.CONTEXT_PX} px of {BANDS[-1]}, score ≥ threshold"]
@@ -37,6 +39,7 @@ def cutout_figures(view) -> list:
             active_scroll="wheel_zoom",
             toolbar_location=None,
             min_border=2,
+            **AXES_OFF,
         )
         if not ctx:
             xr, yr = f.x_range, f.y_range
@@ -59,9 +62,7 @@ def cutout_figures(view) -> list:
         note.update(text_baseline="middle", text_font_size="10pt", text_color="#666666")
         note.name = f"rv-cutnote-{b}-{view.tag}"
         f.add_layout(note)
-        f.axis.visible = False
-        f.grid.visible = False
-        figs.append(f)
+        figs.append(lean(f))
     figs[0].tags = [view._cache]  # the cache travels to the page with the first cut-out
     return figs
 
