@@ -193,14 +193,24 @@ def notice(k: int, lm: Landmarks) -> str:
             f"x̂0's brightest source is within {tol} of its final peak ({share(p)}, since step "
             f"{lm.peak_step + 1}): the image is made; only detail near the noise floor still changes."
         )
+    level = f"{lm.xt_threshold:.2g}"
+    start = lm.xt_correlation[0]
+    # a deterministic run's final image keeps its starting noise's pattern: say so, or the number
+    # would read as sources in what is still noise
+    inherited = (
+        f" Step 1's pure noise already had {start:.2f}: this sampler turns one starting noise into "
+        f"one image, whose faint background keeps the noise's pattern, so x_t must pass {level}."
+        if lm.xt_threshold > XT_LEVEL + 0.05
+        else ""
+    )
     if lm.xt_step is None or k < lm.xt_step:
         xt = (
             f"x_t still looks like noise: correlation with the final image {rt:.2f} "
-            f"({_from(lm.xt_step, f'above {XT_LEVEL:g}')})."
+            f"({_from(lm.xt_step, f'above {level}')}).{inherited}"
         )
     else:
         xt = (
-            f"x_t shows the sources: correlation with the final image {rt:.2f} (above {XT_LEVEL:g} "
+            f"x_t shows the sources: correlation with the final image {rt:.2f} (above {level} "
             f"since step {lm.xt_step + 1}); x̂0 − x_t is the noise still to remove."
         )
     return f"What to notice — {x0}\n{xt}"

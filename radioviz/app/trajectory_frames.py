@@ -155,8 +155,10 @@ class ProcessPlot:
             items.append((label, [r]))
         f.add_layout(Legend(items=items, location="top_left", label_text_font_size="10px", padding=2))
         thresholds = ((1 - PEAK_TOLERANCE, "#e6550d"), (LAYOUT_LEVEL, "#31a354"), (XT_LEVEL, "#333333"))
-        for level, colour in thresholds:
-            f.add_layout(Span(location=level, dimension="width", line_color=colour, line_dash="dotted"))
+        spans = [Span(location=v, dimension="width", line_color=c, line_dash="dotted") for v, c in thresholds]
+        for span in spans:
+            f.add_layout(span)
+        self.xt_span = spans[-1]  # moved to each run's own x_t threshold (landmarks.xt_threshold)
         f.xaxis.axis_label, f.yaxis.axis_label = "recorded step", "fraction  /  correlation r"
         self.marker = Span(
             location=1, dimension="height", line_color="black", line_width=2, name="traj_process_marker"
@@ -183,6 +185,7 @@ class ProcessPlot:
             self.figure.y_range.update(start=lo - 0.05, end=hi + 0.1)
             self.source.data = data
             self.marker.location = step
+            self.xt_span.location = lm.xt_threshold
 
         on_session(push, self.figure)
 

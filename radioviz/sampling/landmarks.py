@@ -15,7 +15,8 @@ import numpy as np
 
 #: x̂0's brightest source counts as "there" once within this fraction of its final peak
 PEAK_TOLERANCE = 0.10
-#: x_t "shows the sources" once its correlation with the final image stays above this
+#: x_t "shows the sources" once its correlation with the final image stays above this — counted
+#: from what the starting noise already had (see :func:`xt_threshold`)
 XT_LEVEL = 0.5
 #: x̂0 "has the final layout" (where the emission sits) once its correlation stays above this
 LAYOUT_LEVEL = 0.9
@@ -35,6 +36,7 @@ class Landmarks:
     xt_step: int | None
     layout_step: int | None
     final_peak: float  # the final image's brightest pixel, in the units given
+    xt_threshold: float = XT_LEVEL  # the correlation x_t must pass in this run (xt_threshold())
 
     def __len__(self) -> int:
         return len(self.peak_fraction)
@@ -48,6 +50,18 @@ def correlation(frames: np.ndarray, final: np.ndarray) -> np.ndarray:
     g = g - g.mean()
     norm = np.sqrt((f * f).sum(axis=1) * (g * g).sum())
     return np.where(norm > 0, (f @ g) / np.where(norm > 0, norm, 1.0), 0.0)
+
+
+def xt_threshold(start: float, level: float = XT_LEVEL) -> float:
+    """The correlation with the final image x_t must pass to "show the sources": ``level`` of the
+    way from what step 1's x_t already had (``start``, taken as 0 when negative) to 1.
+
+    Why: a deterministic sampler (DDIM, η = 0) maps its starting noise to one final image, whose
+    faint background keeps that noise's pattern; there step 1's pure noise already correlates
+    0.5 with the final image, and a bare 0.5 threshold said "x_t shows the sources" at step 1.  For
+    a stochastic run the start is ≈ 0 and the threshold is ``level``."""
+    s = min(max(float(start), 0.0), 1.0)
+    return level + (1.0 - level) * s
 
 
 def settled_from(ok) -> int | None:
@@ -89,12 +103,14 @@ def landmarks(
     xt_r, x0_r = correlation(xt, final), correlation(x0, final)
     peak_frames, peak_final = (x0, final) if x0_flux is None or final_flux is None else (x0_flux, final_flux)
     frac = peak_fraction(peak_frames, peak_final)
+    xt_level = xt_threshold(xt_r[0]) if len(xt_r) else XT_LEVEL
     return Landmarks(
         peak_fraction=frac,
         xt_correlation=xt_r,
         x0_correlation=x0_r,
         peak_step=settled_from(np.abs(frac - 1) <= PEAK_TOLERANCE),
-        xt_step=settled_from(xt_r >= XT_LEVEL),
+        xt_step=settled_from(xt_r >= xt_level),
         layout_step=settled_from(x0_r >= LAYOUT_LEVEL),
         final_peak=float(np.max(peak_final)),
+        xt_threshold=xt_level,
     )

@@ -87,8 +87,35 @@ def test_landmarks_of_a_run_are_the_steps_where_each_threshold_settles():
     assert len(lm) == STEPS and lm.final_peak == pytest.approx(float(traj.samples[0, 0].max()))
     assert lm.peak_step == int(np.flatnonzero(np.abs(lm.peak_fraction - 1) > 0.1)[-1] + 1)
     assert lm.xt_correlation[0] < 0.1 and lm.xt_correlation[-1] > 0.99  # noise … the image
-    assert all(lm.xt_correlation[lm.xt_step :] >= 0.5) and lm.xt_correlation[lm.xt_step - 1] < 0.5
+    level = lm.xt_threshold  # 0.5, counted from step 1's (≈ 0 here: a stochastic-like start)
+    assert level == pytest.approx(0.5 + 0.5 * max(lm.xt_correlation[0], 0.0)) and level < 0.55
+    assert all(lm.xt_correlation[lm.xt_step :] >= level) and lm.xt_correlation[lm.xt_step - 1] < level
     assert 0 < lm.layout_step <= lm.peak_step < STEPS
+
+
+def test_a_start_that_already_resembles_the_final_image_is_not_called_sources():
+    """Walk 15: a deterministic DDIM run's step 1 — pure noise to the eye — correlated 0.54 with
+    its final image (the faint background keeps the starting noise's pattern), and the line said
+    "x_t shows the sources" from step 1.  The threshold is now counted from step 1's correlation."""
+    from radioviz.app.teaching import notice
+    from radioviz.sampling.landmarks import landmarks, xt_threshold
+
+    rng = np.random.default_rng(3)
+    noise = rng.normal(size=(32, 32))
+    yy, xx = np.mgrid[:32, :32]
+    source = 3.0 * np.exp(-((yy - 16) ** 2 + (xx - 16) ** 2) / 8.0)
+    final = source + 0.8 * noise  # the start's pattern kept in the final image
+    w = np.linspace(0, 1, 8)[:, None, None]
+    xt = (1 - w) * noise + w * final  # step 1 is the noise itself
+    lm = landmarks(xt, xt, final)
+    start = lm.xt_correlation[0]
+    assert start > 0.5  # the walk's case: a bare 0.5 would have been passed at step 1
+    assert lm.xt_threshold == pytest.approx(xt_threshold(start)) and lm.xt_threshold > start
+    assert lm.xt_step > 0 and all(lm.xt_correlation[lm.xt_step :] >= lm.xt_threshold)
+    first = notice(0, lm).split("\n")[1]
+    assert first.startswith("x_t still looks like noise") and "Step 1's pure noise already had" in first
+    assert notice(len(lm) - 1, lm).split("\n")[1].startswith("x_t shows the sources")
+    assert xt_threshold(-0.2) == 0.5 and xt_threshold(1.0) == 1.0
 
 
 # -- the view: text from the frames, a scale that shows each stage --------------------------------
@@ -103,7 +130,7 @@ def test_what_to_notice_is_read_from_the_frames_not_from_a_sigma_table():
     t = _view(traj)
     final = traj.samples[0, 0].ravel()
     r = np.array([np.corrcoef(x[0, 0].ravel(), final)[0, 1] for x in traj.xs])  # what x_t shows
-    settled = int(np.flatnonzero(r < 0.5)[-1] + 1)
+    settled = int(np.flatnonzero(r < 0.5 + 0.5 * max(r[0], 0.0))[-1] + 1)
     notices = t.cache.data["notice"]
     assert 0.2 < traj.sigmas[14] <= 2 and r[14] < 0.5  # the walk's case: "stage 2", x_t noise
     for k, text in enumerate(notices):
