@@ -20,7 +20,7 @@ import param
 
 from ..errors import InputError
 from ..models.card import ModelCard
-from ..models.quality import default_generator
+from ..models.quality import default_generator, default_guidance
 from ..sampling.generate import accepted, generate
 from ..sampling.registry import default_steps
 from ..sampling.schedules import DiscreteSchedule
@@ -96,8 +96,13 @@ class TrajectoryState(param.Parameterized):
         return DiscreteSchedule(**((card.schedule if card else None) or {}))
 
     def conditions(self) -> dict:
+        """Class H where the model has classes, at the guidance ω its card's quality was measured
+        at: the run shown is the setting the model's figures (and the quality bar) are for — the
+        DDPM meets the bar at ω = 2, not without guidance."""
         card = self.card()
-        return {"label": "H" if "H" in ((card.labels if card else None) or []) else None}
+        label = "H" if "H" in ((card.labels if card else None) or []) else None
+        omega = default_guidance(card) if label and card and accepted(card)["guidance"] else 0.0
+        return {"label": label, **({"guidance": omega} if omega else {})}
 
     def stride(self) -> int:
         """DDPM-1000 keeps every 5th frame."""
@@ -317,7 +322,8 @@ class TrajectorySampling(TrajectoryState):
         self.show_run(
             self.run_of(g.trajectory, model, sampler, steps, seed),
             f"{sampler}, {steps} steps, {g.meta['nfe']} NFE, {g.meta['wall_seconds']:.1f} s · "
-            f"class {label_text(g.meta['label']).split(':')[0]}",
+            f"class {label_text(g.meta['label']).split(':')[0]}"
+            + (f", ω = {g.meta['guidance']:g}" if g.meta.get("guidance") else ""),
         )
         return g.trajectory
 
