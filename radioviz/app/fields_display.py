@@ -123,10 +123,12 @@ class FieldsDisplay(FieldsState):
         return {"image": [rgba_image(chans)], **image_at(0, 0, nx, ny)}
 
     def contour_data(self) -> dict:
-        """Contours at k, 2k, 4k, 8k × σ of the shown band (none when off, in RGB or on mosaics)."""
-        if not self.field or self.contour_sigma <= 0 or self.band == "RGB" or self._big():
+        """Contours at k, 2k, 4k, 8k × σ of the shown band — in RGB, of the blue channel's band
+        (the walk found them silently off there) — none when off or on mosaics."""
+        if not self.field or self.contour_sigma <= 0 or self._big():
             return {"xs": [], "ys": []}
-        plane = resources.display_plane(self._root(), self.field, self._band_index())[0]
+        band = BANDS.index(self.blue) if self.band == "RGB" else self._band_index()
+        plane = resources.display_plane(self._root(), self.field, band)[0]
         sigma = estimate_noise(plane).sigma or 1.0
         return contour_paths(plane, [self.contour_sigma * sigma * f for f in (1, 2, 4, 8)])
 

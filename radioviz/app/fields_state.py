@@ -69,7 +69,10 @@ class FieldsState(param.Parameterized):
     percentile = param.Number(default=99.5, bounds=(90, 100), step=0.1)
     cmap = param.Selector(default="inferno", objects=["inferno", "viridis", "gray", "magma", "cividis"])
     contour_sigma = param.Number(
-        default=0.0, bounds=(0, 50), step=1, doc="Contours at k×σ, 2k×σ, 4k×σ (0 = off)"
+        default=0.0,
+        bounds=(0, 50),
+        step=1,
+        doc="Contours at k×σ, 2k×σ, 4k×σ of the shown band (in RGB: the blue channel's; 0 = off)",
     )
     catalogue = param.Selector(default="built-in clusters", objects=CATALOGUES, doc="Overlay on the map")
     classifier = param.Selector(default=None, objects=[], doc="Model for the score map, with its CV figures")
@@ -211,6 +214,15 @@ class FieldsState(param.Parameterized):
             f"score {c['peak_score']:.3f}{kind} · RA {c['ra']:.4f}° Dec {c['dec']:+.4f}° · {match} · "
             f"label: {label}"
         )
+
+    @param.depends("band", watch=True, on_init=True)
+    def _controls_for_band(self) -> None:
+        """Only the controls that act on what is shown: the RGB channel pickers in RGB, the colour
+        map in one band (a new user set them and saw nothing change)."""
+        rgb = self.band == "RGB"
+        for name in ("red", "green", "blue"):
+            self.param[name].precedence = None if rgb else -1
+        self.param.cmap.precedence = -1 if rgb else None
 
     def _band_index(self) -> int:
         return 3 if self.band == "RGB" else BANDS.index(self.band)

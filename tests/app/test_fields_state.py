@@ -80,3 +80,16 @@ def test_a_label_follows_its_source_to_another_scans_candidate():
     labels = [getattr(s.label_for(c), "label", None) for c in s.candidates]
     assert labels == ["halo", None, None, "unsure"]  # to the nearest candidate only
     assert s.vetted_count() == 2 and s.progress_text() == "2 of 4 vetted"
+
+
+def test_only_the_controls_that_act_on_what_is_shown_are_offered():
+    """Walk 15: the RGB channel pickers were shown (and did nothing) in one band, the colour map in
+    RGB did nothing either."""
+    s = FieldsState()
+    hidden = [n for n in ("red", "green", "blue", "cmap") if (s.param[n].precedence or 0) < 0]
+    assert hidden == ["red", "green", "blue"]
+    s.band = "RGB"
+    assert [n for n in ("red", "green", "blue", "cmap") if (s.param[n].precedence or 0) < 0] == ["cmap"]
+    s.band = "72-103MHz"
+    assert (s.param.red.precedence or 0) < 0 and (s.param.cmap.precedence or 0) >= 0
+    assert FieldsState().param.red.precedence == -1  # per view: another session is not changed
