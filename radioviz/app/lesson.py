@@ -267,13 +267,24 @@ def why_edm(cards: dict) -> str:
     """Which EDM the lesson runs, and why not the DDPM: its own measured quality, from its card."""
     edm = lesson_model(cards)
     which = f"the EDM ({edm.removesuffix('.safetensors')}, Heun, {LESSON_STEPS} steps)" if edm else "the EDM"
-    ddpms = {n: c for n, c in cards.items() if getattr(c, "kind", None) == "ddpm"}
+    ddpms = {  # the DDPMs of the four-band images the lesson is about
+        n: c
+        for n, c in cards.items()
+        if getattr(c, "kind", None) == "ddpm" and len(getattr(c.preprocessing, "bands", None) or []) > 1
+    }
+    good = [n for n, c in ddpms.items() if not quality(c).undertrained]
+    if good:
+        return (
+            f"This lesson uses {which}; the DDPM ({good[0].removesuffix('.safetensors')}) meets the "
+            "bar too: pick it above to follow the DDPM and DDIM samplers."
+        )
     flagged = [n for n, c in ddpms.items() if quality(c).undertrained]
     if not flagged:
         return f"This lesson uses {which}."
     q = quality(ddpms[flagged[0]])
-    err = f" (histogram error {q.hist_err:.2f})" if q.hist_err is not None else ""
-    if q.hist_err is not None and q.hist_err <= BAR["hist_err"] and q.zero_fraction_gap is not None:
+    e, over = q.judged_hist_err, " (mean over seeds)" if q.hist_err_seeds else ""
+    err = f" (histogram error {e:.2f}{over})" if e is not None else ""
+    if e is not None and e <= BAR["hist_err"] and q.judged_gap is not None:
         err = (  # the histogram passes: say which part of the bar does not
             f" (its empty sky: zero fraction {q.zero_fraction_gen:.3f} against the real "
             f"{q.zero_fraction_real:.3f}, bar ± {BAR['zero_fraction_gap']})"

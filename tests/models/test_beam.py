@@ -135,6 +135,12 @@ def test_the_default_generator_is_ranked_by_its_mean_over_seeds():
     from radioviz.models.quality import quality
 
     assert quality(cards["lucky"]).undertrained and not quality(cards["steady"]).undertrained
+    # a beam-limited model that meets the bar comes before a lower error without the beam (#30)
+    beamed = card(0.44, (0.48, 0.05))
+    beamed["precond"] = {"beam": {"fwhm_px": [4.9, 4.6, 4.6, 4.3]}}
+    assert default_generator({"steady": cards["steady"], "beamed": beamed}) == "beamed"
+    beamed["quality"]["over_seeds"]["hist_err_mean"] = 0.52  # but not one below the bar
+    assert default_generator({"steady": cards["steady"], "beamed": beamed}) == "steady"
     gapped = card(0.42, (0.45, 0.03))
     gapped["quality"]["over_seeds"]["zero_fraction_gap"] = [0.004, 0.09, 0.08]  # seed 0 alone passes
     assert quality(gapped).undertrained
