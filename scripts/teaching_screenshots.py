@@ -1,5 +1,5 @@
 """Screenshots and transcript for docs/teaching.md: the Trajectory tab's Lesson followed in the
-served app (headless Chromium) as a student would — Start (the lesson's EDM run: edm_gleam, Heun,
+served app (headless Chromium) as a student would — Start (the lesson's EDM run: the best-measured EDM, Heun,
 25 steps, seed 0), then for each question Reveal, a screenshot with the player on the answer's
 step, Next; the toy trained for the last question.  Waits on what the page publishes (the
 lesson's status line, the players' values), never on time alone.

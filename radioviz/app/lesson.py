@@ -168,9 +168,11 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
     kx = _step(lm.xt_step, n)
     out.append(
         Question(
-            "When does x_t itself begin to show the sources (correlation with the final image above 0.5)?",
+            "When does x_t itself begin to show the sources (its correlation with the final image past "
+            "the dotted line)?",
             "the x_t panel and the dashed curve of 'when the picture is made'",
-            f"Only at step {kx} of {n} ({_sigma(run, kx)}), "
+            f"Only at step {kx} of {n} ({_sigma(run, kx)}; the line is at {lm.xt_threshold:.2g}: half-way "
+            f"from the {max(lm.xt_correlation[0], 0.0):.2f} step 1's noise already had to 1), "
             + (
                 f"{_steps(kx - kp)} after x̂0 had the emission in place: the model knows the picture "
                 "before the noise has left x_t."
