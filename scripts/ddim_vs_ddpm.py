@@ -1,7 +1,8 @@
 """DDIM-50 against DDPM-1000 on one DDPM checkpoint (issue #13 target: DDIM-50's histogram error
 within 1.2× of DDPM-1000's), class-H samples against the real TRAIN halo cut-outs, same seed.
 
-Run:  python scripts/ddim_vs_ddpm.py checkpoints/ddpm_gleam.safetensors [--n 64] [--guidance 2] [--json out.json]
+Run:  python scripts/ddim_vs_ddpm.py checkpoints/ddpm_gleam.safetensors [--n 64] [--guidance 2]
+      [--json out.json]
 
 Each row is what ``radioviz measure quality`` measures (:func:`radioviz.metrics.card_measures.
 measure_quality`); the card is not written.  DDPM-1000 on 64 samples is ~20× DDIM-50's time.
