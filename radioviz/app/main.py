@@ -13,6 +13,7 @@ import panel as pn
 from .compare_view import CompareView
 from .fields import FieldsView
 from .generate_view import GenerateView
+from .labeller_memory import remember_guest_in_browser, remembered_guest
 from .models_view import ModelsView
 from .ordered_events import order_session_events
 from .page_scripts import send_only_used_scripts
@@ -98,7 +99,8 @@ def create_app(
     pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", nthreads=4, notifications=False)
     order_session_events(4)  # one page's events in the order sent; pages in parallel
     hv.extension("bokeh", logo=False)
-    app = AppSession()  # what the tabs share; no tab is handed another tab
+    app = AppSession(guest=remembered_guest())  # what the tabs share; no tab is handed another tab
+    remember_guest_in_browser(app.guest)  # a reload keeps the same guest labeller
     fields = FieldsView(labels_path=labels_path, app=app, **({"data_dir": data_dir} if data_dir else {}))
     remember_in_url(fields)
     # its latest result is published on the session, where Trajectory and Compare read it

@@ -72,10 +72,12 @@ class AppSession(param.Parameterized):
     handoff = param.ClassSelector(class_=ScoremapHandoff, default=None, allow_None=True)
     show_tab = param.String(default="", doc="A tab the page should bring forward")
 
-    def __init__(self, **params):
+    def __init__(self, guest: str | None = None, **params):
         super().__init__(**params)
         self.id = uuid.uuid4().hex[:8]
-        self.guest = f"guest-{self.id[:6]}"  # who a label is by while the labeller box is empty
+        # who a label is by while the labeller box is empty: the guest name this browser was
+        # given before (the page passes it: labeller_memory), else a new one
+        self.guest = guest or f"guest-{self.id[:6]}"
         self.uploads: dict[str, Any] = {}  # folder-box label -> temporary folder (or its path)
 
     # -- paths -------------------------------------------------------------------------------------

@@ -82,6 +82,14 @@ def test_the_labellers_name_survives_a_reload_but_is_not_in_the_address(served):
     url, page = served
     _open(page, url + "?field=sim_0100")
     box = page.get_by_placeholder(re.compile(r"^your name")).first
+    # before a name is typed, labels are by this browser's guest name: the same after a reload
+    # (walk 15: it was new on every page, so one person became two labellers)
+    guest = re.search(r"guest-[0-9a-f]{6}", box.get_attribute("placeholder")).group(0)
+    page.wait_for_function(f"() => document.cookie.includes('radioviz_guest={guest}')", timeout=60000)
+    page.reload(timeout=SLOW)
+    page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
+    box = page.get_by_placeholder(re.compile(r"^your name")).first
+    assert guest in box.get_attribute("placeholder") and guest not in page.url
     box.fill("Ada Lovelace")
     box.press("Enter")
     page.wait_for_function(
