@@ -117,6 +117,8 @@ def create_app(
     tabs = lazy_tabs(*builders)
     names = [name for name, _ in builders]
     app.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "show_tab")
+    if pn.state.location is not None:  # a reload or a shared link opens the same tab (walk 15)
+        pn.state.location.sync(tabs, {"active": "tab"}, on_error=lambda bad: None)
     if template:
         serve_panel_css_locally()
         send_only_used_scripts()

@@ -99,3 +99,15 @@ def test_the_labellers_name_survives_a_reload_but_is_not_in_the_address(served):
     page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
     _wait_value(page, "Labeller", "Ada Lovelace")
     assert "Ada" not in page.url
+
+
+def test_the_tab_shown_is_in_the_address(served):
+    """Walk 15: a reload always came back to the Fields tab."""
+    url, page = served
+    _open(page, url + "?field=sim_0100")
+    page.get_by_text("Models", exact=True).first.click()
+    page.wait_for_url(re.compile(r"tab=4"), timeout=60000)
+    page.reload(timeout=SLOW)
+    page.get_by_text("Quality (").first.wait_for(timeout=SLOW)  # the Models tab, built and shown
+    page.get_by_text("Fields", exact=True).first.click()
+    page.wait_for_url(re.compile(r"tab=0"), timeout=60000)
