@@ -16,14 +16,10 @@ import numpy as np
 import param
 
 from ..models.quality import BAR, default_generator, quality
-from ..sampling.landmarks import settled_from
+from ..sampling.landmarks import LAYOUT_LEVEL
 from .teaching import share
 from .trajectory_run import TrajectoryRun, data_scale
 
-#: x̂0's bright emission "stops moving" once its centre stays this close (px) to where it ends
-POSITION_PX = 1.0
-#: "bright emission": pixels at least this share of the frame's brightest excess over its median
-BRIGHT_LEVEL = 0.5
 #: the toy's guesses "spread like the cloud" from this share of the cloud's width
 SPREAD_LEVEL = 0.5
 #: the toy's "small noise": the first step with σ below this
@@ -52,20 +48,6 @@ class Question:
     ask_at: int
     answer_at: int
     player: str = TRAJECTORY
-
-
-def emission_centre(frames: np.ndarray, level: float = BRIGHT_LEVEL) -> np.ndarray:
-    """(K, 2) brightness-weighted centre (y, x) of the bright emission of each frame (K, H, W):
-    the pixels whose excess over the frame's median is at least ``level`` of the frame's largest
-    (faint speckle elsewhere would drag a centre of the whole frame about)."""
-    f = np.asarray(frames, np.float64)
-    excess = np.clip(f - np.median(f, axis=(1, 2), keepdims=True), 0, None)
-    top = excess.max(axis=(1, 2), keepdims=True)
-    w = np.where(excess >= level * top, excess, 0.0)
-    total = w.sum(axis=(1, 2))
-    total = np.where(total > 0, total, 1.0)
-    yy, xx = np.indices(f.shape[1:])
-    return np.stack([(w * yy).sum(axis=(1, 2)) / total, (w * xx).sum(axis=(1, 2)) / total], 1)
 
 
 def _x0_frames(run: TrajectoryRun, band: int) -> np.ndarray:
@@ -129,15 +111,19 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             k1,
         )
     )
-    centre = emission_centre(_x0_frames(run, band))
-    moved = np.hypot(*(centre - centre[-1]).T)
-    kp = _step(settled_from(moved <= POSITION_PX), n)
+    # the layout as the "What to notice" line and the green curve read it (walk 16: a centroid of
+    # the brightest pixels jumped between the halo and a compact source, and said step 24 where
+    # the pictures had the layout from step 15)
+    kp = _step(lm.layout_step, n)
+    r0 = lm.x0_correlation
     out.append(
         Question(
-            "At which step does the position of the bright emission (the halo) in x̂0 stop changing?",
-            "the x̂0 panel while you step forward (▶ one step at a time)",
-            f"From step {kp} ({_sigma(run, kp)}): from there the brightness-weighted centre of x̂0 "
-            f"stays within {POSITION_PX:g} px of where it ends; at step 1 it was {moved[0]:.1f} px away. "
+            "At which step does the layout of x̂0 — where the halo and the other sources sit — stop changing?",
+            "the x̂0 panel while you step forward (▶ one step at a time), and the green curve of "
+            "'when the picture is made'",
+            f"From step {kp} ({_sigma(run, kp)}): from there x̂0's correlation with the final image "
+            f"stays above {LAYOUT_LEVEL:g} (the green curve over its dotted line; the 'What to notice' "
+            f"line says x̂0 has the final layout); at step 1 it was {r0[0]:.2f}. "
             + (
                 "Where things sit is decided early, while the noise is still louder than the signal."
                 if sig[kp - 1] >= signal
@@ -157,9 +143,9 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             + (f" of {lm.final_peak:.3g} Jy/beam" if run.normalization else "")
             + "; "
             + (
-                f"{_steps(kb - kp)} after the position settled: first where, then how bright."
+                f"{_steps(kb - kp)} after the layout settled: first where, then how bright."
                 if kb > kp
-                else "by the time the position settled."
+                else "by the time the layout settled."
             ),
             kp,
             kb,
@@ -174,12 +160,12 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             f"Only at step {kx} of {n} ({_sigma(run, kx)}; the line is at {lm.xt_threshold:.2g}: half-way "
             f"from the {max(lm.xt_correlation[0], 0.0):.2f} step 1's noise already had to 1), "
             + (
-                f"{_steps(kx - kp)} after x̂0 had the emission in place: the model knows the picture "
+                f"{_steps(kx - kp)} after x̂0 had the final layout: the model knows the picture "
                 "before the noise has left x_t."
                 if kx > kp
-                else "as x̂0's emission settled."
+                else "as x̂0's layout settled."
                 if kx == kp
-                else f"{_steps(kp - kx)} before x̂0's emission stopped moving (step {kp}): the last "
+                else f"{_steps(kp - kx)} before x̂0's layout settled (step {kp}): the last "
                 "small shifts happen while the sources already show."
             ),
             kp,

@@ -5,12 +5,10 @@ reveal / restart.  The served lesson is walked in tests/browser/test_browser_les
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from radioviz.app.lesson import (
     TOY,
     LessonState,
-    emission_centre,
     lesson_model,
     toy_question,
     trajectory_questions,
@@ -63,12 +61,6 @@ def _toy(steps: int = 10):
     return {**out, "sigma": list(map(float, sig)), "n": steps}, data
 
 
-def test_the_emission_centre_follows_the_bright_pixels():
-    f = np.zeros((2, 9, 9))
-    f[0, 2, 3] = f[1, 6, 7] = 5.0
-    assert emission_centre(f) == pytest.approx(np.array([[2, 3], [6, 7]]))
-
-
 def test_answers_are_read_from_the_run_not_a_table():
     """Two runs whose picture is made at different steps give different answers and steps."""
     early, late = trajectory_questions(_run(arrive=3.0)), trajectory_questions(_run(arrive=8.0))
@@ -82,6 +74,12 @@ def test_answers_are_read_from_the_run_not_a_table():
         pos, peak, xt = qs[2].answer_at, qs[3].answer_at, qs[4].answer_at
         assert 1 <= pos <= peak <= STEPS and xt >= pos
         assert f"From step {pos} " in qs[2].answer
+    # the layout is the one the "What to notice" line and the process plot read (walk 16: a
+    # centroid of the brightest pixels said step 24 where the pictures had it from step 15)
+    run = _run(arrive=3.0)
+    lm = run.landmarks(0)
+    assert early[2].answer_at == lm.layout_step + 1
+    assert f"stays above {0.9:g}" in early[2].answer
 
 
 def test_the_schedule_answer_is_where_sigma_falls_below_the_datas_own_sigma():
