@@ -196,17 +196,15 @@ def notice(k: int, lm: Landmarks) -> str:
     level = f"{lm.xt_threshold:.2g}"
     start = lm.xt_correlation[0]
     # a deterministic run's final image keeps its starting noise's pattern: say so, or the number
-    # would read as sources in what is still noise
+    # would read as sources in what is still noise (one short clause: the line is drawn on a
+    # canvas of fixed width, and a longer one was cut off — walk 16)
     inherited = (
-        f" Step 1's pure noise already had {start:.2f}: this sampler turns one starting noise into "
-        f"one image, whose faint background keeps the noise's pattern, so x_t must pass {level}."
-        if lm.xt_threshold > XT_LEVEL + 0.05
-        else ""
+        f"; {start:.2f} of it was already in step 1's noise" if lm.xt_threshold > XT_LEVEL + 0.05 else ""
     )
     if lm.xt_step is None or k < lm.xt_step:
         xt = (
             f"x_t still looks like noise: correlation with the final image {rt:.2f} "
-            f"({_from(lm.xt_step, f'above {level}')}).{inherited}"
+            f"({_from(lm.xt_step, f'above {level}')}{inherited})."
         )
     else:
         xt = (
