@@ -31,15 +31,23 @@ from .vetting import (
 # -- votes and agreement -------------------------------------------------------------------------
 
 
-def queue_ids(queue: SurveyQueue, labels: Iterable[Label]) -> dict[str, str]:
-    """{stored candidate id: the queue candidate it belongs to}, by the rule the Fields tab uses
-    too (:mod:`.label_match`): a label given to another scan's candidate of the same field shows
-    on the nearest unlabelled candidate within a few pixels (or the stride)."""
-    labelled: dict[str, int] = {}
+def queue_ids(queue: SurveyQueue, labels: Iterable[Label]) -> dict[tuple[str, str], str]:
+    """{(labeller, stored candidate id): the queue candidate it belongs to}, by the rule the Fields
+    tab uses too (:mod:`.label_match`): a label given to another scan's candidate of the same field
+    shows on the nearest candidate within a few pixels (or the stride) that has no label of its
+    own — *by the same labeller*.  Matched for all labellers at once, one labeller's label on a
+    candidate made the others' labels of another scan's candidate there vanish from its votes
+    (walk 16: "votes: ann halo, bob not halo" became "votes: guest halo" after one key)."""
+    labelled: dict[str, dict[str, int]] = {}
     for lab in labels:
-        labelled[lab.candidate_id] = max(labelled.get(lab.candidate_id, 0), int(lab.stride or 0))
-    listed = ((c.id, c.x, c.y, c.stride) for c in queue.candidates)
-    return match_labels(listed, labelled)
+        own = labelled.setdefault(lab.labeller, {})
+        own[lab.candidate_id] = max(own.get(lab.candidate_id, 0), int(lab.stride or 0))
+    listed = [(c.id, c.x, c.y, c.stride) for c in queue.candidates]
+    return {
+        (who, sid): target
+        for who, own in labelled.items()
+        for sid, target in match_labels(listed, own).items()
+    }
 
 
 def votes_from(labels: Iterable[Label], queue: SurveyQueue | None = None) -> Votes:
@@ -51,7 +59,8 @@ def votes_from(labels: Iterable[Label], queue: SurveyQueue | None = None) -> Vot
     ids = queue_ids(queue, labels) if queue is not None else {}
     out: Votes = {}
     for lab in labels:
-        out.setdefault(ids.get(lab.candidate_id, lab.candidate_id), {})[lab.labeller] = lab.label
+        key = ids.get((lab.labeller, lab.candidate_id), lab.candidate_id)
+        out.setdefault(key, {})[lab.labeller] = lab.label
     return out
 
 
@@ -220,7 +229,7 @@ def vote_rows(queue: SurveyQueue, labels: Iterable[Label]) -> list[dict]:
     ids = queue_ids(queue, labels)
     rows = []
     for lab in labels:
-        c = by_id.get(ids.get(lab.candidate_id, ""))
+        c = by_id.get(ids.get((lab.labeller, lab.candidate_id), ""))
         if c is None:
             continue
         rows.append(

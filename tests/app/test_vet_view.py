@@ -14,6 +14,7 @@ def surveys(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("surveys")
     mp.setenv("RADIOVIZ_SURVEYS", str(root))
+    mp.chdir(root)  # runs a served app left in the working folder's surveys/ are not this test's
     yield root
     mp.undo()
 

@@ -45,3 +45,25 @@ def test_the_vet_queue_shows_a_label_given_to_another_scans_candidate(survey):  
     assert votes_from(labs) == {"f1@9,10": {"ann": "halo"}, "elsewhere@1,1": {"ann": "halo"}}
     rows = vote_rows(q, labs)
     assert [(r["candidate_id"], r["label"]) for r in rows] == [("f1@8,8", "halo")]
+
+
+def test_one_labellers_label_does_not_hide_the_others_votes_from_another_scan(survey):  # noqa: F811
+    """Walk 16: ann and bob had labelled another scan's candidate near f1@8,8; a guest's key on
+    f1@8,8 itself made their votes vanish (the candidate was no longer 'unlabelled')."""
+    q = load_queue(survey)
+    labs = [
+        Label("f1@9,10", "f1", 0, 0, 0.9, "halo", labeller="ann", stride=4),
+        Label("f1@9,10", "f1", 0, 0, 0.9, "not halo", labeller="bob", stride=4),
+    ]
+    assert votes_from(labs, q)["f1@8,8"] == {"ann": "halo", "bob": "not halo"}
+    labs.append(Label("f1@8,8", "f1", 0, 0, 0.9, "halo", labeller="guest-1a2b3c", stride=16))
+    assert votes_from(labs, q)["f1@8,8"] == {"ann": "halo", "bob": "not halo", "guest-1a2b3c": "halo"}
+    rows = vote_rows(q, labs)
+    assert sorted((r["candidate_id"], r["labeller"]) for r in rows) == [
+        ("f1@8,8", "ann"),
+        ("f1@8,8", "bob"),
+        ("f1@8,8", "guest-1a2b3c"),
+    ]
+    # one labeller's own label on the candidate still wins over their label of another scan
+    labs.append(Label("f1@9,10", "f1", 0, 0, 0.9, "unsure", labeller="guest-1a2b3c", stride=4))
+    assert votes_from(labs, q)["f1@8,8"]["guest-1a2b3c"] == "halo"
