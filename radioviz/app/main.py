@@ -36,14 +36,19 @@ def lazy_tabs(*builders: tuple[str, Callable[[], object]]) -> pn.Tabs:
         for name in names[1:]
     ]
     tabs = pn.Tabs((names[0], first), *zip(names[1:], placeholders, strict=True), dynamic=True)
-    built = {0}
+    built = {0: first}
 
     def build(event) -> None:
         i = event.new
-        if i in built or not 0 <= i < len(builders):
+        if not 0 <= i < len(builders):
             return
-        built.add(i)
-        tabs[i] = (names[i], builders[i][1]())
+        if i in built:  # shown again: its figures were built anew in the browser
+            shown = getattr(built[i], "on_shown", None)
+            if shown is not None:
+                shown()
+            return
+        built[i] = builders[i][1]()
+        tabs[i] = (names[i], built[i])
 
     tabs.param.watch(build, "active")
     return tabs

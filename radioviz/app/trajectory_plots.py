@@ -109,6 +109,23 @@ class TrajectoryPlots:
         self.player = ClientPlayer(on_step, name="traj_player")
         self._link_frames()
 
+    def redraw(self) -> None:
+        """Draw the shown step again from the frames the browser holds.  Why: the tab's figures are
+        built anew in the browser each time the tab is shown again, from what the server knows —
+        and the frames are drawn in the browser only (walk 16: x_t grey and "Press Sample" after
+        a visit to another tab).  A change of the cache's tags, on the session's next tick (after
+        the figures exist again), runs the frame code."""
+        cache = self.cache
+
+        def bump() -> None:
+            cache.tags = [int(cache.tags[0]) + 1 if cache.tags else 1]
+
+        doc = cache.document
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(bump)
+        else:
+            bump()
+
     def _link_frames(self) -> None:
         images = (self.xt_panel, self.x0_panel, self.diff_panel)
         pairs = [p for row in self.pair_panels for p in row]
@@ -129,6 +146,7 @@ class TrajectoryPlots:
             }
         )
         self.player.slider.js_on_change("value", frame)
+        self.cache.js_on_change("tags", frame)  # redraw(): the shown step again, from the cache
         # new frames: stop playing, go to the step they were sent at, draw it
         self.cache.js_on_change(
             "data",

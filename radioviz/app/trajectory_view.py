@@ -48,6 +48,7 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         )
         for name in SHARED:
             setattr(self, name, getattr(plots, name))
+        self._plots = plots
         self.progress = pn.indicators.Progress(
             value=self.param.percent, max=100, visible=self.param.busy, sizing_mode="stretch_width"
         )
@@ -244,6 +245,10 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         self.player.show(self.step + 1)
 
     # -- layout ----------------------------------------------------------------------------------------
+
+    def on_shown(self) -> None:
+        """The tab is shown again (``main.lazy_tabs``): its browser-drawn frames are drawn again."""
+        self._plots.redraw()
 
     def __panel__(self):
         return layout(self)

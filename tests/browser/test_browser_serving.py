@@ -30,6 +30,22 @@ def test_a_session_builds_each_tab_when_it_is_first_shown(tmp_path):
     tabs.active = 0
     tabs.active = 2
     assert calls == ["A", "C"]  # built once
+
+    class Shown(pn.viewable.Viewer):  # told when shown again (its browser-drawn frames redrawn)
+        times = 0
+
+        def on_shown(self):
+            Shown.times += 1
+
+        def __panel__(self):
+            return pn.pane.Markdown("x")
+
+    tabs = lazy_tabs(("A", lambda: pn.pane.Markdown("a")), ("S", Shown))
+    tabs.active = 1
+    assert Shown.times == 0
+    tabs.active = 0
+    tabs.active = 1
+    assert Shown.times == 1
     app = create_app(labels_path=str(tmp_path / "labels.sqlite"))
     tabs = app[1]
     assert list(tabs._names) == ["Fields", *TABS]

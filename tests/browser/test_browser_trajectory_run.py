@@ -123,3 +123,32 @@ def test_each_formula_toggle_sits_under_its_sentence_with_a_gap_before_the_next(
     gaps = page.evaluate(TOGGLE_GAPS)
     assert all(above <= 6 for above, _ in gaps), gaps  # close under its own sentence
     assert all(below >= 12 for _, below in gaps), gaps  # a paragraph's gap before what follows
+
+
+def test_a_run_is_still_shown_after_another_tab_was_opened(page):  # noqa: F811
+    """Walk 16: Sample, open another tab, come back: the step line said "Press Sample", x_t was
+    grey and x̂0 flat, while the captions still described the run (the frames live in the
+    browser, and the tab's figures were built again without them)."""
+    from playwright.sync_api import expect
+
+    _tab(page, "Trajectory")
+    sample = page.get_by_role("button", name="Sample", exact=True)
+    sample.wait_for(timeout=60000)
+    _pick_model(page, "edm_gleam")
+    _set_number(page, "Steps", 4)
+    steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
+    expect(steps.first).to_have_value("4", timeout=30000)
+    sample.click()
+    expect(page.get_by_text("4 recorded steps").first).to_be_visible(timeout=300000)
+    shown = (
+        "() => { const d = Bokeh.documents[0]; const t = d.get_model_by_name('traj_step_text');"
+        " const s = d.get_model_by_name('traj_xt'); return t && t.text.startsWith('step ')"
+        " && Array.from(s.data.image[0]).some((v) => v !== 0); }"
+    )
+    page.wait_for_function(shown, timeout=30000)
+    _tab(page, "Models")
+    page.get_by_text("Quality (").first.wait_for(timeout=120000)
+    _tab(page, "Trajectory")
+    sample.wait_for(timeout=60000)
+    page.wait_for_function(shown, timeout=30000)
+    expect(page.get_by_text("Press Sample (or use the Generate tab")).to_have_count(0)
