@@ -29,7 +29,10 @@ def layout(view) -> pn.Column:
         pn.widgets.RadioButtonGroup.from_param(view.param.scale, label="Colour scale"),
         pn.pane.Markdown(SCALE_HELP),
         pn.Row(
-            pn.widgets.Button.from_param(view.param.run, label="Sample", color="primary"),
+            # greyed while a run is made (walk 16: a second press was taken silently)
+            pn.widgets.Button.from_param(
+                view.param.run, label="Sample", color="primary", disabled=view.param.busy
+            ),
             view.cancel_button,
         ),
         use,

@@ -76,7 +76,13 @@ class TrajectoryState(param.Parameterized):
         self.model_calls = 0
         self.hist_range = (-1.0, 1.0)
         self._cancel = threading.Event()  # set by Cancel, read at each network call
-        gens = {n: c for n, c in resources.generator_cards().items() if c.kind in ("ddpm", "edm")}
+        # a model that needs a drawn mask is not offered: this tab has no mask to give it (walk 16:
+        # it sampled a near-blank field)
+        gens = {
+            n: c
+            for n, c in resources.generator_cards().items()
+            if c.kind in ("ddpm", "edm") and "mask" not in (c.conditions or [])
+        }
         self.param.model.objects = model_options(gens)
         if gens:
             self.model = default_generator(gens, kinds=("edm", "ddpm")) or list(gens)[0]

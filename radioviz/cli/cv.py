@@ -54,7 +54,12 @@ def _detector_options(g) -> None:
     g.add_argument("--screen-seeds", type=int, default=2)
     g.add_argument("--inject-seeds", type=int, default=5, help="detector seeds that run the injections")
     g.add_argument("--inject-archs", nargs="+", default=["L"])
-    g.add_argument("--final-variant", default="clsw", choices=["cls", "clsw"])
+    g.add_argument(
+        "--final-variant",
+        default="clsw",
+        choices=[v for v, (change, _) in VARIANTS.items() if change.get("classes")],
+        help="the recipe the shipped class detector is trained with (a class-detector variant)",
+    )
     g.add_argument("--labeller-seeds", type=int, default=2)
     g.add_argument("--labeller-one-class", dest="labeller_classes", action="store_false")
 

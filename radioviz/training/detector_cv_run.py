@@ -416,7 +416,7 @@ def final_class_detector(a, fs, cfg) -> Path:
     final = replace(cfg, **change)
     cmd = (
         f"radioviz train segmenter --data {a.data} --classes --class-weight {final.class_weight:g} "
-        f"--steps {final.steps} --cv {cv_path} --out {a.out}"
+        f"--steps {final.steps}{' --residual' if final.residual else ''} --cv {cv_path} --out {a.out}"
     )
     out, card = train_segmenter(a.data, a.out, final, resume=True, cv=cv, command=cmd, log=a.log)
     path = Path(a.out).with_suffix(".json")

@@ -174,3 +174,25 @@ def test_a_seed_past_the_libraries_range_is_refused_in_words_and_the_seed_kept(v
     v.seed_input._process_events({"value": 1e16})
     assert v.status.object.endswith(": the number typed is far larger — refused, kept 4,294,967,295.")
     assert "e+" not in v.status.object
+
+
+def test_no_mask_model_is_offered_and_sample_is_greyed_while_a_run_is_made():
+    """Walk 16: a mask-conditioned model sampled a near-blank field here (the tab has no mask to
+    give it), and a second Sample press during a run was taken silently."""
+    import panel as pn
+
+    from radioviz.app import resources
+    from radioviz.app.trajectory_view import TrajectoryView
+
+    t = TrajectoryView(AppSession())
+    offered = set(t.param.model.objects.values() if isinstance(t.param.model.objects, dict) else [])
+    offered = offered or set(t.param.model.objects)
+    masked = {n for n, c in resources.generator_cards().items() if "mask" in (c.conditions or [])}
+    assert offered and not offered & masked
+    page = t.__panel__()
+    sample = [w for w in page.select(pn.widgets.Button) if w.label == "Sample"][0]
+    assert not sample.disabled
+    t.busy = True
+    assert sample.disabled
+    t.busy = False
+    assert not sample.disabled
