@@ -65,7 +65,7 @@ class ImagePanel:
             "image", x=0, y=0, dw=size, dh=size, source=self.source, color_mapper=self.mapper
         )
         # small values as 6e-3, never "−0.00" cut off at the edge nor "6.000e-3" (x̂0 − x_t late in a run)
-        formatter = CustomJSTickFormatter(code=_SHORT_TICK)
+        formatter = self._plain_ticks = CustomJSTickFormatter(code=_SHORT_TICK)
         self.colorbar = ColorBar(color_mapper=self.mapper, width=10, padding=2, formatter=formatter)
         fig.add_layout(self.colorbar, "right")
         lean(fig)
@@ -124,14 +124,22 @@ class ImagePanel:
 
     def label_levels(self, colorbar: dict | None, palette: str = "gray", how: str = "") -> None:
         """Show display levels (a stretch, 0…1) with the colorbar ticked in data units (``colorbar``:
-        ticker, major_label_overrides and title, as ``sky.colorbar_opts`` gives; the units go in the
-        plot's title with ``how``, the bar has no room); None: plain values again."""
-        opts = {"ticker": "auto", "major_label_overrides": {}, **(colorbar or {})}
+        ticker, formatter and title, as ``sky.colorbar_opts`` gives; the units go in the plot's
+        title with ``how``, the bar has no room); None: plain values again."""
+        opts = {"ticker": "auto", "formatter": self._plain_ticks, **(colorbar or {})}
         unit = opts.pop("title", None)
         title = f"{self.title} ({unit}{', ' + how if how else ''})" if unit else self.title
 
         def push():
-            self.colorbar.update(**opts)
+            # a new ColorBar, not new ticks on the old one: the browser's colorbar keeps the ticker
+            # and formatter it was built with (walk 16: the previous run's labels, or bare levels
+            # 0.2 … 0.8, on a Jy/beam bar until the page was reloaded)
+            old = self.colorbar
+            bar = ColorBar(
+                color_mapper=self.mapper, width=old.width, padding=old.padding, visible=old.visible, **opts
+            )
+            self.figure.right = [bar if r is old else r for r in self.figure.right]
+            self.colorbar = bar
             self.mapper.palette = PALETTES[palette]
             self.figure.title.text = title
 

@@ -104,6 +104,24 @@ def sky_axes(wcs: WCS, shape: tuple[int, int]) -> dict:
     return out
 
 
+#: A display level's label: the one given for the nearest tick (labels are read by position, with a
+#: tolerance, never by a float key — ``major_label_overrides`` keyed by float missed in the browser,
+#: and bare levels "0.2 … 0.8" showed on a Jy/beam bar; walk 16)
+_LEVEL_LABEL = """
+let best = -1, gap = Infinity;
+for (let i = 0; i < pos.length; i++) {
+  const d = Math.abs(pos[i] - tick);
+  if (d < gap) { gap = d; best = i; }
+}
+return best >= 0 && gap < 1e-6 ? labels[best] : '';
+"""
+
+
+def level_formatter(positions: list[float], labels: list[str]) -> CustomJSTickFormatter:
+    """Tick labels for a colorbar of display levels: ``labels[i]`` at ``positions[i]``."""
+    return CustomJSTickFormatter(args={"pos": list(positions), "labels": list(labels)}, code=_LEVEL_LABEL)
+
+
 def colorbar_opts(plane: np.ndarray, stretch: str, percentile: float, nticks: int = 6) -> dict:
     """Colorbar options for an image shown as display levels: ticks where round Jy/beam values
     fall, labelled in Jy/beam (mJy/beam below 1 Jy/beam)."""
@@ -124,7 +142,7 @@ def colorbar_opts(plane: np.ndarray, stretch: str, percentile: float, nticks: in
     title = "mJy/beam" if max(abs(vmin), abs(vmax)) < 1 else "Jy/beam"
     return {
         "ticker": FixedTicker(ticks=ticks),
-        "major_label_overrides": labels,
+        "formatter": level_formatter(ticks, [labels[t] for t in ticks]),
         "title": title,
     }
 

@@ -215,7 +215,7 @@ class SkyFigure:
             self.colorbar.visible = colorbar is not None and rgb is None
             if colorbar:
                 self.colorbar.ticker.ticks = colorbar["ticker"].ticks
-                self.colorbar.major_label_overrides = colorbar["major_label_overrides"]
+                self.colorbar.formatter = colorbar["formatter"]
                 self.colorbar.title = colorbar["title"]
 
         on_session(apply, self.fig)

@@ -164,11 +164,17 @@ def test_the_default_scale_shows_each_stage_and_states_the_fixed_range():
     assert d["x0"][0].max() > 0.05  # the faint first guess is visible (not a flat grey) …
     assert d["x0"][-1].max() == pytest.approx(1.0, abs=0.01)  # … and the final image fills the stretch
     bar = t.x0_panel.colorbar
-    assert bar.major_label_overrides and t.x0_panel.figure.title.text == "predicted x̂0 (Jy/beam, asinh)"
+    # labelled by position (a float-keyed override had missed in the browser: bare levels showed)
+    assert bar.formatter.args["labels"] and len(bar.formatter.args["pos"]) == len(bar.ticker.ticks)
+    assert t.x0_panel.figure.title.text == "predicted x̂0 (Jy/beam, asinh)"
+    # a new colorbar in the figure, not new ticks on the old (the browser kept the old ones)
+    assert bar in t.x0_panel.figure.right and bar.color_mapper is t.x0_panel.mapper
     assert "% of final" in d["title_x0"][0]
     t.scale = "fixed"  # the other scales are still there, as they were
     assert t.cache.data["xt_lo"][0] == -1.0 and t.cache.data["diff_hi"][0] == 2.0
-    assert t.x0_panel.colorbar.major_label_overrides == {} and t.x0_panel.figure.title.text == "predicted x̂0"
+    assert t.x0_panel.colorbar.formatter is t.x0_panel._plain_ticks and t.x0_panel.colorbar is not bar
+    assert t.x0_panel.figure.right.count(t.x0_panel.colorbar) == 1 and bar not in t.x0_panel.figure.right
+    assert t.x0_panel.figure.title.text == "predicted x̂0"
 
 
 def test_the_process_plot_holds_the_numbers_the_text_quotes():
