@@ -23,21 +23,29 @@ def _axis_is(n: int) -> str:
     return f"() => {{ const [a, b] = ({SCHEDULE_X})(); return a <= 1 && a > 0 && b >= {n} && b < {n + 1}; }}"
 
 
+def _sample_edm_in_trajectory(pg, steps: int):
+    """Open the Trajectory tab, sample edm_gleam for ``steps`` Heun steps; the Sample button."""
+    from playwright.sync_api import expect
+
+    _tab(pg, "Trajectory")
+    sample = pg.get_by_role("button", name="Sample", exact=True)
+    sample.wait_for(timeout=60000)
+    _pick_model(pg, "edm_gleam")
+    _set_number(pg, "Steps", steps)
+    box = pg.locator(".bk-input-group", has=pg.get_by_text("Steps", exact=True)).locator("input")
+    expect(box.first).to_have_value(str(steps), timeout=30000)
+    sample.click()
+    expect(pg.get_by_text(f"{steps} recorded steps").first).to_be_visible(timeout=300000)
+    return sample
+
+
 def test_model_switch_marks_the_old_run_and_generate_result_gets_its_own_schedule_axis(page):  # noqa: F811
     """EDM run, then DDPM picked: the run stays with its EDM captions, greyed, "from the previous
     settings — press Sample".  Then a 3-step Generate result after the 4-step run (and the tab
     shown again, which pinned the old auto range): the schedule's axis is its own 3 steps."""
     from playwright.sync_api import expect
 
-    _tab(page, "Trajectory")
-    sample = page.get_by_role("button", name="Sample", exact=True)
-    sample.wait_for(timeout=60000)
-    _pick_model(page, "edm_gleam")
-    _set_number(page, "Steps", 4)
-    steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
-    expect(steps.first).to_have_value("4", timeout=30000)
-    sample.click()
-    expect(page.get_by_text("4 recorded steps").first).to_be_visible(timeout=300000)
+    _sample_edm_in_trajectory(page, 4)
     page.wait_for_function(_axis_is(4), timeout=30000)
     expect(page.get_by_text("the model's current guess of the clean image").first).to_be_visible()
     # the formula is one click away: hidden until its "The formula" toggle is opened (#28 item 3)
@@ -131,15 +139,7 @@ def test_a_run_is_still_shown_after_another_tab_was_opened(page):  # noqa: F811
     browser, and the tab's figures were built again without them)."""
     from playwright.sync_api import expect
 
-    _tab(page, "Trajectory")
-    sample = page.get_by_role("button", name="Sample", exact=True)
-    sample.wait_for(timeout=60000)
-    _pick_model(page, "edm_gleam")
-    _set_number(page, "Steps", 4)
-    steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
-    expect(steps.first).to_have_value("4", timeout=30000)
-    sample.click()
-    expect(page.get_by_text("4 recorded steps").first).to_be_visible(timeout=300000)
+    sample = _sample_edm_in_trajectory(page, 4)
     shown = (
         "() => { const d = Bokeh.documents[0]; const t = d.get_model_by_name('traj_step_text');"
         " const s = d.get_model_by_name('traj_xt'); return t && t.text.startsWith('step ')"
