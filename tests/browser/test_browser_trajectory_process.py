@@ -48,17 +48,10 @@ def _check_notice(shown: dict, k: int) -> None:
 
 
 def test_notice_is_computed_from_the_frames_and_the_process_marker_moves(page):  # noqa: F811
-    from playwright.sync_api import expect
 
-    _tab(page, "Trajectory")
-    sample = page.get_by_role("button", name="Sample", exact=True)
-    sample.wait_for(timeout=60000)
-    _pick_model(page, "edm_gleam")
-    _set_number(page, "Steps", STEPS)
-    steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
-    expect(steps.first).to_have_value(str(STEPS), timeout=30000)
-    sample.click()
-    expect(page.get_by_text(f"{STEPS} recorded steps").first).to_be_visible(timeout=300000)
+    from .test_browser_trajectory_run import _sample_edm_in_trajectory
+
+    _sample_edm_in_trajectory(page, STEPS)
     page.wait_for_function(AT, arg=1, timeout=30000)
     for k in (1, STEPS // 2, STEPS - 1, STEPS):  # scrubbed in the browser: text and marker follow
         page.evaluate(GO_TO, k)
