@@ -178,8 +178,9 @@ def trajectory_questions(run: TrajectoryRun, band: int = 0) -> list[Question]:
             "How much does the last step still change? Read the colorbar of x̂0 − x_t.",
             "the x̂0 − x_t panel and its 'max |Δ|' label, at step 1 and at the last step",
             f"Almost nothing: max |Δ| is {last:.3g} at step {n}, against {first:.3g} at step 1 "
-            f"({first / max(last, 1e-12):.0f}× smaller). On the 'per frame' scale the difference would still "
-            "fill the colours: always read the colorbar.",
+            f"({first / max(last, 1e-12):.0f}× smaller). On the default 'stages' scale the "
+            "panel still fills its colours at every step (its range follows the step's own difference): "
+            "always read the colorbar.",
             1,
             n,
         )

@@ -199,7 +199,9 @@ def notice(k: int, lm: Landmarks) -> str:
     # would read as sources in what is still noise (one short clause: the line is drawn on a
     # canvas of fixed width, and a longer one was cut off — walk 16)
     inherited = (
-        f"; {start:.2f} of it was already in step 1's noise" if lm.xt_threshold > XT_LEVEL + 0.05 else ""
+        f"; {start:.2f} of it was already in step 1's noise"
+        if lm.xt_threshold > XT_LEVEL + 0.05 and k > 0  # at step 1 it would say r of itself
+        else ""
     )
     if lm.xt_step is None or k < lm.xt_step:
         xt = (
