@@ -117,11 +117,14 @@ class FieldsVetting(FieldsCutouts):
         self.refresh()
 
     def refresh(self):
-        """Button: re-read the store so other sessions' labels show."""
-        self.refresh_labels()
-        self._refresh_table()
-        self._draw_marks()
-        self._status.object = f"Labels re-read from the store: {self.progress_text()}."
+        """Button (and the store becoming free again): re-read the store so other sessions' labels
+        show.  Under the candidate list's lock: run beside a threshold change, it had rebuilt the
+        table from the old list after the new one was shown (20 rows under "0 candidate(s)")."""
+        with self._vet_lock:
+            self.refresh_labels()
+            self._refresh_table()
+            self._draw_marks()
+            self._status.object = f"Labels re-read from the store: {self.progress_text()}."
 
     def export_bytes(self, suffix: str) -> io.BytesIO:
         with tempfile.TemporaryDirectory() as d:
