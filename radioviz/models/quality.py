@@ -173,10 +173,8 @@ def picker_label(name: str, card: dict) -> str:
 
 def _ranking_error(q: Quality) -> float:
     """The histogram error a default is chosen by: the mean over seeds where measured (one seed's
-    number moves by ±0.03–0.08 with the seed), else the one seed's."""
-    if q.hist_err_seeds:
-        return q.hist_err_seeds[1]
-    return q.hist_err if q.hist_err is not None else float("inf")
+    number moves by ±0.03–0.08 with the seed), else the one seed's: what the bar judged."""
+    return q.judged_hist_err if q.judged_hist_err is not None else float("inf")
 
 
 def beam_limited(card) -> bool:

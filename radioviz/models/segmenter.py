@@ -290,30 +290,31 @@ class Detector:
     def has_classes(self) -> bool:
         return len(self.classes) > 1
 
+    def _one_pass(self, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(uncalibrated halo map, (K, H, W) per-class probabilities or None for a one-class
+        detector) of one network pass over a scaled input."""
+        logits = predict_logits(self.net, scaled, self.tile)
+        if logits.ndim == 2:
+            return (1 / (1 + np.exp(-logits))).astype(np.float32), None
+        p = class_probabilities(logits)
+        return p[self.classes.index("halo")], p
+
     def raw_class_probabilities(self, scaled: np.ndarray) -> np.ndarray | None:
         """(K, H, W) per-class probabilities (None for a one-class detector)."""
-        if not self.has_classes:
-            return None
-        return class_probabilities(predict_logits(self.net, scaled, self.tile))
+        return self._one_pass(scaled)[1] if self.has_classes else None
 
     def raw_probability(self, scaled: np.ndarray, mode: str = "halo") -> np.ndarray:
         """The uncalibrated map: halo probability, or any extended emission (``mode="diffuse"``)."""
-        logits = predict_logits(self.net, scaled, self.tile)
-        if logits.ndim == 2:
-            return (1 / (1 + np.exp(-logits))).astype(np.float32)
-        p = class_probabilities(logits)
-        return p[self.classes.index("halo")] if mode == "halo" else 1 - p[self.classes.index("background")]
+        halo, p = self._one_pass(scaled)
+        return halo if mode == "halo" or p is None else 1 - p[self.classes.index("background")]
 
     def maps(self, field):
         """(calibrated halo map, per-class probabilities (K, H, W) or None for a one-class
         detector, gridded field) of one network pass: a scan needs both, and the input (with any
         residual group) and the pass are the costly part."""
         field = self.grid(field)
-        logits = predict_logits(self.net, field.scaled(self.net.inputs), self.tile)
-        if logits.ndim == 2:
-            return self.calibration((1 / (1 + np.exp(-logits))).astype(np.float32)), None, field
-        p = class_probabilities(logits)
-        return self.calibration(p[self.classes.index("halo")]), p, field
+        halo, p = self._one_pass(field.scaled(self.net.inputs))
+        return self.calibration(halo), p, field
 
     def probability(self, field, mode: str = "halo"):
         """(calibrated map, gridded field) of a SourceStack / ClippedStack / GriddedField.  The
