@@ -50,12 +50,6 @@ class Question:
     player: str = TRAJECTORY
 
 
-def _x0_frames(run: TrajectoryRun, band: int) -> np.ndarray:
-    x0 = np.stack([d[0] for d in run.trajectory.denoised])
-    flux = run.flux(x0)
-    return (flux if flux is not None else x0)[:, band]
-
-
 def _step(k: int | None, n: int) -> int:
     """A 0-based landmark as the player's 1-based step (never reached: the last step)."""
     return n if k is None else k + 1

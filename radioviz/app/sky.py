@@ -128,7 +128,7 @@ def colorbar_opts(plane: np.ndarray, stretch: str, percentile: float, nticks: in
     vmin, vmax = stretch_limits(plane, percentile)
     raw = np.linspace(vmin, vmax, 200)
     levels = stretch_values(raw, stretch, vmin, vmax)
-    ticks, labels = [], {}
+    ticks, labels = [], []
     for target in np.linspace(0, 1, nticks):
         v = float(np.interp(target, levels, raw))
         if v != 0:
@@ -138,11 +138,11 @@ def colorbar_opts(plane: np.ndarray, stretch: str, percentile: float, nticks: in
         if ticks and pos - ticks[-1] < 0.06:
             continue
         ticks.append(pos)
-        labels[pos] = f"{v * 1e3:.3g}" if max(abs(vmin), abs(vmax)) < 1 else f"{v:.3g}"
+        labels.append(f"{v * 1e3:.3g}" if max(abs(vmin), abs(vmax)) < 1 else f"{v:.3g}")
     title = "mJy/beam" if max(abs(vmin), abs(vmax)) < 1 else "Jy/beam"
     return {
         "ticker": FixedTicker(ticks=ticks),
-        "formatter": level_formatter(ticks, [labels[t] for t in ticks]),
+        "formatter": level_formatter(ticks, labels),
         "title": title,
     }
 
