@@ -107,7 +107,7 @@ class TrajectoryState(param.Parameterized):
         DDPM meets the bar at ω = 2, not without guidance."""
         card = self.card()
         label = "H" if "H" in ((card.labels if card else None) or []) else None
-        omega = default_guidance(card) if label and card and accepted(card)["guidance"] else 0.0
+        omega = default_guidance(card) if label and card else 0.0  # 0 for a model without guidance
         return {"label": label, **({"guidance": omega} if omega else {})}
 
     def stride(self) -> int:
