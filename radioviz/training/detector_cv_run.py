@@ -100,6 +100,8 @@ VARIANTS = {
     "cw-alpha": ({"classes": True, "class_weight": 3.0, "steps": 3000, "spectral_index": True}, 0),
     # ... and the bands with their compact sources subtracted (data.compact_residual)
     "cw-res": ({"classes": True, "class_weight": 3.0, "steps": 3000, "residual": True}, 0),
+    # ... trained twice as long (capacity: halo-at-peak rose with the steps on seed 0)
+    "cw-res-s6000": ({"classes": True, "class_weight": 3.0, "steps": 6000, "residual": True}, 0),
 }
 NAMES = {
     "full": "detector",
@@ -117,6 +119,7 @@ NAMES = {
     "cw-s6000": "class detector, 6000 steps",
     "cw-alpha": "class detector + spectral index input",
     "cw-res": "class detector + compact-source residual input",
+    "cw-res-s6000": "class detector + residual, 6000 steps",
     "noinj": "− injections",
     "noreal": "− real-halo weak labels",
     "nohard": "− hard negatives",
