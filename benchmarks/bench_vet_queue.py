@@ -147,7 +147,7 @@ def run(presses: int) -> dict:
     from radioviz.scan.queue import load_queue
 
     out: dict = {"uptime_before": _uptime()}
-    with tempfile.TemporaryDirectory(prefix="radioviz-bench-vet-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="radioviz-bench-vet-", ignore_cleanup_errors=True) as tmp:
         os.environ["RADIOVIZ_SURVEYS"] = tmp
         t0 = time.perf_counter()
         run_dir = _survey(Path(tmp))
@@ -224,9 +224,14 @@ def main():
         return
     res = run(a.presses)
     print(json.dumps(res, indent=2))
-    if a.json:
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+    if a.json:  # one more run in the file's list (the runs before it are kept)
+        path = Path(a.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = json.loads(path.read_text()) if path.exists() else {}
+        record.setdefault("command", "python benchmarks/bench_vet_queue.py --presses 100")
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        record.setdefault("runs", []).append({**res, "commit": commit.stdout.strip()})
+        path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -197,14 +197,27 @@ class Vetter(JSComponent):
       };
       document.addEventListener("keydown", onKey);
       const redraw = () => draw(model.index);
-      const watched = [];
-      const watch = (signal) => { signal.connect(redraw); watched.push(signal); };
-      const cache = get("rv-cache");
-      if (cache) {
-        watch(cache.properties.data.change);
-        watch(cache.patching);
-        watch(cache.streaming);
-      }
+      // the cache source is watched once it is in the document: a page whose tab is built while
+      // the server is busy can render this view before the figure carrying the cache arrives, and
+      // a view that never heard the cache's data stayed on "no candidate" (CI, session 16)
+      let watched = [], cacheSeen = null, removed = false;
+      const hookCache = () => {
+        const cache = get("rv-cache");
+        if (cache === cacheSeen) return false;
+        for (const s of watched) s.disconnect(redraw);
+        cacheSeen = cache || null;
+        watched = cache ? [cache.properties.data.change, cache.patching, cache.streaming] : [];
+        for (const s of watched) s.connect(redraw);
+        return true;
+      };
+      hookCache();
+      const waitForCache = () => {
+        if (removed) return;
+        if (cacheSeen === null) hookCache();
+        if (cacheSeen !== null) redraw();
+        else setTimeout(waitForCache, 100);
+      };
+      if (cacheSeen === null) setTimeout(waitForCache, 100);
       // a row selected by a click moves the cursor; a selection that arrives late from an older
       // move (the table's own echo, or the server's, behind a busy server) must not pull it back
       let lastClick = -1e9, lastKey = -1e9;
@@ -226,6 +239,7 @@ class Vetter(JSComponent):
         for (let n = view.el; n; n = n.parentNode || n.host) if (n.scrollTop > 0) n.scrollTop = 0;
       });
       model.on("remove", () => {
+        removed = true;
         document.removeEventListener("keydown", onKey);
         document.removeEventListener("pointerdown", onPointer, true);
         for (const s of watched) s.disconnect(redraw);

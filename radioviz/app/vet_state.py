@@ -142,9 +142,11 @@ class VetState(param.Parameterized):
             self.param.fields.objects = queue.fields
             self.param.update(class_name="", fields=[], like="")
             self.similarity = {}
-            self.read_votes()
-            self.apply()
-        self.status = self.queue_summary()
+            try:  # a store that cannot be read is reported, and the queue is shown without its votes
+                self.read_votes()
+            finally:
+                self.apply()
+                self.status = self.queue_summary()
 
     def queue_summary(self) -> str:
         """The status line of the ranked queue: the survey, its size, detector and settings."""

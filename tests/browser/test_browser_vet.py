@@ -74,7 +74,11 @@ def _vet_page(browser, url, name):
     page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
     page.get_by_text("Vet", exact=True).first.click()
     head = page.locator(".rv-vet-head")
-    expect(head).to_contain_text("Candidate 1/", timeout=SLOW)
+    try:
+        expect(head).to_contain_text("Candidate 1/", timeout=SLOW)
+    except AssertionError as exc:  # what the page said about its queue (a rare CI failure)
+        said = {c: page.locator(c).all_inner_texts() for c in (".vet-status", ".alert", ".rv-vet-head")}
+        raise AssertionError(f"{exc}\npage: {said}") from None
     box = page.locator("input[placeholder^='your name']:visible")
     box.fill(name)
     box.press("Enter")
