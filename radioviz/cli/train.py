@@ -155,7 +155,7 @@ def _register_diffusion(tsub, kind: str, help: str) -> None:
             help="what the network outputs: the noise ε (Ho et al.) or v = √ᾱ·ε − √(1−ᾱ)·x0 (Salimans & Ho), "
             "whose clean-image estimate never amplifies the network's error",
         )
-    if kind == "edm":
+    if kind in ("edm", "ddpm"):
         d.add_argument(
             "--beam",
             action="store_true",

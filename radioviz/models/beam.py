@@ -20,6 +20,8 @@ import torch
 from torch import nn
 
 from ..io.bands import GLEAM_BANDS, GLEAM_PIXEL_DEG, beam_fwhm_arcmin
+from .prediction import check as check_prediction
+from .prediction import output_from_x0, x0_from_output
 
 
 def gleam_beam_fwhm_px(bands=GLEAM_BANDS) -> list[float]:
@@ -102,7 +104,8 @@ class BeamLayer(nn.Module):
             "z_clip": self.z_clip,
             "amplitude_floor": self.floor,
             "operation": "Fourier projection in Jy/beam: what the beam passes below its floor removed",
-            "applied_to": "the denoiser's clean-image estimate x̂0 (EDMPrecond) and the training target",
+            "applied_to": "the denoiser's clean-image estimate x̂0 (EDMPrecond; a DDPM's through "
+            "BeamLimitedDDPM) and the training target",
         }
 
     @classmethod
@@ -114,3 +117,35 @@ class BeamLayer(nn.Module):
             float(beam.get("z_clip", 2.0)),
             float(beam.get("amplitude_floor", AMPLITUDE_FLOOR)),
         )
+
+
+class BeamLimitedDDPM(nn.Module):
+    """A DDPM network whose every clean-image estimate is beam-limited: its output at x_t is
+    replaced by the output that stands for x̂0 passed through the beam.
+
+    The DDPM's counterpart of :class:`~radioviz.models.precond.EDMPrecond`'s ``beam``: samplers,
+    lessons and the ε they see are unchanged (the wrapper answers in the network's own
+    prediction, ε or v), and the training loss on this output is the loss on the beam-limited
+    x̂0 with the prediction's own weighting.  The DDPM's images are the asinh stretch times
+    ``data_scale``, so the beam sees x̂0 / data_scale.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        beam: BeamLayer,
+        prediction: str,
+        alphas_cumprod: torch.Tensor,
+        data_scale: float = 1.0,
+    ):
+        super().__init__()
+        self.net, self.beam, self.prediction = net, beam, check_prediction(prediction)
+        self.data_scale = float(data_scale)
+        self.register_buffer("acp", alphas_cumprod.detach().float().clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, **cond) -> torch.Tensor:
+        out = self.net(x, t, **cond)
+        a = self.acp[t.long()].reshape(-1, *([1] * (x.ndim - 1)))
+        x0 = x0_from_output(self.prediction, out, x, a)
+        limited = self.beam(x0 / self.data_scale) * self.data_scale
+        return output_from_x0(self.prediction, limited, x, a)

@@ -36,6 +36,20 @@ def eps_from_output(prediction: str, out: torch.Tensor, x_t: torch.Tensor, a: to
     return out
 
 
+def x0_from_output(prediction: str, out: torch.Tensor, x_t: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The clean-image estimate x̂0 the network's output at x_t stands for."""
+    if check(prediction) == "v":
+        return a.sqrt() * x_t - (1 - a).sqrt() * out
+    return (x_t - (1 - a).sqrt() * out) / a.sqrt()
+
+
+def output_from_x0(prediction: str, x0: torch.Tensor, x_t: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The output that stands for ``x0`` at x_t (the inverse of :func:`x0_from_output`)."""
+    if check(prediction) == "v":
+        return (a.sqrt() * x_t - x0) / (1 - a).sqrt()
+    return (x_t - a.sqrt() * x0) / (1 - a).sqrt()
+
+
 def as_eps_model(model, prediction: str, alphas_cumprod: torch.Tensor):
     """``model(x_t, t, **cond)`` as an ε-model with the same call (the identity for an ε-network)."""
     if check(prediction) == "epsilon":

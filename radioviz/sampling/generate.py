@@ -26,7 +26,7 @@ from ..data.flux import FluxTransform
 from ..data.preprocess import Preprocessing, apply_dead_band
 from ..errors import InputError
 from ..models import registry
-from ..models.beam import BeamLayer
+from ..models.beam import BeamLayer, BeamLimitedDDPM
 from ..models.card import GENERATOR_KINDS, CheckpointError
 from ..models.checkpoint import ModelCard, load_checkpoint
 from ..models.device import model_device, place
@@ -221,16 +221,20 @@ def _target(model, card: ModelCard, cond: dict, uncond: dict, guidance: float) -
         )
     if card.kind == "ddpm":
         sched = DiscreteSchedule(**(card.schedule or {}))
+        pc = card.precond or {}
+        scale = float(pc.get("data_scale", 1.0))
+        beam = _beam(card, pc.get("beam"))
+        if beam is not None:  # every x̂0 beam-limited (issue #30)
+            model = BeamLimitedDDPM(model, beam, _prediction(card), sched.alphas_cumprod, scale).to(device)
         eps = _guided(as_eps_model(model, _prediction(card), sched.alphas_cumprod), cond, uncond, guidance)
         # x̂0 clipped to the data range at every step, as in Ho et al.'s sampler: an ε error at
         # large t is amplified by 1/√ᾱ_t (≈ 156 at t = 999) and otherwise derails the path
-        scale = float((card.precond or {}).get("data_scale", 1.0))
         clip = CLIP_X0 * scale
         den = EpsDenoiser(eps, sched, clip_x0=clip)
         return Target(eps=eps, schedule=sched, denoiser=den, clip_x0=clip, data_scale=scale, device=device)
     pc = card.precond or {}
     beam = _beam(card, pc.get("beam"))
-    den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0), beam=beam)
+    den = EDMPrecond(model, pc.get("sigma_data", 0.5), pc.get("time_scale", 250.0), beam=beam).to(device)
     lo, hi = card.sigma_range or (0.002, 80.0)
     return Target(denoiser=_guided(den, cond, uncond, guidance), sigma_range=(lo, hi), device=device)
 

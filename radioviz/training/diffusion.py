@@ -26,7 +26,7 @@ from ..data.dataset import Dataset
 from ..data.flux import FluxTransform, peak_flux
 from ..data.preprocess import Preprocessing
 from ..io.bands import GLEAM_BANDS
-from ..models.beam import BeamLayer, gleam_beam_fwhm_px
+from ..models.beam import BeamLayer, BeamLimitedDDPM, gleam_beam_fwhm_px
 from ..models.card import ModelCard
 from ..models.checkpoint import save_checkpoint
 from ..models.classifiers import count_parameters
@@ -143,8 +143,8 @@ def init_weights(path: str, kwargs: dict) -> dict:
 def beam_layer(cfg: DiffusionConfig, gd) -> BeamLayer:
     """GLEAM's nominal beam per band in the training images' own pixels (native grids only)."""
     norm = gd.norm
-    if cfg.kind != "edm" or norm is None or norm.asinh_soft is None:
-        raise ValueError("--beam needs an EDM model on the asinh stretch")
+    if norm is None or norm.asinh_soft is None:
+        raise ValueError("--beam needs a model on the asinh stretch")
     native = gd.card["preprocessing"].get("band_convention") == "native"
     if len(norm.asinh_soft) != len(GLEAM_BANDS) or not native:
         raise ValueError("--beam needs the four GLEAM bands on their native grids")
@@ -246,7 +246,13 @@ def train_diffusion(
     sched = DiscreteSchedule()
     acp = sched.alphas_cumprod.float().to(device)
     beam = beam_layer(cfg, gd) if cfg.beam else None
-    precond = EDMPrecond(net, sigma_data, beam=beam).to(device)
+    precond = EDMPrecond(net, sigma_data, beam=beam if cfg.kind == "edm" else None).to(device)
+    # the DDPM's loss is taken on the beam-limited output (models/beam.py), its weights are net's
+    ddpm_net = (
+        BeamLimitedDDPM(net, beam, cfg.prediction, acp, ddpm_scale).to(device)
+        if cfg.kind == "ddpm" and beam is not None
+        else net
+    )
     losses, curve = [], []
     parts = run.restore(opt)
     if parts is not None:
@@ -287,8 +293,10 @@ def train_diffusion(
         }
         if cfg.kind == "ddpm":
             card.update(schedule=asdict(sched), prediction=cfg.prediction)
-            if ddpm_scale != 1.0:
+            if ddpm_scale != 1.0 or beam is not None:
                 card["precond"] = {"type": "ddpm", "data_scale": ddpm_scale}
+            if beam is not None:
+                card["precond"]["beam"] = beam.to_card()
         else:
             pc = {"type": "edm", "sigma_data": sigma_data, "time_scale": precond.time_scale}
             if beam is not None:
@@ -353,7 +361,10 @@ def train_diffusion(
             t = None
             if cfg.t_sampling == "lognormal":
                 t = lognormal_timesteps(len(xb), acp, cfg.p_mean + math.log(ddpm_scale), cfg.p_std)
-            loss = ddpm_loss(net, xb * ddpm_scale, cond, acp, t, cfg.prediction)
+            if beam is not None:  # the target is x0's beam-limited part, as for the EDM
+                with torch.no_grad():
+                    xb = beam(xb)
+            loss = ddpm_loss(ddpm_net, xb * ddpm_scale, cond, acp, t, cfg.prediction)
         else:
             loss = edm_loss(precond, xb, cond, cfg.p_mean, cfg.p_std)
         opt.zero_grad()

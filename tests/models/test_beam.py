@@ -111,6 +111,51 @@ def test_an_edm_trained_with_the_beam_samples_beam_limited_images(tmp_path):
         train_diffusion(ds, bad, tmp_path / "edm3", progress=False)
 
 
+@pytest.mark.parametrize("prediction", ["epsilon", "v"])
+def test_a_beam_limited_ddpm_answers_with_the_beam_limited_x0(prediction):
+    from radioviz.models.beam import BeamLimitedDDPM
+    from radioviz.models.prediction import x0_from_output
+    from radioviz.sampling.schedules import DiscreteSchedule
+
+    acp = DiscreteSchedule().alphas_cumprod.float()
+    layer = BeamLayer([4.5] * 4, [0.05] * 4, 50.0)
+    net = lambda x, t: torch.sin(3 * x) + 0.1 * t.reshape(-1, 1, 1, 1)  # noqa: E731 - any network
+    wrapped = BeamLimitedDDPM(net, layer, prediction, acp, data_scale=2.0)
+    x, t = torch.randn(3, 4, 32, 32), torch.tensor([0, 500, 999])
+    a = acp[t].reshape(-1, 1, 1, 1)
+    raw = x0_from_output(prediction, net(x, t), x, a)
+    limited = x0_from_output(prediction, wrapped(x, t), x, a)
+    torch.testing.assert_close(limited, layer(raw / 2.0) * 2.0, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(layer(limited / 2.0) * 2.0, limited, atol=1e-3, rtol=0)  # on the beam's range
+
+
+def test_a_ddpm_trained_with_the_beam_samples_beam_limited_images(tmp_path):
+    for seed, halo in ((1, "halo"), (2, None)):
+        write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, n_extended=0)), tmp_path, "TRAIN")
+    ds, _, _ = build_dataset(
+        DatasetConfig(str(tmp_path), "TRAIN", cutout_size=16, val_fraction=0.5), tmp_path / "c", progress=0
+    )
+    cfg = DiffusionConfig(
+        kind="ddpm", steps=2, batch_size=2, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1
+    )
+    cfg.prediction, cfg.beam = "v", True
+    card = train_diffusion(ds, cfg, tmp_path / "ddpm", progress=False)
+    pc = card.precond
+    assert pc["type"] == "ddpm" and pc["beam"]["fwhm_px"] == gleam_beam_fwhm_px()
+    opts = dict(label="H", sampler="ddim", steps=3, seed=0, dead_band=False)
+    g = generate(tmp_path / "ddpm.safetensors", 2, **opts)
+    z = torch.from_numpy(np.asarray(g.trajectory.samples)).float()
+    torch.testing.assert_close(BeamLayer.from_card(pc["beam"])(z), z, atol=1e-3, rtol=0)
+    # without the layer the same weights sample speckle the beam removes (the test can fail)
+    plain = json.loads((tmp_path / "ddpm.json").read_text())
+    del plain["precond"]["beam"]
+    (tmp_path / "plain.json").write_text(json.dumps(plain))
+    (tmp_path / "plain.safetensors").write_bytes((tmp_path / "ddpm.safetensors").read_bytes())
+    g2 = generate(tmp_path / "plain.safetensors", 2, **opts)
+    z2 = torch.from_numpy(np.asarray(g2.trajectory.samples)).float()
+    assert (BeamLayer.from_card(pc["beam"])(z2) - z2).abs().max() > 1e-2
+
+
 def test_the_trajectory_caption_says_when_x0_passes_through_the_beam():
     from radioviz.app.teaching import BEAM_NOTE, explanations
 
