@@ -228,9 +228,22 @@ class GenerateState(param.Parameterized):
         # the conditioning is said once, in the gallery's heading
         self.message = (
             f"{self.n} image(s) in {g.meta['wall_seconds']:.1f} s, {g.meta['nfe']} network "
-            f"evaluation{'s' if g.meta['nfe'] != 1 else ''}."
+            f"evaluation{'s' if g.meta['nfe'] != 1 else ''}." + self._empty_mask_note()
         )
         return g
+
+    def _empty_mask_note(self) -> str:
+        """A mask model asked with nothing drawn was asked for empty sky (walk 16: near-black
+        images with no word why)."""
+        if not self.accepts()["mask_classes"]:
+            return ""
+        m = self.drawn_mask()
+        if m is not None and np.any(np.asarray(m) > 0):
+            return ""
+        return (
+            " The mask is empty, so this model was asked for empty sky: draw sources on the mask "
+            "canvas, or take a field’s mask (the picker under it)."
+        )
 
     @param.depends("cancel", watch=True)
     def _cancel_run(self):

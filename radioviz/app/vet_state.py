@@ -10,6 +10,7 @@ import io
 import os
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -42,7 +43,14 @@ def survey_runs() -> dict[str, Path]:
             run = marker.parent
             done = run / "candidates.ecsv"
             when = (done if done.exists() else marker).stat().st_mtime
-            found.append((when, str(run.relative_to(root)), run))
+            rel = run.relative_to(root)
+            # a served run sits in its session's folder: named by its run and time, not the hash
+            name = (
+                str(rel)
+                if len(rel.parts) == 1
+                else f"{run.name} · served {time.strftime('%d %b %H:%M', time.localtime(when))}"
+            )
+            found.append((when, name, run))
     out: dict[str, Path] = {}
     for _, name, run in sorted(found, key=lambda f: -f[0]):
         out[name if name not in out else f"{name} ({len(out)})"] = run
@@ -79,7 +87,9 @@ class VetState(param.Parameterized):
     survey = param.Selector(default=None, objects=[], check_on_set=False, doc="Survey run (newest first)")
     folder = param.String(default="", doc="Or a survey output folder (the Survey tab's --out)")
     order = param.Selector(default="score", objects=list(ORDERS), doc="Best first")
-    class_name = param.Selector(default="", objects=[""], label="Class", doc="A class detector's class")
+    class_name = param.Selector(
+        default="", objects={"any": ""}, label="Class", doc="A class detector's class (any: every class)"
+    )
     fields = param.ListSelector(default=[], objects=[], doc="Only these fields (none picked: all)")
     score_range = param.Range(default=(0.0, 1.0), bounds=(0.0, 1.0), doc="Scores shown")
     unlabelled_only = param.Boolean(default=False, doc="Only candidates you have not labelled")
@@ -138,7 +148,7 @@ class VetState(param.Parameterized):
         queue = load_queue(folder)
         with self.lock:
             self.queue = queue
-            self.param.class_name.objects = ["", *queue.classes]
+            self.param.class_name.objects = {"any": "", **{c: c for c in queue.classes}}
             self.param.fields.objects = queue.fields
             self.param.update(class_name="", fields=[], like="")
             self.similarity = {}

@@ -79,6 +79,7 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
             show_index=False,
             layout="fit_columns",
             widths=WIDTHS,
+            formatters={"votes": {"type": "textarea"}},  # every labeller's vote, wrapped (walk 16)
             sizing_mode="stretch_width",
             css_classes=[f"rv-table-{self.tag}"],  # found by the Vetter in the page
         )

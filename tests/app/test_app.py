@@ -679,6 +679,10 @@ def test_mask_from_a_field_photutils_or_simulator_truth():
     assert g.canvas.mask.shape == (64, 64) and (g.canvas.mask > 0).any()
     g.canvas.param.trigger("clear")  # the Clear button: no mask, and no field named as its source
     assert not (g.canvas.mask > 0).any() and g.mask_field == NONE
+    g.sampler, g.n, g.steps = "euler", 1, 2  # nothing drawn: the run says it asked for empty sky
+    assert g.generate() is not None and "The mask is empty" in g.message
+    g.mask_field = g.param.mask_field.names["sim_0100 (simulator truth)"]
+    assert g.generate() is not None and "The mask is empty" not in g.message
 
 
 def test_single_frequency_model_in_generate_trajectory_and_compare(tmp_path, monkeypatch):
