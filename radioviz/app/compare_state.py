@@ -135,6 +135,12 @@ class CompareState(param.Parameterized):
         self._uploaded = None
         self._holding: resources.Holding | None = None
 
+    @param.depends("real_root", watch=True)
+    def _root_cleared(self) -> None:
+        """An emptied box means the default root again, shown (walk 16: it read "." silently)."""
+        if not self.real_root.strip():
+            self.real_root = default_real_root()
+
     def show_error(self, text: str) -> None:
         self.error = text
 

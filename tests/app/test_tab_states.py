@@ -91,6 +91,8 @@ def test_compare_state_reads_the_sessions_run_and_says_why_not(monkeypatch):
     assert c.compare_latest() is not None and c.error == ""
     assert "4 generated (latest Generate run" in c.message and "label H" in c.message
     assert not c.upload("bad.npz", b"junk") and "bad.npz" in c.error
+    c.real_root = "  "  # an emptied box shows the default root again
+    assert c.real_root == cs.default_real_root() and c.real_root.strip()
 
 
 def test_generate_state_offers_only_what_the_model_accepts():
