@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from .waits import WAIT_MS
+
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = os.environ.get("RADIOVIZ_REQUIRE_BROWSER") == "1"
 
@@ -18,6 +20,31 @@ def skip_or_fail(reason: str):
     if REQUIRED:
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def _patient_pages() -> None:
+    """Every page's actions (click, fill, ...) and every ``expect`` wait up to WAIT_MS by default
+    (Playwright's own defaults, 30 s and 5 s, were made for a quiet machine)."""
+    try:
+        from playwright.sync_api import Browser, BrowserContext, expect
+    except ImportError:
+        return
+    expect.set_options(timeout=WAIT_MS)
+    for cls in (Browser, BrowserContext):
+        if getattr(cls.new_page, "_patient", False):
+            continue
+        new_page = cls.new_page
+
+        def patient(self, *args, _new_page=new_page, **kwargs):
+            page = _new_page(self, *args, **kwargs)
+            page.set_default_timeout(WAIT_MS)
+            return page
+
+        patient._patient = True
+        cls.new_page = patient
+
+
+_patient_pages()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from .waits import WAIT_MS, WAIT_S
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 pytestmark = pytest.mark.browser
@@ -40,7 +42,7 @@ def page(server, browser):
         ),
     )
     page.goto(server)
-    page.locator("canvas").first.wait_for(timeout=120000)
+    page.locator("canvas").first.wait_for(timeout=WAIT_MS)
     yield page
     assert not page.errors, page.errors
     assert not page.external, f"fetched from outside: {page.external}"
@@ -62,13 +64,13 @@ def test_scan_pick_candidate_label_with_keyboard_and_export(page, labels_file):
     )
     page.get_by_role("button", name="Compute score map").click()
     page.get_by_text("Score map:").wait_for(timeout=300000)  # a loaded 2-core machine is slow
-    page.locator(".tabulator-row").first.wait_for(timeout=120000)  # the table renders after the map
+    page.locator(".tabulator-row").first.wait_for(timeout=WAIT_MS)  # the table renders after the map
     page.locator(".tabulator-row").first.click()
-    page.get_by_text("Candidate 1/").wait_for(timeout=30000)
-    page.locator("canvas").nth(4).wait_for(timeout=30000)  # the band cut-outs are drawn
+    page.get_by_text("Candidate 1/").wait_for(timeout=WAIT_MS)
+    page.locator("canvas").nth(4).wait_for(timeout=WAIT_MS)  # the band cut-outs are drawn
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("h")
-    deadline = time.time() + 60  # the committed row, waited on (a loaded machine is slow)
+    deadline = time.time() + WAIT_S  # the committed row, waited on (a loaded machine is slow)
     while time.time() < deadline and not LabelStore(labels_file).current():
         time.sleep(0.2)
     assert [lab.label for lab in LabelStore(labels_file).current()] == ["halo"]
@@ -81,7 +83,7 @@ def test_bad_upload_shows_error_and_app_keeps_working(page, tmp_path):
     junk = tmp_path / "junk_Gleam72-103_clipped.fits"
     junk.write_bytes(b"this is not FITS")
     page.locator("input[type=file]").first.set_input_files(str(junk))
-    page.get_by_text("Upload rejected").first.wait_for(timeout=30000)  # the alert and the drop box
+    page.get_by_text("Upload rejected").first.wait_for(timeout=WAIT_MS)  # the alert and the drop box
     page.locator("select").first.select_option("sim_0104")  # the field selector still works
     page.get_by_text("Upload rejected").first.wait_for(state="visible")
     page.get_by_role("button", name="Compute score map").wait_for()
@@ -90,11 +92,11 @@ def test_bad_upload_shows_error_and_app_keeps_working(page, tmp_path):
 
 def test_models_tab_lists_checkpoint_cards(page):
     page.get_by_text("Models", exact=True).first.click()
-    page.get_by_text("classifier_L.safetensors").first.wait_for(timeout=30000)
+    page.get_by_text("classifier_L.safetensors").first.wait_for(timeout=WAIT_MS)
     _shot(page, "models.png")
 
 
-def _wait_for(ok, timeout=30):
+def _wait_for(ok, timeout=WAIT_S):
     deadline = time.time() + timeout
     while not ok():
         assert time.time() < deadline, "timed out"
@@ -107,10 +109,10 @@ def _tab(page, name):
 
 def test_generate_tab_draw_mask_and_generate(page):
     _tab(page, "Generate")
-    page.get_by_role("button", name="Generate").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Generate").first.wait_for(timeout=WAIT_MS)
     sel = page.locator("select").first  # options are labelled with kind and measured quality
     sel.select_option(sel.locator("option", has_text="edm_mask_gleam").first.get_attribute("value"))
-    page.get_by_text("mask: no mask drawn (empty)").wait_for(timeout=30000)
+    page.get_by_text("mask: no mask drawn (empty)").wait_for(timeout=WAIT_MS)
     box = page.locator("canvas").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35)
     page.mouse.down()
@@ -122,7 +124,7 @@ def test_generate_tab_draw_mask_and_generate(page):
             steps=3,
         )
     page.mouse.up()
-    page.get_by_text(re.compile(r"diffuse [1-9]\d* px")).wait_for(timeout=30000)
+    page.get_by_text(re.compile(r"diffuse [1-9]\d* px")).wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("image(s) in").wait_for(timeout=240000)
     _wait_for(
@@ -146,8 +148,7 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     before = frame.screenshot()
     page.evaluate("() => { Bokeh.documents[0].get_model_by_name('traj_player_slider').value = 10; }")
     _wait_for(lambda: page.evaluate(words).startswith("step 10/"))  # the player's 10 is the text's 10
-    time.sleep(1.0)
-    assert page.locator("canvas").nth(1).screenshot() != before
+    _wait_for(lambda: page.locator("canvas").nth(1).screenshot() != before)  # step 10 painted
     _shot(page, "trajectory.png")
     page.get_by_role("button", name="Use last Generate result").wait_for()
     _tab(page, "Generate")
@@ -158,5 +159,5 @@ def test_trajectory_slider_changes_the_image_and_compare_tab(page):
     page.get_by_text(re.compile(r"generated \(latest Generate run, .*\) vs \d+ real")).wait_for(
         timeout=240000
     )
-    page.get_by_text("Nearest training neighbours").wait_for(timeout=60000)
+    page.get_by_text("Nearest training neighbours").wait_for(timeout=WAIT_MS)
     _shot(page, "compare.png")

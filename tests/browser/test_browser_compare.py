@@ -9,6 +9,7 @@ import pytest
 
 from .. import fuzz_corpus as fz
 from .test_browser_generate import _tab, page, served  # noqa: F401
+from .waits import WAIT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +40,15 @@ def test_the_guide_to_the_numbers_is_whole_and_over_no_plot_at_1600_and_1280(pag
     plot), and at 1280 px the α plot ran off the window.  Now the guide is whole, beside the
     pixel, α and power plots, and nothing is wider than the window."""
     _tab(page, "Compare")
-    page.get_by_role("button", name="Compare", exact=True).wait_for(timeout=30000)
+    page.get_by_role("button", name="Compare", exact=True).wait_for(timeout=WAIT_MS)
     page.locator("input[type=file]").last.set_input_files(str(fz.Corpus(tmp_path).samples()))
-    page.get_by_text("Loaded samples.npz: 4 images").first.wait_for(timeout=30000)
+    page.get_by_text("Loaded samples.npz: 4 images").first.wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="Compare", exact=True).click()
     page.get_by_text("Nearest training neighbours").first.wait_for(timeout=240000)
-    page.get_by_text("How to read these numbers").first.wait_for(timeout=30000)
+    page.get_by_text("How to read these numbers").first.wait_for(timeout=WAIT_MS)
     for width in (1600, 1280):
         page.set_viewport_size({"width": width, "height": 1100})
-        page.wait_for_function(f"() => ({LAYOUT})().width === {width}", timeout=30000)
+        page.wait_for_function(f"() => ({LAYOUT})().width === {width}", timeout=WAIT_MS)
         shown = page.evaluate(LAYOUT)
         assert shown["clipped"] <= 1, shown  # the whole guide, no scrolling box
         assert len(shown["plots"]) >= 7, shown  # histogram, error, α, power, three statistics

@@ -13,6 +13,8 @@ from radioviz.app.headless import ServerErrors as _Errors
 from radioviz.app.headless import seconds_to_cancel_scan
 from radioviz.scan.vetting import LabelStore
 
+from .waits import WAIT_MS, WAIT_S
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SLOW = 240000  # ms: the 2-core test machine is shared
 
@@ -164,12 +166,22 @@ def test_sky_axes_square_pixels_colorbar_beam_and_scale_bar(page):
     assert any("Jy/beam" in h and "RA" in h for h in hover), hover  # physical units, not stretched
 
 
+#: a checksum of the RGB image the page draws (null while there is none: the figure's
+#: placeholder is one pixel)
+_RGB_SUM = """() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+  if (m.type === 'GlyphRenderer' && m.glyph.type === 'ImageRGBA') { const im = m.data_source.data.image;
+    if (!im || !im.length || im[0].length <= 1) return null; const a = im[0]; let s = 0;
+    for (let i = 0; i < a.length; i += 97) s = (s * 31 + a[i]) % 1000000007; return s; }
+  return null; }"""
+
+
 def test_rgb_of_chosen_bands_renders_without_server_error(page):
     page.locator("select").nth(1).select_option("RGB")
-    time.sleep(3)
-    assert _models(page, "(m) => m.type === 'ImageRGBA' ? 1 : undefined")
+    page.wait_for_function(f"() => ({_RGB_SUM})() !== null", timeout=WAIT_MS)
+    before = page.evaluate(_RGB_SUM)
     page.locator("select").nth(2).select_option("170-231MHz")  # red from another band
-    time.sleep(2)
+    changed = f"(b) => {{ const s = ({_RGB_SUM})(); return s !== null && s !== b; }}"
+    page.wait_for_function(changed, arg=before)  # the red channel redrawn from that band
 
 
 def test_empty_folder_and_upload_errors_are_reported_in_the_users_terms(page, tmp_path):
@@ -199,31 +211,28 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
     n = int(page.get_by_text(" of ").first.inner_text().split(" of ")[1].split(" ")[0])
     comment = page.get_by_placeholder("comment for the next label")
     comment.click()
-    comment.type("h shaped")  # typing h in the comment labels nothing
-    time.sleep(1)
-    assert LabelStore(store_path).current() == [] or all(
-        lab.comment != "" for lab in LabelStore(store_path).current()
-    )
+    comment.type("h shaped")  # typing h in the comment labels nothing (checked below: one label)
     comment.press("Enter")  # commit and leave the box
     from playwright.sync_api import expect
 
-    expect(comment).not_to_be_focused(timeout=30000)  # the box is left a moment after Enter
+    expect(comment).not_to_be_focused(timeout=WAIT_MS)  # the box is left a moment after Enter
     before = _candidate(page)
     page.keyboard.press("h")
-    page.get_by_text(f"Candidate {before % n + 1}/").wait_for(timeout=30000)
-    page.get_by_text("1 of ").first.wait_for(timeout=30000)
+    page.get_by_text(f"Candidate {before % n + 1}/").wait_for(timeout=WAIT_MS)
+    page.get_by_text("1 of ").first.wait_for(timeout=WAIT_MS)
     labs = {lab.candidate_id: lab for lab in LabelStore(store_path).current()}
     assert any(lab.comment == "h shaped" and lab.label == "halo" for lab in labs.values()), labs
+    assert len(LabelStore(store_path).history()) == 1  # the key pressed, none from the typing
     assert "h shaped" in page.locator(".tabulator").inner_text()  # comments show in the table
     # a comment goes with one label, never the next key's (the box is cleared; a busy server's
     # echo of the typed text may arrive a moment after the label)
-    expect(comment).to_have_value("", timeout=30000)
+    expect(comment).to_have_value("", timeout=WAIT_MS)
     comment.click()
     comment.type("esc note")
     comment.press("Escape")  # Escape leaves the box too, at once: the next key labels (walk)
     page.keyboard.press("u")
-    page.get_by_text("2 of ").first.wait_for(timeout=30000)
-    expect(comment).to_have_value("", timeout=30000)
+    page.get_by_text("2 of ").first.wait_for(timeout=WAIT_MS)
+    expect(comment).to_have_value("", timeout=WAIT_MS)
     assert any(lab.classifier and lab.stride and lab.labeller for lab in labs.values())
     # a failed save is shown at once, and the table does not pretend
     for suffix in ("", "-wal", "-shm"):
@@ -233,7 +242,7 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
     store_path.mkdir()
     try:
         page.keyboard.press("n")
-        page.get_by_text("NOT saved").wait_for(timeout=30000)
+        page.get_by_text("NOT saved").wait_for(timeout=WAIT_MS)
         assert "not halo" not in page.locator(".tabulator").inner_text()
     finally:
         store_path.rmdir()
@@ -247,9 +256,9 @@ def test_vetting_keys_comments_progress_threshold_and_failed_save(page, store_pa
         """() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
              if (m.title === 'Threshold' && 'value' in m) m.value = 1.0; }"""
     )
-    page.get_by_text("0 candidate(s) ≥ 1.00").wait_for(timeout=30000)
+    page.get_by_text("0 candidate(s) ≥ 1.00").wait_for(timeout=WAIT_MS)
     # the table follows the status line (a busy page draws it a moment later)
-    expect(page.locator(".tabulator-row")).to_have_count(0, timeout=30000)
+    expect(page.locator(".tabulator-row")).to_have_count(0, timeout=WAIT_MS)
 
 
 def test_keys_move_in_the_browser_and_the_server_follows(server, browser):
@@ -277,17 +286,17 @@ def test_keys_move_in_the_browser_and_the_server_follows(server, browser):
         first = _models(page, "(m) => m.name && m.name.startsWith('rv-marker') ? m.data.x[0] : undefined")
         for k in (2, 3, 4):  # each press seen through before the next (a loaded full run once missed 4/)
             page.keyboard.press("j")
-            page.get_by_text(f"Candidate {k}/").wait_for(timeout=30000)
+            page.get_by_text(f"Candidate {k}/").wait_for(timeout=WAIT_MS)
         page.keyboard.press("k")
-        page.get_by_text("Candidate 3/").wait_for(timeout=30000)
+        page.get_by_text("Candidate 3/").wait_for(timeout=WAIT_MS)
         marker = _models(page, "(m) => m.name && m.name.startsWith('rv-marker') ? m.data.x[0] : undefined")
         assert marker != first
         rows = page.locator(".tabulator-row.tabulator-selected")
-        rows.first.wait_for(timeout=30000)
+        rows.first.wait_for(timeout=WAIT_MS)
         assert rows.count() == 1
         _wait_server_heard(page, 2)  # candidate 3 (index 2): the server's "next" continues from it
         page.get_by_role("button", name="next (j) ▶").click()
-        page.get_by_text("Candidate 4/").wait_for(timeout=30000)
+        page.get_by_text("Candidate 4/").wait_for(timeout=WAIT_MS)
         assert not page.errors, page.errors
         assert not errors.records, errors.records
     finally:
@@ -305,12 +314,12 @@ def test_two_pages_label_concurrently_and_nothing_is_lost(server, browser, store
             who.locator("body").click(position={"x": 5, "y": 5})
         for _ in range(3):
             b.keyboard.press("j")  # b vets candidates 4-6, a vets 1-3
-        b.get_by_text("Candidate 4/").wait_for(timeout=30000)
+        b.get_by_text("Candidate 4/").wait_for(timeout=WAIT_MS)
         before = len(LabelStore(store_path).history())
         for _ in range(3):
             a.keyboard.press("h")
             b.keyboard.press("n")
-        deadline = time.time() + 60
+        deadline = time.time() + WAIT_S
         while time.time() < deadline and len(LabelStore(store_path).history()) < before + 6:
             time.sleep(0.2)
         store = LabelStore(store_path)
@@ -324,7 +333,7 @@ def test_two_pages_label_concurrently_and_nothing_is_lost(server, browser, store
         for lab in new:
             assert lab.candidate_id in exported
         a.get_by_role("button", name="Refresh labels").click()
-        a.get_by_text("Labels re-read").wait_for(timeout=30000)
+        a.get_by_text("Labels re-read").wait_for(timeout=WAIT_MS)
         assert "not halo" in a.locator(".tabulator").inner_text()  # b's labels appear on a
         assert not a.errors and not b.errors
         assert not errors.records, errors.records
@@ -405,7 +414,7 @@ def test_candidate_table_shows_every_column_and_whole_titles(server, browser, wi
         assert cut == [], f"{cut} {titles}"
         page.locator('.tabulator-col[tabulator-field="nearest cluster"] .tabulator-col-title').first.hover()
         tip = page.locator(".tabulator-tooltip").first
-        tip.wait_for(timeout=10000)
+        tip.wait_for(timeout=WAIT_MS)
         tip = tip.inner_text()
         assert tip and "Nearest catalogued cluster" in tip, tip
         assert not page.errors, page.errors
@@ -423,7 +432,7 @@ def test_retrain_on_my_labels_then_the_field_is_scored_by_the_new_model(page, st
     _scan(page)
     before = len(LabelStore(store_path).history())
     page.keyboard.press("h")
-    deadline = time.time() + 60  # the label is a committed row in the store
+    deadline = time.time() + WAIT_S  # the label is a committed row in the store
     while time.time() < deadline and len(LabelStore(store_path).history()) <= before:
         time.sleep(0.2)
     assert LabelStore(store_path).history()[-1].label == "halo"
@@ -433,8 +442,8 @@ def test_retrain_on_my_labels_then_the_field_is_scored_by_the_new_model(page, st
     (made,) = list(user_checkpoints.glob("segmenter+labels-*.safetensors"))
     card = json.loads(made.with_suffix(".json").read_text())
     assert card["vetting_labels"]["halo"] >= 1 and card["metrics"]["cv"] is None
-    page.get_by_text(re.compile(r"Retrained on .*" + re.escape(made.name))).wait_for(timeout=30000)
+    page.get_by_text(re.compile(r"Retrained on .*" + re.escape(made.name))).wait_for(timeout=WAIT_MS)
     sel = page.locator("select").filter(has_text="segmenter+labels-")
-    expect(sel).to_have_value(re.compile(r"^segmenter\+labels-"), timeout=30000)  # and it is chosen
+    expect(sel).to_have_value(re.compile(r"^segmenter\+labels-"), timeout=WAIT_MS)  # and it is chosen
     page.get_by_text("Score map:").wait_for(timeout=SLOW)  # scored again, by the new model
     assert "one pass" in page.get_by_text("Score map:").first.inner_text()  # the detector's map, not L's

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from .waits import WAIT_MS, WAIT_S
+
 pytestmark = pytest.mark.browser
 
 
@@ -55,7 +57,7 @@ def page(served, browser):
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     n_before = len(log.records)
     page.goto(url)
-    page.locator("canvas").first.wait_for(timeout=120000)
+    page.locator("canvas").first.wait_for(timeout=WAIT_MS)
     yield page
     time.sleep(0.5)  # let the last callbacks land
     assert not log.records[n_before:], f"server errors: {log.records[n_before:]}"
@@ -75,7 +77,7 @@ def _summary(page) -> str:
     return page.get_by_text(re.compile(r"^mask: ")).first.inner_text()
 
 
-def _wait_summary(page, pattern, timeout=30):
+def _wait_summary(page, pattern, timeout=WAIT_S):
     deadline = time.time() + timeout
     while time.time() < deadline:
         text = _summary(page)
@@ -101,10 +103,10 @@ def _draw_loop(page, canvas, cx=0.45, cy=0.45, r=0.12):
 
 def _open_mask_model(page):
     _tab(page, "Generate")
-    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=WAIT_MS)
     sel = _select_with(page, "edm_mask_gleam")
     sel.select_option(sel.locator("option", has_text="edm_mask_gleam").first.get_attribute("value"))
-    page.get_by_text(re.compile(r"^mask: ")).first.wait_for(timeout=30000)
+    page.get_by_text(re.compile(r"^mask: ")).first.wait_for(timeout=WAIT_MS)
     return page.locator(".bk-Canvas canvas, canvas").first
 
 
@@ -140,7 +142,7 @@ def _pick_class(page, cls):
 
     page.get_by_role("button", name=cls, exact=True).click()
     expect(page.get_by_text(re.compile(r"^mask: ")).first).to_contain_text(
-        f"next stroke: {cls}", timeout=30000
+        f"next stroke: {cls}", timeout=WAIT_MS
     )
 
 
@@ -149,7 +151,7 @@ def _counts_when(page, pattern) -> dict:
     from playwright.sync_api import expect
 
     summary = page.get_by_text(re.compile(r"^mask: ")).first
-    expect(summary).to_have_text(re.compile(pattern), timeout=60000)
+    expect(summary).to_have_text(re.compile(pattern), timeout=WAIT_MS)
     return {c: int(n) for c, n in re.findall(r"(\w+) (\d+) px", summary.inner_text())}
 
 
@@ -208,17 +210,17 @@ def test_invalid_mask_file_named_by_the_users_file_name(page, tmp_path):
     np.save(tmp_path / "my_small_mask.npy", np.zeros((32, 32), np.int64))
     page.locator("input[type=file]").first.set_input_files(str(tmp_path / "my_small_mask.npy"))
     page.get_by_text(re.compile(r"^my_small_mask\.npy: mask is a int64 array of shape \(32, 32\)")).wait_for(
-        timeout=30000
+        timeout=WAIT_MS
     )
     html = page.content()
     assert not re.search(r"radioviz-upload|/tmp/tmp|upload\.npy", html)  # no temporary name or folder
     (tmp_path / "not_a_mask.fits").write_bytes(b"garbage" * 100)
     page.locator("input[type=file]").first.set_input_files(str(tmp_path / "not_a_mask.fits"))
-    page.get_by_text("not_a_mask.fits: not a FITS file").wait_for(timeout=30000)
+    page.get_by_text("not_a_mask.fits: not a FITS file").wait_for(timeout=WAIT_MS)
     assert not re.search(r"radioviz-upload|/tmp/tmp", page.content())
 
 
-def _wait_js(page, js, ok, timeout=30):
+def _wait_js(page, js, ok, timeout=WAIT_S):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = page.evaluate(js)
@@ -246,8 +248,8 @@ def test_generate_double_click_runs_once_and_downloads_wait_for_a_run(page, monk
     real = gv.generate
     monkeypatch.setattr(gv, "generate", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     _tab(page, "Generate")
-    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
-    page.get_by_text("nothing yet").wait_for(timeout=30000)
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=WAIT_MS)
+    page.get_by_text("nothing yet").wait_for(timeout=WAIT_MS)
     npz = page.get_by_role("button", name="Download .npz")
     assert npz.is_disabled()
     _pick_model(page, "ddpm_gleam")
@@ -269,32 +271,32 @@ def test_generate_flux_box_and_class_words(page):
 
     _tab(page, "Generate")
     _pick_model(page, "edm_gleam")
-    page.get_by_text("diffuse emission around a cool-core BCG").wait_for(timeout=30000)  # in words
+    page.get_by_text("diffuse emission around a cool-core BCG").wait_for(timeout=WAIT_MS)  # in words
     on = page.get_by_role("button", name="condition on this peak flux")
     off = page.get_by_role("button", name="ignore peak flux")
     flux = page.locator(".bk-input-group", has=page.get_by_text("Peak flux (Jy/beam)", exact=True))
     expect(off).to_have_class(re.compile("bk-active"))
     expect(flux.locator("input").first).to_be_disabled()  # an ignored flux cannot be typed
     on.click()  # the words themselves are the control
-    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
-    expect(flux.locator("input").first).to_be_enabled(timeout=10000)
+    expect(on).to_have_class(re.compile("bk-active"), timeout=WAIT_MS)
+    expect(flux.locator("input").first).to_be_enabled(timeout=WAIT_MS)
     _set_number(page, "Peak flux (Jy/beam)", 3.5)
     off.click()
-    expect(off).to_have_class(re.compile("bk-active"), timeout=10000)
-    expect(flux.locator("input").first).to_be_disabled(timeout=10000)
+    expect(off).to_have_class(re.compile("bk-active"), timeout=WAIT_MS)
+    expect(flux.locator("input").first).to_be_disabled(timeout=WAIT_MS)
     on.click()
-    expect(on).to_have_class(re.compile("bk-active"), timeout=10000)
+    expect(on).to_have_class(re.compile("bk-active"), timeout=WAIT_MS)
     # one entry at a time: served events run on a thread pool, so two typed at the same instant
     # may be taken in either order
     _set_number(page, "Steps", 2.5)  # walk: Bokeh's integer box made this 25 without a word
     page.get_by_text(re.compile(r"Steps must be a whole number .*2\.5 refused, kept \d+")).first.wait_for(
-        timeout=30000
+        timeout=WAIT_MS
     )
     kept = re.search(r"kept (\d+)", page.get_by_text(re.compile("2\\.5 refused")).first.inner_text()).group(1)
     steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input").first
-    expect(steps).to_have_value(kept, timeout=10000)
+    expect(steps).to_have_value(kept, timeout=WAIT_MS)
     _set_number(page, "Steps", 3)
-    expect(steps).to_have_value("3", timeout=10000)
+    expect(steps).to_have_value("3", timeout=WAIT_MS)
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("peak flux 3.5 Jy/beam").first.wait_for(timeout=240000)
 
@@ -318,7 +320,7 @@ def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
     page.get_by_role("button", name="fixed scale", exact=True).click()  # the default shows stages
     _wait_js(page, limits, lambda v: v == [-2, 2])
     page.get_by_role("button", name="per frame", exact=True).click()
-    deadline = time.time() + 20
+    deadline = time.time() + WAIT_S
     while time.time() < deadline and page.evaluate(limits) == [-2, 2]:
         time.sleep(0.2)
     low, high = page.evaluate(limits)
@@ -331,7 +333,7 @@ def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
     time.sleep(0.8)
     assert plot.bounding_box()["y"] < y0 - 100, "the wheel did not scroll the page"
     _pick_model(page, "edm_gleam")
-    page.get_by_role("button", name="Run Euler-25 / Heun-25").wait_for(timeout=30000)
+    page.get_by_role("button", name="Run Euler-25 / Heun-25").wait_for(timeout=WAIT_MS)
     page.get_by_text("no discrete DDPM/DDIM sampler").wait_for()
 
 
@@ -354,8 +356,8 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
         d.on_change(e => { if (e.sync) window._sent.push(e.attr || e.kind || 'event'); }); }"""
     )
     frames.get_by_role("button", name="▶ Play").click()
-    frames.get_by_role("button", name="❚❚ Pause").wait_for(timeout=10000)
-    frames.get_by_role("button", name="▶ Play").wait_for(timeout=60000)  # stops at the last step
+    frames.get_by_role("button", name="❚❚ Pause").wait_for(timeout=WAIT_MS)
+    frames.get_by_role("button", name="▶ Play").wait_for(timeout=WAIT_MS)  # stops at the last step
     assert page.evaluate(words).startswith("step 12/12")
     drawn = page.evaluate("() => window._drawn")
     assert len(drawn) == 11, f"{len(drawn)} frames drawn for 11 steps"
@@ -370,7 +372,7 @@ def test_trajectory_play_runs_in_the_browser_and_the_step_reaches_the_server(pag
     # paused half-way: the same
     frames.get_by_role("button", name="▶ Play").click()  # from the end it starts again at step 1
     frames.get_by_role("button", name="❚❚ Pause").click(force=True)  # at once: Play takes 1.1 s
-    frames.get_by_role("button", name="▶ Play").wait_for(timeout=10000)
+    frames.get_by_role("button", name="▶ Play").wait_for(timeout=WAIT_MS)
     stopped = page.evaluate(words).split(" ·")[0]
     assert stopped != "step 12/12", "Pause did not stop the player"
     time.sleep(0.5)
@@ -393,7 +395,7 @@ def test_gallery_replaced_in_place_between_runs(page):
     tiles replace the first's in the same figure, and nothing reaches the console (the page
     fixture fails on any console error, "reference pNNN isn't known" included)."""
     _tab(page, "Generate")
-    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=30000)
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=WAIT_MS)
     _pick_model(page, "ddpm_gleam")
     _set_number(page, "Steps", 3)
     gallery = """() => { const d = Bokeh.documents[0];
@@ -404,7 +406,7 @@ def test_gallery_replaced_in_place_between_runs(page):
         handle = page.locator(".bk-input-group", has=page.get_by_text("How many")).locator(".noUi-handle")
         for _ in range(4 - n):  # the "How many" slider, by keyboard (4 → 2)
             handle.first.press("ArrowLeft")
-        page.get_by_text(f"How many: {n}").first.wait_for(timeout=10000)
+        page.get_by_text(f"How many: {n}").first.wait_for(timeout=WAIT_MS)
         time.sleep(0.5)
         page.get_by_role("button", name="Generate", exact=True).click()
         for k in range(30):  # pointer events on the page while the run ends and the gallery changes
@@ -429,17 +431,17 @@ def test_cancel_stops_a_long_generate_and_a_long_trajectory_run(page):
     _pick_model(page, "edm_gleam")
     _set_number(page, "Steps", 200)
     page.get_by_role("button", name="Generate", exact=True).click()
-    page.get_by_text(re.compile(r"Generating \d+ with edm_gleam")).first.wait_for(timeout=60000)
+    page.get_by_text(re.compile(r"Generating \d+ with edm_gleam")).first.wait_for(timeout=WAIT_MS)
     cancel = _visible_cancel(page)
-    expect(cancel).to_be_enabled(timeout=60000)
+    expect(cancel).to_be_enabled(timeout=WAIT_MS)
     cancel.click()
-    page.get_by_text(re.compile(r"Cancelled \(cancelled at step \d+ of")).first.wait_for(timeout=60000)
+    page.get_by_text(re.compile(r"Cancelled \(cancelled at step \d+ of")).first.wait_for(timeout=WAIT_MS)
     assert not page.get_by_text("image(s) in").count()  # the run did not finish behind the message
 
     _tab(page, "Trajectory")
     _set_number(page, "Steps", 200)
     page.get_by_role("button", name="Sample", exact=True).click()
     cancel = _visible_cancel(page)
-    expect(cancel).to_be_enabled(timeout=60000)
+    expect(cancel).to_be_enabled(timeout=WAIT_MS)
     cancel.click()
-    page.get_by_text(re.compile(r"cancelled at step \d+ of \d+")).first.wait_for(timeout=60000)
+    page.get_by_text(re.compile(r"cancelled at step \d+ of \d+")).first.wait_for(timeout=WAIT_MS)

@@ -16,6 +16,7 @@ import pytest
 from radioviz.app.headless import ServerErrors as _Errors
 
 from .. import fuzz_corpus as fz
+from .waits import WAIT_MS, WAIT_S
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +49,7 @@ def page(served, browser):  # noqa: F811
     page.console_errors = []
     page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
     page.goto(url)
-    page.locator("canvas").first.wait_for(timeout=120000)
+    page.locator("canvas").first.wait_for(timeout=WAIT_MS)
     yield page
     assert not page.console_errors, page.console_errors
     assert not errors.records, errors.records
@@ -78,12 +79,12 @@ def test_typed_paths_stay_inside_the_data_root(page, served):
     for typed in ("/etc", "escape", str(base / "secret"), "../secret"):
         _type_folder(page, typed)
         shown = Path(typed).name if typed.startswith("/") else typed  # absolute paths: the name only
-        page.get_by_text(re.compile(re.escape(shown) + ": outside the data folder")).wait_for(timeout=30000)
+        page.get_by_text(re.compile(re.escape(shown) + ": outside the data folder")).wait_for(timeout=WAIT_MS)
         assert str(base) not in page.content()
     _type_folder(page, "fields")
     page.locator("select").first.locator("option", has_text="abell_0001").wait_for(state="attached")
     _type_folder(page, "fields/nothing-here")
-    page.get_by_text("fields/nothing-here: no such file or directory").first.wait_for(timeout=30000)
+    page.get_by_text("fields/nothing-here: no such file or directory").first.wait_for(timeout=WAIT_MS)
     html = page.content()
     assert str(root) not in html and str(base) not in html
 
@@ -93,7 +94,7 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
     big = tmp_path / "big_Gleam72-103_clipped.fits.gz"
     big.write_bytes(gzip.compress(fz._huge_header(16000, 16000)))  # 16000² px in a few kB
     page.locator("input[type=file]").first.set_input_files(str(big))
-    page.get_by_text("Upload rejected").first.wait_for(timeout=30000)
+    page.get_by_text("Upload rejected").first.wait_for(timeout=WAIT_MS)
     page.get_by_text("big_Gleam72-103_clipped.fits.gz: header declares 16000×16000").first.wait_for()
     assert "radioviz-upload" not in page.content() and tempfile.gettempdir() + "/" not in page.content()
     files = []
@@ -102,9 +103,10 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
         p.write_bytes(fz.good_bytes(72, k))
         files.append(str(p))
     page.locator("input[type=file]").first.set_input_files(files)
-    page.locator("select").first.locator("option", has_text="mine").wait_for(state="attached", timeout=30000)
+    mine = page.locator("select").first.locator("option", has_text="mine")
+    mine.wait_for(state="attached", timeout=WAIT_MS)
     box = page.locator("input[type=text]").first
-    deadline = time.time() + 30  # the folder box and the field list are separate updates
+    deadline = time.time() + WAIT_S  # the folder box and the field list are separate updates
     while time.time() < deadline and not box.input_value().startswith("upload: mine_Gleam"):
         time.sleep(0.2)
     assert box.input_value().startswith("upload: mine_Gleam")
@@ -112,7 +114,7 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
     assert len(now) == 1  # the refused upload's folder is gone; the open one stays for the session
     assert _sessions(served[0]) >= 1
     page.close()  # the session ends: its folder goes too
-    deadline = time.time() + 60  # Bokeh drops a closed session within 15 + 17 s; slack for load
+    deadline = time.time() + WAIT_S  # Bokeh drops a closed session within 15 + 17 s; slack for load
     while time.time() < deadline and (
         _sessions(served[0]) or set(Path(tempfile.gettempdir()).glob("radioviz-upload-*")) - before
     ):
@@ -124,15 +126,15 @@ def test_uploads_refused_before_decoding_and_no_folder_left(page, served, tmp_pa
 def test_compare_real_root_outside_is_refused(page, served, tmp_path):
     _, root, base, _ = served
     page.get_by_text("Compare", exact=True).first.click()
-    page.get_by_role("button", name="Compare", exact=True).wait_for(timeout=30000)
+    page.get_by_role("button", name="Compare", exact=True).wait_for(timeout=WAIT_MS)
     inputs = page.locator("input[type=text]")
     real = next(inputs.nth(i) for i in range(inputs.count()) if inputs.nth(i).input_value() == ".")
     real.fill(str(base / "secret"))
     real.press("Enter")
     page.locator("input[type=file]").first.set_input_files(str(fz.Corpus(tmp_path).samples()))
-    page.get_by_text("Loaded samples.npz: 4 images").first.wait_for(timeout=30000)
+    page.get_by_text("Loaded samples.npz: 4 images").first.wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="Compare", exact=True).click()
-    page.get_by_text("outside the data folder this server shares").first.wait_for(timeout=60000)
+    page.get_by_text("outside the data folder this server shares").first.wait_for(timeout=WAIT_MS)
     assert str(root) not in page.content()
 
 
@@ -152,10 +154,10 @@ def test_large_upload_arrives_in_chunks_and_one_over_the_limit_is_refused(page, 
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(len(f))))
     page.locator("input[type=file]").first.set_input_files(files)
     page.locator("select").first.locator("option", has_text="large").wait_for(
-        state="attached", timeout=120000
+        state="attached", timeout=WAIT_MS
     )
     box = page.locator("input[type=text]").first
-    deadline = time.time() + 30  # the folder box and the field list are separate updates
+    deadline = time.time() + WAIT_S  # the folder box and the field list are separate updates
     while time.time() < deadline and not box.input_value().startswith("upload: large_Gleam"):
         time.sleep(0.2)
     assert box.input_value().startswith("upload: large_Gleam")
@@ -167,11 +169,11 @@ def test_large_upload_arrives_in_chunks_and_one_over_the_limit_is_refused(page, 
     n_sent = len(sent)
     page.locator("input[type=file]").first.set_input_files(str(huge))
     item = page.locator(".filepond--item", has_text="huge_Gleam72-103_clipped.fits")
-    item.get_by_text("File is too large").first.wait_for(timeout=30000)
+    item.get_by_text("File is too large").first.wait_for(timeout=WAIT_MS)
     item.get_by_text(f"Maximum file size is {limit // 1_000_000} MB").first.wait_for()
     time.sleep(1.0)
     assert sum(sent[n_sent:]) < 100_000  # nothing of it went over the websocket
     _type_folder(page, "fields")  # the session still answers
     page.locator("select").first.locator("option", has_text="abell_0001").wait_for(
-        state="attached", timeout=30000
+        state="attached", timeout=WAIT_MS
     )

@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from .waits import WAIT_MS
+
 SLOW = 300000
 STEPS = 6
 
@@ -47,7 +49,7 @@ def _slider(page, name: str) -> int:
 
 def _wait_slider(page, name: str, value: int) -> None:
     page.wait_for_function(
-        f"() => Bokeh.documents[0].get_model_by_name('{name}').value === {value}", timeout=60000
+        f"() => Bokeh.documents[0].get_model_by_name('{name}').value === {value}", timeout=WAIT_MS
     )
 
 
@@ -72,7 +74,7 @@ def test_the_lesson_is_walked_whole_from_the_run_on_screen(page):
     steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input").first
     steps.fill(str(STEPS))
     steps.press("Enter")
-    expect(steps).to_have_value(str(STEPS), timeout=30000)
+    expect(steps).to_have_value(str(STEPS), timeout=WAIT_MS)
     sample.click()
     expect(page.get_by_text(f"{STEPS} recorded steps").first).to_be_visible(timeout=SLOW)
 

@@ -18,6 +18,7 @@ import pytest
 from .. import bombs
 from .. import fuzz_corpus as fz
 from .test_browser_hardening import _sessions, _type_folder, page, served  # noqa: F401
+from .waits import WAIT_MS, WAIT_S
 
 pytestmark = pytest.mark.browser
 SCHEDULER_BOX = "tcp://host:8786 (empty: embedded cluster)"
@@ -34,7 +35,7 @@ def _rss_mb() -> float:
 
 def _survey_tab(p):
     p.get_by_text("Survey", exact=True).first.click()
-    p.get_by_placeholder(TARGET_BOX).wait_for(timeout=60000)
+    p.get_by_placeholder(TARGET_BOX).wait_for(timeout=WAIT_MS)
 
 
 def test_typed_loop_and_long_name_are_refused_in_one_line(page, served):  # noqa: F811
@@ -43,10 +44,10 @@ def test_typed_loop_and_long_name_are_refused_in_one_line(page, served):  # noqa
         (root / "loop1").symlink_to(root / "loop2")
         (root / "loop2").symlink_to(root / "loop1")
     _type_folder(page, "loop1")
-    page.get_by_text("loop1: outside the data folder this server shares").first.wait_for(timeout=30000)
+    page.get_by_text("loop1: outside the data folder this server shares").first.wait_for(timeout=WAIT_MS)
     long = "a" * 300
     _type_folder(page, long)
-    page.get_by_text(f"{long}: no such file or directory").first.wait_for(timeout=30000)
+    page.get_by_text(f"{long}: no such file or directory").first.wait_for(timeout=WAIT_MS)
     _survey_tab(page)
     target = page.get_by_placeholder(TARGET_BOX)
     for typed, said in (("loop1", "outside the data folder"), (long, "no such file or directory")):
@@ -54,9 +55,9 @@ def test_typed_loop_and_long_name_are_refused_in_one_line(page, served):  # noqa
         target.press("Enter")
         time.sleep(0.5)
         page.get_by_role("button", name="Start survey").click()
-        page.get_by_text(re.compile(r"Error: .*" + said)).first.wait_for(timeout=30000)
+        page.get_by_text(re.compile(r"Error: .*" + said)).first.wait_for(timeout=WAIT_MS)
         page.get_by_role("button", name="Start survey").wait_for(state="visible")
-        deadline = time.time() + 30  # the run has ended (Start is lit again) before the next one
+        deadline = time.time() + WAIT_S  # the run has ended (Start is lit again) before the next one
         while time.time() < deadline and page.get_by_role("button", name="Start survey").is_disabled():
             time.sleep(0.2)
     assert str(root) not in page.content()
@@ -65,7 +66,7 @@ def test_typed_loop_and_long_name_are_refused_in_one_line(page, served):  # noqa
 
 def test_no_scheduler_box_unless_the_operator_names_one(page):  # noqa: F811
     _survey_tab(page)
-    page.get_by_text("Runs on an embedded Dask cluster").first.wait_for(timeout=30000)
+    page.get_by_text("Runs on an embedded Dask cluster").first.wait_for(timeout=WAIT_MS)
     assert page.get_by_placeholder(SCHEDULER_BOX).count() == 0
 
 
@@ -85,16 +86,16 @@ def test_typed_scheduler_is_refused_and_never_connected(served, browser):  # noq
     p = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
         p.goto(url)
-        p.locator("canvas").first.wait_for(timeout=120000)
+        p.locator("canvas").first.wait_for(timeout=WAIT_MS)
         _survey_tab(p)
         box = p.get_by_placeholder(SCHEDULER_BOX)
         assert box.input_value() == operator
         box.fill(typed)
         box.press("Enter")
         refused = f"Refused: {typed}: not a Dask scheduler this server allows"
-        p.get_by_text(refused).first.wait_for(timeout=30000)
+        p.get_by_text(refused).first.wait_for(timeout=WAIT_MS)
         p.get_by_text(f"Kept {operator}").first.wait_for()
-        deadline = time.time() + 10
+        deadline = time.time() + WAIT_S
         while time.time() < deadline and box.input_value() != operator:
             time.sleep(0.2)
         assert box.input_value() == operator
@@ -120,7 +121,7 @@ def test_upload_memory_is_given_back_when_the_session_ends(served, browser, tmp_
     cube = bombs.fits_gz(tmp_path / "cube.fits.gz", (4, 4096, 4096))
     p = browser.new_page(viewport={"width": 1600, "height": 1000})
     p.goto(url)
-    p.locator("canvas").first.wait_for(timeout=120000)
+    p.locator("canvas").first.wait_for(timeout=WAIT_MS)
     box = p.locator("input[type=text]").first
 
     def opened(prefix: str, timeout: float = 180) -> None:
@@ -136,13 +137,13 @@ def test_upload_memory_is_given_back_when_the_session_ends(served, browser, tmp_
     before = _rss_mb()
     p.locator("input[type=file]").first.set_input_files(str(cube))
     opened("upload: cube.fits.gz")
-    p.locator("select").first.locator("option", has_text="cube").wait_for(state="attached", timeout=60000)
+    p.locator("select").first.locator("option", has_text="cube").wait_for(state="attached", timeout=WAIT_MS)
     time.sleep(2)
     gc.collect()
     during = _rss_mb()
     assert during - before > 150, (before, during)  # the measurement sees the field
     p.close()
-    deadline = time.time() + 90  # Bokeh drops a closed session within 15 + 17 s; slack for load
+    deadline = time.time() + WAIT_S  # Bokeh drops a closed session within 15 + 17 s; slack for load
     while time.time() < deadline and _sessions(url):
         time.sleep(0.5)
     assert _sessions(url) == 0

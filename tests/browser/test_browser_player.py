@@ -2,6 +2,8 @@
 
 import pytest
 
+from .waits import WAIT_MS
+
 pytestmark = pytest.mark.browser
 
 
@@ -38,9 +40,9 @@ def test_end_and_home_keys_follow_the_trajectory_length(browser, tmp_path):  # n
             handle = page.locator(".noUi-handle").first
             handle.focus()
             page.keyboard.press("End")
-            page.wait_for_function(f"() => {model}.value === {end}", timeout=5000)
+            page.wait_for_function(f"() => {model}.value === {end}", timeout=WAIT_MS)
             page.keyboard.press("Home")
-            page.wait_for_function(f"() => {model}.value === 1", timeout=5000)
+            page.wait_for_function(f"() => {model}.value === 1", timeout=WAIT_MS)
     finally:
         page.close()
     assert errors == []

@@ -18,6 +18,8 @@ import pytest
 
 from radioviz.app.headless import ServerErrors as _Errors
 
+from .waits import WAIT_MS, WAIT_S
+
 CHROMIUM = Path("/usr/bin/chromium")
 SLOW = 240000  # ms: the 2-core test machine is shared
 FIELD_SIZE = 96  # pixels a side of the simulated fields
@@ -102,7 +104,7 @@ def surveyed(served, fields_dir, tmp_path_factory):
         state["fields_default"] = _model_choice(page)
         page.get_by_text("Survey", exact=True).first.click()
         target = page.get_by_placeholder("folder, positions table, 'builtin' or 'sample'")
-        target.wait_for(timeout=60000)
+        target.wait_for(timeout=WAIT_MS)
         state["survey_default"] = _model_choice(page)
         target.fill(str(fields_dir))
         target.press("Enter")
@@ -116,7 +118,7 @@ def surveyed(served, fields_dir, tmp_path_factory):
         page.get_by_role("button", name="Start survey").click()
         page.get_by_text("Finished: ").wait_for(timeout=SLOW)
         state["finished"] = page.get_by_text("Finished: ").first.inner_text()
-        page.locator(".tabulator-row").first.wait_for(timeout=30000)
+        page.locator(".tabulator-row").first.wait_for(timeout=WAIT_MS)
         time.sleep(1)
         state["table"] = page.locator(".tabulator-row").all_inner_texts()
         page.get_by_role("button", name="Open in Fields tab").click()
@@ -125,8 +127,8 @@ def surveyed(served, fields_dir, tmp_path_factory):
         state["active_tab"] = page.locator(".bk-tab.bk-active").first.inner_text()
         if "Fields" not in state["active_tab"]:
             page.get_by_text("Fields", exact=True).first.click()
-        page.get_by_role("button", name="Compute score map").wait_for(timeout=60000)
-        deadline = time.time() + 60
+        page.get_by_role("button", name="Compute score map").wait_for(timeout=WAIT_MS)
+        deadline = time.time() + WAIT_S
         while time.time() < deadline:  # the sky view is drawn, with its field's ranges
             r = page.evaluate(_sky_view_js("return [v.model.x_range.start, v.model.x_range.end];"))
             if r and r[1] - r[0] > 10:

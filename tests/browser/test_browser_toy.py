@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from .waits import WAIT_MS
+
 SLOW = 240000
 
 pytestmark = pytest.mark.browser
@@ -24,11 +26,11 @@ def test_the_toy_trains_samples_and_plays_with_captions_from_its_frames(page):
     go.click()
     page.get_by_text(re.compile(r"1000 particles, heun 25 steps")).wait_for(timeout=SLOW)
     last = page.get_by_text(re.compile(r"Step 25 of 25"))
-    last.wait_for(timeout=30000)
+    last.wait_for(timeout=WAIT_MS)
     assert "spread like the cloud" in last.inner_text()
     back = page.locator(".bk-btn", has_text="◀").last  # the toy's own player, below the image's
     for _ in range(24):
         back.click()
     first = page.get_by_text(re.compile(r"Step 1 of 25, noise σ = 80"))
-    first.wait_for(timeout=30000)
+    first.wait_for(timeout=WAIT_MS)
     assert "best guess for any particle is the average" in first.inner_text()

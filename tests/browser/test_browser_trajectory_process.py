@@ -15,6 +15,7 @@ from radioviz.app.headless import ServerErrors
 
 from ..conftest import GLEAM, SHARED_DATA, needs
 from .test_browser_generate import _pick_model, _set_number, _tab, page, served  # noqa: F401
+from .waits import WAIT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -52,10 +53,10 @@ def test_notice_is_computed_from_the_frames_and_the_process_marker_moves(page): 
     from .test_browser_trajectory_run import _sample_edm_in_trajectory
 
     _sample_edm_in_trajectory(page, STEPS)
-    page.wait_for_function(AT, arg=1, timeout=30000)
+    page.wait_for_function(AT, arg=1, timeout=WAIT_MS)
     for k in (1, STEPS // 2, STEPS - 1, STEPS):  # scrubbed in the browser: text and marker follow
         page.evaluate(GO_TO, k)
-        page.wait_for_function(AT, arg=k, timeout=30000)
+        page.wait_for_function(AT, arg=k, timeout=WAIT_MS)
         _check_notice(page.evaluate(SHOWN), k)
     first, last = (
         page.evaluate(f"() => Bokeh.documents[0].get_model_by_name('traj_cache').data.notice[{i}]")
@@ -65,13 +66,13 @@ def test_notice_is_computed_from_the_frames_and_the_process_marker_moves(page): 
 
     # Play: the marker moves with the player, step by step, in the browser
     page.evaluate(GO_TO, 1)
-    page.wait_for_function(AT, arg=1, timeout=30000)
+    page.wait_for_function(AT, arg=1, timeout=WAIT_MS)
     page.evaluate(
         """() => { const m = Bokeh.documents[0].get_model_by_name('traj_process_marker');
         window._marks = []; m.properties.location.change.connect(() => window._marks.push(m.location)); }"""
     )
     page.locator(".traj-frames").first.get_by_role("button", name="▶ Play").click()  # not the toy's
-    page.wait_for_function(AT, arg=STEPS, timeout=60000)
+    page.wait_for_function(AT, arg=STEPS, timeout=WAIT_MS)
     marks = page.evaluate("() => window._marks")
     assert marks == list(range(2, STEPS + 1)), marks
     _check_notice(page.evaluate(SHOWN), STEPS)
@@ -94,7 +95,7 @@ def rooted(browser, tmp_path):  # noqa: F811
             p.on("console", lambda m: p.errors.append(m.text) if m.type == "error" else None)
             p.on("pageerror", lambda e: p.errors.append(str(e)))
             p.goto(url)
-            p.locator("canvas").first.wait_for(timeout=120000)
+            p.locator("canvas").first.wait_for(timeout=WAIT_MS)
             yield p
             assert not p.errors, p.errors
             p.close()
@@ -116,24 +117,25 @@ def test_forward_process_background_and_mask_on_a_real_field_under_a_data_root(r
     box.press("Enter")
     # the folder is open once the page's URL names it (a field picked before then is replaced by the
     # folder's first field on its way back to the browser)
-    expect(rooted).to_have_url(re.compile(r"folder=GLEAM-Data%2FTRAIN_DATA_1"), timeout=60000)
+    expect(rooted).to_have_url(re.compile(r"folder=GLEAM-Data%2FTRAIN_DATA_1"), timeout=WAIT_MS)
     field = rooted.locator("select", has=rooted.locator("option", has_text="abell_2163")).first
-    expect(field).to_be_attached(timeout=60000)
+    expect(field).to_be_attached(timeout=WAIT_MS)
     field.select_option("abell_2163")
-    expect(field).to_have_value("abell_2163", timeout=30000)
+    expect(field).to_have_value("abell_2163", timeout=WAIT_MS)
 
     _tab(rooted, "Trajectory")
-    expect(rooted.get_by_text("x0 = abell_2163 (the Fields tab's field)").first).to_be_visible(timeout=120000)
+    x0_line = rooted.get_by_text("x0 = abell_2163 (the Fields tab's field)").first
+    expect(x0_line).to_be_visible(timeout=WAIT_MS)
     expect(rooted.get_by_text("Cannot use")).to_have_count(0)
 
     _tab(rooted, "Generate")
-    rooted.get_by_role("button", name="Generate", exact=True).wait_for(timeout=60000)
+    rooted.get_by_role("button", name="Generate", exact=True).wait_for(timeout=WAIT_MS)
     _pick_model(rooted, "edm_mask_gleam")
     label = "abell_2163 · GLEAM-Data/TRAIN_DATA_1"
     mask = rooted.locator("select", has=rooted.locator("option", has_text=f"{label} (photutils)")).first
     mask.select_option(label=f"{label} (photutils)")
     summary = rooted.get_by_text(re.compile(r"^mask: ")).first
-    expect(summary).to_have_text(re.compile(r"(compact|extended|diffuse) [1-9]\d* px"), timeout=60000)
+    expect(summary).to_have_text(re.compile(r"(compact|extended|diffuse) [1-9]\d* px"), timeout=WAIT_MS)
     background = rooted.locator("select", has=rooted.locator("option", has_text=label)).filter(
         has_not=rooted.locator("option", has_text="(photutils)")
     )

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from .test_browser_generate import _pick_model, _set_number, _tab, page, served  # noqa: F401
+from .waits import WAIT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +30,11 @@ def _sample_edm_in_trajectory(pg, steps: int):
 
     _tab(pg, "Trajectory")
     sample = pg.get_by_role("button", name="Sample", exact=True)
-    sample.wait_for(timeout=60000)
+    sample.wait_for(timeout=WAIT_MS)
     _pick_model(pg, "edm_gleam")
     _set_number(pg, "Steps", steps)
     box = pg.locator(".bk-input-group", has=pg.get_by_text("Steps", exact=True)).locator("input")
-    expect(box.first).to_have_value(str(steps), timeout=30000)
+    expect(box.first).to_have_value(str(steps), timeout=WAIT_MS)
     sample.click()
     expect(pg.get_by_text(f"{steps} recorded steps").first).to_be_visible(timeout=300000)
     return sample
@@ -46,7 +47,7 @@ def test_model_switch_marks_the_old_run_and_generate_result_gets_its_own_schedul
     from playwright.sync_api import expect
 
     _sample_edm_in_trajectory(page, 4)
-    page.wait_for_function(_axis_is(4), timeout=30000)
+    page.wait_for_function(_axis_is(4), timeout=WAIT_MS)
     expect(page.get_by_text("the model's current guess of the clean image").first).to_be_visible()
     # the formula is one click away: hidden until its "The formula" toggle is opened (#28 item 3)
     edm_caption = page.get_by_text("c_skip(σ)").first
@@ -56,7 +57,7 @@ def test_model_switch_marks_the_old_run_and_generate_result_gets_its_own_schedul
 
     _pick_model(page, "ddpm_gleam")  # another model, nothing sampled yet
     note = page.get_by_text(re.compile("^From the previous settings — press Sample")).first
-    expect(note).to_be_visible(timeout=30000)
+    expect(note).to_be_visible(timeout=WAIT_MS)
     expect(edm_caption).to_be_visible()  # the run's own captions stay …
     expect(page.get_by_text("The network predicts the noise")).to_have_count(0)  # … never the DDPM's
     expect(note).to_contain_text("edm_gleam (EDM) · Heun · 4 steps")
@@ -65,18 +66,18 @@ def test_model_switch_marks_the_old_run_and_generate_result_gets_its_own_schedul
 
     _tab(page, "Generate")
     generate = page.get_by_role("button", name="Generate", exact=True)
-    generate.wait_for(timeout=60000)
+    generate.wait_for(timeout=WAIT_MS)
     _pick_model(page, "edm_gleam")
     _set_number(page, "Steps", 3)
     gen_steps = page.locator(".bk-input-group", has=page.get_by_text("Steps", exact=True)).locator("input")
-    expect(gen_steps.first).to_have_value("3", timeout=30000)
+    expect(gen_steps.first).to_have_value("3", timeout=WAIT_MS)
     generate.click()
     expect(page.get_by_text(re.compile(r"image\(s\) in")).first).to_be_visible(timeout=300000)
     _tab(page, "Trajectory")
     page.get_by_role("button", name="Use last Generate result").click()
-    expect(page.get_by_text("3 recorded steps").first).to_be_visible(timeout=60000)
-    page.wait_for_function(_axis_is(3), timeout=30000)  # was stuck on the 4-step run's axis
-    expect(note).to_be_hidden(timeout=30000)  # the pickers follow the run: it is theirs
+    expect(page.get_by_text("3 recorded steps").first).to_be_visible(timeout=WAIT_MS)
+    page.wait_for_function(_axis_is(3), timeout=WAIT_MS)  # was stuck on the 4-step run's axis
+    expect(note).to_be_hidden(timeout=WAIT_MS)  # the pickers follow the run: it is theirs
     expect(frames).to_have_css("opacity", "1")
 
 
@@ -87,17 +88,17 @@ def test_a_seed_past_the_libraries_range_is_refused_on_the_page(page):  # noqa: 
     from playwright.sync_api import expect
 
     _tab(page, "Generate")
-    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=60000)
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=WAIT_MS)
     seed = page.locator(".bk-input-group", has=page.get_by_text("Seed", exact=True)).locator("input").first
-    expect(seed).to_have_value("0", timeout=30000)
+    expect(seed).to_have_value("0", timeout=WAIT_MS)
     _set_number(page, "Seed", "99999999999999999999")
     message = page.get_by_text(re.compile(r"^Seed must be a whole number between 0 and 4,294,967,295: "))
     expect(message.first).to_have_text(  # never "1e+20": not what was typed
         "Seed must be a whole number between 0 and 4,294,967,295: the number typed is far larger — "
         "refused, kept 0.",
-        timeout=30000,
+        timeout=WAIT_MS,
     )
-    expect(seed).to_have_value("0", timeout=30000)  # the box shows the seed in use again
+    expect(seed).to_have_value("0", timeout=WAIT_MS)  # the box shows the seed in use again
 
 
 #: every visible "The formula" toggle of the page: its gap (px) to the sentence above it and to
@@ -126,8 +127,8 @@ def test_each_formula_toggle_sits_under_its_sentence_with_a_gap_before_the_next(
     parted the toggle from its own sentence.  Now each toggle sits under its sentence and a
     paragraph's gap follows it, the same for the seven toggles on the tab."""
     _tab(page, "Trajectory")
-    page.get_by_role("button", name="Run both").wait_for(timeout=60000)
-    page.wait_for_function(f"() => ({TOGGLE_GAPS})().length === 7", timeout=30000)
+    page.get_by_role("button", name="Run both").wait_for(timeout=WAIT_MS)
+    page.wait_for_function(f"() => ({TOGGLE_GAPS})().length === 7", timeout=WAIT_MS)
     gaps = page.evaluate(TOGGLE_GAPS)
     assert all(above <= 6 for above, _ in gaps), gaps  # close under its own sentence
     assert all(below >= 12 for _, below in gaps), gaps  # a paragraph's gap before what follows
@@ -145,10 +146,10 @@ def test_a_run_is_still_shown_after_another_tab_was_opened(page):  # noqa: F811
         " const s = d.get_model_by_name('traj_xt'); return t && t.text.startsWith('step ')"
         " && Array.from(s.data.image[0]).some((v) => v !== 0); }"
     )
-    page.wait_for_function(shown, timeout=30000)
+    page.wait_for_function(shown, timeout=WAIT_MS)
     _tab(page, "Models")
-    page.get_by_text("Quality (").first.wait_for(timeout=120000)
+    page.get_by_text("Quality (").first.wait_for(timeout=WAIT_MS)
     _tab(page, "Trajectory")
-    sample.wait_for(timeout=60000)
-    page.wait_for_function(shown, timeout=30000)
+    sample.wait_for(timeout=WAIT_MS)
+    page.wait_for_function(shown, timeout=WAIT_MS)
     expect(page.get_by_text("Press Sample (or use the Generate tab")).to_have_count(0)

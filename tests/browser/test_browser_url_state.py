@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from .waits import WAIT_MS
+
 SLOW = 240000
 
 pytestmark = pytest.mark.browser
@@ -25,7 +27,7 @@ def _open(page, url):
 
 
 def _wait_value(page, title, value):
-    page.wait_for_function(f"(v) => ({_VALUE})({title!r}) === v", arg=value, timeout=60000)
+    page.wait_for_function(f"(v) => ({_VALUE})({title!r}) === v", arg=value, timeout=WAIT_MS)
 
 
 def test_a_link_opens_the_view_it_names_and_the_users_changes_survive_a_reload(served):
@@ -39,7 +41,7 @@ def test_a_link_opens_the_view_it_names_and_the_users_changes_survive_a_reload(s
     handle.focus()
     for _ in range(4):  # 8 → 12, as a keyboard user moves the slider
         handle.press("ArrowRight")
-    page.wait_for_url(re.compile(r"stride=12"), timeout=60000)  # the address follows the user
+    page.wait_for_url(re.compile(r"stride=12"), timeout=WAIT_MS)  # the address follows the user
     page.reload(timeout=SLOW)
     page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
     _wait_value(page, "Stride", 12)
@@ -51,7 +53,7 @@ def test_a_link_to_a_field_that_is_not_there_opens_the_folder_without_an_error(s
     url, page = served
     _open(page, url + "?field=no_such_field&stride=8")
     _wait_value(page, "Stride", 8)
-    page.wait_for_function(f"() => ({_VALUE})('Field') === 'sim_0100'", timeout=60000)  # the folder's first
+    page.wait_for_function(f"() => ({_VALUE})('Field') === 'sim_0100'", timeout=WAIT_MS)  # the folder's first
 
 
 def test_a_reload_shows_the_band_the_score_map_and_the_candidate_the_user_had(served):
@@ -65,10 +67,10 @@ def test_a_reload_shows_the_band_the_score_map_and_the_candidate_the_user_had(se
     _wait_value(page, "Stretch", "linear")
     page.get_by_role("button", name="Compute score map").click()
     page.get_by_text("Candidate 1/").wait_for(timeout=SLOW)
-    page.wait_for_url(re.compile(r"scanned=true"), timeout=60000)
+    page.wait_for_url(re.compile(r"scanned=true"), timeout=WAIT_MS)
     page.get_by_role("button", name="next (j) ▶").click()
-    page.get_by_text("Candidate 2/").wait_for(timeout=60000)
-    page.wait_for_url(re.compile(r"candidate=\d+%2C\d+|candidate=\d+,\d+"), timeout=60000)
+    page.get_by_text("Candidate 2/").wait_for(timeout=WAIT_MS)
+    page.wait_for_url(re.compile(r"candidate=\d+%2C\d+|candidate=\d+,\d+"), timeout=WAIT_MS)
     page.reload(timeout=SLOW)
     page.get_by_text("Candidate 2/").wait_for(timeout=SLOW)
     _wait_value(page, "Band", "RGB")
@@ -85,7 +87,7 @@ def test_the_labellers_name_survives_a_reload_but_is_not_in_the_address(served):
     # before a name is typed, labels are by this browser's guest name: the same after a reload
     # (walk 15: it was new on every page, so one person became two labellers)
     guest = re.search(r"guest-[0-9a-f]{6}", box.get_attribute("placeholder")).group(0)
-    page.wait_for_function(f"() => document.cookie.includes('radioviz_guest={guest}')", timeout=60000)
+    page.wait_for_function(f"() => document.cookie.includes('radioviz_guest={guest}')", timeout=WAIT_MS)
     page.reload(timeout=SLOW)
     page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
     box = page.get_by_placeholder(re.compile(r"^your name")).first
@@ -93,7 +95,7 @@ def test_the_labellers_name_survives_a_reload_but_is_not_in_the_address(served):
     box.fill("Ada Lovelace")
     box.press("Enter")
     page.wait_for_function(
-        "() => document.cookie.includes('radioviz_labeller=Ada%20Lovelace')", timeout=60000
+        "() => document.cookie.includes('radioviz_labeller=Ada%20Lovelace')", timeout=WAIT_MS
     )
     page.reload(timeout=SLOW)
     page.get_by_role("button", name="Compute score map").wait_for(timeout=SLOW)
@@ -106,8 +108,8 @@ def test_the_tab_shown_is_in_the_address(served):
     url, page = served
     _open(page, url + "?field=sim_0100")
     page.get_by_text("Models", exact=True).first.click()
-    page.wait_for_url(re.compile(r"tab=4"), timeout=60000)
+    page.wait_for_url(re.compile(r"tab=4"), timeout=WAIT_MS)
     page.reload(timeout=SLOW)
     page.get_by_text("Quality (").first.wait_for(timeout=SLOW)  # the Models tab, built and shown
     page.get_by_text("Fields", exact=True).first.click()
-    page.wait_for_url(re.compile(r"tab=0"), timeout=60000)
+    page.wait_for_url(re.compile(r"tab=0"), timeout=WAIT_MS)
