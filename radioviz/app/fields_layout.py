@@ -67,7 +67,8 @@ class FieldsLayout(FieldsVetting):
         compute = pn.widgets.Button(label="Compute score map", color="primary", width=170)
         # enabled only while a score map is being computed (the progress bar shows then)
         idle = pn.bind(lambda scanning: not scanning, self.progress.param.visible)
-        cancel = pn.widgets.Button(label="Cancel", color="warning", width=90, disabled=idle)
+        lit = pn.bind(lambda scanning: "warning" if scanning else "light", self.progress.param.visible)
+        cancel = pn.widgets.Button(label="Cancel", color=lit, width=90, disabled=idle)
         compute.on_click(lambda e: self._safe(self.start_scan))
         cancel.on_click(lambda e: self.cancel())
         self._table = pn.widgets.Tabulator(

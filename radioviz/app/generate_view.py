@@ -63,7 +63,10 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
         # server re-enables it when the run ends
         self.run_button.js_on_click(args={"b": self.run_button}, code="b.disabled = true")
         self.cancel_button = pn.widgets.Button.from_param(
-            self.param.cancel, label="Cancel", color="warning", disabled=self.param.busy.rx.not_()
+            self.param.cancel,
+            label="Cancel",
+            color=self.param.busy.rx.where("warning", "light"),  # grey when idle: it read as enabled
+            disabled=self.param.busy.rx.not_(),
         )  # lit only while a run goes on
         self._make_downloads()
         self.gallery_view = Gallery()

@@ -132,7 +132,7 @@ class ProcessPlot:
     x̂0's correlation with the final image, their thresholds dotted, the current step marked
     (moved by the browser's frame code, like the schedule's marker)."""
 
-    def __init__(self, width: int = 360, height: int = 240):
+    def __init__(self, width: int = 360, height: int = 310):
         self.source = ColumnDataSource({"step": [], "peak": [], "xt": [], "x0": []}, name="traj_process")
         f = figure(
             width=width,
@@ -153,7 +153,13 @@ class ProcessPlot:
         for label, key, colour, dash in lines:
             r = f.line("step", key, source=self.source, color=colour, line_width=2, line_dash=dash)
             items.append((label, [r]))
-        f.add_layout(Legend(items=items, location="top_left", label_text_font_size="10px", padding=2))
+        # the dotted lines said in the legend too (walk 16: unlabelled), an entry with no data
+        key = f.line([], [], color="#777777", line_width=1, line_dash="dotted")
+        items.append(("dotted: each curve's threshold (same colour)", [key]))
+        # below the plot, where it covers no curve (walk 16: it hid the early steps)
+        legend = Legend(items=items, label_text_font_size="10px", padding=2, spacing=0, margin=2)
+        legend.label_height = legend.glyph_height = 12
+        f.add_layout(legend, "below")
         thresholds = ((1 - PEAK_TOLERANCE, "#e6550d"), (LAYOUT_LEVEL, "#31a354"), (XT_LEVEL, "#333333"))
         spans = [Span(location=v, dimension="width", line_color=c, line_dash="dotted") for v, c in thresholds]
         for span in spans:

@@ -58,7 +58,7 @@ def _schedule(source: ColumnDataSource, marker: Span):
     # pinned when the tab was shown again (x stayed 0–50 for a 25-step run)
     s = figure(
         width=380,
-        height=240,
+        height=280,
         y_axis_type="log",
         tools=TOOLS,
         toolbar_location=None,
@@ -68,7 +68,9 @@ def _schedule(source: ColumnDataSource, marker: Span):
     )
     r1 = s.line("step", "sigma", source=source, color="#1f77b4", line_width=2)
     r2 = s.line("step", "snr", source=source, color="#d62728", line_width=2, line_dash="dashed")
-    s.add_layout(Legend(items=[("σ", [r1]), ("SNR = (σ_signal/σ)²", [r2])], location="top_center"))
+    legend = Legend(items=[("σ", [r1]), ("SNR = (σ_signal/σ)²", [r2])], orientation="horizontal")
+    legend.label_text_font_size, legend.padding, legend.margin = "10px", 2, 2
+    s.add_layout(legend, "below")  # over no curve (walk 16)
     s.xaxis.axis_label, s.yaxis.axis_label = "recorded step", "σ  /  SNR (log)"
     s.add_layout(marker)
     return s

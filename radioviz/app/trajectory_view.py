@@ -58,7 +58,10 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         self.seed_input = checked_number(self, "seed", "Seed", refusals)
         self.alert = pn.pane.Alert(self.param.error, alert_type="danger", visible=self.param.error.rx.bool())
         self.cancel_button = pn.widgets.Button.from_param(
-            self.param.cancel, label="Cancel", color="warning", disabled=self.param.busy.rx.not_()
+            self.param.cancel,
+            label="Cancel",
+            color=self.param.busy.rx.where("warning", "light"),  # grey when idle: it read as enabled
+            disabled=self.param.busy.rx.not_(),
         )  # lit only while a run goes on
         toggles = [TOGGLE_CSS]  # "▸ The formula" spaced apart from the next sentence
         self.explain = {k: pn.pane.Markdown("", width=290, stylesheets=toggles) for k in ("xt", "x0", "diff")}
