@@ -77,6 +77,10 @@ def run_task(task: Task, cfg: TaskConfig) -> dict:
         centre = stack.centre()
         row["ra"], row["dec"] = float(centre.ra.deg), float(centre.dec.deg)
         row["folder"] = str(stack.images[-1].path.parent) if stack.images[-1].path else ""
+        # a field is a cut-out centred on its cluster: its score there (walk 16: the column was empty)
+        row["cluster_score"], row["centre_score"] = _scores_near(
+            smap, row["ra"], row["dec"], cfg.radius_arcmin
+        )
     else:
         row["cluster_score"], row["centre_score"] = _scores_near(smap, task.ra, task.dec, cfg.radius_arcmin)
     row["seconds"] = time.perf_counter() - t0

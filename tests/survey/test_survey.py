@@ -347,6 +347,8 @@ def test_bad_field_is_recorded_and_the_run_goes_on(fields, checkpoint, tmp_path,
     bad = rows[rows["status"] == "failed"]
     assert len(bad) == 1 and victim.name in bad["reason"][0] and "\n" not in bad["reason"][0]
     assert s.failed == 1 and s.ok == len(rows) - 1 >= 1
+    ok = rows[rows["status"] == "ok"]  # a field's score at its centre, where its cluster is
+    assert np.all((ok["cluster_score"] >= ok["centre_score"]) & (ok["cluster_score"] <= ok["max_score"]))
 
 
 # -- positions ------------------------------------------------------------------------------------
