@@ -86,12 +86,18 @@ def test_device_auto_is_the_cpu_here_and_cuda_is_refused_without_it():
         resolve_device("tpu")
 
 
-def test_an_edm_trained_with_the_beam_samples_beam_limited_images(tmp_path):
+def _tiny_dataset(tmp_path):
+    """Two simulated 64² fields (one with a halo) as 16² training cut-outs."""
     for seed, halo in ((1, "halo"), (2, None)):
         write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, n_extended=0)), tmp_path, "TRAIN")
     ds, _, _ = build_dataset(
         DatasetConfig(str(tmp_path), "TRAIN", cutout_size=16, val_fraction=0.5), tmp_path / "c", progress=0
     )
+    return ds
+
+
+def test_an_edm_trained_with_the_beam_samples_beam_limited_images(tmp_path):
+    ds = _tiny_dataset(tmp_path)
     cfg = DiffusionConfig(
         kind="edm", steps=2, batch_size=2, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1
     )
@@ -130,11 +136,7 @@ def test_a_beam_limited_ddpm_answers_with_the_beam_limited_x0(prediction):
 
 
 def test_a_ddpm_trained_with_the_beam_samples_beam_limited_images(tmp_path):
-    for seed, halo in ((1, "halo"), (2, None)):
-        write_field(simulate_field(SimConfig(seed=seed, halo=halo, size=64, n_extended=0)), tmp_path, "TRAIN")
-    ds, _, _ = build_dataset(
-        DatasetConfig(str(tmp_path), "TRAIN", cutout_size=16, val_fraction=0.5), tmp_path / "c", progress=0
-    )
+    ds = _tiny_dataset(tmp_path)
     cfg = DiffusionConfig(
         kind="ddpm", steps=2, batch_size=2, base=8, mults=(1, 2), attn_resolutions=(8,), save_every=1
     )
