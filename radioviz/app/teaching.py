@@ -186,7 +186,7 @@ def notice(k: int, lm: Landmarks) -> str:
     elif lm.peak_step is None or k < lm.peak_step:
         x0 = (
             f"x̂0 has the final layout (correlation {r0:.2f}) but its brightest source is "
-            f"{share_of(p, 'its final peak')} ({_from(lm.peak_step, f'within {tol}')})."
+            f"{share_of(p, 'its final peak')} ({_from(lm.peak_step, f'stays within {tol}')})."
         )
     else:
         x0 = (

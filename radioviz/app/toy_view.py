@@ -15,7 +15,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.layouts import row as bokeh_row
-from bokeh.models import ColumnDataSource, CustomJS, Div
+from bokeh.models import Arrow, ColumnDataSource, CustomJS, Div, VeeHead
 from bokeh.plotting import figure
 
 from ..toy.clouds import CLOUDS
@@ -113,9 +113,10 @@ def toy_frames(model, traj) -> dict:
             )
         else:
             near = nearest_distance(d, model.data)
-            guess = (
-                f"spread like the cloud ({spread:.0%} of its width) and lie a median {near:.3f} from it"
-                + (": each particle's end is already decided" if near < 0.05 else "")
+            # "like the cloud" only once they are nearly as wide as it (walk 16: said at 32 %)
+            how = "spread like the cloud" if spread >= 0.8 else "spread out towards the cloud's shape"
+            guess = f"{how} ({spread:.0%} of its width) and lie a median {near:.3f} from it" + (
+                ": each particle's end is already decided" if near < 0.05 else ""
             )
         out["caption"].append(
             f"Step {k + 1} of {n}, noise σ = {s:.3g}. The particles (left, shrunk by √(1+σ²) to fit) are "
@@ -163,7 +164,19 @@ class ToyView(pn.viewable.Viewer):
     def _planes(self):
         left = figure(width=340, height=340, x_range=(-LIM, LIM), y_range=(-LIM, LIM), title="particles x_t")
         left.multi_line("xs", "ys", source=self.paths, line_color="#9aa5b1", line_alpha=0.6)
-        left.segment("x0", "y0", "x1", "y1", source=self.field, line_color="#d9822b", line_width=1.2)
+        head = VeeHead(size=5, line_color="#d9822b", line_width=1.2)  # a push has a direction
+        left.add_layout(
+            Arrow(
+                x_start="x0",
+                y_start="y0",
+                x_end="x1",
+                y_end="y1",
+                source=self.field,
+                end=head,
+                line_color="#d9822b",
+                line_width=1.2,
+            )
+        )
         left.scatter("x", "y", source=self.parts, size=3, color="#1f77b4", alpha=0.5)
         right = figure(
             width=340, height=340, x_range=left.x_range, y_range=left.y_range, title="model's guesses x̂0"
