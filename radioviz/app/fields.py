@@ -109,6 +109,8 @@ class FieldsView(FieldsLayout, pn.viewable.Viewer):
             )
         self.labels = self.app.labels
         self.app.labeller = self.labeller
+        # one name per page: typed in the Vet tab, it labels here too (walk 17: a guest name did)
+        self.app.param.watch(lambda e: setattr(self, "labeller", e.new), "labeller")
         self.app.param.watch(self._open_handoff, "handoff")
         self.retrainer = Retrainer()
         self._list_models()

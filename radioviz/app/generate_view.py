@@ -134,16 +134,24 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
             self.gallery_view.empty(GALLERY_HELP)
             return
         peaks = peak_flux(g.physical)  # as the flux condition defines it: brightest pixel, any band
+        card = resources.generator_cards().get(Path(g.meta["checkpoint"]).name)
+        bands = list(getattr(getattr(card, "preprocessing", None), "bands", None) or [])
+        where = g.physical.reshape(*g.physical.shape[:2], -1).max(axis=2).argmax(axis=1)
+
+        def band_of(i: int) -> str:  # the tile shows the first band; the peak may be in another
+            return f" ({bands[where[i]]})" if len(bands) > 1 and where[i] < len(bands) else ""
+
         titles = [
             f"#{i}"
             + (f" · score {self.scores[i]:.2f}" if self.scores is not None else "")
-            + f"\npeak {peaks[i]:.3g} Jy/beam"  # a second line: one was wider than the tile
+            + f"\npeak {peaks[i]:.3g} Jy/beam{band_of(i)}"  # a second line: one was wider than the tile
             for i in range(len(g.physical))
         ]
+        shown = f" · tiles show {bands[0]}" if len(bands) > 1 else ""
         self.gallery_view.show(
             [stretch_image(img[0], "asinh") for img in g.physical],
             titles,
-            f"**{Path(g.meta['checkpoint']).name}** · **Conditioning:** {conditioning_text(g.meta)}",
+            f"**{Path(g.meta['checkpoint']).name}** · **Conditioning:** {conditioning_text(g.meta)}{shown}",
         )
 
     def gallery(self) -> pn.viewable.Viewable:

@@ -231,8 +231,9 @@ def toy_question(frames: dict | None, data: np.ndarray | None) -> Question:
         look,
         f"When the noise is large (step 1, σ = {sig[0]:.3g}), the arrows push every particle {large}. "
         f"When the noise is small (step {k_small}, σ = {sig[k_small - 1]:.3g}), they push {small_words}. "
-        f"In this run the pushes aim {a0:.0f}° away from the centre at step 1 and {a1:.0f}° at step "
-        f"{k_small}, and the guesses x̂0 cover {share(s0)} and then {share(s1)} of the cloud's width. "
+        f"In this run the typical push points {a0:.0f}° off the direction to the cloud's middle at step "
+        f"1 (0° = straight at it) and {a1:.0f}° off it at step {k_small}, and the guesses x̂0 cover "
+        f"{share(s0)} and then {share(s1)} of the cloud's width. "
         "The image model does the same with 4 096 pixels: first towards the average picture, then towards "
         "one image of its own.",
         1,

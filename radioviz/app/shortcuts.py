@@ -49,6 +49,9 @@ class Vetter(JSComponent):
     empty = param.String(
         default="Compute a score map, then pick a candidate (click it on the map or in the table)."
     )
+    counted = param.String(
+        default="vetted", doc="What the header's count says (the Vet tab counts your own labels)"
+    )
 
     def __init__(
         self,
@@ -143,7 +146,7 @@ class Vetter(JSComponent):
           lastHead = text;
         } else {
           const vetted = d.mark.filter((m) => m).length;
-          const text = `<b>Candidate ${k + 1}/${n}</b> · ${vetted} of ${n} vetted — ${d.info[k]}`
+          const text = `<b>Candidate ${k + 1}/${n}</b> · ${vetted} of ${n} ${model.counted} — ${d.info[k]}`
             + ` · label: ${d.mark[k] || "none"}`;
           if (text !== lastHead) head.innerHTML = text;
           lastHead = text;

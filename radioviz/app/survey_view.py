@@ -43,7 +43,10 @@ class SurveyView(SurveyState, pn.viewable.Viewer):
             label="Start survey", color="primary", width=150, disabled=self.param.running
         )
         cancelb = pn.widgets.Button(
-            label="Cancel", color="warning", width=150, disabled=self.param.running.rx.not_()
+            label="Cancel",
+            color=self.param.running.rx.where("warning", "light"),  # grey when idle, as elsewhere
+            width=150,
+            disabled=self.param.running.rx.not_(),
         )  # both inside the 340 px column
         startb.on_click(lambda e: self.start())
         cancelb.on_click(lambda e: self.cancel())

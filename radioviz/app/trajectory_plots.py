@@ -68,7 +68,8 @@ def _schedule(source: ColumnDataSource, marker: Span):
     )
     r1 = s.line("step", "sigma", source=source, color="#1f77b4", line_width=2)
     r2 = s.line("step", "snr", source=source, color="#d62728", line_width=2, line_dash="dashed")
-    legend = Legend(items=[("σ", [r1]), ("SNR = (σ_signal/σ)²", [r2])], orientation="horizontal")
+    # the SNR's formula is the model's own (EDM σ_data²/σ², DDPM ᾱ/(1−ᾱ)): in "The formula"
+    legend = Legend(items=[("σ", [r1]), ("SNR (signal ÷ noise power)", [r2])], orientation="horizontal")
     legend.label_text_font_size, legend.padding, legend.margin = "10px", 2, 2
     s.add_layout(legend, "below")  # over no curve (walk 16)
     s.xaxis.axis_label, s.yaxis.axis_label = "recorded step", "σ  /  SNR (log)"

@@ -24,6 +24,11 @@ from . import resources
 
 SAMPLE_CHOICE = "bundled sample fields · default detector"
 SAMPLE_STRIDE = 4  # the Fields tab's default
+NO_CLUSTER = (
+    "No candidate of this survey has a known cluster near it (none of its positions is in the cluster "
+    "catalogues), so the near-cluster filter empties the queue: set it to 0."
+)
+SAMPLE_PREFIX = "sample-"  # the bundled sample's survey folders (sample-<detector>-s<stride>)
 LIKE_K = 20  # "More like this" lists this many
 _SAMPLE_LOCK = threading.Lock()
 
@@ -36,20 +41,23 @@ def surveys_parent() -> Path:
 def survey_runs() -> dict[str, Path]:
     """{shown name: folder} of every survey run the app made, newest first: served runs (one
     folder a session, ``<parent>/<session>/<run>``) and, without a data root, ``surveys/``."""
-    roots = [surveys_parent()] + ([Path("surveys")] if resources.data_root() is None else [])
+    parent = surveys_parent()
+    roots = [parent] + ([Path("surveys")] if resources.data_root() is None else [])
     found: list[tuple[float, str, Path]] = []
     for root in roots:
         for marker in [*root.glob("*/survey.json"), *root.glob("*/*/survey.json")]:
             run = marker.parent
+            rel = run.relative_to(root)
+            if root == parent and len(rel.parts) == 1 and run.name.startswith(SAMPLE_PREFIX):
+                continue  # the bundled sample's survey: offered once, as SAMPLE_CHOICE (walk 17)
             done = run / "candidates.ecsv"
             when = (done if done.exists() else marker).stat().st_mtime
-            rel = run.relative_to(root)
-            # a served run sits in its session's folder: named by its run and time, not the hash
-            name = (
-                str(rel)
-                if len(rel.parts) == 1
-                else f"{run.name} · served {time.strftime('%d %b %H:%M', time.localtime(when))}"
-            )
+            # a served run sits in its session's folder: named by its run and time, not the hash;
+            # a run the Survey tab wrote under the working folder's surveys/ says so
+            if len(rel.parts) > 1:
+                name = f"{run.name} · served {time.strftime('%d %b %H:%M', time.localtime(when))}"
+            else:
+                name = str(rel) if root == parent else f"surveys/{rel}"
             found.append((when, name, run))
     out: dict[str, Path] = {}
     for _, name, run in sorted(found, key=lambda f: -f[0]):
@@ -57,16 +65,27 @@ def survey_runs() -> dict[str, Path]:
     return out
 
 
+def _sample_folder(checkpoint: str, stride: int) -> Path:
+    return surveys_parent() / f"{SAMPLE_PREFIX}{Path(checkpoint).stem}-s{stride}"
+
+
+def sample_surveyed(checkpoint: str, stride: int = SAMPLE_STRIDE) -> bool:
+    """Whether the bundled sample's survey with ``checkpoint`` is already done (opened at once)."""
+    from ..io.layout import discover
+
+    out = _sample_folder(checkpoint, stride)
+    n_fields = len(discover(resources.SAMPLE_DATA))
+    return (out / "candidates.ecsv").exists() and len(list((out / "tasks").glob("*.json"))) >= n_fields
+
+
 def sample_survey(checkpoint: str, stride: int = SAMPLE_STRIDE) -> Path:
     """The bundled sample fields surveyed with ``checkpoint`` (once per server: later calls find it
     done), on an in-process Dask client."""
-    from ..io.layout import discover
     from ..survey import run_survey
 
-    out = surveys_parent() / f"sample-{Path(checkpoint).stem}-s{stride}"
+    out = _sample_folder(checkpoint, stride)
     with _SAMPLE_LOCK:
-        n_fields = len(discover(resources.SAMPLE_DATA))
-        if (out / "candidates.ecsv").exists() and len(list((out / "tasks").glob("*.json"))) >= n_fields:
+        if sample_surveyed(checkpoint, stride):
             return out
         from dask.distributed import Client
 
@@ -207,6 +226,10 @@ class VetState(param.Parameterized):
                 ranked = rank(self.queue.candidates, self.order, self.class_name)
             self.rows = select(ranked, self.filter(), self.votes)
             self.version += 1
+            if self.near_arcmin and not any(c.nearest_cluster for c in self.queue.candidates):
+                self.status = NO_CLUSTER  # why the queue is empty (walk 17: only "loosen the filters")
+            elif self.status == NO_CLUSTER:
+                self.status = self.queue_summary()
 
     # -- "More like this" -----------------------------------------------------------------------
 

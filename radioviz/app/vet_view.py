@@ -25,7 +25,7 @@ from .jobs import Job, Outcome, on_session
 from .shortcuts import HINT, Vetter
 from .vet_cache import VetCache
 from .vet_similar import VetSimilar
-from .vet_state import SAMPLE_CHOICE, VetState
+from .vet_state import SAMPLE_CHOICE, VetState, sample_surveyed
 
 FLUSH_MS = 500  # the table's votes and the agreement follow labels this often (not on every key)
 POLL_EVERY = 4  # flushes between looks for other sessions' labels (a stat of the store's files)
@@ -48,8 +48,10 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
 
             store = LabelStore(labels_path or default_labels_path())
         self.state = VetState(labels=store, guest=getattr(app, "guest", None))
-        if app is not None:
+        if app is not None:  # one name per page, shared with the Fields tab both ways
             self.state.labeller = app.labeller
+            app.param.watch(lambda e: setattr(self.state, "labeller", e.new), "labeller")
+            self.state.param.watch(lambda e: setattr(app, "labeller", e.new), "labeller")
         self.app = app  # the page's AppSession: "Open in Fields tab" goes through it
         self.tag = f"vet{self.state.session}"
         self._doc = pn.state.curdoc
@@ -64,6 +66,7 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
             panels=cuts.PANELS,
             lines=["ctx"],
             empty="No candidate in this queue (pick another survey or loosen the filters).",
+            counted="vetted by you",  # the marks are this labeller's (the Fields tab counts anyone's)
             sizing_mode="stretch_width",
         )
         self.vetter.param.watch(self._index_from_client, "index")
@@ -75,7 +78,7 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
             pd.DataFrame(columns=COLUMNS),
             selectable=1,
             disabled=True,
-            height=300,
+            height=420,
             show_index=False,
             layout="fit_columns",
             widths=WIDTHS,
@@ -108,7 +111,8 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
         """Open the chosen survey; the sample is surveyed first (a :class:`~.jobs.Job`) when it must be."""
         s = self.state
         asked = (s.survey, s.folder)
-        if not s.folder.strip() and s.survey == SAMPLE_CHOICE:
+        ckpt = self._checkpoint()
+        if not s.folder.strip() and s.survey == SAMPLE_CHOICE and not (ckpt and sample_surveyed(ckpt)):
             s.status = "Surveying the bundled sample fields with the default detector (once per server)…"
             self._opening.start(self._find, partial(self._found, asked))
             return
@@ -202,7 +206,12 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
     # -- the rest -----------------------------------------------------------------------------------
 
     def _votes_text(self, c) -> str:
-        return ", ".join(f"{r}: {lab}" for r, lab in sorted(self.state.votes.get(c.id, {}).items()))
+        """The votes grouped by label ("halo: ann, bob · not halo: cy"): short enough that a row
+        of many labellers stays a line or two (walk 17: 4–7 lines a row, two rows in view)."""
+        by: dict[str, list[str]] = {}
+        for r, lab in sorted(self.state.votes.get(c.id, {}).items()):
+            by.setdefault(lab, []).append(r)
+        return " · ".join(f"{lab}: {', '.join(who)}" for lab, who in sorted(by.items()))
 
     def _frame(self) -> pd.DataFrame:
         rows = [
@@ -257,9 +266,13 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
     def _hide_error(self) -> None:
         self._alert.visible = False
 
-    def _safe(self, fn):
+    def _safe(self, fn, clear: bool = True):
+        """Run ``fn``, its error shown in the tab's alert; ``clear``: a user's action takes the
+        last error away first (the periodic flush does not: walk 17, an error was hidden within
+        half a second)."""
         try:
-            self._hide_error()
+            if clear:
+                self._hide_error()
             return fn()
         except (InputError, LabelSaveError, OSError) as exc:
             self._show_error(resources.public_message(str(exc)))
@@ -271,7 +284,7 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
 
         if self._doc is not None and self._doc.session_context is not None and not self._periodic:
             self._periodic = True
-            pn.state.add_periodic_callback(lambda: self._safe(self.flush), period=FLUSH_MS)
+            pn.state.add_periodic_callback(lambda: self._safe(self.flush, clear=False), period=FLUSH_MS)
             pn.state.on_session_destroyed(lambda ctx: self._renderer.close())
         self.vetter.index = self.selected
         return layout(self)

@@ -182,7 +182,11 @@ def test_generate_one_shot_run_says_one_shot_once_and_cancel_is_idle_after():
     # walk: a requested peak flux could only be checked by downloading; each tile now says its peak
     peaks = g.result.physical.reshape(2, -1).max(axis=1)
     titles = g.gallery_view.source.data["title"]
-    assert [t.split("\npeak ")[1] for t in titles] == [f"{p:.3g} Jy/beam" for p in peaks]
+    assert [t.split("\npeak ")[1].split(" (")[0] for t in titles] == [f"{p:.3g} Jy/beam" for p in peaks]
+    bands = g.result.physical.reshape(2, 4, -1).max(axis=2).argmax(axis=1)  # and the band it is in
+    names = ["72-103MHz", "103-134MHz", "139-170MHz", "170-231MHz"]
+    assert [t.split("Jy/beam (")[1].rstrip(")") for t in titles] == [names[b] for b in bands]
+    assert "tiles show 72-103MHz" in head
 
 
 def test_compare_plots_legends_below_gaps_for_empty_bins_and_all_labels(monkeypatch):

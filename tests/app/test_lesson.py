@@ -118,7 +118,7 @@ def test_the_toy_question_is_answered_in_plain_words_from_the_toy_frames():
     assert "push every particle towards the middle of the cloud" in large
     assert small.startswith(f"When the noise is small (step {q.answer_at}, σ = ")
     assert "towards the part of the cloud nearest to it" in small
-    angles = [float(a) for a in re.findall(r"(\d+)° ", measured)]
+    angles = [float(a) for a in re.findall(r"(\d+)° off", measured)]
     assert angles[0] < 5 < angles[1]  # at the centre under large noise, elsewhere under small
     assert "e+" not in q.answer and "median" not in q.answer
     # a toy whose guesses never leave the middle is not said to spread onto the cloud

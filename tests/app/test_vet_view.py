@@ -34,7 +34,10 @@ def test_no_run_yet_surveys_the_sample_fields_with_the_default_detector(surveys,
     v._opening.join(timeout=300)  # the tab surveys the sample in a thread (the page stays live)
     q = v.state.queue
     assert q is not None and q.name.startswith("sample-segmenter") and q.candidates
-    assert list(survey_runs())[0] == q.name  # the next page opens it at once, as the newest run
+    assert survey_runs() == {}  # offered once, as the sample choice, not again as a run (walk 17)
+    again = VetView(labels_path=store)  # the next page finds the sample surveyed
+    again._opening.join(timeout=300)
+    assert again.state.queue.path == q.path and len(again.state.rows) == len(q.candidates)
     assert len(v.state.rows) == len(q.candidates)
     data = v._cache.data
     assert sum(data["ready"]) == min(len(q.candidates), AHEAD + BEHIND + 1)  # drawn ahead of the cursor
@@ -54,7 +57,7 @@ def test_two_labellers_agreement_and_votes_seen_by_the_other_page(surveys, store
     assert "needs labels from two labellers" in b.state.agreement
     b._stamp = None
     b.flush()  # what the page's periodic callback does
-    assert "ann halo" in b._cache.data["info"][0] and b._table.value["votes"][0] == "ann: halo"
+    assert "ann halo" in b._cache.data["info"][0] and b._table.value["votes"][0] == "halo: ann"
     for k in range(n):
         b._label_from_client(k, "halo" if k % 2 else "not halo", b.state.version)
     assert b.state.agreement.startswith("Cohen's κ") and f"over {n} candidate" in b.state.agreement
@@ -83,6 +86,10 @@ def test_filters_rebuild_the_queue_and_the_cache(surveys, store):
     assert all(c.field == first for c in v.state.rows) and v.state.version == version + 1
     assert len(v._cache.data["info"]) == len(v.state.rows) == len(v._table.value)
     v.state.fields = []
+    v.state.near_arcmin = 30.0  # the sample's positions are in no cluster catalogue: said so
+    assert v.state.rows == [] and "set it to 0" in v.state.status
+    v.state.near_arcmin = 0.0
+    assert len(v.state.rows) == n and v.state.status.startswith(v.state.queue.name)
     v.state.order = "uncertainty"
     us = [c.uncertainty for c in v.state.rows]
     assert us == sorted(us) and len(us) == n
