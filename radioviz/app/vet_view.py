@@ -83,6 +83,12 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
             layout="fit_columns",
             widths=WIDTHS,
             formatters={"votes": {"type": "textarea"}},  # every labeller's vote, wrapped (walk 16)
+            header_tooltips={
+                "class": "The class detector's most probable class other than background, with its "
+                "probability (background may still be larger: the candidate is where the map is high)",
+                "|s − thr|": "How far the score is from the survey's threshold: small = most useful to label",
+                "similar": "Cosine similarity to the candidate asked about (More like this)",
+            },
             sizing_mode="stretch_width",
             css_classes=[f"rv-table-{self.tag}"],  # found by the Vetter in the page
         )
