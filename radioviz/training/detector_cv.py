@@ -13,6 +13,7 @@ seeds of ``radioviz cv``; detector, L, D and the peak-flux baseline see identica
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -325,10 +326,14 @@ def window_fold(
 
 
 def _seed_files(out: Path, prefix: str, k: int) -> dict[int, list[Path]]:
+    """{seed: its k fold files} of one run name; the name matched whole ("det-cw-res" is not
+    "det-cw-res-s6000": a glob took both, and each seed then had 2k files and was dropped)."""
     by_seed: dict[int, list[Path]] = {}
+    exact = re.compile(rf"{re.escape(prefix)}-s(\d+)-f(\d+)")
     for p in sorted(out.glob(f"{prefix}-s*-f*.npz")):
-        seed = int(p.stem.split("-s")[-1].split("-f")[0])
-        by_seed.setdefault(seed, []).append(p)
+        m = exact.fullmatch(p.stem)
+        if m:
+            by_seed.setdefault(int(m.group(1)), []).append(p)
     return {s: sorted(v) for s, v in by_seed.items() if len(v) == k}
 
 

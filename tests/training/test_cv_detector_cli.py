@@ -113,3 +113,18 @@ def test_screened_variants_side_by_side_on_their_common_seeds(fields, tmp_path, 
     assert "| class detector + spectral index input |" in table and "(seeds 0; 2 folds)" in table
     saved = json.loads((docs / "cv_variants_clsw_cw-alpha.json").read_text())
     assert saved["seeds"] == [0] and "roc_auc" in saved["cw-alpha"]["metrics"]
+
+
+def test_a_run_name_that_starts_another_keeps_its_own_fold_files(tmp_path):
+    """'det-cw-res' and 'det-cw-res-s6000' side by side: each seed has its own k files (a glob had
+    given seed 0 of det-cw-res both runs' files, and the seed was then dropped)."""
+    from radioviz.training.detector_cv import _seed_files
+
+    for name in ("det-cw-res", "det-cw-res-s6000"):
+        for seed in (0, 1):
+            for f in range(2):
+                (tmp_path / f"{name}-s{seed}-f{f}.npz").touch()
+    (tmp_path / "det-cw-res-s2-f0.npz").touch()  # an unfinished seed
+    own = _seed_files(tmp_path, "det-cw-res", 2)
+    assert sorted(own) == [0, 1] and all("s6000" not in p.name for fl in own.values() for p in fl)
+    assert sorted(_seed_files(tmp_path, "det-cw-res-s6000", 2)) == [0, 1]
