@@ -116,12 +116,11 @@ def test_mask_canvas_every_control(page, tmp_path):
     blank = canvas.screenshot()
     _select_with(page, "(simulator truth)").select_option("sim_0100 (simulator truth)")
     _wait_summary(page, r"compact [1-9]\d* px|extended [1-9]\d* px")
-    time.sleep(0.5)
-    assert canvas.screenshot() != blank, "the field's mask never reached the canvas"
+    _until(lambda: canvas.screenshot() != blank, "the field's mask never reached the canvas")
     page.get_by_role("button", name="Clear", exact=True).click()
     _wait_summary(page, r"no mask drawn \(empty\)")
     page.get_by_role("button", name="compact", exact=True).click()
-    time.sleep(0.5)
+    _wait_summary(page, r"next stroke: compact")
     _draw_loop(page, canvas)
     text = _wait_summary(page, r"compact [1-9]\d* px")
     assert "diffuse 0 px" in text, text  # drawn in the chosen class, not the default one
@@ -132,8 +131,7 @@ def test_mask_canvas_every_control(page, tmp_path):
     np.save(tmp_path / "my_mask.npy", m)
     page.locator("input[type=file]").first.set_input_files(str(tmp_path / "my_mask.npy"))
     _wait_summary(page, r"extended 100 px")
-    time.sleep(0.5)
-    assert canvas.screenshot() != blank
+    _until(lambda: canvas.screenshot() != blank, "the file's mask never reached the canvas")
 
 
 def _pick_class(page, cls):
@@ -218,6 +216,14 @@ def test_invalid_mask_file_named_by_the_users_file_name(page, tmp_path):
     page.locator("input[type=file]").first.set_input_files(str(tmp_path / "not_a_mask.fits"))
     page.get_by_text("not_a_mask.fits: not a FITS file").wait_for(timeout=WAIT_MS)
     assert not re.search(r"radioviz-upload|/tmp/tmp", page.content())
+
+
+def _until(ok, what: str, timeout=WAIT_S):
+    """Poll ``ok()`` until it holds (a state the page shows), else fail saying ``what``."""
+    deadline = time.time() + timeout
+    while not ok():
+        assert time.time() < deadline, what
+        time.sleep(0.2)
 
 
 def _wait_js(page, js, ok, timeout=WAIT_S):
@@ -330,8 +336,7 @@ def test_trajectory_player_text_scale_wheel_and_edm_samplers(page):
     box = plot.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, 300)
-    time.sleep(0.8)
-    assert plot.bounding_box()["y"] < y0 - 100, "the wheel did not scroll the page"
+    _until(lambda: plot.bounding_box()["y"] < y0 - 100, "the wheel did not scroll the page")
     _pick_model(page, "edm_gleam")
     page.get_by_role("button", name="Run Euler-25 / Heun-25").wait_for(timeout=WAIT_MS)
     page.get_by_text("no discrete DDPM/DDIM sampler").wait_for()
