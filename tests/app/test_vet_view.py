@@ -189,3 +189,18 @@ def test_more_like_this_on_a_survey_without_a_detector_is_one_clear_message(surv
     assert v._alert.visible and v._alert.object.startswith("More like this: ")
     assert "cannot give similar candidates" in v._alert.object and str(tmp_path) not in v._alert.object
     assert v.state.like == "" and v.state.status == v.state.queue_summary()
+
+
+def test_one_labeller_name_per_page_across_fields_and_vet(surveys, store):
+    """Walk 17: a name typed in the Vet tab did not label in the Fields tab (a guest did)."""
+    from radioviz.app.fields import FieldsView
+    from radioviz.app.state import AppSession
+    from radioviz.app.vet_view import VetView
+
+    app = AppSession()
+    fields = FieldsView(app=app, labels_path=store)
+    vet = VetView(app)
+    vet.state.labeller = "zed"
+    assert fields.labeller == app.labeller == "zed"
+    fields.labeller = "amy"
+    assert vet.state.labeller == "amy" and vet.state.who() == "amy"
