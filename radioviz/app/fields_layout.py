@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import panel as pn
 
+from .buttons import cancel_button
 from .fields_vetting import FieldsVetting
 from .labeller_memory import remember_in_browser
 
@@ -66,9 +67,7 @@ class FieldsLayout(FieldsVetting):
         fetch.on_click(lambda e: self._safe(lambda: self.fetch(target.value)))
         compute = pn.widgets.Button(label="Compute score map", color="primary", width=170)
         # enabled only while a score map is being computed (the progress bar shows then)
-        idle = pn.bind(lambda scanning: not scanning, self.progress.param.visible)
-        lit = pn.bind(lambda scanning: "warning" if scanning else "light", self.progress.param.visible)
-        cancel = pn.widgets.Button(label="Cancel", color=lit, width=90, disabled=idle)
+        cancel = cancel_button(self.progress.param.visible, width=90)
         compute.on_click(lambda e: self._safe(self.start_scan))
         cancel.on_click(lambda e: self.cancel())
         self._table = pn.widgets.Tabulator(

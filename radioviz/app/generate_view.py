@@ -20,6 +20,7 @@ from ..data.flux import peak_flux
 from ..display import stretch_image
 from ..errors import InputError
 from . import resources
+from .buttons import cancel_button
 from .checked_input import Refusals
 from .describe import conditioning_text
 from .export import samples_fits, samples_npz
@@ -62,12 +63,7 @@ class GenerateView(GenerateState, pn.viewable.Viewer):
         # disabled in the browser the moment it is clicked (a double click starts one run); the
         # server re-enables it when the run ends
         self.run_button.js_on_click(args={"b": self.run_button}, code="b.disabled = true")
-        self.cancel_button = pn.widgets.Button.from_param(
-            self.param.cancel,
-            label="Cancel",
-            color=self.param.busy.rx.where("warning", "light"),  # grey when idle: it read as enabled
-            disabled=self.param.busy.rx.not_(),
-        )  # lit only while a run goes on
+        self.cancel_button = cancel_button(self.param.busy, self.param.cancel)
         self._make_downloads()
         self.gallery_view = Gallery()
         self.gallery_view.empty(GALLERY_HELP)

@@ -205,13 +205,12 @@ class Vetter(JSComponent):
       // a view that never heard the cache's data stayed on "no candidate" (CI, session 16)
       let watched = [], cacheSeen = null, removed = false;
       const hookCache = () => {
-        const cache = get("rv-cache");
-        if (cache === cacheSeen) return false;
+        const cache = get("rv-cache") || null;
+        if (cache === cacheSeen) return;
         for (const s of watched) s.disconnect(redraw);
-        cacheSeen = cache || null;
+        cacheSeen = cache;
         watched = cache ? [cache.properties.data.change, cache.patching, cache.streaming] : [];
         for (const s of watched) s.connect(redraw);
-        return true;
       };
       hookCache();
       const waitForCache = () => {

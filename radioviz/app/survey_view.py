@@ -8,6 +8,7 @@ from __future__ import annotations
 import panel as pn
 
 from . import resources, schedulers
+from .buttons import cancel_button
 from .checked_input import Refusals, checked_number
 from .survey_state import SurveyState
 
@@ -42,12 +43,7 @@ class SurveyView(SurveyState, pn.viewable.Viewer):
         startb = pn.widgets.Button(
             label="Start survey", color="primary", width=150, disabled=self.param.running
         )
-        cancelb = pn.widgets.Button(
-            label="Cancel",
-            color=self.param.running.rx.where("warning", "light"),  # grey when idle, as elsewhere
-            width=150,
-            disabled=self.param.running.rx.not_(),
-        )  # both inside the 340 px column
+        cancelb = cancel_button(self.param.running, width=150)  # both inside the 340 px column
         startb.on_click(lambda e: self.start())
         cancelb.on_click(lambda e: self.cancel())
         bar = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width")

@@ -18,6 +18,7 @@ import numpy as np
 import panel as pn
 import param
 
+from .buttons import cancel_button
 from .checked_input import Refusals, checked_number
 from .field_choices import FOLLOW, follow_fields
 from .image_panel import ImagePanel
@@ -57,12 +58,7 @@ class TrajectoryView(TrajectorySampling, pn.viewable.Viewer):
         self.steps_input = checked_number(self, "steps", "Steps", refusals)
         self.seed_input = checked_number(self, "seed", "Seed", refusals)
         self.alert = pn.pane.Alert(self.param.error, alert_type="danger", visible=self.param.error.rx.bool())
-        self.cancel_button = pn.widgets.Button.from_param(
-            self.param.cancel,
-            label="Cancel",
-            color=self.param.busy.rx.where("warning", "light"),  # grey when idle: it read as enabled
-            disabled=self.param.busy.rx.not_(),
-        )  # lit only while a run goes on
+        self.cancel_button = cancel_button(self.param.busy, self.param.cancel)
         toggles = [TOGGLE_CSS]  # "▸ The formula" spaced apart from the next sentence
         self.explain = {k: pn.pane.Markdown("", width=290, stylesheets=toggles) for k in ("xt", "x0", "diff")}
         self.explain_schedule = pn.pane.Markdown("", sizing_mode="stretch_width", stylesheets=toggles)
