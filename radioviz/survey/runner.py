@@ -9,6 +9,7 @@ here, keyed by task, as they complete (``as_completed``), so nothing is written 
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -70,6 +71,15 @@ def _is_fits_table(path: Path) -> bool:
         return False
 
 
+def quiet_cluster_logs() -> None:
+    """Keep the embedded cluster's lifecycle chatter (workers registered, retired, and a closing
+    stream reported with a traceback at INFO when the cluster shuts down) out of the server's log,
+    where an operator would read it as a failure; warnings and errors still show."""
+    log = logging.getLogger("distributed")
+    if log.getEffectiveLevel() < logging.WARNING:
+        log.setLevel(logging.WARNING)
+
+
 def start_client(scheduler: str | None = None, n_workers: int | None = None):
     """(client, cluster or None): a client on ``scheduler``, or on a new LocalCluster."""
     from dask.distributed import Client, LocalCluster
@@ -79,6 +89,7 @@ def start_client(scheduler: str | None = None, n_workers: int | None = None):
             return Client(scheduler, timeout="20s"), None
         except OSError as exc:
             raise InputError(None, f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    quiet_cluster_logs()
     cluster = LocalCluster(
         n_workers=n_workers or os.cpu_count() or 1,
         threads_per_worker=1,

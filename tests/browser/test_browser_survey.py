@@ -81,6 +81,8 @@ def surveyed(served, fields_dir, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from playwright.sync_api import expect
+
     url, scheduler, errors = served
     out = tmp_path_factory.mktemp("survey_out") / "survey"
     server = urlparse(url).netloc
@@ -114,27 +116,29 @@ def surveyed(served, fields_dir, tmp_path_factory):
         sched = page.get_by_placeholder("tcp://host:8786 (empty: embedded cluster)")
         sched.fill(scheduler)
         sched.press("Enter")
-        time.sleep(0.5)
+        # one websocket: the boxes' values reach the server before the click does
         page.get_by_role("button", name="Start survey").click()
         page.get_by_text("Finished: ").wait_for(timeout=SLOW)
         state["finished"] = page.get_by_text("Finished: ").first.inner_text()
-        page.locator(".tabulator-row").first.wait_for(timeout=WAIT_MS)
-        time.sleep(1)
+        expect(page.locator(".tabulator-row")).to_have_count(2)  # both surveyed fields are in the table
         state["table"] = page.locator(".tabulator-row").all_inner_texts()
         page.get_by_role("button", name="Open in Fields tab").click()
-        time.sleep(1)
         # without touching the tab header: the button must have brought the Fields tab forward
+        try:
+            expect(page.locator(".bk-tab.bk-active").first).to_have_text("Fields")
+        except AssertionError:
+            pass  # the test below names the tab that stayed in front
         state["active_tab"] = page.locator(".bk-tab.bk-active").first.inner_text()
         if "Fields" not in state["active_tab"]:
             page.get_by_text("Fields", exact=True).first.click()
         page.get_by_role("button", name="Compute score map").wait_for(timeout=WAIT_MS)
-        deadline = time.time() + WAIT_S
-        while time.time() < deadline:  # the sky view is drawn, with its field's ranges
+        deadline, last = time.time() + WAIT_S, None
+        while time.time() < deadline:  # the sky view is drawn, framed on its field, and settled
             r = page.evaluate(_sky_view_js("return [v.model.x_range.start, v.model.x_range.end];"))
-            if r and r[1] - r[0] > 10:
+            if r and r[1] - r[0] > 10 and r == last:
                 break
-            time.sleep(1)
-        time.sleep(2)
+            last = r
+            time.sleep(0.5)
         state["ranges"] = page.evaluate(
             _sky_view_js(
                 "const x = v.model.x_range, y = v.model.y_range; return [x.start, x.end, y.start, y.end];"
@@ -149,7 +153,7 @@ def surveyed(served, fields_dir, tmp_path_factory):
         state["frame"] = v
         if v:
             page.evaluate(_sky_view_js("v.el.scrollIntoView(); return 1;"))
-            time.sleep(0.5)
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             v = page.evaluate(
                 _sky_view_js(
                     "const r = v.el.getBoundingClientRect(), f = v.frame.bbox;"

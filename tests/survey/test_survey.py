@@ -511,3 +511,27 @@ def test_survey_view_keeps_to_the_data_root(tmp_path, monkeypatch):
     v.run()
     assert "run name" in v.status and not outside.exists()
     assert str(tmp_path) not in v.status  # no server path in the message
+
+
+def test_the_embedded_cluster_keeps_its_shutdown_chatter_out_of_the_server_log(caplog):
+    """Walk 18: a served survey ended with distributed's INFO traceback for a stream closed at
+    shutdown ("CommClosedError") in the server's log; warnings must still come through."""
+    import logging
+
+    import distributed  # noqa: F401  (its import sets the "distributed" logger to INFO)
+
+    from radioviz.survey.runner import quiet_cluster_logs
+
+    log = logging.getLogger("distributed")
+    before = log.level
+    try:
+        log.setLevel(logging.INFO)
+        quiet_cluster_logs()
+        with caplog.at_level(logging.NOTSET):
+            logging.getLogger("distributed.batched").info("Batched Comm Closed", exc_info=True)
+            logging.getLogger("distributed.worker").warning("worker memory high")
+        messages = [r.getMessage() for r in caplog.records]
+        assert "Batched Comm Closed" not in messages
+        assert "worker memory high" in messages
+    finally:
+        log.setLevel(before)
