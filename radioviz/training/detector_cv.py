@@ -561,6 +561,18 @@ class Stacker:
         return expit(self._design(p, logs) @ self.w).astype(np.float32)
 
 
+def cross_fitted_scores(raw: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Each fold's raw centre scores calibrated (Platt) on the *other* folds' — the held-out
+    calibrated score, as :func:`evaluate_method` computes it, from the raw scores alone."""
+    raw, labels = np.asarray(raw, float), np.asarray(labels)
+    out = np.full(len(labels), np.nan)
+    for f in np.unique(folds):
+        test = folds == f
+        other = ~test & np.isfinite(raw)
+        out[test] = Calibration.fit(raw[other], labels[other])(raw[test])
+    return out
+
+
 def reliability(scores, labels, bins: int = 5) -> list[dict]:
     s, y = np.asarray(scores, float), np.asarray(labels, float)
     edges = np.linspace(0, 1, bins + 1)

@@ -128,3 +128,26 @@ def test_a_run_name_that_starts_another_keeps_its_own_fold_files(tmp_path):
     own = _seed_files(tmp_path, "det-cw-res", 2)
     assert sorted(own) == [0, 1] and all("s6000" not in p.name for fl in own.values() for p in fl)
     assert sorted(_seed_files(tmp_path, "det-cw-res-s6000", 2)) == [0, 1]
+
+
+def test_the_shipped_reliability_is_redrawn_from_the_recorded_raw_scores(fields, tmp_path):
+    """``--stages reliability`` calibrates each fold's raw centre scores on the other folds, as the
+    CV did: the accuracy it finds per seed is the CV table's, and the diagram is drawn."""
+    torch.manual_seed(0)
+    docs, work = tmp_path / "docs", tmp_path / "work"
+    args = ["cv", "--arch", "segmenter", "--data", str(fields), "--k", "2", "--seeds", "1"]
+    args += ["--steps", "2", "--crop", "16", "--base", "4", "--depth", "2", "--detector-batch", "2"]
+    args += ["--inject-seeds", "0", "--work", str(work), "--out", str(docs)]
+    args += ["--checkpoint-out", str(tmp_path / "det")]
+    assert main([*args, "--stages", "detector"]) == 0
+    report = json.loads((docs / "cv_detector.json").read_text())
+    final = {
+        "raw_centre_scores": report["raw_centre_scores"],
+        "raw_centre_labels": report["raw_centre_labels"],
+    }
+    (docs / "cv_class_detector_final.json").write_text(json.dumps(final))
+    assert main([*args, "--stages", "reliability"]) == 0
+    rel = json.loads((docs / "cv_class_detector_final.json").read_text())["reliability"]
+    assert rel["accuracy_per_seed"] == pytest.approx([report["methods"]["detector"]["runs"][0]["accuracy"]])
+    assert sum(b["n"] for b in rel["bins"]) == 8
+    assert (docs / "reliability_class_detector.png").stat().st_size > 1000
