@@ -11,5 +11,5 @@ def cancel_button(running, event=None, **kw) -> pn.widgets.Button:
     enabled (walks 16–17).  With ``event`` (a ``param.Event``) the button presses it, else the
     caller's ``on_click`` does the cancelling."""
     lit = running.rx
-    opts = dict(label="Cancel", color=lit.where("warning", "light"), disabled=lit.not_(), **kw)
+    opts = {"label": "Cancel", "color": lit.where("warning", "light"), "disabled": lit.not_(), **kw}
     return pn.widgets.Button.from_param(event, **opts) if event is not None else pn.widgets.Button(**opts)

@@ -6,7 +6,8 @@ from ..models.segmenter import CLASS_NAMES
 
 #: Marker colours on the sky: cyan stays "a halo candidate" (and any candidate of a model without
 #: classes); the impostors get colours that read apart from it and from the green score map.
-CLASS_COLOURS = {"halo": "cyan", "minihalo": "#7fdbff", "relic": "orange", "radio_galaxy": "magenta"}
+#: (walk 18: the mini-halo's light blue read as the halo's cyan)
+CLASS_COLOURS = {"halo": "cyan", "minihalo": "#4d7cff", "relic": "orange", "radio_galaxy": "magenta"}
 NO_CLASS_COLOUR = "cyan"
 #: The Fields tab's map choices → the ScoreMap layer each shows.
 MAP_LAYERS = {"halo": "halo", "any diffuse": "diffuse"}
@@ -28,3 +29,15 @@ def class_text(c: dict) -> str:
 
 def class_colour(c: dict) -> str:
     return CLASS_COLOURS.get(c.get("class") or "", NO_CLASS_COLOUR)
+
+
+def class_legend_html(candidates: list[dict]) -> str:
+    """What the marker colours mean, under the map — only when the candidates carry classes."""
+    if not any(c.get("class") for c in candidates or []):
+        return ""
+    ring = (
+        '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+        'border:2px solid {};background:#000;margin:0 3px -1px 10px"></span>{}'
+    )
+    keys = ", ".join(ring.format(colour, CLASS_NAMES[k]) for k, colour in CLASS_COLOURS.items())
+    return f'<span style="font-size:0.9em">Candidate rings by class: {keys}</span>'

@@ -66,10 +66,9 @@ class FieldsCutouts(FieldsScoring):
                     width=CUT_PX,
                     height=CUT_PX,
                     title=band,
-                    tools="pan,wheel_zoom,reset",
+                    tools="",  # the wheel scrolls the page; a zoom stuck on every later candidate (walk 18)
                     x_range=xr or (0, CUT_SIZE),
                     y_range=yr or (0, CUT_SIZE),
-                    active_scroll="wheel_zoom",
                     toolbar_location=None,
                     min_border=2,
                     **AXES_OFF,

@@ -219,6 +219,7 @@ class FieldsDisplay(FieldsState):
     def _draw_field(self) -> None:
         """Everything on the sky plot for a newly opened field (or none)."""
         self._view = None
+        self.readout = ""  # the pointer's last position was on the field before
         if self.field and self._axes is not None:
             plane, wcs = resources.display_plane(self._root(), self.field, 3)
             self.sky.set_field(plane.shape, self._axes)

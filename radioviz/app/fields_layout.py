@@ -6,21 +6,22 @@ from __future__ import annotations
 import panel as pn
 
 from .buttons import cancel_button
+from .candidate_classes import class_legend_html
 from .fields_vetting import FieldsVetting
 from .labeller_memory import remember_in_browser
 
 #: Share of the candidate table's width per column: every title whole in the ~600 px it gets
 #: at 1600 px (measured in tests/browser/test_browser_fields.py; the separation went into the
 #: nearest cluster's cell when nine columns no longer fitted).
-TABLE_WIDTHS = {
-    "RA": "10%",
-    "Dec": "11%",
-    "score": "13%",
-    "class": "12%",
-    "nearest cluster": "16%",
-    "label": "12%",
-    "by": "12%",
-    "comment": "14%",
+TABLE_WIDTHS = {  # walk 18: "radio galaxy 0.62" and a labeller's name were cut off
+    "RA": "9%",
+    "Dec": "10%",
+    "score": "9%",
+    "class": "20%",
+    "nearest cluster": "12%",
+    "label": "11%",
+    "by": "14%",
+    "comment": "15%",
 }
 #: Short column titles (the full names stay in the frame and the exports), each explained in
 #: its header's tooltip: "score", "nearest…" and "lab…" were cut off in a 1700 px window.
@@ -167,11 +168,12 @@ class FieldsLayout(FieldsVetting):
                 lambda r: r or "Move the cursor over the image for RA, Dec and value.", self.param.readout
             )
         )
+        legend = pn.pane.HTML(pn.bind(lambda _v: class_legend_html(self.candidates), self.param.scan_version))
         main = pn.Column(
             self._alert,
             self._status,
             pn.Row(
-                pn.Column(self.field_plot(), readout),
+                pn.Column(self.field_plot(), readout, legend),
                 pn.Column(self._table, vetting, sizing_mode="stretch_width", min_width=380),
             ),
             sizing_mode="stretch_width",
@@ -181,10 +183,11 @@ class FieldsLayout(FieldsVetting):
     def _retrain_panel(self) -> pn.Column:
         """ "Retrain on my labels": button, stop, progress and what it did."""
         go = pn.widgets.Button(label="Retrain on my labels", color="primary", width=190)
-        stop = pn.widgets.Button(label="Stop retraining", width=140)
+        r = self.retrainer
+        # grey and disabled while nothing runs, as every Cancel (walk 18)
+        stop = cancel_button(r.param.running, label="Stop retraining", width=140)
         go.on_click(lambda e: self._safe(self.retrain))
         stop.on_click(lambda e: self.retrainer.cancel())
-        r = self.retrainer
         bar = pn.indicators.Progress(
             value=r.param.progress, max=100, visible=r.param.running, sizing_mode="stretch_width"
         )

@@ -12,6 +12,7 @@ from bokeh.models import ColorBar, ColumnDataSource, CustomJSTickFormatter, Labe
 from bokeh.palettes import RdBu11, gray
 from bokeh.plotting import figure
 
+from .colorbars import swap_colorbar
 from .jobs import on_session
 from .lean_bokeh import AXES_OFF, lean
 
@@ -131,15 +132,7 @@ class ImagePanel:
         title = f"{self.title} ({unit}{', ' + how if how else ''})" if unit else self.title
 
         def push():
-            # a new ColorBar, not new ticks on the old one: the browser's colorbar keeps the ticker
-            # and formatter it was built with (walk 16: the previous run's labels, or bare levels
-            # 0.2 … 0.8, on a Jy/beam bar until the page was reloaded)
-            old = self.colorbar
-            bar = ColorBar(
-                color_mapper=self.mapper, width=old.width, padding=old.padding, visible=old.visible, **opts
-            )
-            self.figure.right = [bar if r is old else r for r in self.figure.right]
-            self.colorbar = bar
+            self.colorbar = swap_colorbar(self.figure, self.colorbar, **opts)  # see colorbars.py
             self.mapper.palette = PALETTES[palette]
             self.figure.title.text = title
 

@@ -22,6 +22,7 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
+from .colorbars import swap_colorbar
 from .jobs import on_session
 from .lean_bokeh import lean
 
@@ -192,6 +193,10 @@ class SkyFigure:
         def apply():
             f = self.fig
             f.frame_width, f.frame_height = fw, fh
+            # the whole new field in view: a range the user zoomed or panned stops following the
+            # data, and kept the last field's window (walk 18: 30″ of RA of the next field)
+            f.x_range.update(start=0, end=nx)
+            f.y_range.update(start=0, end=ny)
             if axes:
                 for key, axis_list, grids in (("x", f.xaxis, f.xgrid), ("y", f.yaxis, f.ygrid)):
                     ticker, formatter = axes[key]
@@ -214,9 +219,7 @@ class SkyFigure:
                 self.rgb.data = rgb
             self.colorbar.visible = colorbar is not None and rgb is None
             if colorbar:
-                self.colorbar.ticker.ticks = colorbar["ticker"].ticks
-                self.colorbar.formatter = colorbar["formatter"]
-                self.colorbar.title = colorbar["title"]
+                self.colorbar = swap_colorbar(self.fig, self.colorbar, **colorbar)  # see colorbars.py
 
         on_session(apply, self.fig)
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..data.preprocess import stack_cutout
 from ..display import stretch_limits, stretch_values
 from ..errors import InputError
+from ..models.segmenter_spec import CLASS_NAMES
 from ..scan.queue import QueueCandidate, region_mask, region_numbers
 from . import resources
 from .fields_state import BANDS, CUT_SIZE
@@ -121,8 +122,9 @@ def numbers_html(c: QueueCandidate, nums: dict | None) -> str:
     """The candidate's header line: field, score, classes, flux, α, area, nearest cluster."""
     parts = [f"{c.field} · score {c.score:.3f} (threshold {c.threshold:.2f})"]
     if c.class_probs:
-        probs = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c.class_probs.items(), key=lambda kv: -kv[1]))
-        parts.append(f"class {c.cls} ({probs})")
+        ranked = sorted(c.class_probs.items(), key=lambda kv: -kv[1])
+        probs = ", ".join(f"{CLASS_NAMES.get(k, k)} {v:.2f}" for k, v in ranked)
+        parts.append(f"class {CLASS_NAMES.get(c.cls, c.cls)} ({probs})")
     if nums:
         flux = " / ".join("—" if math.isnan(f) else f"{f:.2g}" for f in nums["flux_jy"])
         alpha = nums["spectral_index"]

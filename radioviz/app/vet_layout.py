@@ -33,10 +33,9 @@ def cutout_figures(view) -> list:
             width=CONTEXT_PX if ctx else CUT_PX,
             height=CONTEXT_PX if ctx else CUT_PX,
             title=title,
-            tools="pan,wheel_zoom,reset",
+            tools="",  # the wheel scrolls the page; a zoom stuck on every later candidate (walk 18)
             x_range=(0, side) if ctx or xr is None else xr,
             y_range=(0, side) if ctx or yr is None else yr,
-            active_scroll="wheel_zoom",
             toolbar_location=None,
             min_border=2,
             **AXES_OFF,

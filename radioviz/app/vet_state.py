@@ -17,6 +17,7 @@ from pathlib import Path
 import param
 
 from ..errors import InputError
+from ..models.segmenter_spec import CLASS_NAMES
 from ..scan import agreement as agr
 from ..scan.queue import ORDERS, QueueCandidate, QueueFilter, SurveyQueue, is_survey, load_queue, rank, select
 from ..scan.vetting import LabelSaveError, LabelStore, default_labels_path
@@ -134,14 +135,26 @@ class VetState(param.Parameterized):
         self.start_at = ""  # the candidate id the next queue opens at ("" : row 0)
         self._embeddings = None  # (survey folder, Embeddings) of "More like this"
         self.lock = threading.RLock()
+        self.page_runs: dict[str, Path] = {}  # runs this page's Survey tab made wherever it wrote them
         self.find_runs()
         if self.survey is None:
             self.survey = next(iter(self.runs), SAMPLE_CHOICE)
 
     def find_runs(self) -> None:
         """List the survey runs again (one the Survey tab finished since is added)."""
-        self.runs = survey_runs()
+        found = survey_runs()
+        known = {p.resolve() for p in found.values()}
+        mine = {n: p for n, p in self.page_runs.items() if p.resolve() not in known}
+        self.runs = {**mine, **found}
         self.param.survey.objects = [*self.runs, SAMPLE_CHOICE]
+
+    def add_page_run(self, folder: Path) -> None:
+        """A run this page's Survey tab finished, wherever its output is (walk 18: a run written to
+        a folder of the user's choosing was never offered here): listed first, not opened."""
+        folder = Path(folder)
+        if is_survey(folder) and folder.resolve() not in {p.resolve() for p in self.page_runs.values()}:
+            self.page_runs = {f"{folder.name} · this page's Survey tab": folder, **self.page_runs}
+        self.find_runs()
 
     def who(self) -> str:
         return self.labeller.strip() or self.guest
@@ -167,7 +180,7 @@ class VetState(param.Parameterized):
         queue = load_queue(folder)
         with self.lock:
             self.queue = queue
-            self.param.class_name.objects = {"any": "", **{c: c for c in queue.classes}}
+            self.param.class_name.objects = {"any": "", **{CLASS_NAMES.get(c, c): c for c in queue.classes}}
             self.param.fields.objects = queue.fields
             self.param.update(class_name="", fields=[], like="")
             self.similarity = {}

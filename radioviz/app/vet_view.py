@@ -17,6 +17,7 @@ import panel as pn
 import param
 
 from ..errors import InputError
+from ..models.segmenter_spec import CLASS_NAMES
 from ..scan.vetting import LabelSaveError
 from . import resources
 from . import vet_cutouts as cuts
@@ -50,6 +51,9 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
         self.state = VetState(labels=store, guest=getattr(app, "guest", None))
         if app is not None:  # one name per page, shared with the Fields tab both ways
             self.state.labeller = app.labeller
+            if getattr(app, "survey_run", None) is not None:  # a run the Survey tab made already
+                self.state.add_page_run(app.survey_run.out)
+            app.param.watch(lambda e: e.new is not None and self.state.add_page_run(e.new.out), "survey_run")
             app.param.watch(lambda e: setattr(self.state, "labeller", e.new), "labeller")
             self.state.param.watch(lambda e: setattr(app, "labeller", e.new), "labeller")
         self.app = app  # the page's AppSession: "Open in Fields tab" goes through it
@@ -225,7 +229,7 @@ class VetView(VetCache, VetSimilar, pn.viewable.Viewer):
                 "#": k + 1,
                 "field": c.field,
                 "score": round(c.score, 3),
-                "class": f"{c.cls} {c.class_prob():.2f}" if c.cls else "",
+                "class": f"{CLASS_NAMES.get(c.cls, c.cls)} {c.class_prob():.2f}" if c.cls else "",
                 "|s − thr|": round(c.uncertainty, 3),
                 "nearest": f"{c.nearest_cluster} ({c.separation_arcmin:.0f}′)" if c.nearest_cluster else "—",
                 "similar": self._similar_text(c),

@@ -51,6 +51,32 @@ def test_fields_view_lists_bundled_fields_and_renders(view):
     assert view.catalog_data() is not None
 
 
+def test_a_new_field_is_shown_whole_and_forgets_the_last_pointer(view):
+    """Walk 18: zoomed on one field, the next field opened in the same small window (its ranges
+    no longer followed the data) and the readout still named the last field's pixel."""
+    fig = view.sky.fig
+    fig.x_range.update(start=100.0, end=101.5)  # what a wheel zoom leaves behind
+    fig.y_range.update(start=40.0, end=41.5)
+    view._on_pointer(100.5, 40.5)
+    assert view.readout
+    view.field = "sim_0101"
+    ny, nx = view.sky.shape
+    assert (fig.x_range.start, fig.x_range.end, fig.y_range.start, fig.y_range.end) == (0, nx, 0, ny)
+    assert view.readout == ""
+
+
+def test_a_new_field_gets_a_new_colorbar_with_its_own_labels(view):
+    """Walk 18: after another field was opened the map's colorbar showed only "0" — the browser
+    kept the first formatter (its tick positions) while the server sent the new field's ticks."""
+    fig = view.sky.fig
+    first = view.sky.colorbar
+    view.field = "sim_0101"
+    bar = view.sky.colorbar
+    assert bar is not first and first not in fig.right and fig.right.count(bar) == 1
+    assert list(bar.formatter.args["pos"]) == list(bar.ticker.ticks) and len(bar.ticker.ticks) >= 3
+    assert bar.title in ("Jy/beam", "mJy/beam") and bar.visible
+
+
 def test_the_sky_plot_schedules_nothing_by_itself(view):
     """The field plot is plain Bokeh: no HoloViews plot or stream that could re-queue itself
     after the page has gone (what kept closed sessions alive)."""

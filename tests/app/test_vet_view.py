@@ -204,3 +204,27 @@ def test_one_labeller_name_per_page_across_fields_and_vet(surveys, store):
     assert fields.labeller == app.labeller == "zed"
     fields.labeller = "amy"
     assert vet.state.labeller == "amy" and vet.state.who() == "amy"
+
+
+def test_a_run_the_survey_tab_wrote_anywhere_is_offered_in_vet(surveys, store, tmp_path):
+    """Walk 18: a survey written to a folder of the user's choosing (/tmp/...) was never offered
+    by the Vet tab, not even after "Find new survey runs"."""
+    import shutil
+
+    from radioviz.app.state import AppSession
+    from radioviz.app.vet_view import VetView
+    from radioviz.survey import load_survey
+
+    app = AppSession()
+    vet = VetView(app)
+    vet._opening.join(timeout=300)
+    elsewhere = tmp_path / "my_run"
+    shutil.copytree(vet.state.queue.path, elsewhere)  # a finished survey outside the known folders
+    assert elsewhere not in survey_runs().values()
+    app.survey_run = load_survey(elsewhere)  # what the Survey tab publishes when it finishes
+    name = "my_run · this page's Survey tab"
+    assert vet.state.runs[name] == elsewhere and vet.state.param.survey.objects[0] == name
+    vet.state.find_runs()  # "Find new survey runs" keeps it
+    assert name in vet.state.runs
+    later = VetView(app)  # a Vet tab built after the run finds it too
+    assert name in later.state.runs
