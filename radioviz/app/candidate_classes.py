@@ -19,6 +19,12 @@ MAP_MEANING = {
 }
 
 
+def class_name(c: dict) -> str:
+    """ "radio galaxy": the most probable class other than background, in words ("" without)."""
+    name = c.get("class")
+    return CLASS_NAMES.get(name, name) if name else ""
+
+
 def class_text(c: dict) -> str:
     """ "relic 0.62": the most probable class other than background and its probability ("" without)."""
     name = c.get("class")

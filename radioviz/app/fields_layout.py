@@ -13,15 +13,15 @@ from .labeller_memory import remember_in_browser
 #: Share of the candidate table's width per column: every title whole in the ~600 px it gets
 #: at 1600 px (measured in tests/browser/test_browser_fields.py; the separation went into the
 #: nearest cluster's cell when nine columns no longer fitted).
-TABLE_WIDTHS = {  # walk 18: "radio galaxy 0.62" and a labeller's name were cut off
-    "RA": "9%",
-    "Dec": "10%",
-    "score": "9%",
-    "class": "20%",
-    "nearest cluster": "12%",
-    "label": "11%",
-    "by": "14%",
-    "comment": "15%",
+TABLE_WIDTHS = {  # every title whole at 1280 px (browser test); the class without its probability
+    "RA": "10%",
+    "Dec": "11%",
+    "score": "13%",
+    "class": "16%",
+    "nearest cluster": "16%",
+    "label": "12%",
+    "by": "10%",
+    "comment": "12%",
 }
 #: Short column titles (the full names stay in the frame and the exports), each explained in
 #: its header's tooltip: "score", "nearest…" and "lab…" were cut off in a 1700 px window.
@@ -30,8 +30,8 @@ TABLE_TOOLTIPS = {
     "RA": "Right ascension of the candidate's peak (deg)",
     "Dec": "Declination of the candidate's peak (deg)",
     "score": "Peak halo score of the candidate region",
-    "class": "A class detector's most probable class at the peak (halo, mini-halo, relic, radio galaxy) "
-    "and its probability; empty for a model without classes",
+    "class": "A class detector's most probable class at the peak (halo, mini-halo, relic, radio galaxy; "
+    "its probability is in the candidate's line below the table); empty for a model without classes",
     "nearest cluster": "Nearest catalogued cluster, and its separation (arcmin)",
     "label": "Your label: halo, not halo or unsure",
     "by": "Who labelled it",

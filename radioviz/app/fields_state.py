@@ -14,7 +14,7 @@ from ..models.card import ModelCard
 from ..scan.label_match import match_labels
 from ..scan.scoremap import ScoreMap
 from . import resources
-from .candidate_classes import MAP_LAYERS, class_text
+from .candidate_classes import MAP_LAYERS, class_name, class_text
 from .fields_catalogues import CATALOGUES
 
 AHEAD, BEHIND = 12, 4  # candidates whose cut-outs the browser holds, after and before the selected one
@@ -125,7 +125,7 @@ class FieldsState(param.Parameterized):
             "RA": round(c["ra"], 4),
             "Dec": round(c["dec"], 4),
             "score": round(c["peak_score"], 4),
-            "class": class_text(c),
+            "class": class_name(c),  # its probability is in the candidate's line (walk 18: cut off)
             "nearest cluster": f"{near} ({c['separation_arcmin']:.1f}′)" if near else NO_MATCH,
             "label": lab.label if lab else "",
             "by": lab.labeller if lab else "",

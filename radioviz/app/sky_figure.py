@@ -14,6 +14,7 @@ from bokeh.models import (
     BoxZoomTool,
     ColorBar,
     ColumnDataSource,
+    CustomJS,
     CustomJSHover,
     DataRange1d,
     FixedTicker,
@@ -181,6 +182,8 @@ class SkyFigure:
         f.add_layout(self.colorbar, "right")
         lean(f)
         self.shape: tuple[int, int] | None = None
+        self.field_count = 0  # fields opened: a change of the figure's tags resets its view
+        f.js_on_change("tags", CustomJS(args={"plot": f}, code="plot.reset.emit()"))
 
     # every setter below may be called from any thread
 
@@ -188,15 +191,17 @@ class SkyFigure:
         """A new field: a frame of the field's shape (the ranges follow its image), RA/Dec axes."""
         ny, nx = shape
         self.shape = (ny, nx)
+        self.field_count += 1
         fw, fh = (FRAME, max(120, round(FRAME * ny / nx))) if nx >= ny else (round(FRAME * nx / ny), FRAME)
 
         def apply():
             f = self.fig
             f.frame_width, f.frame_height = fw, fh
-            # the whole new field in view: a range the user zoomed or panned stops following the
-            # data, and kept the last field's window (walk 18: 30″ of RA of the next field)
-            f.x_range.update(start=0, end=nx)
-            f.y_range.update(start=0, end=ny)
+            # the whole new field in view, as the Reset tool does: a range the user zoomed or panned
+            # stops following the data and kept the last field's window (walk 18: 30″ of RA of the
+            # next field).  Reset in the browser, not ranges from here: match_aspect keeps pixels
+            # square only on ranges the browser computes for the frame it really has.
+            f.tags = [self.field_count]
             if axes:
                 for key, axis_list, grids in (("x", f.xaxis, f.xgrid), ("y", f.yaxis, f.ygrid)):
                     ticker, formatter = axes[key]
