@@ -37,7 +37,8 @@ def main(checkpoints: list[str], n: int = 32) -> None:
         g = generate(ck, n, label="H", seed=0, guidance=2.0, model_and_card=mc)
         for name, x in (("real", real), (ck, g.physical)):
             med, p10, deep = depth(x)
-            print(f"{name}: min/peak median {np.round(med, 3)} p10 {np.round(p10, 3)}; < −5 % peak {np.round(deep, 4)}")
+            print(f"{name}: min/peak median {np.round(med, 3)} p10 {np.round(p10, 3)};", end=" ")
+            print(f"share < −5 % of the peak {np.round(deep, 4)}")
 
 
 if __name__ == "__main__":
