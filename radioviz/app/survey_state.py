@@ -254,6 +254,8 @@ class SurveyState(param.Parameterized):
         frame = t[cols].to_pandas()
         # an empty reason (the row is fine) comes back from the ECSV as masked: show it empty
         frame["reason"] = frame["reason"].fillna("").astype(str)
+        # one precision for every score (walk 18: 0.89154 beside 0.659266)
+        frame[["max_score", "cluster_score"]] = frame[["max_score", "cluster_score"]].round(3)
         return frame
 
     def openable(self) -> list[str]:
