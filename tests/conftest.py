@@ -15,6 +15,16 @@ GLEAM = SHARED_DATA / "GLEAM-Data"
 GEN_EVAL = SHARED_DATA / "Data_for_Gen_Model_Evaluation" / "Central_clipped_images"
 
 
+def pytest_configure(config):
+    """The suite never reads the user's own checkpoints (``~/.local/share/radioviz/checkpoints``,
+    where "Retrain on my labels" writes): a model retrained in the served app had made a test fail
+    on that machine only.  Servers the browser tests start inherit this."""
+    import os
+    import tempfile
+
+    os.environ["RADIOVIZ_USER_CHECKPOINTS"] = tempfile.mkdtemp(prefix="radioviz-test-user-checkpoints-")
+
+
 def needs(path: Path):
     return pytest.mark.skipif(not path.exists(), reason=f"real data not present at {path}")
 
