@@ -56,6 +56,8 @@ class LessonCard(pn.viewable.Viewer):
         self.back_button.disabled = not on or s.index == 0
         self.next_button.disabled = not on or s.index >= n - 1
         self.reveal_button.disabled = not on or s.revealed
+        # green only while it can be pressed (walk 18: a disabled green button read as enabled)
+        self.reveal_button.color = "light" if self.reveal_button.disabled else "success"
         self.restart_button.disabled = not on
         self.start_button.visible = not on
 

@@ -183,8 +183,10 @@ def test_the_lesson_card_draws_every_change_of_its_state():
     s = LessonState(run=_run())
     card = LessonCard(s, why_edm({}), s.start)
     assert card.status.object == "Lesson not started" and card.reveal_button.disabled
+    assert card.reveal_button.color == "light"  # grey while it cannot be pressed (walk 18)
     card.start_button.clicks += 1
     assert card.status.object == "Question 1 of 7 · answer hidden" and card.back_button.disabled
+    assert not card.reveal_button.disabled and card.reveal_button.color == "success"
     card.next_button.clicks += 1
     card.reveal_button.clicks += 1
     assert (
