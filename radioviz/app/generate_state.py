@@ -48,7 +48,13 @@ class GenerateState(param.Parameterized):
     model = param.Selector(default=None, objects=[], doc="Generator checkpoint")
     label = param.Selector(default=None, objects=[None], doc="Class to condition on (None: any)")
     use_flux = param.Boolean(default=False, doc="Condition on peak flux (typing a flux ticks it)")
-    flux = param.Number(default=2.0, bounds=(0.05, 100.0), step=0.1, doc="Peak flux, Jy/beam")
+    flux = param.Number(
+        default=2.0,
+        bounds=(0.05, 100.0),
+        step=0.1,
+        doc="Peak flux, Jy/beam: the brightest pixel of the image in any of its four bands (usually the "
+        "lowest band, 72-103 MHz, where the emission is brightest)",
+    )
     guidance = param.Number(default=0.0, bounds=(0.0, 6.0), step=0.5, doc="Classifier-free guidance ω")
     sampler = param.Selector(default="ddim", objects=["ddim"])
     steps = param.Integer(default=50, bounds=(1, 1000))
