@@ -27,10 +27,8 @@ def class_name(c: dict) -> str:
 
 def class_text(c: dict) -> str:
     """ "relic 0.62": the most probable class other than background and its probability ("" without)."""
-    name = c.get("class")
-    if not name:
-        return ""
-    return f"{CLASS_NAMES.get(name, name)} {c['class_probs'][name]:.2f}"
+    name = class_name(c)
+    return f"{name} {c['class_probs'][c['class']]:.2f}" if name else ""
 
 
 def class_colour(c: dict) -> str:
